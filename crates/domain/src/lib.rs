@@ -1,0 +1,16 @@
+//! The pure domain core of Aftercare: typed ids, the enumerations every layer shares,
+//! and the validation rules that turn raw input into checked values. No I/O here.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod customers;
+pub mod equipment;
+pub mod ids;
+pub mod roles;
+pub mod systems;
+pub mod users;
+pub mod validation;
+
+pub use ids::*;
+pub use roles::Role;
+pub use systems::System;
+pub use validation::{FieldError, FieldErrors};

@@ -1,0 +1,102 @@
+//! Field-level validation errors. A code names the broken rule; the web layer turns
+//! `(field, code)` into a sentence in the user's language.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// The input field, as named in the API (`serial_no`, `contacts[0].phone`).
+    pub field: String,
+    /// The rule: `required`, `too_long`, `unknown_value`, `invalid_date`, `invalid`,
+    /// `date_order`, `too_short`, `duplicate`.
+    pub code: &'static str,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("invalid input: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
+pub struct FieldErrors(pub Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn push(&mut self, field: impl Into<String>, code: &'static str) {
+        self.0.push(FieldError { field: field.into(), code });
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn into_result<T>(self, ok: T) -> Result<T, FieldErrors> {
+        if self.0.is_empty() { Ok(ok) } else { Err(self) }
+    }
+    pub fn single(field: impl Into<String>, code: &'static str) -> Self {
+        let mut e = Self::default();
+        e.push(field, code);
+        e
+    }
+}
+
+/// Trims; an empty string is `None`.
+pub fn clean(s: Option<&str>) -> Option<String> {
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+/// A required text field, trimmed, at most `max` characters.
+pub fn required(errs: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> String {
+    match clean(value) {
+        None => {
+            errs.push(field, "required");
+            String::new()
+        }
+        Some(v) if v.chars().count() > max => {
+            errs.push(field, "too_long");
+            v
+        }
+        Some(v) => v,
+    }
+}
+
+/// An optional text field, trimmed, at most `max` characters.
+pub fn optional(errs: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
+    let v = clean(value)?;
+    if v.chars().count() > max {
+        errs.push(field, "too_long");
+    }
+    Some(v)
+}
+
+/// An optional `YYYY-MM-DD` date.
+pub fn optional_date(errs: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
+    let v = clean(value)?;
+    match chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+        Ok(d) => Some(d),
+        Err(_) => {
+            errs.push(field, "invalid_date");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn required_trims_and_flags_empty_and_long() {
+        let mut e = FieldErrors::default();
+        assert_eq!(required(&mut e, "name", Some("  城关小学 "), 10), "城关小学");
+        assert!(e.is_empty());
+        required(&mut e, "name", Some("   "), 10);
+        required(&mut e, "code", Some("一二三四五六"), 5);
+        assert_eq!(e.0[0], FieldError { field: "name".into(), code: "required" });
+        assert_eq!(e.0[1].code, "too_long");
+    }
+
+    #[test]
+    fn dates_must_be_iso() {
+        let mut e = FieldErrors::default();
+        assert!(optional_date(&mut e, "d", Some("2024-02-29")).is_some());
+        assert!(optional_date(&mut e, "d", Some("2023-02-29")).is_none());
+        assert!(optional_date(&mut e, "d", Some("29/02/2024")).is_none());
+        assert!(optional_date(&mut e, "d", Some("")).is_none());
+        assert_eq!(e.0.len(), 2);
+        assert!(e.0.iter().all(|x| x.code == "invalid_date"));
+    }
+}

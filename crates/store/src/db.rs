@@ -1,0 +1,233 @@
+//! The `Db` enum: one pool per backend, picked once from the URL scheme, plus the few
+//! helpers every area shares (writer transactions, dynamic bind values, paging).
+
+use crate::StoreError;
+type Result<T, E = StoreError> = std::result::Result<T, E>;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs the same expression on whichever pool this is; each arm finishes on its own
+/// result types, so the code is written once and compiled twice.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Begins a write transaction. On SQLite it takes the write lock up front
+/// (`BEGIN IMMEDIATE`), so two writers queue on `busy_timeout` instead of one failing
+/// with SQLITE_BUSY when it tries to upgrade a read lock.
+pub trait WritePool {
+    type Database: sqlx::Database;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+}
+
+impl WritePool for SqlitePool {
+    type Database = sqlx::Sqlite;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+        self.begin_with("BEGIN IMMEDIATE")
+    }
+}
+
+impl WritePool for PgPool {
+    type Database = sqlx::Postgres;
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+        self.begin()
+    }
+}
+
+impl Db {
+    /// Connects to `sqlite://PATH` (created when missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db> {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(format!("{}: {e}", dir.display())))?;
+                }
+            }
+            let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // NORMAL in WAL mode survives a killed process; only power loss can undo
+                // the last commits, and FULL would cost an fsync per commit.
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10))
+                .pragma("cache_size", "-32000");
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Sqlite(pool))
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Db::Postgres(pool))
+        } else {
+            Err(StoreError::BadUrl(url.to_owned()))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the embedded migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// The migration versions each backend carries (a test checks they are the same).
+    pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
+        let s = sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect();
+        let p = sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect();
+        (s, p)
+    }
+
+    /// Answers when the database does.
+    pub async fn ping(&self) -> Result<()> {
+        on_db!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, p => p.close().await)
+    }
+
+    /// Writes a consistent copy of a live SQLite database to `dest` (`VACUUM INTO`
+    /// reads one snapshot, so writers may go on meanwhile).
+    pub async fn backup_sqlite(&self, dest: &str) -> Result<()> {
+        match self {
+            Db::Sqlite(p) => {
+                sqlx::query("VACUUM INTO $1").bind(dest).execute(p).await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Other(
+                "PostgreSQL is backed up with pg_dump, e.g. `pg_dump -Fc -f aftercare.dump DBNAME`".into(),
+            )),
+        }
+    }
+}
+
+/// A value bound to a dynamically built query; lets list filters be assembled once
+/// and bound on either backend.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    I64(i64),
+    Text(String),
+    Date(chrono::NaiveDate),
+    Bool(bool),
+}
+
+/// Builds `WHERE` clauses with numbered `$n` placeholders.
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub clauses: Vec<String>,
+    pub args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Adds an argument and returns its placeholder.
+    pub fn arg(&mut self, a: Arg) -> String {
+        self.args.push(a);
+        format!("${}", self.args.len())
+    }
+    pub fn and(&mut self, clause: String) {
+        self.clauses.push(clause);
+    }
+    pub fn where_sql(&self) -> String {
+        if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) }
+    }
+}
+
+/// Binds [`Arg`]s in order onto a `query_as` or `query_scalar` of either backend.
+#[macro_export]
+macro_rules! bind_args {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args.iter() {
+            q = match a {
+                $crate::db::Arg::I64(v) => q.bind(*v),
+                $crate::db::Arg::Text(v) => q.bind(v.clone()),
+                $crate::db::Arg::Date(v) => q.bind(*v),
+                $crate::db::Arg::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+
+
+/// A page request: 1-based page, at most 500 rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub page: u32,
+    pub per_page: u32,
+}
+
+impl Page {
+    pub const MAX_PER_PAGE: u32 = 500;
+    pub fn new(page: Option<u32>, per_page: Option<u32>) -> Page {
+        Page {
+            page: page.unwrap_or(1).max(1),
+            per_page: per_page.unwrap_or(25).clamp(1, Self::MAX_PER_PAGE),
+        }
+    }
+    pub fn all() -> Page {
+        Page { page: 1, per_page: u32::MAX / 2 }
+    }
+    pub fn limit(&self) -> i64 {
+        i64::from(self.per_page)
+    }
+    pub fn offset(&self) -> i64 {
+        i64::from(self.page - 1) * i64::from(self.per_page)
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Page::new(None, None)
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+}

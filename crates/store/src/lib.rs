@@ -1,0 +1,69 @@
+//! Storage for Aftercare: one [`Db`] over embedded SQLite or PostgreSQL, both migration
+//! folders, and one module per business area. Only this crate holds SQL.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod audit;
+pub mod customers;
+mod db;
+pub mod equipment;
+pub mod jobs;
+pub mod search;
+pub mod sessions;
+pub mod throttle;
+pub mod users;
+
+pub use db::{Backend, Db, Page, Paged};
+
+/// What can go wrong in the store, in terms the services can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken; `field` names it (`serial_no`, `code`, `username`).
+    #[error("duplicate {field}")]
+    Duplicate { field: &'static str },
+    /// The record changed since the caller read it.
+    #[error("stale version")]
+    Stale,
+    /// A referenced record does not exist (foreign key).
+    #[error("missing reference")]
+    MissingReference,
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unsupported database url: {0}")]
+    BadUrl(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who writes, for the audit trail written inside the same transaction as the change.
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub user_id: Option<i64>,
+    pub name: String,
+}
+
+impl Writer {
+    pub fn system() -> Writer {
+        Writer { user_id: None, name: "system".into() }
+    }
+}
+
+/// Maps a unique or foreign-key violation to a typed error naming the field.
+pub(crate) fn map_write_err(e: sqlx::Error, fields: &[&'static str]) -> StoreError {
+    if let sqlx::Error::Database(d) = &e {
+        if d.is_unique_violation() {
+            let msg = format!("{} {}", d.message(), d.constraint().unwrap_or_default());
+            let field = fields.iter().find(|f| msg.contains(*f)).copied().unwrap_or("id");
+            return StoreError::Duplicate { field };
+        }
+        if d.is_foreign_key_violation() {
+            return StoreError::MissingReference;
+        }
+    }
+    StoreError::Db(e)
+}

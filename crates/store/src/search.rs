@@ -1,0 +1,251 @@
+//! Chinese-aware search: our own tokenizer and the search index on both backends.
+//!
+//! Latin words and numbers are lower-cased whole words (matched by prefix, so part of a
+//! serial number or phone finds it); each run of CJK characters is indexed as unigrams
+//! plus overlapping bigrams and queried as its bigrams, so 监控 finds 校门口监控立杆 while
+//! 网监 does not find 网络监控. SQLite keeps the tokens in FTS5, PostgreSQL in a tsvector
+//! built with `array_to_tsvector` (its own parser never sees them).
+
+use crate::{Db, Result, on_db};
+use serde::Serialize;
+
+fn is_cjk(c: char) -> bool {
+    matches!(c as u32,
+        0x3400..=0x4DBF | 0x4E00..=0x9FFF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F | 0x3040..=0x30FF | 0xAC00..=0xD7AF)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Run {
+    Latin(String),
+    Cjk(Vec<char>),
+}
+
+fn runs(text: &str) -> Vec<Run> {
+    let mut out = Vec::new();
+    let mut latin = String::new();
+    let mut cjk: Vec<char> = Vec::new();
+    for c in text.chars() {
+        if is_cjk(c) {
+            if !latin.is_empty() {
+                out.push(Run::Latin(std::mem::take(&mut latin)));
+            }
+            cjk.push(c);
+        } else if c.is_alphanumeric() {
+            if !cjk.is_empty() {
+                out.push(Run::Cjk(std::mem::take(&mut cjk)));
+            }
+            latin.extend(c.to_lowercase());
+        } else {
+            if !latin.is_empty() {
+                out.push(Run::Latin(std::mem::take(&mut latin)));
+            }
+            if !cjk.is_empty() {
+                out.push(Run::Cjk(std::mem::take(&mut cjk)));
+            }
+        }
+    }
+    if !latin.is_empty() {
+        out.push(Run::Latin(latin));
+    }
+    if !cjk.is_empty() {
+        out.push(Run::Cjk(cjk));
+    }
+    out
+}
+
+/// The tokens stored for a document: Latin words, CJK unigrams and bigrams; deduplicated.
+pub fn index_tokens(text: &str) -> Vec<String> {
+    let mut toks = Vec::new();
+    for run in runs(text) {
+        match run {
+            Run::Latin(w) => toks.push(w),
+            Run::Cjk(cs) => {
+                for (i, c) in cs.iter().enumerate() {
+                    toks.push(c.to_string());
+                    if let Some(n) = cs.get(i + 1) {
+                        toks.push(format!("{c}{n}"));
+                    }
+                }
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    toks.retain(|t| seen.insert(t.clone()));
+    toks
+}
+
+/// One term of a query: a whole token, or a prefix (Latin words).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Term {
+    Exact(String),
+    Prefix(String),
+}
+
+/// The terms a query must all match: a Latin word by prefix, a CJK run by its bigrams
+/// (a single character by itself).
+pub fn query_terms(q: &str) -> Vec<Term> {
+    let mut terms = Vec::new();
+    for run in runs(q) {
+        match run {
+            Run::Latin(w) => terms.push(Term::Prefix(w)),
+            Run::Cjk(cs) if cs.len() == 1 => terms.push(Term::Exact(cs[0].to_string())),
+            Run::Cjk(cs) => {
+                for w in cs.windows(2) {
+                    terms.push(Term::Exact(w.iter().collect()));
+                }
+            }
+        }
+    }
+    terms.dedup();
+    terms
+}
+
+/// The match expression for the backend, or `None` when the query has no terms.
+/// Tokens hold only letters and digits, so quoting them is safe.
+pub fn match_expr(db: &Db, q: &str) -> Option<String> {
+    let terms = query_terms(q);
+    if terms.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = match db {
+        Db::Sqlite(_) => terms
+            .iter()
+            .map(|t| match t {
+                Term::Exact(w) => format!("\"{w}\""),
+                Term::Prefix(w) => format!("\"{w}\"*"),
+            })
+            .collect(),
+        Db::Postgres(_) => terms
+            .iter()
+            .map(|t| match t {
+                Term::Exact(w) => format!("'{w}'"),
+                Term::Prefix(w) => format!("'{w}':*"),
+            })
+            .collect(),
+    };
+    Some(parts.join(match db {
+        Db::Sqlite(_) => " AND ",
+        Db::Postgres(_) => " & ",
+    }))
+}
+
+/// A SQL condition `<id_expr> IN (ids of documents of `kind` matching placeholder)`.
+pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> String {
+    match db {
+        Db::Sqlite(_) => format!(
+            "{id_expr} IN (SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid \
+             WHERE search_fts MATCH {placeholder} AND d.kind = '{kind}')"
+        ),
+        Db::Postgres(_) => format!(
+            "{id_expr} IN (SELECT d.ref_id FROM search_docs d WHERE d.tsv @@ {placeholder}::tsquery AND d.kind = '{kind}')"
+        ),
+    }
+}
+
+/// The statement that writes (or rewrites) one record's document; bind kind, ref_id,
+/// customer_id and the tokens joined by spaces ([`index_body`]).
+pub fn upsert_sql(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => {
+            "INSERT INTO search_docs (kind, ref_id, customer_id, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
+        }
+        Db::Postgres(_) => {
+            "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
+             VALUES ($1, $2, $3, $4, array_to_tsvector(string_to_array($4, ' '))) \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv = excluded.tsv"
+        }
+    }
+}
+
+pub fn index_body(text: &str) -> String {
+    index_tokens(text).join(" ")
+}
+
+/// One hit of the global search.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct Hit {
+    /// `customer` or `equipment` (later areas add theirs).
+    pub kind: String,
+    pub id: i64,
+    /// Name (customer) or kind + location (equipment).
+    pub title: String,
+    /// Customer code or equipment serial number.
+    pub number: Option<String>,
+    pub model: Option<String>,
+    /// The school a hit belongs to.
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+}
+
+/// Searches every kind; `scope` limits hits to one customer.
+pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<Vec<Hit>> {
+    let Some(expr) = match_expr(db, q) else { return Ok(Vec::new()) };
+    let matched = match db {
+        Db::Sqlite(_) => "SELECT d.kind, d.ref_id, d.customer_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH $1",
+        Db::Postgres(_) => "SELECT d.kind, d.ref_id, d.customer_id FROM search_docs d WHERE d.tsv @@ $1::tsquery",
+    };
+    let sql = format!(
+        "WITH m AS ({matched}) \
+         SELECT * FROM ( \
+           SELECT 'customer' AS kind, c.id, c.name AS title, c.code AS number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+             FROM m JOIN customers c ON m.kind = 'customer' AND c.id = m.ref_id WHERE ($2 < 0 OR c.id = $2) \
+           UNION ALL \
+           SELECT 'equipment' AS kind, e.id, e.kind || COALESCE(' · ' || e.location, '') AS title, e.serial_no AS number, e.model, c.id AS customer_id, c.name AS customer_name \
+             FROM m JOIN equipment e ON m.kind = 'equipment' AND e.id = m.ref_id JOIN customers c ON c.id = e.customer_id WHERE ($2 < 0 OR e.customer_id = $2) \
+         ) hits ORDER BY kind, title LIMIT $3"
+    );
+    let scope = scope.unwrap_or(-1);
+    let hits = on_db!(db, p => sqlx::query_as::<_, Hit>(sqlx::AssertSqlSafe(sql.as_str())).bind(&expr).bind(scope).bind(limit).fetch_all(p).await?);
+    Ok(hits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cjk_runs_become_unigrams_and_bigrams_latin_is_lower_cased() {
+        assert_eq!(
+            index_tokens("校门口监控 DS-2CD3T46"),
+            vec!["校", "校门", "门", "门口", "口", "口监", "监", "监控", "控", "ds", "2cd3t46"]
+        );
+    }
+
+    #[test]
+    fn queries_use_bigrams_and_prefixes() {
+        assert_eq!(query_terms("监控"), vec![Term::Exact("监控".into())]);
+        assert_eq!(
+            query_terms("网络监控"),
+            vec![Term::Exact("网络".into()), Term::Exact("络监".into()), Term::Exact("监控".into())]
+        );
+        assert_eq!(query_terms("网"), vec![Term::Exact("网".into())]);
+        assert_eq!(query_terms("SN-12ab"), vec![Term::Prefix("sn".into()), Term::Prefix("12ab".into())]);
+        assert!(query_terms(" ,。\"' ").is_empty());
+    }
+
+    #[test]
+    fn two_character_words_match_only_contiguous_text() {
+        let doc: std::collections::HashSet<_> = index_tokens("网络监控中心").into_iter().collect();
+        let matches = |q: &str| {
+            query_terms(q).iter().all(|t| match t {
+                Term::Exact(w) => doc.contains(w),
+                Term::Prefix(w) => doc.iter().any(|d| d.starts_with(w.as_str())),
+            })
+        };
+        assert!(matches("监控"));
+        assert!(matches("网络"));
+        assert!(matches("网络监控"));
+        assert!(!matches("网监"));
+        assert!(!matches("广播"));
+    }
+
+    #[test]
+    fn quotes_and_operators_cannot_break_the_match_expression() {
+        let q = "a\" OR b* NEAR(c) 'd' & !e";
+        for t in query_terms(q) {
+            let (Term::Exact(w) | Term::Prefix(w)) = t;
+            assert!(w.chars().all(char::is_alphanumeric), "{w}");
+        }
+    }
+}
