@@ -1,1 +1,75 @@
-//! placeholder
+//! Services: each business area's rules and permission checks, between the handlers
+//! (pages, API, CLI) and the store. Every function takes the acting user.
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+pub mod audit;
+pub mod auth;
+pub mod customers;
+pub mod demo;
+// pub mod demo_data;
+pub mod equipment;
+pub mod excel;
+pub mod search;
+pub mod users;
+
+use aftercare_domain::FieldErrors;
+pub use aftercare_domain::users::Actor;
+use aftercare_store::{Db, StoreError, Writer};
+
+/// Everything a service call can answer besides success. The web layer maps each to a
+/// status and a sentence in the user's language.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error(transparent)]
+    Invalid(#[from] FieldErrors),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not signed in")]
+    Unauthorized,
+    #[error("too many failed sign-ins")]
+    Throttled,
+    #[error("duplicate {0}")]
+    Duplicate(&'static str),
+    #[error("changed by someone else")]
+    Stale,
+    #[error("import rejected")]
+    Import(Vec<excel::RowError>),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ServiceError::NotFound,
+            StoreError::Duplicate { field } => ServiceError::Duplicate(field),
+            StoreError::Stale => ServiceError::Stale,
+            StoreError::MissingReference => ServiceError::Invalid(FieldErrors::single("customer_id", "not_found")),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The services of one node: a handle on the database, cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Services {
+    pub db: Db,
+}
+
+impl Services {
+    pub fn new(db: Db) -> Services {
+        Services { db }
+    }
+}
+
+pub(crate) fn writer(a: &Actor) -> Writer {
+    Writer { user_id: Some(a.id.0), name: a.display_name.clone() }
+}
+
+pub(crate) fn require(ok: bool) -> Result<()> {
+    if ok { Ok(()) } else { Err(ServiceError::Forbidden) }
+}

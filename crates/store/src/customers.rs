@@ -61,14 +61,15 @@ macro_rules! insert_customer {
         .bind(&$c.name).bind(&$c.code).bind(&$c.county).bind(&$c.town).bind(&$c.address).bind($c.travel_minutes).bind($now)
         .fetch_one(&mut *$tx)
         .await
-        .map_err(|e| map_write_err(e, &["code"]))?;
-        insert_contacts!($tx, id, $c);
-        sqlx::query(search::upsert_sql($db)).bind("customer").bind(id).bind(id).bind(search::index_body(&search_text($c)))
+        .map_err(|e| $crate::map_write_err(e, &["code"]))?;
+        $crate::customers::insert_contacts!($tx, id, $c);
+        sqlx::query($crate::search::upsert_sql($db)).bind("customer").bind(id).bind(id).bind($crate::search::index_body(&$crate::customers::search_text($c)))
             .execute(&mut *$tx).await?;
-        audit_append!($tx, $w, "customer", id, "create", &$c.name, None, Some(serde_json::to_value($c).unwrap_or_default()));
+        $crate::audit_append!($tx, $w, "customer", id, "create", &$c.name, None, Some(serde_json::to_value($c).unwrap_or_default()));
         id
     }};
 }
+pub(crate) use insert_customer;
 
 macro_rules! insert_contacts {
     ($tx:expr, $id:expr, $c:expr) => {
@@ -78,12 +79,13 @@ macro_rules! insert_contacts {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind($id).bind(i as i32).bind(&p.name).bind(&p.title).bind(&p.phone)
-            .bind(p.phone.as_deref().map(phone_digits)).bind(&p.email).bind(&p.im)
+            .bind(p.phone.as_deref().map(aftercare_domain::customers::phone_digits)).bind(&p.email).bind(&p.im)
             .execute(&mut *$tx)
             .await?;
         }
     };
 }
+pub(crate) use insert_contacts;
 
 pub async fn create(db: &Db, w: &Writer, c: &NewCustomer) -> Result<i64> {
     let now = Utc::now();

@@ -67,7 +67,7 @@ macro_rules! insert_equipment {
             .bind($e.customer_id.0)
             .fetch_optional(&mut *$tx)
             .await?
-            .ok_or(StoreError::MissingReference)?;
+            .ok_or($crate::StoreError::MissingReference)?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO equipment (customer_id, system, kind, brand, model, serial_no, location, installed_on, warranty_until, \
              critical, status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
@@ -76,14 +76,15 @@ macro_rules! insert_equipment {
         .bind(&$e.location).bind($e.installed_on).bind($e.warranty_until).bind($e.critical).bind($e.status.as_str()).bind($now)
         .fetch_one(&mut *$tx)
         .await
-        .map_err(|err| map_write_err(err, &["serial_no"]))?;
-        sqlx::query(search::upsert_sql($db)).bind("equipment").bind(id).bind($e.customer_id.0)
-            .bind(search::index_body(&search_text($e, &cname, &town)))
+        .map_err(|err| $crate::map_write_err(err, &["serial_no"]))?;
+        sqlx::query($crate::search::upsert_sql($db)).bind("equipment").bind(id).bind($e.customer_id.0)
+            .bind($crate::search::index_body(&$crate::equipment::search_text($e, &cname, &town)))
             .execute(&mut *$tx).await?;
-        audit_append!($tx, $w, "equipment", id, "create", &$e.serial_no, None, Some(serde_json::to_value($e).unwrap_or_default()));
+        $crate::audit_append!($tx, $w, "equipment", id, "create", &$e.serial_no, None, Some(serde_json::to_value($e).unwrap_or_default()));
         id
     }};
 }
+pub(crate) use insert_equipment;
 
 pub async fn create(db: &Db, w: &Writer, e: &NewEquipment) -> Result<i64> {
     let now = Utc::now();

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod customers;
 mod db;
 pub mod equipment;
+pub mod import;
 pub mod jobs;
 pub mod search;
 pub mod sessions;
