@@ -1,1 +1,351 @@
-fn main() {}
+//! `aftercare`: the one binary. `serve`, `migrate`, `demo`, `user add`, `import`,
+//! `export`, `backup`, `bench`. Configuration from flags, `aftercare.toml` and
+//! `AFTERCARE_*` variables.
+
+mod bench;
+mod config;
+
+use aftercare_service::{Actor, Services};
+use aftercare_store::Db;
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use config::Config;
+use std::io::Read;
+
+#[derive(Parser)]
+#[command(name = "aftercare", version, about = "Aftercare 售后服务管理系统")]
+struct Cli {
+    /// Database URL: sqlite://PATH or postgres://… (default sqlite://data/aftercare.db).
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    /// Configuration file (default ./aftercare.toml when it exists).
+    #[arg(long, global = true)]
+    config: Option<String>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve the pages and the API.
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Create or upgrade the database schema.
+    Migrate,
+    /// Load the demo county (30 schools, 700+ pieces of equipment, one user per role) into
+    /// an empty database, print the demo accounts, then serve unless --no-serve.
+    Demo {
+        #[arg(long)]
+        no_serve: bool,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        cmd: UserCmd,
+    },
+    /// Import schools and equipment from an .xlsx file (all or nothing).
+    Import { file: String },
+    /// Export schools or equipment to .xlsx or .csv.
+    Export {
+        /// `customers` or `equipment`.
+        what: String,
+        /// Output file; the format follows its extension (.xlsx or .csv).
+        #[arg(long)]
+        out: String,
+        /// Search words to filter by.
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long)]
+        english: bool,
+    },
+    /// Write a consistent copy of a running SQLite database.
+    Backup {
+        #[arg(long)]
+        out: String,
+    },
+    /// Measure start-up, memory and list latency on a generated large county (see docs/BENCHMARKS.md).
+    Bench {
+        #[arg(long, default_value_t = 5000)]
+        schools: usize,
+        #[arg(long, default_value_t = 200_000)]
+        equipment: usize,
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Keep and reuse the generated database in this folder.
+        #[arg(long, default_value = "target/bench")]
+        dir: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCmd {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// A role (admin, manager, agent, engineer, technician, storekeeper, customer); repeat or comma-separate.
+        #[arg(long = "role", value_delimiter = ',', required = true)]
+        roles: Vec<String>,
+        /// The school of a `customer` user.
+        #[arg(long)]
+        customer: Option<i64>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// The operator at the command line acts with full rights; the audit trail names them.
+fn cli_actor() -> Actor {
+    Actor {
+        id: aftercare_domain::UserId(0),
+        username: "cli".into(),
+        display_name: "命令行 command line".into(),
+        roles: vec![aftercare_domain::Role::Admin],
+        customer_id: None,
+        locale: "zh-CN".into(),
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let cfg = Config::load(cli.config.as_deref(), cli.database_url.as_deref())?;
+    match cli.cmd {
+        Cmd::Serve { listen } => {
+            let db = open(&cfg).await?;
+            serve(db, &cfg, listen.as_deref().unwrap_or(&cfg.listen)).await
+        }
+        Cmd::Migrate => {
+            open(&cfg).await?;
+            println!("database is up to date: {}", cfg.display_url());
+            Ok(())
+        }
+        Cmd::Demo {
+            no_serve,
+            seed,
+            listen,
+        } => {
+            let db = open(&cfg).await?;
+            let svc = Services::new(db.clone());
+            let s = svc
+                .load_demo(seed)
+                .await
+                .context("loading the demo county")?;
+            if s.skipped {
+                println!("demo: the database already has schools; nothing loaded.");
+            } else {
+                println!(
+                    "demo: loaded {} schools, {} pieces of equipment, {} users.",
+                    s.customers, s.equipment, s.users
+                );
+            }
+            println!("\n  demo accounts (username / password — role):");
+            for u in aftercare_service::demo::DEMO_USERS {
+                println!(
+                    "    {:<9} / {:<14} — {}",
+                    u.username,
+                    u.password,
+                    u.roles.join(",")
+                );
+            }
+            println!();
+            if no_serve {
+                return Ok(());
+            }
+            serve(db, &cfg, listen.as_deref().unwrap_or(&cfg.listen)).await
+        }
+        Cmd::User {
+            cmd:
+                UserCmd::Add {
+                    username,
+                    roles,
+                    customer,
+                    display_name,
+                    password_stdin,
+                },
+        } => {
+            if !password_stdin {
+                bail!("give the password on standard input with --password-stdin");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            let svc = Services::new(open(&cfg).await?);
+            let input = aftercare_domain::users::UserInput {
+                username: Some(username),
+                password: Some(password),
+                display_name,
+                roles: Some(roles),
+                customer_id: customer.map(aftercare_domain::CustomerId),
+                ..Default::default()
+            };
+            match svc.create_user(None, &input).await {
+                Ok(u) => {
+                    println!(
+                        "user {} created (id {}, roles {})",
+                        u.username, u.id, u.roles
+                    );
+                    Ok(())
+                }
+                Err(e) => bail!("{}", describe(e)),
+            }
+        }
+        Cmd::Import { file } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {file}"))?;
+            let svc = Services::new(open(&cfg).await?);
+            match svc.import_xlsx(&cli_actor(), &bytes).await {
+                Ok(s) => {
+                    println!(
+                        "imported {} schools and {} pieces of equipment",
+                        s.customers, s.equipment
+                    );
+                    Ok(())
+                }
+                Err(e) => bail!("{}", describe(e)),
+            }
+        }
+        Cmd::Export {
+            what,
+            out,
+            q,
+            english,
+        } => {
+            let svc = Services::new(open(&cfg).await?);
+            let actor = cli_actor();
+            let table = match what.as_str() {
+                "customers" | "schools" => svc
+                    .customer_table(
+                        &actor,
+                        aftercare_store::customers::CustomerQuery {
+                            q,
+                            ..Default::default()
+                        },
+                        english,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(e)))?,
+                "equipment" => svc
+                    .equipment_table(
+                        &actor,
+                        aftercare_store::equipment::EquipmentQuery {
+                            q,
+                            ..Default::default()
+                        },
+                        english,
+                    )
+                    .await
+                    .map_err(|e| anyhow::anyhow!(describe(e)))?,
+                other => bail!("cannot export {other:?}: say customers or equipment"),
+            };
+            let bytes = if out.ends_with(".csv") {
+                aftercare_service::excel::table_to_csv(&table).into_bytes()
+            } else {
+                aftercare_service::excel::table_to_xlsx(&what, &table)
+                    .map_err(|e| anyhow::anyhow!(describe(e)))?
+            };
+            std::fs::write(&out, bytes).with_context(|| format!("writing {out}"))?;
+            println!("wrote {} rows to {out}", table.len().saturating_sub(1));
+            Ok(())
+        }
+        Cmd::Backup { out } => {
+            let db = open(&cfg).await?;
+            if std::path::Path::new(&out).exists() {
+                bail!("{out} exists; choose a new file");
+            }
+            db.backup_sqlite(&out).await?;
+            println!("backup written to {out}");
+            Ok(())
+        }
+        Cmd::Bench {
+            schools,
+            equipment,
+            requests,
+            dir,
+        } => bench::run(schools, equipment, requests, &dir).await,
+    }
+}
+
+/// A service error as a sentence for the terminal (Chinese, the default language).
+fn describe(e: aftercare_service::ServiceError) -> String {
+    use aftercare_service::ServiceError as E;
+    let tr = aftercare_web::Tr::new("zh-CN");
+    match e {
+        E::Invalid(fe) => {
+            fe.0.iter()
+                .map(|x| tr.field_error(x))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        E::Import(rows) => rows
+            .iter()
+            .map(|r| aftercare_web::api_row_message(tr, r))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        E::Duplicate(f) => tr.field_error(&aftercare_domain::FieldError {
+            field: f.into(),
+            code: "duplicate",
+        }),
+        other => other.to_string(),
+    }
+}
+
+/// Connects and migrates: every subcommand works on an empty folder.
+async fn open(cfg: &Config) -> Result<Db> {
+    let db = Db::connect(&cfg.database_url)
+        .await
+        .with_context(|| format!("opening {}", cfg.display_url()))?;
+    db.migrate().await.context("migrating the database")?;
+    Ok(db)
+}
+
+/// Serves until Ctrl-C or SIGTERM, with the job worker beside it.
+pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let worker = tokio::spawn(aftercare_jobs::work(db.clone(), stop_rx));
+    let app = aftercare_web::router(Services::new(db.clone()), cfg.web()?);
+    println!("Aftercare is serving http://{}", listener.local_addr()?);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await?;
+    let _ = stop_tx.send(true);
+    let _ = worker.await;
+    db.close().await;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -52,7 +52,11 @@ impl CustomerInput {
         let mut e = FieldErrors::default();
         let name = required(&mut e, "name", self.name.as_deref(), 100);
         let code = required(&mut e, "code", self.code.as_deref(), 32);
-        if !code.is_empty() && !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        if !code.is_empty()
+            && !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
             e.push("code", "invalid");
         }
         let county = required(&mut e, "county", self.county.as_deref(), 50);
@@ -87,7 +91,13 @@ impl CustomerInput {
                 }
             }
             let im = optional(&mut e, &f("im"), c.im.as_deref(), 50);
-            contacts.push(NewContact { name, title, phone, email, im });
+            contacts.push(NewContact {
+                name,
+                title,
+                phone,
+                email,
+                im,
+            });
         }
         e.into_result(NewCustomer {
             name,
@@ -115,7 +125,11 @@ pub fn phone_digits(s: &str) -> String {
 pub fn is_email(s: &str) -> bool {
     match s.split_once('@') {
         Some((user, domain)) => {
-            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !s.contains(char::is_whitespace)
+            !user.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.contains(char::is_whitespace)
         }
         None => false,
     }
@@ -132,7 +146,11 @@ mod tests {
             county: Some("青阳县".into()),
             town: Some("城关镇".into()),
             contacts: Some(vec![
-                ContactInput { name: Some("王老师".into()), phone: Some("0566-5012345".into()), ..Default::default() },
+                ContactInput {
+                    name: Some("王老师".into()),
+                    phone: Some("0566-5012345".into()),
+                    ..Default::default()
+                },
                 ContactInput::default(),
             ]),
             ..Default::default()

@@ -2,7 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum System {
     Network,
@@ -36,7 +48,9 @@ impl System {
 
     pub fn parse(s: &str) -> Option<System> {
         let s = s.trim();
-        System::ALL.into_iter().find(|x| x.as_str() == s || x.zh() == s)
+        System::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s || x.zh() == s)
     }
 
     /// The Chinese name, also accepted on import so a spreadsheet can say 校园监控.

@@ -1,7 +1,7 @@
 //! Users and what a user may see: the actor of every service call.
 
-use crate::{CustomerId, Role, UserId};
 use crate::validation::{FieldErrors, optional, required};
+use crate::{CustomerId, Role, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -37,7 +37,9 @@ impl UserInput {
         let mut e = FieldErrors::default();
         let username = required(&mut e, "username", self.username.as_deref(), 32).to_lowercase();
         if !username.is_empty()
-            && !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !username
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         {
             e.push("username", "invalid");
         }
@@ -126,7 +128,11 @@ impl Actor {
 
     /// `None` = every customer; `Some(id)` = only that one.
     pub fn customer_scope(&self) -> Option<CustomerId> {
-        if self.is_staff() { None } else { Some(self.customer_id.unwrap_or(CustomerId(-1))) }
+        if self.is_staff() {
+            None
+        } else {
+            Some(self.customer_id.unwrap_or(CustomerId(-1)))
+        }
     }
 
     pub fn can_see_customer(&self, id: CustomerId) -> bool {
@@ -198,12 +204,21 @@ mod tests {
         let got: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
         assert_eq!(
             got,
-            vec![("password", "too_short"), ("roles", "unknown_value"), ("roles", "invalid"), ("customer_id", "required")]
+            vec![
+                ("password", "too_short"),
+                ("roles", "unknown_value"),
+                ("roles", "invalid"),
+                ("customer_id", "required")
+            ]
         );
         let ok = UserInput {
             username: Some("Wang.Li".into()),
             password: Some("long enough".into()),
-            roles: Some(vec!["engineer".into(), "technician".into(), "engineer".into()]),
+            roles: Some(vec![
+                "engineer".into(),
+                "technician".into(),
+                "engineer".into(),
+            ]),
             ..Default::default()
         }
         .validate()

@@ -15,14 +15,24 @@ pub struct CustomerDetail {
 }
 
 impl Services {
-    pub async fn create_customer(&self, by: &Actor, input: &CustomerInput) -> Result<CustomerDetail> {
+    pub async fn create_customer(
+        &self,
+        by: &Actor,
+        input: &CustomerInput,
+    ) -> Result<CustomerDetail> {
         require(by.can_edit_installed_base())?;
         let c = input.validate()?;
         let id = aftercare_store::customers::create(&self.db, &writer(by), &c).await?;
         self.get_customer(by, CustomerId(id)).await
     }
 
-    pub async fn update_customer(&self, by: &Actor, id: CustomerId, version: Option<i64>, input: &CustomerInput) -> Result<CustomerDetail> {
+    pub async fn update_customer(
+        &self,
+        by: &Actor,
+        id: CustomerId,
+        version: Option<i64>,
+        input: &CustomerInput,
+    ) -> Result<CustomerDetail> {
         require(by.can_edit_installed_base())?;
         let c = input.validate()?;
         aftercare_store::customers::update(&self.db, &writer(by), id.0, version, &c).await?;
@@ -39,13 +49,23 @@ impl Services {
         Ok(CustomerDetail { customer, contacts })
     }
 
-    pub async fn list_customers(&self, by: &Actor, mut q: CustomerQuery, page: Page) -> Result<Paged<CustomerRow>> {
+    pub async fn list_customers(
+        &self,
+        by: &Actor,
+        mut q: CustomerQuery,
+        page: Page,
+    ) -> Result<Paged<CustomerRow>> {
         q.scope = by.customer_scope().map(|c| c.0);
         Ok(aftercare_store::customers::list(&self.db, &q, page).await?)
     }
 
     /// List rows with their contacts (exports, API).
-    pub async fn list_customers_with_contacts(&self, by: &Actor, q: CustomerQuery, page: Page) -> Result<Paged<CustomerDetail>> {
+    pub async fn list_customers_with_contacts(
+        &self,
+        by: &Actor,
+        q: CustomerQuery,
+        page: Page,
+    ) -> Result<Paged<CustomerDetail>> {
         let rows = self.list_customers(by, q, page).await?;
         let ids: Vec<i64> = rows.items.iter().map(|c| c.id).collect();
         let mut contacts = aftercare_store::customers::contacts_of(&self.db, &ids).await?;
@@ -53,11 +73,19 @@ impl Services {
             .items
             .into_iter()
             .map(|customer| {
-                let mine: Vec<ContactRow> = contacts.extract_if(.., |p| p.customer_id == customer.id).collect();
-                CustomerDetail { customer, contacts: mine }
+                let mine: Vec<ContactRow> = contacts
+                    .extract_if(.., |p| p.customer_id == customer.id)
+                    .collect();
+                CustomerDetail {
+                    customer,
+                    contacts: mine,
+                }
             })
             .collect();
-        Ok(Paged { items, total: rows.total })
+        Ok(Paged {
+            items,
+            total: rows.total,
+        })
     }
 
     /// Towns (with their county) for filters; a school user sees only its own.

@@ -1,12 +1,15 @@
 //! Customers (schools) and their contact people.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
+use crate::{
+    Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db,
+    search,
+};
 use aftercare_domain::customers::{NewCustomer, phone_digits};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct CustomerRow {
     pub id: i64,
     pub name: String,
@@ -23,7 +26,7 @@ pub struct CustomerRow {
     pub equipment_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ContactRow {
     pub id: i64,
     pub customer_id: i64,
@@ -37,9 +40,25 @@ pub struct ContactRow {
 
 /// The text a customer is found by: its fields and its contact people.
 pub fn search_text(c: &NewCustomer) -> String {
-    let mut s = format!("{} {} {} {} {}", c.name, c.code, c.county, c.town, c.address.as_deref().unwrap_or_default());
+    let mut s = format!(
+        "{} {} {} {} {}",
+        c.name,
+        c.code,
+        c.county,
+        c.town,
+        c.address.as_deref().unwrap_or_default()
+    );
     for p in &c.contacts {
-        for v in [Some(&p.name), p.title.as_ref(), p.phone.as_ref(), p.email.as_ref(), p.im.as_ref()].into_iter().flatten() {
+        for v in [
+            Some(&p.name),
+            p.title.as_ref(),
+            p.phone.as_ref(),
+            p.email.as_ref(),
+            p.im.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
             s.push(' ');
             s.push_str(v);
         }
@@ -113,7 +132,13 @@ pub async fn create_many(db: &Db, w: &Writer, cs: &[NewCustomer]) -> Result<Vec<
 
 /// Replaces a customer's fields and contacts. `version`, when given, must match the stored
 /// one (optimistic concurrency).
-pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, c: &NewCustomer) -> Result<()> {
+pub async fn update(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    version: Option<i64>,
+    c: &NewCustomer,
+) -> Result<()> {
     let now = Utc::now();
     let before = get(db, id).await?;
     let before_contacts = contacts(db, id).await?;
@@ -169,7 +194,9 @@ pub async fn contacts_of(db: &Db, ids: &[i64]) -> Result<Vec<ContactRow>> {
     let sql = format!(
         "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id IN ({list}) ORDER BY customer_id, position"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?),
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -229,7 +256,9 @@ pub async fn list(db: &Db, q: &CustomerQuery, page: Page) -> Result<Paged<Custom
 
 /// Every (county, town) pair in use, for filters and forms.
 pub async fn towns(db: &Db) -> Result<Vec<(String, String)>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT DISTINCT county, town FROM customers ORDER BY county, town").fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT DISTINCT county, town FROM customers ORDER BY county, town").fetch_all(p).await?),
+    )
 }
 
 /// Customers whose code is one of `codes` (imports check these before writing).
@@ -238,12 +267,17 @@ pub async fn ids_by_code(db: &Db, codes: &[String]) -> Result<Vec<(String, i64)>
     for chunk in codes.chunks(500) {
         let mut f = Filter::default();
         let ps: Vec<String> = chunk.iter().map(|c| f.arg(Arg::Text(c.clone()))).collect();
-        let sql = format!("SELECT code, id FROM customers WHERE code IN ({})", ps.join(","));
+        let sql = format!(
+            "SELECT code, id FROM customers WHERE code IN ({})",
+            ps.join(",")
+        );
         out.extend(on_db!(db, p => bind_args!(sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?));
     }
     Ok(out)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?),
+    )
 }

@@ -4,7 +4,9 @@
 use crate::StoreError;
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -39,14 +41,18 @@ pub trait WritePool {
     type Database: sqlx::Database;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send;
 }
 
 impl WritePool for SqlitePool {
     type Database = sqlx::Sqlite;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
+    > + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
@@ -55,7 +61,9 @@ impl WritePool for PgPool {
     type Database = sqlx::Postgres;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
+    > + Send {
         self.begin()
     }
 }
@@ -63,10 +71,14 @@ impl WritePool for PgPool {
 impl Db {
     /// Connects to `sqlite://PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
-        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        if let Some(path) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+        {
             if let Some(dir) = std::path::Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(format!("{}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Other(format!("{}: {e}", dir.display())))?;
                 }
             }
             let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
@@ -115,8 +127,14 @@ impl Db {
 
     /// The migration versions each backend carries (a test checks they are the same).
     pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
-        let s = sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect();
-        let p = sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect();
+        let s = sqlx::migrate!("./migrations/sqlite")
+            .iter()
+            .map(|m| m.version)
+            .collect();
+        let p = sqlx::migrate!("./migrations/postgres")
+            .iter()
+            .map(|m| m.version)
+            .collect();
         (s, p)
     }
 
@@ -139,7 +157,8 @@ impl Db {
                 Ok(())
             }
             Db::Postgres(_) => Err(StoreError::Other(
-                "PostgreSQL is backed up with pg_dump, e.g. `pg_dump -Fc -f aftercare.dump DBNAME`".into(),
+                "PostgreSQL is backed up with pg_dump, e.g. `pg_dump -Fc -f aftercare.dump DBNAME`"
+                    .into(),
             )),
         }
     }
@@ -172,7 +191,11 @@ impl Filter {
         self.clauses.push(clause);
     }
     pub fn where_sql(&self) -> String {
-        if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) }
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
     }
 }
 
@@ -193,7 +216,6 @@ macro_rules! bind_args {
     }};
 }
 
-
 /// A page request: 1-based page, at most 500 rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Page {
@@ -210,7 +232,10 @@ impl Page {
         }
     }
     pub fn all() -> Page {
-        Page { page: 1, per_page: u32::MAX / 2 }
+        Page {
+            page: 1,
+            per_page: u32::MAX / 2,
+        }
     }
     pub fn limit(&self) -> i64 {
         i64::from(self.per_page)

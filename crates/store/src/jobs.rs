@@ -15,8 +15,10 @@ pub struct JobRow {
 }
 
 pub async fn enqueue(db: &Db, kind: &str, payload: &str, run_at: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(kind).bind(payload).bind(run_at).fetch_one(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3) RETURNING id")
+        .bind(kind).bind(payload).bind(run_at).fetch_one(p).await?),
+    )
 }
 
 /// Enqueues `kind` unless one is already waiting (for periodic jobs).

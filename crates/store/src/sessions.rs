@@ -15,7 +15,14 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
 }
 
-pub async fn create(db: &Db, id_hash: &str, user_id: i64, kind: &str, csrf: &str, expires_at: DateTime<Utc>) -> Result<()> {
+pub async fn create(
+    db: &Db,
+    id_hash: &str,
+    user_id: i64,
+    kind: &str,
+    csrf: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<()> {
     on_db!(db, p => {
         sqlx::query("INSERT INTO sessions (id, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(id_hash).bind(user_id).bind(kind).bind(csrf).bind(Utc::now()).bind(expires_at)
@@ -26,8 +33,10 @@ pub async fn create(db: &Db, id_hash: &str, user_id: i64, kind: &str, csrf: &str
 
 /// A live session by the hash of its secret.
 pub async fn get(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
-        .bind(id_hash).bind(now).fetch_optional(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id_hash).bind(now).fetch_optional(p).await?),
+    )
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> Result<()> {
@@ -37,5 +46,7 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<()> {
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(p).await?.rows_affected()))
+    Ok(
+        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(p).await?.rows_affected()),
+    )
 }

@@ -1,6 +1,8 @@
 //! Users: accounts, password hashes, roles, the school a `customer` user belongs to.
 
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, map_write_err, db::WritePool, on_db};
+use crate::{
+    Db, Page, Paged, Result, StoreError, Writer, audit_append, db::WritePool, map_write_err, on_db,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -64,7 +66,9 @@ pub async fn get(db: &Db, id: i64) -> Result<UserRow> {
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(p).await?),
+    )
 }
 
 pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
@@ -77,7 +81,9 @@ pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?),
+    )
 }
 
 /// Users of one role (roles are stored comma-separated, so match whole items).
@@ -89,7 +95,15 @@ pub async fn with_role(db: &Db, role: &str) -> Result<Vec<UserRow>> {
 }
 
 /// Changes profile fields (not the password); `None` leaves a field as it is.
-pub async fn update(db: &Db, w: &Writer, id: i64, display_name: Option<&str>, roles: Option<&str>, active: Option<bool>, locale: Option<&str>) -> Result<()> {
+pub async fn update(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    display_name: Option<&str>,
+    roles: Option<&str>,
+    active: Option<bool>,
+    locale: Option<&str>,
+) -> Result<()> {
     let before = get(db, id).await?;
     let now = Utc::now();
     on_db!(db, p => {

@@ -1,0 +1,173 @@
+//! The JSON API v1: names fixed by DESIGN.md §5, errors `{"error": {code, message}}`,
+//! lists `{"items", "total"}`, OpenAPI generated from these handlers.
+
+pub mod audit;
+pub mod customers;
+pub mod equipment;
+pub mod excel;
+pub mod health;
+pub mod search;
+pub mod session;
+pub mod users;
+
+use crate::AppState;
+use crate::auth::anonymous_tr;
+use crate::error::ApiError;
+use axum::Router;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/session",
+            post(session::api_session_create).delete(session::api_session_delete),
+        )
+        .route("/me", get(session::api_me_get))
+        .route(
+            "/users",
+            get(users::api_users_list).post(users::api_users_create),
+        )
+        .route(
+            "/users/{id}",
+            get(users::api_users_get).patch(users::api_users_update),
+        )
+        .route(
+            "/customers",
+            get(customers::api_customers_list).post(customers::api_customers_create),
+        )
+        .route("/customers/export", get(excel::api_customers_export))
+        .route(
+            "/customers/{id}",
+            get(customers::api_customers_get).put(customers::api_customers_update),
+        )
+        .route(
+            "/equipment",
+            get(equipment::api_equipment_list).post(equipment::api_equipment_create),
+        )
+        .route("/equipment/export", get(excel::api_equipment_export))
+        .route(
+            "/equipment/{id}",
+            get(equipment::api_equipment_get).put(equipment::api_equipment_update),
+        )
+        .route(
+            "/equipment/{id}/history",
+            get(equipment::api_equipment_history),
+        )
+        .route("/import", post(excel::api_import))
+        .route("/import/template", get(excel::api_import_template))
+        .route("/search", get(search::api_search))
+        .route("/audit", get(audit::api_audit_list))
+        .route("/openapi.json", get(openapi_json))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Aftercare API", version = "1", description = "售后服务管理系统 — JSON API v1. Sign in with POST /api/v1/session, then send `Authorization: Bearer <token>`."),
+    paths(
+        session::api_session_create, session::api_session_delete, session::api_me_get,
+        users::api_users_list, users::api_users_create, users::api_users_get, users::api_users_update,
+        customers::api_customers_list, customers::api_customers_create, customers::api_customers_get, customers::api_customers_update,
+        equipment::api_equipment_list, equipment::api_equipment_create, equipment::api_equipment_get, equipment::api_equipment_update,
+        equipment::api_equipment_history,
+        excel::api_import, excel::api_import_template, excel::api_customers_export, excel::api_equipment_export,
+        search::api_search, audit::api_audit_list, health::healthz,
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+/// A list answer.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct List<T: utoipa::ToSchema> {
+    pub items: Vec<T>,
+    pub total: i64,
+}
+
+/// `page` (from 1) and `per_page` (up to 500).
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+pub struct PageParams {
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+impl PageParams {
+    pub fn page(&self) -> aftercare_store::Page {
+        aftercare_store::Page::new(self.page, self.per_page)
+    }
+}
+
+/// JSON body whose rejection is our 400 in the caller's language.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let tr = anonymous_tr(req.headers());
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) => Err(ApiError::bad_request(tr, &e.body_text())),
+        }
+    }
+}
+
+/// Query string whose rejection is our 400.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tr = anonymous_tr(&parts.headers);
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(e) => Err(ApiError::bad_request(tr, &e.body_text())),
+        }
+    }
+}
+
+/// A path id that is not a number is a 404, like an id that does not exist.
+pub struct ApiId(pub i64);
+
+impl FromRequestParts<AppState> for ApiId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tr = anonymous_tr(&parts.headers);
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiId(v)),
+            Err(_) => Err(ApiError::from_service(
+                tr,
+                aftercare_service::ServiceError::NotFound,
+            )),
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Who is asking: session cookies for people, bearer tokens for programs, CSRF checks.
+
+use crate::AppState;
+use crate::error::{ApiError, PageError};
+use crate::i18n::{Tr, negotiate};
+use aftercare_service::{Actor, ServiceError};
+use axum::extract::{FromRequestParts, Request};
+use axum::http::{HeaderMap, Method, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+
+pub const SESSION_COOKIE: &str = "ac_session";
+pub const LANG_COOKIE: &str = "ac_lang";
+pub const LOGIN_CSRF_COOKIE: &str = "ac_login_csrf";
+
+/// A short id for an error, written to the log and shown to the user.
+pub fn operation_id() -> String {
+    aftercare_service::auth::random_token()[..12].to_owned()
+}
+
+/// The locale for someone not signed in: the language cookie, else `Accept-Language`.
+pub fn anonymous_tr(headers: &HeaderMap) -> Tr {
+    let jar = CookieJar::from_headers(headers);
+    if let Some(c) = jar.get(LANG_COOKIE) {
+        return Tr::new(c.value());
+    }
+    Tr::new(negotiate(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    ))
+}
+
+pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .max_age(time_days(aftercare_service::auth::WEB_SESSION_DAYS))
+        .build()
+}
+
+fn time_days(d: i64) -> cookie::time::Duration {
+    cookie::time::Duration::days(d)
+}
+
+/// A program calling the API with `Authorization: Bearer <token>`.
+pub struct ApiUser {
+    pub actor: Actor,
+    pub tr: Tr,
+}
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let tr = anonymous_tr(&parts.headers);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or_else(|| ApiError::from_service(tr, ServiceError::Unauthorized))?;
+        let (actor, _) = state
+            .svc
+            .authenticate(token)
+            .await
+            .map_err(|e| ApiError::from_service(tr, e))?;
+        let tr = Tr::new(&actor.locale);
+        Ok(ApiUser { actor, tr })
+    }
+}
+
+/// A person signed in with the session cookie.
+pub struct PageUser {
+    pub actor: Actor,
+    pub csrf: String,
+    pub tr: Tr,
+}
+
+impl PageUser {
+    /// Checks the form's CSRF token against the session's.
+    pub fn check_csrf(&self, token: &str) -> Result<(), PageError> {
+        if !token.is_empty() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(PageError::status(
+                self.tr,
+                StatusCode::FORBIDDEN,
+                "error.csrf",
+            ))
+        }
+    }
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<AppState> for PageUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".into());
+        let jar = CookieJar::from_headers(&parts.headers);
+        let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
+            return Err(PageError::Login { next });
+        };
+        match state.svc.authenticate(&token).await {
+            Ok((actor, csrf)) => {
+                let tr = Tr::new(&actor.locale);
+                Ok(PageUser { actor, csrf, tr })
+            }
+            Err(ServiceError::Unauthorized) => Err(PageError::Login { next }),
+            Err(e) => Err(PageError::from_service(anonymous_tr(&parts.headers), e)),
+        }
+    }
+}
+
+/// Refuses writes that a browser sends from another site: `Sec-Fetch-Site: cross-site`
+/// or an `Origin` whose host is not ours. Programs with bearer tokens send neither.
+pub async fn same_origin_writes(req: Request, next: Next) -> Response {
+    if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        let h = req.headers();
+        let cross_site =
+            h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
+        let host = h
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let bad_origin = h
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+            .filter(|o| *o != "null")
+            .is_some_and(|o| o.split_once("://").map(|(_, rest)| rest) != Some(host));
+        if cross_site || bad_origin {
+            let tr = anonymous_tr(h);
+            return PageError::status(tr, StatusCode::FORBIDDEN, "error.csrf").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The client's address: the socket peer. A proxy in front must be trusted explicitly, so
+/// `X-Forwarded-For` is not read here.
+pub struct PeerAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let addr = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(PeerAddr(addr.unwrap_or_else(|| "unknown".into())))
+    }
+}

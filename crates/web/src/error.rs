@@ -1,0 +1,259 @@
+//! One error type per audience: `ApiError` answers programs with
+//! `{"error": {"code", "message"}}`; `PageError` answers people with a page in their
+//! language (sign-in redirect, or an error page showing an operation id that is also
+//! in the log, so support can find it).
+
+use crate::i18n::Tr;
+use aftercare_service::ServiceError;
+use aftercare_service::excel::RowError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FieldMessage {
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RowMessage {
+    pub sheet: String,
+    pub row: usize,
+    pub field: String,
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// Machine-readable: `bad_request`, `invalid`, `unauthorized`, `forbidden`, `not_found`,
+    /// `duplicate`, `stale`, `too_many_attempts`, `import_rejected`, `internal`.
+    pub code: String,
+    /// A sentence in the caller's language.
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldMessage>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<RowMessage>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub body: ErrorBody,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: String) -> ApiError {
+        ApiError {
+            status,
+            body: ErrorBody {
+                code: code.into(),
+                message,
+                fields: Vec::new(),
+                rows: Vec::new(),
+            },
+        }
+    }
+
+    pub fn bad_request(tr: Tr, detail: &str) -> ApiError {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            format!("{}: {detail}", tr.t("error.bad_request")),
+        )
+    }
+
+    pub fn from_service(tr: Tr, e: ServiceError) -> ApiError {
+        match e {
+            ServiceError::Invalid(fe) => {
+                let fields: Vec<FieldMessage> =
+                    fe.0.iter()
+                        .map(|f| FieldMessage {
+                            field: f.field.clone(),
+                            code: f.code.into(),
+                            message: tr.field_error(f),
+                        })
+                        .collect();
+                let message = fields
+                    .iter()
+                    .map(|f| f.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    body: ErrorBody {
+                        code: "invalid".into(),
+                        message,
+                        fields,
+                        rows: Vec::new(),
+                    },
+                }
+            }
+            ServiceError::Duplicate(field) => {
+                let f = aftercare_domain::FieldError {
+                    field: field.into(),
+                    code: "duplicate",
+                };
+                let message = tr.field_error(&f);
+                ApiError {
+                    status: StatusCode::CONFLICT,
+                    body: ErrorBody {
+                        code: "duplicate".into(),
+                        message: message.clone(),
+                        fields: vec![FieldMessage {
+                            field: field.into(),
+                            code: "duplicate".into(),
+                            message,
+                        }],
+                        rows: Vec::new(),
+                    },
+                }
+            }
+            ServiceError::Import(rows) => {
+                let rows: Vec<RowMessage> = rows.iter().map(|r| row_message(tr, r)).collect();
+                let message = format!("{} ({})", tr.t("error.import_rejected"), rows.len());
+                ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    body: ErrorBody {
+                        code: "import_rejected".into(),
+                        message,
+                        fields: Vec::new(),
+                        rows,
+                    },
+                }
+            }
+            ServiceError::NotFound => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", tr.t("error.not_found"))
+            }
+            ServiceError::Forbidden => {
+                ApiError::new(StatusCode::FORBIDDEN, "forbidden", tr.t("error.forbidden"))
+            }
+            ServiceError::Unauthorized => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                tr.t("error.unauthorized"),
+            ),
+            ServiceError::Throttled => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                tr.t("error.throttled"),
+            ),
+            ServiceError::Stale => {
+                ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale"))
+            }
+            ServiceError::Internal(detail) => {
+                let op = crate::auth::operation_id();
+                tracing::error!(operation = %op, error = %detail, "internal error");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    tr.tf("error.internal", &[("op", &op)]),
+                )
+            }
+        }
+    }
+}
+
+/// "第 12 行：序列号：已存在" / "Row 12: Serial no.: already exists".
+pub fn row_message(tr: Tr, r: &RowError) -> RowMessage {
+    let f = aftercare_domain::FieldError {
+        field: r.field.clone(),
+        code: r.code,
+    };
+    let field_label = if r.field == "customer_code" {
+        tr.t("field.customer_code")
+    } else {
+        tr.field(&r.field)
+    };
+    let rule = tr.t(&format!("rule.{}", f.code));
+    let sep = if tr.is_en() { ": " } else { "：" };
+    RowMessage {
+        sheet: r.sheet.clone(),
+        row: r.row,
+        field: r.field.clone(),
+        code: r.code.into(),
+        message: format!(
+            "{} {}{sep}{field_label}{sep}{rule}",
+            r.sheet,
+            tr.tf("import.row", &[("n", &r.row.to_string())])
+        ),
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(ErrorResponse { error: self.body })).into_response()
+    }
+}
+
+/// An error on a page request.
+#[derive(Debug)]
+pub enum PageError {
+    /// Not signed in: go to the sign-in page, then come back.
+    Login { next: String },
+    Page {
+        tr: Tr,
+        status: StatusCode,
+        message: String,
+    },
+}
+
+impl PageError {
+    pub fn from_service(tr: Tr, e: ServiceError) -> PageError {
+        if matches!(e, ServiceError::Unauthorized) {
+            return PageError::Login { next: "/".into() };
+        }
+        let api = ApiError::from_service(tr, e);
+        PageError::Page {
+            tr,
+            status: api.status,
+            message: api.body.message,
+        }
+    }
+
+    pub fn status(tr: Tr, status: StatusCode, key: &str) -> PageError {
+        PageError::Page {
+            tr,
+            status,
+            message: tr.t(key),
+        }
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::Login { next } => {
+                let next: String = url_encode(&next);
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            PageError::Page {
+                tr,
+                status,
+                message,
+            } => (status, crate::views::error_page(tr, status, &message)).into_response(),
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}

@@ -1,0 +1,159 @@
+//! Languages: zh-CN by default, English complete. The locale is chosen per request (the
+//! user's setting, else a cookie, else `Accept-Language`), never globally.
+
+use aftercare_domain::FieldError;
+
+pub const DEFAULT_LOCALE: &str = "zh-CN";
+pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+/// A translator bound to one locale; templates call `c.t("key")`.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr(pub &'static str);
+
+impl Tr {
+    pub fn new(locale: &str) -> Tr {
+        Tr(LOCALES
+            .into_iter()
+            .find(|l| l.eq_ignore_ascii_case(locale))
+            .unwrap_or(DEFAULT_LOCALE))
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        rust_i18n::t!(key, locale = self.0).into_owned()
+    }
+
+    /// Translates `key` and fills `%{name}` placeholders.
+    pub fn tf(&self, key: &str, args: &[(&str, &str)]) -> String {
+        let mut s = self.t(key);
+        for (k, v) in args {
+            s = s.replace(&format!("%{{{k}}}"), v);
+        }
+        s
+    }
+
+    pub fn is_en(&self) -> bool {
+        self.0 == "en"
+    }
+
+    /// The label of an API field name (`contacts[1].phone` → "联系人 2 电话").
+    pub fn field(&self, field: &str) -> String {
+        if let Some(rest) = field.strip_prefix("contacts[") {
+            if let Some((i, name)) = rest.split_once("].") {
+                let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+                return self.tf(
+                    "field.contact_n",
+                    &[("n", &n), ("field", &self.t(&format!("field.{name}")))],
+                );
+            }
+        }
+        self.t(&format!("field.{field}"))
+    }
+
+    /// A field error as a sentence: "序列号: 已存在".
+    pub fn field_error(&self, e: &FieldError) -> String {
+        format!(
+            "{}{}{}",
+            self.field(&e.field),
+            if self.is_en() { ": " } else { "：" },
+            self.t(&format!("rule.{}", e.code))
+        )
+    }
+
+    pub fn system(&self, s: &str) -> String {
+        self.t(&format!("system.{s}"))
+    }
+
+    pub fn status(&self, s: &str) -> String {
+        self.t(&format!("status.{s}"))
+    }
+
+    pub fn role(&self, s: &str) -> String {
+        self.t(&format!("role.{s}"))
+    }
+}
+
+/// The best of our locales for an `Accept-Language` header.
+pub fn negotiate(accept_language: Option<&str>) -> &'static str {
+    let Some(h) = accept_language else {
+        return DEFAULT_LOCALE;
+    };
+    let mut best: Option<(f32, &'static str)> = None;
+    for part in h.split(',') {
+        let mut it = part.trim().split(';');
+        let tag = it.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let q = it
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
+            .unwrap_or(1.0);
+        let loc = if tag.starts_with("zh") {
+            Some("zh-CN")
+        } else if tag.starts_with("en") {
+            Some("en")
+        } else {
+            None
+        };
+        if let Some(l) = loc {
+            if best.is_none_or(|(bq, _)| q > bq) {
+                best = Some((q, l));
+            }
+        }
+    }
+    best.map(|(_, l)| l).unwrap_or(DEFAULT_LOCALE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_language_picks_the_best_known_locale() {
+        assert_eq!(negotiate(None), "zh-CN");
+        assert_eq!(negotiate(Some("en-US,en;q=0.9")), "en");
+        assert_eq!(negotiate(Some("fr, en;q=0.5, zh-CN;q=0.8")), "zh-CN");
+        assert_eq!(negotiate(Some("de")), "zh-CN");
+    }
+
+    #[test]
+    fn messages_exist_in_both_languages() {
+        let zh = Tr::new("zh-CN");
+        let en = Tr::new("en");
+        assert_eq!(zh.t("nav.customers"), "学校");
+        assert_eq!(en.t("nav.customers"), "Schools");
+        assert_eq!(en.field("contacts[1].phone"), "Contact 2 phone");
+        let e = FieldError {
+            field: "serial_no".into(),
+            code: "duplicate",
+        };
+        assert_eq!(zh.field_error(&e), "序列号：已存在");
+    }
+
+    /// Every key of the catalogue has both languages (a missing one would show its key).
+    #[test]
+    fn catalogue_is_complete() {
+        let text = include_str!("../locales/app.yml");
+        let mut key: Option<&str> = None;
+        let mut langs = Vec::new();
+        let mut check = |key: Option<&str>, langs: &mut Vec<String>| {
+            if let Some(k) = key {
+                langs.sort();
+                assert_eq!(langs.as_slice(), ["en", "zh-CN"], "key {k}");
+            }
+            langs.clear();
+        };
+        for line in text.lines() {
+            if line.starts_with('#') || line.trim().is_empty() || line.starts_with("_version") {
+                continue;
+            }
+            if !line.starts_with(' ') {
+                check(key, &mut langs);
+                key = Some(line.trim_end_matches(':'));
+            } else if let Some((l, _)) = line.trim().split_once(':') {
+                langs.push(l.to_string());
+            }
+        }
+        check(key, &mut langs);
+    }
+}

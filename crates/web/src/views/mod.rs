@@ -1,0 +1,433 @@
+//! Pages for people: each handler extracts, authorises through the service, and fills a
+//! `*Page` template. Views never touch storage.
+
+mod admin;
+mod customers;
+mod equipment;
+mod home;
+mod import;
+mod login;
+mod me;
+mod search;
+
+use crate::AppState;
+use crate::auth::PageUser;
+use crate::i18n::Tr;
+use aftercare_domain::Role;
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home::view_home_get))
+        .route(
+            "/login",
+            get(login::view_login_get).post(login::view_login_post),
+        )
+        .route("/logout", post(login::view_logout_post))
+        .route("/lang", post(login::view_lang_post))
+        .route("/me", get(me::view_me_get).post(me::view_me_post))
+        .route("/search", get(search::view_search_get))
+        .route("/customers", get(customers::view_customers_get))
+        .route(
+            "/customers/export",
+            get(customers::view_customers_export_get),
+        )
+        .route(
+            "/customers/new",
+            get(customers::view_customer_new_get).post(customers::view_customer_new_post),
+        )
+        .route("/customers/{id}", get(customers::view_customer_get))
+        .route(
+            "/customers/{id}/edit",
+            get(customers::view_customer_edit_get).post(customers::view_customer_edit_post),
+        )
+        .route("/equipment", get(equipment::view_equipment_list_get))
+        .route(
+            "/equipment/export",
+            get(equipment::view_equipment_export_get),
+        )
+        .route(
+            "/equipment/new",
+            get(equipment::view_equipment_new_get).post(equipment::view_equipment_new_post),
+        )
+        .route("/equipment/{id}", get(equipment::view_equipment_get))
+        .route(
+            "/equipment/{id}/edit",
+            get(equipment::view_equipment_edit_get).post(equipment::view_equipment_edit_post),
+        )
+        .route(
+            "/import",
+            get(import::view_import_get).post(import::view_import_post),
+        )
+        .route("/import/template", get(import::view_import_template_get))
+        .route("/admin/users", get(admin::view_users_get))
+        .route(
+            "/admin/users/new",
+            get(admin::view_user_new_get).post(admin::view_user_new_post),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(admin::view_user_edit_get).post(admin::view_user_edit_post),
+        )
+        .route("/admin/audit", get(admin::view_audit_get))
+}
+
+/// Renders a template, or an error page if rendering fails.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            let op = crate::auth::operation_id();
+            tracing::error!(operation = %op, error = %e, "template");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("internal error {op}"),
+            )
+                .into_response()
+        }
+    }
+}
+
+pub struct NavItem {
+    pub href: &'static str,
+    pub label: String,
+    pub icon: &'static str,
+    pub active: bool,
+}
+
+pub struct Flash {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// What every page shows around its content: who is signed in, the navigation for their
+/// roles, breadcrumbs, a flash message, the CSRF token for forms.
+pub struct Ctx {
+    pub tr: Tr,
+    pub title: String,
+    pub user_name: String,
+    pub user_roles: String,
+    pub signed_in: bool,
+    pub csrf: String,
+    pub nav: Vec<NavItem>,
+    pub crumbs: Vec<(String, String)>,
+    pub flash: Option<Flash>,
+    pub tz: chrono_tz::Tz,
+    pub can_edit: bool,
+    pub is_staff: bool,
+}
+
+impl Ctx {
+    pub fn new(st: &AppState, u: &PageUser, path: &str, title: String) -> Ctx {
+        let tr = u.tr;
+        let a = &u.actor;
+        let mut nav = vec![NavItem {
+            href: "/",
+            label: tr.t("nav.home"),
+            icon: "home",
+            active: path == "/",
+        }];
+        let mut add = |href: &'static str, key: &str, icon: &'static str| {
+            nav.push(NavItem {
+                href,
+                label: tr.t(key),
+                icon,
+                active: path.starts_with(href),
+            });
+        };
+        if a.is_staff() {
+            add("/customers", "nav.customers", "school");
+            add("/equipment", "nav.equipment", "device");
+            if a.can_edit_installed_base() {
+                add("/import", "nav.import", "upload");
+            }
+            if a.can_manage_users() || a.has(Role::Manager) {
+                add("/admin/users", "nav.users", "users");
+            }
+            if a.can_read_audit() {
+                add("/admin/audit", "nav.audit", "log");
+            }
+        } else if let Some(c) = a.customer_id {
+            nav.push(NavItem {
+                href: "/equipment",
+                label: tr.t("nav.my_equipment"),
+                icon: "device",
+                active: path.starts_with("/equipment"),
+            });
+            let _ = c;
+        }
+        Ctx {
+            tr,
+            title,
+            user_name: a.display_name.clone(),
+            user_roles: a
+                .roles
+                .iter()
+                .map(|r| tr.role(r.as_str()))
+                .collect::<Vec<_>>()
+                .join(" · "),
+            signed_in: true,
+            csrf: u.csrf.clone(),
+            nav,
+            crumbs: Vec::new(),
+            flash: None,
+            tz: st.cfg.tz,
+            can_edit: a.can_edit_installed_base(),
+            is_staff: a.is_staff(),
+        }
+    }
+
+    /// A page for someone not signed in (sign-in, errors).
+    pub fn anonymous(tr: Tr, title: String) -> Ctx {
+        Ctx {
+            tr,
+            title,
+            user_name: String::new(),
+            user_roles: String::new(),
+            signed_in: false,
+            csrf: String::new(),
+            nav: Vec::new(),
+            crumbs: Vec::new(),
+            flash: None,
+            tz: chrono_tz::Asia::Shanghai,
+            can_edit: false,
+            is_staff: false,
+        }
+    }
+
+    pub fn crumb(mut self, label: String, href: &str) -> Ctx {
+        self.crumbs.push((label, href.to_owned()));
+        self
+    }
+
+    /// Shows the flash named by `?ok=KEY` after a redirect (only known keys).
+    pub fn flash_from(mut self, ok: Option<&str>) -> Ctx {
+        if let Some(k) = ok.filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+            let key = format!("flash.{k}");
+            let msg = self.tr.t(&key);
+            if !msg.ends_with(&key) {
+                self.flash = Some(Flash {
+                    kind: "ok",
+                    message: msg,
+                });
+            }
+        }
+        self
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        self.tr.t(key)
+    }
+
+    pub fn dt(&self, at: &DateTime<Utc>) -> String {
+        at.with_timezone(&self.tz)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    }
+
+    pub fn d(&self, d: &Option<NaiveDate>) -> String {
+        d.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+    }
+
+    pub fn lang(&self) -> &'static str {
+        self.tr.0
+    }
+
+    pub fn page_of(
+        &self,
+        page: impl ToString,
+        pages: impl ToString,
+        total: impl ToString,
+    ) -> String {
+        self.tr.tf(
+            "list.page_of",
+            &[
+                ("page", &page.to_string()),
+                ("pages", &pages.to_string()),
+                ("total", &total.to_string()),
+            ],
+        )
+    }
+
+    pub fn action_label(&self, action: &str) -> String {
+        self.tr.t(&format!("audit.action.{action}"))
+    }
+
+    pub fn entity_label(&self, entity: &str) -> String {
+        self.tr.t(&format!("audit.entity.{entity}"))
+    }
+
+    pub fn import_done(&self, customers: impl ToString, equipment: impl ToString) -> String {
+        self.tr.tf(
+            "import.done",
+            &[
+                ("customers", &customers.to_string()),
+                ("equipment", &equipment.to_string()),
+            ],
+        )
+    }
+}
+
+/// Field errors of a form, by field name, as sentences.
+#[derive(Default)]
+pub struct FormErrors {
+    pub by_field: HashMap<String, String>,
+    pub summary: Vec<String>,
+}
+
+impl FormErrors {
+    pub fn from_fields(tr: Tr, e: &aftercare_domain::FieldErrors) -> FormErrors {
+        let mut f = FormErrors::default();
+        for x in &e.0 {
+            let msg = tr.field_error(x);
+            f.by_field
+                .entry(x.field.clone())
+                .or_insert_with(|| tr.t(&format!("rule.{}", x.code)));
+            f.summary.push(msg);
+        }
+        f
+    }
+    pub fn message(msg: String) -> FormErrors {
+        FormErrors {
+            by_field: HashMap::new(),
+            summary: vec![msg],
+        }
+    }
+    pub fn get(&self, field: &str) -> String {
+        self.by_field.get(field).cloned().unwrap_or_default()
+    }
+    pub fn has(&self, field: &str) -> bool {
+        self.by_field.contains_key(field)
+    }
+    pub fn any(&self) -> bool {
+        !self.summary.is_empty()
+    }
+}
+
+/// Turns a service error on a form post into form errors (validation, duplicate, stale)
+/// or a page error (everything else).
+pub fn form_errors(
+    tr: Tr,
+    e: aftercare_service::ServiceError,
+) -> Result<FormErrors, crate::error::PageError> {
+    use aftercare_service::ServiceError as E;
+    match e {
+        E::Invalid(fe) => Ok(FormErrors::from_fields(tr, &fe)),
+        E::Duplicate(field) => Ok(FormErrors::from_fields(
+            tr,
+            &aftercare_domain::FieldErrors::single(field, "duplicate"),
+        )),
+        E::Stale => Ok(FormErrors::message(tr.t("error.stale"))),
+        other => Err(crate::error::PageError::from_service(tr, other)),
+    }
+}
+
+/// The value of a form field from raw pairs.
+pub fn field(form: &[(String, String)], name: &str) -> Option<String> {
+    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+}
+
+pub fn fields(form: &[(String, String)], name: &str) -> Vec<String> {
+    form.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+/// Page links of a list, keeping its filters.
+pub struct Pager {
+    pub page: u32,
+    pub pages: u32,
+    pub total: i64,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+    pub links: Vec<(u32, String)>,
+}
+
+impl Pager {
+    pub fn new(
+        base: &str,
+        params: &[(&str, String)],
+        page: aftercare_store::Page,
+        total: i64,
+    ) -> Pager {
+        let pages = ((total.max(0) as u64)
+            .div_ceil(u64::from(page.per_page))
+            .max(1)) as u32;
+        let link = |p: u32| {
+            let mut q: Vec<(&str, String)> = params
+                .iter()
+                .filter(|(k, v)| *k != "page" && !v.is_empty())
+                .cloned()
+                .collect();
+            q.push(("page", p.to_string()));
+            query_url(base, &q)
+        };
+        let lo = page.page.saturating_sub(2).max(1);
+        let hi = (lo + 4).min(pages);
+        Pager {
+            page: page.page,
+            pages,
+            total,
+            prev: (page.page > 1).then(|| link(page.page - 1)),
+            next: (page.page < pages).then(|| link(page.page + 1)),
+            links: (lo..=hi).map(|p| (p, link(p))).collect(),
+        }
+    }
+}
+
+pub fn query_url(base: &str, params: &[(&str, String)]) -> String {
+    let q: Vec<String> = params
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::error::url_encode(v)))
+        .collect();
+    if q.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", q.join("&"))
+    }
+}
+
+/// A sortable column header's link: same filters, this sort, direction toggled.
+pub fn sort_link(
+    base: &str,
+    params: &[(&str, String)],
+    key: &str,
+    current: Option<&str>,
+    desc: bool,
+) -> String {
+    let mut q: Vec<(&str, String)> = params
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "sort" | "desc" | "page"))
+        .cloned()
+        .collect();
+    q.push(("sort", key.to_owned()));
+    if current == Some(key) && !desc {
+        q.push(("desc", "true".into()));
+    }
+    query_url(base, &q)
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub c: Ctx,
+    pub status: u16,
+    pub message: String,
+}
+
+pub fn error_page(tr: Tr, status: StatusCode, message: &str) -> Html<String> {
+    let page = ErrorPage {
+        c: Ctx::anonymous(tr, tr.t("error.title")),
+        status: status.as_u16(),
+        message: message.to_owned(),
+    };
+    Html(page.render().unwrap_or_else(|_| message.to_owned()))
+}

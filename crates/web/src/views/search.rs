@@ -1,0 +1,40 @@
+//! The global search page.
+
+use super::{Ctx, render};
+use crate::AppState;
+use crate::auth::PageUser;
+use crate::error::PageError;
+use aftercare_store::search::Hit;
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub c: Ctx,
+    pub q: String,
+    pub hits: Vec<Hit>,
+}
+
+#[derive(Deserialize)]
+pub struct SearchParams {
+    pub q: Option<String>,
+}
+
+pub async fn view_search_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, PageError> {
+    let q = p.q.unwrap_or_default();
+    let hits = st
+        .svc
+        .search(&u.actor, &q, 100)
+        .await
+        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let c = Ctx::new(&st, &u, "/search", u.tr.t("search.title"))
+        .crumb(u.tr.t("search.title"), "/search");
+    Ok(render(&SearchPage { c, q, hits }))
+}

@@ -1,0 +1,66 @@
+//! Configuration: defaults, then `aftercare.toml`, then `AFTERCARE_*` variables, then flags.
+
+use anyhow::{Context, Result};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://…`
+    pub database_url: String,
+    /// `HOST:PORT`
+    pub listen: String,
+    /// The time zone times are shown in.
+    pub timezone: String,
+    /// Mark cookies Secure (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://data/aftercare.db".into(),
+            listen: "127.0.0.1:8080".into(),
+            timezone: "Asia/Shanghai".into(),
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn load(file: Option<&str>, database_url: Option<&str>) -> Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => fig = fig.merge(Toml::file_exact(f)),
+            None => fig = fig.merge(Toml::file("aftercare.toml")),
+        }
+        fig = fig.merge(Env::prefixed("AFTERCARE_"));
+        if let Some(url) = database_url {
+            fig = fig.merge(Serialized::default("database_url", url));
+        }
+        fig.extract().context("reading the configuration")
+    }
+
+    pub fn web(&self) -> Result<aftercare_web::WebConfig> {
+        let tz = self
+            .timezone
+            .parse()
+            .map_err(|e| anyhow::anyhow!("timezone {:?}: {e}", self.timezone))?;
+        Ok(aftercare_web::WebConfig {
+            tz,
+            secure_cookies: self.secure_cookies,
+        })
+    }
+
+    /// The URL without a password, for messages.
+    pub fn display_url(&self) -> String {
+        match self.database_url.split_once('@') {
+            Some((head, tail)) if head.contains("://") && head.matches(':').count() > 1 => {
+                let (scheme_user, _) = head.rsplit_once(':').unwrap_or((head, ""));
+                format!("{scheme_user}:***@{tail}")
+            }
+            _ => self.database_url.clone(),
+        }
+    }
+}
