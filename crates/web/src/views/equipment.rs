@@ -275,9 +275,13 @@ pub fn changes(tr: crate::Tr, e: &AuditEntry) -> Vec<Change> {
     let Some(after) = a.as_object() else {
         return Vec::new();
     };
-    let show = |v: Option<&serde_json::Value>| match v {
+    // Values read as the pages show them: 在用, not in_service.
+    let show = |k: &str, v: Option<&serde_json::Value>| match v {
         None | Some(serde_json::Value::Null) => "—".to_owned(),
+        Some(serde_json::Value::String(s)) if k == "status" => tr.status(s),
+        Some(serde_json::Value::String(s)) if k == "system" => tr.system(s),
         Some(serde_json::Value::String(s)) => s.clone(),
+        Some(serde_json::Value::Bool(b)) => tr.t(if *b { "value.yes" } else { "value.no" }),
         Some(v) => v.to_string(),
     };
     after
@@ -285,8 +289,8 @@ pub fn changes(tr: crate::Tr, e: &AuditEntry) -> Vec<Change> {
         .filter(|(k, v)| b.get(k.as_str()) != Some(v) && k.as_str() != "contacts")
         .map(|(k, v)| Change {
             field: tr.field(k),
-            before: show(b.get(k.as_str())),
-            after: show(Some(v)),
+            before: show(k, b.get(k.as_str())),
+            after: show(k, Some(v)),
         })
         .collect()
 }

@@ -1,0 +1,14 @@
+//! All integration tests, one binary: each boots the real server on a free port against
+//! real SQLite and (when asked for) real PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+mod auth;
+mod cli;
+mod customers;
+mod equipment;
+mod excel;
+mod pages;
+mod schema;
+mod search;
