@@ -40,10 +40,13 @@ impl Tr {
         if let Some(rest) = field.strip_prefix("contacts[") {
             if let Some((i, name)) = rest.split_once("].") {
                 let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
-                return self.tf(
-                    "field.contact_n",
-                    &[("n", &n), ("field", &self.t(&format!("field.{name}")))],
-                );
+                // A contact's `name` is a person's name (姓名), not a school's (名称).
+                let key = if name == "name" {
+                    "field.contact_name".to_owned()
+                } else {
+                    format!("field.{name}")
+                };
+                return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
             }
         }
         self.t(&format!("field.{field}"))
