@@ -1,8 +1,7 @@
 //! `aftercare`: the one binary. `serve`, `migrate`, `demo`, `user add`, `import`,
-//! `export`, `backup`, `bench`. Configuration from flags, `aftercare.toml` and
+//! `export`, `backup`. Configuration from flags, `aftercare.toml` and
 //! `AFTERCARE_*` variables.
 
-mod bench;
 mod config;
 
 use aftercare_service::{Actor, Services};
@@ -69,18 +68,6 @@ enum Cmd {
     Backup {
         #[arg(long)]
         out: String,
-    },
-    /// Measure start-up, memory and list latency on a generated large county (see docs/BENCHMARKS.md).
-    Bench {
-        #[arg(long, default_value_t = 5000)]
-        schools: usize,
-        #[arg(long, default_value_t = 200_000)]
-        equipment: usize,
-        #[arg(long, default_value_t = 2000)]
-        requests: usize,
-        /// Keep and reuse the generated database in this folder.
-        #[arg(long, default_value = "target/bench")]
-        dir: String,
     },
 }
 
@@ -271,12 +258,6 @@ async fn main() -> Result<()> {
             println!("backup written to {out}");
             Ok(())
         }
-        Cmd::Bench {
-            schools,
-            equipment,
-            requests,
-            dir,
-        } => bench::run(schools, equipment, requests, &dir).await,
     }
 }
 
