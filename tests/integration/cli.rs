@@ -26,10 +26,10 @@ fn free_port() -> u16 {
 
 async fn wait_ready(base: &str) {
     for _ in 0..200 {
-        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await {
-            if r.status().is_success() {
-                return;
-            }
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && r.status().is_success()
+        {
+            return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

@@ -329,10 +329,10 @@ where
     match pg {
         Some((admin, name)) => drop_database(&admin, &name).await,
         None => {
-            if let Some(path) = url.strip_prefix("sqlite://") {
-                if let Some(dir) = std::path::Path::new(path).parent() {
-                    let _ = std::fs::remove_dir_all(dir);
-                }
+            if let Some(path) = url.strip_prefix("sqlite://")
+                && let Some(dir) = std::path::Path::new(path).parent()
+            {
+                let _ = std::fs::remove_dir_all(dir);
             }
         }
     }

@@ -62,10 +62,10 @@ impl CustomerInput {
         let county = required(&mut e, "county", self.county.as_deref(), 50);
         let town = required(&mut e, "town", self.town.as_deref(), 50);
         let address = optional(&mut e, "address", self.address.as_deref(), 200);
-        if let Some(m) = self.travel_minutes {
-            if !(0..=24 * 60).contains(&m) {
-                e.push("travel_minutes", "out_of_range");
-            }
+        if let Some(m) = self.travel_minutes
+            && !(0..=24 * 60).contains(&m)
+        {
+            e.push("travel_minutes", "out_of_range");
         }
         let mut contacts = Vec::new();
         for (i, c) in self.contacts.iter().flatten().enumerate() {
@@ -79,16 +79,16 @@ impl CustomerInput {
             let name = required(&mut e, &f("name"), c.name.as_deref(), 50);
             let title = optional(&mut e, &f("title"), c.title.as_deref(), 50);
             let phone = optional(&mut e, &f("phone"), c.phone.as_deref(), 30);
-            if let Some(p) = &phone {
-                if !is_phone(p) {
-                    e.push(f("phone"), "invalid");
-                }
+            if let Some(p) = &phone
+                && !is_phone(p)
+            {
+                e.push(f("phone"), "invalid");
             }
             let email = optional(&mut e, &f("email"), c.email.as_deref(), 100);
-            if let Some(m) = &email {
-                if !is_email(m) {
-                    e.push(f("email"), "invalid");
-                }
+            if let Some(m) = &email
+                && !is_email(m)
+            {
+                e.push(f("email"), "invalid");
             }
             let im = optional(&mut e, &f("im"), c.im.as_deref(), 50);
             contacts.push(NewContact {

@@ -119,10 +119,10 @@ impl EquipmentInput {
         let installed_on = optional_date(&mut e, "installed_on", self.installed_on.as_deref());
         let warranty_until =
             optional_date(&mut e, "warranty_until", self.warranty_until.as_deref());
-        if let (Some(a), Some(b)) = (installed_on, warranty_until) {
-            if b < a {
-                e.push("warranty_until", "date_order");
-            }
+        if let (Some(a), Some(b)) = (installed_on, warranty_until)
+            && b < a
+        {
+            e.push("warranty_until", "date_order");
         }
         let status = match self
             .status

@@ -76,10 +76,10 @@ impl Services {
         customer: Option<i64>,
     ) -> Result<Vec<(String, i64)>> {
         let scope = by.customer_scope().map(|c| c.0).or(customer);
-        if let (Some(s), Some(c)) = (by.customer_scope(), customer) {
-            if s.0 != c {
-                return Err(ServiceError::NotFound);
-            }
+        if let (Some(s), Some(c)) = (by.customer_scope(), customer)
+            && s.0 != c
+        {
+            return Err(ServiceError::NotFound);
         }
         Ok(aftercare_store::equipment::count_by_system(&self.db, scope).await?)
     }

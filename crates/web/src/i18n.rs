@@ -37,17 +37,17 @@ impl Tr {
 
     /// The label of an API field name (`contacts[1].phone` → "联系人 2 电话").
     pub fn field(&self, field: &str) -> String {
-        if let Some(rest) = field.strip_prefix("contacts[") {
-            if let Some((i, name)) = rest.split_once("].") {
-                let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
-                // A contact's `name` is a person's name (姓名), not a school's (名称).
-                let key = if name == "name" {
-                    "field.contact_name".to_owned()
-                } else {
-                    format!("field.{name}")
-                };
-                return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
-            }
+        if let Some(rest) = field.strip_prefix("contacts[")
+            && let Some((i, name)) = rest.split_once("].")
+        {
+            let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+            // A contact's `name` is a person's name (姓名), not a school's (名称).
+            let key = if name == "name" {
+                "field.contact_name".to_owned()
+            } else {
+                format!("field.{name}")
+            };
+            return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
         }
         self.t(&format!("field.{field}"))
     }
@@ -98,10 +98,10 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static str {
         } else {
             None
         };
-        if let Some(l) = loc {
-            if best.is_none_or(|(bq, _)| q > bq) {
-                best = Some((q, l));
-            }
+        if let Some(l) = loc
+            && best.is_none_or(|(bq, _)| q > bq)
+        {
+            best = Some((q, l));
         }
     }
     best.map(|(_, l)| l).unwrap_or(DEFAULT_LOCALE)
@@ -139,7 +139,7 @@ mod tests {
         let text = include_str!("../locales/app.yml");
         let mut key: Option<&str> = None;
         let mut langs = Vec::new();
-        let mut check = |key: Option<&str>, langs: &mut Vec<String>| {
+        let check = |key: Option<&str>, langs: &mut Vec<String>| {
             if let Some(k) = key {
                 langs.sort();
                 assert_eq!(langs.as_slice(), ["en", "zh-CN"], "key {k}");

@@ -286,35 +286,16 @@ fn parse_form(form: &[(String, String)]) -> (CustomerInput, Option<aftercare_dom
     )
 }
 
-fn form_page(
+/// The form page; a new school's county defaults to the county already served.
+async fn form_page(
     st: &AppState,
     u: &PageUser,
     title: String,
     action: String,
-    input: CustomerInput,
+    mut input: CustomerInput,
     version: i64,
     errors: FormErrors,
-    towns: Vec<(String, String)>,
-) -> CustomerFormPage {
-    let c = Ctx::new(st, u, "/customers", title.clone())
-        .crumb(u.tr.t("nav.customers"), "/customers")
-        .crumb(title, &action);
-    let contacts = with_blank_rows(input.contacts.clone().unwrap_or_default());
-    CustomerFormPage {
-        c,
-        action,
-        input,
-        contacts,
-        version,
-        errors,
-        towns,
-    }
-}
-
-pub async fn view_customer_new_get(
-    State(st): State<AppState>,
-    u: PageUser,
-) -> Result<Response, PageError> {
+) -> Result<CustomerFormPage, PageError> {
     if !u.actor.can_edit_installed_base() {
         return Err(PageError::status(
             u.tr,
@@ -327,21 +308,40 @@ pub async fn view_customer_new_get(
         .towns(&u.actor)
         .await
         .map_err(|e| PageError::from_service(u.tr, e))?;
-    let county = towns.first().map(|(c, _)| c.clone());
-    let input = CustomerInput {
-        county,
-        ..Default::default()
-    };
-    Ok(render(&form_page(
+    if input.county.is_none() {
+        input.county = towns.first().map(|(c, _)| c.clone());
+    }
+    let c = Ctx::new(st, u, "/customers", title.clone())
+        .crumb(u.tr.t("nav.customers"), "/customers")
+        .crumb(title, &action);
+    let contacts = with_blank_rows(input.contacts.clone().unwrap_or_default());
+    Ok(CustomerFormPage {
+        c,
+        action,
+        input,
+        contacts,
+        version,
+        errors,
+        towns,
+    })
+}
+
+pub async fn view_customer_new_get(
+    State(st): State<AppState>,
+    u: PageUser,
+) -> Result<Response, PageError> {
+    let title = u.tr.t("customers.new");
+    let page = form_page(
         &st,
         &u,
-        u.tr.t("customers.new"),
+        title,
         "/customers/new".into(),
-        input,
+        CustomerInput::default(),
         0,
         FormErrors::default(),
-        towns,
-    )))
+    )
+    .await?;
+    Ok(render(&page))
 }
 
 pub async fn view_customer_new_post(
@@ -363,11 +363,6 @@ pub async fn view_customer_new_post(
             Err(e) => form_errors(u.tr, e)?,
         },
     };
-    let towns = st
-        .svc
-        .towns(&u.actor)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
     let page = form_page(
         &st,
         &u,
@@ -376,8 +371,8 @@ pub async fn view_customer_new_post(
         input,
         0,
         errors,
-        towns,
-    );
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
@@ -386,23 +381,14 @@ pub async fn view_customer_edit_get(
     u: PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    if !u.actor.can_edit_installed_base() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
-    }
     let d = st
         .svc
         .get_customer(&u.actor, CustomerId(id))
         .await
-        .map_err(e)?;
-    let towns = st.svc.towns(&u.actor).await.map_err(e)?;
+        .map_err(|e| PageError::from_service(u.tr, e))?;
     let input = input_of(&d.customer, &d);
     let title = format!("{} · {}", u.tr.t("action.edit"), d.customer.name);
-    Ok(render(&form_page(
+    let page = form_page(
         &st,
         &u,
         title,
@@ -410,8 +396,9 @@ pub async fn view_customer_edit_get(
         input,
         d.customer.version,
         FormErrors::default(),
-        towns,
-    )))
+    )
+    .await?;
+    Ok(render(&page))
 }
 
 fn input_of(c: &CustomerRow, d: &CustomerDetail) -> CustomerInput {
@@ -457,11 +444,6 @@ pub async fn view_customer_edit_post(
             Err(e) => form_errors(u.tr, e)?,
         },
     };
-    let towns = st
-        .svc
-        .towns(&u.actor)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
     let title = format!(
         "{} · {}",
         u.tr.t("action.edit"),
@@ -475,7 +457,7 @@ pub async fn view_customer_edit_post(
         input,
         version.unwrap_or(0),
         errors,
-        towns,
-    );
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

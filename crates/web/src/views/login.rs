@@ -182,20 +182,20 @@ pub async fn view_lang_post(
 ) -> Response {
     let lang = Tr::new(&field(&form, "lang").unwrap_or_default()).0;
     let back = safe_next(field(&form, "next").as_deref());
-    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
-        if let Ok((actor, csrf)) = st.svc.authenticate(&token).await {
-            let sent = field(&form, "_csrf").unwrap_or_default();
-            if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
-                return crate::error::PageError::status(
-                    anonymous_tr(&headers),
-                    StatusCode::FORBIDDEN,
-                    "error.csrf",
-                )
-                .into_response();
-            }
-            if let Err(e) = st.svc.set_locale(&actor, lang).await {
-                return crate::error::PageError::from_service(Tr::new(lang), e).into_response();
-            }
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+        && let Ok((actor, csrf)) = st.svc.authenticate(&token).await
+    {
+        let sent = field(&form, "_csrf").unwrap_or_default();
+        if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
+            return crate::error::PageError::status(
+                anonymous_tr(&headers),
+                StatusCode::FORBIDDEN,
+                "error.csrf",
+            )
+            .into_response();
+        }
+        if let Err(e) = st.svc.set_locale(&actor, lang).await {
+            return crate::error::PageError::from_service(Tr::new(lang), e).into_response();
         }
     }
     let jar = jar.add(
