@@ -14,16 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_aftercare");
-const TOWNS: [&str; 8] = [
-    "城关镇",
-    "蓉城镇",
-    "新河镇",
-    "木镇镇",
-    "庙前镇",
-    "杨田镇",
-    "陵阳镇",
-    "酉华镇",
-];
+const TOWNS: [&str; 8] = ["城关镇", "蓉城镇", "新河镇", "木镇镇", "庙前镇", "杨田镇", "陵阳镇", "酉华镇"];
 const KINDS: [(System, &str, &str); 8] = [
     (System::Network, "接入交换机", "S5735-L24T4S-A"),
     (System::Network, "无线AP", "AirEngine5761-11"),
@@ -36,10 +27,7 @@ const KINDS: [(System, &str, &str); 8] = [
 ];
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
 
 async fn build(url: &str, schools: usize, per_school: usize) {
@@ -61,9 +49,7 @@ async fn build(url: &str, schools: usize, per_school: usize) {
             contacts: Vec::new(),
         })
         .collect();
-    let ids = aftercare_store::customers::create_many(&db, &w, &customers)
-        .await
-        .unwrap();
+    let ids = aftercare_store::customers::create_many(&db, &w, &customers).await.unwrap();
     for (chunk_no, chunk) in ids.chunks(250).enumerate() {
         let mut rows = Vec::with_capacity(chunk.len() * per_school);
         for (k, id) in chunk.iter().enumerate() {
@@ -72,8 +58,7 @@ async fn build(url: &str, schools: usize, per_school: usize) {
                 let (system, kind, model) = KINDS[j % KINDS.len()];
                 let year = 2016 + ((i + j) % 10) as i32;
                 let installed =
-                    chrono::NaiveDate::from_ymd_opt(year, 1 + (j % 12) as u32, 1 + (i % 28) as u32)
-                        .unwrap();
+                    chrono::NaiveDate::from_ymd_opt(year, 1 + (j % 12) as u32, 1 + (i % 28) as u32).unwrap();
                 rows.push(NewEquipment {
                     customer_id: CustomerId(*id),
                     system,
@@ -85,17 +70,11 @@ async fn build(url: &str, schools: usize, per_school: usize) {
                     installed_on: Some(installed),
                     warranty_until: Some(installed + chrono::Duration::days(365 * 3)),
                     critical: j % 10 == 0,
-                    status: if j % 17 == 0 {
-                        EquipmentStatus::Faulty
-                    } else {
-                        EquipmentStatus::InService
-                    },
+                    status: if j % 17 == 0 { EquipmentStatus::Faulty } else { EquipmentStatus::InService },
                 });
             }
         }
-        aftercare_store::equipment::create_many(&db, &w, &rows)
-            .await
-            .unwrap();
+        aftercare_store::equipment::create_many(&db, &w, &rows).await.unwrap();
     }
     let users = aftercare_service::Services::new(db.clone());
     let input = aftercare_domain::users::UserInput {
@@ -106,10 +85,7 @@ async fn build(url: &str, schools: usize, per_school: usize) {
     };
     users.create_user(None, &input).await.unwrap();
     db.close().await;
-    println!(
-        "generated {schools} schools × {per_school} pieces in {:.1}s",
-        start.elapsed().as_secs_f64()
-    );
+    println!("generated {schools} schools × {per_school} pieces in {:.1}s", start.elapsed().as_secs_f64());
 }
 
 fn serve(url: &str, port: u16) -> Child {
@@ -145,17 +121,10 @@ async fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let url = format!("sqlite://{}/bench-{schools}-{per_school}.db", dir.display());
     build(&url, schools, per_school).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
+    let client =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
 
     // Start to ready: spawn, poll /healthz every millisecond; five runs, median.
     let mut ready = Vec::new();
@@ -185,29 +154,11 @@ async fn main() {
     let idle = rss_kib(server.id());
 
     // Sign in through the login form like a person.
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let csrf = page
-        .split("name=\"_csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
     let r = client
         .post(format!("{base}/login"))
-        .form(&[
-            ("username", "bench"),
-            ("password", "bench-password"),
-            ("_csrf", &csrf),
-        ])
+        .form(&[("username", "bench"), ("password", "bench-password"), ("_csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -216,28 +167,13 @@ async fn main() {
     let scenarios: [(&str, &dyn Fn(usize) -> String); 5] = [
         ("unfiltered, page 1", &|_| "/equipment".to_owned()),
         ("system filter, deep pages", &|i| {
-            format!(
-                "/equipment?system={}&page={}",
-                KINDS[i % 8].0.as_str(),
-                1 + i % 200
-            )
+            format!("/equipment?system={}&page={}", KINDS[i % 8].0.as_str(), 1 + i % 200)
         }),
-        ("town + status", &|i| {
-            format!(
-                "/equipment?town={}&status=in_service&page={}",
-                TOWNS[i % 8],
-                1 + i % 50
-            )
-        }),
+        ("town + status", &|i| format!("/equipment?town={}&status=in_service&page={}", TOWNS[i % 8], 1 + i % 50)),
         ("warranty expiring + sort", &|i| {
-            format!(
-                "/equipment?warranty={}&sort=warranty",
-                ["expiring", "expired", "valid"][i % 3]
-            )
+            format!("/equipment?warranty={}&sort=warranty", ["expiring", "expired", "valid"][i % 3])
         }),
-        ("search 监控 + town", &|i| {
-            format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])
-        }),
+        ("search 监控 + town", &|i| format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])),
     ];
     println!(
         "\n{schools} schools, {} pieces of equipment, SQLite, {requests} requests per scenario",
@@ -255,27 +191,16 @@ async fn main() {
         let mut lat = Vec::with_capacity(requests);
         for i in 0..requests {
             let t = Instant::now();
-            let r = client
-                .get(format!("{base}{}", path(i)))
-                .send()
-                .await
-                .unwrap();
+            let r = client.get(format!("{base}{}", path(i))).send().await.unwrap();
             assert_eq!(r.status(), reqwest::StatusCode::OK, "{}", path(i));
             let body = r.text().await.unwrap();
             lat.push(t.elapsed());
             assert!(body.contains("equipment-list") || body.contains("没有符合条件"));
         }
         lat.sort();
-        println!(
-            "| {name} | {:.2} | {:.2} |",
-            pct(&lat, 0.5),
-            pct(&lat, 0.99)
-        );
+        println!("| {name} | {:.2} | {:.2} |", pct(&lat, 0.5), pct(&lat, 0.99));
     }
-    println!(
-        "\nRSS after the runs: {:.1} MB",
-        rss_kib(server.id()) as f64 / 1024.0
-    );
+    println!("\nRSS after the runs: {:.1} MB", rss_kib(server.id()) as f64 / 1024.0);
     server.kill().unwrap();
     server.wait().unwrap();
 }

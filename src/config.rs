@@ -43,14 +43,8 @@ impl Config {
     }
 
     pub fn web(&self) -> Result<aftercare_web::WebConfig> {
-        let tz = self
-            .timezone
-            .parse()
-            .map_err(|e| anyhow::anyhow!("timezone {:?}: {e}", self.timezone))?;
-        Ok(aftercare_web::WebConfig {
-            tz,
-            secure_cookies: self.secure_cookies,
-        })
+        let tz = self.timezone.parse().map_err(|e| anyhow::anyhow!("timezone {:?}: {e}", self.timezone))?;
+        Ok(aftercare_web::WebConfig { tz, secure_cookies: self.secure_cookies })
     }
 
     /// The URL without a password, for messages.

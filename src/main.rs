@@ -122,17 +122,10 @@ async fn main() -> Result<()> {
             println!("database is up to date: {}", cfg.display_url());
             Ok(())
         }
-        Cmd::Demo {
-            no_serve,
-            seed,
-            listen,
-        } => {
+        Cmd::Demo { no_serve, seed, listen } => {
             let db = open(&cfg).await?;
             let svc = Services::new(db.clone());
-            let s = svc
-                .load_demo(seed)
-                .await
-                .context("loading the demo county")?;
+            let s = svc.load_demo(seed).await.context("loading the demo county")?;
             if s.skipped {
                 println!("demo: the database already has schools; nothing loaded.");
             } else {
@@ -143,12 +136,7 @@ async fn main() -> Result<()> {
             }
             println!("\n  demo accounts (username / password — role):");
             for u in aftercare_service::demo::DEMO_USERS {
-                println!(
-                    "    {:<9} / {:<14} — {}",
-                    u.username,
-                    u.password,
-                    u.roles.join(",")
-                );
+                println!("    {:<9} / {:<14} — {}", u.username, u.password, u.roles.join(","));
             }
             println!();
             if no_serve {
@@ -156,16 +144,7 @@ async fn main() -> Result<()> {
             }
             serve(db, &cfg, listen.as_deref().unwrap_or(&cfg.listen)).await
         }
-        Cmd::User {
-            cmd:
-                UserCmd::Add {
-                    username,
-                    roles,
-                    customer,
-                    display_name,
-                    password_stdin,
-                },
-        } => {
+        Cmd::User { cmd: UserCmd::Add { username, roles, customer, display_name, password_stdin } } => {
             if !password_stdin {
                 bail!("give the password on standard input with --password-stdin");
             }
@@ -183,10 +162,7 @@ async fn main() -> Result<()> {
             };
             match svc.create_user(None, &input).await {
                 Ok(u) => {
-                    println!(
-                        "user {} created (id {}, roles {})",
-                        u.username, u.id, u.roles
-                    );
+                    println!("user {} created (id {}, roles {})", u.username, u.id, u.roles);
                     Ok(())
                 }
                 Err(e) => bail!("{}", describe(e)),
@@ -197,31 +173,20 @@ async fn main() -> Result<()> {
             let svc = Services::new(open(&cfg).await?);
             match svc.import_xlsx(&cli_actor(), &bytes).await {
                 Ok(s) => {
-                    println!(
-                        "imported {} schools and {} pieces of equipment",
-                        s.customers, s.equipment
-                    );
+                    println!("imported {} schools and {} pieces of equipment", s.customers, s.equipment);
                     Ok(())
                 }
                 Err(e) => bail!("{}", describe(e)),
             }
         }
-        Cmd::Export {
-            what,
-            out,
-            q,
-            english,
-        } => {
+        Cmd::Export { what, out, q, english } => {
             let svc = Services::new(open(&cfg).await?);
             let actor = cli_actor();
             let table = match what.as_str() {
                 "customers" | "schools" => svc
                     .customer_table(
                         &actor,
-                        aftercare_store::customers::CustomerQuery {
-                            q,
-                            ..Default::default()
-                        },
+                        aftercare_store::customers::CustomerQuery { q, ..Default::default() },
                         english,
                     )
                     .await
@@ -229,10 +194,7 @@ async fn main() -> Result<()> {
                 "equipment" => svc
                     .equipment_table(
                         &actor,
-                        aftercare_store::equipment::EquipmentQuery {
-                            q,
-                            ..Default::default()
-                        },
+                        aftercare_store::equipment::EquipmentQuery { q, ..Default::default() },
                         english,
                     )
                     .await
@@ -242,8 +204,7 @@ async fn main() -> Result<()> {
             let bytes = if out.ends_with(".csv") {
                 aftercare_service::excel::table_to_csv(&table).into_bytes()
             } else {
-                aftercare_service::excel::table_to_xlsx(&what, &table)
-                    .map_err(|e| anyhow::anyhow!(describe(e)))?
+                aftercare_service::excel::table_to_xlsx(&what, &table).map_err(|e| anyhow::anyhow!(describe(e)))?
             };
             std::fs::write(&out, bytes).with_context(|| format!("writing {out}"))?;
             println!("wrote {} rows to {out}", table.len().saturating_sub(1));
@@ -266,49 +227,30 @@ fn describe(e: aftercare_service::ServiceError) -> String {
     use aftercare_service::ServiceError as E;
     let tr = aftercare_web::Tr::new("zh-CN");
     match e {
-        E::Invalid(fe) => {
-            fe.0.iter()
-                .map(|x| tr.field_error(x))
-                .collect::<Vec<_>>()
-                .join("\n")
-        }
-        E::Import(rows) => rows
-            .iter()
-            .map(|r| aftercare_web::api_row_message(tr, r))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        E::Duplicate(f) => tr.field_error(&aftercare_domain::FieldError {
-            field: f.into(),
-            code: "duplicate",
-        }),
+        E::Invalid(fe) => fe.0.iter().map(|x| tr.field_error(x)).collect::<Vec<_>>().join("\n"),
+        E::Import(rows) => rows.iter().map(|r| aftercare_web::api_row_message(tr, r)).collect::<Vec<_>>().join("\n"),
+        E::Duplicate(f) => tr.field_error(&aftercare_domain::FieldError { field: f.into(), code: "duplicate" }),
         other => other.to_string(),
     }
 }
 
 /// Connects and migrates: every subcommand works on an empty folder.
 async fn open(cfg: &Config) -> Result<Db> {
-    let db = Db::connect(&cfg.database_url)
-        .await
-        .with_context(|| format!("opening {}", cfg.display_url()))?;
+    let db = Db::connect(&cfg.database_url).await.with_context(|| format!("opening {}", cfg.display_url()))?;
     db.migrate().await.context("migrating the database")?;
     Ok(db)
 }
 
 /// Serves until Ctrl-C or SIGTERM, with the job worker beside it.
 pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let worker = tokio::spawn(aftercare_jobs::work(db.clone(), stop_rx));
     let app = aftercare_web::router(Services::new(db.clone()), cfg.web()?);
     println!("Aftercare is serving http://{}", listener.local_addr()?);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
     db.close().await;
@@ -321,8 +263,7 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
             s.recv().await;
         }
     };

@@ -50,10 +50,7 @@ async fn agent_adds_school_and_equipment_then_finds_it_on_desktop_and_phone() {
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }
-    eprintln!(
-        "browser journey passed in {:.1}s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("browser journey passed in {:.1}s", started.elapsed().as_secs_f64());
 }
 
 /// Everything a person does, in order.
@@ -69,21 +66,16 @@ async fn journey(b: Browser, base: String) {
 async fn sign_in(b: &Browser, base: &str) {
     b.goto(&format!("{base}/login")).await;
     assert_eq!(
-        b.execute("return document.documentElement.lang", json!([]))
-            .await,
+        b.execute("return document.documentElement.lang", json!([])).await,
         json!("zh-CN"),
         "the UI is Chinese by default"
     );
     b.type_into("#login-form input[name=username]", AGENT).await;
-    b.type_into("#login-form input[name=password]", AGENT_PASSWORD)
-        .await;
+    b.type_into("#login-form input[name=password]", AGENT_PASSWORD).await;
     b.click("#login-form button[type=submit]").await;
     b.wait_for_text("main h1", "工作台").await;
     assert_eq!(b.path().await, "/", "signing in lands on the dashboard");
-    assert!(
-        b.text("body").await.contains("新建学校"),
-        "the dashboard offers the quick actions to an agent"
-    );
+    assert!(b.text("body").await.contains("新建学校"), "the dashboard offers the quick actions to an agent");
     b.shot("1-dashboard").await;
 }
 
@@ -100,70 +92,39 @@ async fn create_school(b: &Browser, base: &str) -> String {
         ("contacts[0].name", "李老师"),
         ("contacts[0].phone", "13905663333"),
     ] {
-        b.type_into(&format!("#customer-form input[name='{field}']"), value)
-            .await;
+        b.type_into(&format!("#customer-form input[name='{field}']"), value).await;
     }
     b.click("#customer-form button[type=submit]").await;
     b.wait_for_text("#customer-form", "名称：必填").await;
-    assert!(
-        b.path().await.starts_with("/customers"),
-        "a rejected form stays on the form"
-    );
+    assert!(b.path().await.starts_with("/customers"), "a rejected form stays on the form");
     assert_eq!(
         b.value("#customer-form input[name=code]").await,
         "QY-BRW-01",
         "what was typed is kept after a rejected submit"
     );
-    assert_eq!(
-        b.value("#customer-form input[name='contacts[0].phone']")
-            .await,
-        "13905663333",
-        "contacts are kept too"
-    );
+    assert_eq!(b.value("#customer-form input[name='contacts[0].phone']").await, "13905663333", "contacts are kept too");
     b.shot("2-school-rejected").await;
 
-    b.type_into("#customer-form input[name=name]", "青阳县浏览器测试小学")
-        .await;
+    b.type_into("#customer-form input[name=name]", "青阳县浏览器测试小学").await;
     b.click("#customer-form button[type=submit]").await;
     let url = b.wait_for_path(|p| is_record_path(p, "/customers/")).await;
     b.wait_for_text("main h1", "青阳县浏览器测试小学").await;
-    assert!(
-        b.text(".flash").await.contains("已创建"),
-        "the school page confirms the creation"
-    );
+    assert!(b.text(".flash").await.contains("已创建"), "the school page confirms the creation");
     let page = b.text("main").await;
-    assert!(
-        page.contains("李老师") && page.contains("13905663333"),
-        "the contact is listed: {page}"
-    );
+    assert!(page.contains("李老师") && page.contains("13905663333"), "the contact is listed: {page}");
     assert!(page.contains("城关镇"), "the town is shown");
     url
 }
 
 async fn add_equipment(b: &Browser, school: &str, serial: &str) {
-    let school_id = school
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .split('?')
-        .next()
-        .unwrap()
-        .to_owned();
+    let school_id = school.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
     let link = b.find("main a[href^='/equipment/new?customer_id=']").await;
     assert_eq!(b.element_text(&link).await.trim(), "新增设备");
     b.click_element(&link).await;
     b.wait_for("#equipment-form").await;
-    assert_eq!(
-        b.value("#equipment-form select[name=customer_id]").await,
-        school_id,
-        "the school is preselected"
-    );
-    b.click("#equipment-form select[name=system] option[value=surveillance]")
-        .await;
-    assert_eq!(
-        b.value("#equipment-form select[name=system]").await,
-        "surveillance"
-    );
+    assert_eq!(b.value("#equipment-form select[name=customer_id]").await, school_id, "the school is preselected");
+    b.click("#equipment-form select[name=system] option[value=surveillance]").await;
+    assert_eq!(b.value("#equipment-form select[name=system]").await, "surveillance");
     for (field, value) in [
         ("kind", "枪式摄像机"),
         ("serial_no", serial),
@@ -171,8 +132,7 @@ async fn add_equipment(b: &Browser, school: &str, serial: &str) {
         ("model", "DS-2CD3T46"),
         ("location", "校门口立杆"),
     ] {
-        b.type_into(&format!("#equipment-form input[name={field}]"), value)
-            .await;
+        b.type_into(&format!("#equipment-form input[name={field}]"), value).await;
     }
     // Typing into a date input depends on the browser's locale; set the value as a picker would.
     b.execute(
@@ -186,48 +146,26 @@ async fn add_equipment(b: &Browser, school: &str, serial: &str) {
     b.wait_for_path(|p| is_record_path(p, "/equipment/")).await;
     b.wait_for_text("main", serial).await;
     let page = b.text("main").await;
-    assert!(
-        page.contains("已创建"),
-        "the equipment page confirms the creation: {page}"
-    );
-    assert!(
-        page.contains("枪式摄像机") && page.contains("校园监控"),
-        "kind and system are shown in Chinese: {page}"
-    );
-    assert!(
-        page.contains("青阳县浏览器测试小学"),
-        "the equipment page names its school"
-    );
+    assert!(page.contains("已创建"), "the equipment page confirms the creation: {page}");
+    assert!(page.contains("枪式摄像机") && page.contains("校园监控"), "kind and system are shown in Chinese: {page}");
+    assert!(page.contains("青阳县浏览器测试小学"), "the equipment page names its school");
 }
 
 async fn search_equipment(b: &Browser, base: &str, serial: &str) {
     b.goto(&format!("{base}/equipment")).await;
-    b.type_into("#equipment-filters input[name=q]", "监控")
-        .await;
+    b.type_into("#equipment-filters input[name=q]", "监控").await;
     b.click("#equipment-filters button[type=submit]").await;
-    b.wait_for_path(|p| p.starts_with("/equipment?") && p.contains("q="))
-        .await;
+    b.wait_for_path(|p| p.starts_with("/equipment?") && p.contains("q=")).await;
     b.wait_for_text("#equipment-list", serial).await;
-    assert_eq!(
-        b.value("#equipment-filters input[name=q]").await,
-        "监控",
-        "the search box keeps the query"
-    );
+    assert_eq!(b.value("#equipment-filters input[name=q]").await, "监控", "the search box keeps the query");
     b.shot("3-equipment-search").await;
 
     b.clear("#equipment-filters input[name=q]").await;
-    b.type_into("#equipment-filters input[name=q]", "网监")
-        .await;
+    b.type_into("#equipment-filters input[name=q]", "网监").await;
     b.click("#equipment-filters button[type=submit]").await;
     b.wait_for_text("main", "没有符合条件的记录").await;
-    assert!(
-        b.find_all("#equipment-list").await.is_empty(),
-        "no list is shown when nothing matches"
-    );
-    assert!(
-        !b.text("main").await.contains(serial),
-        "网监 must not find {serial}"
-    );
+    assert!(b.find_all("#equipment-list").await.is_empty(), "no list is shown when nothing matches");
+    assert!(!b.text("main").await.contains(serial), "网监 must not find {serial}");
 }
 
 async fn phone_layout(b: &Browser, base: &str, serial: &str) {
@@ -235,31 +173,16 @@ async fn phone_layout(b: &Browser, base: &str, serial: &str) {
     b.goto(&format!("{base}/equipment")).await;
     b.wait_for_text("#equipment-list", serial).await;
     let list = b.find("#equipment-list").await;
-    assert!(
-        b.displayed(&list).await,
-        "the equipment list is visible on a phone"
-    );
+    assert!(b.displayed(&list).await, "the equipment list is visible on a phone");
     let hamburger = b.find(".hamburger").await;
-    assert!(
-        b.displayed(&hamburger).await,
-        "the menu button is shown on a phone"
-    );
+    assert!(b.displayed(&hamburger).await, "the menu button is shown on a phone");
     let sidebar = b.find("nav.sidebar").await;
     let (left, width) = b.rect_x(&sidebar).await;
-    assert!(
-        left + width <= 1.0,
-        "the menu starts closed on a phone (x={left}, w={width})"
-    );
+    assert!(left + width <= 1.0, "the menu starts closed on a phone (x={left}, w={width})");
     let overflow = b
-        .execute(
-            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
-            json!([]),
-        )
+        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", json!([]))
         .await;
-    assert!(
-        overflow.as_f64().unwrap_or(0.0) <= 0.0,
-        "the page scrolls sideways on a phone by {overflow}px"
-    );
+    assert!(overflow.as_f64().unwrap_or(0.0) <= 0.0, "the page scrolls sideways on a phone by {overflow}px");
     b.shot("4-phone-list").await;
 
     b.click_element(&hamburger).await;
@@ -268,18 +191,13 @@ async fn phone_layout(b: &Browser, base: &str, serial: &str) {
         x >= 0.0
     })
     .await;
-    assert!(
-        b.text("nav.sidebar").await.contains("设备"),
-        "the menu is in Chinese"
-    );
+    assert!(b.text("nav.sidebar").await.contains("设备"), "the menu is in Chinese");
     b.shot("5-phone-menu").await;
 }
 
 /// `/customers/12` or `/equipment/7?ok=created`, not a list or a form.
 fn is_record_path(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix)
-        .map(|rest| rest.split('?').next().unwrap_or("").parse::<i64>().is_ok())
-        .unwrap_or(false)
+    path.strip_prefix(prefix).map(|rest| rest.split('?').next().unwrap_or("").parse::<i64>().is_ok()).unwrap_or(false)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -303,12 +221,7 @@ async fn boot_server(dir: &Path) -> String {
     let addr = listener.local_addr().unwrap();
     let app = aftercare_web::router(svc, aftercare_web::WebConfig::default());
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
     });
     format!("http://{addr}")
 }
@@ -321,11 +234,8 @@ struct Workdir {
 
 impl Workdir {
     fn new() -> Workdir {
-        let path = std::env::temp_dir().join(format!(
-            "aftercare_browser_{}_{}",
-            std::process::id(),
-            rand::random::<u32>()
-        ));
+        let path =
+            std::env::temp_dir().join(format!("aftercare_browser_{}_{}", std::process::id(), rand::random::<u32>()));
         std::fs::create_dir_all(&path).unwrap();
         Workdir { path }
     }
@@ -357,22 +267,12 @@ struct ChromeDriver {
 impl ChromeDriver {
     fn start(dir: &Path) -> ChromeDriver {
         for path in [CHROMIUM, CHROMEDRIVER] {
-            assert!(
-                Path::new(path).exists(),
-                "{path} is missing: apt-get install chromium chromium-driver"
-            );
+            assert!(Path::new(path).exists(), "{path} is missing: apt-get install chromium chromium-driver");
         }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = Command::new(CHROMEDRIVER)
             .arg(format!("--port={port}"))
-            .arg(format!(
-                "--log-path={}",
-                dir.join("chromedriver.log").display()
-            ))
+            .arg(format!("--log-path={}", dir.join("chromedriver.log").display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -389,10 +289,7 @@ impl ChromeDriver {
             if let Ok(Some(status)) = driver.child.try_wait() {
                 panic!("chromedriver exited at start: {status}");
             }
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not answer on port {port} within 20s"
-            );
+            assert!(Instant::now() < deadline, "chromedriver did not answer on port {port} within 20s");
             std::thread::sleep(Duration::from_millis(100));
         }
     }
@@ -403,18 +300,10 @@ impl ChromeDriver {
 
     /// A plain blocking GET, usable from `Drop` where no runtime is at hand.
     fn raw_get(&self, path: &str) -> Option<String> {
-        let mut s = TcpStream::connect_timeout(
-            &SocketAddr::from(([127, 0, 0, 1], self.port)),
-            Duration::from_secs(1),
-        )
-        .ok()?;
+        let mut s =
+            TcpStream::connect_timeout(&SocketAddr::from(([127, 0, 0, 1], self.port)), Duration::from_secs(1)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-            self.port
-        )
-        .ok()?;
+        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port).ok()?;
         let mut body = String::new();
         s.read_to_string(&mut body).ok()?;
         Some(body)
@@ -470,25 +359,11 @@ impl Browser {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": CHROMIUM, "args": args},
         }}});
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap();
-        let r = http
-            .post(format!("{}/session", driver.url()))
-            .json(&caps)
-            .send()
-            .await
-            .unwrap();
+        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().unwrap();
+        let r = http.post(format!("{}/session", driver.url())).json(&caps).send().await.unwrap();
         let v: Value = r.json().await.unwrap();
-        let id = v["value"]["sessionId"]
-            .as_str()
-            .unwrap_or_else(|| panic!("chromedriver refused the session: {v}"));
-        Browser {
-            http,
-            session: format!("{}/session/{id}", driver.url()),
-        }
+        let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("chromedriver refused the session: {v}"));
+        Browser { http, session: format!("{}/session/{id}", driver.url()) }
     }
 
     async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
@@ -497,10 +372,7 @@ impl Browser {
         if let Some(b) = &body {
             req = req.json(b);
         }
-        let r = req
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let r = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
         let status = r.status();
         let v: Value = r.json().await.unwrap_or(Value::Null);
         if !status.is_success() {
@@ -530,21 +402,12 @@ impl Browser {
     async fn path(&self) -> String {
         let url = self.get("/url").await.as_str().unwrap().to_owned();
         let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
-        after_scheme
-            .find('/')
-            .map(|i| after_scheme[i..].to_owned())
-            .unwrap_or_else(|| "/".into())
+        after_scheme.find('/').map(|i| after_scheme[i..].to_owned()).unwrap_or_else(|| "/".into())
     }
 
     async fn find_all(&self, css: &str) -> Vec<El> {
-        let v = self
-            .post("/elements", json!({"using": "css selector", "value": css}))
-            .await;
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|e| El(e[ELEMENT].as_str().unwrap().to_owned()))
-            .collect()
+        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await;
+        v.as_array().unwrap().iter().map(|e| El(e[ELEMENT].as_str().unwrap().to_owned())).collect()
     }
 
     async fn find(&self, css: &str) -> El {
@@ -575,16 +438,10 @@ impl Browser {
                     return;
                 }
                 if Instant::now() > deadline {
-                    panic!(
-                        "{css} on {} does not show {needle:?}; it shows:\n{text}",
-                        self.path().await
-                    );
+                    panic!("{css} on {} does not show {needle:?}; it shows:\n{text}", self.path().await);
                 }
             } else if Instant::now() > deadline {
-                panic!(
-                    "no element matches {css} on {} (waiting for {needle:?})",
-                    self.path().await
-                );
+                panic!("no element matches {css} on {} (waiting for {needle:?})", self.path().await);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -600,10 +457,7 @@ impl Browser {
             }
             if Instant::now() > deadline {
                 let flash = self
-                    .execute(
-                        "const f = document.querySelector('.flash'); return f ? f.innerText : ''",
-                        json!([]),
-                    )
+                    .execute("const f = document.querySelector('.flash'); return f ? f.innerText : ''", json!([]))
                     .await;
                 panic!("still on {path} after submitting; message on the page: {flash}");
             }
@@ -624,11 +478,7 @@ impl Browser {
     }
 
     async fn element_text(&self, e: &El) -> String {
-        self.get(&format!("/element/{}/text", e.0))
-            .await
-            .as_str()
-            .unwrap_or("")
-            .to_owned()
+        self.get(&format!("/element/{}/text", e.0)).await.as_str().unwrap_or("").to_owned()
     }
 
     async fn text(&self, css: &str) -> String {
@@ -644,8 +494,7 @@ impl Browser {
     }
 
     async fn click_element(&self, e: &El) {
-        self.post(&format!("/element/{}/click", e.0), json!({}))
-            .await;
+        self.post(&format!("/element/{}/click", e.0), json!({})).await;
     }
 
     async fn click(&self, css: &str) {
@@ -656,21 +505,16 @@ impl Browser {
     /// Types `text` with the keyboard into the element matching `css`.
     async fn type_into(&self, css: &str, text: &str) {
         let e = self.find(css).await;
-        self.post(&format!("/element/{}/value", e.0), json!({ "text": text }))
-            .await;
+        self.post(&format!("/element/{}/value", e.0), json!({ "text": text })).await;
     }
 
     async fn clear(&self, css: &str) {
         let e = self.find(css).await;
-        self.post(&format!("/element/{}/clear", e.0), json!({}))
-            .await;
+        self.post(&format!("/element/{}/clear", e.0), json!({})).await;
     }
 
     async fn displayed(&self, e: &El) -> bool {
-        self.get(&format!("/element/{}/displayed", e.0))
-            .await
-            .as_bool()
-            .unwrap_or(false)
+        self.get(&format!("/element/{}/displayed", e.0)).await.as_bool().unwrap_or(false)
     }
 
     /// The left edge and width of an element, in CSS pixels.
@@ -680,32 +524,24 @@ impl Browser {
     }
 
     async fn execute(&self, script: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args }))
-            .await
+        self.post("/execute/sync", json!({ "script": script, "args": args })).await
     }
 
     async fn set_window_size(&self, width: u32, height: u32) {
-        self.post("/window/rect", json!({ "width": width, "height": height }))
-            .await;
+        self.post("/window/rect", json!({ "width": width, "height": height })).await;
     }
 
     async fn screenshot(&self) -> Vec<u8> {
         use base64::Engine as _;
         let v = self.get("/screenshot").await;
-        base64::engine::general_purpose::STANDARD
-            .decode(v.as_str().unwrap())
-            .unwrap()
+        base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
     }
 
     /// Saves a screenshot named `name` into `$AFTERCARE_BROWSER_SHOTS`, when set.
     async fn shot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("AFTERCARE_BROWSER_SHOTS") {
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(
-                Path::new(&dir).join(format!("{name}.png")),
-                self.screenshot().await,
-            )
-            .unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}.png")), self.screenshot().await).unwrap();
         }
     }
 
@@ -717,11 +553,7 @@ impl Browser {
         let _ = tokio::spawn(async move {
             std::fs::write(dir.join(format!("{name}.png")), b.screenshot().await).unwrap();
             let html = b.get("/source").await;
-            std::fs::write(
-                dir.join(format!("{name}.html")),
-                html.as_str().unwrap_or(""),
-            )
-            .unwrap();
+            std::fs::write(dir.join(format!("{name}.html")), html.as_str().unwrap_or("")).unwrap();
         })
         .await;
     }

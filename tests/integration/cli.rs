@@ -10,18 +10,12 @@ const BIN: &str = env!("CARGO_BIN_EXE_aftercare");
 
 fn aftercare(url: &str, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
-    c.env("AFTERCARE_DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .args(args);
+    c.env("AFTERCARE_DATABASE_URL", url).env("RUST_LOG", "warn").args(args);
     c
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn wait_ready(base: &str) {
@@ -36,42 +30,36 @@ async fn wait_ready(base: &str) {
     panic!("server at {base} never became ready");
 }
 
-fn user_add(url: &str, name: &str, password: &str, role: &str) {
-    let mut child = aftercare(
-        url,
-        &[
-            "user",
-            "add",
-            "--username",
-            name,
-            "--role",
-            role,
-            "--password-stdin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .spawn()
-    .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
+/// Runs `user add`, the password on standard input.
+fn user_add_output(url: &str, name: &str, password: &str, role: &str) -> std::process::Output {
+    let mut child = aftercare(url, &["user", "add", "--username", name, "--role", role, "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "user add: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn user_add(url: &str, name: &str, password: &str, role: &str) {
+    let out = user_add_output(url, name, password, role);
+    assert!(out.status.success(), "user add: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Signs in through the API; returns the token.
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": "agent", "password": "password-agent"}))
+        .send()
+        .await
+        .unwrap();
+    r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
 }
 
 fn serve(url: &str, port: u16) -> Child {
-    aftercare(url, &["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
+    aftercare(url, &["serve", "--listen", &format!("127.0.0.1:{port}")]).stdout(Stdio::null()).spawn().unwrap()
 }
 
 /// Writes answered with success survive `kill -9` of the server the next instant.
@@ -83,16 +71,7 @@ async fn durability(backend: Backend) {
     let mut server = serve(&url, port);
     wait_ready(&base).await;
     let client = reqwest::Client::new();
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/session"))
-        .json(&serde_json::json!({"username": "agent", "password": "password-agent"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let token = login["token"].as_str().unwrap().to_owned();
+    let token = login(&client, &base).await;
     let mut codes = Vec::new();
     for i in 0..20 {
         let r = client
@@ -110,18 +89,9 @@ async fn durability(backend: Backend) {
     server.wait().unwrap();
     let mut again = serve(&url, port);
     wait_ready(&base).await;
-    let login: serde_json::Value = client
-        .post(format!("{base}/api/v1/session"))
-        .json(&serde_json::json!({"username": "agent", "password": "password-agent"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     let list: serde_json::Value = client
         .get(format!("{base}/api/v1/customers?per_page=100"))
-        .bearer_auth(login["token"].as_str().unwrap())
+        .bearer_auth(login(&client, &base).await)
         .send()
         .await
         .unwrap()
@@ -151,113 +121,40 @@ async fn answered_writes_survive_kill_9_postgres() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_import_and_export_from_the_command_line() {
     let (url, _) = fresh_database(Backend::Sqlite).await;
-    let dir = std::path::PathBuf::from(url.trim_start_matches("sqlite://"))
-        .parent()
-        .unwrap()
-        .to_owned();
+    let dir = std::path::PathBuf::from(url.trim_start_matches("sqlite://")).parent().unwrap().to_owned();
     // Import a workbook, export it back, back up the live database.
     let book = crate::excel::workbook(&[
-        (
-            "学校",
-            vec![
-                vec!["学校编码", "学校名称", "县", "乡镇"],
-                vec!["CLI-01", "命令行小学", "青阳县", "城关镇"],
-            ],
-        ),
-        (
-            "设备",
-            vec![
-                vec!["学校编码", "系统", "类别", "序列号"],
-                vec!["CLI-01", "broadcast", "功放", "CLI-AMP-1"],
-            ],
-        ),
+        ("学校", vec![vec!["学校编码", "学校名称", "县", "乡镇"], vec!["CLI-01", "命令行小学", "青阳县", "城关镇"]]),
+        ("设备", vec![vec!["学校编码", "系统", "类别", "序列号"], vec!["CLI-01", "broadcast", "功放", "CLI-AMP-1"]]),
     ]);
     let file = dir.join("in.xlsx");
     std::fs::write(&file, book).unwrap();
-    let out = aftercare(&url, &["import", file.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = aftercare(&url, &["import", file.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 schools and 1 pieces"));
     // Importing the same again is refused with the reason, in Chinese.
-    let out = aftercare(&url, &["import", file.to_str().unwrap()])
-        .output()
-        .unwrap();
+    let out = aftercare(&url, &["import", file.to_str().unwrap()]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("第 2 行：编码：已存在"));
     let csv = dir.join("out.csv");
-    let out = aftercare(
-        &url,
-        &["export", "equipment", "--out", csv.to_str().unwrap()],
-    )
-    .output()
-    .unwrap();
+    let out = aftercare(&url, &["export", "equipment", "--out", csv.to_str().unwrap()]).output().unwrap();
     assert!(out.status.success());
-    assert!(
-        std::fs::read_to_string(&csv)
-            .unwrap()
-            .contains("CLI-01,校园广播,功放,,,CLI-AMP-1")
-    );
+    assert!(std::fs::read_to_string(&csv).unwrap().contains("CLI-01,校园广播,功放,,,CLI-AMP-1"));
     let port = free_port();
     let mut server = serve(&url, port);
     wait_ready(&format!("http://127.0.0.1:{port}")).await;
     let copy = dir.join("copy.db");
-    let out = aftercare(&url, &["backup", "--out", copy.to_str().unwrap()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = aftercare(&url, &["backup", "--out", copy.to_str().unwrap()]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     server.kill().unwrap();
     server.wait().unwrap();
     let copy_url = format!("sqlite://{}", copy.display());
-    let out = aftercare(
-        &copy_url,
-        &[
-            "export",
-            "customers",
-            "--out",
-            dir.join("c.csv").to_str().unwrap(),
-        ],
-    )
-    .output()
-    .unwrap();
+    let out =
+        aftercare(&copy_url, &["export", "customers", "--out", dir.join("c.csv").to_str().unwrap()]).output().unwrap();
     assert!(out.status.success());
-    assert!(
-        std::fs::read_to_string(dir.join("c.csv"))
-            .unwrap()
-            .contains("CLI-01,命令行小学")
-    );
+    assert!(std::fs::read_to_string(dir.join("c.csv")).unwrap().contains("CLI-01,命令行小学"));
     // A bad user is refused with the field named.
-    let mut child = aftercare(
-        &url,
-        &[
-            "user",
-            "add",
-            "--username",
-            "x",
-            "--role",
-            "boss",
-            "--password-stdin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"password-long\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = user_add_output(&url, "x", "password-long", "boss");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("角色：不是可选的值"));
     let _ = std::fs::remove_dir_all(dir);

@@ -61,10 +61,7 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<(String, String
                 .unwrap_or_else(|_| panic!("PostgreSQL tests need a server: {PG_HINT}"));
             let name = format!("aftercare_test_{}", unique());
             let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-                .execute(&pool)
-                .await
-                .unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.unwrap();
             pool.close().await;
             let (base, _) = admin.rsplit_once('/').unwrap();
             (format!("{base}/{name}"), Some((admin, name)))
@@ -74,11 +71,9 @@ pub async fn fresh_database(backend: Backend) -> (String, Option<(String, String
 
 pub async fn drop_database(admin: &str, name: &str) {
     if let Ok(pool) = sqlx::PgPool::connect(admin).await {
-        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&pool)
-        .await;
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+            .execute(&pool)
+            .await;
         pool.close().await;
     }
 }
@@ -89,22 +84,15 @@ pub async fn serve(db: Db) -> String {
     let addr = listener.local_addr().unwrap();
     let app = aftercare_web::router(Services::new(db), aftercare_web::WebConfig::default());
     tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-        .unwrap();
+        axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
     format!("http://{addr}")
 }
 
 async fn seed(svc: &Services) -> (i64, i64) {
     let mut ids = Vec::new();
-    for (name, code, town) in [
-        ("城关镇中心小学", "T-CG-01", "城关镇"),
-        ("蓉城镇初级中学", "T-RC-01", "蓉城镇"),
-    ] {
+    for (name, code, town) in [("城关镇中心小学", "T-CG-01", "城关镇"), ("蓉城镇初级中学", "T-RC-01", "蓉城镇")]
+    {
         let input = aftercare_domain::customers::CustomerInput {
             name: Some(name.into()),
             code: Some(code.into()),
@@ -112,22 +100,14 @@ async fn seed(svc: &Services) -> (i64, i64) {
             town: Some(town.into()),
             contacts: Some(vec![aftercare_domain::customers::ContactInput {
                 name: Some(format!("{town}王老师")),
-                phone: Some(if code.ends_with("CG-01") {
-                    "13905661111".into()
-                } else {
-                    "13905662222".into()
-                }),
+                phone: Some(if code.ends_with("CG-01") { "13905661111".into() } else { "13905662222".into() }),
                 ..Default::default()
             }]),
             ..Default::default()
         };
         let admin = aftercare_store::Writer::system();
         let c = input.validate().unwrap();
-        ids.push(
-            aftercare_store::customers::create(&svc.db, &admin, &c)
-                .await
-                .unwrap(),
-        );
+        ids.push(aftercare_store::customers::create(&svc.db, &admin, &c).await.unwrap());
     }
     for (name, roles) in USERS {
         user(svc, name, roles, None).await;
@@ -156,15 +136,7 @@ impl TestApp {
         let svc = Services::new(db.clone());
         let (school1, school2) = seed(&svc).await;
         let base = serve(db.clone()).await;
-        TestApp {
-            base,
-            db,
-            url: url.into(),
-            backend,
-            client: Client::new(),
-            school1,
-            school2,
-        }
+        TestApp { base, db, url: url.into(), backend, client: Client::new(), school1, school2 }
     }
 
     /// A second server on the same database (another node).
@@ -187,19 +159,11 @@ impl TestApp {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "login {user}");
-        r.json::<Value>().await.unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        r.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_owned()
     }
 
     pub async fn get(&self, token: &str, path: &str) -> Response {
-        self.client
-            .get(self.url(path))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
+        self.client.get(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
 
     pub async fn get_json(&self, token: &str, path: &str) -> (StatusCode, Value) {
@@ -215,73 +179,35 @@ impl TestApp {
         path: &str,
         body: &Value,
     ) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .request(method, self.url(path))
-            .bearer_auth(token)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
+        let r = self.client.request(method, self.url(path)).bearer_auth(token).json(body).send().await.unwrap();
         let s = r.status();
         (s, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post_json(&self, token: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        self.send_json(reqwest::Method::POST, token, path, body)
-            .await
+        self.send_json(reqwest::Method::POST, token, path, body).await
     }
 
     /// A browser-like client signed in through the login form; returns it with the
     /// CSRF token of its session, read from a page.
     pub async fn browser(&self, user: &str) -> (Client, String) {
-        let c = Client::builder()
-            .cookie_store(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let page = c
-            .get(self.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let c = Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let page = c.get(self.url("/login")).send().await.unwrap().text().await.unwrap();
         let login_csrf = hidden(&page, "_csrf");
         let r = c
             .post(self.url("/login"))
-            .form(&[
-                ("username", user),
-                ("password", &password(user)),
-                ("_csrf", &login_csrf),
-                ("next", "/"),
-            ])
+            .form(&[("username", user), ("password", &password(user)), ("_csrf", &login_csrf), ("next", "/")])
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "form login {user}");
-        let home = c
-            .get(self.url("/me"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let home = c.get(self.url("/me")).send().await.unwrap().text().await.unwrap();
         let csrf = hidden(&home, "_csrf");
         (c, csrf)
     }
 
     /// Creates a piece of equipment through the API as the agent; returns its JSON.
-    pub async fn equipment(
-        &self,
-        token: &str,
-        customer: i64,
-        system: &str,
-        kind: &str,
-        serial: &str,
-    ) -> Value {
+    pub async fn equipment(&self, token: &str, customer: i64, system: &str, kind: &str, serial: &str) -> Value {
         let (s, v) = self
             .post_json(token, "/api/v1/equipment", &json!({"customer_id": customer, "system": system, "kind": kind, "serial_no": serial, "brand": "海康威视", "model": "DS-2CD3T46", "location": "校门口立杆"}))
             .await;
@@ -292,14 +218,8 @@ impl TestApp {
     pub async fn count(&self, table: &str) -> i64 {
         let sql = format!("SELECT COUNT(*) FROM {table}");
         match &self.db {
-            Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(p)
-                .await
-                .unwrap(),
-            Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(p)
-                .await
-                .unwrap(),
+            Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
         }
     }
 }
@@ -307,10 +227,7 @@ impl TestApp {
 /// The value of the first hidden input named `name` in a page.
 pub fn hidden(html: &str, name: &str) -> String {
     let needle = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&needle)
-        .unwrap_or_else(|| panic!("no {name} in page"))
-        + needle.len();
+    let start = html.find(&needle).unwrap_or_else(|| panic!("no {name} in page")) + needle.len();
     html[start..].split('"').next().unwrap().to_owned()
 }
 

@@ -13,55 +13,32 @@ fn both_backends_have_the_same_migration_versions() {
 
 both!(the_audit_trail_is_append_only, |app: TestApp| async move {
     let t = app.token("agent").await;
-    app.equipment(&t, app.school1, "network", "AP", "AUD-1")
-        .await;
+    app.equipment(&t, app.school1, "network", "AP", "AUD-1").await;
     assert!(app.count("audit_log").await > 0);
     let (upd, del) = match &app.db {
         aftercare_store::Db::Sqlite(p) => (
-            sqlx::query("UPDATE audit_log SET summary = 'x'")
-                .execute(p)
-                .await
-                .is_err(),
-            sqlx::query("DELETE FROM audit_log")
-                .execute(p)
-                .await
-                .is_err(),
+            sqlx::query("UPDATE audit_log SET summary = 'x'").execute(p).await.is_err(),
+            sqlx::query("DELETE FROM audit_log").execute(p).await.is_err(),
         ),
         aftercare_store::Db::Postgres(p) => (
-            sqlx::query("UPDATE audit_log SET summary = 'x'")
-                .execute(p)
-                .await
-                .is_err(),
-            sqlx::query("DELETE FROM audit_log")
-                .execute(p)
-                .await
-                .is_err(),
+            sqlx::query("UPDATE audit_log SET summary = 'x'").execute(p).await.is_err(),
+            sqlx::query("DELETE FROM audit_log").execute(p).await.is_err(),
         ),
     };
     assert!(upd && del, "audit rows must not change");
 });
 
-both!(
-    health_answers_when_the_database_does,
-    |app: TestApp| async move {
-        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
-        assert_eq!(r.status(), reqwest::StatusCode::OK);
-        app.db.close().await;
-        let r = app.client.get(app.url("/healthz")).send().await.unwrap();
-        assert_eq!(r.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
-    }
-);
+both!(health_answers_when_the_database_does, |app: TestApp| async move {
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    app.db.close().await;
+    let r = app.client.get(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SERVICE_UNAVAILABLE);
+});
 
 both!(openapi_names_the_fixed_paths, |app: TestApp| async move {
-    let v: serde_json::Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let v: serde_json::Value =
+        app.client.get(app.url("/api/v1/openapi.json")).send().await.unwrap().json().await.unwrap();
     for p in [
         "/api/v1/session",
         "/api/v1/me",
@@ -73,10 +50,7 @@ both!(openapi_names_the_fixed_paths, |app: TestApp| async move {
         "/api/v1/search",
         "/healthz",
     ] {
-        assert!(
-            v["paths"].get(p).is_some(),
-            "{p} missing from the OpenAPI document"
-        );
+        assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
     }
     assert!(v["components"]["schemas"].get("EquipmentInput").is_some());
 });

@@ -52,11 +52,7 @@ impl CustomerInput {
         let mut e = FieldErrors::default();
         let name = required(&mut e, "name", self.name.as_deref(), 100);
         let code = required(&mut e, "code", self.code.as_deref(), 32);
-        if !code.is_empty()
-            && !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if !code.is_empty() && !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             e.push("code", "invalid");
         }
         let county = required(&mut e, "county", self.county.as_deref(), 50);
@@ -91,13 +87,7 @@ impl CustomerInput {
                 e.push(f("email"), "invalid");
             }
             let im = optional(&mut e, &f("im"), c.im.as_deref(), 50);
-            contacts.push(NewContact {
-                name,
-                title,
-                phone,
-                email,
-                im,
-            });
+            contacts.push(NewContact { name, title, phone, email, im });
         }
         e.into_result(NewCustomer {
             name,
@@ -147,9 +137,7 @@ mod tests {
             town: Some("城关镇".into()),
             contacts: Some(vec![
                 ContactInput {
-                    name: Some("王老师".into()),
-                    phone: Some("0566-5012345".into()),
-                    ..Default::default()
+                    name: Some("王老师".into()), phone: Some("0566-5012345".into()), ..Default::default()
                 },
                 ContactInput::default(),
             ]),

@@ -15,12 +15,8 @@ pub enum EquipmentStatus {
 }
 
 impl EquipmentStatus {
-    pub const ALL: [EquipmentStatus; 4] = [
-        EquipmentStatus::InService,
-        EquipmentStatus::Faulty,
-        EquipmentStatus::UnderRepair,
-        EquipmentStatus::Retired,
-    ];
+    pub const ALL: [EquipmentStatus; 4] =
+        [EquipmentStatus::InService, EquipmentStatus::Faulty, EquipmentStatus::UnderRepair, EquipmentStatus::Retired];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,9 +38,7 @@ impl EquipmentStatus {
 
     pub fn parse(s: &str) -> Option<EquipmentStatus> {
         let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s || x.zh() == s)
+        Self::ALL.into_iter().find(|x| x.as_str() == s || x.zh() == s)
     }
 }
 
@@ -90,12 +84,7 @@ impl EquipmentInput {
         if self.customer_id.is_none() {
             e.push("customer_id", "required");
         }
-        let system = match self
-            .system
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let system = match self.system.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => {
                 e.push("system", "required");
                 None
@@ -117,19 +106,13 @@ impl EquipmentInput {
         }
         let location = optional(&mut e, "location", self.location.as_deref(), 100);
         let installed_on = optional_date(&mut e, "installed_on", self.installed_on.as_deref());
-        let warranty_until =
-            optional_date(&mut e, "warranty_until", self.warranty_until.as_deref());
+        let warranty_until = optional_date(&mut e, "warranty_until", self.warranty_until.as_deref());
         if let (Some(a), Some(b)) = (installed_on, warranty_until)
             && b < a
         {
             e.push("warranty_until", "date_order");
         }
-        let status = match self
-            .status
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
+        let status = match self.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             None => Some(EquipmentStatus::InService),
             Some(s) => {
                 let v = EquipmentStatus::parse(s);
@@ -214,11 +197,7 @@ mod tests {
         let got: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
         assert_eq!(
             got,
-            vec![
-                ("system", "unknown_value"),
-                ("installed_on", "invalid_date"),
-                ("status", "unknown_value")
-            ]
+            vec![("system", "unknown_value"), ("installed_on", "invalid_date"), ("status", "unknown_value")]
         );
 
         let mut i = good();
@@ -226,21 +205,12 @@ mod tests {
         i.customer_id = None;
         let e = i.validate().err().unwrap_or_default();
         let got: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
-        assert_eq!(
-            got,
-            vec![
-                ("customer_id", "required"),
-                ("warranty_until", "date_order")
-            ]
-        );
+        assert_eq!(got, vec![("customer_id", "required"), ("warranty_until", "date_order")]);
     }
 
     #[test]
     fn chinese_status_names_parse() {
-        assert_eq!(
-            EquipmentStatus::parse("维修中"),
-            Some(EquipmentStatus::UnderRepair)
-        );
+        assert_eq!(EquipmentStatus::parse("维修中"), Some(EquipmentStatus::UnderRepair));
     }
 
     #[test]
@@ -248,18 +218,9 @@ mod tests {
         let d = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
         let today = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap_or_default();
         assert_eq!(warranty_state(None, today), WarrantyState::Unknown);
-        assert_eq!(
-            warranty_state(d("2026-11-26"), today),
-            WarrantyState::Expired
-        );
-        assert_eq!(
-            warranty_state(d("2026-11-27"), today),
-            WarrantyState::Expiring
-        );
-        assert_eq!(
-            warranty_state(d("2027-02-25"), today),
-            WarrantyState::Expiring
-        );
+        assert_eq!(warranty_state(d("2026-11-26"), today), WarrantyState::Expired);
+        assert_eq!(warranty_state(d("2026-11-27"), today), WarrantyState::Expiring);
+        assert_eq!(warranty_state(d("2027-02-25"), today), WarrantyState::Expiring);
         assert_eq!(warranty_state(d("2027-02-26"), today), WarrantyState::Valid);
     }
 }

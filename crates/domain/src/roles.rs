@@ -2,19 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -27,15 +15,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
-        Role::Admin,
-        Role::Manager,
-        Role::Agent,
-        Role::Engineer,
-        Role::Technician,
-        Role::Storekeeper,
-        Role::Customer,
-    ];
+    pub const ALL: [Role; 7] =
+        [Role::Admin, Role::Manager, Role::Agent, Role::Engineer, Role::Technician, Role::Storekeeper, Role::Customer];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,19 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    PartialOrd,
-    Ord,
-    Serialize,
-    Deserialize,
-    utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum System {
     Network,
@@ -48,9 +36,7 @@ impl System {
 
     pub fn parse(s: &str) -> Option<System> {
         let s = s.trim();
-        System::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s || x.zh() == s)
+        System::ALL.into_iter().find(|x| x.as_str() == s || x.zh() == s)
     }
 
     /// The Chinese name, also accepted on import so a spreadsheet can say 校园监控.

@@ -36,11 +36,7 @@ impl UserInput {
     pub fn validate(&self) -> Result<NewUser, FieldErrors> {
         let mut e = FieldErrors::default();
         let username = required(&mut e, "username", self.username.as_deref(), 32).to_lowercase();
-        if !username.is_empty()
-            && !username
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
-        {
+        if !username.is_empty() && !username.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
             e.push("username", "invalid");
         }
         let password = self.password.clone().unwrap_or_default();
@@ -49,8 +45,8 @@ impl UserInput {
         } else if password.chars().count() < MIN_PASSWORD_LEN {
             e.push("password", "too_short");
         }
-        let display_name = optional(&mut e, "display_name", self.display_name.as_deref(), 50)
-            .unwrap_or_else(|| username.clone());
+        let display_name =
+            optional(&mut e, "display_name", self.display_name.as_deref(), 50).unwrap_or_else(|| username.clone());
         let roles = parse_roles(&mut e, self.roles.as_deref().unwrap_or_default());
         if roles.contains(&Role::Customer) && self.customer_id.is_none() {
             e.push("customer_id", "required");
@@ -128,11 +124,7 @@ impl Actor {
 
     /// `None` = every customer; `Some(id)` = only that one.
     pub fn customer_scope(&self) -> Option<CustomerId> {
-        if self.is_staff() {
-            None
-        } else {
-            Some(self.customer_id.unwrap_or(CustomerId(-1)))
-        }
+        if self.is_staff() { None } else { Some(self.customer_id.unwrap_or(CustomerId(-1))) }
     }
 
     pub fn can_see_customer(&self, id: CustomerId) -> bool {
@@ -214,11 +206,7 @@ mod tests {
         let ok = UserInput {
             username: Some("Wang.Li".into()),
             password: Some("long enough".into()),
-            roles: Some(vec![
-                "engineer".into(),
-                "technician".into(),
-                "engineer".into(),
-            ]),
+            roles: Some(vec!["engineer".into(), "technician".into(), "engineer".into()]),
             ..Default::default()
         }
         .validate()

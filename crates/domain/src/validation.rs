@@ -18,10 +18,7 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn push(&mut self, field: impl Into<String>, code: &'static str) {
-        self.0.push(FieldError {
-            field: field.into(),
-            code,
-        });
+        self.0.push(FieldError { field: field.into(), code });
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -38,9 +35,7 @@ impl FieldErrors {
 
 /// Trims; an empty string is `None`.
 pub fn clean(s: Option<&str>) -> Option<String> {
-    s.map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// A required text field, trimmed, at most `max` characters.
@@ -59,12 +54,7 @@ pub fn required(errs: &mut FieldErrors, field: &str, value: Option<&str>, max: u
 }
 
 /// An optional text field, trimmed, at most `max` characters.
-pub fn optional(
-    errs: &mut FieldErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
+pub fn optional(errs: &mut FieldErrors, field: &str, value: Option<&str>, max: usize) -> Option<String> {
     let v = clean(value)?;
     if v.chars().count() > max {
         errs.push(field, "too_long");
@@ -73,11 +63,7 @@ pub fn optional(
 }
 
 /// An optional `YYYY-MM-DD` date.
-pub fn optional_date(
-    errs: &mut FieldErrors,
-    field: &str,
-    value: Option<&str>,
-) -> Option<chrono::NaiveDate> {
+pub fn optional_date(errs: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
     let v = clean(value)?;
     match chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
         Ok(d) => Some(d),
@@ -95,20 +81,11 @@ mod tests {
     #[test]
     fn required_trims_and_flags_empty_and_long() {
         let mut e = FieldErrors::default();
-        assert_eq!(
-            required(&mut e, "name", Some("  城关小学 "), 10),
-            "城关小学"
-        );
+        assert_eq!(required(&mut e, "name", Some("  城关小学 "), 10), "城关小学");
         assert!(e.is_empty());
         required(&mut e, "name", Some("   "), 10);
         required(&mut e, "code", Some("一二三四五六"), 5);
-        assert_eq!(
-            e.0[0],
-            FieldError {
-                field: "name".into(),
-                code: "required"
-            }
-        );
+        assert_eq!(e.0[0], FieldError { field: "name".into(), code: "required" });
         assert_eq!(e.0[1].code, "too_long");
     }
 

@@ -67,13 +67,7 @@ pub fn hash_password(p: &str) -> String {
 impl Services {
     /// Checks the password and opens a session. Wrong user and wrong password answer the
     /// same, so usernames cannot be probed.
-    pub async fn login(
-        &self,
-        username: &str,
-        password: &str,
-        addr: &str,
-        kind: SessionKind,
-    ) -> Result<SignedIn> {
+    pub async fn login(&self, username: &str, password: &str, addr: &str, kind: SessionKind) -> Result<SignedIn> {
         let username = username.trim().to_lowercase();
         let now = Utc::now();
         let since = now - Duration::minutes(THROTTLE_WINDOW_MIN);
@@ -86,9 +80,7 @@ impl Services {
         }
         let user = aftercare_store::users::by_username(&self.db, &username).await?;
         let ok = match &user {
-            Some(u) if u.active => {
-                password_auth::verify_password(password, &u.password_hash).is_ok()
-            }
+            Some(u) if u.active => password_auth::verify_password(password, &u.password_hash).is_ok(),
             _ => false,
         };
         let Some(user) = user.filter(|_| ok) else {
@@ -103,15 +95,7 @@ impl Services {
             SessionKind::Web => WEB_SESSION_DAYS,
             SessionKind::Api => API_TOKEN_DAYS,
         };
-        sessions::create(
-            &self.db,
-            &hash(&token),
-            user.id,
-            kind.as_str(),
-            &csrf,
-            now + Duration::days(days),
-        )
-        .await?;
+        sessions::create(&self.db, &hash(&token), user.id, kind.as_str(), &csrf, now + Duration::days(days)).await?;
         let actor = actor_from_row(&user);
         audit::append(
             &self.db,
@@ -127,12 +111,8 @@ impl Services {
 
     /// The user behind a session cookie or bearer token, with the session's CSRF token.
     pub async fn authenticate(&self, token: &str) -> Result<(Actor, String)> {
-        let s = sessions::get(&self.db, &hash(token), Utc::now())
-            .await?
-            .ok_or(ServiceError::Unauthorized)?;
-        let u = aftercare_store::users::get(&self.db, s.user_id)
-            .await
-            .map_err(|_| ServiceError::Unauthorized)?;
+        let s = sessions::get(&self.db, &hash(token), Utc::now()).await?.ok_or(ServiceError::Unauthorized)?;
+        let u = aftercare_store::users::get(&self.db, s.user_id).await.map_err(|_| ServiceError::Unauthorized)?;
         if !u.active {
             return Err(ServiceError::Unauthorized);
         }

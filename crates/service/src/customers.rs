@@ -15,11 +15,7 @@ pub struct CustomerDetail {
 }
 
 impl Services {
-    pub async fn create_customer(
-        &self,
-        by: &Actor,
-        input: &CustomerInput,
-    ) -> Result<CustomerDetail> {
+    pub async fn create_customer(&self, by: &Actor, input: &CustomerInput) -> Result<CustomerDetail> {
         require(by.can_edit_installed_base())?;
         let c = input.validate()?;
         let id = aftercare_store::customers::create(&self.db, &writer(by), &c).await?;
@@ -49,12 +45,7 @@ impl Services {
         Ok(CustomerDetail { customer, contacts })
     }
 
-    pub async fn list_customers(
-        &self,
-        by: &Actor,
-        mut q: CustomerQuery,
-        page: Page,
-    ) -> Result<Paged<CustomerRow>> {
+    pub async fn list_customers(&self, by: &Actor, mut q: CustomerQuery, page: Page) -> Result<Paged<CustomerRow>> {
         q.scope = by.customer_scope().map(|c| c.0);
         Ok(aftercare_store::customers::list(&self.db, &q, page).await?)
     }
@@ -73,19 +64,11 @@ impl Services {
             .items
             .into_iter()
             .map(|customer| {
-                let mine: Vec<ContactRow> = contacts
-                    .extract_if(.., |p| p.customer_id == customer.id)
-                    .collect();
-                CustomerDetail {
-                    customer,
-                    contacts: mine,
-                }
+                let mine: Vec<ContactRow> = contacts.extract_if(.., |p| p.customer_id == customer.id).collect();
+                CustomerDetail { customer, contacts: mine }
             })
             .collect();
-        Ok(Paged {
-            items,
-            total: rows.total,
-        })
+        Ok(Paged { items, total: rows.total })
     }
 
     /// Towns (with their county) for filters; a school user sees only its own.

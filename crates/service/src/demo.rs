@@ -14,42 +14,12 @@ pub struct DemoUser {
 }
 
 pub const DEMO_USERS: &[DemoUser] = &[
-    DemoUser {
-        username: "admin",
-        password: "admin-2026",
-        display_name: "系统管理员",
-        roles: &["admin"],
-    },
-    DemoUser {
-        username: "manager",
-        password: "manager-2026",
-        display_name: "陈经理",
-        roles: &["manager"],
-    },
-    DemoUser {
-        username: "agent",
-        password: "agent-2026",
-        display_name: "李客服",
-        roles: &["agent"],
-    },
-    DemoUser {
-        username: "engineer",
-        password: "engineer-2026",
-        display_name: "王工程师",
-        roles: &["engineer"],
-    },
-    DemoUser {
-        username: "tech",
-        password: "tech-2026",
-        display_name: "张师傅",
-        roles: &["technician"],
-    },
-    DemoUser {
-        username: "store",
-        password: "store-2026",
-        display_name: "刘库管",
-        roles: &["storekeeper"],
-    },
+    DemoUser { username: "admin", password: "admin-2026", display_name: "系统管理员", roles: &["admin"] },
+    DemoUser { username: "manager", password: "manager-2026", display_name: "陈经理", roles: &["manager"] },
+    DemoUser { username: "agent", password: "agent-2026", display_name: "李客服", roles: &["agent"] },
+    DemoUser { username: "engineer", password: "engineer-2026", display_name: "王工程师", roles: &["engineer"] },
+    DemoUser { username: "tech", password: "tech-2026", display_name: "张师傅", roles: &["technician"] },
+    DemoUser { username: "store", password: "store-2026", display_name: "刘库管", roles: &["storekeeper"] },
     DemoUser {
         username: "school",
         password: "school-2026",
@@ -71,15 +41,9 @@ impl Services {
     /// Loads the demo county into an empty database; does nothing if schools exist.
     pub async fn load_demo(&self, seed: u64) -> Result<DemoSummary> {
         if aftercare_store::customers::count(&self.db).await? > 0 {
-            return Ok(DemoSummary {
-                skipped: true,
-                ..Default::default()
-            });
+            return Ok(DemoSummary { skipped: true, ..Default::default() });
         }
-        let w = Writer {
-            user_id: None,
-            name: "demo".into(),
-        };
+        let w = Writer { user_id: None, name: "demo".into() };
         let schools = crate::demo_data::demo_county(seed, chrono::Utc::now().date_naive());
         let mut customers = Vec::new();
         for s in &schools {
@@ -104,17 +68,10 @@ impl Services {
             .map(|(_, id)| CustomerId(*id));
         let mut users = 0;
         for u in DEMO_USERS {
-            if aftercare_store::users::by_username(&self.db, u.username)
-                .await?
-                .is_some()
-            {
+            if aftercare_store::users::by_username(&self.db, u.username).await?.is_some() {
                 continue;
             }
-            let customer_id = if u.roles.contains(&"customer") {
-                school_id
-            } else {
-                None
-            };
+            let customer_id = if u.roles.contains(&"customer") { school_id } else { None };
             let input = UserInput {
                 username: Some(u.username.into()),
                 password: Some(u.password.into()),
@@ -126,11 +83,6 @@ impl Services {
             self.create_user(None, &input).await?;
             users += 1;
         }
-        Ok(DemoSummary {
-            customers: customers.len(),
-            equipment: equipment.len(),
-            users,
-            skipped: false,
-        })
+        Ok(DemoSummary { customers: customers.len(), equipment: equipment.len(), users, skipped: false })
     }
 }

@@ -36,10 +36,7 @@ pub fn demo_county(seed: u64, today: NaiveDate) -> Vec<DemoSchool> {
         }
         let customer = g.customer(def, n);
         let equipment = g.equipment(def);
-        out.push(DemoSchool {
-            customer,
-            equipment,
-        });
+        out.push(DemoSchool { customer, equipment });
     }
     out
 }
@@ -57,46 +54,14 @@ struct Town {
 
 /// Ordered by distance from the county seat (城关镇).
 static TOWNS: [Town; 8] = [
-    Town {
-        name: "城关镇",
-        code: "CG",
-        minutes: 10,
-    },
-    Town {
-        name: "蓉城镇",
-        code: "RC",
-        minutes: 20,
-    },
-    Town {
-        name: "新河镇",
-        code: "XH",
-        minutes: 30,
-    },
-    Town {
-        name: "木镇镇",
-        code: "MZ",
-        minutes: 40,
-    },
-    Town {
-        name: "庙前镇",
-        code: "MQ",
-        minutes: 50,
-    },
-    Town {
-        name: "杨田镇",
-        code: "YT",
-        minutes: 60,
-    },
-    Town {
-        name: "陵阳镇",
-        code: "LY",
-        minutes: 70,
-    },
-    Town {
-        name: "酉华镇",
-        code: "YH",
-        minutes: 81,
-    },
+    Town { name: "城关镇", code: "CG", minutes: 10 },
+    Town { name: "蓉城镇", code: "RC", minutes: 20 },
+    Town { name: "新河镇", code: "XH", minutes: 30 },
+    Town { name: "木镇镇", code: "MZ", minutes: 40 },
+    Town { name: "庙前镇", code: "MQ", minutes: 50 },
+    Town { name: "杨田镇", code: "YT", minutes: 60 },
+    Town { name: "陵阳镇", code: "LY", minutes: 70 },
+    Town { name: "酉华镇", code: "YH", minutes: 81 },
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,20 +88,8 @@ struct SchoolDef {
     place: &'static str,
 }
 
-const fn s(
-    town: usize,
-    name: &'static str,
-    kind: Kind,
-    slug: &'static str,
-    place: &'static str,
-) -> SchoolDef {
-    SchoolDef {
-        town,
-        name,
-        kind,
-        slug,
-        place,
-    }
+const fn s(town: usize, name: &'static str, kind: Kind, slug: &'static str, place: &'static str) -> SchoolDef {
+    SchoolDef { town, name, kind, slug, place }
 }
 
 static SCHOOLS: [SchoolDef; 30] = [
@@ -205,15 +158,14 @@ static SURNAMES: [(&str, &str); 24] = [
 ];
 
 static GIVEN: [&str; 40] = [
-    "建国", "志强", "海峰", "小燕", "丽", "敏", "伟", "明华", "春生", "文斌", "国庆", "红梅",
-    "晓东", "俊", "秀英", "立新", "德胜", "玉兰", "光辉", "静", "磊", "婷", "宏", "卫东", "长青",
-    "和平", "金水", "少华", "雪芳", "永红", "海燕", "家宝", "勇", "芳", "峰", "丹", "振华", "晓梅",
-    "春燕", "志刚",
+    "建国", "志强", "海峰", "小燕", "丽", "敏", "伟", "明华", "春生", "文斌", "国庆", "红梅", "晓东", "俊", "秀英",
+    "立新", "德胜", "玉兰", "光辉", "静", "磊", "婷", "宏", "卫东", "长青", "和平", "金水", "少华", "雪芳", "永红",
+    "海燕", "家宝", "勇", "芳", "峰", "丹", "振华", "晓梅", "春燕", "志刚",
 ];
 
 static MOBILE_PREFIXES: [&str; 18] = [
-    "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "158", "159", "177",
-    "180", "182", "187", "188", "189",
+    "133", "135", "136", "137", "138", "139", "150", "151", "152", "153", "158", "159", "177", "180", "182", "187",
+    "188", "189",
 ];
 
 // ---------------------------------------------------------------------------------------
@@ -308,33 +260,20 @@ static SERVERS: [Model; 4] = [
     m("联想", "ThinkSystem SR650", SN_LENOVO_SRV),
     m("华为", "FusionServer 2288H V5", SN_HUAWEI),
 ];
-static STORAGE: [Model; 2] = [
-    m("华为", "OceanStor 2200 V3", SN_HUAWEI),
-    m("联想", "ThinkSystem DE2000H", SN_LENOVO_SRV),
-];
-static UPS_BIG: [Model; 3] = [
-    m("山特", "C10KS", SN_SANTAK),
-    m("华为", "UPS2000-G-10KRTL", SN_HUAWEI),
-    m("维谛", "UHA1R-0100L", SN_VERTIV),
-];
-static UPS_MID: [Model; 3] = [
-    m("山特", "C6KS", SN_SANTAK),
-    m("山特", "C3KS", SN_SANTAK),
-    m("华为", "UPS2000-A-3KTTS", SN_HUAWEI),
-];
+static STORAGE: [Model; 2] =
+    [m("华为", "OceanStor 2200 V3", SN_HUAWEI), m("联想", "ThinkSystem DE2000H", SN_LENOVO_SRV)];
+static UPS_BIG: [Model; 3] =
+    [m("山特", "C10KS", SN_SANTAK), m("华为", "UPS2000-G-10KRTL", SN_HUAWEI), m("维谛", "UHA1R-0100L", SN_VERTIV)];
+static UPS_MID: [Model; 3] =
+    [m("山特", "C6KS", SN_SANTAK), m("山特", "C3KS", SN_SANTAK), m("华为", "UPS2000-A-3KTTS", SN_HUAWEI)];
 static UPS_SMALL: [Model; 2] = [m("山特", "C1KS", SN_SANTAK), m("山特", "C2KS", SN_SANTAK)];
 const AC_PRECISION_OLD: Model = m("艾默生", "DataMate3000 DME12MHP1", SN_EMERSON);
 const AC_PRECISION: Model = m("维谛", "DataMate3000 DME12MHP5", SN_VERTIV);
-static AC_SPLIT: [Model; 2] = [
-    m("格力", "KFR-72LW/(72555)FNhAa-B3", SN_GREE),
-    m("美的", "KFR-51LW/BDN8Y-PA401(3)A", SN_MIDEA),
-];
+static AC_SPLIT: [Model; 2] =
+    [m("格力", "KFR-72LW/(72555)FNhAa-B3", SN_GREE), m("美的", "KFR-51LW/BDN8Y-PA401(3)A", SN_MIDEA)];
 const CABINET: Model = m("图腾", "G36042", SN_TOTEN);
 const CABINET_WALL: Model = m("图腾", "W26612", SN_TOTEN);
-static ENV_MONITOR: [Model; 2] = [
-    m("维谛", "RDU-A G2", SN_VERTIV),
-    m("华为", "ECC800-Pro", SN_HUAWEI),
-];
+static ENV_MONITOR: [Model; 2] = [m("维谛", "RDU-A G2", SN_VERTIV), m("华为", "ECC800-Pro", SN_HUAWEI)];
 
 struct CctvLine {
     bullet: Model,
@@ -405,20 +344,11 @@ static CLASS: [ClassLine; 2] = [
         visualizer: m("东方中原", "DM-V2000", SN_DFZY),
     },
 ];
-static PROJECTORS: [Model; 3] = [
-    m("爱普生", "CB-X50", SN_EPSON),
-    m("爱普生", "CB-X49", SN_EPSON),
-    m("明基", "MX611", SN_BENQ),
-];
-static WHITEBOARDS: [Model; 2] = [
-    m("鸿合", "HV-I782", SN_HITE),
-    m("东方中原", "DM-IWB82", SN_DFZY),
-];
+static PROJECTORS: [Model; 3] =
+    [m("爱普生", "CB-X50", SN_EPSON), m("爱普生", "CB-X49", SN_EPSON), m("明基", "MX611", SN_BENQ)];
+static WHITEBOARDS: [Model; 2] = [m("鸿合", "HV-I782", SN_HITE), m("东方中原", "DM-IWB82", SN_DFZY)];
 const TEACHER_PC: Model = m("联想", "启天 M430", SN_LENOVO_PC);
-static CONTROLLERS: [Model; 2] = [
-    m("东方中原", "DM-ZK80", SN_DFZY),
-    m("鸿合", "HV-ZK60", SN_HITE),
-];
+static CONTROLLERS: [Model; 2] = [m("东方中原", "DM-ZK80", SN_DFZY), m("鸿合", "HV-ZK60", SN_HITE)];
 const CLASS_AMP: Model = m("鸿合", "HV-AMP60", SN_HITE);
 
 struct CloudLine {
@@ -427,18 +357,9 @@ struct CloudLine {
 }
 
 static CLOUD: [CloudLine; 3] = [
-    CloudLine {
-        server: m("锐捷", "RG-CT7800", SN_RUIJIE),
-        terminal: m("锐捷", "RG-Rain400W", SN_RUIJIE),
-    },
-    CloudLine {
-        server: m("深信服", "aDesk-2200", SN_SANGFOR),
-        terminal: m("深信服", "aDesk-T520", SN_SANGFOR),
-    },
-    CloudLine {
-        server: m("华为", "FusionServer 2288H V5", SN_HUAWEI),
-        terminal: m("华为", "CT5100", SN_HUAWEI),
-    },
+    CloudLine { server: m("锐捷", "RG-CT7800", SN_RUIJIE), terminal: m("锐捷", "RG-Rain400W", SN_RUIJIE) },
+    CloudLine { server: m("深信服", "aDesk-2200", SN_SANGFOR), terminal: m("深信服", "aDesk-T520", SN_SANGFOR) },
+    CloudLine { server: m("华为", "FusionServer 2288H V5", SN_HUAWEI), terminal: m("华为", "CT5100", SN_HUAWEI) },
 ];
 
 struct BroadcastLine {
@@ -546,11 +467,7 @@ impl Rng {
 
     /// A whole number in `lo..=hi`.
     fn range(&mut self, lo: i64, hi: i64) -> i64 {
-        if hi <= lo {
-            lo
-        } else {
-            lo + self.below((hi - lo + 1) as u64) as i64
-        }
+        if hi <= lo { lo } else { lo + self.below((hi - lo + 1) as u64) as i64 }
     }
 
     fn chance(&mut self, percent: u64) -> bool {
@@ -608,9 +525,7 @@ fn sub_years(d: NaiveDate, years: u32) -> NaiveDate {
 
 /// Last day of a warranty of `years` starting on `installed`.
 fn warranty_end(installed: NaiveDate, years: u32) -> NaiveDate {
-    let end = installed
-        .checked_add_months(Months::new(12 * years))
-        .unwrap_or(installed);
+    let end = installed.checked_add_months(Months::new(12 * years)).unwrap_or(installed);
     end.pred_opt().unwrap_or(end).max(installed)
 }
 
@@ -656,12 +571,7 @@ impl Gen {
         for _ in 0..50 {
             let sn = if model.sn == SN_HIK {
                 // DS-2CD3T46WDV3-I3 → DS2CD3T46-E12345678
-                let stem: String = model
-                    .model
-                    .chars()
-                    .filter(char::is_ascii_alphanumeric)
-                    .take(9)
-                    .collect();
+                let stem: String = model.model.chars().filter(char::is_ascii_alphanumeric).take(9).collect();
                 let tail = self.pattern("@########");
                 format!("{}-{tail}", stem.to_ascii_uppercase())
             } else {
@@ -682,11 +592,7 @@ impl Gen {
     /// A project date picked so that, with the older first-phase installs, about half of
     /// all warranties have expired, ~10% end within 90 days and a third are still valid.
     fn project(&mut self, five_year_percent: u64) -> Project {
-        let years = if self.rng.chance(five_year_percent) {
-            5
-        } else {
-            3
-        };
+        let years = if self.rng.chance(five_year_percent) { 5 } else { 3 };
         let back = sub_years(self.today, years);
         let r = self.rng.below(100);
         let (a, b) = if r < 15 {
@@ -702,11 +608,7 @@ impl Gen {
         let mut date = self.date_between(a, b);
         if (15..60).contains(&r) && self.rng.chance(60) {
             // big installs happen in the summer holiday
-            let summer = ymd(
-                date.year(),
-                if self.rng.chance(50) { 7 } else { 8 },
-                self.rng.range(1, 28) as u32,
-            );
+            let summer = ymd(date.year(), if self.rng.chance(50) { 7 } else { 8 }, self.rng.range(1, 28) as u32);
             if summer >= a && summer <= b {
                 date = summer;
             }
@@ -730,11 +632,7 @@ impl Gen {
 
     fn mobile(&mut self) -> String {
         loop {
-            let p = format!(
-                "{}{}",
-                self.rng.pick(&MOBILE_PREFIXES),
-                self.pattern("########")
-            );
+            let p = format!("{}{}", self.rng.pick(&MOBILE_PREFIXES), self.pattern("########"));
             if self.phones.insert(p.clone()) {
                 return p;
             }
@@ -753,11 +651,7 @@ impl Gen {
     fn qq(&mut self) -> String {
         loop {
             let len = self.rng.range(8, 10);
-            let first = if len == 10 {
-                self.rng.range(1, 3)
-            } else {
-                self.rng.range(1, 9)
-            };
+            let first = if len == 10 { self.rng.range(1, 3) } else { self.rng.range(1, 9) };
             let rest = self.pattern(&"#".repeat(len as usize - 1));
             let q = format!("{first}{rest}");
             if self.qqs.insert(q.clone()) {
@@ -783,17 +677,9 @@ impl Gen {
         let given = self.rng.pick(&GIVEN);
         let name = format!("{surname}{given}");
         let domain = format!("{}.edu.cn", school.slug);
-        let qq = if self.rng.chance(85) {
-            Some(self.qq())
-        } else {
-            None
-        };
+        let qq = if self.rng.chance(85) { Some(self.qq()) } else { None };
         let landline = matches!(title, "总务主任" | "信息中心主任") && self.rng.chance(35);
-        let phone = if landline {
-            self.landline()
-        } else {
-            self.mobile()
-        };
+        let phone = if landline { self.landline() } else { self.mobile() };
         let email = match title {
             "信息中心主任" => Some(self.mail(format!("xxzx@{domain}"), "xxzx", &domain)),
             "电教管理员" if self.rng.chance(75) => {
@@ -804,18 +690,9 @@ impl Gen {
                 Some(self.mail(format!("{py}{year}@163.com"), py, "163.com"))
             }
             "教学点负责人" if self.rng.chance(70) => None,
-            _ => qq
-                .as_ref()
-                .filter(|_| self.rng.chance(55))
-                .map(|q| format!("{q}@qq.com")),
+            _ => qq.as_ref().filter(|_| self.rng.chance(55)).map(|q| format!("{q}@qq.com")),
         };
-        ContactInput {
-            name: Some(name),
-            title: Some(title.to_owned()),
-            phone: Some(phone),
-            email,
-            im: qq,
-        }
+        ContactInput { name: Some(name), title: Some(title.to_owned()), phone: Some(phone), email, im: qq }
     }
 
     fn customer(&mut self, school: &SchoolDef, n: usize) -> CustomerInput {
@@ -824,12 +701,7 @@ impl Gen {
             Kind::Village | Kind::Point => {
                 format!("{}{} {} 组", town.name, school.place, self.rng.range(1, 12))
             }
-            _ => format!(
-                "{}{} {} 号",
-                town.name,
-                school.place,
-                self.rng.range(1, 60) * 2 + 6
-            ),
+            _ => format!("{}{} {} 号", town.name, school.place, self.rng.range(1, 60) * 2 + 6),
         };
         let extra = match school.kind {
             Kind::High | Kind::Middle | Kind::Central => self.rng.range(0, 4),
@@ -837,31 +709,12 @@ impl Gen {
         };
         let travel = (town.minutes + extra as i32).clamp(10, 90);
         let titles: Vec<&'static str> = match school.kind {
-            Kind::High => vec![
-                "信息中心主任",
-                "电教管理员",
-                if self.rng.chance(50) {
-                    "副校长"
-                } else {
-                    "总务主任"
-                },
-            ],
+            Kind::High => vec!["信息中心主任", "电教管理员", if self.rng.chance(50) { "副校长" } else { "总务主任" }],
             Kind::Middle | Kind::Central => {
                 let n = self.rng.range(2, 3);
-                let mut t = vec![
-                    "电教管理员",
-                    if self.rng.chance(50) {
-                        "总务主任"
-                    } else {
-                        "副校长"
-                    },
-                ];
+                let mut t = vec!["电教管理员", if self.rng.chance(50) { "总务主任" } else { "副校长" }];
                 if n == 3 {
-                    t.push(if t.contains(&"总务主任") {
-                        "副校长"
-                    } else {
-                        "总务主任"
-                    });
+                    t.push(if t.contains(&"总务主任") { "副校长" } else { "总务主任" });
                 }
                 t
             }
@@ -874,10 +727,7 @@ impl Gen {
             }
             Kind::Point => vec!["教学点负责人"],
         };
-        let contacts = titles
-            .into_iter()
-            .map(|t| self.contact(school, t))
-            .collect();
+        let contacts = titles.into_iter().map(|t| self.contact(school, t)).collect();
         CustomerInput {
             name: Some(school.name.to_owned()),
             code: Some(format!("{COUNTY_CODE}-{}-{n:02}", town.code)),
@@ -894,8 +744,7 @@ impl Gen {
     /// One item of `project`: installed within a week of it; now and then a later
     /// replacement with its own fresh three-year warranty.
     fn item(&mut self, out: &mut Vec<EquipmentInput>, p: Project, spec: Item) {
-        let (mut installed, mut years) =
-            (add_days(p.date, self.rng.range(0, 5)).min(self.hi), p.years);
+        let (mut installed, mut years) = (add_days(p.date, self.rng.range(0, 5)).min(self.hi), p.years);
         if let Some(y) = spec.years {
             years = y;
         }
@@ -958,10 +807,9 @@ impl Gen {
             Kind::Point => (self.rng.range(0, 1), self.rng.range(0, 1), 0),
         };
         let room = site.server_room;
-        let mut put =
-            |g: &mut Gen, kind: &'static str, model: Model, location: String, critical: bool| {
-                g.item(out, p, Item::new(NETWORK, kind, model, location, critical));
-            };
+        let mut put = |g: &mut Gen, kind: &'static str, model: Model, location: String, critical: bool| {
+            g.item(out, p, Item::new(NETWORK, kind, model, location, critical));
+        };
         if !small {
             put(self, "核心交换机", line.core, room.to_owned(), true);
             if kind == Kind::High {
@@ -971,11 +819,7 @@ impl Gen {
         let router = if small { TP_ROUTER } else { line.router };
         put(self, "路由器", router, room.to_owned(), kind == Kind::High);
         for i in 0..fibers {
-            let at = if i == 0 {
-                room.to_owned()
-            } else {
-                format!("{} 1 楼 {}", site.buildings[0], site.closet)
-            };
+            let at = if i == 0 { room.to_owned() } else { format!("{} 1 楼 {}", site.buildings[0], site.closet) };
             put(self, "光纤收发器", TP_FIBER_B, at, false);
         }
         let closets = site.closets();
@@ -987,25 +831,13 @@ impl Gen {
                 (false, true) => line.poe,
                 (false, false) => line.access,
             };
-            let at = closets
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("{} 弱电箱 {}", room, i + 1));
+            let at = closets.get(i).cloned().unwrap_or_else(|| format!("{} 弱电箱 {}", room, i + 1));
             put(self, "接入交换机", model, at, false);
         }
         let ap_spots = site.ap_spots();
         for i in 0..aps as usize {
-            let at = ap_spots
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("{} 走廊 AP-{:02}", site.buildings[0], i + 1));
-            put(
-                self,
-                "无线AP",
-                if small { TP_AP } else { line.ap },
-                at,
-                false,
-            );
+            let at = ap_spots.get(i).cloned().unwrap_or_else(|| format!("{} 走廊 AP-{:02}", site.buildings[0], i + 1));
+            put(self, "无线AP", if small { TP_AP } else { line.ap }, at, false);
         }
     }
 
@@ -1023,11 +855,7 @@ impl Gen {
         let room = site.server_room;
         let big = matches!(kind, Kind::High | Kind::Middle);
         let mut put = |g: &mut Gen, kind: &'static str, model: Model, critical: bool| {
-            g.item(
-                out,
-                p,
-                Item::new(SERVER_ROOM, kind, model, room.to_owned(), critical),
-            );
+            g.item(out, p, Item::new(SERVER_ROOM, kind, model, room.to_owned(), critical));
         };
         let servers = match kind {
             Kind::High => self.rng.range(2, 3),
@@ -1051,11 +879,7 @@ impl Gen {
         put(self, "UPS", ups, big);
         match kind {
             Kind::High => {
-                let ac = if p.date < ymd(2017, 1, 1) {
-                    AC_PRECISION_OLD
-                } else {
-                    AC_PRECISION
-                };
+                let ac = if p.date < ymd(2017, 1, 1) { AC_PRECISION_OLD } else { AC_PRECISION };
                 put(self, "精密空调", ac, false);
             }
             Kind::Middle | Kind::Central => {
@@ -1066,12 +890,7 @@ impl Gen {
         }
         let cabinets = if kind == Kind::High { 2 } else { 1 };
         for _ in 0..cabinets {
-            put(
-                self,
-                "机柜",
-                if big { CABINET } else { CABINET_WALL },
-                false,
-            );
+            put(self, "机柜", if big { CABINET } else { CABINET_WALL }, false);
         }
         if kind == Kind::High || (kind == Kind::Middle && self.rng.chance(40)) {
             let env = self.rng.pick(&ENV_MONITOR);
@@ -1109,19 +928,12 @@ impl Gen {
             };
             let (k, model) = if ["操场", "道路", "停车场"].iter().any(|w| spot.contains(w)) {
                 ("球型网络摄像机", line.ptz)
-            } else if ["楼", "室", "间", "厅", "区"]
-                .iter()
-                .any(|w| spot.contains(w))
-            {
+            } else if ["楼", "室", "间", "厅", "区"].iter().any(|w| spot.contains(w)) {
                 ("半球网络摄像机", line.turret)
             } else {
                 ("枪型网络摄像机", line.bullet)
             };
-            let p = if i < (cams as usize) / 2 {
-                phase1
-            } else {
-                phase2
-            };
+            let p = if i < (cams as usize) / 2 { phase1 } else { phase2 };
             self.item(out, p, Item::new(SURVEILLANCE, k, model, location, false));
         }
         let monitor_room = site.monitor_room;
@@ -1131,26 +943,12 @@ impl Gen {
                 Kind::Middle | Kind::Central => line.nvr_mid,
                 _ => line.nvr_small,
             };
-            let at = if nvrs > 1 {
-                format!("{monitor_room} NVR-{}", n + 1)
-            } else {
-                monitor_room.to_owned()
-            };
+            let at = if nvrs > 1 { format!("{monitor_room} NVR-{}", n + 1) } else { monitor_room.to_owned() };
             let critical = matches!(kind, Kind::High | Kind::Middle);
-            self.item(
-                out,
-                phase2,
-                Item::new(SURVEILLANCE, "NVR", model, at.clone(), critical),
-            );
+            self.item(out, phase2, Item::new(SURVEILLANCE, "NVR", model, at.clone(), critical));
             let disk = self.rng.pick(&DISKS);
             for d in 0..disks_per_nvr {
-                let mut spec = Item::new(
-                    SURVEILLANCE,
-                    "监控硬盘",
-                    disk,
-                    format!("{at} 盘位 {}", d + 1),
-                    false,
-                );
+                let mut spec = Item::new(SURVEILLANCE, "监控硬盘", disk, format!("{at} 盘位 {}", d + 1), false);
                 spec.years = Some(3);
                 self.item(out, phase2, spec);
             }
@@ -1159,20 +957,12 @@ impl Gen {
             Kind::High => {
                 for n in 0..2 {
                     let at = format!("{monitor_room} 电视墙 1-{}", n + 1);
-                    self.item(
-                        out,
-                        phase2,
-                        Item::new(SURVEILLANCE, "拼接屏", line.wall, at, false),
-                    );
+                    self.item(out, phase2, Item::new(SURVEILLANCE, "拼接屏", line.wall, at, false));
                 }
             }
             Kind::Middle => {
                 let at = monitor_room.to_owned();
-                self.item(
-                    out,
-                    phase2,
-                    Item::new(SURVEILLANCE, "监视器", line.monitor, at, false),
-                );
+                self.item(out, phase2, Item::new(SURVEILLANCE, "监视器", line.monitor, at, false));
             }
             _ => {}
         }
@@ -1195,29 +985,13 @@ impl Gen {
         let classrooms = site.classrooms(&mut self.rng, rooms as usize);
         for at in classrooms {
             if self.rng.chance(old_percent) {
-                self.item(
-                    out,
-                    old,
-                    Item::new(CLASSROOM, "投影机", projector, at.clone(), false),
-                );
-                self.item(
-                    out,
-                    old,
-                    Item::new(CLASSROOM, "电子白板", board, at.clone(), false),
-                );
+                self.item(out, old, Item::new(CLASSROOM, "投影机", projector, at.clone(), false));
+                self.item(out, old, Item::new(CLASSROOM, "电子白板", board, at.clone(), false));
                 if self.rng.chance(25) {
-                    self.item(
-                        out,
-                        old,
-                        Item::new(CLASSROOM, "教师电脑", TEACHER_PC, at.clone(), false),
-                    );
+                    self.item(out, old, Item::new(CLASSROOM, "教师电脑", TEACHER_PC, at.clone(), false));
                 }
                 if self.rng.chance(10) {
-                    self.item(
-                        out,
-                        old,
-                        Item::new(CLASSROOM, "中控", controller, at, false),
-                    );
+                    self.item(out, old, Item::new(CLASSROOM, "中控", controller, at, false));
                 }
             } else {
                 let (k, model) = if self.rng.chance(30) {
@@ -1227,31 +1001,15 @@ impl Gen {
                 };
                 self.item(out, new, Item::new(CLASSROOM, k, model, at.clone(), false));
                 if self.rng.chance(8) {
-                    self.item(
-                        out,
-                        new,
-                        Item::new(CLASSROOM, "视频展台", line.visualizer, at, false),
-                    );
+                    self.item(out, new, Item::new(CLASSROOM, "视频展台", line.visualizer, at, false));
                 }
             }
         }
         if kind == Kind::High {
             let hall = site.hall;
-            self.item(
-                out,
-                old,
-                Item::new(CLASSROOM, "投影机", projector, hall.to_owned(), false),
-            );
-            self.item(
-                out,
-                old,
-                Item::new(CLASSROOM, "功放音响", CLASS_AMP, hall.to_owned(), false),
-            );
-            self.item(
-                out,
-                old,
-                Item::new(CLASSROOM, "中控", controller, hall.to_owned(), false),
-            );
+            self.item(out, old, Item::new(CLASSROOM, "投影机", projector, hall.to_owned(), false));
+            self.item(out, old, Item::new(CLASSROOM, "功放音响", CLASS_AMP, hall.to_owned(), false));
+            self.item(out, old, Item::new(CLASSROOM, "中控", controller, hall.to_owned(), false));
         }
     }
 
@@ -1270,22 +1028,13 @@ impl Gen {
         let p = self.project(25);
         let line = &CLOUD[self.rng.index(CLOUD.len())];
         if server {
-            let spec = Item::new(
-                CLOUD_SYS,
-                "云桌面服务器",
-                line.server,
-                site.server_room.to_owned(),
-                kind == Kind::High,
-            );
+            let spec =
+                Item::new(CLOUD_SYS, "云桌面服务器", line.server, site.server_room.to_owned(), kind == Kind::High);
             self.item(out, p, spec);
         }
         for n in 0..terminals {
             let at = format!("{} {:02} 号机位", site.lab, n + 1);
-            self.item(
-                out,
-                p,
-                Item::new(CLOUD_SYS, "云终端", line.terminal, at, false),
-            );
+            self.item(out, p, Item::new(CLOUD_SYS, "云终端", line.terminal, at, false));
         }
     }
 
@@ -1303,45 +1052,21 @@ impl Gen {
         let room = site.broadcast_room;
         let ip = matches!(kind, Kind::High | Kind::Middle | Kind::Central);
         if ip {
-            let spec = Item::new(
-                BROADCAST_SYS,
-                "IP广播主机",
-                line.host,
-                room.to_owned(),
-                kind == Kind::High,
-            );
+            let spec = Item::new(BROADCAST_SYS, "IP广播主机", line.host, room.to_owned(), kind == Kind::High);
             self.item(out, p, spec);
         }
         let amps = if kind == Kind::High { 2 } else { 1 };
         for _ in 0..amps {
-            self.item(
-                out,
-                p,
-                Item::new(BROADCAST_SYS, "功放", line.amp, room.to_owned(), false),
-            );
+            self.item(out, p, Item::new(BROADCAST_SYS, "功放", line.amp, room.to_owned(), false));
         }
         if kind == Kind::Point {
             return;
         }
         for at in ["操场主席台左侧", "操场主席台右侧"] {
-            self.item(
-                out,
-                p,
-                Item::new(BROADCAST_SYS, "音柱", line.column, at.to_owned(), false),
-            );
+            self.item(out, p, Item::new(BROADCAST_SYS, "音柱", line.column, at.to_owned(), false));
         }
         if kind == Kind::High {
-            self.item(
-                out,
-                p,
-                Item::new(
-                    BROADCAST_SYS,
-                    "室外音箱",
-                    line.outdoor,
-                    "操场东侧立杆".to_owned(),
-                    false,
-                ),
-            );
+            self.item(out, p, Item::new(BROADCAST_SYS, "室外音箱", line.outdoor, "操场东侧立杆".to_owned(), false));
         }
         if ip {
             let terminals = match kind {
@@ -1350,15 +1075,8 @@ impl Gen {
             };
             let closets = site.closets();
             for n in 0..terminals as usize {
-                let at = closets.get(n).map_or_else(
-                    || format!("{room} {}", n + 1),
-                    |c| c.replace(site.closet, "走廊"),
-                );
-                self.item(
-                    out,
-                    p,
-                    Item::new(BROADCAST_SYS, "IP网络广播终端", line.terminal, at, false),
-                );
+                let at = closets.get(n).map_or_else(|| format!("{room} {}", n + 1), |c| c.replace(site.closet, "走廊"));
+                self.item(out, p, Item::new(BROADCAST_SYS, "IP网络广播终端", line.terminal, at, false));
             }
         }
     }
@@ -1376,21 +1094,8 @@ struct Item {
 }
 
 impl Item {
-    fn new(
-        system: &'static str,
-        kind: &'static str,
-        model: Model,
-        location: String,
-        critical: bool,
-    ) -> Self {
-        Item {
-            system,
-            kind,
-            model,
-            location,
-            critical,
-            years: None,
-        }
+    fn new(system: &'static str, kind: &'static str, model: Model, location: String, critical: bool) -> Self {
+        Item { system, kind, model, location, critical, years: None }
     }
 }
 
@@ -1486,11 +1191,7 @@ impl Site {
     }
 
     fn ap_spots(&self) -> Vec<String> {
-        let mut v: Vec<String> = self
-            .extra_ap_spots
-            .iter()
-            .map(|s| (*s).to_owned())
-            .collect();
+        let mut v: Vec<String> = self.extra_ap_spots.iter().map(|s| (*s).to_owned()).collect();
         for f in 1..=self.floors {
             for b in self.buildings {
                 v.push(format!("{b} {f} 楼 走廊"));
@@ -1551,10 +1252,7 @@ mod tests {
         let codes: BTreeSet<_> = c.iter().filter_map(|s| s.customer.code.clone()).collect();
         assert_eq!(codes.len(), 30);
         assert!(codes.contains("QY-CG-01"));
-        assert!(
-            c.iter()
-                .all(|s| s.customer.county.as_deref() == Some(COUNTY))
-        );
+        assert!(c.iter().all(|s| s.customer.county.as_deref() == Some(COUNTY)));
     }
 
     #[test]
@@ -1602,10 +1300,7 @@ mod tests {
                     let v = e.validate();
                     assert!(v.is_ok(), "{t}: {e:?}: {:?}", v.err());
                     let installed = v.ok().and_then(|v| v.installed_on);
-                    assert!(
-                        installed.is_some_and(|d| d <= add_days(t, -30)),
-                        "{t}: {e:?}"
-                    );
+                    assert!(installed.is_some_and(|d| d <= add_days(t, -30)), "{t}: {e:?}");
                 }
             }
         }
@@ -1623,13 +1318,8 @@ mod tests {
                 let has = |sys: &str| s.equipment.iter().any(|e| e.system.as_deref() == Some(sys));
                 assert!(has(CLASSROOM) && has(NETWORK), "{:?}", s.customer.name);
             }
-            let critical = all_equipment(&c)
-                .filter(|e| e.critical == Some(true))
-                .count();
-            assert!(
-                critical * 100 >= total * 6 && critical * 100 <= total * 15,
-                "{critical}/{total}"
-            );
+            let critical = all_equipment(&c).filter(|e| e.critical == Some(true)).count();
+            assert!(critical * 100 >= total * 6 && critical * 100 <= total * 15, "{critical}/{total}");
         }
     }
 
@@ -1662,19 +1352,13 @@ mod tests {
     fn dates_warranties_and_statuses_are_a_realistic_mix() {
         let t = today();
         let c = demo_county(9, t);
-        let d = |s: &Option<String>| {
-            s.as_deref()
-                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-        };
+        let d = |s: &Option<String>| s.as_deref().and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok());
         let mut states: BTreeMap<&str, usize> = BTreeMap::new();
         let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
         let total = all_equipment(&c).count();
         for e in all_equipment(&c) {
             let installed = d(&e.installed_on);
-            assert!(
-                installed.is_some_and(|i| i >= ymd(2016, 1, 1) && i <= add_days(t, -30)),
-                "{e:?}"
-            );
+            assert!(installed.is_some_and(|i| i >= ymd(2016, 1, 1) && i <= add_days(t, -30)), "{e:?}");
             let state = match warranty_state(d(&e.warranty_until), t) {
                 WarrantyState::Expired => "expired",
                 WarrantyState::Expiring => "expiring",
@@ -1682,24 +1366,13 @@ mod tests {
                 WarrantyState::Unknown => "unknown",
             };
             *states.entry(state).or_default() += 1;
-            *statuses
-                .entry(e.status.clone().unwrap_or_default())
-                .or_default() += 1;
+            *statuses.entry(e.status.clone().unwrap_or_default()).or_default() += 1;
         }
         let share = |n: Option<&usize>| n.copied().unwrap_or(0) * 100 / total;
         assert_eq!(states.get("unknown"), None);
-        assert!(
-            (25..=70).contains(&share(states.get("expired"))),
-            "{states:?}"
-        );
-        assert!(
-            (4..=25).contains(&share(states.get("expiring"))),
-            "{states:?}"
-        );
-        assert!(
-            (20..=60).contains(&share(states.get("valid"))),
-            "{states:?}"
-        );
+        assert!((25..=70).contains(&share(states.get("expired"))), "{states:?}");
+        assert!((4..=25).contains(&share(states.get("expiring"))), "{states:?}");
+        assert!((20..=60).contains(&share(states.get("valid"))), "{states:?}");
         assert!(share(statuses.get("in_service")) >= 80, "{statuses:?}");
         for s in ["faulty", "under_repair", "retired"] {
             assert!(statuses.get(s).is_some_and(|n| *n > 0), "{statuses:?}");

@@ -8,11 +8,7 @@ use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use aftercare_store::{Page, Paged};
 
 impl Services {
-    pub async fn create_equipment(
-        &self,
-        by: &Actor,
-        input: &EquipmentInput,
-    ) -> Result<EquipmentRow> {
+    pub async fn create_equipment(&self, by: &Actor, input: &EquipmentInput) -> Result<EquipmentRow> {
         require(by.can_edit_installed_base())?;
         let e = input.validate()?;
         let id = aftercare_store::equipment::create(&self.db, &writer(by), &e).await?;
@@ -41,12 +37,7 @@ impl Services {
         Ok(e)
     }
 
-    pub async fn list_equipment(
-        &self,
-        by: &Actor,
-        mut q: EquipmentQuery,
-        page: Page,
-    ) -> Result<Paged<EquipmentRow>> {
+    pub async fn list_equipment(&self, by: &Actor, mut q: EquipmentQuery, page: Page) -> Result<Paged<EquipmentRow>> {
         q.scope = by.customer_scope().map(|c| c.0);
         q.expiring_days = aftercare_domain::equipment::EXPIRING_DAYS;
         Ok(aftercare_store::equipment::list(&self.db, &q, page).await?)
@@ -58,23 +49,11 @@ impl Services {
         if !by.is_staff() {
             return Ok(Vec::new());
         }
-        let q = AuditQuery {
-            entity: Some("equipment".into()),
-            entity_id: Some(id.0),
-            ..Default::default()
-        };
-        Ok(
-            aftercare_store::audit::list(&self.db, &q, Page::new(Some(1), Some(200)))
-                .await?
-                .items,
-        )
+        let q = AuditQuery { entity: Some("equipment".into()), entity_id: Some(id.0), ..Default::default() };
+        Ok(aftercare_store::audit::list(&self.db, &q, Page::new(Some(1), Some(200))).await?.items)
     }
 
-    pub async fn equipment_counts_by_system(
-        &self,
-        by: &Actor,
-        customer: Option<i64>,
-    ) -> Result<Vec<(String, i64)>> {
+    pub async fn equipment_counts_by_system(&self, by: &Actor, customer: Option<i64>) -> Result<Vec<(String, i64)>> {
         let scope = by.customer_scope().map(|c| c.0).or(customer);
         if let (Some(s), Some(c)) = (by.customer_scope(), customer)
             && s.0 != c

@@ -77,9 +77,7 @@ fn cell_text(d: &Data) -> Option<String> {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => dt
-            .as_datetime()
-            .map(|d| d.date().format("%Y-%m-%d").to_string())?,
+        Data::DateTime(dt) => dt.as_datetime().map(|d| d.date().format("%Y-%m-%d").to_string())?,
         Data::DateTimeIso(s) => s.get(..10).unwrap_or(s).to_owned(),
         Data::DurationIso(s) => s.clone(),
     };
@@ -89,19 +87,14 @@ fn cell_text(d: &Data) -> Option<String> {
 fn parse_bool(s: Option<&str>) -> std::result::Result<Option<bool>, ()> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
-        Some("是" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "TRUE" | "1" | "关键") => {
-            Ok(Some(true))
-        }
+        Some("是" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "TRUE" | "1" | "关键") => Ok(Some(true)),
         Some("否" | "N" | "n" | "no" | "No" | "NO" | "false" | "FALSE" | "0") => Ok(Some(false)),
         Some(_) => Err(()),
     }
 }
 
 /// The rows of a sheet as maps from field to text; the row number is Excel's.
-fn sheet_rows(
-    range: &calamine::Range<Data>,
-    cols: &[Col],
-) -> Vec<(usize, HashMap<&'static str, String>)> {
+fn sheet_rows(range: &calamine::Range<Data>, cols: &[Col]) -> Vec<(usize, HashMap<&'static str, String>)> {
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
         return Vec::new();
@@ -111,9 +104,7 @@ fn sheet_rows(
         .map(|h| {
             let h = cell_text(h).unwrap_or_default();
             let h = h.trim_end_matches('*');
-            cols.iter()
-                .find(|c| c.1 == h || c.2.eq_ignore_ascii_case(h))
-                .map(|c| c.0)
+            cols.iter().find(|c| c.1 == h || c.2.eq_ignore_ascii_case(h)).map(|c| c.0)
         })
         .collect();
     let start = range.start().map(|(r, _)| r as usize).unwrap_or(0);
@@ -132,15 +123,10 @@ fn sheet_rows(
 }
 
 fn find_sheet(names: &[String], want: (&str, &str)) -> Option<String> {
-    names
-        .iter()
-        .find(|n| n.trim() == want.0 || n.trim().eq_ignore_ascii_case(want.1))
-        .cloned()
+    names.iter().find(|n| n.trim() == want.0 || n.trim().eq_ignore_ascii_case(want.1)).cloned()
 }
 
-fn customer_input(
-    m: &HashMap<&'static str, String>,
-) -> (CustomerInput, Vec<(&'static str, &'static str)>) {
+fn customer_input(m: &HashMap<&'static str, String>) -> (CustomerInput, Vec<(&'static str, &'static str)>) {
     let g = |k: &str| m.get(k).cloned();
     let mut bad = Vec::new();
     let travel = match g("travel_minutes") {
@@ -193,20 +179,13 @@ impl Services {
         }
         let mut errors = Vec::new();
         let mut err = |sheet: &str, row: usize, field: &str, code: &'static str| {
-            errors.push(RowError {
-                sheet: sheet.into(),
-                row,
-                field: field.into(),
-                code,
-            });
+            errors.push(RowError { sheet: sheet.into(), row, field: field.into(), code });
         };
 
         let mut customers = Vec::new();
         let mut codes_in_file: HashMap<String, usize> = HashMap::new();
         if let Some(name) = &school_sheet {
-            let range = wb
-                .worksheet_range(name)
-                .map_err(|_| FieldErrors::single("file", "invalid_xlsx"))?;
+            let range = wb.worksheet_range(name).map_err(|_| FieldErrors::single("file", "invalid_xlsx"))?;
             let rows = sheet_rows(&range, SCHOOL_COLS);
             if rows.len() > MAX_IMPORT_ROWS {
                 return Err(FieldErrors::single("file", "too_many_rows").into());
@@ -223,10 +202,7 @@ impl Services {
                         }
                         customers.push((row, c));
                     }
-                    Err(e) => {
-                        e.0.into_iter()
-                            .for_each(|x| err(name, row, &x.field, x.code))
-                    }
+                    Err(e) => e.0.into_iter().for_each(|x| err(name, row, &x.field, x.code)),
                 }
             }
             let codes: Vec<String> = customers.iter().map(|(_, c)| c.code.clone()).collect();
@@ -239,9 +215,7 @@ impl Services {
 
         let mut equipment = Vec::new();
         if let Some(name) = &equipment_sheet {
-            let range = wb
-                .worksheet_range(name)
-                .map_err(|_| FieldErrors::single("file", "invalid_xlsx"))?;
+            let range = wb.worksheet_range(name).map_err(|_| FieldErrors::single("file", "invalid_xlsx"))?;
             let rows = sheet_rows(&range, EQUIPMENT_COLS);
             if rows.len() > MAX_IMPORT_ROWS {
                 return Err(FieldErrors::single("file", "too_many_rows").into());
@@ -253,10 +227,7 @@ impl Services {
                 .into_iter()
                 .collect();
             let known: HashMap<String, i64> =
-                aftercare_store::customers::ids_by_code(&self.db, &wanted)
-                    .await?
-                    .into_iter()
-                    .collect();
+                aftercare_store::customers::ids_by_code(&self.db, &wanted).await?.into_iter().collect();
             let mut serials: HashMap<String, usize> = HashMap::new();
             for (row, m) in rows {
                 let code = m.get("customer_code").map(|s| s.trim().to_uppercase());
@@ -302,10 +273,7 @@ impl Services {
                         }
                         equipment.push((code.unwrap_or_default(), e));
                     }
-                    Err(e) => {
-                        e.0.into_iter()
-                            .for_each(|x| err(name, row, &x.field, x.code))
-                    }
+                    Err(e) => e.0.into_iter().for_each(|x| err(name, row, &x.field, x.code)),
                 }
             }
             let all: Vec<String> = serials.keys().cloned().collect();
@@ -316,9 +284,7 @@ impl Services {
             }
         }
         if !errors.is_empty() {
-            errors.sort_by(|a, b| {
-                (a.sheet != SCHOOL_SHEET.0, a.row).cmp(&(b.sheet != SCHOOL_SHEET.0, b.row))
-            });
+            errors.sort_by(|a, b| (a.sheet != SCHOOL_SHEET.0, a.row).cmp(&(b.sheet != SCHOOL_SHEET.0, b.row)));
             return Err(ServiceError::Import(errors));
         }
 
@@ -327,10 +293,7 @@ impl Services {
         let n_customers = new_customers.len();
         let n_equipment = equipment.len();
         aftercare_store::import::apply(&self.db, &w, &new_customers, &equipment).await?;
-        Ok(ImportSummary {
-            customers: n_customers,
-            equipment: n_equipment,
-        })
+        Ok(ImportSummary { customers: n_customers, equipment: n_equipment })
     }
 
     /// The template: both sheets with their headers and one example row each.
@@ -371,66 +334,31 @@ impl Services {
         .collect();
         add_sheet(
             &mut wb,
-            if english {
-                SCHOOL_SHEET.1
-            } else {
-                SCHOOL_SHEET.0
-            },
+            if english { SCHOOL_SHEET.1 } else { SCHOOL_SHEET.0 },
             SCHOOL_COLS.iter().map(pick).collect(),
             vec![school],
         )?;
         add_sheet(
             &mut wb,
-            if english {
-                EQUIPMENT_SHEET.1
-            } else {
-                EQUIPMENT_SHEET.0
-            },
+            if english { EQUIPMENT_SHEET.1 } else { EQUIPMENT_SHEET.0 },
             EQUIPMENT_COLS.iter().map(pick).collect(),
             vec![equip],
         )?;
-        wb.save_to_buffer()
-            .map_err(|e| ServiceError::Internal(e.to_string()))
+        wb.save_to_buffer().map_err(|e| ServiceError::Internal(e.to_string()))
     }
 
     /// The filtered equipment list as rows of text, header first, in the user's language.
-    pub async fn equipment_table(
-        &self,
-        by: &Actor,
-        q: EquipmentQuery,
-        english: bool,
-    ) -> Result<Vec<Vec<String>>> {
+    pub async fn equipment_table(&self, by: &Actor, q: EquipmentQuery, english: bool) -> Result<Vec<Vec<String>>> {
         let rows = self.list_equipment(by, q, Page::all()).await?;
         let codes = self.customer_codes(by).await?;
-        let mut out = vec![
-            EQUIPMENT_COLS
-                .iter()
-                .map(|c| if english { c.2 } else { c.1 }.to_string())
-                .collect(),
-        ];
-        out.extend(
-            rows.items
-                .iter()
-                .map(|e| equipment_cells(e, &codes, english)),
-        );
+        let mut out = vec![EQUIPMENT_COLS.iter().map(|c| if english { c.2 } else { c.1 }.to_string()).collect()];
+        out.extend(rows.items.iter().map(|e| equipment_cells(e, &codes, english)));
         Ok(out)
     }
 
-    pub async fn customer_table(
-        &self,
-        by: &Actor,
-        q: CustomerQuery,
-        english: bool,
-    ) -> Result<Vec<Vec<String>>> {
-        let Paged { items, .. } = self
-            .list_customers_with_contacts(by, q, Page::all())
-            .await?;
-        let mut out = vec![
-            SCHOOL_COLS
-                .iter()
-                .map(|c| if english { c.2 } else { c.1 }.to_string())
-                .collect::<Vec<_>>(),
-        ];
+    pub async fn customer_table(&self, by: &Actor, q: CustomerQuery, english: bool) -> Result<Vec<Vec<String>>> {
+        let Paged { items, .. } = self.list_customers_with_contacts(by, q, Page::all()).await?;
+        let mut out = vec![SCHOOL_COLS.iter().map(|c| if english { c.2 } else { c.1 }.to_string()).collect::<Vec<_>>()];
         for d in items {
             let c = &d.customer;
             let mut row = vec![
@@ -458,20 +386,15 @@ impl Services {
     }
 
     async fn customer_codes(&self, by: &Actor) -> Result<HashMap<i64, String>> {
-        let all = self
-            .list_customers(by, CustomerQuery::default(), Page::all())
-            .await?;
+        let all = self.list_customers(by, CustomerQuery::default(), Page::all()).await?;
         Ok(all.items.into_iter().map(|c| (c.id, c.code)).collect())
     }
 }
 
 fn equipment_cells(e: &EquipmentRow, codes: &HashMap<i64, String>, english: bool) -> Vec<String> {
-    let system = System::parse(&e.system)
-        .map(|s| if english { s.as_str() } else { s.zh() })
-        .unwrap_or_default();
-    let status = EquipmentStatus::parse(&e.status)
-        .map(|s| if english { s.as_str() } else { s.zh() })
-        .unwrap_or_default();
+    let system = System::parse(&e.system).map(|s| if english { s.as_str() } else { s.zh() }).unwrap_or_default();
+    let status =
+        EquipmentStatus::parse(&e.status).map(|s| if english { s.as_str() } else { s.zh() }).unwrap_or_default();
     let yes_no = match (e.critical, english) {
         (true, false) => "是",
         (false, false) => "否",
@@ -494,28 +417,19 @@ fn equipment_cells(e: &EquipmentRow, codes: &HashMap<i64, String>, english: bool
     ]
 }
 
-fn add_sheet(
-    wb: &mut rust_xlsxwriter::Workbook,
-    name: &str,
-    header: Vec<&str>,
-    rows: Vec<Vec<String>>,
-) -> Result<()> {
+fn add_sheet(wb: &mut rust_xlsxwriter::Workbook, name: &str, header: Vec<&str>, rows: Vec<Vec<String>>) -> Result<()> {
     let internal = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(e.to_string());
-    let bold = rust_xlsxwriter::Format::new()
-        .set_bold()
-        .set_background_color("#E8EEF7");
+    let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color("#E8EEF7");
     let ws = wb.add_worksheet();
     ws.set_name(name).map_err(internal)?;
     for (j, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, j as u16, *h, &bold)
-            .map_err(internal)?;
+        ws.write_string_with_format(0, j as u16, *h, &bold).map_err(internal)?;
         ws.set_column_width(j as u16, 16).map_err(internal)?;
     }
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.iter().enumerate() {
             // Text cells keep serials, phones and codes exactly as typed.
-            ws.write_string((i + 1) as u32, j as u16, v)
-                .map_err(internal)?;
+            ws.write_string((i + 1) as u32, j as u16, v).map_err(internal)?;
         }
     }
     ws.set_freeze_panes(1, 0).map_err(internal)?;
@@ -525,29 +439,26 @@ fn add_sheet(
 /// A table as an `.xlsx` workbook of one sheet.
 pub fn table_to_xlsx(sheet: &str, table: &[Vec<String>]) -> Result<Vec<u8>> {
     let mut wb = rust_xlsxwriter::Workbook::new();
-    let (header, rows) = table
-        .split_first()
-        .map(|(h, r)| (h.iter().map(String::as_str).collect(), r.to_vec()))
-        .unwrap_or_default();
+    let (header, rows) =
+        table.split_first().map(|(h, r)| (h.iter().map(String::as_str).collect(), r.to_vec())).unwrap_or_default();
     add_sheet(&mut wb, sheet, header, rows)?;
-    wb.save_to_buffer()
-        .map_err(|e| ServiceError::Internal(e.to_string()))
+    wb.save_to_buffer().map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
 /// A table as CSV (RFC 4180), with a byte-order mark so Excel opens the Chinese right.
 pub fn table_to_csv(table: &[Vec<String>]) -> String {
     let mut out = String::from("\u{feff}");
     for row in table {
-        let cells: Vec<String> = row
-            .iter()
-            .map(|c| {
-                if c.contains([',', '"', '\n', '\r']) {
-                    format!("\"{}\"", c.replace('"', "\"\""))
-                } else {
-                    c.clone()
-                }
-            })
-            .collect();
+        let cells: Vec<String> =
+            row.iter()
+                .map(|c| {
+                    if c.contains([',', '"', '\n', '\r']) {
+                        format!("\"{}\"", c.replace('"', "\"\""))
+                    } else {
+                        c.clone()
+                    }
+                })
+                .collect();
         out.push_str(&cells.join(","));
         out.push_str("\r\n");
     }
@@ -560,14 +471,8 @@ mod tests {
 
     #[test]
     fn csv_quotes_what_needs_quoting() {
-        let t = vec![
-            vec!["a".into(), "b,c".into()],
-            vec!["say \"hi\"".into(), "两\n行".into()],
-        ];
-        assert_eq!(
-            table_to_csv(&t),
-            "\u{feff}a,\"b,c\"\r\n\"say \"\"hi\"\"\",\"两\n行\"\r\n"
-        );
+        let t = vec![vec!["a".into(), "b,c".into()], vec!["say \"hi\"".into(), "两\n行".into()]];
+        assert_eq!(table_to_csv(&t), "\u{feff}a,\"b,c\"\r\n\"say \"\"hi\"\"\",\"两\n行\"\r\n");
     }
 
     #[test]
@@ -580,14 +485,8 @@ mod tests {
 
     #[test]
     fn numbers_from_excel_read_as_text_without_decimals() {
-        assert_eq!(
-            cell_text(&Data::Float(13905661234.0)).as_deref(),
-            Some("13905661234")
-        );
-        assert_eq!(
-            cell_text(&Data::String("  x ".into())).as_deref(),
-            Some("x")
-        );
+        assert_eq!(cell_text(&Data::Float(13905661234.0)).as_deref(), Some("13905661234"));
+        assert_eq!(cell_text(&Data::String("  x ".into())).as_deref(), Some("x"));
         assert_eq!(cell_text(&Data::Empty), None);
     }
 }

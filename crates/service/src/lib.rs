@@ -46,9 +46,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Duplicate { field } => ServiceError::Duplicate(field),
             StoreError::Stale => ServiceError::Stale,
-            StoreError::MissingReference => {
-                ServiceError::Invalid(FieldErrors::single("customer_id", "not_found"))
-            }
+            StoreError::MissingReference => ServiceError::Invalid(FieldErrors::single("customer_id", "not_found")),
             other => ServiceError::Internal(other.to_string()),
         }
     }
@@ -69,16 +67,9 @@ impl Services {
 }
 
 pub(crate) fn writer(a: &Actor) -> Writer {
-    Writer {
-        user_id: Some(a.id.0),
-        name: a.display_name.clone(),
-    }
+    Writer { user_id: Some(a.id.0), name: a.display_name.clone() }
 }
 
 pub(crate) fn require(ok: bool) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(ServiceError::Forbidden)
-    }
+    if ok { Ok(()) } else { Err(ServiceError::Forbidden) }
 }

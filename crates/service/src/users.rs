@@ -19,10 +19,7 @@ impl Services {
                 .await
                 .map_err(|_| FieldErrors::single("customer_id", "not_found"))?;
         }
-        let w = by.map(writer).unwrap_or_else(|| Writer {
-            user_id: None,
-            name: "command line".into(),
-        });
+        let w = by.map(writer).unwrap_or_else(|| Writer { user_id: None, name: "command line".into() });
         let id = aftercare_store::users::create(
             &self.db,
             &w,
@@ -30,12 +27,7 @@ impl Services {
                 username: u.username,
                 password_hash: hash_password(&u.password),
                 display_name: u.display_name,
-                roles: u
-                    .roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(","),
+                roles: u.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(","),
                 customer_id: u.customer_id.map(|c| c.0),
                 email: u.email,
                 phone: u.phone,
@@ -69,9 +61,7 @@ impl Services {
         require(by.can_manage_users())?;
         let mut e = FieldErrors::default();
         let roles = roles.map(|r| parse_roles(&mut e, r));
-        if by.id.0 == id
-            && (active == Some(false) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin)))
-        {
+        if by.id.0 == id && (active == Some(false) || roles.as_ref().is_some_and(|r| !r.contains(&Role::Admin))) {
             e.push("roles", "self_lockout");
         }
         let name = display_name.map(str::trim).filter(|s| !s.is_empty());
@@ -79,16 +69,7 @@ impl Services {
             return Err(e.into());
         }
         let roles = roles.map(|r| r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(","));
-        aftercare_store::users::update(
-            &self.db,
-            &writer(by),
-            id,
-            name,
-            roles.as_deref(),
-            active,
-            None,
-        )
-        .await?;
+        aftercare_store::users::update(&self.db, &writer(by), id, name, roles.as_deref(), active, None).await?;
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
 
@@ -97,19 +78,8 @@ impl Services {
         if !LOCALES.contains(&locale) {
             return Err(FieldErrors::single("locale", "unknown_value").into());
         }
-        aftercare_store::users::update(
-            &self.db,
-            &writer(by),
-            by.id.0,
-            None,
-            None,
-            None,
-            Some(locale),
-        )
-        .await?;
-        Ok(actor_from_row(
-            &aftercare_store::users::get(&self.db, by.id.0).await?,
-        ))
+        aftercare_store::users::update(&self.db, &writer(by), by.id.0, None, None, None, Some(locale)).await?;
+        Ok(actor_from_row(&aftercare_store::users::get(&self.db, by.id.0).await?))
     }
 
     /// Sets a new password: the administrator for anyone, a user for itself.
@@ -118,14 +88,11 @@ impl Services {
         if password.chars().count() < aftercare_domain::users::MIN_PASSWORD_LEN {
             return Err(FieldErrors::single("password", "too_short").into());
         }
-        aftercare_store::users::set_password(&self.db, &writer(by), id, &hash_password(password))
-            .await?;
+        aftercare_store::users::set_password(&self.db, &writer(by), id, &hash_password(password)).await?;
         Ok(())
     }
 
     pub async fn user_count(&self) -> Result<i64> {
-        aftercare_store::users::count(&self.db)
-            .await
-            .map_err(ServiceError::from)
+        aftercare_store::users::count(&self.db).await.map_err(ServiceError::from)
     }
 }

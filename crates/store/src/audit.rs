@@ -47,14 +47,7 @@ macro_rules! audit_append {
 }
 
 /// Appends an entry that is not part of another write (sign-ins, exports).
-pub async fn append(
-    db: &Db,
-    w: &Writer,
-    entity: &str,
-    entity_id: i64,
-    action: &str,
-    summary: &str,
-) -> Result<()> {
+pub async fn append(db: &Db, w: &Writer, entity: &str, entity_id: i64, action: &str, summary: &str) -> Result<()> {
     on_db!(db, p => {
         let mut tx = p.begin().await?;
         audit_append!(tx, w, entity, entity_id, action, summary, None::<serde_json::Value>, None::<serde_json::Value>);
@@ -105,11 +98,7 @@ pub async fn list(db: &Db, q: &AuditQuery, page: Page) -> Result<Paged<AuditEntr
     }
     let w = f.where_sql();
     let n = base + time_args.len();
-    let sql = format!(
-        "SELECT * FROM audit_log {w} ORDER BY id DESC LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
+    let sql = format!("SELECT * FROM audit_log {w} ORDER BY id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM audit_log {w}");
     let (items, total) = on_db!(db, p => {
         let mut q1 = bind_args!(sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql.as_str())), f.args);

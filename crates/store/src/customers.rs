@@ -1,10 +1,7 @@
 //! Customers (schools) and their contact people.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{
-    Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db,
-    search,
-};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
 use aftercare_domain::customers::{NewCustomer, phone_digits};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -40,24 +37,10 @@ pub struct ContactRow {
 
 /// The text a customer is found by: its fields and its contact people.
 pub fn search_text(c: &NewCustomer) -> String {
-    let mut s = format!(
-        "{} {} {} {} {}",
-        c.name,
-        c.code,
-        c.county,
-        c.town,
-        c.address.as_deref().unwrap_or_default()
-    );
+    let mut s = format!("{} {} {} {} {}", c.name, c.code, c.county, c.town, c.address.as_deref().unwrap_or_default());
     for p in &c.contacts {
-        for v in [
-            Some(&p.name),
-            p.title.as_ref(),
-            p.phone.as_ref(),
-            p.email.as_ref(),
-            p.im.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
+        for v in
+            [Some(&p.name), p.title.as_ref(), p.phone.as_ref(), p.email.as_ref(), p.im.as_ref()].into_iter().flatten()
         {
             s.push(' ');
             s.push_str(v);
@@ -97,8 +80,14 @@ macro_rules! insert_contacts {
                 "INSERT INTO customer_contacts (customer_id, position, name, title, phone, phone_digits, email, im) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
-            .bind($id).bind(i as i32).bind(&p.name).bind(&p.title).bind(&p.phone)
-            .bind(p.phone.as_deref().map(aftercare_domain::customers::phone_digits)).bind(&p.email).bind(&p.im)
+            .bind($id)
+            .bind(i as i32)
+            .bind(&p.name)
+            .bind(&p.title)
+            .bind(&p.phone)
+            .bind(p.phone.as_deref().map(aftercare_domain::customers::phone_digits))
+            .bind(&p.email)
+            .bind(&p.im)
             .execute(&mut *$tx)
             .await?;
         }
@@ -132,13 +121,7 @@ pub async fn create_many(db: &Db, w: &Writer, cs: &[NewCustomer]) -> Result<Vec<
 
 /// Replaces a customer's fields and contacts. `version`, when given, must match the stored
 /// one (optimistic concurrency).
-pub async fn update(
-    db: &Db,
-    w: &Writer,
-    id: i64,
-    version: Option<i64>,
-    c: &NewCustomer,
-) -> Result<()> {
+pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, c: &NewCustomer) -> Result<()> {
     let now = Utc::now();
     let before = get(db, id).await?;
     let before_contacts = contacts(db, id).await?;
@@ -194,9 +177,7 @@ pub async fn contacts_of(db: &Db, ids: &[i64]) -> Result<Vec<ContactRow>> {
     let sql = format!(
         "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id IN ({list}) ORDER BY customer_id, position"
     );
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -267,17 +248,12 @@ pub async fn ids_by_code(db: &Db, codes: &[String]) -> Result<Vec<(String, i64)>
     for chunk in codes.chunks(500) {
         let mut f = Filter::default();
         let ps: Vec<String> = chunk.iter().map(|c| f.arg(Arg::Text(c.clone()))).collect();
-        let sql = format!(
-            "SELECT code, id FROM customers WHERE code IN ({})",
-            ps.join(",")
-        );
+        let sql = format!("SELECT code, id FROM customers WHERE code IN ({})", ps.join(","));
         out.extend(on_db!(db, p => bind_args!(sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?));
     }
     Ok(out)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(
-        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?))
 }

@@ -4,9 +4,7 @@
 use crate::StoreError;
 type Result<T, E = StoreError> = std::result::Result<T, E>;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -41,18 +39,14 @@ pub trait WritePool {
     type Database: sqlx::Database;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
-    > + Send;
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>> + Send;
 }
 
 impl WritePool for SqlitePool {
     type Database = sqlx::Sqlite;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>,
-    > + Send {
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error>> + Send {
         self.begin_with("BEGIN IMMEDIATE")
     }
 }
@@ -61,9 +55,7 @@ impl WritePool for PgPool {
     type Database = sqlx::Postgres;
     fn begin_write(
         &self,
-    ) -> impl std::future::Future<
-        Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>,
-    > + Send {
+    ) -> impl std::future::Future<Output = Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error>> + Send {
         self.begin()
     }
 }
@@ -71,15 +63,11 @@ impl WritePool for PgPool {
 impl Db {
     /// Connects to `sqlite://PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db> {
-        if let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        {
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
             if let Some(dir) = std::path::Path::new(path).parent()
                 && !dir.as_os_str().is_empty()
             {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| StoreError::Other(format!("{}: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(|e| StoreError::Other(format!("{}: {e}", dir.display())))?;
             }
             let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
                 .create_if_missing(true)
@@ -90,11 +78,7 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-32000");
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
-                .min_connections(1)
-                .connect_with(opts)
-                .await?;
+            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -127,14 +111,8 @@ impl Db {
 
     /// The migration versions each backend carries (a test checks they are the same).
     pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
-        let s = sqlx::migrate!("./migrations/sqlite")
-            .iter()
-            .map(|m| m.version)
-            .collect();
-        let p = sqlx::migrate!("./migrations/postgres")
-            .iter()
-            .map(|m| m.version)
-            .collect();
+        let s = sqlx::migrate!("./migrations/sqlite").iter().map(|m| m.version).collect();
+        let p = sqlx::migrate!("./migrations/postgres").iter().map(|m| m.version).collect();
         (s, p)
     }
 
@@ -157,8 +135,7 @@ impl Db {
                 Ok(())
             }
             Db::Postgres(_) => Err(StoreError::Other(
-                "PostgreSQL is backed up with pg_dump, e.g. `pg_dump -Fc -f aftercare.dump DBNAME`"
-                    .into(),
+                "PostgreSQL is backed up with pg_dump, e.g. `pg_dump -Fc -f aftercare.dump DBNAME`".into(),
             )),
         }
     }
@@ -191,11 +168,7 @@ impl Filter {
         self.clauses.push(clause);
     }
     pub fn where_sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", self.clauses.join(" AND "))
-        }
+        if self.clauses.is_empty() { String::new() } else { format!("WHERE {}", self.clauses.join(" AND ")) }
     }
 }
 
@@ -226,16 +199,10 @@ pub struct Page {
 impl Page {
     pub const MAX_PER_PAGE: u32 = 500;
     pub fn new(page: Option<u32>, per_page: Option<u32>) -> Page {
-        Page {
-            page: page.unwrap_or(1).max(1),
-            per_page: per_page.unwrap_or(25).clamp(1, Self::MAX_PER_PAGE),
-        }
+        Page { page: page.unwrap_or(1).max(1), per_page: per_page.unwrap_or(25).clamp(1, Self::MAX_PER_PAGE) }
     }
     pub fn all() -> Page {
-        Page {
-            page: 1,
-            per_page: u32::MAX / 2,
-        }
+        Page { page: 1, per_page: u32::MAX / 2 }
     }
     pub fn limit(&self) -> i64 {
         i64::from(self.per_page)

@@ -1,10 +1,7 @@
 //! Equipment: the installed base at each school.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{
-    Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db,
-    search,
-};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
 use aftercare_domain::equipment::NewEquipment;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -51,9 +48,7 @@ pub fn search_text(e: &NewEquipment, customer_name: &str, town: &str) -> String 
 }
 
 fn row_text(r: &EquipmentRow) -> String {
-    let sys = aftercare_domain::System::parse(&r.system)
-        .map(|s| s.zh())
-        .unwrap_or_default();
+    let sys = aftercare_domain::System::parse(&r.system).map(|s| s.zh()).unwrap_or_default();
     format!(
         "{sys} {} {} {} {} {} {} {}",
         r.kind,
@@ -116,13 +111,7 @@ pub async fn create_many(db: &Db, w: &Writer, es: &[NewEquipment]) -> Result<Vec
 }
 
 /// Replaces the fields of one piece. `version`, when given, must match (else `Stale`).
-pub async fn update(
-    db: &Db,
-    w: &Writer,
-    id: i64,
-    version: Option<i64>,
-    e: &NewEquipment,
-) -> Result<()> {
+pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, e: &NewEquipment) -> Result<()> {
     let now = Utc::now();
     let before = get(db, id).await?;
     on_db!(db, p => {
@@ -157,16 +146,8 @@ pub async fn update(
 
 /// Rewrites the search documents of a customer's equipment (after the school is renamed).
 pub async fn reindex_customer(db: &Db, customer_id: i64) -> Result<()> {
-    let rows = list(
-        db,
-        &EquipmentQuery {
-            customer_id: Some(customer_id),
-            ..Default::default()
-        },
-        Page::all(),
-    )
-    .await?
-    .items;
+    let rows =
+        list(db, &EquipmentQuery { customer_id: Some(customer_id), ..Default::default() }, Page::all()).await?.items;
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         for r in &rows {
@@ -211,11 +192,7 @@ fn filter(db: &Db, q: &EquipmentQuery) -> Filter {
             f.and(format!("{col} = {p}"));
         }
     }
-    for (col, v) in [
-        ("c.town", &q.town),
-        ("e.system", &q.system),
-        ("e.status", &q.status),
-    ] {
+    for (col, v) in [("c.town", &q.town), ("e.system", &q.system), ("e.status", &q.status)] {
         if let Some(v) = v {
             let p = f.arg(Arg::Text(v.clone()));
             f.and(format!("{col} = {p}"));
@@ -234,9 +211,7 @@ fn filter(db: &Db, q: &EquipmentQuery) -> Filter {
         Some("expiring") => {
             let a = f.arg(Arg::Date(today));
             let b = f.arg(Arg::Date(today + chrono::Duration::days(q.expiring_days)));
-            f.and(format!(
-                "e.warranty_until >= {a} AND e.warranty_until <= {b}"
-            ));
+            f.and(format!("e.warranty_until >= {a} AND e.warranty_until <= {b}"));
         }
         Some("valid") => {
             let p = f.arg(Arg::Date(today));
@@ -264,20 +239,11 @@ pub async fn list(db: &Db, q: &EquipmentQuery, page: Page) -> Result<Paged<Equip
         Some("status") => "e.status",
         _ => "e.id",
     };
-    let dir = if q.desc || q.sort.is_none() {
-        "DESC"
-    } else {
-        "ASC"
-    };
+    let dir = if q.desc || q.sort.is_none() { "DESC" } else { "ASC" };
     let w = f.where_sql();
     let n = f.args.len();
-    let sql = format!(
-        "{SELECT} {w} ORDER BY {order} {dir}, e.id {dir} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
-    );
-    let count_sql =
-        format!("SELECT COUNT(*) FROM equipment e JOIN customers c ON c.id = e.customer_id {w}");
+    let sql = format!("{SELECT} {w} ORDER BY {order} {dir}, e.id {dir} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM equipment e JOIN customers c ON c.id = e.customer_id {w}");
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
@@ -291,10 +257,7 @@ pub async fn existing_serials(db: &Db, serials: &[String]) -> Result<Vec<String>
     for chunk in serials.chunks(500) {
         let mut f = Filter::default();
         let ps: Vec<String> = chunk.iter().map(|c| f.arg(Arg::Text(c.clone()))).collect();
-        let sql = format!(
-            "SELECT serial_no FROM equipment WHERE serial_no IN ({})",
-            ps.join(",")
-        );
+        let sql = format!("SELECT serial_no FROM equipment WHERE serial_no IN ({})", ps.join(","));
         out.extend(on_db!(db, p => bind_args!(sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?));
     }
     Ok(out)
@@ -308,7 +271,5 @@ pub async fn count_by_system(db: &Db, customer_id: Option<i64>) -> Result<Vec<(S
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(
-        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM equipment").fetch_one(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM equipment").fetch_one(p).await?))
 }

@@ -12,12 +12,7 @@ use std::collections::HashMap;
 
 /// Inserts `customers`, then `equipment` whose school is given by code (a school of this
 /// same import or one already stored).
-pub async fn apply(
-    db: &Db,
-    w: &Writer,
-    customers: &[NewCustomer],
-    equipment: &[(String, NewEquipment)],
-) -> Result<()> {
+pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[(String, NewEquipment)]) -> Result<()> {
     let now = Utc::now();
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;

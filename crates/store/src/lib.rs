@@ -50,10 +50,7 @@ pub struct Writer {
 
 impl Writer {
     pub fn system() -> Writer {
-        Writer {
-            user_id: None,
-            name: "system".into(),
-        }
+        Writer { user_id: None, name: "system".into() }
     }
 }
 
@@ -62,11 +59,7 @@ pub(crate) fn map_write_err(e: sqlx::Error, fields: &[&'static str]) -> StoreErr
     if let sqlx::Error::Database(d) = &e {
         if d.is_unique_violation() {
             let msg = format!("{} {}", d.message(), d.constraint().unwrap_or_default());
-            let field = fields
-                .iter()
-                .find(|f| msg.contains(*f))
-                .copied()
-                .unwrap_or("id");
+            let field = fields.iter().find(|f| msg.contains(*f)).copied().unwrap_or("id");
             return StoreError::Duplicate { field };
         }
         if d.is_foreign_key_violation() {

@@ -187,9 +187,7 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
         Db::Sqlite(_) => {
             "SELECT d.kind, d.ref_id, d.customer_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH $1"
         }
-        Db::Postgres(_) => {
-            "SELECT d.kind, d.ref_id, d.customer_id FROM search_docs d WHERE d.tsv @@ $1::tsquery"
-        }
+        Db::Postgres(_) => "SELECT d.kind, d.ref_id, d.customer_id FROM search_docs d WHERE d.tsv @@ $1::tsquery",
     };
     let sql = format!(
         "WITH m AS ({matched}) \
@@ -214,9 +212,7 @@ mod tests {
     fn cjk_runs_become_unigrams_and_bigrams_latin_is_lower_cased() {
         assert_eq!(
             index_tokens("校门口监控 DS-2CD3T46"),
-            vec![
-                "校", "校门", "门", "门口", "口", "口监", "监", "监控", "控", "ds", "2cd3t46"
-            ]
+            vec!["校", "校门", "门", "门口", "口", "口监", "监", "监控", "控", "ds", "2cd3t46"]
         );
     }
 
@@ -225,17 +221,10 @@ mod tests {
         assert_eq!(query_terms("监控"), vec![Term::Exact("监控".into())]);
         assert_eq!(
             query_terms("网络监控"),
-            vec![
-                Term::Exact("网络".into()),
-                Term::Exact("络监".into()),
-                Term::Exact("监控".into())
-            ]
+            vec![Term::Exact("网络".into()), Term::Exact("络监".into()), Term::Exact("监控".into())]
         );
         assert_eq!(query_terms("网"), vec![Term::Exact("网".into())]);
-        assert_eq!(
-            query_terms("SN-12ab"),
-            vec![Term::Prefix("sn".into()), Term::Prefix("12ab".into())]
-        );
+        assert_eq!(query_terms("SN-12ab"), vec![Term::Prefix("sn".into()), Term::Prefix("12ab".into())]);
         assert!(query_terms(" ,。\"' ").is_empty());
     }
 

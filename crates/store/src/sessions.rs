@@ -33,10 +33,8 @@ pub async fn create(
 
 /// A live session by the hash of its secret.
 pub async fn get(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
-        .bind(id_hash).bind(now).fetch_optional(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id_hash).bind(now).fetch_optional(p).await?))
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> Result<()> {

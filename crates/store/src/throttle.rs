@@ -10,10 +10,8 @@ pub async fn record_failure(db: &Db, key: &str, at: DateTime<Utc>) -> Result<()>
 }
 
 pub async fn failures_since(db: &Db, key: &str, since: DateTime<Utc>) -> Result<i64> {
-    Ok(
-        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
-        .bind(key).bind(since).fetch_one(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+        .bind(key).bind(since).fetch_one(p).await?))
 }
 
 /// A successful sign-in forgives the user's earlier failures (not the address's).

@@ -1,8 +1,6 @@
 //! Users: accounts, password hashes, roles, the school a `customer` user belongs to.
 
-use crate::{
-    Db, Page, Paged, Result, StoreError, Writer, audit_append, db::WritePool, map_write_err, on_db,
-};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, db::WritePool, map_write_err, on_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -81,9 +79,7 @@ pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(
-        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?),
-    )
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?))
 }
 
 /// Users of one role (roles are stored comma-separated, so match whole items).

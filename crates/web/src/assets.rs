@@ -14,10 +14,7 @@ pub async fn serve(Path(path): Path<String>) -> Response {
         Some(f) => {
             let mime = f.metadata.mimetype().to_owned();
             (
-                [
-                    (header::CONTENT_TYPE, mime),
-                    (header::CACHE_CONTROL, "public, max-age=3600".to_owned()),
-                ],
+                [(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=3600".to_owned())],
                 f.data.into_owned(),
             )
                 .into_response()

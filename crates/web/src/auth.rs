@@ -25,11 +25,7 @@ pub fn anonymous_tr(headers: &HeaderMap) -> Tr {
     if let Some(c) = jar.get(LANG_COOKIE) {
         return Tr::new(c.value());
     }
-    Tr::new(negotiate(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    ))
+    Tr::new(negotiate(headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok())))
 }
 
 pub fn session_cookie(value: String, secure: bool) -> Cookie<'static> {
@@ -55,26 +51,16 @@ pub struct ApiUser {
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let tr = anonymous_tr(&parts.headers);
         let token = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::from_service(tr, ServiceError::Unauthorized))?;
-        let (actor, _) = state
-            .svc
-            .authenticate(token)
-            .await
-            .map_err(|e| ApiError::from_service(tr, e))?;
+        let (actor, _) = state.svc.authenticate(token).await.map_err(|e| ApiError::from_service(tr, e))?;
         let tr = Tr::new(&actor.locale);
         Ok(ApiUser { actor, tr })
     }
@@ -93,11 +79,7 @@ impl PageUser {
         if !token.is_empty() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(PageError::status(
-                self.tr,
-                StatusCode::FORBIDDEN,
-                "error.csrf",
-            ))
+            Err(PageError::status(self.tr, StatusCode::FORBIDDEN, "error.csrf"))
         }
     }
 }
@@ -109,15 +91,8 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = PageError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let next = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/".into());
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let next = parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into());
         let jar = CookieJar::from_headers(&parts.headers);
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(PageError::Login { next });
@@ -138,12 +113,8 @@ impl FromRequestParts<AppState> for PageUser {
 pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         let h = req.headers();
-        let cross_site =
-            h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
-        let host = h
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default();
+        let cross_site = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site");
+        let host = h.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let bad_origin = h
             .get(header::ORIGIN)
             .and_then(|v| v.to_str().ok())
@@ -165,10 +136,8 @@ impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let addr =
+            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
         Ok(PeerAddr(addr.unwrap_or_else(|| "unknown".into())))
     }
 }

@@ -53,67 +53,36 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: String) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody {
-                code: code.into(),
-                message,
-                fields: Vec::new(),
-                rows: Vec::new(),
-            },
-        }
+        ApiError { status, body: ErrorBody { code: code.into(), message, fields: Vec::new(), rows: Vec::new() } }
     }
 
     pub fn bad_request(tr: Tr, detail: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_request",
-            format!("{}: {detail}", tr.t("error.bad_request")),
-        )
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", format!("{}: {detail}", tr.t("error.bad_request")))
     }
 
     pub fn from_service(tr: Tr, e: ServiceError) -> ApiError {
         match e {
             ServiceError::Invalid(fe) => {
-                let fields: Vec<FieldMessage> =
-                    fe.0.iter()
-                        .map(|f| FieldMessage {
-                            field: f.field.clone(),
-                            code: f.code.into(),
-                            message: tr.field_error(f),
-                        })
-                        .collect();
-                let message = fields
+                let fields: Vec<FieldMessage> = fe
+                    .0
                     .iter()
-                    .map(|f| f.message.as_str())
-                    .collect::<Vec<_>>()
-                    .join("; ");
+                    .map(|f| FieldMessage { field: f.field.clone(), code: f.code.into(), message: tr.field_error(f) })
+                    .collect();
+                let message = fields.iter().map(|f| f.message.as_str()).collect::<Vec<_>>().join("; ");
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
-                    body: ErrorBody {
-                        code: "invalid".into(),
-                        message,
-                        fields,
-                        rows: Vec::new(),
-                    },
+                    body: ErrorBody { code: "invalid".into(), message, fields, rows: Vec::new() },
                 }
             }
             ServiceError::Duplicate(field) => {
-                let f = aftercare_domain::FieldError {
-                    field: field.into(),
-                    code: "duplicate",
-                };
+                let f = aftercare_domain::FieldError { field: field.into(), code: "duplicate" };
                 let message = tr.field_error(&f);
                 ApiError {
                     status: StatusCode::CONFLICT,
                     body: ErrorBody {
                         code: "duplicate".into(),
                         message: message.clone(),
-                        fields: vec![FieldMessage {
-                            field: field.into(),
-                            code: "duplicate".into(),
-                            message,
-                        }],
+                        fields: vec![FieldMessage { field: field.into(), code: "duplicate".into(), message }],
                         rows: Vec::new(),
                     },
                 }
@@ -123,41 +92,22 @@ impl ApiError {
                 let message = format!("{} ({})", tr.t("error.import_rejected"), rows.len());
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
-                    body: ErrorBody {
-                        code: "import_rejected".into(),
-                        message,
-                        fields: Vec::new(),
-                        rows,
-                    },
+                    body: ErrorBody { code: "import_rejected".into(), message, fields: Vec::new(), rows },
                 }
             }
-            ServiceError::NotFound => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", tr.t("error.not_found"))
+            ServiceError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", tr.t("error.not_found")),
+            ServiceError::Forbidden => ApiError::new(StatusCode::FORBIDDEN, "forbidden", tr.t("error.forbidden")),
+            ServiceError::Unauthorized => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", tr.t("error.unauthorized"))
             }
-            ServiceError::Forbidden => {
-                ApiError::new(StatusCode::FORBIDDEN, "forbidden", tr.t("error.forbidden"))
+            ServiceError::Throttled => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", tr.t("error.throttled"))
             }
-            ServiceError::Unauthorized => ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                tr.t("error.unauthorized"),
-            ),
-            ServiceError::Throttled => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                tr.t("error.throttled"),
-            ),
-            ServiceError::Stale => {
-                ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale"))
-            }
+            ServiceError::Stale => ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale")),
             ServiceError::Internal(detail) => {
                 let op = crate::auth::operation_id();
                 tracing::error!(operation = %op, error = %detail, "internal error");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    tr.tf("error.internal", &[("op", &op)]),
-                )
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", tr.tf("error.internal", &[("op", &op)]))
             }
         }
     }
@@ -165,15 +115,8 @@ impl ApiError {
 
 /// "第 12 行：序列号：已存在" / "Row 12: Serial no.: already exists".
 pub fn row_message(tr: Tr, r: &RowError) -> RowMessage {
-    let f = aftercare_domain::FieldError {
-        field: r.field.clone(),
-        code: r.code,
-    };
-    let field_label = if r.field == "customer_code" {
-        tr.t("field.customer_code")
-    } else {
-        tr.field(&r.field)
-    };
+    let f = aftercare_domain::FieldError { field: r.field.clone(), code: r.code };
+    let field_label = if r.field == "customer_code" { tr.t("field.customer_code") } else { tr.field(&r.field) };
     let rule = tr.t(&format!("rule.{}", f.code));
     let sep = if tr.is_en() { ": " } else { "：" };
     RowMessage {
@@ -199,7 +142,9 @@ impl IntoResponse for ApiError {
 #[derive(Debug)]
 pub enum PageError {
     /// Not signed in: go to the sign-in page, then come back.
-    Login { next: String },
+    Login {
+        next: String,
+    },
     Page {
         tr: Tr,
         status: StatusCode,
@@ -213,19 +158,11 @@ impl PageError {
             return PageError::Login { next: "/".into() };
         }
         let api = ApiError::from_service(tr, e);
-        PageError::Page {
-            tr,
-            status: api.status,
-            message: api.body.message,
-        }
+        PageError::Page { tr, status: api.status, message: api.body.message }
     }
 
     pub fn status(tr: Tr, status: StatusCode, key: &str) -> PageError {
-        PageError::Page {
-            tr,
-            status,
-            message: tr.t(key),
-        }
+        PageError::Page { tr, status, message: tr.t(key) }
     }
 }
 
@@ -236,11 +173,9 @@ impl IntoResponse for PageError {
                 let next: String = url_encode(&next);
                 Redirect::to(&format!("/login?next={next}")).into_response()
             }
-            PageError::Page {
-                tr,
-                status,
-                message,
-            } => (status, crate::views::error_page(tr, status, &message)).into_response(),
+            PageError::Page { tr, status, message } => {
+                (status, crate::views::error_page(tr, status, &message)).into_response()
+            }
         }
     }
 }

@@ -12,10 +12,7 @@ pub struct Tr(pub &'static str);
 
 impl Tr {
     pub fn new(locale: &str) -> Tr {
-        Tr(LOCALES
-            .into_iter()
-            .find(|l| l.eq_ignore_ascii_case(locale))
-            .unwrap_or(DEFAULT_LOCALE))
+        Tr(LOCALES.into_iter().find(|l| l.eq_ignore_ascii_case(locale)).unwrap_or(DEFAULT_LOCALE))
     }
 
     pub fn t(&self, key: &str) -> String {
@@ -42,11 +39,7 @@ impl Tr {
         {
             let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
             // A contact's `name` is a person's name (姓名), not a school's (名称).
-            let key = if name == "name" {
-                "field.contact_name".to_owned()
-            } else {
-                format!("field.{name}")
-            };
+            let key = if name == "name" { "field.contact_name".to_owned() } else { format!("field.{name}") };
             return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
         }
         self.t(&format!("field.{field}"))
@@ -84,13 +77,7 @@ pub fn negotiate(accept_language: Option<&str>) -> &'static str {
     for part in h.split(',') {
         let mut it = part.trim().split(';');
         let tag = it.next().unwrap_or_default().trim().to_ascii_lowercase();
-        let q = it
-            .find_map(|p| {
-                p.trim()
-                    .strip_prefix("q=")
-                    .and_then(|v| v.parse::<f32>().ok())
-            })
-            .unwrap_or(1.0);
+        let q = it.find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok())).unwrap_or(1.0);
         let loc = if tag.starts_with("zh") {
             Some("zh-CN")
         } else if tag.starts_with("en") {
@@ -126,10 +113,7 @@ mod tests {
         assert_eq!(zh.t("nav.customers"), "学校");
         assert_eq!(en.t("nav.customers"), "Schools");
         assert_eq!(en.field("contacts[1].phone"), "Contact 2 phone");
-        let e = FieldError {
-            field: "serial_no".into(),
-            code: "duplicate",
-        };
+        let e = FieldError { field: "serial_no".into(), code: "duplicate" };
         assert_eq!(zh.field_error(&e), "序列号：已存在");
     }
 

@@ -37,10 +37,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig {
-            tz: chrono_tz::Asia::Shanghai,
-            secure_cookies: false,
-        }
+        WebConfig { tz: chrono_tz::Asia::Shanghai, secure_cookies: false }
     }
 }
 
@@ -52,10 +49,7 @@ pub struct AppState {
 
 /// The whole application: pages, API, assets, health.
 pub fn router(svc: Services, cfg: WebConfig) -> Router {
-    let state = AppState {
-        svc,
-        cfg: Arc::new(cfg),
-    };
+    let state = AppState { svc, cfg: Arc::new(cfg) };
     Router::new()
         .merge(views::routes())
         .nest("/api/v1", api::routes())

@@ -22,10 +22,7 @@ pub struct CustomerOut {
 
 impl From<CustomerDetail> for CustomerOut {
     fn from(d: CustomerDetail) -> Self {
-        CustomerOut {
-            customer: d.customer,
-            contacts: d.contacts,
-        }
+        CustomerOut { customer: d.customer, contacts: d.contacts }
     }
 }
 
@@ -55,11 +52,7 @@ impl CustomerParams {
         }
     }
     pub fn page(&self) -> aftercare_store::Page {
-        PageParams {
-            page: self.page,
-            per_page: self.per_page,
-        }
-        .page()
+        PageParams { page: self.page, per_page: self.per_page }.page()
     }
 }
 
@@ -83,10 +76,7 @@ pub async fn api_customers_list(
         .list_customers_with_contacts(&u.actor, p.query(), p.page())
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List {
-        items: rows.items.into_iter().map(CustomerOut::from).collect(),
-        total: rows.total,
-    }))
+    Ok(Json(List { items: rows.items.into_iter().map(CustomerOut::from).collect(), total: rows.total }))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", request_body = CustomerInput,
@@ -96,11 +86,7 @@ pub async fn api_customers_create(
     u: ApiUser,
     ApiJson(b): ApiJson<CustomerInput>,
 ) -> Result<(StatusCode, Json<CustomerOut>), ApiError> {
-    let d = st
-        .svc
-        .create_customer(&u.actor, &b)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.create_customer(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -110,11 +96,7 @@ pub async fn api_customers_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<CustomerOut>, ApiError> {
-    let d = st
-        .svc
-        .get_customer(&u.actor, CustomerId(id))
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(d.into()))
 }
 
@@ -127,14 +109,7 @@ pub async fn api_customers_update(
     ApiJson(b): ApiJson<CustomerBody>,
 ) -> Result<Json<CustomerOut>, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
-    st.svc
-        .get_customer(&u.actor, CustomerId(id))
-        .await
-        .map_err(e)?;
-    let d = st
-        .svc
-        .update_customer(&u.actor, CustomerId(id), b.version, &b.input)
-        .await
-        .map_err(e)?;
+    st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?;
+    let d = st.svc.update_customer(&u.actor, CustomerId(id), b.version, &b.input).await.map_err(e)?;
     Ok(Json(d.into()))
 }

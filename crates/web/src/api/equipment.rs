@@ -50,11 +50,7 @@ impl EquipmentParams {
         }
     }
     pub fn page(&self) -> aftercare_store::Page {
-        PageParams {
-            page: self.page,
-            per_page: self.per_page,
-        }
-        .page()
+        PageParams { page: self.page, per_page: self.per_page }.page()
     }
 }
 
@@ -71,15 +67,9 @@ pub async fn api_equipment_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<EquipmentParams>,
 ) -> Result<Json<List<EquipmentRow>>, ApiError> {
-    let rows = st
-        .svc
-        .list_equipment(&u.actor, p.query(), p.page())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List {
-        items: rows.items,
-        total: rows.total,
-    }))
+    let rows =
+        st.svc.list_equipment(&u.actor, p.query(), p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(List { items: rows.items, total: rows.total }))
 }
 
 #[utoipa::path(post, path = "/api/v1/equipment", request_body = EquipmentInput,
@@ -89,11 +79,7 @@ pub async fn api_equipment_create(
     u: ApiUser,
     ApiJson(b): ApiJson<EquipmentInput>,
 ) -> Result<(StatusCode, Json<EquipmentRow>), ApiError> {
-    let row = st
-        .svc
-        .create_equipment(&u.actor, &b)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_equipment(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -103,11 +89,7 @@ pub async fn api_equipment_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<EquipmentRow>, ApiError> {
-    let row = st
-        .svc
-        .get_equipment(&u.actor, EquipmentId(id))
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(row))
 }
 
@@ -133,11 +115,8 @@ pub async fn api_equipment_history(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
-    let items = st
-        .svc
-        .equipment_history(&u.actor, EquipmentId(id))
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items =
+        st.svc.equipment_history(&u.actor, EquipmentId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
     Ok(Json(List { items, total }))
 }

@@ -24,10 +24,7 @@ pub struct ImportOut {
 
 impl From<ImportSummary> for ImportOut {
     fn from(s: ImportSummary) -> Self {
-        ImportOut {
-            customers: s.customers,
-            equipment: s.equipment,
-        }
+        ImportOut { customers: s.customers, equipment: s.equipment }
     }
 }
 
@@ -39,27 +36,11 @@ pub struct FormatParam {
 
 /// A download with a file name in the user's language (RFC 6266 `filename*`).
 pub fn download(bytes: Vec<u8>, content_type: &str, file_name: &str) -> Response {
-    let ascii: String = file_name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
-        crate::error::url_encode(file_name)
-    );
-    (
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
+    let ascii: String =
+        file_name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+    let disposition =
+        format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{}", crate::error::url_encode(file_name));
+    ([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], bytes)
         .into_response()
 }
 
@@ -70,43 +51,23 @@ pub fn table_response(
 ) -> Result<Response, aftercare_service::ServiceError> {
     let stamp = chrono::Utc::now().format("%Y%m%d");
     Ok(match format {
-        Some("csv") => download(
-            table_to_csv(table).into_bytes(),
-            "text/csv; charset=utf-8",
-            &format!("{base_name}-{stamp}.csv"),
-        ),
-        _ => download(
-            table_to_xlsx(base_name, table)?,
-            XLSX,
-            &format!("{base_name}-{stamp}.xlsx"),
-        ),
+        Some("csv") => {
+            download(table_to_csv(table).into_bytes(), "text/csv; charset=utf-8", &format!("{base_name}-{stamp}.csv"))
+        }
+        _ => download(table_to_xlsx(base_name, table)?, XLSX, &format!("{base_name}-{stamp}.xlsx")),
     })
 }
 
 #[utoipa::path(post, path = "/api/v1/import", request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "a workbook with the 学校 and/or 设备 sheets of the template"),
     responses((status = 200, body = ImportOut), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "every bad row, nothing written")))]
-pub async fn api_import(
-    State(st): State<AppState>,
-    u: ApiUser,
-    body: Bytes,
-) -> Result<Json<ImportOut>, ApiError> {
-    let s = st
-        .svc
-        .import_xlsx(&u.actor, &body)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+pub async fn api_import(State(st): State<AppState>, u: ApiUser, body: Bytes) -> Result<Json<ImportOut>, ApiError> {
+    let s = st.svc.import_xlsx(&u.actor, &body).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(s.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/import/template", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "the import template")))]
-pub async fn api_import_template(
-    State(st): State<AppState>,
-    u: ApiUser,
-) -> Result<Response, ApiError> {
-    let bytes = st
-        .svc
-        .import_template(u.tr.is_en())
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+pub async fn api_import_template(State(st): State<AppState>, u: ApiUser) -> Result<Response, ApiError> {
+    let bytes = st.svc.import_template(u.tr.is_en()).map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(download(bytes, XLSX, &u.tr.t("import.template_file")))
 }
 
@@ -118,11 +79,7 @@ pub async fn api_customers_export(
     ApiQuery(f): ApiQuery<FormatParam>,
 ) -> Result<Response, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
-    let table = st
-        .svc
-        .customer_table(&u.actor, p.query(), u.tr.is_en())
-        .await
-        .map_err(e)?;
+    let table = st.svc.customer_table(&u.actor, p.query(), u.tr.is_en()).await.map_err(e)?;
     table_response(&table, f.format.as_deref(), &u.tr.t("nav.customers")).map_err(e)
 }
 
@@ -134,10 +91,6 @@ pub async fn api_equipment_export(
     ApiQuery(f): ApiQuery<FormatParam>,
 ) -> Result<Response, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
-    let table = st
-        .svc
-        .equipment_table(&u.actor, p.query(), u.tr.is_en())
-        .await
-        .map_err(e)?;
+    let table = st.svc.equipment_table(&u.actor, p.query(), u.tr.is_en()).await.map_err(e)?;
     table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment")).map_err(e)
 }

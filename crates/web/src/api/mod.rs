@@ -23,41 +23,17 @@ use utoipa::OpenApi;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/session",
-            post(session::api_session_create).delete(session::api_session_delete),
-        )
+        .route("/session", post(session::api_session_create).delete(session::api_session_delete))
         .route("/me", get(session::api_me_get))
-        .route(
-            "/users",
-            get(users::api_users_list).post(users::api_users_create),
-        )
-        .route(
-            "/users/{id}",
-            get(users::api_users_get).patch(users::api_users_update),
-        )
-        .route(
-            "/customers",
-            get(customers::api_customers_list).post(customers::api_customers_create),
-        )
+        .route("/users", get(users::api_users_list).post(users::api_users_create))
+        .route("/users/{id}", get(users::api_users_get).patch(users::api_users_update))
+        .route("/customers", get(customers::api_customers_list).post(customers::api_customers_create))
         .route("/customers/export", get(excel::api_customers_export))
-        .route(
-            "/customers/{id}",
-            get(customers::api_customers_get).put(customers::api_customers_update),
-        )
-        .route(
-            "/equipment",
-            get(equipment::api_equipment_list).post(equipment::api_equipment_create),
-        )
+        .route("/customers/{id}", get(customers::api_customers_get).put(customers::api_customers_update))
+        .route("/equipment", get(equipment::api_equipment_list).post(equipment::api_equipment_create))
         .route("/equipment/export", get(excel::api_equipment_export))
-        .route(
-            "/equipment/{id}",
-            get(equipment::api_equipment_get).put(equipment::api_equipment_update),
-        )
-        .route(
-            "/equipment/{id}/history",
-            get(equipment::api_equipment_history),
-        )
+        .route("/equipment/{id}", get(equipment::api_equipment_get).put(equipment::api_equipment_update))
+        .route("/equipment/{id}/history", get(equipment::api_equipment_history))
         .route("/import", post(excel::api_import))
         .route("/import/template", get(excel::api_import_template))
         .route("/search", get(search::api_search))
@@ -139,10 +115,7 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let tr = anonymous_tr(&parts.headers);
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
@@ -157,17 +130,11 @@ pub struct ApiId(pub i64);
 impl FromRequestParts<AppState> for ApiId {
     type Rejection = ApiError;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let tr = anonymous_tr(&parts.headers);
         match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(v)) => Ok(ApiId(v)),
-            Err(_) => Err(ApiError::from_service(
-                tr,
-                aftercare_service::ServiceError::NotFound,
-            )),
+            Err(_) => Err(ApiError::from_service(tr, aftercare_service::ServiceError::NotFound)),
         }
     }
 }

@@ -38,15 +38,8 @@ pub async fn api_session_create(
         .login(&b.username, &b.password, &addr, SessionKind::Api)
         .await
         .map_err(|e| ApiError::from_service(tr, e))?;
-    let user = st
-        .svc
-        .get_user(&s.actor, s.actor.id.0)
-        .await
-        .map_err(|e| ApiError::from_service(tr, e))?;
-    Ok(Json(SessionOut {
-        token: s.token,
-        user: UserOut::from(&user),
-    }))
+    let user = st.svc.get_user(&s.actor, s.actor.id.0).await.map_err(|e| ApiError::from_service(tr, e))?;
+    Ok(Json(SessionOut { token: s.token, user: UserOut::from(&user) }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "signed out")))]
@@ -60,19 +53,12 @@ pub async fn api_session_delete(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
         .unwrap_or_default();
-    st.svc
-        .logout(&token)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.logout(&token).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserOut), (status = 401, body = ErrorResponse)))]
 pub async fn api_me_get(State(st): State<AppState>, u: ApiUser) -> Result<Json<UserOut>, ApiError> {
-    let row = st
-        .svc
-        .get_user(&u.actor, u.actor.id.0)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, u.actor.id.0).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(UserOut::from(&row)))
 }

@@ -56,15 +56,8 @@ pub async fn api_users_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<List<UserOut>>, ApiError> {
-    let rows = st
-        .svc
-        .list_users(&u.actor, p.page())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List {
-        items: rows.items.iter().map(UserOut::from).collect(),
-        total: rows.total,
-    }))
+    let rows = st.svc.list_users(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(List { items: rows.items.iter().map(UserOut::from).collect(), total: rows.total }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = UserInput,
@@ -74,11 +67,7 @@ pub async fn api_users_create(
     u: ApiUser,
     ApiJson(b): ApiJson<UserInput>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
-    let row = st
-        .svc
-        .create_user(Some(&u.actor), &b)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_user(Some(&u.actor), &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&row))))
 }
 
@@ -88,11 +77,7 @@ pub async fn api_users_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<UserOut>, ApiError> {
-    let row = st
-        .svc
-        .get_user(&u.actor, id)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(UserOut::from(&row)))
 }
 
@@ -109,16 +94,7 @@ pub async fn api_users_update(
         st.svc.set_password(&u.actor, id, p).await.map_err(e)?;
     }
     let row = if b.display_name.is_some() || b.roles.is_some() || b.active.is_some() {
-        st.svc
-            .update_user(
-                &u.actor,
-                id,
-                b.display_name.as_deref(),
-                b.roles.as_deref(),
-                b.active,
-            )
-            .await
-            .map_err(e)?
+        st.svc.update_user(&u.actor, id, b.display_name.as_deref(), b.roles.as_deref(), b.active).await.map_err(e)?
     } else {
         st.svc.get_user(&u.actor, id).await.map_err(e)?
     };

@@ -30,11 +30,7 @@ pub struct UsersPage {
 
 impl UsersPage {
     pub fn roles(&self, u: &UserRow) -> String {
-        u.roles
-            .split(',')
-            .map(|r| self.c.tr.role(r))
-            .collect::<Vec<_>>()
-            .join(" · ")
+        u.roles.split(',').map(|r| self.c.tr.role(r)).collect::<Vec<_>>().join(" · ")
     }
 }
 
@@ -50,11 +46,7 @@ pub async fn view_users_get(
     Query(p): Query<ListParams>,
 ) -> Result<Response, PageError> {
     let page = Page::new(p.page, Some(50));
-    let rows = st
-        .svc
-        .list_users(&u.actor, page)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.list_users(&u.actor, page).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let c = Ctx::new(&st, &u, "/admin/users", u.tr.t("nav.users"))
         .crumb(u.tr.t("nav.users"), "/admin/users")
         .flash_from(p.ok.as_deref());
@@ -101,11 +93,7 @@ async fn user_form(
     is_new: bool,
 ) -> Result<UserFormPage, PageError> {
     if !u.actor.can_manage_users() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
     let customers = st
         .svc
@@ -113,9 +101,8 @@ async fn user_form(
         .await
         .map_err(|e| PageError::from_service(u.tr, e))?
         .items;
-    let c = Ctx::new(st, u, "/admin/users", title.clone())
-        .crumb(u.tr.t("nav.users"), "/admin/users")
-        .crumb(title, &action);
+    let c =
+        Ctx::new(st, u, "/admin/users", title.clone()).crumb(u.tr.t("nav.users"), "/admin/users").crumb(title, &action);
     Ok(UserFormPage {
         c,
         action,
@@ -128,28 +115,13 @@ async fn user_form(
         customer_id: None,
         active: true,
         customers,
-        all_roles: Role::ALL
-            .iter()
-            .map(|r| (r.as_str().to_owned(), u.tr.role(r.as_str())))
-            .collect(),
+        all_roles: Role::ALL.iter().map(|r| (r.as_str().to_owned(), u.tr.role(r.as_str()))).collect(),
         errors: FormErrors::default(),
     })
 }
 
-pub async fn view_user_new_get(
-    State(st): State<AppState>,
-    u: PageUser,
-) -> Result<Response, PageError> {
-    Ok(render(
-        &user_form(
-            &st,
-            &u,
-            u.tr.t("users.new"),
-            "/admin/users/new".into(),
-            true,
-        )
-        .await?,
-    ))
+pub async fn view_user_new_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    Ok(render(&user_form(&st, &u, u.tr.t("users.new"), "/admin/users/new".into(), true).await?))
 }
 
 pub async fn view_user_new_post(
@@ -164,9 +136,7 @@ pub async fn view_user_new_post(
         password: g("password"),
         display_name: g("display_name"),
         roles: Some(fields(&form, "roles")),
-        customer_id: g("customer_id")
-            .and_then(|s| s.parse().ok())
-            .map(CustomerId),
+        customer_id: g("customer_id").and_then(|s| s.parse().ok()).map(CustomerId),
         email: g("email"),
         phone: g("phone"),
         locale: None,
@@ -175,14 +145,7 @@ pub async fn view_user_new_post(
         Ok(_) => return Ok(Redirect::to("/admin/users?ok=created").into_response()),
         Err(e) => form_errors(u.tr, e)?,
     };
-    let mut page = user_form(
-        &st,
-        &u,
-        u.tr.t("users.new"),
-        "/admin/users/new".into(),
-        true,
-    )
-    .await?;
+    let mut page = user_form(&st, &u, u.tr.t("users.new"), "/admin/users/new".into(), true).await?;
     page.username = input.username.unwrap_or_default();
     page.display_name = input.display_name.unwrap_or_default();
     page.email = input.email.unwrap_or_default();
@@ -198,19 +161,8 @@ pub async fn view_user_edit_get(
     u: PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let row = st
-        .svc
-        .get_user(&u.actor, id)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
-    let mut page = user_form(
-        &st,
-        &u,
-        row.display_name.clone(),
-        format!("/admin/users/{id}"),
-        false,
-    )
-    .await?;
+    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     Ok(render(&page))
 }
@@ -236,11 +188,7 @@ pub async fn view_user_edit_post(
     let name = field(&form, "display_name");
     let active = field(&form, "active").is_some();
     let password = field(&form, "password").filter(|p| !p.is_empty());
-    let mut result = st
-        .svc
-        .update_user(&u.actor, id, name.as_deref(), Some(&roles), Some(active))
-        .await
-        .map(|_| ());
+    let mut result = st.svc.update_user(&u.actor, id, name.as_deref(), Some(&roles), Some(active)).await.map(|_| ());
     if let (Ok(()), Some(p)) = (&result, &password) {
         result = st.svc.set_password(&u.actor, id, p).await;
     }
@@ -248,19 +196,8 @@ pub async fn view_user_edit_post(
         Ok(()) => return Ok(Redirect::to("/admin/users?ok=saved").into_response()),
         Err(e) => form_errors(u.tr, e)?,
     };
-    let row = st
-        .svc
-        .get_user(&u.actor, id)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
-    let mut page = user_form(
-        &st,
-        &u,
-        row.display_name.clone(),
-        format!("/admin/users/{id}"),
-        false,
-    )
-    .await?;
+    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     page.roles = roles;
     page.errors = errors;
@@ -316,9 +253,7 @@ pub async fn view_audit_get(
         match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
             Ok(d) => {
                 let local = (d + chrono::Duration::days(plus)).and_hms_opt(0, 0, 0)?;
-                tz.from_local_datetime(&local)
-                    .earliest()
-                    .map(|t| t.with_timezone(&chrono::Utc))
+                tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&chrono::Utc))
             }
             Err(_) => {
                 bad_date = true;
@@ -336,12 +271,7 @@ pub async fn view_audit_get(
     };
     let page = Page::new(f.page, Some(50));
     let rows = st.svc.list_audit(&u.actor, &q, page).await.map_err(e)?;
-    let users = st
-        .svc
-        .list_users(&u.actor, Page::all())
-        .await
-        .map_err(e)?
-        .items;
+    let users = st.svc.list_users(&u.actor, Page::all()).await.map_err(e)?.items;
     let pairs: Vec<(&str, String)> = vec![
         ("entity", f.entity.clone().unwrap_or_default()),
         ("action", f.action.clone().unwrap_or_default()),
@@ -351,16 +281,8 @@ pub async fn view_audit_get(
     ];
     let total = rows.total;
     let rows = rows_with_links(u.tr, rows.items);
-    let c = Ctx::new(&st, &u, "/admin/audit", u.tr.t("nav.audit"))
-        .crumb(u.tr.t("nav.audit"), "/admin/audit");
-    Ok(render(&AuditPage {
-        c,
-        pager: Pager::new("/admin/audit", &pairs, page, total),
-        rows,
-        f,
-        users,
-        bad_date,
-    }))
+    let c = Ctx::new(&st, &u, "/admin/audit", u.tr.t("nav.audit")).crumb(u.tr.t("nav.audit"), "/admin/audit");
+    Ok(render(&AuditPage { c, pager: Pager::new("/admin/audit", &pairs, page, total), rows, f, users, bad_date }))
 }
 
 fn rows_with_links(tr: crate::Tr, items: Vec<AuditEntry>) -> Vec<AuditRow> {
@@ -373,15 +295,7 @@ fn rows_with_links(tr: crate::Tr, items: Vec<AuditEntry>) -> Vec<AuditRow> {
                 "user" => format!("/admin/users/{}", e.entity_id),
                 _ => String::new(),
             };
-            AuditRow {
-                changes: if e.action == "update" {
-                    changes(tr, &e)
-                } else {
-                    Vec::new()
-                },
-                link,
-                e,
-            }
+            AuditRow { changes: if e.action == "update" { changes(tr, &e) } else { Vec::new() }, link, e }
         })
         .collect()
 }

@@ -37,11 +37,7 @@ pub struct CustomersPage {
 
 impl CustomersPage {
     pub fn sort_href(&self, key: &str) -> String {
-        self.sort_links
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.sort_links.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap_or_default()
     }
 }
 
@@ -50,14 +46,7 @@ fn list_params(p: &CustomerParams) -> Vec<(&'static str, String)> {
         ("q", p.q.clone().unwrap_or_default()),
         ("town", p.town.clone().unwrap_or_default()),
         ("sort", p.sort.clone().unwrap_or_default()),
-        (
-            "desc",
-            if p.desc == Some(true) {
-                "true".into()
-            } else {
-                String::new()
-            },
-        ),
+        ("desc", if p.desc == Some(true) { "true".into() } else { String::new() }),
     ]
 }
 
@@ -68,27 +57,12 @@ pub async fn view_customers_get(
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let page = p.page();
-    let rows = st
-        .svc
-        .list_customers_with_contacts(&u.actor, p.query(), page)
-        .await
-        .map_err(e)?;
+    let rows = st.svc.list_customers_with_contacts(&u.actor, p.query(), page).await.map_err(e)?;
     let towns = st.svc.towns(&u.actor).await.map_err(e)?;
     let params = list_params(&p);
     let sort_links = ["code", "name", "town", "equipment", "travel"]
         .into_iter()
-        .map(|k| {
-            (
-                k,
-                sort_link(
-                    "/customers",
-                    &params,
-                    k,
-                    p.sort.as_deref(),
-                    p.desc.unwrap_or(false),
-                ),
-            )
-        })
+        .map(|k| (k, sort_link("/customers", &params, k, p.sort.as_deref(), p.desc.unwrap_or(false))))
         .collect();
     let mut export = params.clone();
     export.push(("format", "xlsx".into()));
@@ -96,8 +70,7 @@ pub async fn view_customers_get(
     export.pop();
     export.push(("format", "csv".into()));
     let export_csv = super::query_url("/customers/export", &export);
-    let c = Ctx::new(&st, &u, "/customers", u.tr.t("nav.customers"))
-        .crumb(u.tr.t("nav.customers"), "/customers");
+    let c = Ctx::new(&st, &u, "/customers", u.tr.t("nav.customers")).crumb(u.tr.t("nav.customers"), "/customers");
     Ok(render(&CustomersPage {
         c,
         pager: Pager::new("/customers", &params, page, rows.total),
@@ -124,11 +97,7 @@ pub async fn view_customers_export_get(
     Query(p): Query<ExportParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let table = st
-        .svc
-        .customer_table(&u.actor, p.list.query(), u.tr.is_en())
-        .await
-        .map_err(e)?;
+    let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await.map_err(e)?;
     table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers")).map_err(e)
 }
 
@@ -160,20 +129,12 @@ pub async fn view_customer_get(
     Query(q): Query<OkParam>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let d = st
-        .svc
-        .get_customer(&u.actor, CustomerId(id))
-        .await
-        .map_err(e)?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?;
     let eq = st
         .svc
         .list_equipment(
             &u.actor,
-            EquipmentQuery {
-                customer_id: Some(id),
-                sort: Some("kind".into()),
-                ..Default::default()
-            },
+            EquipmentQuery { customer_id: Some(id), sort: Some("kind".into()), ..Default::default() },
             Page::all(),
         )
         .await
@@ -181,11 +142,7 @@ pub async fn view_customer_get(
     let total_equipment = eq.items.len();
     let mut groups: Vec<SystemGroup> = aftercare_domain::System::ALL
         .iter()
-        .map(|s| SystemGroup {
-            id: s.as_str().into(),
-            label: u.tr.system(s.as_str()),
-            items: Vec::new(),
-        })
+        .map(|s| SystemGroup { id: s.as_str().into(), label: u.tr.system(s.as_str()), items: Vec::new() })
         .collect();
     for row in eq.items {
         if let Some(g) = groups.iter_mut().find(|g| g.id == row.system) {
@@ -193,25 +150,13 @@ pub async fn view_customer_get(
         }
     }
     groups.retain(|g| !g.items.is_empty());
-    let history = st
-        .svc
-        .customer_history(&u.actor, CustomerId(id))
-        .await
-        .map_err(e)?;
+    let history = st.svc.customer_history(&u.actor, CustomerId(id)).await.map_err(e)?;
     let mut c = Ctx::new(&st, &u, "/customers", d.customer.name.clone());
     if u.actor.is_staff() {
         c = c.crumb(u.tr.t("nav.customers"), "/customers");
     }
-    let c = c
-        .crumb(d.customer.name.clone(), &format!("/customers/{id}"))
-        .flash_from(q.ok.as_deref());
-    Ok(render(&CustomerPage {
-        c,
-        d,
-        groups,
-        total_equipment,
-        history,
-    }))
+    let c = c.crumb(d.customer.name.clone(), &format!("/customers/{id}")).flash_from(q.ok.as_deref());
+    Ok(render(&CustomerPage { c, d, groups, total_equipment, history }))
 }
 
 #[derive(Template)]
@@ -231,10 +176,7 @@ impl CustomerFormPage {
         s.clone().unwrap_or_default()
     }
     pub fn travel(&self) -> String {
-        self.input
-            .travel_minutes
-            .map(|m| m.to_string())
-            .unwrap_or_default()
+        self.input.travel_minutes.map(|m| m.to_string()).unwrap_or_default()
     }
     pub fn contact_err(&self, i: &usize, f: &str) -> String {
         self.errors.get(&format!("contacts[{i}].{f}"))
@@ -255,10 +197,7 @@ fn parse_form(form: &[(String, String)]) -> (CustomerInput, Option<aftercare_dom
     let mut contacts = Vec::new();
     for i in 0..20 {
         let f = |n: &str| g(&format!("contacts[{i}].{n}"));
-        if form
-            .iter()
-            .any(|(k, _)| k.starts_with(&format!("contacts[{i}].")))
-        {
+        if form.iter().any(|(k, _)| k.starts_with(&format!("contacts[{i}]."))) {
             contacts.push(ContactInput {
                 name: f("name"),
                 title: f("title"),
@@ -280,10 +219,7 @@ fn parse_form(form: &[(String, String)]) -> (CustomerInput, Option<aftercare_dom
         travel_minutes: travel.and_then(Result::ok),
         contacts: Some(contacts),
     };
-    (
-        input,
-        bad_travel.then(|| aftercare_domain::FieldErrors::single("travel_minutes", "invalid")),
-    )
+    (input, bad_travel.then(|| aftercare_domain::FieldErrors::single("travel_minutes", "invalid")))
 }
 
 /// The form page; a new school's county defaults to the county already served.
@@ -297,50 +233,22 @@ async fn form_page(
     errors: FormErrors,
 ) -> Result<CustomerFormPage, PageError> {
     if !u.actor.can_edit_installed_base() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let towns = st
-        .svc
-        .towns(&u.actor)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let towns = st.svc.towns(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
     if input.county.is_none() {
         input.county = towns.first().map(|(c, _)| c.clone());
     }
-    let c = Ctx::new(st, u, "/customers", title.clone())
-        .crumb(u.tr.t("nav.customers"), "/customers")
-        .crumb(title, &action);
+    let c =
+        Ctx::new(st, u, "/customers", title.clone()).crumb(u.tr.t("nav.customers"), "/customers").crumb(title, &action);
     let contacts = with_blank_rows(input.contacts.clone().unwrap_or_default());
-    Ok(CustomerFormPage {
-        c,
-        action,
-        input,
-        contacts,
-        version,
-        errors,
-        towns,
-    })
+    Ok(CustomerFormPage { c, action, input, contacts, version, errors, towns })
 }
 
-pub async fn view_customer_new_get(
-    State(st): State<AppState>,
-    u: PageUser,
-) -> Result<Response, PageError> {
+pub async fn view_customer_new_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let title = u.tr.t("customers.new");
-    let page = form_page(
-        &st,
-        &u,
-        title,
-        "/customers/new".into(),
-        CustomerInput::default(),
-        0,
-        FormErrors::default(),
-    )
-    .await?;
+    let page =
+        form_page(&st, &u, title, "/customers/new".into(), CustomerInput::default(), 0, FormErrors::default()).await?;
     Ok(render(&page))
 }
 
@@ -355,24 +263,12 @@ pub async fn view_customer_new_post(
         Some(fe) => FormErrors::from_fields(u.tr, &fe),
         None => match st.svc.create_customer(&u.actor, &input).await {
             Ok(d) => {
-                return Ok(
-                    Redirect::to(&format!("/customers/{}?ok=created", d.customer.id))
-                        .into_response(),
-                );
+                return Ok(Redirect::to(&format!("/customers/{}?ok=created", d.customer.id)).into_response());
             }
             Err(e) => form_errors(u.tr, e)?,
         },
     };
-    let page = form_page(
-        &st,
-        &u,
-        u.tr.t("customers.new"),
-        "/customers/new".into(),
-        input,
-        0,
-        errors,
-    )
-    .await?;
+    let page = form_page(&st, &u, u.tr.t("customers.new"), "/customers/new".into(), input, 0, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
@@ -381,23 +277,12 @@ pub async fn view_customer_edit_get(
     u: PageUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let d = st
-        .svc
-        .get_customer(&u.actor, CustomerId(id))
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let input = input_of(&d.customer, &d);
     let title = format!("{} · {}", u.tr.t("action.edit"), d.customer.name);
-    let page = form_page(
-        &st,
-        &u,
-        title,
-        format!("/customers/{id}/edit"),
-        input,
-        d.customer.version,
-        FormErrors::default(),
-    )
-    .await?;
+    let page =
+        form_page(&st, &u, title, format!("/customers/{id}/edit"), input, d.customer.version, FormErrors::default())
+            .await?;
     Ok(render(&page))
 }
 
@@ -435,29 +320,12 @@ pub async fn view_customer_edit_post(
     let version = field(&form, "version").and_then(|v| v.parse::<i64>().ok());
     let errors = match bad {
         Some(fe) => FormErrors::from_fields(u.tr, &fe),
-        None => match st
-            .svc
-            .update_customer(&u.actor, CustomerId(id), version, &input)
-            .await
-        {
+        None => match st.svc.update_customer(&u.actor, CustomerId(id), version, &input).await {
             Ok(_) => return Ok(Redirect::to(&format!("/customers/{id}?ok=saved")).into_response()),
             Err(e) => form_errors(u.tr, e)?,
         },
     };
-    let title = format!(
-        "{} · {}",
-        u.tr.t("action.edit"),
-        input.name.clone().unwrap_or_default()
-    );
-    let page = form_page(
-        &st,
-        &u,
-        title,
-        format!("/customers/{id}/edit"),
-        input,
-        version.unwrap_or(0),
-        errors,
-    )
-    .await?;
+    let title = format!("{} · {}", u.tr.t("action.edit"), input.name.clone().unwrap_or_default());
+    let page = form_page(&st, &u, title, format!("/customers/{id}/edit"), input, version.unwrap_or(0), errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

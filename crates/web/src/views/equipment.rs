@@ -103,11 +103,7 @@ pub struct EquipmentListPage {
 
 impl EquipmentListPage {
     pub fn sort_href(&self, key: &str) -> String {
-        self.sort_links
-            .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
+        self.sort_links.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone()).unwrap_or_default()
     }
     pub fn sel(&self, v: &Option<String>, want: &str) -> bool {
         v.as_deref() == Some(want)
@@ -116,16 +112,10 @@ impl EquipmentListPage {
         v.clone().unwrap_or_default()
     }
     pub fn systems(&self) -> Vec<&'static str> {
-        aftercare_domain::System::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect()
+        aftercare_domain::System::ALL.iter().map(|s| s.as_str()).collect()
     }
     pub fn statuses(&self) -> Vec<&'static str> {
-        aftercare_domain::equipment::EquipmentStatus::ALL
-            .iter()
-            .map(|s| s.as_str())
-            .collect()
+        aftercare_domain::equipment::EquipmentStatus::ALL.iter().map(|s| s.as_str()).collect()
     }
     pub fn warranty_key(&self, w: &str) -> String {
         format!("warranty.{w}")
@@ -141,80 +131,36 @@ pub async fn view_equipment_list_get(
     let p = f.params();
     let page = p.page();
     let today = chrono::Utc::now().date_naive();
-    let rows = st
-        .svc
-        .list_equipment(&u.actor, p.query(), page)
-        .await
-        .map_err(e)?;
+    let rows = st.svc.list_equipment(&u.actor, p.query(), page).await.map_err(e)?;
     let towns = st.svc.towns(&u.actor).await.map_err(e)?;
     let customer_name = match p.customer_id {
-        Some(id) => Some(
-            st.svc
-                .get_customer(&u.actor, CustomerId(id))
-                .await
-                .map_err(e)?
-                .customer
-                .name,
-        ),
+        Some(id) => Some(st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?.customer.name),
         None => None,
     };
     let pairs = f.pairs();
     let desc = f.desc.as_deref() == Some("true");
-    let sort_links = [
-        "serial",
-        "customer",
-        "system",
-        "kind",
-        "installed",
-        "warranty",
-        "status",
-    ]
-    .into_iter()
-    .map(|k| {
-        (
-            k,
-            sort_link("/equipment", &pairs, k, f.sort.as_deref(), desc),
-        )
-    })
-    .collect();
+    let sort_links = ["serial", "customer", "system", "kind", "installed", "warranty", "status"]
+        .into_iter()
+        .map(|k| (k, sort_link("/equipment", &pairs, k, f.sort.as_deref(), desc)))
+        .collect();
     let mut ex = pairs.clone();
     ex.push(("format", "xlsx".into()));
     let export_xlsx = super::query_url("/equipment/export", &ex);
     ex.pop();
     ex.push(("format", "csv".into()));
     let export_csv = super::query_url("/equipment/export", &ex);
-    let clear_customer = super::query_url(
-        "/equipment",
-        &pairs
-            .iter()
-            .filter(|(k, _)| *k != "customer_id")
-            .cloned()
-            .collect::<Vec<_>>(),
-    );
-    let title = if u.actor.is_staff() {
-        u.tr.t("nav.equipment")
-    } else {
-        u.tr.t("nav.my_equipment")
-    };
-    let c = Ctx::new(&st, &u, "/equipment", title.clone())
-        .crumb(title, "/equipment")
-        .flash_from(f.ok.as_deref());
+    let clear_customer =
+        super::query_url("/equipment", &pairs.iter().filter(|(k, _)| *k != "customer_id").cloned().collect::<Vec<_>>());
+    let title = if u.actor.is_staff() { u.tr.t("nav.equipment") } else { u.tr.t("nav.my_equipment") };
+    let c = Ctx::new(&st, &u, "/equipment", title.clone()).crumb(title, "/equipment").flash_from(f.ok.as_deref());
     let rows = rows
         .items
         .into_iter()
-        .map(|e| Row {
-            warranty: warranty_class(warranty_state(e.warranty_until, today)),
-            e,
-        })
+        .map(|e| Row { warranty: warranty_class(warranty_state(e.warranty_until, today)), e })
         .collect();
     Ok(render(&EquipmentListPage {
         c,
-        pager: Pager::new(
-            "/equipment",
-            &pairs,
-            page,
-            rows_total(&st, &u, &p).await.map_err(e)?,
-        ),
+        pager: Pager::new("/equipment", &pairs, page, rows_total(&st, &u, &p).await.map_err(e)?),
         rows,
         f,
         towns,
@@ -226,16 +172,8 @@ pub async fn view_equipment_list_get(
     }))
 }
 
-async fn rows_total(
-    st: &AppState,
-    u: &PageUser,
-    p: &EquipmentParams,
-) -> Result<i64, aftercare_service::ServiceError> {
-    Ok(st
-        .svc
-        .list_equipment(&u.actor, p.query(), Page::new(Some(1), Some(1)))
-        .await?
-        .total)
+async fn rows_total(st: &AppState, u: &PageUser, p: &EquipmentParams) -> Result<i64, aftercare_service::ServiceError> {
+    Ok(st.svc.list_equipment(&u.actor, p.query(), Page::new(Some(1), Some(1))).await?.total)
 }
 
 pub async fn view_equipment_export_get(
@@ -244,11 +182,7 @@ pub async fn view_equipment_export_get(
     Query(f): Query<ListForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let table = st
-        .svc
-        .equipment_table(&u.actor, f.params().query(), u.tr.is_en())
-        .await
-        .map_err(e)?;
+    let table = st.svc.equipment_table(&u.actor, f.params().query(), u.tr.is_en()).await.map_err(e)?;
     table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment")).map_err(e)
 }
 
@@ -267,9 +201,7 @@ pub struct HistoryItem {
 /// The fields that differ between an entry's before and after.
 pub fn changes(tr: crate::Tr, e: &AuditEntry) -> Vec<Change> {
     let parse = |s: &Option<String>| {
-        s.as_deref()
-            .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok())
-            .unwrap_or_default()
+        s.as_deref().and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok()).unwrap_or_default()
     };
     let (b, a) = (parse(&e.before_json), parse(&e.after_json));
     let Some(after) = a.as_object() else {
@@ -287,11 +219,7 @@ pub fn changes(tr: crate::Tr, e: &AuditEntry) -> Vec<Change> {
     after
         .iter()
         .filter(|(k, v)| b.get(k.as_str()) != Some(v) && k.as_str() != "contacts")
-        .map(|(k, v)| Change {
-            field: tr.field(k),
-            before: show(k, b.get(k.as_str())),
-            after: show(k, Some(v)),
-        })
+        .map(|(k, v)| Change { field: tr.field(k), before: show(k, b.get(k.as_str())), after: show(k, Some(v)) })
         .collect()
 }
 
@@ -317,11 +245,7 @@ pub async fn view_equipment_get(
     Query(f): Query<ListForm>,
 ) -> Result<Response, PageError> {
     let err = |e| PageError::from_service(u.tr, e);
-    let e = st
-        .svc
-        .get_equipment(&u.actor, EquipmentId(id))
-        .await
-        .map_err(err)?;
+    let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(err)?;
     let history = st
         .svc
         .equipment_history(&u.actor, EquipmentId(id))
@@ -329,32 +253,17 @@ pub async fn view_equipment_get(
         .map_err(err)?
         .into_iter()
         .map(|entry| HistoryItem {
-            changes: if entry.action == "update" {
-                changes(u.tr, &entry)
-            } else {
-                Vec::new()
-            },
+            changes: if entry.action == "update" { changes(u.tr, &entry) } else { Vec::new() },
             entry,
         })
         .collect();
-    let warranty = warranty_class(warranty_state(
-        e.warranty_until,
-        chrono::Utc::now().date_naive(),
-    ));
+    let warranty = warranty_class(warranty_state(e.warranty_until, chrono::Utc::now().date_naive()));
     let c = Ctx::new(&st, &u, "/equipment", format!("{} {}", e.kind, e.serial_no))
         .crumb(u.tr.t("nav.equipment"), "/equipment")
-        .crumb(
-            e.customer_name.clone(),
-            &format!("/customers/{}", e.customer_id),
-        )
+        .crumb(e.customer_name.clone(), &format!("/customers/{}", e.customer_id))
         .crumb(e.serial_no.clone(), &format!("/equipment/{id}"))
         .flash_from(f.ok.as_deref());
-    Ok(render(&EquipmentPage {
-        c,
-        e,
-        warranty,
-        history,
-    }))
+    Ok(render(&EquipmentPage { c, e, warranty, history }))
 }
 
 #[derive(Template)]
@@ -418,9 +327,7 @@ const KINDS: &[&str] = &[
 fn parse_form(form: &[(String, String)]) -> EquipmentInput {
     let g = |k: &str| field(form, k).filter(|s| !s.trim().is_empty());
     EquipmentInput {
-        customer_id: g("customer_id")
-            .and_then(|s| s.parse().ok())
-            .map(CustomerId),
+        customer_id: g("customer_id").and_then(|s| s.parse().ok()).map(CustomerId),
         system: g("system"),
         kind: g("kind"),
         brand: g("brand"),
@@ -445,29 +352,13 @@ async fn form_page(
 ) -> Result<EquipmentFormPage, PageError> {
     let customers = st
         .svc
-        .list_customers(
-            &u.actor,
-            CustomerQuery {
-                sort: Some("town".into()),
-                ..Default::default()
-            },
-            Page::all(),
-        )
+        .list_customers(&u.actor, CustomerQuery { sort: Some("town".into()), ..Default::default() }, Page::all())
         .await
         .map_err(|e| PageError::from_service(u.tr, e))?
         .items;
-    let c = Ctx::new(st, u, "/equipment", title.clone())
-        .crumb(u.tr.t("nav.equipment"), "/equipment")
-        .crumb(title, &action);
-    Ok(EquipmentFormPage {
-        c,
-        action,
-        input,
-        version,
-        errors,
-        customers,
-        kinds: KINDS.to_vec(),
-    })
+    let c =
+        Ctx::new(st, u, "/equipment", title.clone()).crumb(u.tr.t("nav.equipment"), "/equipment").crumb(title, &action);
+    Ok(EquipmentFormPage { c, action, input, version, errors, customers, kinds: KINDS.to_vec() })
 }
 
 #[derive(Deserialize)]
@@ -481,26 +372,11 @@ pub async fn view_equipment_new_get(
     Query(q): Query<NewParams>,
 ) -> Result<Response, PageError> {
     if !u.actor.can_edit_installed_base() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let input = EquipmentInput {
-        customer_id: q.customer_id.map(CustomerId),
-        ..Default::default()
-    };
-    let page = form_page(
-        &st,
-        &u,
-        u.tr.t("equipment.new"),
-        "/equipment/new".into(),
-        input,
-        0,
-        FormErrors::default(),
-    )
-    .await?;
+    let input = EquipmentInput { customer_id: q.customer_id.map(CustomerId), ..Default::default() };
+    let page =
+        form_page(&st, &u, u.tr.t("equipment.new"), "/equipment/new".into(), input, 0, FormErrors::default()).await?;
     Ok(render(&page))
 }
 
@@ -517,16 +393,7 @@ pub async fn view_equipment_new_post(
         }
         Err(e) => form_errors(u.tr, e)?,
     };
-    let page = form_page(
-        &st,
-        &u,
-        u.tr.t("equipment.new"),
-        "/equipment/new".into(),
-        input,
-        0,
-        errors,
-    )
-    .await?;
+    let page = form_page(&st, &u, u.tr.t("equipment.new"), "/equipment/new".into(), input, 0, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
 
@@ -536,17 +403,9 @@ pub async fn view_equipment_edit_get(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     if !u.actor.can_edit_installed_base() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let e = st
-        .svc
-        .get_equipment(&u.actor, EquipmentId(id))
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let input = EquipmentInput {
         customer_id: Some(CustomerId(e.customer_id)),
         system: Some(e.system.clone()),
@@ -561,16 +420,8 @@ pub async fn view_equipment_edit_get(
         status: Some(e.status.clone()),
     };
     let title = format!("{} · {}", u.tr.t("action.edit"), e.serial_no);
-    let page = form_page(
-        &st,
-        &u,
-        title,
-        format!("/equipment/{id}/edit"),
-        input,
-        e.version,
-        FormErrors::default(),
-    )
-    .await?;
+    let page =
+        form_page(&st, &u, title, format!("/equipment/{id}/edit"), input, e.version, FormErrors::default()).await?;
     Ok(render(&page))
 }
 
@@ -583,28 +434,11 @@ pub async fn view_equipment_edit_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let input = parse_form(&form);
     let version = field(&form, "version").and_then(|v| v.parse::<i64>().ok());
-    let errors = match st
-        .svc
-        .update_equipment(&u.actor, EquipmentId(id), version, &input)
-        .await
-    {
+    let errors = match st.svc.update_equipment(&u.actor, EquipmentId(id), version, &input).await {
         Ok(_) => return Ok(Redirect::to(&format!("/equipment/{id}?ok=saved")).into_response()),
         Err(e) => form_errors(u.tr, e)?,
     };
-    let title = format!(
-        "{} · {}",
-        u.tr.t("action.edit"),
-        input.serial_no.clone().unwrap_or_default()
-    );
-    let page = form_page(
-        &st,
-        &u,
-        title,
-        format!("/equipment/{id}/edit"),
-        input,
-        version.unwrap_or(0),
-        errors,
-    )
-    .await?;
+    let title = format!("{} · {}", u.tr.t("action.edit"), input.serial_no.clone().unwrap_or_default());
+    let page = form_page(&st, &u, title, format!("/equipment/{id}/edit"), input, version.unwrap_or(0), errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -42,61 +42,21 @@ pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Re
         let a = a.clone();
         async move { svc.list_equipment(&a, q, one).await.map(|p| p.total) }
     };
-    let customers = st
-        .svc
-        .list_customers(a, CustomerQuery::default(), one)
-        .await
-        .map_err(e)?
-        .total;
+    let customers = st.svc.list_customers(a, CustomerQuery::default(), one).await.map_err(e)?.total;
     let equipment = count(EquipmentQuery::default()).await.map_err(e)?;
-    let faulty = count(EquipmentQuery {
-        status: Some("faulty".into()),
-        ..Default::default()
-    })
-    .await
-    .map_err(e)?;
-    let expiring = count(EquipmentQuery {
-        warranty: Some("expiring".into()),
-        ..Default::default()
-    })
-    .await
-    .map_err(e)?;
-    let expired = count(EquipmentQuery {
-        warranty: Some("expired".into()),
-        ..Default::default()
-    })
-    .await
-    .map_err(e)?;
-    let by_system = st
-        .svc
-        .equipment_counts_by_system(a, None)
-        .await
-        .map_err(e)?;
+    let faulty = count(EquipmentQuery { status: Some("faulty".into()), ..Default::default() }).await.map_err(e)?;
+    let expiring =
+        count(EquipmentQuery { warranty: Some("expiring".into()), ..Default::default() }).await.map_err(e)?;
+    let expired = count(EquipmentQuery { warranty: Some("expired".into()), ..Default::default() }).await.map_err(e)?;
+    let by_system = st.svc.equipment_counts_by_system(a, None).await.map_err(e)?;
     let max = by_system.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let systems = aftercare_domain::System::ALL
         .iter()
         .map(|s| {
-            let count = by_system
-                .iter()
-                .find(|(id, _)| id == s.as_str())
-                .map(|(_, n)| *n)
-                .unwrap_or(0);
-            SystemBar {
-                id: s.as_str().into(),
-                label: u.tr.system(s.as_str()),
-                count,
-                pct: count * 100 / max,
-            }
+            let count = by_system.iter().find(|(id, _)| id == s.as_str()).map(|(_, n)| *n).unwrap_or(0);
+            SystemBar { id: s.as_str().into(), label: u.tr.system(s.as_str()), count, pct: count * 100 / max }
         })
         .collect();
     let c = Ctx::new(&st, &u, "/", u.tr.t("home.title"));
-    Ok(render(&HomePage {
-        c,
-        customers,
-        equipment,
-        faulty,
-        expiring,
-        expired,
-        systems,
-    }))
+    Ok(render(&HomePage { c, customers, equipment, faulty, expiring, expired, systems }))
 }

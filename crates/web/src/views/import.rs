@@ -23,36 +23,18 @@ pub struct ImportPage {
 
 fn page(st: &AppState, u: &PageUser) -> Result<Ctx, PageError> {
     if !u.actor.can_edit_installed_base() {
-        return Err(PageError::status(
-            u.tr,
-            StatusCode::FORBIDDEN,
-            "error.forbidden",
-        ));
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
     Ok(Ctx::new(st, u, "/import", u.tr.t("nav.import")).crumb(u.tr.t("nav.import"), "/import"))
 }
 
-pub async fn view_import_get(
-    State(st): State<AppState>,
-    u: PageUser,
-) -> Result<Response, PageError> {
+pub async fn view_import_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let c = page(&st, &u)?;
-    Ok(render(&ImportPage {
-        c,
-        rows: Vec::new(),
-        error: String::new(),
-        done: None,
-    }))
+    Ok(render(&ImportPage { c, rows: Vec::new(), error: String::new(), done: None }))
 }
 
-pub async fn view_import_template_get(
-    State(st): State<AppState>,
-    u: PageUser,
-) -> Result<Response, PageError> {
-    let bytes = st
-        .svc
-        .import_template(u.tr.is_en())
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+pub async fn view_import_template_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    let bytes = st.svc.import_template(u.tr.is_en()).map_err(|e| PageError::from_service(u.tr, e))?;
     Ok(download(bytes, XLSX, &u.tr.t("import.template_file")))
 }
 
@@ -85,29 +67,13 @@ pub async fn view_import_post(
     }
     if broken {
         let error = u.tr.t("import.too_large");
-        return Ok((
-            StatusCode::PAYLOAD_TOO_LARGE,
-            render(&ImportPage {
-                c,
-                rows: Vec::new(),
-                error,
-                done: None,
-            }),
-        )
+        return Ok((StatusCode::PAYLOAD_TOO_LARGE, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
             .into_response());
     }
     u.check_csrf(&csrf)?;
     let Some(bytes) = file else {
         let error = u.tr.t("import.no_file");
-        return Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            render(&ImportPage {
-                c,
-                rows: Vec::new(),
-                error,
-                done: None,
-            }),
-        )
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
             .into_response());
     };
     match st.svc.import_xlsx(&u.actor, &bytes).await {
@@ -119,34 +85,12 @@ pub async fn view_import_post(
         })),
         Err(ServiceError::Import(rows)) => {
             let rows: Vec<RowMessage> = rows.iter().map(|r| row_message(u.tr, r)).collect();
-            let error =
-                u.tr.tf("import.rejected", &[("n", &rows.len().to_string())]);
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ImportPage {
-                    c,
-                    rows,
-                    error,
-                    done: None,
-                }),
-            )
-                .into_response())
+            let error = u.tr.tf("import.rejected", &[("n", &rows.len().to_string())]);
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows, error, done: None })).into_response())
         }
         Err(ServiceError::Invalid(fe)) => {
-            let error =
-                fe.0.iter()
-                    .map(|x| u.tr.field_error(x))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                render(&ImportPage {
-                    c,
-                    rows: Vec::new(),
-                    error,
-                    done: None,
-                }),
-            )
+            let error = fe.0.iter().map(|x| u.tr.field_error(x)).collect::<Vec<_>>().join("; ");
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
                 .into_response())
         }
         Err(e) => Err(PageError::from_service(u.tr, e)),

@@ -3,8 +3,7 @@
 use super::{Ctx, field, render};
 use crate::AppState;
 use crate::auth::{
-    LANG_COOKIE, LOGIN_CSRF_COOKIE, PageUser, PeerAddr, SESSION_COOKIE, anonymous_tr,
-    constant_time_eq, session_cookie,
+    LANG_COOKIE, LOGIN_CSRF_COOKIE, PageUser, PeerAddr, SESSION_COOKIE, anonymous_tr, constant_time_eq, session_cookie,
 };
 use crate::i18n::Tr;
 use aftercare_service::ServiceError;
@@ -40,14 +39,7 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-fn login_page(
-    tr: Tr,
-    jar: CookieJar,
-    next: String,
-    username: String,
-    error: String,
-    status: StatusCode,
-) -> Response {
+fn login_page(tr: Tr, jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
     let token = random_token();
     let jar = jar.add(
         Cookie::build((LOGIN_CSRF_COOKIE, token.clone()))
@@ -56,29 +48,12 @@ fn login_page(
             .same_site(SameSite::Strict)
             .build(),
     );
-    let page = LoginPage {
-        c: Ctx::anonymous(tr, tr.t("login.title")),
-        next,
-        username,
-        login_csrf: token,
-        error,
-    };
+    let page = LoginPage { c: Ctx::anonymous(tr, tr.t("login.title")), next, username, login_csrf: token, error };
     (status, jar, render(&page)).into_response()
 }
 
-pub async fn view_login_get(
-    headers: HeaderMap,
-    jar: CookieJar,
-    Query(q): Query<NextParam>,
-) -> Response {
-    login_page(
-        anonymous_tr(&headers),
-        jar,
-        safe_next(q.next.as_deref()),
-        String::new(),
-        String::new(),
-        StatusCode::OK,
-    )
+pub async fn view_login_get(headers: HeaderMap, jar: CookieJar, Query(q): Query<NextParam>) -> Response {
+    login_page(anonymous_tr(&headers), jar, safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
 }
 
 pub async fn view_login_post(
@@ -93,63 +68,27 @@ pub async fn view_login_post(
     let password = field(&form, "password").unwrap_or_default();
     let next = safe_next(field(&form, "next").as_deref());
     let sent = field(&form, "_csrf").unwrap_or_default();
-    let expected = jar
-        .get(LOGIN_CSRF_COOKIE)
-        .map(|c| c.value().to_owned())
-        .unwrap_or_default();
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
-        return login_page(
-            tr,
-            jar,
-            next,
-            username,
-            tr.t("error.csrf"),
-            StatusCode::FORBIDDEN,
-        );
+        return login_page(tr, jar, next, username, tr.t("error.csrf"), StatusCode::FORBIDDEN);
     }
     if username.trim().is_empty() || password.is_empty() {
-        return login_page(
-            tr,
-            jar,
-            next,
-            username,
-            tr.t("login.missing"),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        );
+        return login_page(tr, jar, next, username, tr.t("login.missing"), StatusCode::UNPROCESSABLE_ENTITY);
     }
-    match st
-        .svc
-        .login(&username, &password, &addr, SessionKind::Web)
-        .await
-    {
+    match st.svc.login(&username, &password, &addr, SessionKind::Web).await {
         Ok(s) => {
             let jar = jar
                 .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
                 .add(session_cookie(s.token, st.cfg.secure_cookies))
-                .add(
-                    Cookie::build((LANG_COOKIE, s.actor.locale.clone()))
-                        .path("/")
-                        .same_site(SameSite::Lax)
-                        .build(),
-                );
+                .add(Cookie::build((LANG_COOKIE, s.actor.locale.clone())).path("/").same_site(SameSite::Lax).build());
             (jar, Redirect::to(&next)).into_response()
         }
-        Err(ServiceError::Unauthorized) => login_page(
-            tr,
-            jar,
-            next,
-            username,
-            tr.t("login.failed"),
-            StatusCode::UNAUTHORIZED,
-        ),
-        Err(ServiceError::Throttled) => login_page(
-            tr,
-            jar,
-            next,
-            username,
-            tr.t("error.throttled"),
-            StatusCode::TOO_MANY_REQUESTS,
-        ),
+        Err(ServiceError::Unauthorized) => {
+            login_page(tr, jar, next, username, tr.t("login.failed"), StatusCode::UNAUTHORIZED)
+        }
+        Err(ServiceError::Throttled) => {
+            login_page(tr, jar, next, username, tr.t("error.throttled"), StatusCode::TOO_MANY_REQUESTS)
+        }
         Err(e) => crate::error::PageError::from_service(tr, e).into_response(),
     }
 }
@@ -166,11 +105,7 @@ pub async fn view_logout_post(
     if let Some(c) = jar.get(SESSION_COOKIE) {
         let _ = st.svc.logout(c.value()).await;
     }
-    (
-        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
-        Redirect::to("/login"),
-    )
-        .into_response()
+    (jar.remove(Cookie::build(SESSION_COOKIE).path("/")), Redirect::to("/login")).into_response()
 }
 
 /// Switches the language: saved on the user when signed in, in a cookie always.
@@ -187,23 +122,14 @@ pub async fn view_lang_post(
     {
         let sent = field(&form, "_csrf").unwrap_or_default();
         if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
-            return crate::error::PageError::status(
-                anonymous_tr(&headers),
-                StatusCode::FORBIDDEN,
-                "error.csrf",
-            )
-            .into_response();
+            return crate::error::PageError::status(anonymous_tr(&headers), StatusCode::FORBIDDEN, "error.csrf")
+                .into_response();
         }
         if let Err(e) = st.svc.set_locale(&actor, lang).await {
             return crate::error::PageError::from_service(Tr::new(lang), e).into_response();
         }
     }
-    let jar = jar.add(
-        Cookie::build((LANG_COOKIE, lang))
-            .path("/")
-            .same_site(SameSite::Lax)
-            .build(),
-    );
+    let jar = jar.add(Cookie::build((LANG_COOKIE, lang)).path("/").same_site(SameSite::Lax).build());
     (jar, Redirect::to(&back)).into_response()
 }
 

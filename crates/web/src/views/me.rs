@@ -23,17 +23,9 @@ pub struct OkParam {
     pub ok: Option<String>,
 }
 
-pub async fn view_me_get(
-    State(st): State<AppState>,
-    u: PageUser,
-    Query(q): Query<OkParam>,
-) -> Response {
+pub async fn view_me_get(State(st): State<AppState>, u: PageUser, Query(q): Query<OkParam>) -> Response {
     let c = Ctx::new(&st, &u, "/me", u.tr.t("me.title")).flash_from(q.ok.as_deref());
-    render(&MePage {
-        c,
-        username: u.actor.username.clone(),
-        errors: FormErrors::default(),
-    })
+    render(&MePage { c, username: u.actor.username.clone(), errors: FormErrors::default() })
 }
 
 pub async fn view_me_post(
@@ -45,10 +37,7 @@ pub async fn view_me_post(
     let new = field(&form, "password").unwrap_or_default();
     let again = field(&form, "password_again").unwrap_or_default();
     let errors = if new != again {
-        FormErrors::from_fields(
-            u.tr,
-            &aftercare_domain::FieldErrors::single("password_again", "mismatch"),
-        )
+        FormErrors::from_fields(u.tr, &aftercare_domain::FieldErrors::single("password_again", "mismatch"))
     } else {
         match st.svc.set_password(&u.actor, u.actor.id.0, &new).await {
             // A new password ends every session, this one too.
@@ -59,11 +48,7 @@ pub async fn view_me_post(
     let c = Ctx::new(&st, &u, "/me", u.tr.t("me.title"));
     Ok((
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        render(&MePage {
-            c,
-            username: u.actor.username.clone(),
-            errors,
-        }),
+        render(&MePage { c, username: u.actor.username.clone(), errors }),
     )
         .into_response())
 }

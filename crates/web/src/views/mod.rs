@@ -25,56 +25,29 @@ use std::collections::HashMap;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home::view_home_get))
-        .route(
-            "/login",
-            get(login::view_login_get).post(login::view_login_post),
-        )
+        .route("/login", get(login::view_login_get).post(login::view_login_post))
         .route("/logout", post(login::view_logout_post))
         .route("/lang", post(login::view_lang_post))
         .route("/me", get(me::view_me_get).post(me::view_me_post))
         .route("/search", get(search::view_search_get))
         .route("/customers", get(customers::view_customers_get))
-        .route(
-            "/customers/export",
-            get(customers::view_customers_export_get),
-        )
-        .route(
-            "/customers/new",
-            get(customers::view_customer_new_get).post(customers::view_customer_new_post),
-        )
+        .route("/customers/export", get(customers::view_customers_export_get))
+        .route("/customers/new", get(customers::view_customer_new_get).post(customers::view_customer_new_post))
         .route("/customers/{id}", get(customers::view_customer_get))
-        .route(
-            "/customers/{id}/edit",
-            get(customers::view_customer_edit_get).post(customers::view_customer_edit_post),
-        )
+        .route("/customers/{id}/edit", get(customers::view_customer_edit_get).post(customers::view_customer_edit_post))
         .route("/equipment", get(equipment::view_equipment_list_get))
-        .route(
-            "/equipment/export",
-            get(equipment::view_equipment_export_get),
-        )
-        .route(
-            "/equipment/new",
-            get(equipment::view_equipment_new_get).post(equipment::view_equipment_new_post),
-        )
+        .route("/equipment/export", get(equipment::view_equipment_export_get))
+        .route("/equipment/new", get(equipment::view_equipment_new_get).post(equipment::view_equipment_new_post))
         .route("/equipment/{id}", get(equipment::view_equipment_get))
         .route(
             "/equipment/{id}/edit",
             get(equipment::view_equipment_edit_get).post(equipment::view_equipment_edit_post),
         )
-        .route(
-            "/import",
-            get(import::view_import_get).post(import::view_import_post),
-        )
+        .route("/import", get(import::view_import_get).post(import::view_import_post))
         .route("/import/template", get(import::view_import_template_get))
         .route("/admin/users", get(admin::view_users_get))
-        .route(
-            "/admin/users/new",
-            get(admin::view_user_new_get).post(admin::view_user_new_post),
-        )
-        .route(
-            "/admin/users/{id}",
-            get(admin::view_user_edit_get).post(admin::view_user_edit_post),
-        )
+        .route("/admin/users/new", get(admin::view_user_new_get).post(admin::view_user_new_post))
+        .route("/admin/users/{id}", get(admin::view_user_edit_get).post(admin::view_user_edit_post))
         .route("/admin/audit", get(admin::view_audit_get))
 }
 
@@ -85,11 +58,7 @@ pub fn render<T: Template>(t: &T) -> Response {
         Err(e) => {
             let op = crate::auth::operation_id();
             tracing::error!(operation = %op, error = %e, "template");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("internal error {op}"),
-            )
-                .into_response()
+            (StatusCode::INTERNAL_SERVER_ERROR, format!("internal error {op}")).into_response()
         }
     }
 }
@@ -127,19 +96,9 @@ impl Ctx {
     pub fn new(st: &AppState, u: &PageUser, path: &str, title: String) -> Ctx {
         let tr = u.tr;
         let a = &u.actor;
-        let mut nav = vec![NavItem {
-            href: "/",
-            label: tr.t("nav.home"),
-            icon: "home",
-            active: path == "/",
-        }];
+        let mut nav = vec![NavItem { href: "/", label: tr.t("nav.home"), icon: "home", active: path == "/" }];
         let mut add = |href: &'static str, key: &str, icon: &'static str| {
-            nav.push(NavItem {
-                href,
-                label: tr.t(key),
-                icon,
-                active: path.starts_with(href),
-            });
+            nav.push(NavItem { href, label: tr.t(key), icon, active: path.starts_with(href) });
         };
         if a.is_staff() {
             add("/customers", "nav.customers", "school");
@@ -166,12 +125,7 @@ impl Ctx {
             tr,
             title,
             user_name: a.display_name.clone(),
-            user_roles: a
-                .roles
-                .iter()
-                .map(|r| tr.role(r.as_str()))
-                .collect::<Vec<_>>()
-                .join(" · "),
+            user_roles: a.roles.iter().map(|r| tr.role(r.as_str())).collect::<Vec<_>>().join(" · "),
             signed_in: true,
             csrf: u.csrf.clone(),
             nav,
@@ -212,10 +166,7 @@ impl Ctx {
             let key = format!("flash.{k}");
             let msg = self.tr.t(&key);
             if !msg.ends_with(&key) {
-                self.flash = Some(Flash {
-                    kind: "ok",
-                    message: msg,
-                });
+                self.flash = Some(Flash { kind: "ok", message: msg });
             }
         }
         self
@@ -226,9 +177,7 @@ impl Ctx {
     }
 
     pub fn dt(&self, at: &DateTime<Utc>) -> String {
-        at.with_timezone(&self.tz)
-            .format("%Y-%m-%d %H:%M")
-            .to_string()
+        at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()
     }
 
     pub fn d(&self, d: &Option<NaiveDate>) -> String {
@@ -239,19 +188,10 @@ impl Ctx {
         self.tr.0
     }
 
-    pub fn page_of(
-        &self,
-        page: impl ToString,
-        pages: impl ToString,
-        total: impl ToString,
-    ) -> String {
+    pub fn page_of(&self, page: impl ToString, pages: impl ToString, total: impl ToString) -> String {
         self.tr.tf(
             "list.page_of",
-            &[
-                ("page", &page.to_string()),
-                ("pages", &pages.to_string()),
-                ("total", &total.to_string()),
-            ],
+            &[("page", &page.to_string()), ("pages", &pages.to_string()), ("total", &total.to_string())],
         )
     }
 
@@ -264,13 +204,7 @@ impl Ctx {
     }
 
     pub fn import_done(&self, customers: impl ToString, equipment: impl ToString) -> String {
-        self.tr.tf(
-            "import.done",
-            &[
-                ("customers", &customers.to_string()),
-                ("equipment", &equipment.to_string()),
-            ],
-        )
+        self.tr.tf("import.done", &[("customers", &customers.to_string()), ("equipment", &equipment.to_string())])
     }
 }
 
@@ -286,18 +220,13 @@ impl FormErrors {
         let mut f = FormErrors::default();
         for x in &e.0 {
             let msg = tr.field_error(x);
-            f.by_field
-                .entry(x.field.clone())
-                .or_insert_with(|| tr.t(&format!("rule.{}", x.code)));
+            f.by_field.entry(x.field.clone()).or_insert_with(|| tr.t(&format!("rule.{}", x.code)));
             f.summary.push(msg);
         }
         f
     }
     pub fn message(msg: String) -> FormErrors {
-        FormErrors {
-            by_field: HashMap::new(),
-            summary: vec![msg],
-        }
+        FormErrors { by_field: HashMap::new(), summary: vec![msg] }
     }
     pub fn get(&self, field: &str) -> String {
         self.by_field.get(field).cloned().unwrap_or_default()
@@ -312,17 +241,13 @@ impl FormErrors {
 
 /// Turns a service error on a form post into form errors (validation, duplicate, stale)
 /// or a page error (everything else).
-pub fn form_errors(
-    tr: Tr,
-    e: aftercare_service::ServiceError,
-) -> Result<FormErrors, crate::error::PageError> {
+pub fn form_errors(tr: Tr, e: aftercare_service::ServiceError) -> Result<FormErrors, crate::error::PageError> {
     use aftercare_service::ServiceError as E;
     match e {
         E::Invalid(fe) => Ok(FormErrors::from_fields(tr, &fe)),
-        E::Duplicate(field) => Ok(FormErrors::from_fields(
-            tr,
-            &aftercare_domain::FieldErrors::single(field, "duplicate"),
-        )),
+        E::Duplicate(field) => {
+            Ok(FormErrors::from_fields(tr, &aftercare_domain::FieldErrors::single(field, "duplicate")))
+        }
         E::Stale => Ok(FormErrors::message(tr.t("error.stale"))),
         other => Err(crate::error::PageError::from_service(tr, other)),
     }
@@ -334,10 +259,7 @@ pub fn field(form: &[(String, String)], name: &str) -> Option<String> {
 }
 
 pub fn fields(form: &[(String, String)], name: &str) -> Vec<String> {
-    form.iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
+    form.iter().filter(|(k, _)| k == name).map(|(_, v)| v.clone()).collect()
 }
 
 /// Page links of a list, keeping its filters.
@@ -351,21 +273,11 @@ pub struct Pager {
 }
 
 impl Pager {
-    pub fn new(
-        base: &str,
-        params: &[(&str, String)],
-        page: aftercare_store::Page,
-        total: i64,
-    ) -> Pager {
-        let pages = ((total.max(0) as u64)
-            .div_ceil(u64::from(page.per_page))
-            .max(1)) as u32;
+    pub fn new(base: &str, params: &[(&str, String)], page: aftercare_store::Page, total: i64) -> Pager {
+        let pages = ((total.max(0) as u64).div_ceil(u64::from(page.per_page)).max(1)) as u32;
         let link = |p: u32| {
-            let mut q: Vec<(&str, String)> = params
-                .iter()
-                .filter(|(k, v)| *k != "page" && !v.is_empty())
-                .cloned()
-                .collect();
+            let mut q: Vec<(&str, String)> =
+                params.iter().filter(|(k, v)| *k != "page" && !v.is_empty()).cloned().collect();
             q.push(("page", p.to_string()));
             query_url(base, &q)
         };
@@ -388,26 +300,13 @@ pub fn query_url(base: &str, params: &[(&str, String)]) -> String {
         .filter(|(_, v)| !v.is_empty())
         .map(|(k, v)| format!("{k}={}", crate::error::url_encode(v)))
         .collect();
-    if q.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{}", q.join("&"))
-    }
+    if q.is_empty() { base.to_owned() } else { format!("{base}?{}", q.join("&")) }
 }
 
 /// A sortable column header's link: same filters, this sort, direction toggled.
-pub fn sort_link(
-    base: &str,
-    params: &[(&str, String)],
-    key: &str,
-    current: Option<&str>,
-    desc: bool,
-) -> String {
-    let mut q: Vec<(&str, String)> = params
-        .iter()
-        .filter(|(k, _)| !matches!(*k, "sort" | "desc" | "page"))
-        .cloned()
-        .collect();
+pub fn sort_link(base: &str, params: &[(&str, String)], key: &str, current: Option<&str>, desc: bool) -> String {
+    let mut q: Vec<(&str, String)> =
+        params.iter().filter(|(k, _)| !matches!(*k, "sort" | "desc" | "page")).cloned().collect();
     q.push(("sort", key.to_owned()));
     if current == Some(key) && !desc {
         q.push(("desc", "true".into()));
@@ -424,10 +323,7 @@ pub struct ErrorPage {
 }
 
 pub fn error_page(tr: Tr, status: StatusCode, message: &str) -> Html<String> {
-    let page = ErrorPage {
-        c: Ctx::anonymous(tr, tr.t("error.title")),
-        status: status.as_u16(),
-        message: message.to_owned(),
-    };
+    let page =
+        ErrorPage { c: Ctx::anonymous(tr, tr.t("error.title")), status: status.as_u16(), message: message.to_owned() };
     Html(page.render().unwrap_or_else(|_| message.to_owned()))
 }

@@ -29,12 +29,7 @@ pub async fn view_search_get(
     Query(p): Query<SearchParams>,
 ) -> Result<Response, PageError> {
     let q = p.q.unwrap_or_default();
-    let hits = st
-        .svc
-        .search(&u.actor, &q, 100)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
-    let c = Ctx::new(&st, &u, "/search", u.tr.t("search.title"))
-        .crumb(u.tr.t("search.title"), "/search");
+    let hits = st.svc.search(&u.actor, &q, 100).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let c = Ctx::new(&st, &u, "/search", u.tr.t("search.title")).crumb(u.tr.t("search.title"), "/search");
     Ok(render(&SearchPage { c, q, hits }))
 }
