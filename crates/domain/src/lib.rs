@@ -7,6 +7,7 @@ pub mod equipment;
 pub mod ids;
 pub mod roles;
 pub mod systems;
+pub mod tickets;
 pub mod users;
 pub mod validation;
 
