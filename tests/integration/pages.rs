@@ -197,3 +197,19 @@ both!(import_page_reports_bad_rows, |app: TestApp| async move {
     let page = c.post(app.url("/import")).multipart(form).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("导入成功：学校 0 所，设备 1 台。"));
 });
+
+both!(unknown_pages_and_ids_are_a_404_page_in_the_users_language, |app: TestApp| async move {
+    let (c, _) = app.browser("agent").await;
+    for path in ["/no-such-page", "/customers/abc", "/equipment/99999", "/customers/99999/edit"] {
+        let r = c.get(app.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let page = r.text().await.unwrap();
+        assert!(
+            page.contains("lang=\"zh-CN\"") && (page.contains("没有这个页面") || page.contains("找不到该记录")),
+            "{path}: {page}"
+        );
+    }
+    let en = app.client.get(app.url("/nothing")).header("accept-language", "en").send().await.unwrap();
+    assert_eq!(en.status(), StatusCode::NOT_FOUND);
+    assert!(en.text().await.unwrap().contains("There is no such page"));
+});

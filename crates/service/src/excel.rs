@@ -284,7 +284,8 @@ impl Services {
             }
         }
         if !errors.is_empty() {
-            errors.sort_by(|a, b| (a.sheet != SCHOOL_SHEET.0, a.row).cmp(&(b.sheet != SCHOOL_SHEET.0, b.row)));
+            // Schools first, then equipment, each by row (a stable sort keeps a row's fields in order).
+            errors.sort_by_key(|e| (e.sheet != SCHOOL_SHEET.0, e.row));
             return Err(ServiceError::Import(errors));
         }
 

@@ -55,6 +55,7 @@ pub fn router(svc: Services, cfg: WebConfig) -> Router {
         .nest("/api/v1", api::routes())
         .route("/healthz", axum::routing::get(api::health::healthz))
         .route("/assets/{*path}", axum::routing::get(assets::serve))
+        .fallback(views::not_found)
         .layer(axum::middleware::from_fn(auth::same_origin_writes))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -1,6 +1,6 @@
 //! Administration: users and roles, and the audit trail.
 
-use super::{Ctx, FormErrors, Pager, field, fields, form_errors, render};
+use super::{Ctx, FormErrors, PageId, Pager, field, fields, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
@@ -13,7 +13,7 @@ use aftercare_store::customers::{CustomerQuery, CustomerRow};
 use aftercare_store::users::UserRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone};
@@ -159,7 +159,7 @@ pub async fn view_user_new_post(
 pub async fn view_user_edit_get(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Result<Response, PageError> {
     let row = st.svc.get_user(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
@@ -180,7 +180,7 @@ fn fill(page: &mut UserFormPage, row: &UserRow) {
 pub async fn view_user_edit_post(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;

@@ -1,7 +1,7 @@
 //! School pages: the list with search and filters, a school's page with its equipment by
 //! system, and the create/edit form.
 
-use super::{Ctx, FormErrors, Pager, field, form_errors, render, sort_link};
+use super::{Ctx, FormErrors, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::customers::CustomerParams;
 use crate::api::excel::table_response;
@@ -16,7 +16,7 @@ use aftercare_store::customers::CustomerRow;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -125,7 +125,7 @@ pub struct OkParam {
 pub async fn view_customer_get(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Query(q): Query<OkParam>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
@@ -275,7 +275,7 @@ pub async fn view_customer_new_post(
 pub async fn view_customer_edit_get(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Result<Response, PageError> {
     let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let input = input_of(&d.customer, &d);
@@ -312,7 +312,7 @@ fn input_of(c: &CustomerRow, d: &CustomerDetail) -> CustomerInput {
 pub async fn view_customer_edit_post(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;

@@ -1,7 +1,7 @@
 //! Equipment pages: the filtered, sortable, paged list; a piece's page with its history;
 //! the create/edit form.
 
-use super::{Ctx, FormErrors, Pager, field, form_errors, render, sort_link};
+use super::{Ctx, FormErrors, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::equipment::EquipmentParams;
 use crate::api::excel::table_response;
@@ -15,7 +15,7 @@ use aftercare_store::customers::{CustomerQuery, CustomerRow};
 use aftercare_store::equipment::EquipmentRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -241,7 +241,7 @@ impl EquipmentPage {
 pub async fn view_equipment_get(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Query(f): Query<ListForm>,
 ) -> Result<Response, PageError> {
     let err = |e| PageError::from_service(u.tr, e);
@@ -400,7 +400,7 @@ pub async fn view_equipment_new_post(
 pub async fn view_equipment_edit_get(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
 ) -> Result<Response, PageError> {
     if !u.actor.can_edit_installed_base() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
@@ -428,7 +428,7 @@ pub async fn view_equipment_edit_get(
 pub async fn view_equipment_edit_post(
     State(st): State<AppState>,
     u: PageUser,
-    Path(id): Path<i64>,
+    PageId(id): PageId,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;

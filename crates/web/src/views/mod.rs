@@ -51,6 +51,34 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit", get(admin::view_audit_get))
 }
 
+/// A record id in a page's path; anything that is not a number is "not found", in the
+/// user's language, like an id that does not exist.
+pub struct PageId(pub i64);
+
+impl axum::extract::FromRequestParts<AppState> for PageId {
+    type Rejection = crate::error::PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(PageId(id)),
+            Err(_) => Err(crate::error::PageError::status(
+                crate::auth::anonymous_tr(&parts.headers),
+                StatusCode::NOT_FOUND,
+                "error.not_found",
+            )),
+        }
+    }
+}
+
+/// Unknown addresses get our own 404 page in the visitor's language.
+pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
+    crate::error::PageError::status(crate::auth::anonymous_tr(&headers), StatusCode::NOT_FOUND, "error.no_page")
+        .into_response()
+}
+
 /// Renders a template, or an error page if rendering fails.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {
