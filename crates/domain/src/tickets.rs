@@ -405,3 +405,511 @@ mod tests {
         assert_eq!(A::parse("teleport"), None);
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Inputs: raw as typed, checked into values.
+
+use crate::validation::{FieldErrors, optional, required};
+use crate::{CustomerId, EquipmentId, System, UserId};
+use chrono::{DateTime, Duration, Utc};
+
+/// A new ticket as typed in (form, API, portal).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct TicketInput {
+    pub customer_id: Option<CustomerId>,
+    #[serde(default)]
+    pub equipment_ids: Vec<EquipmentId>,
+    /// One of the six systems; taken from the equipment when omitted.
+    pub system: Option<String>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    /// `phone` (default), `email`, `portal`, `im`, `walk_in`, `inspection`, `monitoring`, `other`.
+    pub source: Option<String>,
+    /// `urgent`, `high`, `normal`, `low`; when omitted: `normal`, one step higher for critical equipment.
+    pub priority: Option<String>,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewTicket {
+    pub customer_id: CustomerId,
+    pub equipment_ids: Vec<EquipmentId>,
+    pub system: Option<System>,
+    pub title: String,
+    pub description: String,
+    pub source: TicketSource,
+    /// `None`: propose from the equipment.
+    pub priority: Option<Priority>,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+}
+
+fn parse_enum<T>(e: &mut FieldErrors, field: &str, v: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
+    let r = parse(v);
+    if r.is_none() {
+        e.push(field, "unknown_value");
+    }
+    r
+}
+
+impl TicketInput {
+    pub fn validate(&self) -> Result<NewTicket, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.customer_id.is_none() {
+            e.push("customer_id", "required");
+        }
+        let system = parse_enum(&mut e, "system", self.system.as_deref(), System::parse);
+        let title = required(&mut e, "title", self.title.as_deref(), 120);
+        let description = optional(&mut e, "description", self.description.as_deref(), 4000).unwrap_or_default();
+        let source = parse_enum(&mut e, "source", self.source.as_deref(), TicketSource::parse).unwrap_or(TicketSource::Phone);
+        let priority = parse_enum(&mut e, "priority", self.priority.as_deref(), Priority::parse);
+        let reporter_name = optional(&mut e, "reporter_name", self.reporter_name.as_deref(), 50);
+        let reporter_phone = optional(&mut e, "reporter_phone", self.reporter_phone.as_deref(), 30);
+        if let Some(p) = &reporter_phone
+            && !crate::customers::is_phone(p)
+        {
+            e.push("reporter_phone", "invalid");
+        }
+        let mut equipment_ids = self.equipment_ids.clone();
+        equipment_ids.sort();
+        equipment_ids.dedup();
+        match self.customer_id {
+            Some(customer_id) if e.is_empty() => Ok(NewTicket {
+                customer_id,
+                equipment_ids,
+                system,
+                title,
+                description,
+                source,
+                priority,
+                reporter_name,
+                reporter_phone,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The proposed priority: normal, or high when any equipment is critical (§2.5(2)).
+pub fn proposed_priority(any_critical: bool) -> Priority {
+    if any_critical { Priority::Normal.raised() } else { Priority::Normal }
+}
+
+/// The engineer's triage (`diagnose`): the fault analysis form's fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DiagnoseInput {
+    /// `hardware`, `cabling`, `software`, `other`.
+    pub fault_type: Option<String>,
+    /// A code of the fault taxonomy (e.g. `CCTV_NVR_DISK`).
+    pub fault_subcategory: Option<String>,
+    pub needs_site_survey: Option<bool>,
+    pub diagnosis: Option<String>,
+    pub plan: Option<String>,
+    pub parts_to_bring: Option<String>,
+    /// 单台 / 单教室 / 整栋 / 全校
+    pub impact_scope: Option<String>,
+    pub root_cause: Option<String>,
+    pub cause_class: Option<String>,
+    pub responsibility: Option<String>,
+    pub prevention: Option<String>,
+    pub priority: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnosis {
+    pub fault_type: FaultType,
+    pub fault_subcategory: Option<String>,
+    pub needs_site_survey: bool,
+    pub diagnosis: String,
+    pub plan: String,
+    pub parts_to_bring: Option<String>,
+    pub impact_scope: Option<String>,
+    pub root_cause: Option<String>,
+    pub cause_class: Option<String>,
+    pub responsibility: Option<String>,
+    pub prevention: Option<String>,
+    pub priority: Option<Priority>,
+}
+
+impl DiagnoseInput {
+    pub fn validate(&self) -> Result<Diagnosis, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let fault_type = match self.fault_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push("fault_type", "required");
+                None
+            }
+            Some(s) => parse_enum(&mut e, "fault_type", Some(s), FaultType::parse),
+        };
+        let diagnosis = required(&mut e, "diagnosis", self.diagnosis.as_deref(), 4000);
+        let plan = required(&mut e, "plan", self.plan.as_deref(), 4000);
+        let o = |e: &mut FieldErrors, f: &str, v: &Option<String>| optional(e, f, v.as_deref(), 2000);
+        let fault_subcategory = o(&mut e, "fault_subcategory", &self.fault_subcategory);
+        let parts_to_bring = o(&mut e, "parts_to_bring", &self.parts_to_bring);
+        let impact_scope = o(&mut e, "impact_scope", &self.impact_scope);
+        let root_cause = o(&mut e, "root_cause", &self.root_cause);
+        let cause_class = o(&mut e, "cause_class", &self.cause_class);
+        let responsibility = o(&mut e, "responsibility", &self.responsibility);
+        let prevention = o(&mut e, "prevention", &self.prevention);
+        let priority = parse_enum(&mut e, "priority", self.priority.as_deref(), Priority::parse);
+        match fault_type {
+            Some(fault_type) if e.is_empty() => Ok(Diagnosis {
+                fault_type,
+                fault_subcategory,
+                needs_site_survey: self.needs_site_survey.unwrap_or(false),
+                diagnosis,
+                plan,
+                parts_to_bring,
+                impact_scope,
+                root_cause,
+                cause_class,
+                responsibility,
+                prevention,
+                priority,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+string_enum!(
+    /// How a visit ended.
+    VisitResult {
+        Fixed = "fixed",
+        Partial = "partial",
+        NotFixed = "not_fixed",
+        Escalated = "escalated",
+    }
+);
+
+impl VisitResult {
+    /// A visit that did not fix the fault: a later change of fault type or plan is a
+    /// misdiagnosis (§3.2.8).
+    pub fn failed(self) -> bool {
+        matches!(self, VisitResult::NotFixed | VisitResult::Escalated)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignatureInput {
+    pub signer_name: Option<String>,
+    /// The PNG drawn on the signature pad, base64 (a `data:image/png;base64,` prefix is accepted).
+    pub image_png_base64: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VisitInput {
+    #[serde(default)]
+    pub technician_ids: Vec<UserId>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub work_done: Option<String>,
+    /// `fixed`, `partial`, `not_fixed`, `escalated`.
+    pub result: Option<String>,
+    /// Free text until the spare-parts issue links parts to stock.
+    pub parts_used_text: Option<String>,
+    pub defective_parts_text: Option<String>,
+    pub signature: Option<SignatureInput>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewVisit {
+    pub technician_ids: Vec<UserId>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub arrived_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub work_done: String,
+    pub result: VisitResult,
+    pub parts_used: Option<String>,
+    pub defective_parts: Option<String>,
+    /// Signer's name and the PNG bytes.
+    pub signature: Option<(String, Vec<u8>)>,
+}
+
+/// The largest signature image accepted.
+pub const MAX_SIGNATURE_BYTES: usize = 512 * 1024;
+
+impl VisitInput {
+    /// `decode` turns base64 into bytes (the domain stays free of encoding crates).
+    pub fn validate(&self, decode: impl Fn(&str) -> Option<Vec<u8>>) -> Result<NewVisit, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.arrived_at.is_none() {
+            e.push("arrived_at", "required");
+        }
+        if self.finished_at.is_none() {
+            e.push("finished_at", "required");
+        }
+        // Departed ≤ arrived ≤ finished ≤ returned.
+        let order = [
+            ("arrived_at", self.departed_at, self.arrived_at),
+            ("finished_at", self.arrived_at, self.finished_at),
+            ("returned_at", self.finished_at, self.returned_at),
+        ];
+        for (field, a, b) in order {
+            if let (Some(a), Some(b)) = (a, b)
+                && b < a
+            {
+                e.push(field, "time_order");
+            }
+        }
+        let work_done = required(&mut e, "work_done", self.work_done.as_deref(), 4000);
+        let result = match self.result.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push("result", "required");
+                None
+            }
+            Some(s) => parse_enum(&mut e, "result", Some(s), VisitResult::parse),
+        };
+        let parts_used = optional(&mut e, "parts_used_text", self.parts_used_text.as_deref(), 2000);
+        let defective_parts = optional(&mut e, "defective_parts_text", self.defective_parts_text.as_deref(), 2000);
+        let signature = match &self.signature {
+            None => None,
+            Some(s) => {
+                let name = required(&mut e, "signature.signer_name", s.signer_name.as_deref(), 50);
+                let raw = s.image_png_base64.as_deref().unwrap_or_default().trim();
+                let raw = raw.strip_prefix("data:image/png;base64,").unwrap_or(raw);
+                match decode(raw) {
+                    Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => Some((name, png)),
+                    Some(png) if png.len() > MAX_SIGNATURE_BYTES => {
+                        e.push("signature.image_png_base64", "too_long");
+                        None
+                    }
+                    _ => {
+                        e.push("signature.image_png_base64", "invalid");
+                        None
+                    }
+                }
+            }
+        };
+        let mut technician_ids = self.technician_ids.clone();
+        technician_ids.sort();
+        technician_ids.dedup();
+        match (self.arrived_at, self.finished_at, result) {
+            (Some(arrived_at), Some(finished_at), Some(result)) if e.is_empty() => Ok(NewVisit {
+                technician_ids,
+                departed_at: self.departed_at,
+                arrived_at,
+                finished_at,
+                returned_at: self.returned_at,
+                work_done,
+                result,
+                parts_used,
+                defective_parts,
+                signature,
+            }),
+            _ => Err(e),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// SLA clocks.
+
+/// Minutes allowed per priority: to respond (accept), to arrive on site, to resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SlaPolicy {
+    pub respond_minutes: i64,
+    pub arrive_minutes: i64,
+    pub resolve_minutes: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SlaDue {
+    pub respond: DateTime<Utc>,
+    pub arrive: DateTime<Utc>,
+    pub resolve: DateTime<Utc>,
+}
+
+pub fn sla_due(from: DateTime<Utc>, p: &SlaPolicy) -> SlaDue {
+    SlaDue {
+        respond: from + Duration::minutes(p.respond_minutes),
+        arrive: from + Duration::minutes(p.arrive_minutes),
+        resolve: from + Duration::minutes(p.resolve_minutes),
+    }
+}
+
+/// After a pause, a due time not yet met moves on by the time spent paused.
+pub fn resume_due(due: Option<DateTime<Utc>>, met: bool, paused_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match due {
+        Some(d) if !met => Some(d + (now - paused_at).max(Duration::zero())),
+        other => other,
+    }
+}
+
+/// Which clocks a ticket has broken at `now` and not yet been flagged for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Breaches {
+    pub respond: bool,
+    pub arrive: bool,
+    pub resolve: bool,
+}
+
+pub struct ClockState {
+    pub status: TicketStatus,
+    pub due: (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>),
+    pub met: (bool, bool, bool),
+    pub flagged: (bool, bool, bool),
+}
+
+pub fn breaches(c: &ClockState, now: DateTime<Utc>) -> Breaches {
+    if !c.status.clock_runs() {
+        return Breaches::default();
+    }
+    let late = |due: Option<DateTime<Utc>>, met: bool, flagged: bool| !met && !flagged && due.is_some_and(|d| d < now);
+    // The arrive clock only counts once a visit is needed (dispatch decided).
+    let needs_visit = matches!(c.status, TicketStatus::ToDispatch | TicketStatus::Scheduled | TicketStatus::InProgress);
+    Breaches {
+        respond: late(c.due.0, c.met.0, c.flagged.0),
+        arrive: needs_visit && late(c.due.1, c.met.1, c.flagged.1),
+        resolve: late(c.due.2, c.met.2, c.flagged.2),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Repeat repair (§3.2.7) and misdiagnosis (§3.2.8).
+
+/// Default window for repeat repairs, in days.
+pub const DEFAULT_REPEAT_WINDOW_DAYS: i64 = 30;
+
+/// An earlier ticket, as the repeat rule sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EarlierTicket {
+    pub id: i64,
+    pub equipment_ids: Vec<i64>,
+    pub fault_type: Option<FaultType>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+/// The most recent earlier ticket that the new fault repeats: same equipment, same fault
+/// type, closed within the window before `now`.
+pub fn repeat_of(equipment_ids: &[i64], fault_type: FaultType, earlier: &[EarlierTicket], now: DateTime<Utc>, window_days: i64) -> Option<i64> {
+    earlier
+        .iter()
+        .filter(|t| t.fault_type == Some(fault_type))
+        .filter(|t| t.equipment_ids.iter().any(|e| equipment_ids.contains(e)))
+        .filter(|t| t.closed_at.is_some_and(|c| c <= now && now - c <= Duration::days(window_days)))
+        .max_by_key(|t| t.closed_at)
+        .map(|t| t.id)
+}
+
+/// A change of fault type or plan after a failed visit is the engineer's misdiagnosis.
+pub fn is_misdiagnosis(failed_visit_since_diagnosis: bool, old: (Option<FaultType>, Option<&str>), new: (FaultType, &str)) -> bool {
+    let had_diagnosis = old.0.is_some() || old.1.is_some();
+    had_diagnosis && failed_visit_since_diagnosis && (old.0 != Some(new.0) || old.1.map(str::trim) != Some(new.1.trim()))
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).map(|d| d.with_timezone(&Utc)).unwrap_or_default()
+    }
+
+    fn decode(s: &str) -> Option<Vec<u8>> {
+        (s == "PNG").then(|| b"\x89PNG\r\n\x1a\nrest".to_vec())
+    }
+
+    #[test]
+    fn ticket_input_checks_fields() {
+        let e = TicketInput { system: Some("lights".into()), priority: Some("asap".into()), ..Default::default() }.validate();
+        let e = e.err().unwrap_or_default();
+        let got: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
+        assert_eq!(got, [("customer_id", "required"), ("system", "unknown_value"), ("title", "required"), ("priority", "unknown_value")]);
+        let ok = TicketInput {
+            customer_id: Some(CustomerId(1)),
+            equipment_ids: vec![EquipmentId(3), EquipmentId(2), EquipmentId(3)],
+            title: Some("监控黑屏".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(ok.equipment_ids, [EquipmentId(2), EquipmentId(3)]);
+        assert_eq!(ok.source, TicketSource::Phone);
+        assert_eq!(ok.priority, None);
+        assert_eq!(proposed_priority(true), Priority::High);
+        assert_eq!(proposed_priority(false), Priority::Normal);
+    }
+
+    #[test]
+    fn visits_need_times_in_order_and_a_real_png() {
+        let base = VisitInput {
+            arrived_at: Some(t("2026-11-27T02:00:00Z")),
+            finished_at: Some(t("2026-11-27T01:00:00Z")),
+            work_done: Some("更换硬盘".into()),
+            result: Some("fixed".into()),
+            ..Default::default()
+        };
+        let e = base.validate(decode).err().unwrap_or_default();
+        assert_eq!(e.0[0].field, "finished_at");
+        assert_eq!(e.0[0].code, "time_order");
+        let mut ok = base.clone();
+        ok.finished_at = Some(t("2026-11-27T03:00:00Z"));
+        ok.signature = Some(SignatureInput { signer_name: Some("王老师".into()), image_png_base64: Some("data:image/png;base64,PNG".into()) });
+        let v = ok.validate(decode).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(v.signature.map(|s| s.0), Some("王老师".into()));
+        let mut bad = ok.clone();
+        bad.signature = Some(SignatureInput { signer_name: None, image_png_base64: Some("GIF".into()) });
+        let e = bad.validate(decode).err().unwrap_or_default();
+        let got: Vec<_> = e.0.iter().map(|x| x.field.as_str()).collect();
+        assert_eq!(got, ["signature.signer_name", "signature.image_png_base64"]);
+    }
+
+    #[test]
+    fn sla_clocks_pause_and_breach() {
+        let p = SlaPolicy { respond_minutes: 30, arrive_minutes: 240, resolve_minutes: 1440 };
+        let d = sla_due(t("2026-11-27T00:00:00Z"), &p);
+        assert_eq!(d.respond, t("2026-11-27T00:30:00Z"));
+        // Two hours on hold push unmet due times by two hours.
+        let moved = resume_due(Some(d.resolve), false, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z"));
+        assert_eq!(moved, Some(t("2026-11-28T02:00:00Z")));
+        assert_eq!(resume_due(Some(d.respond), true, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z")), Some(d.respond));
+        let c = ClockState {
+            status: TicketStatus::New,
+            due: (Some(d.respond), Some(d.arrive), Some(d.resolve)),
+            met: (false, false, false),
+            flagged: (false, false, false),
+        };
+        assert_eq!(breaches(&c, t("2026-11-27T00:29:00Z")), Breaches::default());
+        assert_eq!(breaches(&c, t("2026-11-27T05:00:00Z")), Breaches { respond: true, arrive: false, resolve: false });
+        let c = ClockState { status: TicketStatus::Scheduled, met: (true, false, false), ..c };
+        assert_eq!(breaches(&c, t("2026-11-29T00:00:00Z")), Breaches { respond: false, arrive: true, resolve: true });
+        let held = ClockState { status: TicketStatus::OnHold, ..c };
+        assert_eq!(breaches(&held, t("2026-11-29T00:00:00Z")), Breaches::default());
+        let flagged = ClockState { status: TicketStatus::Scheduled, flagged: (false, true, true), met: (true, false, false), ..held };
+        assert_eq!(breaches(&flagged, t("2026-11-29T00:00:00Z")), Breaches::default());
+    }
+
+    #[test]
+    fn repeat_repairs_need_same_equipment_same_fault_inside_the_window() {
+        let now = t("2026-11-27T00:00:00Z");
+        let earlier = vec![
+            EarlierTicket { id: 1, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-01T00:00:00Z")) },
+            EarlierTicket { id: 2, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-20T00:00:00Z")) },
+            EarlierTicket { id: 3, equipment_ids: vec![7], fault_type: Some(FaultType::Software), closed_at: Some(t("2026-11-25T00:00:00Z")) },
+            EarlierTicket { id: 4, equipment_ids: vec![8], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-26T00:00:00Z")) },
+            EarlierTicket { id: 5, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: None },
+        ];
+        assert_eq!(repeat_of(&[7], FaultType::Hardware, &earlier, now, 30), Some(2));
+        assert_eq!(repeat_of(&[7], FaultType::Cabling, &earlier, now, 30), None);
+        assert_eq!(repeat_of(&[7], FaultType::Hardware, &earlier, now, 5), None);
+        assert_eq!(repeat_of(&[9], FaultType::Hardware, &earlier, now, 30), None);
+        assert_eq!(repeat_of(&[7, 8], FaultType::Hardware, &earlier, now, 30), Some(4));
+    }
+
+    #[test]
+    fn misdiagnosis_is_a_change_after_a_failed_visit() {
+        let old = (Some(FaultType::Software), Some("重装系统"));
+        assert!(is_misdiagnosis(true, old, (FaultType::Hardware, "重装系统")));
+        assert!(is_misdiagnosis(true, old, (FaultType::Software, "更换硬盘")));
+        assert!(!is_misdiagnosis(true, old, (FaultType::Software, " 重装系统 ")));
+        assert!(!is_misdiagnosis(false, old, (FaultType::Hardware, "更换硬盘")));
+        assert!(!is_misdiagnosis(true, (None, None), (FaultType::Hardware, "更换硬盘")));
+        assert!(VisitResult::NotFixed.failed() && VisitResult::Escalated.failed() && !VisitResult::Partial.failed());
+    }
+}

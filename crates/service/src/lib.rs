@@ -10,6 +10,7 @@ pub mod demo_data;
 pub mod equipment;
 pub mod excel;
 pub mod search;
+pub mod tickets;
 pub mod users;
 
 use aftercare_domain::FieldErrors;
@@ -34,6 +35,9 @@ pub enum ServiceError {
     Duplicate(&'static str),
     #[error("changed by someone else")]
     Stale,
+    /// An action not possible now: from this status, or a condition unmet.
+    #[error("cannot {action} from {status}")]
+    Transition { action: &'static str, status: &'static str, reason: Option<&'static str> },
     #[error("import rejected")]
     Import(Vec<excel::RowError>),
     #[error("internal: {0}")]

@@ -149,6 +149,11 @@ pub enum Arg {
     Text(String),
     Date(chrono::NaiveDate),
     Bool(bool),
+    Time(chrono::DateTime<chrono::Utc>),
+    /// Typed NULLs: PostgreSQL needs the column's type even for a NULL.
+    OptText(Option<String>),
+    OptI64(Option<i64>),
+    OptTime(Option<chrono::DateTime<chrono::Utc>>),
 }
 
 /// Builds `WHERE` clauses with numbered `$n` placeholders.
@@ -183,6 +188,10 @@ macro_rules! bind_args {
                 $crate::db::Arg::Text(v) => q.bind(v.clone()),
                 $crate::db::Arg::Date(v) => q.bind(*v),
                 $crate::db::Arg::Bool(v) => q.bind(*v),
+                $crate::db::Arg::Time(v) => q.bind(*v),
+                $crate::db::Arg::OptText(v) => q.bind(v.clone()),
+                $crate::db::Arg::OptI64(v) => q.bind(*v),
+                $crate::db::Arg::OptTime(v) => q.bind(*v),
             };
         }
         q

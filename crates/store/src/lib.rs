@@ -4,13 +4,14 @@
 
 pub mod audit;
 pub mod customers;
-mod db;
+pub mod db;
 pub mod equipment;
 pub mod import;
 pub mod jobs;
 pub mod search;
 pub mod sessions;
 pub mod throttle;
+pub mod tickets;
 pub mod users;
 
 pub use db::{Backend, Db, Page, Paged};

@@ -165,7 +165,7 @@ pub fn index_body(text: &str) -> String {
 /// One hit of the global search.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Hit {
-    /// `customer` or `equipment` (later areas add theirs).
+    /// `customer`, `equipment` or `ticket`.
     pub kind: String,
     pub id: i64,
     /// Name (customer) or kind + location (equipment).
@@ -197,6 +197,9 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
            UNION ALL \
            SELECT 'equipment' AS kind, e.id, e.kind || COALESCE(' · ' || e.location, '') AS title, e.serial_no AS number, e.model, c.id AS customer_id, c.name AS customer_name \
              FROM m JOIN equipment e ON m.kind = 'equipment' AND e.id = m.ref_id JOIN customers c ON c.id = e.customer_id WHERE ($2 < 0 OR e.customer_id = $2) \
+           UNION ALL \
+           SELECT 'ticket' AS kind, t.id, t.title, t.number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+             FROM m JOIN tickets t ON m.kind = 'ticket' AND t.id = m.ref_id JOIN customers c ON c.id = t.customer_id WHERE ($2 < 0 OR t.customer_id = $2) \
          ) hits ORDER BY kind, title LIMIT $3"
     );
     let scope = scope.unwrap_or(-1);

@@ -1,0 +1,663 @@
+//! Work orders: creating tickets, the actions of the flow chart with their rules
+//! (permissions, SLA clocks, repeat repairs, misdiagnoses, notifications), visits with the
+//! school's signature, comments and the timeline.
+
+use crate::{Actor, Result, ServiceError, Services, writer};
+use aftercare_domain::tickets::{
+    self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction, TicketInput, TicketStatus,
+    TransitionError, VisitInput,
+};
+use aftercare_domain::{CustomerId, FieldErrors, Role};
+use aftercare_store::db::Arg;
+use aftercare_store::tickets::{
+    self as store, EventRow, NewEvent, NewNotification, NewPenalty, TicketChange, TicketQuery, TicketRow, TicketWrite, VisitRow,
+    VisitWrite,
+};
+use aftercare_store::{Page, Paged};
+use base64::Engine;
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A ticket with what belongs to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketDetail {
+    #[serde(flatten)]
+    pub ticket: TicketRow,
+    pub equipment_ids: Vec<i64>,
+    pub technician_ids: Vec<i64>,
+    pub visits: Vec<VisitRow>,
+}
+
+/// The body of `POST /tickets/{id}/actions/{action}`: each action reads its own fields.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ActionBody {
+    /// Optimistic concurrency: the `version` the caller read; a stale one is a 409.
+    pub version: Option<i64>,
+    pub note: Option<String>,
+    /// `decline`, `escalate`, `hold`, `cancel`.
+    pub reason: Option<String>,
+    /// `diagnose` (and optionally `escalate`: a new plan).
+    #[serde(flatten)]
+    pub diagnosis: DiagnoseInput,
+    /// `schedule`.
+    #[serde(default)]
+    pub technician_ids: Vec<i64>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// `resolve`.
+    pub resolution: Option<String>,
+    pub remote: Option<bool>,
+    /// `callback`: 1..5 and whether the fault is really fixed.
+    pub satisfaction: Option<i32>,
+    pub resolved: Option<bool>,
+}
+
+impl From<TransitionError> for ServiceError {
+    fn from(e: TransitionError) -> Self {
+        match e {
+            TransitionError::Forbidden { .. } => ServiceError::Forbidden,
+            TransitionError::IllegalState { action, status } => ServiceError::Transition { action: action.as_str(), status: status.as_str(), reason: None },
+            TransitionError::Precondition { action, reason } => {
+                ServiceError::Transition { action: action.as_str(), status: "", reason: Some(reason.as_str()) }
+            }
+        }
+    }
+}
+
+fn decode_png(s: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD.decode(s.trim()).ok()
+}
+
+impl Services {
+    async fn users_with(&self, role: Role) -> Result<Vec<i64>> {
+        Ok(aftercare_store::users::with_role(&self.db, role.as_str()).await?.into_iter().map(|u| u.id).collect())
+    }
+
+    pub async fn sla_policy(&self, priority: Priority) -> Result<SlaPolicy> {
+        let rows = store::sla_policies(&self.db).await?;
+        let r = rows.iter().find(|r| r.priority == priority.as_str());
+        Ok(match r {
+            Some(r) => SlaPolicy {
+                respond_minutes: i64::from(r.respond_minutes),
+                arrive_minutes: i64::from(r.arrive_minutes),
+                resolve_minutes: i64::from(r.resolve_minutes),
+            },
+            None => SlaPolicy { respond_minutes: 120, arrive_minutes: 2880, resolve_minutes: 4320 },
+        })
+    }
+
+    pub async fn repeat_window_days(&self) -> Result<i64> {
+        Ok(store::setting(&self.db, "repeat_window_days")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(rules::DEFAULT_REPEAT_WINDOW_DAYS))
+    }
+
+    /// Opens a ticket: staff for any school, a school user for its own (from the portal).
+    pub async fn create_ticket(&self, by: &Actor, input: &TicketInput, now: DateTime<Utc>) -> Result<TicketDetail> {
+        let staff = by.has_any(&[Role::Agent, Role::Engineer]);
+        let own_school = by.has(Role::Customer) && input.customer_id.is_some() && input.customer_id == by.customer_id;
+        if !staff && !own_school {
+            return Err(if by.has(Role::Customer) { ServiceError::NotFound } else { ServiceError::Forbidden });
+        }
+        let t = input.validate()?;
+        if !by.can_see_customer(t.customer_id) {
+            return Err(ServiceError::NotFound);
+        }
+        aftercare_store::customers::get(&self.db, t.customer_id.0)
+            .await
+            .map_err(|_| FieldErrors::single("customer_id", "not_found"))?;
+        // Equipment must belong to the school; its system and criticality inform the ticket.
+        let mut system = t.system;
+        let mut any_critical = false;
+        for (i, e) in t.equipment_ids.iter().enumerate() {
+            let row = aftercare_store::equipment::get(&self.db, e.0).await.ok().filter(|r| r.customer_id == t.customer_id.0);
+            let Some(row) = row else { return Err(FieldErrors::single(format!("equipment_ids[{i}]"), "not_found").into()) };
+            any_critical |= row.critical;
+            if system.is_none() {
+                system = aftercare_domain::System::parse(&row.system);
+            }
+        }
+        let Some(system) = system else { return Err(FieldErrors::single("system", "required").into()) };
+        let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
+        let due = rules::sla_due(now, &self.sla_policy(priority).await?);
+        let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
+        let (id, _) = store::create(
+            &self.db,
+            &writer(by),
+            &TicketWrite {
+                customer_id: t.customer_id.0,
+                equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
+                system: system.as_str().into(),
+                title: t.title,
+                description: t.description,
+                source: source.as_str().into(),
+                priority: priority.as_str().into(),
+                reporter_name: t.reporter_name,
+                reporter_phone: t.reporter_phone,
+                respond_due: due.respond,
+                arrive_due: due.arrive,
+                resolve_due: due.resolve,
+                created_by: Some(by.id.0),
+                now,
+            },
+        )
+        .await?;
+        self.get_ticket(by, id).await
+    }
+
+    /// A ticket, if the actor may see it (a school only its own: others are "not found").
+    pub async fn get_ticket(&self, by: &Actor, id: i64) -> Result<TicketDetail> {
+        let ticket = store::get(&self.db, id).await?;
+        if !by.can_see_customer(CustomerId(ticket.customer_id)) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(TicketDetail {
+            equipment_ids: store::equipment_of(&self.db, id).await?,
+            technician_ids: store::technicians_of(&self.db, id).await?,
+            visits: store::visits(&self.db, id).await?,
+            ticket,
+        })
+    }
+
+    pub async fn list_tickets(&self, by: &Actor, mut q: TicketQuery, page: Page) -> Result<Paged<TicketRow>> {
+        q.scope = by.customer_scope().map(|c| c.0);
+        Ok(store::list(&self.db, &q, page).await?)
+    }
+
+    /// The timeline; a school sees status changes, visits and comments, not internal notes.
+    pub async fn timeline(&self, by: &Actor, id: i64) -> Result<Vec<EventRow>> {
+        self.get_ticket(by, id).await?;
+        let mut events = store::events(&self.db, id).await?;
+        if !by.is_staff() {
+            events.retain(|e| matches!(e.kind.as_str(), "created" | "action" | "visit" | "comment"));
+            for e in &mut events {
+                if e.kind == "action" {
+                    e.note = None;
+                    e.data_json = None;
+                }
+            }
+        }
+        Ok(events)
+    }
+
+    /// A comment on the timeline: staff, or the school on its own ticket.
+    pub async fn comment_ticket(&self, by: &Actor, id: i64, body: &str, now: DateTime<Utc>) -> Result<()> {
+        let t = self.get_ticket(by, id).await?;
+        let text = body.trim();
+        if text.is_empty() {
+            return Err(FieldErrors::single("body", "required").into());
+        }
+        if text.chars().count() > 4000 {
+            return Err(FieldErrors::single("body", "too_long").into());
+        }
+        let change = TicketChange {
+            events: vec![NewEvent { kind: "comment", note: Some(text.to_owned()), ..Default::default() }],
+            ..Default::default()
+        };
+        store::update(&self.db, &writer(by), id, t.ticket.version, &change, now).await?;
+        Ok(())
+    }
+
+    /// A callback that did not reach the school (agent); three allow `close`.
+    pub async fn callback_attempt(&self, by: &Actor, id: i64, note: Option<&str>, now: DateTime<Utc>) -> Result<TicketDetail> {
+        crate::require(by.has_any(&[Role::Agent]))?;
+        let t = self.get_ticket(by, id).await?;
+        if t.ticket.status != TicketStatus::Resolved.as_str() {
+            return Err(ServiceError::Transition { action: "callback", status: status_str(&t.ticket.status), reason: None });
+        }
+        let change = TicketChange {
+            sets: vec![("callback_attempts", Arg::I64(i64::from(t.ticket.callback_attempts) + 1))],
+            events: vec![NewEvent {
+                kind: "callback_attempt",
+                note: note.map(str::to_owned).filter(|s| !s.trim().is_empty()),
+                data: Some(serde_json::json!({"attempt": t.ticket.callback_attempts + 1})),
+                ..Default::default()
+            }],
+            ..Default::default()
+        };
+        store::update(&self.db, &writer(by), id, t.ticket.version, &change, now).await?;
+        self.get_ticket(by, id).await
+    }
+
+    /// Does `action` on the ticket. Role, then state, then the action's own fields.
+    pub async fn ticket_action(&self, by: &Actor, id: i64, action: &str, body: &ActionBody, now: DateTime<Utc>) -> Result<TicketDetail> {
+        let Some(action) = TicketAction::parse(action) else { return Err(ServiceError::NotFound) };
+        let d = self.get_ticket(by, id).await?;
+        let t = &d.ticket;
+        if let Some(v) = body.version
+            && v != t.version
+        {
+            return Err(ServiceError::Stale);
+        }
+        let status = TicketStatus::parse(&t.status).ok_or_else(|| ServiceError::Internal(format!("bad status {}", t.status)))?;
+        let window = self.repeat_window_days().await?;
+        let ctx = ActionContext {
+            roles: by.roles.clone(),
+            is_assigned_technician: d.technician_ids.contains(&by.id.0),
+            remote: body.remote.unwrap_or(false),
+            has_signed_visit: store::has_signed_visit(&self.db, id).await?,
+            callback_resolved: body.resolved.unwrap_or(false),
+            failed_callback_attempts: u32::try_from(t.callback_attempts).unwrap_or(0),
+            within_reopen_window: t.closed_at.is_some_and(|c| now - c <= Duration::days(window)),
+        };
+        let to = rules::transition(status, action, &ctx)?;
+        let mut change = TicketChange { audit_action: action.as_str(), ..Default::default() };
+        let mut note = body.note.clone().filter(|s| !s.trim().is_empty());
+        let mut data = serde_json::json!({"action": action.as_str()});
+        let need = |field: &str, v: &Option<String>| -> Result<String> {
+            v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(|| FieldErrors::single(field, "required").into())
+        };
+        use TicketAction as A;
+        match action {
+            A::Accept => {
+                change.sets.push(("responded_at", Arg::Time(now)));
+                if t.engineer_id.is_none() && by.has(Role::Engineer) {
+                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                }
+            }
+            A::Diagnose => {
+                let dg = body.diagnosis.validate()?;
+                if let Some(code) = &dg.fault_subcategory {
+                    let sub = store::subcategory(&self.db, code).await?;
+                    if sub.as_ref().is_none_or(|s| s.fault_type != dg.fault_type.as_str()) {
+                        return Err(FieldErrors::single("fault_subcategory", "unknown_value").into());
+                    }
+                }
+                self.rediagnosis_rules(by, &d, dg.fault_type, &dg.plan, now, window, &mut change).await?;
+                let sets: Vec<(&'static str, Arg)> = vec![
+                    ("fault_type", Arg::Text(dg.fault_type.as_str().into())),
+                    ("fault_subcategory", Arg::OptText(dg.fault_subcategory.clone())),
+                    ("needs_site_survey", Arg::Bool(dg.needs_site_survey)),
+                    ("diagnosis", Arg::Text(dg.diagnosis.clone())),
+                    ("plan", Arg::Text(dg.plan.clone())),
+                    ("parts_to_bring", Arg::OptText(dg.parts_to_bring.clone())),
+                    ("impact_scope", Arg::OptText(dg.impact_scope.clone())),
+                    ("root_cause", Arg::OptText(dg.root_cause.clone())),
+                    ("cause_class", Arg::OptText(dg.cause_class.clone())),
+                    ("responsibility", Arg::OptText(dg.responsibility.clone())),
+                    ("prevention", Arg::OptText(dg.prevention.clone())),
+                    ("diagnosed_by", Arg::I64(by.id.0)),
+                ];
+                change.sets.extend(sets);
+                if t.responded_at.is_none() {
+                    change.sets.push(("responded_at", Arg::Time(now)));
+                }
+                if t.engineer_id.is_none() {
+                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                }
+                if let Some(p) = dg.priority
+                    && p.as_str() != t.priority
+                {
+                    change.sets.push(("priority", Arg::Text(p.as_str().into())));
+                }
+                data["fault_type"] = serde_json::json!(dg.fault_type.as_str());
+                data["old"] = serde_json::json!({"fault_type": t.fault_type, "plan": t.plan});
+                change.events.push(NewEvent {
+                    kind: "diagnosis",
+                    note: Some(dg.plan.clone()),
+                    data: Some(serde_json::json!({"fault_type": dg.fault_type.as_str(), "diagnosis": dg.diagnosis, "plan": dg.plan})),
+                    ..Default::default()
+                });
+            }
+            A::Schedule => {
+                let Some(at) = body.scheduled_at else { return Err(FieldErrors::single("scheduled_at", "required").into()) };
+                let mut techs = body.technician_ids.clone();
+                techs.sort();
+                techs.dedup();
+                if techs.is_empty() {
+                    return Err(FieldErrors::single("technician_ids", "required").into());
+                }
+                let known = self.users_with(Role::Technician).await?;
+                if let Some(i) = techs.iter().position(|u| !known.contains(u)) {
+                    return Err(FieldErrors::single(format!("technician_ids[{i}]"), "not_found").into());
+                }
+                change.sets.push(("scheduled_at", Arg::Time(at)));
+                if t.engineer_id.is_none() && by.has(Role::Engineer) {
+                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                }
+                for u in &techs {
+                    change.notifications.push(NewNotification {
+                        user_id: *u,
+                        kind: "assigned",
+                        args: serde_json::json!({"number": t.number, "title": t.title, "at": at}),
+                    });
+                }
+                data["technician_ids"] = serde_json::json!(techs);
+                data["scheduled_at"] = serde_json::json!(at);
+                change.technicians = Some(techs);
+            }
+            A::Decline => {
+                note = Some(need("reason", &body.reason)?);
+                change.technicians = Some(Vec::new());
+                change.sets.push(("scheduled_at", Arg::OptTime(None)));
+                let to_tell = match t.engineer_id {
+                    Some(e) => vec![e],
+                    None => self.users_with(Role::Engineer).await?,
+                };
+                for u in to_tell {
+                    change.notifications.push(NewNotification {
+                        user_id: u,
+                        kind: "declined",
+                        args: serde_json::json!({"number": t.number, "by": by.display_name, "reason": note}),
+                    });
+                }
+            }
+            A::Start => {
+                if t.arrived_at.is_none() {
+                    change.sets.push(("arrived_at", Arg::Time(now)));
+                }
+            }
+            A::Escalate => {
+                note = Some(need("reason", &body.reason)?);
+                let level = t.escalation_level + 1;
+                change.sets.push(("escalation_level", Arg::I64(i64::from(level))));
+                // A new plan may come with the escalation; keep the old one in the timeline.
+                let new_plan = body.diagnosis.plan.as_deref().map(str::trim).filter(|s| !s.is_empty());
+                let new_type = match body.diagnosis.fault_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    None => None,
+                    Some(s) => Some(FaultType::parse(s).ok_or_else(|| FieldErrors::single("fault_type", "unknown_value"))?),
+                };
+                if new_plan.is_some() || new_type.is_some() {
+                    let ft = new_type.or(t.fault_type.as_deref().and_then(FaultType::parse)).unwrap_or(FaultType::Other);
+                    let plan = new_plan.map(str::to_owned).or(t.plan.clone()).unwrap_or_default();
+                    self.rediagnosis_rules(by, &d, ft, &plan, now, window, &mut change).await?;
+                    change.sets.push(("fault_type", Arg::Text(ft.as_str().into())));
+                    change.sets.push(("plan", Arg::Text(plan.clone())));
+                    change.sets.push(("diagnosed_by", Arg::I64(by.id.0)));
+                    change.events.push(NewEvent {
+                        kind: "diagnosis",
+                        note: Some(plan.clone()),
+                        data: Some(serde_json::json!({"fault_type": ft.as_str(), "plan": plan})),
+                        ..Default::default()
+                    });
+                }
+                data["level"] = serde_json::json!(level);
+                data["old"] = serde_json::json!({"plan": t.plan, "fault_type": t.fault_type});
+                data["new"] = serde_json::json!({"plan": new_plan, "fault_type": new_type.map(|f| f.as_str())});
+                let mut to_tell = match t.engineer_id {
+                    Some(e) => vec![e],
+                    None => self.users_with(Role::Engineer).await?,
+                };
+                if level >= 2 {
+                    to_tell.extend(self.users_with(Role::Manager).await?);
+                }
+                to_tell.sort();
+                to_tell.dedup();
+                to_tell.retain(|u| *u != by.id.0);
+                for u in to_tell {
+                    change.notifications.push(NewNotification {
+                        user_id: u,
+                        kind: "escalated",
+                        args: serde_json::json!({"number": t.number, "level": level, "reason": note}),
+                    });
+                }
+            }
+            A::Hold => {
+                note = Some(need("reason", &body.reason)?);
+                change.sets.push(("paused_at", Arg::Time(now)));
+            }
+            A::Resume => {
+                if let Some(p) = t.paused_at {
+                    let moved = [
+                        ("respond_due", t.respond_due, t.responded_at.is_some()),
+                        ("arrive_due", t.arrive_due, t.arrived_at.is_some()),
+                        ("resolve_due", t.resolve_due, t.resolved_at.is_some()),
+                    ];
+                    for (col, due, met) in moved {
+                        change.sets.push((col, Arg::OptTime(rules::resume_due(due, met, p, now))));
+                    }
+                    data["paused_minutes"] = serde_json::json!((now - p).num_minutes());
+                }
+                change.sets.push(("paused_at", Arg::OptTime(None)));
+            }
+            A::Resolve => {
+                let resolution = need("resolution", &body.resolution)?;
+                change.sets.push(("resolution", Arg::Text(resolution.clone())));
+                change.sets.push(("resolved_at", Arg::Time(now)));
+                if t.responded_at.is_none() {
+                    change.sets.push(("responded_at", Arg::Time(now)));
+                }
+                data["remote"] = serde_json::json!(ctx.remote);
+                note = Some(resolution);
+                for u in self.users_with(Role::Agent).await? {
+                    change.notifications.push(NewNotification {
+                        user_id: u,
+                        kind: "callback_due",
+                        args: serde_json::json!({"number": t.number, "title": t.title}),
+                    });
+                }
+            }
+            A::Callback => {
+                let s = body.satisfaction.ok_or_else(|| FieldErrors::single("satisfaction", "required"))?;
+                if !(1..=5).contains(&s) {
+                    return Err(FieldErrors::single("satisfaction", "out_of_range").into());
+                }
+                if body.resolved.is_none() {
+                    return Err(FieldErrors::single("resolved", "required").into());
+                }
+                change.sets.push(("satisfaction", Arg::I64(i64::from(s))));
+                data["satisfaction"] = serde_json::json!(s);
+                data["resolved"] = serde_json::json!(ctx.callback_resolved);
+                if ctx.callback_resolved {
+                    change.sets.push(("closed_at", Arg::Time(now)));
+                } else {
+                    // Not really fixed: back to triage, and the visit's technicians repaired it twice.
+                    change.sets.push(("resolved_at", Arg::OptTime(None)));
+                    self.propose_repeat(id, "callback_not_fixed", &mut change).await?;
+                }
+            }
+            A::Close => {
+                note = Some(need("note", &body.note)?);
+                change.sets.push(("closed_at", Arg::Time(now)));
+            }
+            A::Reopen => {
+                note = Some(need("note", &body.note)?);
+                change.sets.push(("closed_at", Arg::OptTime(None)));
+                change.sets.push(("resolved_at", Arg::OptTime(None)));
+                self.propose_repeat(id, "reopened", &mut change).await?;
+            }
+            A::Cancel => {
+                note = Some(need("reason", &body.reason)?);
+            }
+        }
+        change.sets.push(("status", Arg::Text(to.as_str().into())));
+        change.events.insert(
+            0,
+            NewEvent { kind: "action", from_status: Some(t.status.clone()), to_status: Some(to.as_str().into()), note, data: Some(data) },
+        );
+        store::update(&self.db, &writer(by), id, t.version, &change, now).await?;
+        self.get_ticket(by, id).await
+    }
+
+    /// When fault type or plan are set: the repeat rule (first diagnosis) and the
+    /// misdiagnosis rule (a change after a failed visit).
+    #[allow(clippy::too_many_arguments)]
+    async fn rediagnosis_rules(
+        &self,
+        by: &Actor,
+        d: &TicketDetail,
+        fault_type: FaultType,
+        plan: &str,
+        now: DateTime<Utc>,
+        window: i64,
+        change: &mut TicketChange,
+    ) -> Result<()> {
+        let t = &d.ticket;
+        if t.repeat_of.is_none() && !d.equipment_ids.is_empty() {
+            let earlier = self.earlier_tickets(&d.equipment_ids, t.id).await?;
+            if let Some(prev) = rules::repeat_of(&d.equipment_ids, fault_type, &earlier, now, window) {
+                change.sets.push(("repeat_of", Arg::I64(prev)));
+                for u in store::visit_technicians(&self.db, prev).await? {
+                    change.penalties.push(NewPenalty {
+                        kind: "repeat_repair",
+                        user_id: u,
+                        related_ticket_id: Some(prev),
+                        reason: format!("repeat_of:{prev}"),
+                    });
+                }
+                change.events.push(NewEvent { kind: "repeat", data: Some(serde_json::json!({"repeat_of": prev})), ..Default::default() });
+            }
+        }
+        let old = (t.fault_type.as_deref().and_then(FaultType::parse), t.plan.as_deref());
+        let failed = store::failed_visit_since_diagnosis(&self.db, t.id).await?;
+        if rules::is_misdiagnosis(failed, old, (fault_type, plan))
+            && let Some(engineer) = t.diagnosed_by
+        {
+            change.penalties.push(NewPenalty {
+                kind: "misdiagnosis",
+                user_id: engineer,
+                related_ticket_id: None,
+                reason: format!("{} → {}", t.fault_type.as_deref().unwrap_or("-"), fault_type.as_str()),
+            });
+            change.events.push(NewEvent {
+                kind: "misdiagnosis",
+                data: Some(serde_json::json!({"engineer_id": engineer, "by": by.id.0})),
+                ..Default::default()
+            });
+        }
+        Ok(())
+    }
+
+    async fn earlier_tickets(&self, equipment_ids: &[i64], except: i64) -> Result<Vec<EarlierTicket>> {
+        let rows = store::closed_on_equipment(&self.db, equipment_ids, except).await?;
+        let mut out: Vec<EarlierTicket> = Vec::new();
+        for (id, eq, ft, closed) in rows {
+            match out.iter_mut().find(|t| t.id == id) {
+                Some(t) => t.equipment_ids.push(eq),
+                None => out.push(EarlierTicket {
+                    id,
+                    equipment_ids: vec![eq],
+                    fault_type: ft.as_deref().and_then(FaultType::parse),
+                    closed_at: closed,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The technicians of this ticket's visits repaired the same fault twice.
+    async fn propose_repeat(&self, id: i64, why: &str, change: &mut TicketChange) -> Result<()> {
+        for u in store::visit_technicians(&self.db, id).await? {
+            change.penalties.push(NewPenalty { kind: "repeat_repair", user_id: u, related_ticket_id: Some(id), reason: why.into() });
+        }
+        Ok(())
+    }
+
+    /// Records a visit: an assigned technician (or the manager) while the work is under way.
+    pub async fn add_visit(&self, by: &Actor, id: i64, input: &VisitInput, version: Option<i64>, now: DateTime<Utc>) -> Result<VisitRow> {
+        let d = self.get_ticket(by, id).await?;
+        let assigned = d.technician_ids.contains(&by.id.0);
+        crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
+        if !matches!(d.ticket.status.as_str(), "in_progress" | "on_hold") {
+            return Err(ServiceError::Transition { action: "visit", status: status_str(&d.ticket.status), reason: None });
+        }
+        if let Some(v) = version
+            && v != d.ticket.version
+        {
+            return Err(ServiceError::Stale);
+        }
+        let v = input.validate(decode_png)?;
+        let mut techs: Vec<i64> = v.technician_ids.iter().map(|u| u.0).collect();
+        if techs.is_empty() {
+            techs.push(by.id.0);
+        }
+        let known = self.users_with(Role::Technician).await?;
+        if let Some(i) = techs.iter().position(|u| !known.contains(u)) {
+            return Err(FieldErrors::single(format!("technician_ids[{i}]"), "not_found").into());
+        }
+        let event = NewEvent {
+            kind: "visit",
+            note: Some(v.work_done.clone()),
+            data: Some(serde_json::json!({"result": v.result.as_str(), "signed_by": v.signature.as_ref().map(|s| s.0.clone())})),
+            ..Default::default()
+        };
+        let write = VisitWrite {
+            technician_ids: techs,
+            departed_at: v.departed_at,
+            arrived_at: v.arrived_at,
+            finished_at: v.finished_at,
+            returned_at: v.returned_at,
+            work_done: v.work_done,
+            result: v.result.as_str().into(),
+            parts_used: v.parts_used,
+            defective_parts: v.defective_parts,
+            signature: v.signature,
+        };
+        let visit_id = store::add_visit(&self.db, &writer(by), id, d.ticket.version, &write, &event, now).await?;
+        let visits = store::visits(&self.db, id).await?;
+        visits.into_iter().find(|v| v.id == visit_id).ok_or(ServiceError::NotFound)
+    }
+
+    /// The signature PNG of a visit, if the actor may see the ticket.
+    pub async fn visit_signature(&self, by: &Actor, visit_id: i64) -> Result<Vec<u8>> {
+        let (ticket, png) = store::signature(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+        self.get_ticket(by, ticket).await?;
+        Ok(png)
+    }
+
+    /// Flags every clock that ran out by `now` and tells the manager and the engineer.
+    /// Run by the jobs worker; tests pass their own `now`.
+    pub async fn check_sla(&self, now: DateTime<Utc>) -> Result<usize> {
+        let managers = self.users_with(Role::Manager).await?;
+        let mut flagged = 0;
+        for t in store::clocks_due(&self.db, now).await? {
+            let Some(status) = TicketStatus::parse(&t.status) else { continue };
+            let b = rules::breaches(
+                &rules::ClockState {
+                    status,
+                    due: (t.respond_due, t.arrive_due, t.resolve_due),
+                    met: (t.responded_at.is_some(), t.arrived_at.is_some(), t.resolved_at.is_some()),
+                    flagged: (t.respond_breached_at.is_some(), t.arrive_breached_at.is_some(), t.resolve_breached_at.is_some()),
+                },
+                now,
+            );
+            let mut change = TicketChange::default();
+            let mut which = Vec::new();
+            for (hit, col, name) in
+                [(b.respond, "respond_breached_at", "respond"), (b.arrive, "arrive_breached_at", "arrive"), (b.resolve, "resolve_breached_at", "resolve")]
+            {
+                if hit {
+                    change.sets.push((col, Arg::Time(now)));
+                    which.push(name);
+                }
+            }
+            if which.is_empty() {
+                continue;
+            }
+            let mut to_tell = managers.clone();
+            to_tell.extend(t.engineer_id);
+            to_tell.sort();
+            to_tell.dedup();
+            for u in to_tell {
+                change.notifications.push(NewNotification {
+                    user_id: u,
+                    kind: "sla_breach",
+                    args: serde_json::json!({"number": t.number, "clocks": which}),
+                });
+            }
+            change.events.push(NewEvent { kind: "sla_breach", data: Some(serde_json::json!({"clocks": which})), ..Default::default() });
+            let system = aftercare_store::Writer { user_id: None, name: "system".into() };
+            match store::update(&self.db, &system, t.id, t.version, &change, now).await {
+                Ok(()) => flagged += 1,
+                // Someone changed it meanwhile; the next run looks again.
+                Err(aftercare_store::StoreError::Stale) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(flagged)
+    }
+}
+
+fn status_str(s: &str) -> &'static str {
+    TicketStatus::parse(s).map(|s| s.as_str()).unwrap_or("unknown")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_decode_from_base64() {
+        assert!(decode_png("iVBORw0KGgo=").is_some_and(|b| b.starts_with(b"\x89PNG")));
+    }
+}

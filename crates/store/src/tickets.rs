@@ -1,0 +1,741 @@
+//! Work orders: tickets, their timeline, visits, SLA policies and settings, the fault
+//! taxonomy, notifications and proposed penalty events.
+
+use crate::db::{Arg, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TicketRow {
+    pub id: i64,
+    /// Human number, e.g. `GD20261127-0042`.
+    pub number: String,
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub town: String,
+    pub system: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub priority: String,
+    pub status: String,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub fault_type: Option<String>,
+    pub fault_subcategory: Option<String>,
+    pub needs_site_survey: bool,
+    pub diagnosis: Option<String>,
+    pub plan: Option<String>,
+    pub parts_to_bring: Option<String>,
+    pub impact_scope: Option<String>,
+    pub root_cause: Option<String>,
+    pub cause_class: Option<String>,
+    pub responsibility: Option<String>,
+    pub prevention: Option<String>,
+    pub engineer_id: Option<i64>,
+    pub diagnosed_by: Option<i64>,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub escalation_level: i32,
+    pub repeat_of: Option<i64>,
+    pub resolution: Option<String>,
+    pub satisfaction: Option<i32>,
+    pub callback_attempts: i32,
+    pub respond_due: Option<DateTime<Utc>>,
+    pub arrive_due: Option<DateTime<Utc>>,
+    pub resolve_due: Option<DateTime<Utc>>,
+    pub responded_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub paused_at: Option<DateTime<Utc>>,
+    pub respond_breached_at: Option<DateTime<Utc>>,
+    pub arrive_breached_at: Option<DateTime<Utc>>,
+    pub resolve_breached_at: Option<DateTime<Utc>>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const SELECT: &str = "SELECT t.*, c.name AS customer_name, c.town FROM tickets t JOIN customers c ON c.id = t.customer_id";
+
+/// What a new ticket is stored with (the service has checked and completed it).
+#[derive(Debug, Clone)]
+pub struct TicketWrite {
+    pub customer_id: i64,
+    pub equipment_ids: Vec<i64>,
+    pub system: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub priority: String,
+    pub reporter_name: Option<String>,
+    pub reporter_phone: Option<String>,
+    pub respond_due: DateTime<Utc>,
+    pub arrive_due: DateTime<Utc>,
+    pub resolve_due: DateTime<Utc>,
+    pub created_by: Option<i64>,
+    pub now: DateTime<Utc>,
+}
+
+/// One entry of the timeline.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EventRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    /// Who: a person's display name, or `system`.
+    pub actor_name: String,
+    /// `created`, `action`, `comment`, `visit`, `callback_attempt`, `sla_breach`, `repeat`, `misdiagnosis`.
+    pub kind: String,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub data_json: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewEvent {
+    pub kind: &'static str,
+    pub from_status: Option<String>,
+    pub to_status: Option<String>,
+    pub note: Option<String>,
+    pub data: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub user_id: i64,
+    /// `assigned`, `escalated`, `sla_breach`, `callback_due`, `declined`, `penalty`.
+    pub kind: &'static str,
+    pub args: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPenalty {
+    /// `repeat_repair`, `misdiagnosis`, `missed_call`, `unreported_shortage`.
+    pub kind: &'static str,
+    pub user_id: i64,
+    pub related_ticket_id: Option<i64>,
+    pub reason: String,
+}
+
+/// A change to one ticket, applied atomically and only if nobody changed it meanwhile.
+#[derive(Debug, Clone, Default)]
+pub struct TicketChange {
+    /// Columns to set (names from this module's callers, never from input).
+    pub sets: Vec<(&'static str, Arg)>,
+    pub technicians: Option<Vec<i64>>,
+    pub events: Vec<NewEvent>,
+    pub penalties: Vec<NewPenalty>,
+    pub notifications: Vec<NewNotification>,
+    pub audit_action: &'static str,
+}
+
+macro_rules! insert_event {
+    ($tx:expr, $w:expr, $ticket:expr, $e:expr, $now:expr) => {
+        sqlx::query(
+            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind($ticket)
+        .bind($now)
+        .bind($w.user_id)
+        .bind(&$w.name)
+        .bind($e.kind)
+        .bind(&$e.from_status)
+        .bind(&$e.to_status)
+        .bind(&$e.note)
+        .bind($e.data.as_ref().map(|d: &serde_json::Value| d.to_string()))
+        .execute(&mut *$tx)
+        .await?
+    };
+}
+
+macro_rules! insert_notifications {
+    ($tx:expr, $ticket:expr, $list:expr, $now:expr) => {
+        for n in $list {
+            sqlx::query("INSERT INTO notifications (user_id, at, kind, ticket_id, args_json) VALUES ($1, $2, $3, $4, $5)")
+                .bind(n.user_id)
+                .bind($now)
+                .bind(n.kind)
+                .bind($ticket)
+                .bind(n.args.to_string())
+                .execute(&mut *$tx)
+                .await?;
+        }
+    };
+}
+
+fn search_text(t: &TicketWrite, number: &str, customer: &str) -> String {
+    format!(
+        "{number} {} {} {customer} {} {}",
+        t.title,
+        t.description,
+        t.reporter_name.as_deref().unwrap_or_default(),
+        t.reporter_phone.as_deref().unwrap_or_default()
+    )
+}
+
+/// Creates a ticket with its number, equipment, first timeline entry, search document
+/// and audit entry; returns (id, number).
+pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<(i64, String)> {
+    let day = t.now.format("%Y%m%d").to_string();
+    Ok(on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+            .bind(format!("ticket:{day}")).fetch_one(&mut *tx).await?;
+        let number = format!("GD{day}-{n:04}");
+        let customer: Option<String> = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
+        let customer = customer.ok_or(StoreError::MissingReference)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
+             respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13, $14, $14, 1) RETURNING id")
+            .bind(&number).bind(t.customer_id).bind(&t.system).bind(&t.title).bind(&t.description).bind(&t.source).bind(&t.priority)
+            .bind(&t.reporter_name).bind(&t.reporter_phone).bind(t.respond_due).bind(t.arrive_due).bind(t.resolve_due)
+            .bind(t.created_by).bind(t.now)
+            .fetch_one(&mut *tx).await?;
+        for e in &t.equipment_ids {
+            sqlx::query("INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES ($1, $2)").bind(id).bind(e).execute(&mut *tx).await?;
+        }
+        let ev = NewEvent { kind: "created", to_status: Some("new".into()), note: Some(t.title.clone()), ..Default::default() };
+        insert_event!(tx, w, id, ev, t.now);
+        sqlx::query(search::upsert_sql(db)).bind("ticket").bind(id).bind(t.customer_id)
+            .bind(search::index_body(&search_text(t, &number, &customer))).execute(&mut *tx).await?;
+        audit_append!(tx, w, "ticket", id, "create", &number, None, Some(serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority})));
+        tx.commit().await?;
+        (id, number)
+    }))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<TicketRow> {
+    let sql = format!("{SELECT} WHERE t.id = $1");
+    let row = on_db!(db, p => sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?);
+    row.ok_or(StoreError::NotFound)
+}
+
+pub async fn by_number(db: &Db, number: &str) -> Result<Option<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE number = $1").bind(number).fetch_optional(p).await?))
+}
+
+pub async fn equipment_of(db: &Db, id: i64) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT equipment_id FROM ticket_equipment WHERE ticket_id = $1 ORDER BY equipment_id")
+        .bind(id).fetch_all(p).await?))
+}
+
+pub async fn technicians_of(db: &Db, id: i64) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT user_id FROM ticket_technicians WHERE ticket_id = $1 ORDER BY user_id")
+        .bind(id).fetch_all(p).await?))
+}
+
+/// Applies `change` if the ticket still has `version`; bumps the version.
+pub async fn update(db: &Db, w: &Writer, id: i64, version: i64, change: &TicketChange, now: DateTime<Utc>) -> Result<()> {
+    let mut f = Filter::default();
+    let mut sets = Vec::new();
+    for (col, v) in &change.sets {
+        let p = f.arg(v.clone());
+        sets.push(format!("{col} = {p}"));
+    }
+    let pn = f.arg(Arg::Time(now));
+    sets.push(format!("updated_at = {pn}"));
+    sets.push("version = version + 1".into());
+    let pid = f.arg(Arg::I64(id));
+    let pv = f.arg(Arg::I64(version));
+    let sql = format!("UPDATE tickets SET {} WHERE id = {pid} AND version = {pv}", sets.join(", "));
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), f.args).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        if let Some(techs) = &change.technicians {
+            sqlx::query("DELETE FROM ticket_technicians WHERE ticket_id = $1").bind(id).execute(&mut *tx).await?;
+            for u in techs {
+                sqlx::query("INSERT INTO ticket_technicians (ticket_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+            }
+        }
+        for e in &change.events {
+            insert_event!(tx, w, id, e, now);
+        }
+        for pe in &change.penalties {
+            sqlx::query(
+                "INSERT INTO penalty_events (kind, user_id, ticket_id, related_ticket_id, at, status, reason) VALUES ($1, $2, $3, $4, $5, 'proposed', $6)")
+                .bind(pe.kind).bind(pe.user_id).bind(id).bind(pe.related_ticket_id).bind(now).bind(&pe.reason)
+                .execute(&mut *tx).await?;
+        }
+        insert_notifications!(tx, id, &change.notifications, now);
+        if !change.audit_action.is_empty() {
+            let summary = change.events.first().and_then(|e| e.to_status.clone()).unwrap_or_default();
+            audit_append!(tx, w, "ticket", id, change.audit_action, &summary, None, None);
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn events(db: &Db, id: i64) -> Result<Vec<EventRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, EventRow>("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(p).await?))
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct VisitRow {
+    pub id: i64,
+    pub ticket_id: i64,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub arrived_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub work_done: String,
+    /// `fixed`, `partial`, `not_fixed`, `escalated`.
+    pub result: String,
+    pub parts_used: Option<String>,
+    pub defective_parts: Option<String>,
+    pub signer_name: Option<String>,
+    pub signed_at: Option<DateTime<Utc>>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    /// Comma-separated user ids of who went.
+    #[sqlx(default)]
+    pub technician_ids: String,
+}
+
+const VISIT_COLUMNS: &str = "v.id, v.ticket_id, v.departed_at, v.arrived_at, v.finished_at, v.returned_at, v.work_done, v.result, \
+    v.parts_used, v.defective_parts, v.signer_name, v.signed_at, v.created_by, v.created_at";
+
+#[derive(Debug, Clone)]
+pub struct VisitWrite {
+    pub technician_ids: Vec<i64>,
+    pub departed_at: Option<DateTime<Utc>>,
+    pub arrived_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+    pub returned_at: Option<DateTime<Utc>>,
+    pub work_done: String,
+    pub result: String,
+    pub parts_used: Option<String>,
+    pub defective_parts: Option<String>,
+    pub signature: Option<(String, Vec<u8>)>,
+}
+
+/// Records a visit on a ticket that still has `version`; the first arrival stamps the
+/// ticket's arrive clock. Returns the visit id.
+pub async fn add_visit(db: &Db, w: &Writer, ticket_id: i64, version: i64, v: &VisitWrite, event: &NewEvent, now: DateTime<Utc>) -> Result<i64> {
+    let (signer, png) = match &v.signature {
+        Some((n, p)) => (Some(n.clone()), Some(p.clone())),
+        None => (None, None),
+    };
+    let signed_at = signer.as_ref().map(|_| now);
+    Ok(on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE tickets SET arrived_at = COALESCE(arrived_at, $3), updated_at = $4, version = version + 1 WHERE id = $1 AND version = $2")
+            .bind(ticket_id).bind(version).bind(v.arrived_at).bind(now).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO visits (ticket_id, departed_at, arrived_at, finished_at, returned_at, work_done, result, parts_used, defective_parts, \
+             signer_name, signed_at, signature_png, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id")
+            .bind(ticket_id).bind(v.departed_at).bind(v.arrived_at).bind(v.finished_at).bind(v.returned_at).bind(&v.work_done).bind(&v.result)
+            .bind(&v.parts_used).bind(&v.defective_parts).bind(&signer).bind(signed_at).bind(&png).bind(w.user_id).bind(now)
+            .fetch_one(&mut *tx).await?;
+        for u in &v.technician_ids {
+            sqlx::query("INSERT INTO visit_technicians (visit_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+        }
+        let mut ev = event.clone();
+        let mut data = ev.data.take().unwrap_or_else(|| serde_json::json!({}));
+        data["visit_id"] = serde_json::json!(id);
+        ev.data = Some(data);
+        insert_event!(tx, w, ticket_id, ev, now);
+        tx.commit().await?;
+        id
+    }))
+}
+
+pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
+    let techs = match db {
+        Db::Sqlite(_) => "(SELECT COALESCE(group_concat(user_id, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)",
+        Db::Postgres(_) => "(SELECT COALESCE(string_agg(user_id::text, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)",
+    };
+    let sql = format!("SELECT {VISIT_COLUMNS}, {techs} AS technician_ids FROM visits v WHERE v.ticket_id = $1 ORDER BY v.id");
+    Ok(on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(ticket_id).fetch_all(p).await?))
+}
+
+/// The signature image of a visit.
+pub async fn signature(db: &Db, visit_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+    let row: Option<(i64, Option<Vec<u8>>)> = on_db!(db, p => sqlx::query_as("SELECT ticket_id, signature_png FROM visits WHERE id = $1")
+        .bind(visit_id).fetch_optional(p).await?);
+    Ok(row.and_then(|(t, png)| png.map(|p| (t, p))))
+}
+
+/// Is there a visit that failed after the last diagnosis (or any, if never diagnosed)?
+pub async fn failed_visit_since_diagnosis(db: &Db, ticket_id: i64) -> Result<bool> {
+    let n: i64 = on_db!(db, p => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM visits v WHERE v.ticket_id = $1 AND v.result IN ('not_fixed', 'escalated') AND NOT EXISTS ( \
+           SELECT 1 FROM ticket_events e WHERE e.ticket_id = $1 AND e.kind = 'diagnosis' AND e.at > v.created_at)")
+        .bind(ticket_id).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
+pub async fn has_signed_visit(db: &Db, ticket_id: i64) -> Result<bool> {
+    let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT COUNT(*) FROM visits WHERE ticket_id = $1 AND signer_name IS NOT NULL AND signature_png IS NOT NULL")
+        .bind(ticket_id).fetch_one(p).await?);
+    Ok(n > 0)
+}
+
+/// Every user who went on a visit of this ticket.
+pub async fn visit_technicians(db: &Db, ticket_id: i64) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT DISTINCT vt.user_id FROM visit_technicians vt JOIN visits v ON v.id = vt.visit_id WHERE v.ticket_id = $1 ORDER BY vt.user_id")
+        .bind(ticket_id).fetch_all(p).await?))
+}
+
+/// Closed tickets on any of these pieces of equipment (for the repeat-repair rule).
+pub async fn closed_on_equipment(db: &Db, equipment_ids: &[i64], except: i64) -> Result<Vec<(i64, i64, Option<String>, Option<DateTime<Utc>>)>> {
+    if equipment_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = equipment_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!(
+        "SELECT t.id, te.equipment_id, t.fault_type, t.closed_at FROM tickets t JOIN ticket_equipment te ON te.ticket_id = t.id \
+         WHERE te.equipment_id IN ({list}) AND t.status = 'closed' AND t.id <> $1"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64, Option<String>, Option<DateTime<Utc>>)>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(except).fetch_all(p).await?))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TicketQuery {
+    pub q: Option<String>,
+    pub statuses: Vec<String>,
+    pub customer_id: Option<i64>,
+    pub equipment_id: Option<i64>,
+    pub town: Option<String>,
+    pub system: Option<String>,
+    pub fault_type: Option<String>,
+    pub priority: Option<String>,
+    /// Assigned to this technician.
+    pub technician_id: Option<i64>,
+    pub engineer_id: Option<i64>,
+    /// New, or waiting for dispatch with nobody assigned.
+    pub unassigned: bool,
+    /// Open with a due time passed or a breach flagged, at `now`.
+    pub overdue_at: Option<DateTime<Utc>>,
+    /// Scheduled within [from, to).
+    pub scheduled_from: Option<DateTime<Utc>>,
+    pub scheduled_to: Option<DateTime<Utc>>,
+    /// `newest` (default), `oldest`, `due`, `priority`, `scheduled`, `updated`.
+    pub sort: Option<String>,
+    pub scope: Option<i64>,
+}
+
+pub fn filter(db: &Db, q: &TicketQuery) -> Filter {
+    let mut f = Filter::default();
+    for (col, v) in [("t.customer_id", q.scope), ("t.customer_id", q.customer_id), ("t.engineer_id", q.engineer_id)] {
+        if let Some(v) = v {
+            let p = f.arg(Arg::I64(v));
+            f.and(format!("{col} = {p}"));
+        }
+    }
+    if let Some(e) = q.equipment_id {
+        let p = f.arg(Arg::I64(e));
+        f.and(format!("t.id IN (SELECT ticket_id FROM ticket_equipment WHERE equipment_id = {p})"));
+    }
+    if let Some(u) = q.technician_id {
+        let p = f.arg(Arg::I64(u));
+        f.and(format!("t.id IN (SELECT ticket_id FROM ticket_technicians WHERE user_id = {p})"));
+    }
+    for (col, v) in [("c.town", &q.town), ("t.system", &q.system), ("t.fault_type", &q.fault_type), ("t.priority", &q.priority)] {
+        if let Some(v) = v {
+            let p = f.arg(Arg::Text(v.clone()));
+            f.and(format!("{col} = {p}"));
+        }
+    }
+    if !q.statuses.is_empty() {
+        let ps: Vec<String> = q.statuses.iter().map(|s| f.arg(Arg::Text(s.clone()))).collect();
+        f.and(format!("t.status IN ({})", ps.join(", ")));
+    }
+    if q.unassigned {
+        f.and("(t.status = 'new' OR (t.status = 'to_dispatch' AND NOT EXISTS (SELECT 1 FROM ticket_technicians x WHERE x.ticket_id = t.id)))".into());
+    }
+    if let Some(now) = q.overdue_at {
+        let p = f.arg(Arg::Time(now));
+        f.and(format!(
+            "t.status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND (\
+             (t.responded_at IS NULL AND t.respond_due < {p}) OR (t.resolved_at IS NULL AND t.resolve_due < {p}) OR \
+             t.respond_breached_at IS NOT NULL OR t.arrive_breached_at IS NOT NULL OR t.resolve_breached_at IS NOT NULL)"
+        ));
+    }
+    if let Some(from) = q.scheduled_from {
+        let p = f.arg(Arg::Time(from));
+        f.and(format!("t.scheduled_at >= {p}"));
+    }
+    if let Some(to) = q.scheduled_to {
+        let p = f.arg(Arg::Time(to));
+        f.and(format!("t.scheduled_at < {p}"));
+    }
+    if let Some(expr) = q.q.as_deref().and_then(|s| search::match_expr(db, s)) {
+        let p = f.arg(Arg::Text(expr));
+        f.and(search::in_clause(db, "ticket", "t.id", &p));
+    }
+    f
+}
+
+pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRow>> {
+    let f = filter(db, q);
+    let order = match q.sort.as_deref() {
+        Some("oldest") => "t.id ASC",
+        Some("due") => "t.resolve_due ASC, t.id ASC",
+        Some("priority") => "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.id DESC",
+        Some("scheduled") => "t.scheduled_at ASC, t.id ASC",
+        Some("updated") => "t.updated_at DESC, t.id DESC",
+        _ => "t.id DESC",
+    };
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!("{SELECT} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM tickets t JOIN customers c ON c.id = t.customer_id {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+/// (ticket id, technician id) for tickets scheduled in [from, to): the dispatch board.
+pub async fn assignments_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT t.id, tt.user_id FROM tickets t JOIN ticket_technicians tt ON tt.ticket_id = t.id \
+         WHERE t.scheduled_at >= $1 AND t.scheduled_at < $2 ORDER BY t.scheduled_at")
+        .bind(from).bind(to).fetch_all(p).await?))
+}
+
+/// Open tickets whose clocks may have run out by `now` (for the breach check).
+pub async fn clocks_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<TicketRow>> {
+    let sql = format!(
+        "{SELECT} WHERE t.status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND (\
+         (t.responded_at IS NULL AND t.respond_breached_at IS NULL AND t.respond_due < $1) OR \
+         (t.arrived_at IS NULL AND t.arrive_breached_at IS NULL AND t.arrive_due < $1) OR \
+         (t.resolved_at IS NULL AND t.resolve_breached_at IS NULL AND t.resolve_due < $1)) ORDER BY t.id LIMIT 1000"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(now).fetch_all(p).await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// SLA policies, settings, taxonomy.
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SlaRow {
+    pub priority: String,
+    pub respond_minutes: i32,
+    pub arrive_minutes: i32,
+    pub resolve_minutes: i32,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn sla_policies(db: &Db) -> Result<Vec<SlaRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, SlaRow>(
+        "SELECT * FROM sla_policies ORDER BY CASE priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END")
+        .fetch_all(p).await?))
+}
+
+pub async fn set_sla_policy(db: &Db, w: &Writer, row: &SlaRow) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO sla_policies (priority, respond_minutes, arrive_minutes, resolve_minutes, updated_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (priority) DO UPDATE SET respond_minutes = excluded.respond_minutes, arrive_minutes = excluded.arrive_minutes, \
+             resolve_minutes = excluded.resolve_minutes, updated_at = excluded.updated_at")
+            .bind(&row.priority).bind(row.respond_minutes).bind(row.arrive_minutes).bind(row.resolve_minutes).bind(row.updated_at)
+            .execute(&mut *tx).await?;
+        audit_append!(tx, w, "sla_policy", 0, "update", &row.priority, None,
+            Some(serde_json::json!({"priority": row.priority, "respond_minutes": row.respond_minutes, "arrive_minutes": row.arrive_minutes, "resolve_minutes": row.resolve_minutes})));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await?))
+}
+
+pub async fn set_setting(db: &Db, w: &Writer, key: &str, value: &str) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+            .bind(key).bind(value).execute(&mut *tx).await?;
+        audit_append!(tx, w, "setting", 0, "update", key, None, Some(serde_json::json!({key: value})));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SubcategoryRow {
+    pub code: String,
+    pub system: String,
+    pub fault_type: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub typical_cause: Option<String>,
+    pub active: bool,
+}
+
+pub async fn subcategories(db: &Db) -> Result<Vec<SubcategoryRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories ORDER BY system, fault_type, code").fetch_all(p).await?))
+}
+
+pub async fn subcategory(db: &Db, code: &str) -> Result<Option<SubcategoryRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories WHERE code = $1").bind(code).fetch_optional(p).await?))
+}
+
+// ---------------------------------------------------------------------------------------
+// Notifications.
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct NotificationRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub ticket_id: Option<i64>,
+    pub args_json: String,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+pub async fn notifications(db: &Db, user_id: i64, page: Page) -> Result<Paged<NotificationRow>> {
+    let (items, total) = on_db!(db, p => (
+        sqlx::query_as::<_, NotificationRow>("SELECT * FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3")
+            .bind(user_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1").bind(user_id).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user_id).fetch_one(p).await?))
+}
+
+/// Marks one (or, with `None`, every) notification of the user read.
+pub async fn mark_read(db: &Db, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+    Ok(on_db!(db, p => sqlx::query("UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL AND ($2 < 0 OR id = $2)")
+        .bind(user_id).bind(id.unwrap_or(-1)).bind(now).execute(p).await?.rows_affected()))
+}
+
+/// Notifications not tied to a ticket change (SLA breaches found by the job).
+pub async fn notify(db: &Db, ticket_id: Option<i64>, list: &[NewNotification], now: DateTime<Utc>) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        insert_notifications!(tx, ticket_id, list, now);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// Penalty events.
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PenaltyRow {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: i64,
+    pub user_name: String,
+    pub ticket_id: Option<i64>,
+    pub ticket_number: Option<String>,
+    pub related_ticket_id: Option<i64>,
+    pub at: DateTime<Utc>,
+    /// `proposed`, `confirmed`, `dismissed`.
+    pub status: String,
+    pub reason: String,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub review_note: Option<String>,
+}
+
+const PENALTY_SELECT: &str = "SELECT pe.id, pe.kind, pe.user_id, u.display_name AS user_name, pe.ticket_id, t.number AS ticket_number, \
+    pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, pe.reviewed_at, pe.review_note \
+    FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id";
+
+pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page: Page) -> Result<Paged<PenaltyRow>> {
+    let sql = format!("{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC LIMIT $3 OFFSET $4");
+    let (items, total) = on_db!(db, p => (
+        sqlx::query_as::<_, PenaltyRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(status.unwrap_or_default()).bind(user_id.unwrap_or(-1))
+            .bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM penalty_events pe WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2)")
+            .bind(status.unwrap_or_default()).bind(user_id.unwrap_or(-1)).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+/// Confirms or dismisses a proposed event (only once).
+pub async fn review_penalty(db: &Db, w: &Writer, id: i64, status: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query("UPDATE penalty_events SET status = $2, reviewed_by = $3, reviewed_at = $4, review_note = $5 WHERE id = $1 AND status = 'proposed'")
+            .bind(id).bind(status).bind(w.user_id).bind(now).bind(note).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM penalty_events WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
+        }
+        audit_append!(tx, w, "penalty", id, status, status, None, note.map(|n| serde_json::json!({"note": n})));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Per-person numbers for the scorecard, over tickets created in [from, to).
+#[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ScoreRow {
+    pub user_id: i64,
+    pub display_name: String,
+    pub roles: String,
+    /// Tickets this person went to (visits).
+    pub tickets_visited: i64,
+    /// Of those, fixed on the first visit.
+    pub first_time_fixed: i64,
+    pub repeat_repairs: i64,
+    pub misdiagnoses: i64,
+    pub missed_calls: i64,
+    pub satisfaction_sum: i64,
+    pub satisfaction_n: i64,
+    /// Resolved tickets of this person and how many met the resolve clock.
+    pub resolved: i64,
+    pub resolved_in_time: i64,
+}
+
+pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScoreRow>> {
+    // A person's tickets: visited as technician, or engineer of.
+    let sql = "WITH mine AS ( \
+            SELECT DISTINCT vt.user_id, v.ticket_id FROM visit_technicians vt JOIN visits v ON v.id = vt.visit_id \
+            UNION SELECT engineer_id AS user_id, id AS ticket_id FROM tickets WHERE engineer_id IS NOT NULL), \
+          first_visit AS (SELECT ticket_id, MIN(id) AS id FROM visits GROUP BY ticket_id) \
+        SELECT u.id AS user_id, u.display_name, u.roles, \
+          (SELECT COUNT(DISTINCT v.ticket_id) FROM visits v JOIN visit_technicians vt ON vt.visit_id = v.id JOIN tickets t ON t.id = v.ticket_id \
+             WHERE vt.user_id = u.id AND t.created_at >= $1 AND t.created_at < $2) AS tickets_visited, \
+          (SELECT COUNT(*) FROM first_visit fv JOIN visits v ON v.id = fv.id JOIN visit_technicians vt ON vt.visit_id = v.id JOIN tickets t ON t.id = v.ticket_id \
+             WHERE vt.user_id = u.id AND v.result = 'fixed' AND t.created_at >= $1 AND t.created_at < $2) AS first_time_fixed, \
+          (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'repeat_repair' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS repeat_repairs, \
+          (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'misdiagnosis' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS misdiagnoses, \
+          (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'missed_call' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS missed_calls, \
+          (SELECT COALESCE(SUM(t.satisfaction), 0) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.satisfaction IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_sum, \
+          (SELECT COUNT(t.satisfaction) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_n, \
+          (SELECT COUNT(*) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.resolved_at IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS resolved, \
+          (SELECT COUNT(*) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.resolved_at IS NOT NULL AND t.resolved_at <= t.resolve_due AND t.created_at >= $1 AND t.created_at < $2) AS resolved_in_time \
+        FROM users u WHERE u.active AND u.roles NOT LIKE '%customer%' ORDER BY u.display_name";
+    Ok(on_db!(db, p => sqlx::query_as::<_, ScoreRow>(sql).bind(from).bind(to).fetch_all(p).await?))
+}
+
+/// Day boundaries for lists and boards, in UTC.
+pub fn day_bounds(day: NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
+    use chrono::TimeZone;
+    let start = |d: NaiveDate| {
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+    };
+    (start(day), start(day + chrono::Duration::days(1)))
+}
