@@ -12,3 +12,4 @@ mod excel;
 mod pages;
 mod schema;
 mod search;
+mod tickets;

@@ -463,7 +463,8 @@ impl TicketInput {
         let system = parse_enum(&mut e, "system", self.system.as_deref(), System::parse);
         let title = required(&mut e, "title", self.title.as_deref(), 120);
         let description = optional(&mut e, "description", self.description.as_deref(), 4000).unwrap_or_default();
-        let source = parse_enum(&mut e, "source", self.source.as_deref(), TicketSource::parse).unwrap_or(TicketSource::Phone);
+        let source =
+            parse_enum(&mut e, "source", self.source.as_deref(), TicketSource::parse).unwrap_or(TicketSource::Phone);
         let priority = parse_enum(&mut e, "priority", self.priority.as_deref(), Priority::parse);
         let reporter_name = optional(&mut e, "reporter_name", self.reporter_name.as_deref(), 50);
         let reporter_phone = optional(&mut e, "reporter_phone", self.reporter_phone.as_deref(), 30);
@@ -674,7 +675,9 @@ impl VisitInput {
                 let raw = s.image_png_base64.as_deref().unwrap_or_default().trim();
                 let raw = raw.strip_prefix("data:image/png;base64,").unwrap_or(raw);
                 match decode(raw) {
-                    Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => Some((name, png)),
+                    Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => {
+                        Some((name, png))
+                    }
                     Some(png) if png.len() > MAX_SIGNATURE_BYTES => {
                         e.push("signature.image_png_base64", "too_long");
                         None
@@ -734,7 +737,12 @@ pub fn sla_due(from: DateTime<Utc>, p: &SlaPolicy) -> SlaDue {
 }
 
 /// After a pause, a due time not yet met moves on by the time spent paused.
-pub fn resume_due(due: Option<DateTime<Utc>>, met: bool, paused_at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub fn resume_due(
+    due: Option<DateTime<Utc>>,
+    met: bool,
+    paused_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
     match due {
         Some(d) if !met => Some(d + (now - paused_at).max(Duration::zero())),
         other => other,
@@ -787,7 +795,13 @@ pub struct EarlierTicket {
 
 /// The most recent earlier ticket that the new fault repeats: same equipment, same fault
 /// type, closed within the window before `now`.
-pub fn repeat_of(equipment_ids: &[i64], fault_type: FaultType, earlier: &[EarlierTicket], now: DateTime<Utc>, window_days: i64) -> Option<i64> {
+pub fn repeat_of(
+    equipment_ids: &[i64],
+    fault_type: FaultType,
+    earlier: &[EarlierTicket],
+    now: DateTime<Utc>,
+    window_days: i64,
+) -> Option<i64> {
     earlier
         .iter()
         .filter(|t| t.fault_type == Some(fault_type))
@@ -798,9 +812,15 @@ pub fn repeat_of(equipment_ids: &[i64], fault_type: FaultType, earlier: &[Earlie
 }
 
 /// A change of fault type or plan after a failed visit is the engineer's misdiagnosis.
-pub fn is_misdiagnosis(failed_visit_since_diagnosis: bool, old: (Option<FaultType>, Option<&str>), new: (FaultType, &str)) -> bool {
+pub fn is_misdiagnosis(
+    failed_visit_since_diagnosis: bool,
+    old: (Option<FaultType>, Option<&str>),
+    new: (FaultType, &str),
+) -> bool {
     let had_diagnosis = old.0.is_some() || old.1.is_some();
-    had_diagnosis && failed_visit_since_diagnosis && (old.0 != Some(new.0) || old.1.map(str::trim) != Some(new.1.trim()))
+    had_diagnosis
+        && failed_visit_since_diagnosis
+        && (old.0 != Some(new.0) || old.1.map(str::trim) != Some(new.1.trim()))
 }
 
 #[cfg(test)]
@@ -817,10 +837,19 @@ mod rule_tests {
 
     #[test]
     fn ticket_input_checks_fields() {
-        let e = TicketInput { system: Some("lights".into()), priority: Some("asap".into()), ..Default::default() }.validate();
+        let e = TicketInput { system: Some("lights".into()), priority: Some("asap".into()), ..Default::default() }
+            .validate();
         let e = e.err().unwrap_or_default();
         let got: Vec<_> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
-        assert_eq!(got, [("customer_id", "required"), ("system", "unknown_value"), ("title", "required"), ("priority", "unknown_value")]);
+        assert_eq!(
+            got,
+            [
+                ("customer_id", "required"),
+                ("system", "unknown_value"),
+                ("title", "required"),
+                ("priority", "unknown_value")
+            ]
+        );
         let ok = TicketInput {
             customer_id: Some(CustomerId(1)),
             equipment_ids: vec![EquipmentId(3), EquipmentId(2), EquipmentId(3)],
@@ -850,7 +879,10 @@ mod rule_tests {
         assert_eq!(e.0[0].code, "time_order");
         let mut ok = base.clone();
         ok.finished_at = Some(t("2026-11-27T03:00:00Z"));
-        ok.signature = Some(SignatureInput { signer_name: Some("王老师".into()), image_png_base64: Some("data:image/png;base64,PNG".into()) });
+        ok.signature = Some(SignatureInput {
+            signer_name: Some("王老师".into()),
+            image_png_base64: Some("data:image/png;base64,PNG".into()),
+        });
         let v = ok.validate(decode).unwrap_or_else(|e| unreachable!("{e}"));
         assert_eq!(v.signature.map(|s| s.0), Some("王老师".into()));
         let mut bad = ok.clone();
@@ -868,7 +900,10 @@ mod rule_tests {
         // Two hours on hold push unmet due times by two hours.
         let moved = resume_due(Some(d.resolve), false, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z"));
         assert_eq!(moved, Some(t("2026-11-28T02:00:00Z")));
-        assert_eq!(resume_due(Some(d.respond), true, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z")), Some(d.respond));
+        assert_eq!(
+            resume_due(Some(d.respond), true, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z")),
+            Some(d.respond)
+        );
         let c = ClockState {
             status: TicketStatus::New,
             due: (Some(d.respond), Some(d.arrive), Some(d.resolve)),
@@ -881,7 +916,12 @@ mod rule_tests {
         assert_eq!(breaches(&c, t("2026-11-29T00:00:00Z")), Breaches { respond: false, arrive: true, resolve: true });
         let held = ClockState { status: TicketStatus::OnHold, ..c };
         assert_eq!(breaches(&held, t("2026-11-29T00:00:00Z")), Breaches::default());
-        let flagged = ClockState { status: TicketStatus::Scheduled, flagged: (false, true, true), met: (true, false, false), ..held };
+        let flagged = ClockState {
+            status: TicketStatus::Scheduled,
+            flagged: (false, true, true),
+            met: (true, false, false),
+            ..held
+        };
         assert_eq!(breaches(&flagged, t("2026-11-29T00:00:00Z")), Breaches::default());
     }
 
@@ -889,10 +929,30 @@ mod rule_tests {
     fn repeat_repairs_need_same_equipment_same_fault_inside_the_window() {
         let now = t("2026-11-27T00:00:00Z");
         let earlier = vec![
-            EarlierTicket { id: 1, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-01T00:00:00Z")) },
-            EarlierTicket { id: 2, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-20T00:00:00Z")) },
-            EarlierTicket { id: 3, equipment_ids: vec![7], fault_type: Some(FaultType::Software), closed_at: Some(t("2026-11-25T00:00:00Z")) },
-            EarlierTicket { id: 4, equipment_ids: vec![8], fault_type: Some(FaultType::Hardware), closed_at: Some(t("2026-11-26T00:00:00Z")) },
+            EarlierTicket {
+                id: 1,
+                equipment_ids: vec![7],
+                fault_type: Some(FaultType::Hardware),
+                closed_at: Some(t("2026-11-01T00:00:00Z")),
+            },
+            EarlierTicket {
+                id: 2,
+                equipment_ids: vec![7],
+                fault_type: Some(FaultType::Hardware),
+                closed_at: Some(t("2026-11-20T00:00:00Z")),
+            },
+            EarlierTicket {
+                id: 3,
+                equipment_ids: vec![7],
+                fault_type: Some(FaultType::Software),
+                closed_at: Some(t("2026-11-25T00:00:00Z")),
+            },
+            EarlierTicket {
+                id: 4,
+                equipment_ids: vec![8],
+                fault_type: Some(FaultType::Hardware),
+                closed_at: Some(t("2026-11-26T00:00:00Z")),
+            },
             EarlierTicket { id: 5, equipment_ids: vec![7], fault_type: Some(FaultType::Hardware), closed_at: None },
         ];
         assert_eq!(repeat_of(&[7], FaultType::Hardware, &earlier, now, 30), Some(2));

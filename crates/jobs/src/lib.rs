@@ -8,18 +8,32 @@ use std::time::Duration as StdDuration;
 
 /// Removes expired sessions and old sign-in failures; runs every hour.
 pub const HOUSEKEEPING: &str = "housekeeping";
+/// Flags SLA clocks that ran out and notifies; runs every minute.
+pub const SLA_CHECK: &str = "sla_check";
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
     #[error(transparent)]
     Store(#[from] aftercare_store::StoreError),
+    #[error(transparent)]
+    Service(#[from] aftercare_service::ServiceError),
     #[error("unknown job kind {0}")]
     UnknownKind(String),
 }
 
 /// Runs one job by its kind.
-pub async fn run_job(db: &Db, job: &jobs::JobRow) -> Result<(), JobError> {
+pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> Result<(), JobError> {
+    let db = &svc.db;
     match job.kind.as_str() {
+        SLA_CHECK => {
+            let now = Utc::now();
+            let n = svc.check_sla(now).await?;
+            if n > 0 {
+                tracing::info!(tickets = n, "SLA breaches flagged");
+            }
+            jobs::enqueue(db, SLA_CHECK, "{}", now + Duration::minutes(1)).await?;
+            Ok(())
+        }
         HOUSEKEEPING => {
             let now = Utc::now();
             let s = sessions::purge_expired(db, now).await?;
@@ -34,14 +48,17 @@ pub async fn run_job(db: &Db, job: &jobs::JobRow) -> Result<(), JobError> {
 
 /// Claims and runs due jobs until `stop` fires; a failed job is retried with back-off.
 pub async fn work(db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
-    if let Err(e) = jobs::ensure_pending(&db, HOUSEKEEPING, Utc::now()).await {
-        tracing::warn!(error = %e, "could not schedule housekeeping");
+    let svc = aftercare_service::Services::new(db.clone());
+    for kind in [HOUSEKEEPING, SLA_CHECK] {
+        if let Err(e) = jobs::ensure_pending(&db, kind, Utc::now()).await {
+            tracing::warn!(error = %e, kind, "could not schedule a periodic job");
+        }
     }
     loop {
         let claimed = jobs::claim(&db, Utc::now(), Duration::minutes(5)).await;
         let idle = match claimed {
             Ok(Some(job)) => {
-                let result = run_job(&db, &job).await;
+                let result = run_job(&svc, &job).await;
                 let done = match result {
                     Ok(()) => jobs::finish(&db, job.id, Utc::now()).await,
                     Err(e) => {

@@ -2,6 +2,7 @@
 //! (pages, API, CLI) and the store. Every function takes the acting user.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod customers;

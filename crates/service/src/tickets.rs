@@ -4,14 +4,14 @@
 
 use crate::{Actor, Result, ServiceError, Services, writer};
 use aftercare_domain::tickets::{
-    self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction, TicketInput, TicketStatus,
-    TransitionError, VisitInput,
+    self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction,
+    TicketInput, TicketStatus, TransitionError, VisitInput,
 };
 use aftercare_domain::{CustomerId, FieldErrors, Role};
 use aftercare_store::db::Arg;
 use aftercare_store::tickets::{
-    self as store, EventRow, NewEvent, NewNotification, NewPenalty, TicketChange, TicketQuery, TicketRow, TicketWrite, VisitRow,
-    VisitWrite,
+    self as store, EventRow, NewEvent, NewNotification, NewPenalty, TicketChange, TicketQuery, TicketRow, TicketWrite,
+    VisitRow, VisitWrite,
 };
 use aftercare_store::{Page, Paged};
 use base64::Engine;
@@ -55,7 +55,9 @@ impl From<TransitionError> for ServiceError {
     fn from(e: TransitionError) -> Self {
         match e {
             TransitionError::Forbidden { .. } => ServiceError::Forbidden,
-            TransitionError::IllegalState { action, status } => ServiceError::Transition { action: action.as_str(), status: status.as_str(), reason: None },
+            TransitionError::IllegalState { action, status } => {
+                ServiceError::Transition { action: action.as_str(), status: status.as_str(), reason: None }
+            }
             TransitionError::Precondition { action, reason } => {
                 ServiceError::Transition { action: action.as_str(), status: "", reason: Some(reason.as_str()) }
             }
@@ -110,8 +112,11 @@ impl Services {
         let mut system = t.system;
         let mut any_critical = false;
         for (i, e) in t.equipment_ids.iter().enumerate() {
-            let row = aftercare_store::equipment::get(&self.db, e.0).await.ok().filter(|r| r.customer_id == t.customer_id.0);
-            let Some(row) = row else { return Err(FieldErrors::single(format!("equipment_ids[{i}]"), "not_found").into()) };
+            let row =
+                aftercare_store::equipment::get(&self.db, e.0).await.ok().filter(|r| r.customer_id == t.customer_id.0);
+            let Some(row) = row else {
+                return Err(FieldErrors::single(format!("equipment_ids[{i}]"), "not_found").into());
+            };
             any_critical |= row.critical;
             if system.is_none() {
                 system = aftercare_domain::System::parse(&row.system);
@@ -199,11 +204,21 @@ impl Services {
     }
 
     /// A callback that did not reach the school (agent); three allow `close`.
-    pub async fn callback_attempt(&self, by: &Actor, id: i64, note: Option<&str>, now: DateTime<Utc>) -> Result<TicketDetail> {
+    pub async fn callback_attempt(
+        &self,
+        by: &Actor,
+        id: i64,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail> {
         crate::require(by.has_any(&[Role::Agent]))?;
         let t = self.get_ticket(by, id).await?;
         if t.ticket.status != TicketStatus::Resolved.as_str() {
-            return Err(ServiceError::Transition { action: "callback", status: status_str(&t.ticket.status), reason: None });
+            return Err(ServiceError::Transition {
+                action: "callback",
+                status: status_str(&t.ticket.status),
+                reason: None,
+            });
         }
         let change = TicketChange {
             sets: vec![("callback_attempts", Arg::I64(i64::from(t.ticket.callback_attempts) + 1))],
@@ -220,7 +235,14 @@ impl Services {
     }
 
     /// Does `action` on the ticket. Role, then state, then the action's own fields.
-    pub async fn ticket_action(&self, by: &Actor, id: i64, action: &str, body: &ActionBody, now: DateTime<Utc>) -> Result<TicketDetail> {
+    pub async fn ticket_action(
+        &self,
+        by: &Actor,
+        id: i64,
+        action: &str,
+        body: &ActionBody,
+        now: DateTime<Utc>,
+    ) -> Result<TicketDetail> {
         let Some(action) = TicketAction::parse(action) else { return Err(ServiceError::NotFound) };
         let d = self.get_ticket(by, id).await?;
         let t = &d.ticket;
@@ -229,7 +251,8 @@ impl Services {
         {
             return Err(ServiceError::Stale);
         }
-        let status = TicketStatus::parse(&t.status).ok_or_else(|| ServiceError::Internal(format!("bad status {}", t.status)))?;
+        let status =
+            TicketStatus::parse(&t.status).ok_or_else(|| ServiceError::Internal(format!("bad status {}", t.status)))?;
         let window = self.repeat_window_days().await?;
         let ctx = ActionContext {
             roles: by.roles.clone(),
@@ -245,7 +268,11 @@ impl Services {
         let mut note = body.note.clone().filter(|s| !s.trim().is_empty());
         let mut data = serde_json::json!({"action": action.as_str()});
         let need = |field: &str, v: &Option<String>| -> Result<String> {
-            v.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).ok_or_else(|| FieldErrors::single(field, "required").into())
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .ok_or_else(|| FieldErrors::single(field, "required").into())
         };
         use TicketAction as A;
         match action {
@@ -300,7 +327,9 @@ impl Services {
                 });
             }
             A::Schedule => {
-                let Some(at) = body.scheduled_at else { return Err(FieldErrors::single("scheduled_at", "required").into()) };
+                let Some(at) = body.scheduled_at else {
+                    return Err(FieldErrors::single("scheduled_at", "required").into());
+                };
                 let mut techs = body.technician_ids.clone();
                 techs.sort();
                 techs.dedup();
@@ -355,10 +384,13 @@ impl Services {
                 let new_plan = body.diagnosis.plan.as_deref().map(str::trim).filter(|s| !s.is_empty());
                 let new_type = match body.diagnosis.fault_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                     None => None,
-                    Some(s) => Some(FaultType::parse(s).ok_or_else(|| FieldErrors::single("fault_type", "unknown_value"))?),
+                    Some(s) => {
+                        Some(FaultType::parse(s).ok_or_else(|| FieldErrors::single("fault_type", "unknown_value"))?)
+                    }
                 };
                 if new_plan.is_some() || new_type.is_some() {
-                    let ft = new_type.or(t.fault_type.as_deref().and_then(FaultType::parse)).unwrap_or(FaultType::Other);
+                    let ft =
+                        new_type.or(t.fault_type.as_deref().and_then(FaultType::parse)).unwrap_or(FaultType::Other);
                     let plan = new_plan.map(str::to_owned).or(t.plan.clone()).unwrap_or_default();
                     self.rediagnosis_rules(by, &d, ft, &plan, now, window, &mut change).await?;
                     change.sets.push(("fault_type", Arg::Text(ft.as_str().into())));
@@ -463,7 +495,13 @@ impl Services {
         change.sets.push(("status", Arg::Text(to.as_str().into())));
         change.events.insert(
             0,
-            NewEvent { kind: "action", from_status: Some(t.status.clone()), to_status: Some(to.as_str().into()), note, data: Some(data) },
+            NewEvent {
+                kind: "action",
+                from_status: Some(t.status.clone()),
+                to_status: Some(to.as_str().into()),
+                note,
+                data: Some(data),
+            },
         );
         store::update(&self.db, &writer(by), id, t.version, &change, now).await?;
         self.get_ticket(by, id).await
@@ -495,7 +533,11 @@ impl Services {
                         reason: format!("repeat_of:{prev}"),
                     });
                 }
-                change.events.push(NewEvent { kind: "repeat", data: Some(serde_json::json!({"repeat_of": prev})), ..Default::default() });
+                change.events.push(NewEvent {
+                    kind: "repeat",
+                    data: Some(serde_json::json!({"repeat_of": prev})),
+                    ..Default::default()
+                });
             }
         }
         let old = (t.fault_type.as_deref().and_then(FaultType::parse), t.plan.as_deref());
@@ -538,18 +580,34 @@ impl Services {
     /// The technicians of this ticket's visits repaired the same fault twice.
     async fn propose_repeat(&self, id: i64, why: &str, change: &mut TicketChange) -> Result<()> {
         for u in store::visit_technicians(&self.db, id).await? {
-            change.penalties.push(NewPenalty { kind: "repeat_repair", user_id: u, related_ticket_id: Some(id), reason: why.into() });
+            change.penalties.push(NewPenalty {
+                kind: "repeat_repair",
+                user_id: u,
+                related_ticket_id: Some(id),
+                reason: why.into(),
+            });
         }
         Ok(())
     }
 
     /// Records a visit: an assigned technician (or the manager) while the work is under way.
-    pub async fn add_visit(&self, by: &Actor, id: i64, input: &VisitInput, version: Option<i64>, now: DateTime<Utc>) -> Result<VisitRow> {
+    pub async fn add_visit(
+        &self,
+        by: &Actor,
+        id: i64,
+        input: &VisitInput,
+        version: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<VisitRow> {
         let d = self.get_ticket(by, id).await?;
         let assigned = d.technician_ids.contains(&by.id.0);
         crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
         if !matches!(d.ticket.status.as_str(), "in_progress" | "on_hold") {
-            return Err(ServiceError::Transition { action: "visit", status: status_str(&d.ticket.status), reason: None });
+            return Err(ServiceError::Transition {
+                action: "visit",
+                status: status_str(&d.ticket.status),
+                reason: None,
+            });
         }
         if let Some(v) = version
             && v != d.ticket.version
@@ -568,7 +626,9 @@ impl Services {
         let event = NewEvent {
             kind: "visit",
             note: Some(v.work_done.clone()),
-            data: Some(serde_json::json!({"result": v.result.as_str(), "signed_by": v.signature.as_ref().map(|s| s.0.clone())})),
+            data: Some(
+                serde_json::json!({"result": v.result.as_str(), "signed_by": v.signature.as_ref().map(|s| s.0.clone())}),
+            ),
             ..Default::default()
         };
         let write = VisitWrite {
@@ -607,15 +667,21 @@ impl Services {
                     status,
                     due: (t.respond_due, t.arrive_due, t.resolve_due),
                     met: (t.responded_at.is_some(), t.arrived_at.is_some(), t.resolved_at.is_some()),
-                    flagged: (t.respond_breached_at.is_some(), t.arrive_breached_at.is_some(), t.resolve_breached_at.is_some()),
+                    flagged: (
+                        t.respond_breached_at.is_some(),
+                        t.arrive_breached_at.is_some(),
+                        t.resolve_breached_at.is_some(),
+                    ),
                 },
                 now,
             );
             let mut change = TicketChange::default();
             let mut which = Vec::new();
-            for (hit, col, name) in
-                [(b.respond, "respond_breached_at", "respond"), (b.arrive, "arrive_breached_at", "arrive"), (b.resolve, "resolve_breached_at", "resolve")]
-            {
+            for (hit, col, name) in [
+                (b.respond, "respond_breached_at", "respond"),
+                (b.arrive, "arrive_breached_at", "arrive"),
+                (b.resolve, "resolve_breached_at", "resolve"),
+            ] {
                 if hit {
                     change.sets.push((col, Arg::Time(now)));
                     which.push(name);
@@ -635,7 +701,11 @@ impl Services {
                     args: serde_json::json!({"number": t.number, "clocks": which}),
                 });
             }
-            change.events.push(NewEvent { kind: "sla_breach", data: Some(serde_json::json!({"clocks": which})), ..Default::default() });
+            change.events.push(NewEvent {
+                kind: "sla_breach",
+                data: Some(serde_json::json!({"clocks": which})),
+                ..Default::default()
+            });
             let system = aftercare_store::Writer { user_id: None, name: "system".into() };
             match store::update(&self.db, &system, t.id, t.version, &change, now).await {
                 Ok(()) => flagged += 1,

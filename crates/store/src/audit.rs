@@ -36,7 +36,7 @@ macro_rules! audit_append {
         .bind($writer.user_id)
         .bind(&$writer.name)
         .bind($entity)
-        .bind($entity_id)
+        .bind(i64::from($entity_id))
         .bind($action)
         .bind($summary)
         .bind(before)

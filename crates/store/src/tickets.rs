@@ -58,7 +58,8 @@ pub struct TicketRow {
     pub version: i64,
 }
 
-const SELECT: &str = "SELECT t.*, c.name AS customer_name, c.town FROM tickets t JOIN customers c ON c.id = t.customer_id";
+const SELECT: &str =
+    "SELECT t.*, c.name AS customer_name, c.town FROM tickets t JOIN customers c ON c.id = t.customer_id";
 
 /// What a new ticket is stored with (the service has checked and completed it).
 #[derive(Debug, Clone)]
@@ -157,14 +158,16 @@ macro_rules! insert_event {
 macro_rules! insert_notifications {
     ($tx:expr, $ticket:expr, $list:expr, $now:expr) => {
         for n in $list {
-            sqlx::query("INSERT INTO notifications (user_id, at, kind, ticket_id, args_json) VALUES ($1, $2, $3, $4, $5)")
-                .bind(n.user_id)
-                .bind($now)
-                .bind(n.kind)
-                .bind($ticket)
-                .bind(n.args.to_string())
-                .execute(&mut *$tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO notifications (user_id, at, kind, ticket_id, args_json) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(n.user_id)
+            .bind($now)
+            .bind(n.kind)
+            .bind($ticket)
+            .bind(n.args.to_string())
+            .execute(&mut *$tx)
+            .await?;
         }
     };
 }
@@ -220,21 +223,34 @@ pub async fn get(db: &Db, id: i64) -> Result<TicketRow> {
 }
 
 pub async fn by_number(db: &Db, number: &str) -> Result<Option<i64>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE number = $1").bind(number).fetch_optional(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM tickets WHERE number = $1").bind(number).fetch_optional(p).await?),
+    )
 }
 
 pub async fn equipment_of(db: &Db, id: i64) -> Result<Vec<i64>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT equipment_id FROM ticket_equipment WHERE ticket_id = $1 ORDER BY equipment_id")
-        .bind(id).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT equipment_id FROM ticket_equipment WHERE ticket_id = $1 ORDER BY equipment_id")
+        .bind(id).fetch_all(p).await?),
+    )
 }
 
 pub async fn technicians_of(db: &Db, id: i64) -> Result<Vec<i64>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT user_id FROM ticket_technicians WHERE ticket_id = $1 ORDER BY user_id")
-        .bind(id).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT user_id FROM ticket_technicians WHERE ticket_id = $1 ORDER BY user_id")
+        .bind(id).fetch_all(p).await?),
+    )
 }
 
 /// Applies `change` if the ticket still has `version`; bumps the version.
-pub async fn update(db: &Db, w: &Writer, id: i64, version: i64, change: &TicketChange, now: DateTime<Utc>) -> Result<()> {
+pub async fn update(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    version: i64,
+    change: &TicketChange,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let mut f = Filter::default();
     let mut sets = Vec::new();
     for (col, v) in &change.sets {
@@ -279,7 +295,9 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: i64, change: &TicketC
 }
 
 pub async fn events(db: &Db, id: i64) -> Result<Vec<EventRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, EventRow>("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, EventRow>("SELECT * FROM ticket_events WHERE ticket_id = $1 ORDER BY id").bind(id).fetch_all(p).await?),
+    )
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -323,7 +341,15 @@ pub struct VisitWrite {
 
 /// Records a visit on a ticket that still has `version`; the first arrival stamps the
 /// ticket's arrive clock. Returns the visit id.
-pub async fn add_visit(db: &Db, w: &Writer, ticket_id: i64, version: i64, v: &VisitWrite, event: &NewEvent, now: DateTime<Utc>) -> Result<i64> {
+pub async fn add_visit(
+    db: &Db,
+    w: &Writer,
+    ticket_id: i64,
+    version: i64,
+    v: &VisitWrite,
+    event: &NewEvent,
+    now: DateTime<Utc>,
+) -> Result<i64> {
     let (signer, png) = match &v.signature {
         Some((n, p)) => (Some(n.clone()), Some(p.clone())),
         None => (None, None),
@@ -358,11 +384,18 @@ pub async fn add_visit(db: &Db, w: &Writer, ticket_id: i64, version: i64, v: &Vi
 
 pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
     let techs = match db {
-        Db::Sqlite(_) => "(SELECT COALESCE(group_concat(user_id, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)",
-        Db::Postgres(_) => "(SELECT COALESCE(string_agg(user_id::text, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)",
+        Db::Sqlite(_) => {
+            "(SELECT COALESCE(group_concat(user_id, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)"
+        }
+        Db::Postgres(_) => {
+            "(SELECT COALESCE(string_agg(user_id::text, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)"
+        }
     };
-    let sql = format!("SELECT {VISIT_COLUMNS}, {techs} AS technician_ids FROM visits v WHERE v.ticket_id = $1 ORDER BY v.id");
-    Ok(on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(ticket_id).fetch_all(p).await?))
+    let sql =
+        format!("SELECT {VISIT_COLUMNS}, {techs} AS technician_ids FROM visits v WHERE v.ticket_id = $1 ORDER BY v.id");
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(ticket_id).fetch_all(p).await?),
+    )
 }
 
 /// The signature image of a visit.
@@ -395,7 +428,11 @@ pub async fn visit_technicians(db: &Db, ticket_id: i64) -> Result<Vec<i64>> {
 }
 
 /// Closed tickets on any of these pieces of equipment (for the repeat-repair rule).
-pub async fn closed_on_equipment(db: &Db, equipment_ids: &[i64], except: i64) -> Result<Vec<(i64, i64, Option<String>, Option<DateTime<Utc>>)>> {
+pub async fn closed_on_equipment(
+    db: &Db,
+    equipment_ids: &[i64],
+    except: i64,
+) -> Result<Vec<(i64, i64, Option<String>, Option<DateTime<Utc>>)>> {
     if equipment_ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -404,8 +441,10 @@ pub async fn closed_on_equipment(db: &Db, equipment_ids: &[i64], except: i64) ->
         "SELECT t.id, te.equipment_id, t.fault_type, t.closed_at FROM tickets t JOIN ticket_equipment te ON te.ticket_id = t.id \
          WHERE te.equipment_id IN ({list}) AND t.status = 'closed' AND t.id <> $1"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64, Option<String>, Option<DateTime<Utc>>)>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(except).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, (i64, i64, Option<String>, Option<DateTime<Utc>>)>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(except).fetch_all(p).await?),
+    )
 }
 
 #[derive(Debug, Clone, Default)]
@@ -449,7 +488,9 @@ pub fn filter(db: &Db, q: &TicketQuery) -> Filter {
         let p = f.arg(Arg::I64(u));
         f.and(format!("t.id IN (SELECT ticket_id FROM ticket_technicians WHERE user_id = {p})"));
     }
-    for (col, v) in [("c.town", &q.town), ("t.system", &q.system), ("t.fault_type", &q.fault_type), ("t.priority", &q.priority)] {
+    for (col, v) in
+        [("c.town", &q.town), ("t.system", &q.system), ("t.fault_type", &q.fault_type), ("t.priority", &q.priority)]
+    {
         if let Some(v) = v {
             let p = f.arg(Arg::Text(v.clone()));
             f.and(format!("{col} = {p}"));
@@ -490,7 +531,9 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
     let order = match q.sort.as_deref() {
         Some("oldest") => "t.id ASC",
         Some("due") => "t.resolve_due ASC, t.id ASC",
-        Some("priority") => "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.id DESC",
+        Some("priority") => {
+            "CASE t.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'normal' THEN 2 ELSE 3 END, t.id DESC"
+        }
         Some("scheduled") => "t.scheduled_at ASC, t.id ASC",
         Some("updated") => "t.updated_at DESC, t.id DESC",
         _ => "t.id DESC",
@@ -552,7 +595,7 @@ pub async fn set_sla_policy(db: &Db, w: &Writer, row: &SlaRow) -> Result<()> {
              resolve_minutes = excluded.resolve_minutes, updated_at = excluded.updated_at")
             .bind(&row.priority).bind(row.respond_minutes).bind(row.arrive_minutes).bind(row.resolve_minutes).bind(row.updated_at)
             .execute(&mut *tx).await?;
-        audit_append!(tx, w, "sla_policy", 0, "update", &row.priority, None,
+        audit_append!(tx, w, "sla_policy", 0_i64, "update", &row.priority, None,
             Some(serde_json::json!({"priority": row.priority, "respond_minutes": row.respond_minutes, "arrive_minutes": row.arrive_minutes, "resolve_minutes": row.resolve_minutes})));
         tx.commit().await?;
     });
@@ -560,7 +603,9 @@ pub async fn set_sla_policy(db: &Db, w: &Writer, row: &SlaRow) -> Result<()> {
 }
 
 pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1").bind(key).fetch_optional(p).await?),
+    )
 }
 
 pub async fn set_setting(db: &Db, w: &Writer, key: &str, value: &str) -> Result<()> {
@@ -568,7 +613,7 @@ pub async fn set_setting(db: &Db, w: &Writer, key: &str, value: &str) -> Result<
         let mut tx = p.begin_write().await?;
         sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
             .bind(key).bind(value).execute(&mut *tx).await?;
-        audit_append!(tx, w, "setting", 0, "update", key, None, Some(serde_json::json!({key: value})));
+        audit_append!(tx, w, "setting", 0_i64, "update", key, None, Some(serde_json::json!({key: value})));
         tx.commit().await?;
     });
     Ok(())
@@ -586,11 +631,15 @@ pub struct SubcategoryRow {
 }
 
 pub async fn subcategories(db: &Db) -> Result<Vec<SubcategoryRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories ORDER BY system, fault_type, code").fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories ORDER BY system, fault_type, code").fetch_all(p).await?),
+    )
 }
 
 pub async fn subcategory(db: &Db, code: &str) -> Result<Option<SubcategoryRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories WHERE code = $1").bind(code).fetch_optional(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, SubcategoryRow>("SELECT * FROM fault_subcategories WHERE code = $1").bind(code).fetch_optional(p).await?),
+    )
 }
 
 // ---------------------------------------------------------------------------------------
@@ -617,14 +666,18 @@ pub async fn notifications(db: &Db, user_id: i64, page: Page) -> Result<Paged<No
 }
 
 pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
-        .bind(user_id).fetch_one(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL")
+        .bind(user_id).fetch_one(p).await?),
+    )
 }
 
 /// Marks one (or, with `None`, every) notification of the user read.
 pub async fn mark_read(db: &Db, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, p => sqlx::query("UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL AND ($2 < 0 OR id = $2)")
-        .bind(user_id).bind(id.unwrap_or(-1)).bind(now).execute(p).await?.rows_affected()))
+    Ok(
+        on_db!(db, p => sqlx::query("UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL AND ($2 < 0 OR id = $2)")
+        .bind(user_id).bind(id.unwrap_or(-1)).bind(now).execute(p).await?.rows_affected()),
+    )
 }
 
 /// Notifications not tied to a ticket change (SLA breaches found by the job).
@@ -663,7 +716,9 @@ const PENALTY_SELECT: &str = "SELECT pe.id, pe.kind, pe.user_id, u.display_name 
     FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id";
 
 pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page: Page) -> Result<Paged<PenaltyRow>> {
-    let sql = format!("{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC LIMIT $3 OFFSET $4");
+    let sql = format!(
+        "{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC LIMIT $3 OFFSET $4"
+    );
     let (items, total) = on_db!(db, p => (
         sqlx::query_as::<_, PenaltyRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(status.unwrap_or_default()).bind(user_id.unwrap_or(-1))
             .bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
@@ -674,7 +729,14 @@ pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page
 }
 
 /// Confirms or dismisses a proposed event (only once).
-pub async fn review_penalty(db: &Db, w: &Writer, id: i64, status: &str, note: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+pub async fn review_penalty(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    status: &str,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let n = sqlx::query("UPDATE penalty_events SET status = $2, reviewed_by = $3, reviewed_at = $4, review_note = $5 WHERE id = $1 AND status = 'proposed'")
@@ -735,7 +797,10 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
 pub fn day_bounds(day: NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime<Utc>) {
     use chrono::TimeZone;
     let start = |d: NaiveDate| {
-        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_default()
+        tz.from_local_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default()
     };
     (start(day), start(day + chrono::Duration::days(1)))
 }

@@ -104,6 +104,24 @@ impl ApiError {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", tr.t("error.throttled"))
             }
             ServiceError::Stale => ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale")),
+            ServiceError::Transition { action, status, reason } => {
+                let action_label = tr.t(&format!("ticket.action.{action}"));
+                let message = match reason {
+                    Some(r) => tr.tf(
+                        "error.precondition",
+                        &[("action", &action_label), ("reason", &tr.t(&format!("precondition.{r}")))],
+                    ),
+                    None => tr.tf(
+                        "error.transition",
+                        &[("action", &action_label), ("status", &tr.t(&format!("ticket.status.{status}")))],
+                    ),
+                };
+                ApiError::new(
+                    StatusCode::CONFLICT,
+                    if reason.is_some() { "precondition" } else { "illegal_transition" },
+                    message,
+                )
+            }
             ServiceError::Internal(detail) => {
                 let op = crate::auth::operation_id();
                 tracing::error!(operation = %op, error = %detail, "internal error");

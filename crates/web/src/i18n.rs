@@ -39,7 +39,10 @@ impl Tr {
         {
             let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
             // A contact's `name` is a person's name (姓名), not a school's (名称).
-            let key = if name == "name" { "field.contact_name".to_owned() } else { format!("field.{name}") };
+            let key = match name {
+                "name" | "title" => format!("field.contact_{name}"),
+                _ => format!("field.{name}"),
+            };
             return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
         }
         self.t(&format!("field.{field}"))

@@ -1,6 +1,7 @@
 //! The JSON API v1: names fixed by DESIGN.md §5, errors `{"error": {code, message}}`,
 //! lists `{"items", "total"}`, OpenAPI generated from these handlers.
 
+pub mod assessments;
 pub mod audit;
 pub mod customers;
 pub mod equipment;
@@ -8,6 +9,7 @@ pub mod excel;
 pub mod health;
 pub mod search;
 pub mod session;
+pub mod tickets;
 pub mod users;
 
 use crate::AppState;
@@ -38,6 +40,22 @@ pub fn routes() -> Router<AppState> {
         .route("/import/template", get(excel::api_import_template))
         .route("/search", get(search::api_search))
         .route("/audit", get(audit::api_audit_list))
+        .route("/tickets", get(tickets::api_tickets_list).post(tickets::api_tickets_create))
+        .route("/tickets/{id}", get(tickets::api_tickets_get))
+        .route("/tickets/{id}/actions/{action}", post(tickets::api_tickets_action))
+        .route("/tickets/{id}/timeline", get(tickets::api_tickets_timeline))
+        .route("/tickets/{id}/visits", post(tickets::api_tickets_visit))
+        .route("/tickets/{id}/comments", post(tickets::api_tickets_comment))
+        .route("/tickets/{id}/callback-attempts", post(tickets::api_tickets_callback_attempt))
+        .route("/visits/{id}/signature.png", get(tickets::api_visit_signature))
+        .route("/penalties", get(assessments::api_penalties_list))
+        .route("/penalties/{id}/review", post(assessments::api_penalties_review))
+        .route("/scorecards", get(assessments::api_scorecards))
+        .route("/sla-policies", get(assessments::api_sla_list))
+        .route("/sla-policies/{priority}", axum::routing::put(assessments::api_sla_set))
+        .route("/fault-subcategories", get(assessments::api_subcategories))
+        .route("/notifications", get(assessments::api_notifications))
+        .route("/notifications/read", post(assessments::api_notifications_read))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -52,6 +70,11 @@ pub fn routes() -> Router<AppState> {
         equipment::api_equipment_history,
         excel::api_import, excel::api_import_template, excel::api_customers_export, excel::api_equipment_export,
         search::api_search, audit::api_audit_list, health::healthz,
+        tickets::api_tickets_list, tickets::api_tickets_create, tickets::api_tickets_get, tickets::api_tickets_action,
+        tickets::api_tickets_timeline, tickets::api_tickets_visit, tickets::api_visit_signature, tickets::api_tickets_comment,
+        tickets::api_tickets_callback_attempt,
+        assessments::api_penalties_list, assessments::api_penalties_review, assessments::api_scorecards, assessments::api_sla_list,
+        assessments::api_sla_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

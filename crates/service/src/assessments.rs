@@ -1,0 +1,150 @@
+//! The manager's review of proposed penalty events (§3.2.7–3.2.9), the scorecards, SLA
+//! policies, and each user's notifications.
+
+use crate::{Actor, Result, ServiceError, Services, require, writer};
+use aftercare_domain::tickets::Priority;
+use aftercare_domain::{FieldErrors, Role};
+use aftercare_store::tickets::{self as store, NotificationRow, PenaltyRow, ScoreRow, SlaRow, SubcategoryRow};
+use aftercare_store::{Page, Paged};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Scorecard {
+    #[serde(flatten)]
+    pub raw: ScoreRow,
+    /// Share of visited tickets fixed on the first visit, 0..1.
+    pub first_time_fix_rate: Option<f64>,
+    pub average_satisfaction: Option<f64>,
+    /// Share of resolved tickets that met the resolve clock, 0..1.
+    pub sla_compliance: Option<f64>,
+}
+
+fn ratio(a: i64, b: i64) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct SlaInput {
+    pub respond_minutes: Option<i32>,
+    pub arrive_minutes: Option<i32>,
+    pub resolve_minutes: Option<i32>,
+}
+
+impl Services {
+    pub async fn penalties(&self, by: &Actor, status: Option<&str>, page: Page) -> Result<Paged<PenaltyRow>> {
+        require(by.is_admin_or_manager())?;
+        Ok(store::penalties(&self.db, status.filter(|s| !s.is_empty()), None, page).await?)
+    }
+
+    /// Confirms (`confirm`) or dismisses (`dismiss`) a proposed event.
+    pub async fn review_penalty(
+        &self,
+        by: &Actor,
+        id: i64,
+        verdict: &str,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        require(by.is_admin_or_manager())?;
+        let status = match verdict {
+            "confirm" | "confirmed" => "confirmed",
+            "dismiss" | "dismissed" => "dismissed",
+            _ => return Err(FieldErrors::single("verdict", "unknown_value").into()),
+        };
+        let note = note.map(str::trim).filter(|s| !s.is_empty());
+        store::review_penalty(&self.db, &writer(by), id, status, note, now).await.map_err(|e| match e {
+            aftercare_store::StoreError::Stale => {
+                ServiceError::Transition { action: "review", status: "reviewed", reason: None }
+            }
+            other => other.into(),
+        })
+    }
+
+    pub async fn scorecards(&self, by: &Actor, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Scorecard>> {
+        require(by.is_admin_or_manager())?;
+        Ok(store::scorecards(&self.db, from, to)
+            .await?
+            .into_iter()
+            .map(|raw| Scorecard {
+                first_time_fix_rate: ratio(raw.first_time_fixed, raw.tickets_visited),
+                average_satisfaction: ratio(raw.satisfaction_sum, raw.satisfaction_n),
+                sla_compliance: ratio(raw.resolved_in_time, raw.resolved),
+                raw,
+            })
+            .collect())
+    }
+
+    pub async fn sla_policies(&self, by: &Actor) -> Result<Vec<SlaRow>> {
+        require(by.is_staff())?;
+        Ok(store::sla_policies(&self.db).await?)
+    }
+
+    pub async fn set_sla_policy(
+        &self,
+        by: &Actor,
+        priority: &str,
+        input: &SlaInput,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<SlaRow>> {
+        require(by.is_admin_or_manager())?;
+        let Some(p) = Priority::parse(priority) else { return Err(ServiceError::NotFound) };
+        let mut e = FieldErrors::default();
+        let mut get = |f: &'static str, v: Option<i32>| match v {
+            None => {
+                e.push(f, "required");
+                0
+            }
+            Some(m) if !(1..=60 * 24 * 60).contains(&m) => {
+                e.push(f, "out_of_range");
+                0
+            }
+            Some(m) => m,
+        };
+        let respond = get("respond_minutes", input.respond_minutes);
+        let arrive = get("arrive_minutes", input.arrive_minutes);
+        let resolve = get("resolve_minutes", input.resolve_minutes);
+        if e.is_empty() && resolve < respond {
+            e.push("resolve_minutes", "out_of_range");
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        let row = SlaRow {
+            priority: p.as_str().into(),
+            respond_minutes: respond,
+            arrive_minutes: arrive,
+            resolve_minutes: resolve,
+            updated_at: now,
+        };
+        store::set_sla_policy(&self.db, &writer(by), &row).await?;
+        Ok(store::sla_policies(&self.db).await?)
+    }
+
+    pub async fn fault_subcategories(&self, by: &Actor) -> Result<Vec<SubcategoryRow>> {
+        require(by.is_staff())?;
+        Ok(store::subcategories(&self.db).await?)
+    }
+
+    pub async fn notifications(&self, by: &Actor, page: Page) -> Result<Paged<NotificationRow>> {
+        Ok(store::notifications(&self.db, by.id.0, page).await?)
+    }
+
+    pub async fn unread_notifications(&self, by: &Actor) -> Result<i64> {
+        Ok(store::unread_count(&self.db, by.id.0).await?)
+    }
+
+    pub async fn mark_notifications_read(&self, by: &Actor, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+        Ok(store::mark_read(&self.db, by.id.0, id, now).await?)
+    }
+
+    /// Staff who can be scheduled: technicians, with their display names.
+    pub async fn technicians(&self, by: &Actor) -> Result<Vec<(i64, String)>> {
+        require(by.is_staff())?;
+        Ok(aftercare_store::users::with_role(&self.db, Role::Technician.as_str())
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u.display_name))
+            .collect())
+    }
+}

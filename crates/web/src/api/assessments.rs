@@ -1,0 +1,133 @@
+//! Penalty review, scorecards, SLA policies, the fault taxonomy, notifications.
+
+use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorResponse};
+use aftercare_service::assessments::{Scorecard, SlaInput};
+use aftercare_store::tickets::{NotificationRow, PenaltyRow, SlaRow, SubcategoryRow};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PenaltyParams {
+    /// `proposed`, `confirmed`, `dismissed`.
+    pub status: Option<String>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/penalties", params(PenaltyParams), responses((status = 200, body = List<PenaltyRow>), (status = 403, body = ErrorResponse)))]
+pub async fn api_penalties_list(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiQuery(p): ApiQuery<PenaltyParams>,
+) -> Result<Json<List<PenaltyRow>>, ApiError> {
+    let page = aftercare_store::Page::new(p.page, p.per_page);
+    let rows =
+        st.svc.penalties(&u.actor, p.status.as_deref(), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(List { items: rows.items, total: rows.total }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ReviewBody {
+    /// `confirm` or `dismiss`.
+    pub verdict: String,
+    pub note: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/penalties/{id}/review", params(("id" = i64, Path)), request_body = ReviewBody,
+    responses((status = 204, description = "reviewed"), (status = 403, body = ErrorResponse), (status = 409, body = ErrorResponse, description = "already reviewed")))]
+pub async fn api_penalties_review(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> Result<StatusCode, ApiError> {
+    st.svc
+        .review_penalty(&u.actor, id, &b.verdict, b.note.as_deref(), Utc::now())
+        .await
+        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct PeriodParams {
+    /// Start (default: 30 days ago).
+    pub from: Option<DateTime<Utc>>,
+    /// End (default: now).
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[utoipa::path(get, path = "/api/v1/scorecards", params(PeriodParams), responses((status = 200, body = List<Scorecard>), (status = 403, body = ErrorResponse)))]
+pub async fn api_scorecards(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiQuery(p): ApiQuery<PeriodParams>,
+) -> Result<Json<List<Scorecard>>, ApiError> {
+    let to = p.to.unwrap_or_else(Utc::now);
+    let from = p.from.unwrap_or(to - Duration::days(30));
+    let items = st.svc.scorecards(&u.actor, from, to).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let total = items.len() as i64;
+    Ok(Json(List { items, total }))
+}
+
+#[utoipa::path(get, path = "/api/v1/sla-policies", responses((status = 200, body = List<SlaRow>)))]
+pub async fn api_sla_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SlaRow>>, ApiError> {
+    let items = st.svc.sla_policies(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let total = items.len() as i64;
+    Ok(Json(List { items, total }))
+}
+
+#[utoipa::path(put, path = "/api/v1/sla-policies/{priority}", params(("priority" = String, Path)), request_body = SlaInput,
+    responses((status = 200, body = List<SlaRow>), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_sla_set(
+    State(st): State<AppState>,
+    u: ApiUser,
+    Path(priority): Path<String>,
+    ApiJson(b): ApiJson<SlaInput>,
+) -> Result<Json<List<SlaRow>>, ApiError> {
+    let items = st
+        .svc
+        .set_sla_policy(&u.actor, &priority, &b, Utc::now())
+        .await
+        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let total = items.len() as i64;
+    Ok(Json(List { items, total }))
+}
+
+#[utoipa::path(get, path = "/api/v1/fault-subcategories", responses((status = 200, body = List<SubcategoryRow>)))]
+pub async fn api_subcategories(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SubcategoryRow>>, ApiError> {
+    let items = st.svc.fault_subcategories(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let total = items.len() as i64;
+    Ok(Json(List { items, total }))
+}
+
+#[utoipa::path(get, path = "/api/v1/notifications", params(PageParams), responses((status = 200, body = List<NotificationRow>)))]
+pub async fn api_notifications(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiQuery(p): ApiQuery<PageParams>,
+) -> Result<Json<List<NotificationRow>>, ApiError> {
+    let rows = st.svc.notifications(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(List { items: rows.items, total: rows.total }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct ReadBody {
+    /// One notification; omitted: all of mine.
+    pub id: Option<i64>,
+}
+
+#[utoipa::path(post, path = "/api/v1/notifications/read", request_body = ReadBody, responses((status = 204, description = "marked read")))]
+pub async fn api_notifications_read(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<ReadBody>,
+) -> Result<StatusCode, ApiError> {
+    st.svc.mark_notifications_read(&u.actor, b.id, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,495 @@
+//! Work orders end to end: the whole flow, permissions per role, illegal transitions,
+//! optimistic concurrency, the repeat-repair and misdiagnosis rules, callbacks, SLA clocks
+//! with an injected clock.
+
+use crate::both;
+use crate::common::TestApp;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+/// A 1×1 PNG, as the signature pad would send it.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+pub async fn user_id(app: &TestApp, name: &str) -> i64 {
+    aftercare_store::users::by_username(&app.db, name).await.unwrap().unwrap().id
+}
+
+pub async fn act(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> (StatusCode, Value) {
+    app.post_json(token, &format!("/api/v1/tickets/{id}/actions/{action}"), &body).await
+}
+
+/// Creates a ticket as the agent on school 1 with one piece of equipment; returns (ticket, equipment id).
+pub async fn new_ticket(app: &TestApp, serial: &str, critical: bool) -> (Value, i64) {
+    let agent = app.token("agent").await;
+    let (s, e) = app
+        .post_json(&agent, "/api/v1/equipment", &json!({"customer_id": app.school1, "system": "surveillance", "kind": "NVR", "serial_no": serial, "critical": critical}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let eid = e["id"].as_i64().unwrap();
+    let (s, t) = app
+        .post_json(&agent, "/api/v1/tickets", &json!({"customer_id": app.school1, "equipment_ids": [eid], "title": "监控录像丢失", "description": "NVR 录像只保存了 3 天", "reporter_name": "王老师", "reporter_phone": "13905661111"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    (t, eid)
+}
+
+/// Takes a fresh ticket to in_progress with `tech` assigned; returns its id.
+pub async fn in_progress(app: &TestApp, serial: &str) -> (i64, i64) {
+    let (t, eid) = new_ticket(app, serial, false).await;
+    let id = t["id"].as_i64().unwrap();
+    let eng = app.token("engineer").await;
+    assert_eq!(act(app, &eng, id, "accept", json!({})).await.0, StatusCode::OK);
+    let (s, v) = act(
+        app,
+        &eng,
+        id,
+        "diagnose",
+        json!({"fault_type": "hardware", "diagnosis": "硬盘坏道", "plan": "更换监控硬盘"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let tech = user_id(app, "tech").await;
+    let (s, v) =
+        act(app, &eng, id, "schedule", json!({"technician_ids": [tech], "scheduled_at": "2026-12-01T01:00:00Z"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = act(app, &app.token("tech").await, id, "start", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    (id, eid)
+}
+
+pub fn visit(result: &str, signed: bool) -> Value {
+    let mut v = json!({
+        "departed_at": "2026-12-01T00:30:00Z", "arrived_at": "2026-12-01T01:10:00Z", "finished_at": "2026-12-01T02:00:00Z",
+        "returned_at": "2026-12-01T02:40:00Z", "work_done": "更换 4TB 监控硬盘, 恢复录像计划", "result": result,
+        "parts_used_text": "监控硬盘 4TB × 1", "defective_parts_text": "旧硬盘 WD40PURX 序列号 WX12345"
+    });
+    if signed {
+        v["signature"] = json!({"signer_name": "王老师", "image_png_base64": format!("data:image/png;base64,{PNG}")});
+    }
+    v
+}
+
+both!(the_whole_flow_from_call_to_callback, |app: TestApp| async move {
+    let (t, _) = new_ticket(&app, "FLOW-NVR-1", true).await;
+    let id = t["id"].as_i64().unwrap();
+    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    assert_eq!(t["number"], format!("GD{today}-0001"));
+    assert_eq!(t["status"], "new");
+    assert_eq!(t["system"], "surveillance", "taken from the equipment");
+    assert_eq!(t["priority"], "high", "critical equipment proposes a higher priority");
+    assert_eq!(t["version"], 1);
+    let eng = app.token("engineer").await;
+    let tech = app.token("tech").await;
+    let agent = app.token("agent").await;
+    let tech_id = user_id(&app, "tech").await;
+
+    let (_, v) = act(&app, &eng, id, "accept", json!({"version": 1})).await;
+    assert_eq!(v["status"], "triage");
+    assert!(v["responded_at"].is_string());
+    let (s, v) = act(&app, &eng, id, "diagnose", json!({"fault_type": "hardware", "fault_subcategory": "CCTV_NVR_DISK", "needs_site_survey": true, "diagnosis": "硬盘坏道", "plan": "更换监控硬盘", "root_cause": "7×24 写入老化"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["status"].as_str(), v["fault_type"].as_str(), v["needs_site_survey"].as_bool()),
+        (Some("to_dispatch"), Some("hardware"), Some(true))
+    );
+    let (s, v) =
+        act(&app, &eng, id, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T01:00:00Z"}))
+            .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["technician_ids"], json!([tech_id]));
+    assert_eq!(v["scheduled_at"], "2026-12-01T01:00:00Z");
+    // The technician was told.
+    let (_, n) = app.get_json(&tech, "/api/v1/notifications").await;
+    assert_eq!(n["items"][0]["kind"], "assigned");
+    let (_, v) = act(&app, &tech, id, "start", json!({})).await;
+    assert_eq!(v["status"], "in_progress");
+
+    // No signed visit yet: resolving is refused and says why.
+    let (s, e) = act(&app, &tech, id, "resolve", json!({"resolution": "已更换硬盘"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "precondition");
+    assert!(e["error"]["message"].as_str().unwrap().contains("签字"), "{e}");
+    // A visit that finishes before it arrives is 422 and writes nothing.
+    let mut bad = visit("fixed", true);
+    bad["finished_at"] = json!("2026-12-01T01:00:00Z");
+    let (s, e) = app.post_json(&tech, &format!("/api/v1/tickets/{id}/visits"), &bad).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"][0]["field"], "finished_at");
+    assert_eq!(app.count("visits").await, 0);
+    let (s, vis) = app.post_json(&tech, &format!("/api/v1/tickets/{id}/visits"), &visit("fixed", true)).await;
+    assert_eq!(s, StatusCode::CREATED, "{vis}");
+    assert_eq!(vis["signer_name"], "王老师");
+    let png = app.get(&tech, &format!("/api/v1/visits/{}/signature.png", vis["id"])).await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG"));
+    let (s, v) = act(&app, &tech, id, "resolve", json!({"resolution": "已更换硬盘, 录像恢复"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["status"], "resolved");
+    // Callback: satisfied and really fixed closes it.
+    let (s, e) = act(&app, &agent, id, "callback", json!({"satisfaction": 9, "resolved": true})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"][0]["field"], "satisfaction");
+    let (_, v) =
+        act(&app, &agent, id, "callback", json!({"satisfaction": 5, "resolved": true, "note": "学校确认已修好"})).await;
+    assert_eq!(v["status"], "closed");
+    assert_eq!(v["satisfaction"], 5);
+
+    // The timeline has every step with when and who.
+    let (_, tl) = app.get_json(&agent, &format!("/api/v1/tickets/{id}/timeline")).await;
+    let kinds: Vec<&str> = tl["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["created", "action", "action", "diagnosis", "action", "action", "visit", "action", "action"]);
+    let last = &tl["items"][8];
+    assert_eq!((last["from_status"].as_str(), last["to_status"].as_str()), (Some("resolved"), Some("closed")));
+    assert_eq!(last["actor"].as_str().or(last["actor_name"].as_str()), Some("agent 测试"));
+    assert!(last["at"].is_string());
+    // The ticket is found by its number and words.
+    let (_, hits) = app.get_json(&agent, &format!("/api/v1/search?q={}", t["number"].as_str().unwrap())).await;
+    assert_eq!(hits["items"][0]["kind"], "ticket");
+    let (_, list) = app.get_json(&agent, "/api/v1/tickets?q=%E5%BD%95%E5%83%8F&status=closed").await;
+    assert_eq!(list["total"], 1);
+});
+
+both!(who_may_do_what, |app: TestApp| async move {
+    let (t, _) = new_ticket(&app, "ROLE-1", false).await;
+    let id = t["id"].as_i64().unwrap();
+    // Role before state: forbidden actions are 403 whatever the state.
+    for (user, action) in [
+        ("agent", "accept"),
+        ("tech", "accept"),
+        ("engineer", "callback"),
+        ("engineer", "cancel"),
+        ("agent", "cancel"),
+        ("store", "diagnose"),
+    ] {
+        let (s, e) = act(&app, &app.token(user).await, id, action, json!({})).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{user} {action}: {e}");
+    }
+    // An illegal transition names the state.
+    let (s, e) = act(&app, &app.token("manager").await, id, "start", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "illegal_transition");
+    assert!(e["error"]["message"].as_str().unwrap().contains("待受理"), "{e}");
+    let (s, _) = act(&app, &app.token("manager").await, id, "teleport", json!({})).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // A technician not assigned to the ticket may not work on it.
+    let (pid, _) = in_progress(&app, "ROLE-2").await;
+    crate::common::user(&app_svc(&app), "tech2", &["technician"], None).await;
+    let (s, _) = act(&app, &app.token("tech2").await, pid, "hold", json!({"reason": "等备件"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) =
+        app.post_json(&app.token("tech2").await, &format!("/api/v1/tickets/{pid}/visits"), &visit("fixed", true)).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Hold needs a reason.
+    let (s, e) = act(&app, &app.token("tech").await, pid, "hold", json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(e["error"]["fields"][0]["field"], "reason");
+    // The manager cancels, with a reason.
+    let (s, v) = act(&app, &app.token("manager").await, id, "cancel", json!({"reason": "重复报修"})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("cancelled")));
+
+    // A school opens tickets for itself only, comments, and sees a timeline without internal notes.
+    let school = app.token("school1").await;
+    let (s, mine) = app
+        .post_json(
+            &school,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "title": "三楼教室一体机黑屏", "system": "classroom"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{mine}");
+    assert_eq!(mine["source"], "portal");
+    let (s, _) = app
+        .post_json(
+            &school,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school2, "title": "别的学校", "system": "classroom"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let mid = mine["id"].as_i64().unwrap();
+    let (s, _) = act(&app, &school, mid, "accept", json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/tickets/{mid}/comments")))
+        .bearer_auth(&school)
+        .json(&json!({"body": "下午两点后有人"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        act(&app, &app.token("engineer").await, mid, "accept", json!({"note": "内部: 可能是电源板"})).await.0,
+        StatusCode::OK
+    );
+    let (_, tl) = app.get_json(&school, &format!("/api/v1/tickets/{mid}/timeline")).await;
+    assert!(tl.to_string().contains("下午两点后有人"));
+    assert!(!tl.to_string().contains("电源板"), "internal notes stay internal");
+    // Another school sees none of it.
+    let other = app.token("school2").await;
+    assert_eq!(app.get_json(&other, &format!("/api/v1/tickets/{mid}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json(&other, &format!("/api/v1/tickets/{mid}/timeline")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(app.get_json(&other, "/api/v1/tickets").await.1["total"], 0);
+    // Its school has three: two opened by the agent, one from the portal.
+    assert_eq!(app.get_json(&school, "/api/v1/tickets").await.1["total"], 3);
+});
+
+fn app_svc(app: &TestApp) -> aftercare_service::Services {
+    aftercare_service::Services::new(app.db.clone())
+}
+
+both!(two_engineers_scheduling_at_once_one_wins, |app: TestApp| async move {
+    let (t, _) = new_ticket(&app, "RACE-1", false).await;
+    let id = t["id"].as_i64().unwrap();
+    let eng = app.token("engineer").await;
+    act(&app, &eng, id, "accept", json!({})).await;
+    let (_, v) = act(
+        &app,
+        &eng,
+        id,
+        "diagnose",
+        json!({"fault_type": "software", "diagnosis": "录像计划关闭", "plan": "上门重新配置"}),
+    )
+    .await;
+    let version = v["version"].as_i64().unwrap();
+    crate::common::user(&app_svc(&app), "engineer2", &["engineer"], None).await;
+    let eng2 = app.token("engineer2").await;
+    let tech = user_id(&app, "tech").await;
+    let body = |at: &str| json!({"technician_ids": [tech], "scheduled_at": at, "version": version});
+    let (a, b) = tokio::join!(
+        act(&app, &eng, id, "schedule", body("2026-12-01T01:00:00Z")),
+        act(&app, &eng2, id, "schedule", body("2026-12-02T01:00:00Z"))
+    );
+    let mut codes = [a.0, b.0];
+    codes.sort();
+    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT]);
+    let loser = if a.0 == StatusCode::CONFLICT { a.1 } else { b.1 };
+    assert_eq!(loser["error"]["code"], "stale");
+    // Exactly one schedule was written.
+    let (_, tl) = app.get_json(&eng, &format!("/api/v1/tickets/{id}/timeline")).await;
+    let schedules = tl["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["data_json"].as_str().unwrap_or_default().contains("\"schedule\""))
+        .count();
+    assert_eq!(schedules, 1);
+    assert_eq!(app.get_json(&eng, &format!("/api/v1/tickets/{id}")).await.1["version"], version + 1);
+});
+
+both!(repeat_repairs_and_misdiagnoses_are_proposed_and_reviewed, |app: TestApp| async move {
+    let tech = app.token("tech").await;
+    let eng = app.token("engineer").await;
+    let agent = app.token("agent").await;
+    let manager = app.token("manager").await;
+    let tech_id = user_id(&app, "tech").await;
+    let eng_id = user_id(&app, "engineer").await;
+    // A first ticket on the NVR: fixed, closed.
+    let (first, eid) = in_progress(&app, "REP-NVR").await;
+    app.post_json(&tech, &format!("/api/v1/tickets/{first}/visits"), &visit("fixed", true)).await;
+    act(&app, &tech, first, "resolve", json!({"resolution": "已修好"})).await;
+    let (_, v) = act(&app, &agent, first, "callback", json!({"satisfaction": 4, "resolved": true})).await;
+    assert_eq!(v["status"], "closed");
+    // The same fault on the same NVR within 30 days: repeat_of, and a proposal against the technician.
+    let (s, t2) = app
+        .post_json(
+            &agent,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "equipment_ids": [eid], "title": "又丢录像"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let second = t2["id"].as_i64().unwrap();
+    act(&app, &eng, second, "accept", json!({})).await;
+    let (_, v) = act(
+        &app,
+        &eng,
+        second,
+        "diagnose",
+        json!({"fault_type": "hardware", "diagnosis": "硬盘又坏", "plan": "换硬盘"}),
+    )
+    .await;
+    assert_eq!(v["repeat_of"], first);
+    let (_, p) = app.get_json(&manager, "/api/v1/penalties?status=proposed").await;
+    let rep: Vec<&Value> = p["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "repeat_repair").collect();
+    assert_eq!(rep.len(), 1);
+    assert_eq!(rep[0]["user_id"], tech_id);
+    assert_eq!(rep[0]["related_ticket_id"], first);
+    // A different fault type is no repeat.
+    let (_, t3) = app
+        .post_json(
+            &agent,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "equipment_ids": [eid], "title": "平台看不到"}),
+        )
+        .await;
+    let third = t3["id"].as_i64().unwrap();
+    act(&app, &eng, third, "accept", json!({})).await;
+    let (_, v) =
+        act(&app, &eng, third, "diagnose", json!({"fault_type": "software", "diagnosis": "平台账号", "plan": "重置"}))
+            .await;
+    assert!(v["repeat_of"].is_null());
+
+    // Misdiagnosis: the visit fails, then the engineer changes the fault type on escalation.
+    let (mid, _) = in_progress(&app, "MIS-NVR").await;
+    let (s, _) = app.post_json(&tech, &format!("/api/v1/tickets/{mid}/visits"), &visit("not_fixed", false)).await;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, v) = act(
+        &app,
+        &eng,
+        mid,
+        "escalate",
+        json!({"reason": "换硬盘无效", "fault_type": "cabling", "plan": "检查 NVR 到交换机的网线"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["escalation_level"], 1);
+    assert_eq!(v["fault_type"], "cabling");
+    let (_, p) = app.get_json(&manager, "/api/v1/penalties?status=proposed").await;
+    let mis: Vec<&Value> = p["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "misdiagnosis").collect();
+    assert_eq!(mis.len(), 1);
+    assert_eq!(mis[0]["user_id"], eng_id);
+    // The timeline keeps the old and new plan.
+    let (_, tl) = app.get_json(&eng, &format!("/api/v1/tickets/{mid}/timeline")).await;
+    assert!(tl.to_string().contains("更换监控硬盘") && tl.to_string().contains("检查 NVR 到交换机的网线"));
+
+    // The manager confirms one and dismisses the other; confirmed ones count on the scorecard.
+    let (s, _) = app
+        .post_json(&eng, &format!("/api/v1/penalties/{}/review", rep[0]["id"]), &json!({"verdict": "confirm"}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/penalties/{}/review", rep[0]["id"])))
+        .bearer_auth(&manager)
+        .json(&json!({"verdict": "confirm", "note": "同一硬盘 30 天内返修"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/penalties/{}/review", mis[0]["id"])))
+        .bearer_auth(&manager)
+        .json(&json!({"verdict": "dismiss"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let (s, _) = app
+        .post_json(&manager, &format!("/api/v1/penalties/{}/review", mis[0]["id"]), &json!({"verdict": "confirm"}))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "a review is final");
+    let (s, e) = app
+        .post_json(&manager, &format!("/api/v1/penalties/{}/review", mis[0]["id"]), &json!({"verdict": "maybe"}))
+        .await;
+    assert_eq!((s, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("verdict")));
+    let from = (chrono::Utc::now() - chrono::Duration::days(1)).to_rfc3339();
+    let (_, cards) = app.get_json(&manager, &format!("/api/v1/scorecards?from={}", crate::common::enc(&from))).await;
+    let card = |id: i64| cards["items"].as_array().unwrap().iter().find(|c| c["user_id"] == id).cloned().unwrap();
+    assert_eq!(card(tech_id)["repeat_repairs"], 1);
+    assert_eq!(card(eng_id)["misdiagnoses"], 0);
+    assert_eq!(card(tech_id)["first_time_fix_rate"], 0.5, "one of two visited tickets fixed at the first visit");
+});
+
+both!(callbacks_reopen_or_close_after_three_attempts, |app: TestApp| async move {
+    let tech = app.token("tech").await;
+    let agent = app.token("agent").await;
+    let (id, _) = in_progress(&app, "CB-1").await;
+    app.post_json(&tech, &format!("/api/v1/tickets/{id}/visits"), &visit("fixed", true)).await;
+    act(&app, &tech, id, "resolve", json!({"resolution": "已修好"})).await;
+    // Not really fixed: back to triage, and a repeat-repair proposal for the visit's technician.
+    let (_, v) =
+        act(&app, &agent, id, "callback", json!({"satisfaction": 2, "resolved": false, "note": "还是丢录像"})).await;
+    assert_eq!(v["status"], "triage");
+    let (_, p) = app.get_json(&app.token("manager").await, "/api/v1/penalties").await;
+    assert_eq!(p["items"][0]["kind"], "repeat_repair");
+    // Remote resolve by the engineer, then nobody answers the phone three times.
+    let eng = app.token("engineer").await;
+    let (s, v) = act(&app, &eng, id, "resolve", json!({"resolution": "远程修改录像计划", "remote": true})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("resolved")), "{v}");
+    let (s, e) = act(&app, &agent, id, "close", json!({"note": "联系不上"})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(e["error"]["code"], "precondition");
+    for n in 1..=3 {
+        let (s, v) = app
+            .post_json(&agent, &format!("/api/v1/tickets/{id}/callback-attempts"), &json!({"note": "无人接听"}))
+            .await;
+        assert_eq!((s, v["callback_attempts"].as_i64()), (StatusCode::OK, Some(n)));
+    }
+    let (s, v) = act(&app, &agent, id, "close", json!({"note": "三次未接通"})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("closed")));
+    // Reopen within the window goes back to triage.
+    let (s, v) = act(&app, &eng, id, "reopen", json!({"note": "学校又打来"})).await;
+    assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("triage")));
+});
+
+both!(sla_clocks_breach_pause_and_notify, |app: TestApp| async move {
+    let svc = app_svc(&app);
+    let (t, _) = new_ticket(&app, "SLA-1", false).await;
+    let id = t["id"].as_i64().unwrap();
+    let created =
+        chrono::DateTime::parse_from_rfc3339(t["created_at"].as_str().unwrap()).unwrap().with_timezone(&chrono::Utc);
+    // Normal priority: respond within 120 minutes.
+    assert_eq!(svc.check_sla(created + chrono::Duration::minutes(119)).await.unwrap(), 0);
+    assert_eq!(svc.check_sla(created + chrono::Duration::minutes(121)).await.unwrap(), 1);
+    // Flagged once only.
+    assert_eq!(svc.check_sla(created + chrono::Duration::minutes(122)).await.unwrap(), 0);
+    let (_, v) = app.get_json(&app.token("agent").await, &format!("/api/v1/tickets/{id}")).await;
+    assert!(v["respond_breached_at"].is_string());
+    assert!(v["resolve_breached_at"].is_null());
+    let (_, n) = app.get_json(&app.token("manager").await, "/api/v1/notifications").await;
+    assert_eq!(n["items"][0]["kind"], "sla_breach");
+    let (_, over) = app.get_json(&app.token("agent").await, "/api/v1/tickets?view=overdue").await;
+    assert_eq!(over["total"], 1);
+
+    // Hold pauses the clocks: the resolve due time moves by the time on hold.
+    let (pid, _) = in_progress(&app, "SLA-2").await;
+    let tech = app.token("tech").await;
+    let before = app.get_json(&tech, &format!("/api/v1/tickets/{pid}")).await.1;
+    act(&app, &tech, pid, "hold", json!({"reason": "等学校来电"})).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let (_, v) = act(&app, &tech, pid, "resume", json!({})).await;
+    let due = |v: &Value| chrono::DateTime::parse_from_rfc3339(v["resolve_due"].as_str().unwrap()).unwrap();
+    assert!(due(&v) > due(&before), "resolve clock moved on by the pause");
+    assert!(v["paused_at"].is_null());
+    // While on hold no breach is flagged.
+    act(&app, &tech, pid, "hold", json!({"reason": "等备件"})).await;
+    assert_eq!(
+        svc.check_sla(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap(),
+        1,
+        "only the first ticket's remaining clocks"
+    );
+    let held = app.get_json(&tech, &format!("/api/v1/tickets/{pid}")).await.1;
+    assert!(held["resolve_breached_at"].is_null());
+    // The manager edits the policy; bad values are refused.
+    let m = app.token("manager").await;
+    let (s, v) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &m,
+            "/api/v1/sla-policies/urgent",
+            &json!({"respond_minutes": 20, "arrive_minutes": 120, "resolve_minutes": 720}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["items"][0]["respond_minutes"], 20);
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &m,
+            "/api/v1/sla-policies/urgent",
+            &json!({"respond_minutes": 0, "arrive_minutes": 120, "resolve_minutes": 720}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &app.token("agent").await,
+            "/api/v1/sla-policies/urgent",
+            &json!({"respond_minutes": 10, "arrive_minutes": 120, "resolve_minutes": 720}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});
