@@ -7,16 +7,21 @@
 //! On failure the working folder is kept with a screenshot, the page source and
 //! chromedriver's log. Set `AFTERCARE_BROWSER_SHOTS=<dir>` to keep screenshots of a passing run.
 //!
-//! WebDriver is spoken directly over HTTP with `reqwest`: `fantoccini` without a TLS feature
-//! needs a `hyper-util` connector that this package does not depend on.
+//! The browser is driven with `fantoccini` over a plain `hyper-util` connector (no TLS).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use aftercare_domain::users::UserInput;
 use aftercare_service::Services;
 use aftercare_store::Db;
+use fantoccini::Locator::Css;
+use fantoccini::elements::Element;
+use fantoccini::error::CmdError;
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
-use std::io::{Read, Write};
+use std::fmt::Debug;
+use std::io::Write;
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -26,10 +31,9 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const AGENT: &str = "agent";
 const AGENT_PASSWORD: &str = "password-agent-42";
-/// The W3C WebDriver key of an element reference.
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 /// How long to wait for a page to show what a step expects.
 const PATIENCE: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
@@ -38,51 +42,49 @@ async fn agent_adds_school_and_equipment_then_finds_it_on_desktop_and_phone() {
     let work = Workdir::new();
     let base = boot_server(&work.path).await;
     let driver = ChromeDriver::start(&work.path);
-    let browser = Browser::open(&driver, &work.path).await;
+    let c = open_browser(&driver, &work.path).await;
 
-    let journey = tokio::spawn(journey(browser.clone(), base));
-    let result = journey.await;
-    if result.is_err() {
-        browser.keep_evidence(&work.path, "failure").await;
+    // Spawned so that a panic comes back here, where evidence is kept before the browser goes.
+    let outcome = tokio::spawn(journey(c.clone(), base)).await;
+    if !matches!(outcome, Ok(Ok(()))) {
+        keep_evidence(&c, &work.path).await;
     }
-    browser.quit().await;
+    let _ = c.close().await;
     drop(driver);
-    if let Err(e) = result {
-        std::panic::resume_unwind(e.into_panic());
+    match outcome {
+        Ok(Ok(())) => eprintln!("browser journey passed in {:.1}s", started.elapsed().as_secs_f64()),
+        Ok(Err(e)) => panic!("a WebDriver command failed: {e}"),
+        Err(e) => std::panic::resume_unwind(e.into_panic()),
     }
-    eprintln!("browser journey passed in {:.1}s", started.elapsed().as_secs_f64());
 }
 
 /// Everything a person does, in order.
-async fn journey(b: Browser, base: String) {
+async fn journey(c: Client, base: String) -> Result<(), CmdError> {
     let serial = "BRW-CAM-0001";
-    sign_in(&b, &base).await;
-    let school = create_school(&b, &base).await;
-    add_equipment(&b, &school, serial).await;
-    search_equipment(&b, &base, serial).await;
-    phone_layout(&b, &base, serial).await;
+    sign_in(&c, &base).await?;
+    let school = create_school(&c, &base).await?;
+    add_equipment(&c, &school, serial).await?;
+    search_equipment(&c, &base, serial).await?;
+    phone_layout(&c, &base, serial).await
 }
 
-async fn sign_in(b: &Browser, base: &str) {
-    b.goto(&format!("{base}/login")).await;
-    assert_eq!(
-        b.execute("return document.documentElement.lang", json!([])).await,
-        json!("zh-CN"),
-        "the UI is Chinese by default"
-    );
-    b.type_into("#login-form input[name=username]", AGENT).await;
-    b.type_into("#login-form input[name=password]", AGENT_PASSWORD).await;
-    b.click("#login-form button[type=submit]").await;
-    b.wait_for_text("main h1", "工作台").await;
-    assert_eq!(b.path().await, "/", "signing in lands on the dashboard");
-    assert!(b.text("body").await.contains("新建学校"), "the dashboard offers the quick actions to an agent");
-    b.shot("1-dashboard").await;
+async fn sign_in(c: &Client, base: &str) -> Result<(), CmdError> {
+    c.goto(&format!("{base}/login")).await?;
+    let lang = c.execute("return document.documentElement.lang", vec![]).await?;
+    assert_eq!(lang, json!("zh-CN"), "the UI is Chinese by default");
+    el(c, "#login-form input[name=username]").await.send_keys(AGENT).await?;
+    el(c, "#login-form input[name=password]").await.send_keys(AGENT_PASSWORD).await?;
+    el(c, "#login-form button[type=submit]").await.click().await?;
+    wait_for_text(c, "main h1", "工作台").await;
+    assert_eq!(path(c).await?, "/", "signing in lands on the dashboard");
+    let body = c.find(Css("body")).await?.text().await?;
+    assert!(body.contains("新建学校"), "the dashboard offers the quick actions to an agent");
+    shot(c, "1-dashboard").await
 }
 
-/// A school created through `/customers/new`; returns the URL of its page.
-async fn create_school(b: &Browser, base: &str) -> String {
-    b.goto(&format!("{base}/customers/new")).await;
-    b.wait_for("#customer-form").await;
+/// A school created through `/customers/new`; returns the path of its page.
+async fn create_school(c: &Client, base: &str) -> Result<String, CmdError> {
+    c.goto(&format!("{base}/customers/new")).await?;
     for (field, value) in [
         ("code", "QY-BRW-01"),
         ("county", "青阳县"),
@@ -92,39 +94,37 @@ async fn create_school(b: &Browser, base: &str) -> String {
         ("contacts[0].name", "李老师"),
         ("contacts[0].phone", "13905663333"),
     ] {
-        b.type_into(&format!("#customer-form input[name='{field}']"), value).await;
+        el(c, &format!("#customer-form input[name='{field}']")).await.send_keys(value).await?;
     }
-    b.click("#customer-form button[type=submit]").await;
-    b.wait_for_text("#customer-form", "名称：必填").await;
-    assert!(b.path().await.starts_with("/customers"), "a rejected form stays on the form");
-    assert_eq!(
-        b.value("#customer-form input[name=code]").await,
-        "QY-BRW-01",
-        "what was typed is kept after a rejected submit"
-    );
-    assert_eq!(b.value("#customer-form input[name='contacts[0].phone']").await, "13905663333", "contacts are kept too");
-    b.shot("2-school-rejected").await;
+    el(c, "#customer-form button[type=submit]").await.click().await?;
+    wait_for_text(c, "#customer-form", "名称：必填").await;
+    assert!(path(c).await?.starts_with("/customers"), "a rejected form stays on the form");
+    let code = value(c, "#customer-form input[name=code]").await?;
+    assert_eq!(code, "QY-BRW-01", "what was typed is kept after a rejected submit");
+    let phone = value(c, "#customer-form input[name='contacts[0].phone']").await?;
+    assert_eq!(phone, "13905663333", "contacts are kept too");
+    shot(c, "2-school-rejected").await?;
 
-    b.type_into("#customer-form input[name=name]", "青阳县浏览器测试小学").await;
-    b.click("#customer-form button[type=submit]").await;
-    let url = b.wait_for_path(|p| is_record_path(p, "/customers/")).await;
-    b.wait_for_text("main h1", "青阳县浏览器测试小学").await;
-    assert!(b.text(".flash").await.contains("已创建"), "the school page confirms the creation");
-    let page = b.text("main").await;
+    el(c, "#customer-form input[name=name]").await.send_keys("青阳县浏览器测试小学").await?;
+    el(c, "#customer-form button[type=submit]").await.click().await?;
+    let school = wait_until(c, "the school is saved", || path(c), |p| is_record_path(p, "/customers/")).await;
+    wait_for_text(c, "main h1", "青阳县浏览器测试小学").await;
+    assert!(c.find(Css(".flash")).await?.text().await?.contains("已创建"), "the school page confirms the creation");
+    let page = c.find(Css("main")).await?.text().await?;
     assert!(page.contains("李老师") && page.contains("13905663333"), "the contact is listed: {page}");
     assert!(page.contains("城关镇"), "the town is shown");
-    url
+    Ok(school)
 }
 
-async fn add_equipment(b: &Browser, school: &str, serial: &str) {
-    let school_id = school.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
-    let link = b.find("main a[href^='/equipment/new?customer_id=']").await;
-    assert_eq!(b.element_text(&link).await.trim(), "新增设备");
-    b.click_element(&link).await;
-    b.wait_for("#equipment-form").await;
-    assert_eq!(b.value("#equipment-form select[name=customer_id]").await, school_id, "the school is preselected");
-    b.click("#equipment-form select[name=system] option[value=surveillance]").await;
-    assert_eq!(b.value("#equipment-form select[name=system]").await, "surveillance");
+async fn add_equipment(c: &Client, school: &str, serial: &str) -> Result<(), CmdError> {
+    let school_id = school.rsplit('/').next().unwrap().split('?').next().unwrap();
+    let link = el(c, "main a[href^='/equipment/new?customer_id=']").await;
+    assert_eq!(link.text().await?.trim(), "新增设备");
+    link.click().await?;
+    let system = el(c, "#equipment-form select[name=system]").await;
+    assert_eq!(value(c, "#equipment-form select[name=customer_id]").await?, school_id, "the school is preselected");
+    system.select_by_value("surveillance").await?;
+    assert_eq!(value(c, "#equipment-form select[name=system]").await?, "surveillance");
     for (field, value) in [
         ("kind", "枪式摄像机"),
         ("serial_no", serial),
@@ -132,76 +132,143 @@ async fn add_equipment(b: &Browser, school: &str, serial: &str) {
         ("model", "DS-2CD3T46"),
         ("location", "校门口立杆"),
     ] {
-        b.type_into(&format!("#equipment-form input[name={field}]"), value).await;
+        c.find(Css(&format!("#equipment-form input[name={field}]"))).await?.send_keys(value).await?;
     }
     // Typing into a date input depends on the browser's locale; set the value as a picker would.
-    b.execute(
-        "const f = document.getElementById('equipment-form');\
-         f.elements.installed_on.value = '2024-09-01';\
-         f.elements.warranty_until.value = '2027-08-31';",
-        json!([]),
-    )
-    .await;
-    b.click("#equipment-form button[type=submit]").await;
-    b.wait_for_path(|p| is_record_path(p, "/equipment/")).await;
-    b.wait_for_text("main", serial).await;
-    let page = b.text("main").await;
+    let set_dates = "const f = document.getElementById('equipment-form');\
+                     f.elements.installed_on.value = '2024-09-01';\
+                     f.elements.warranty_until.value = '2027-08-31';";
+    c.execute(set_dates, vec![]).await?;
+    c.find(Css("#equipment-form button[type=submit]")).await?.click().await?;
+    wait_until(c, "the equipment is saved", || path(c), |p| is_record_path(p, "/equipment/")).await;
+    let page = wait_for_text(c, "main", serial).await;
     assert!(page.contains("已创建"), "the equipment page confirms the creation: {page}");
     assert!(page.contains("枪式摄像机") && page.contains("校园监控"), "kind and system are shown in Chinese: {page}");
     assert!(page.contains("青阳县浏览器测试小学"), "the equipment page names its school");
+    Ok(())
 }
 
-async fn search_equipment(b: &Browser, base: &str, serial: &str) {
-    b.goto(&format!("{base}/equipment")).await;
-    b.type_into("#equipment-filters input[name=q]", "监控").await;
-    b.click("#equipment-filters button[type=submit]").await;
-    b.wait_for_path(|p| p.starts_with("/equipment?") && p.contains("q=")).await;
-    b.wait_for_text("#equipment-list", serial).await;
-    assert_eq!(b.value("#equipment-filters input[name=q]").await, "监控", "the search box keeps the query");
-    b.shot("3-equipment-search").await;
+async fn search_equipment(c: &Client, base: &str, serial: &str) -> Result<(), CmdError> {
+    c.goto(&format!("{base}/equipment")).await?;
+    el(c, "#equipment-filters input[name=q]").await.send_keys("监控").await?;
+    c.find(Css("#equipment-filters button[type=submit]")).await?.click().await?;
+    wait_until(c, "the search runs", || path(c), |p| p.starts_with("/equipment?") && p.contains("q=")).await;
+    wait_for_text(c, "#equipment-list", serial).await;
+    assert_eq!(value(c, "#equipment-filters input[name=q]").await?, "监控", "the search box keeps the query");
+    shot(c, "3-equipment-search").await?;
 
-    b.clear("#equipment-filters input[name=q]").await;
-    b.type_into("#equipment-filters input[name=q]", "网监").await;
-    b.click("#equipment-filters button[type=submit]").await;
-    b.wait_for_text("main", "没有符合条件的记录").await;
-    assert!(b.find_all("#equipment-list").await.is_empty(), "no list is shown when nothing matches");
-    assert!(!b.text("main").await.contains(serial), "网监 must not find {serial}");
+    let q = c.find(Css("#equipment-filters input[name=q]")).await?;
+    q.clear().await?;
+    q.send_keys("网监").await?;
+    c.find(Css("#equipment-filters button[type=submit]")).await?.click().await?;
+    let page = wait_for_text(c, "main", "没有符合条件的记录").await;
+    assert!(c.find_all(Css("#equipment-list")).await?.is_empty(), "no list is shown when nothing matches");
+    assert!(!page.contains(serial), "网监 must not find {serial}");
+    Ok(())
 }
 
-async fn phone_layout(b: &Browser, base: &str, serial: &str) {
-    b.set_window_size(360, 740).await;
-    b.goto(&format!("{base}/equipment")).await;
-    b.wait_for_text("#equipment-list", serial).await;
-    let list = b.find("#equipment-list").await;
-    assert!(b.displayed(&list).await, "the equipment list is visible on a phone");
-    let hamburger = b.find(".hamburger").await;
-    assert!(b.displayed(&hamburger).await, "the menu button is shown on a phone");
-    let sidebar = b.find("nav.sidebar").await;
-    let (left, width) = b.rect_x(&sidebar).await;
+async fn phone_layout(c: &Client, base: &str, serial: &str) -> Result<(), CmdError> {
+    c.set_window_size(360, 740).await?;
+    c.goto(&format!("{base}/equipment")).await?;
+    wait_for_text(c, "#equipment-list", serial).await;
+    assert!(c.find(Css("#equipment-list")).await?.is_displayed().await?, "the equipment list is visible on a phone");
+    let hamburger = c.find(Css(".hamburger")).await?;
+    assert!(hamburger.is_displayed().await?, "the menu button is shown on a phone");
+    let sidebar = c.find(Css("nav.sidebar")).await?;
+    let (left, _, width, _) = sidebar.rectangle().await?;
     assert!(left + width <= 1.0, "the menu starts closed on a phone (x={left}, w={width})");
-    let overflow = b
-        .execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", json!([]))
-        .await;
+    let overflow =
+        c.execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![]).await?;
     assert!(overflow.as_f64().unwrap_or(0.0) <= 0.0, "the page scrolls sideways on a phone by {overflow}px");
-    b.shot("4-phone-list").await;
+    shot(c, "4-phone-list").await?;
 
-    b.click_element(&hamburger).await;
-    b.wait_until("the menu slides in", || async {
-        let (x, _) = b.rect_x(&sidebar).await;
-        x >= 0.0
-    })
-    .await;
-    assert!(b.text("nav.sidebar").await.contains("设备"), "the menu is in Chinese");
-    b.shot("5-phone-menu").await;
+    hamburger.click().await?;
+    let sidebar = &sidebar;
+    wait_until(c, "the menu slides in", || async move { Ok(sidebar.rectangle().await?.0) }, |x| *x >= 0.0).await;
+    assert!(sidebar.text().await?.contains("设备"), "the menu is in Chinese");
+    shot(c, "5-phone-menu").await
 }
 
 /// `/customers/12` or `/equipment/7?ok=created`, not a list or a form.
 fn is_record_path(path: &str, prefix: &str) -> bool {
-    path.strip_prefix(prefix).map(|rest| rest.split('?').next().unwrap_or("").parse::<i64>().is_ok()).unwrap_or(false)
+    path.strip_prefix(prefix).is_some_and(|rest| rest.split('?').next().unwrap_or("").parse::<i64>().is_ok())
 }
 
 // ---------------------------------------------------------------------------------------
-// The server
+// Small helpers over fantoccini
+
+/// The first element matching `css`, waiting for it to appear.
+async fn el(c: &Client, css: &str) -> Element {
+    match c.wait().at_most(PATIENCE).every(POLL).for_element(Css(css)).await {
+        Ok(e) => e,
+        Err(e) => panic!("no element matches {css} on {}: {e}", path(c).await.unwrap_or_default()),
+    }
+}
+
+/// The current `value` of a form control.
+async fn value(c: &Client, css: &str) -> Result<String, CmdError> {
+    Ok(el(c, css).await.prop("value").await?.unwrap_or_default())
+}
+
+/// The path and query of the current page.
+async fn path(c: &Client) -> Result<String, CmdError> {
+    let url = c.current_url().await?;
+    Ok(url.query().map_or_else(|| url.path().to_owned(), |q| format!("{}?{q}", url.path())))
+}
+
+/// Waits until the first element matching `css` shows `needle`; returns its text.
+async fn wait_for_text(c: &Client, css: &str, needle: &str) -> String {
+    let what = format!("{css} shows {needle:?}");
+    wait_until(c, &what, || async move { c.find(Css(css)).await?.text().await }, |t| t.contains(needle)).await
+}
+
+/// Polls `probe` until what it sees satisfies `ok`, and returns that. After `PATIENCE` it
+/// panics with the last thing seen, the current path and the page's flash message.
+async fn wait_until<T: Debug, F: Future<Output = Result<T, CmdError>>>(
+    c: &Client,
+    what: &str,
+    mut probe: impl FnMut() -> F,
+    ok: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let seen = probe().await;
+        if matches!(&seen, Ok(v) if ok(v)) {
+            return seen.unwrap();
+        }
+        if Instant::now() > deadline {
+            let flash = "const f = document.querySelector('.flash'); return f ? f.innerText : ''";
+            let flash = c.execute(flash, vec![]).await.unwrap_or(Value::Null);
+            panic!(
+                "timed out waiting until {what} on {} (flash: {flash}); last seen: {seen:?}",
+                path(c).await.unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+/// Saves a screenshot named `name` into `$AFTERCARE_BROWSER_SHOTS`, when set.
+async fn shot(c: &Client, name: &str) -> Result<(), CmdError> {
+    if let Some(dir) = std::env::var_os("AFTERCARE_BROWSER_SHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(format!("{name}.png")), c.screenshot().await?).unwrap();
+    }
+    Ok(())
+}
+
+/// After a failure: a screenshot and the page source in `dir`, best effort.
+async fn keep_evidence(c: &Client, dir: &Path) {
+    if let Ok(png) = c.screenshot().await {
+        let _ = std::fs::write(dir.join("failure.png"), png);
+    }
+    if let Ok(html) = c.source().await {
+        let _ = std::fs::write(dir.join("failure.html"), html);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The server, the working folder and chromedriver
 
 /// Boots the app on a free port against a fresh SQLite file in `dir`, with one `agent`.
 async fn boot_server(dir: &Path) -> String {
@@ -254,9 +321,6 @@ impl Drop for Workdir {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// chromedriver
-
 /// A chromedriver process on a free port, shut down (browsers included) when dropped,
 /// whether the test passed or not.
 struct ChromeDriver {
@@ -280,60 +344,23 @@ impl ChromeDriver {
             .unwrap_or_else(|e| panic!("cannot start {CHROMEDRIVER}: {e}"));
         let mut driver = ChromeDriver { child, port };
         let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(body) = driver.raw_get("/status")
-                && body.contains("\"ready\":true")
-            {
-                return driver;
-            }
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if let Ok(Some(status)) = driver.child.try_wait() {
                 panic!("chromedriver exited at start: {status}");
             }
-            assert!(Instant::now() < deadline, "chromedriver did not answer on port {port} within 20s");
-            std::thread::sleep(Duration::from_millis(100));
+            assert!(Instant::now() < deadline, "chromedriver did not listen on port {port} within 20s");
+            std::thread::sleep(POLL);
         }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// A plain blocking GET, usable from `Drop` where no runtime is at hand. Returns the
-    /// body; reads by `Content-Length` since chromedriver keeps the connection open.
-    fn raw_get(&self, path: &str) -> Option<String> {
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(1)).ok()?;
-        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        write!(s, "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n", self.port).ok()?;
-        let mut buf = Vec::new();
-        let mut chunk = [0u8; 4096];
-        loop {
-            let n = s.read(&mut chunk).ok()?;
-            buf.extend_from_slice(&chunk[..n]);
-            let text = String::from_utf8_lossy(&buf);
-            if let Some((head, body)) = text.split_once("\r\n\r\n") {
-                let len = head
-                    .lines()
-                    .find_map(|l| {
-                        l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().parse::<usize>().ok())
-                    })
-                    .flatten()
-                    .unwrap_or(0);
-                if body.len() >= len || n == 0 {
-                    return Some(body.to_owned());
-                }
-            }
-            if n == 0 {
-                return None;
-            }
-        }
+        driver
     }
 }
 
 impl Drop for ChromeDriver {
     fn drop(&mut self) {
         // `/shutdown` closes the browsers of open sessions too; killing alone would orphan them.
-        let _ = self.raw_get("/shutdown");
+        // A blocking request, as `Drop` has no runtime at hand; the connection stays open until it exits.
+        let _conn = TcpStream::connect(("127.0.0.1", self.port))
+            .and_then(|mut s| write!(s, "GET /shutdown HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n", self.port).map(|()| s));
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
@@ -346,246 +373,35 @@ impl Drop for ChromeDriver {
     }
 }
 
-// ---------------------------------------------------------------------------------------
-// A small W3C WebDriver client
-
-/// One browser session. Every command panics with chromedriver's message if it fails.
-#[derive(Clone)]
-struct Browser {
-    http: reqwest::Client,
-    session: String,
-}
-
-/// An element reference from the browser.
-struct El(String);
-
-impl Browser {
-    async fn open(driver: &ChromeDriver, dir: &Path) -> Browser {
-        let profile = dir.join("chromium-profile");
-        let args = [
-            "--headless=new".to_owned(),
-            "--no-sandbox".to_owned(),
-            "--disable-gpu".to_owned(),
-            "--disable-dev-shm-usage".to_owned(),
-            "--no-first-run".to_owned(),
-            "--disable-background-networking".to_owned(),
-            "--disable-component-update".to_owned(),
-            "--disable-sync".to_owned(),
-            format!("--user-data-dir={}", profile.display()),
-            "--lang=zh-CN".to_owned(),
-            "--window-size=1280,900".to_owned(),
-        ];
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": args,
-                // On Linux `--lang` alone leaves `Accept-Language: en-US`, and the server
-                // negotiates from that header; a Chinese browser sends zh-CN.
-                "prefs": {"intl.accept_languages": "zh-CN,zh"},
-            },
-        }}});
-        let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(60)).build().unwrap();
-        let r = http.post(format!("{}/session", driver.url())).json(&caps).send().await.unwrap();
-        let v: Value = r.json().await.unwrap();
-        let id = v["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("chromedriver refused the session: {v}"));
-        Browser { http, session: format!("{}/session/{id}", driver.url()) }
-    }
-
-    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{path}", self.session);
-        let mut req = self.http.request(method.clone(), &url);
-        if let Some(b) = &body {
-            req = req.json(b);
-        }
-        let r = req.send().await.unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = r.status();
-        let v: Value = r.json().await.unwrap_or(Value::Null);
-        if !status.is_success() {
-            panic!(
-                "{method} {path} {}: {} {}",
-                body.unwrap_or(Value::Null),
-                v["value"]["error"],
-                v["value"]["message"]
-            );
-        }
-        v["value"].clone()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        self.cmd(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.cmd(reqwest::Method::GET, path, None).await
-    }
-
-    async fn goto(&self, url: &str) {
-        self.post("/url", json!({ "url": url })).await;
-    }
-
-    /// The path and query of the current page.
-    async fn path(&self) -> String {
-        let url = self.get("/url").await.as_str().unwrap().to_owned();
-        let after_scheme = url.split_once("://").map(|(_, r)| r).unwrap_or(&url);
-        after_scheme.find('/').map(|i| after_scheme[i..].to_owned()).unwrap_or_else(|| "/".into())
-    }
-
-    async fn find_all(&self, css: &str) -> Vec<El> {
-        let v = self.post("/elements", json!({"using": "css selector", "value": css})).await;
-        v.as_array().unwrap().iter().map(|e| El(e[ELEMENT].as_str().unwrap().to_owned())).collect()
-    }
-
-    async fn find(&self, css: &str) -> El {
-        self.wait_for(css).await
-    }
-
-    /// Waits until `css` matches an element and returns the first.
-    async fn wait_for(&self, css: &str) -> El {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(e) = self.find_all(css).await.into_iter().next() {
-                return e;
-            }
-            if Instant::now() > deadline {
-                panic!("no element matches {css} on {}", self.path().await);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Waits until the first element matching `css` contains `needle`.
-    async fn wait_for_text(&self, css: &str, needle: &str) {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            if let Some(e) = self.find_all(css).await.into_iter().next() {
-                let text = self.element_text(&e).await;
-                if text.contains(needle) {
-                    return;
-                }
-                if Instant::now() > deadline {
-                    panic!("{css} on {} does not show {needle:?}; it shows:\n{text}", self.path().await);
-                }
-            } else if Instant::now() > deadline {
-                panic!("no element matches {css} on {} (waiting for {needle:?})", self.path().await);
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    /// Waits until the current path satisfies `ok`; returns it.
-    async fn wait_for_path(&self, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + PATIENCE;
-        loop {
-            let path = self.path().await;
-            if ok(&path) {
-                return path;
-            }
-            if Instant::now() > deadline {
-                let flash = self
-                    .execute("const f = document.querySelector('.flash'); return f ? f.innerText : ''", json!([]))
-                    .await;
-                panic!("still on {path} after submitting; message on the page: {flash}");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn wait_until<F, Fut>(&self, what: &str, ok: F)
-    where
-        F: Fn() -> Fut,
-        Fut: std::future::Future<Output = bool>,
-    {
-        let deadline = Instant::now() + PATIENCE;
-        while !ok().await {
-            assert!(Instant::now() < deadline, "timed out waiting until {what}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn element_text(&self, e: &El) -> String {
-        self.get(&format!("/element/{}/text", e.0)).await.as_str().unwrap_or("").to_owned()
-    }
-
-    async fn text(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        self.element_text(&e).await
-    }
-
-    /// The current `value` of a form control.
-    async fn value(&self, css: &str) -> String {
-        let e = self.find(css).await;
-        let v = self.get(&format!("/element/{}/property/value", e.0)).await;
-        v.as_str().unwrap_or("").to_owned()
-    }
-
-    async fn click_element(&self, e: &El) {
-        self.post(&format!("/element/{}/click", e.0), json!({})).await;
-    }
-
-    async fn click(&self, css: &str) {
-        let e = self.find(css).await;
-        self.click_element(&e).await;
-    }
-
-    /// Types `text` with the keyboard into the element matching `css`.
-    async fn type_into(&self, css: &str, text: &str) {
-        let e = self.find(css).await;
-        self.post(&format!("/element/{}/value", e.0), json!({ "text": text })).await;
-    }
-
-    async fn clear(&self, css: &str) {
-        let e = self.find(css).await;
-        self.post(&format!("/element/{}/clear", e.0), json!({})).await;
-    }
-
-    async fn displayed(&self, e: &El) -> bool {
-        self.get(&format!("/element/{}/displayed", e.0)).await.as_bool().unwrap_or(false)
-    }
-
-    /// The left edge and width of an element, in CSS pixels.
-    async fn rect_x(&self, e: &El) -> (f64, f64) {
-        let r = self.get(&format!("/element/{}/rect", e.0)).await;
-        (r["x"].as_f64().unwrap(), r["width"].as_f64().unwrap())
-    }
-
-    async fn execute(&self, script: &str, args: Value) -> Value {
-        self.post("/execute/sync", json!({ "script": script, "args": args })).await
-    }
-
-    async fn set_window_size(&self, width: u32, height: u32) {
-        self.post("/window/rect", json!({ "width": width, "height": height })).await;
-    }
-
-    async fn screenshot(&self) -> Vec<u8> {
-        use base64::Engine as _;
-        let v = self.get("/screenshot").await;
-        base64::engine::general_purpose::STANDARD.decode(v.as_str().unwrap()).unwrap()
-    }
-
-    /// Saves a screenshot named `name` into `$AFTERCARE_BROWSER_SHOTS`, when set.
-    async fn shot(&self, name: &str) {
-        if let Some(dir) = std::env::var_os("AFTERCARE_BROWSER_SHOTS") {
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(Path::new(&dir).join(format!("{name}.png")), self.screenshot().await).unwrap();
-        }
-    }
-
-    /// After a failure: a screenshot and the page source, best effort, without panicking.
-    async fn keep_evidence(&self, dir: &Path, name: &str) {
-        let b = self.clone();
-        let dir = dir.to_owned();
-        let name = name.to_owned();
-        let _ = tokio::spawn(async move {
-            std::fs::write(dir.join(format!("{name}.png")), b.screenshot().await).unwrap();
-            let html = b.get("/source").await;
-            std::fs::write(dir.join(format!("{name}.html")), html.as_str().unwrap_or("")).unwrap();
-        })
-        .await;
-    }
-
-    /// Ends the session, which closes the browser.
-    async fn quit(&self) {
-        let _ = self.http.delete(&self.session).send().await;
-    }
+/// A Chromium session in Chinese, 1280×900, with its profile in `dir`.
+async fn open_browser(driver: &ChromeDriver, dir: &Path) -> Client {
+    let Value::Object(caps) = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                format!("--user-data-dir={}", dir.join("chromium-profile").display()),
+                "--lang=zh-CN",
+                "--window-size=1280,900",
+            ],
+            // On Linux `--lang` alone leaves `Accept-Language: en-US`, and the server
+            // negotiates from that header; a Chinese browser sends zh-CN.
+            "prefs": {"intl.accept_languages": "zh-CN,zh"},
+        },
+    }) else {
+        unreachable!()
+    };
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .unwrap_or_else(|e| panic!("chromedriver refused the session: {e}"))
 }

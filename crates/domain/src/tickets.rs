@@ -757,25 +757,36 @@ pub struct Breaches {
     pub resolve: bool,
 }
 
+/// One SLA clock of a ticket.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Clock {
+    pub due: Option<DateTime<Utc>>,
+    /// The thing the clock waits for has happened (responded, arrived, resolved).
+    pub met: bool,
+    /// A breach was already recorded.
+    pub flagged: bool,
+}
+
+impl Clock {
+    fn late(&self, now: DateTime<Utc>) -> bool {
+        !self.met && !self.flagged && self.due.is_some_and(|d| d < now)
+    }
+}
+
 pub struct ClockState {
     pub status: TicketStatus,
-    pub due: (Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<DateTime<Utc>>),
-    pub met: (bool, bool, bool),
-    pub flagged: (bool, bool, bool),
+    pub respond: Clock,
+    pub arrive: Clock,
+    pub resolve: Clock,
 }
 
 pub fn breaches(c: &ClockState, now: DateTime<Utc>) -> Breaches {
     if !c.status.clock_runs() {
         return Breaches::default();
     }
-    let late = |due: Option<DateTime<Utc>>, met: bool, flagged: bool| !met && !flagged && due.is_some_and(|d| d < now);
     // The arrive clock only counts once a visit is needed (dispatch decided).
     let needs_visit = matches!(c.status, TicketStatus::ToDispatch | TicketStatus::Scheduled | TicketStatus::InProgress);
-    Breaches {
-        respond: late(c.due.0, c.met.0, c.flagged.0),
-        arrive: needs_visit && late(c.due.1, c.met.1, c.flagged.1),
-        resolve: late(c.due.2, c.met.2, c.flagged.2),
-    }
+    Breaches { respond: c.respond.late(now), arrive: needs_visit && c.arrive.late(now), resolve: c.resolve.late(now) }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -904,22 +915,23 @@ mod rule_tests {
             resume_due(Some(d.respond), true, t("2026-11-27T01:00:00Z"), t("2026-11-27T03:00:00Z")),
             Some(d.respond)
         );
+        let clock = |due| Clock { due: Some(due), met: false, flagged: false };
         let c = ClockState {
             status: TicketStatus::New,
-            due: (Some(d.respond), Some(d.arrive), Some(d.resolve)),
-            met: (false, false, false),
-            flagged: (false, false, false),
+            respond: clock(d.respond),
+            arrive: clock(d.arrive),
+            resolve: clock(d.resolve),
         };
         assert_eq!(breaches(&c, t("2026-11-27T00:29:00Z")), Breaches::default());
         assert_eq!(breaches(&c, t("2026-11-27T05:00:00Z")), Breaches { respond: true, arrive: false, resolve: false });
-        let c = ClockState { status: TicketStatus::Scheduled, met: (true, false, false), ..c };
+        let c = ClockState { status: TicketStatus::Scheduled, respond: Clock { met: true, ..c.respond }, ..c };
         assert_eq!(breaches(&c, t("2026-11-29T00:00:00Z")), Breaches { respond: false, arrive: true, resolve: true });
         let held = ClockState { status: TicketStatus::OnHold, ..c };
         assert_eq!(breaches(&held, t("2026-11-29T00:00:00Z")), Breaches::default());
         let flagged = ClockState {
             status: TicketStatus::Scheduled,
-            flagged: (false, true, true),
-            met: (true, false, false),
+            arrive: Clock { flagged: true, ..held.arrive },
+            resolve: Clock { flagged: true, ..held.resolve },
             ..held
         };
         assert_eq!(breaches(&flagged, t("2026-11-29T00:00:00Z")), Breaches::default());

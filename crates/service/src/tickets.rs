@@ -662,16 +662,17 @@ impl Services {
         let mut flagged = 0;
         for t in store::clocks_due(&self.db, now).await? {
             let Some(status) = TicketStatus::parse(&t.status) else { continue };
+            let clock = |due, met: Option<DateTime<Utc>>, flagged: Option<DateTime<Utc>>| rules::Clock {
+                due,
+                met: met.is_some(),
+                flagged: flagged.is_some(),
+            };
             let b = rules::breaches(
                 &rules::ClockState {
                     status,
-                    due: (t.respond_due, t.arrive_due, t.resolve_due),
-                    met: (t.responded_at.is_some(), t.arrived_at.is_some(), t.resolved_at.is_some()),
-                    flagged: (
-                        t.respond_breached_at.is_some(),
-                        t.arrive_breached_at.is_some(),
-                        t.resolve_breached_at.is_some(),
-                    ),
+                    respond: clock(t.respond_due, t.responded_at, t.respond_breached_at),
+                    arrive: clock(t.arrive_due, t.arrived_at, t.arrive_breached_at),
+                    resolve: clock(t.resolve_due, t.resolved_at, t.resolve_breached_at),
                 },
                 now,
             );
