@@ -655,6 +655,40 @@ impl Services {
         Ok(png)
     }
 
+    /// A photo taken on a visit (by whoever may record the visit).
+    pub async fn add_visit_photo(&self, by: &Actor, visit_id: i64, content_type: &str, data: &[u8]) -> Result<i64> {
+        let ticket = store::visits_ticket(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+        let d = self.get_ticket(by, ticket).await?;
+        crate::require(by.is_admin_or_manager() || d.technician_ids.contains(&by.id.0))?;
+        Ok(store::add_photo(&self.db, visit_id, content_type, data, Utc::now()).await?)
+    }
+
+    pub async fn visit_photo(&self, by: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
+        let (ticket, ct, data) = store::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
+        self.get_ticket(by, ticket).await?;
+        Ok((ct, data))
+    }
+
+    pub async fn visit_photos(&self, by: &Actor, ticket: i64) -> Result<Vec<(i64, i64)>> {
+        self.get_ticket(by, ticket).await?;
+        Ok(store::photos_of(&self.db, ticket).await?)
+    }
+
+    pub async fn saved_filters(&self, by: &Actor, area: &str) -> Result<Vec<(String, String)>> {
+        Ok(store::saved_filters(&self.db, by.id.0, area).await?)
+    }
+
+    pub async fn save_filter(&self, by: &Actor, area: &str, name: &str, query: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(FieldErrors::single("name", "required").into());
+        }
+        if name.chars().count() > 40 || query.len() > 1000 {
+            return Err(FieldErrors::single("name", "too_long").into());
+        }
+        Ok(store::save_filter(&self.db, by.id.0, area, name, query).await?)
+    }
+
     /// Flags every clock that ran out by `now` and tells the manager and the engineer.
     /// Run by the jobs worker; tests pass their own `now`.
     pub async fn check_sla(&self, now: DateTime<Utc>) -> Result<usize> {

@@ -420,6 +420,12 @@ pub async fn has_signed_visit(db: &Db, ticket_id: i64) -> Result<bool> {
     Ok(n > 0)
 }
 
+pub async fn visits_ticket(db: &Db, visit_id: i64) -> Result<Option<i64>> {
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT ticket_id FROM visits WHERE id = $1").bind(visit_id).fetch_optional(p).await?),
+    )
+}
+
 /// Every user who went on a visit of this ticket.
 pub async fn visit_technicians(db: &Db, ticket_id: i64) -> Result<Vec<i64>> {
     Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
@@ -803,4 +809,44 @@ pub fn day_bounds(day: NaiveDate, tz: chrono_tz::Tz) -> (DateTime<Utc>, DateTime
             .unwrap_or_default()
     };
     (start(day), start(day + chrono::Duration::days(1)))
+}
+
+// ---------------------------------------------------------------------------------------
+// Visit photos and saved filters.
+
+pub async fn add_photo(db: &Db, visit_id: i64, content_type: &str, data: &[u8], now: DateTime<Utc>) -> Result<i64> {
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("INSERT INTO visit_photos (visit_id, content_type, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+        .bind(visit_id).bind(content_type).bind(data).bind(now).fetch_one(p).await?),
+    )
+}
+
+/// A photo with the ticket it belongs to: (ticket id, content type, bytes).
+pub async fn photo(db: &Db, id: i64) -> Result<Option<(i64, String, Vec<u8>)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, String, Vec<u8>)>(
+        "SELECT v.ticket_id, ph.content_type, ph.data FROM visit_photos ph JOIN visits v ON v.id = ph.visit_id WHERE ph.id = $1")
+        .bind(id).fetch_optional(p).await?))
+}
+
+/// Photo ids per visit of a ticket: (visit id, photo id).
+pub async fn photos_of(db: &Db, ticket_id: i64) -> Result<Vec<(i64, i64)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64)>(
+        "SELECT ph.visit_id, ph.id FROM visit_photos ph JOIN visits v ON v.id = ph.visit_id WHERE v.ticket_id = $1 ORDER BY ph.id")
+        .bind(ticket_id).fetch_all(p).await?))
+}
+
+pub async fn saved_filters(db: &Db, user_id: i64, area: &str) -> Result<Vec<(String, String)>> {
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT name, query FROM saved_filters WHERE user_id = $1 AND area = $2 ORDER BY name")
+        .bind(user_id).bind(area).fetch_all(p).await?),
+    )
+}
+
+pub async fn save_filter(db: &Db, user_id: i64, area: &str, name: &str, query: &str) -> Result<()> {
+    on_db!(db, p => {
+        sqlx::query("INSERT INTO saved_filters (user_id, area, name, query) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (user_id, area, name) DO UPDATE SET query = excluded.query")
+            .bind(user_id).bind(area).bind(name).bind(query).execute(p).await?;
+    });
+    Ok(())
 }

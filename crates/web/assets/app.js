@@ -26,3 +26,48 @@ document.addEventListener("DOMContentLoaded", () => {
     el.addEventListener("change", () => el.form.submit());
   });
 });
+
+// The signature pad: draw with a finger or a mouse; on submit the drawing goes into a
+// hidden field as a PNG data URL (left empty when nothing was drawn).
+document.addEventListener("DOMContentLoaded", () => {
+  const canvas = document.getElementById("signature-pad");
+  if (!canvas) return;
+  const ctx = canvas.getContext("2d");
+  const ratio = Math.max(window.devicePixelRatio || 1, 1);
+  let drawn = false;
+  const fit = () => {
+    const w = canvas.clientWidth, h = canvas.clientHeight;
+    canvas.width = w * ratio; canvas.height = h * ratio;
+    ctx.scale(ratio, ratio);
+    ctx.lineWidth = 2.4; ctx.lineCap = "round"; ctx.lineJoin = "round"; ctx.strokeStyle = "#111";
+    ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, w, h);
+    drawn = false;
+  };
+  fit();
+  let last = null;
+  const point = (e) => { const r = canvas.getBoundingClientRect(); return { x: e.clientX - r.left, y: e.clientY - r.top }; };
+  canvas.addEventListener("pointerdown", (e) => { canvas.setPointerCapture(e.pointerId); last = point(e); });
+  canvas.addEventListener("pointermove", (e) => {
+    if (!last) return;
+    const p = point(e);
+    ctx.beginPath(); ctx.moveTo(last.x, last.y); ctx.lineTo(p.x, p.y); ctx.stroke();
+    last = p; drawn = true;
+  });
+  const end = () => { last = null; };
+  canvas.addEventListener("pointerup", end);
+  canvas.addEventListener("pointercancel", end);
+  document.getElementById("signature-clear")?.addEventListener("click", fit);
+  canvas.closest("form").addEventListener("submit", () => {
+    document.getElementById("signature-png").value = drawn ? canvas.toDataURL("image/png") : "";
+  });
+});
+
+// Choosing a school on the new-ticket form lists its equipment.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("select[data-autosubmit]").forEach((sel) => {
+    sel.addEventListener("change", () => {
+      const b = sel.form.querySelector(`button[name="${sel.dataset.autosubmit}"]`);
+      if (b) b.click();
+    });
+  });
+});

@@ -71,6 +71,8 @@ pub struct PageUser {
     pub actor: Actor,
     pub csrf: String,
     pub tr: Tr,
+    /// Unread notifications, for the bell.
+    pub unread: i64,
 }
 
 impl PageUser {
@@ -100,7 +102,8 @@ impl FromRequestParts<AppState> for PageUser {
         match state.svc.authenticate(&token).await {
             Ok((actor, csrf)) => {
                 let tr = Tr::new(&actor.locale);
-                Ok(PageUser { actor, csrf, tr })
+                let unread = state.svc.unread_notifications(&actor).await.unwrap_or(0);
+                Ok(PageUser { actor, csrf, tr, unread })
             }
             Err(ServiceError::Unauthorized) => Err(PageError::Login { next }),
             Err(e) => Err(PageError::from_service(anonymous_tr(&parts.headers), e)),

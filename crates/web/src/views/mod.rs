@@ -9,6 +9,7 @@ mod import;
 mod login;
 mod me;
 mod search;
+mod tickets;
 
 use crate::AppState;
 use crate::auth::PageUser;
@@ -49,6 +50,20 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/new", get(admin::view_user_new_get).post(admin::view_user_new_post))
         .route("/admin/users/{id}", get(admin::view_user_edit_get).post(admin::view_user_edit_post))
         .route("/admin/audit", get(admin::view_audit_get))
+        .route("/tickets", get(tickets::view_tickets_get))
+        .route("/tickets/filters", post(tickets::view_tickets_save_filter_post))
+        .route("/tickets/new", get(tickets::view_ticket_new_get).post(tickets::view_ticket_new_post))
+        .route("/tickets/{id}", get(tickets::view_ticket_get))
+        .route("/tickets/{id}/act/{action}", post(tickets::view_ticket_act_post))
+        .route("/tickets/{id}/comment", post(tickets::view_ticket_comment_post))
+        .route("/tickets/{id}/attempt", post(tickets::view_ticket_attempt_post))
+        .route("/tickets/{id}/visit", get(tickets::view_visit_get).post(tickets::view_visit_post))
+        .route("/visits/{id}/signature.png", get(tickets::view_signature_get))
+        .route("/photos/{id}", get(tickets::view_photo_get))
+        .route("/today", get(tickets::view_today_get))
+        .route("/callbacks", get(tickets::view_callbacks_get))
+        .route("/notifications", get(tickets::view_notifications_get))
+        .route("/notifications/read", post(tickets::view_notifications_read_post))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
@@ -118,6 +133,7 @@ pub struct Ctx {
     pub tz: chrono_tz::Tz,
     pub can_edit: bool,
     pub is_staff: bool,
+    pub unread: i64,
 }
 
 impl Ctx {
@@ -129,10 +145,24 @@ impl Ctx {
             nav.push(NavItem { href, label: tr.t(key), icon, active: path.starts_with(href) });
         };
         if a.is_staff() {
+            add("/tickets", "nav.tickets", "ticket");
+            if a.has(Role::Technician) {
+                add("/today", "nav.today", "today");
+            }
+            if a.has_any(&[Role::Engineer, Role::Agent]) {
+                add("/dispatch", "nav.dispatch", "dispatch");
+            }
+            if a.has_any(&[Role::Agent]) {
+                add("/callbacks", "nav.callbacks", "phone");
+            }
             add("/customers", "nav.customers", "school");
             add("/equipment", "nav.equipment", "device");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
+            }
+            if a.is_admin_or_manager() {
+                add("/reviews", "nav.reviews", "review");
+                add("/settings/sla", "nav.sla", "settings");
             }
             if a.can_manage_users() || a.has(Role::Manager) {
                 add("/admin/users", "nav.users", "users");
@@ -140,14 +170,9 @@ impl Ctx {
             if a.can_read_audit() {
                 add("/admin/audit", "nav.audit", "log");
             }
-        } else if let Some(c) = a.customer_id {
-            nav.push(NavItem {
-                href: "/equipment",
-                label: tr.t("nav.my_equipment"),
-                icon: "device",
-                active: path.starts_with("/equipment"),
-            });
-            let _ = c;
+        } else if a.customer_id.is_some() {
+            add("/tickets", "nav.my_tickets", "ticket");
+            add("/equipment", "nav.my_equipment", "device");
         }
         Ctx {
             tr,
@@ -162,6 +187,7 @@ impl Ctx {
             tz: st.cfg.tz,
             can_edit: a.can_edit_installed_base(),
             is_staff: a.is_staff(),
+            unread: u.unread,
         }
     }
 
@@ -180,6 +206,7 @@ impl Ctx {
             tz: chrono_tz::Asia::Shanghai,
             can_edit: false,
             is_staff: false,
+            unread: 0,
         }
     }
 
