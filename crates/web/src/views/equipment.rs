@@ -153,6 +153,7 @@ pub async fn view_equipment_list_get(
         super::query_url("/equipment", &pairs.iter().filter(|(k, _)| *k != "customer_id").cloned().collect::<Vec<_>>());
     let title = if u.actor.is_staff() { u.tr.t("nav.equipment") } else { u.tr.t("nav.my_equipment") };
     let c = Ctx::new(&st, &u, "/equipment", title.clone()).crumb(title, "/equipment").flash_from(f.ok.as_deref());
+    let total = rows.total;
     let rows = rows
         .items
         .into_iter()
@@ -160,7 +161,7 @@ pub async fn view_equipment_list_get(
         .collect();
     Ok(render(&EquipmentListPage {
         c,
-        pager: Pager::new("/equipment", &pairs, page, rows_total(&st, &u, &p).await.map_err(e)?),
+        pager: Pager::new("/equipment", &pairs, page, total),
         rows,
         f,
         towns,
@@ -170,10 +171,6 @@ pub async fn view_equipment_list_get(
         export_csv,
         clear_customer,
     }))
-}
-
-async fn rows_total(st: &AppState, u: &PageUser, p: &EquipmentParams) -> Result<i64, aftercare_service::ServiceError> {
-    Ok(st.svc.list_equipment(&u.actor, p.query(), Page::new(Some(1), Some(1))).await?.total)
 }
 
 pub async fn view_equipment_export_get(
