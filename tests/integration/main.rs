@@ -12,4 +12,6 @@ mod excel;
 mod pages;
 mod schema;
 mod search;
+mod ticket_pages;
 mod tickets;
+mod work_pages;

@@ -549,7 +549,12 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
     };
     let w = f.where_sql();
     let n = f.args.len();
-    let sql = format!("{SELECT} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    // Page the ids on the tickets table alone, then join the page's rows (a "deferred join").
+    let sql = format!(
+        "{SELECT} WHERE t.id IN (SELECT t.id FROM tickets t {w} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY {order}",
+        n + 1,
+        n + 2
+    );
     let count_sql = format!("SELECT COUNT(*) FROM tickets t {w}");
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,

@@ -1,0 +1,213 @@
+//! Work orders through the pages: the agent's entry, the engineer's triage and dispatch,
+//! the technician's day and visit form with a signature, the callback — and what a user
+//! sees when someone else got there first.
+
+use crate::both;
+use crate::common::{TestApp, hidden};
+use crate::tickets::user_id;
+use reqwest::StatusCode;
+use reqwest::multipart::{Form, Part};
+
+/// A 1×1 PNG as the signature pad's data URL.
+const SIGNATURE: &str = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+async fn post(c: &reqwest::Client, app: &TestApp, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    c.post(app.url(path)).form(form).send().await.unwrap()
+}
+
+both!(one_ticket_through_every_page, |app: TestApp| async move {
+    let agent_t = app.token("agent").await;
+    let eq = app.equipment(&agent_t, app.school1, "classroom", "交互式一体机", "PAGE-PANEL-1").await;
+    let eid = eq["id"].as_i64().unwrap().to_string();
+    let school = app.school1.to_string();
+
+    // The agent picks the school, sees its equipment, opens the ticket.
+    let (agent, csrf) = app.browser("agent").await;
+    let page = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer_id", &school), ("pick_school", "1")])
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("PAGE-PANEL-1"), "the school's equipment is listed");
+    let r = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer_id", &school), ("title", "")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("标题：必填"));
+    let r = post(
+        &agent,
+        &app,
+        "/tickets/new",
+        &[
+            ("_csrf", &csrf),
+            ("customer_id", &school),
+            ("equipment_ids", &eid),
+            ("title", "302 教室一体机黑屏"),
+            ("reporter_name", "王老师"),
+            ("reporter_phone", "13905661111"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let loc = r.headers()["location"].to_str().unwrap().to_owned();
+    let id = loc.trim_start_matches("/tickets/").split('?').next().unwrap().to_owned();
+    let page = agent.get(app.url(&loc)).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("302 教室一体机黑屏") && page.contains("待受理") && page.contains("已创建"));
+
+    // The engineer accepts, diagnoses and schedules through the ticket page.
+    let (eng, ecsrf) = app.browser("engineer").await;
+    let page = eng.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"action-accept\""));
+    let v = |p: &str| hidden(p, "version");
+    let r = post(&eng, &app, &format!("/tickets/{id}/act/accept"), &[("_csrf", &ecsrf), ("version", &v(&page))]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = eng.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    let r = post(
+        &eng,
+        &app,
+        &format!("/tickets/{id}/act/diagnose"),
+        &[("_csrf", &ecsrf), ("version", &v(&page)), ("fault_type", "hardware"), ("diagnosis", ""), ("plan", "")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("诊断：必填") && body.contains("解决方案：必填"));
+    let r = post(
+        &eng,
+        &app,
+        &format!("/tickets/{id}/act/diagnose"),
+        &[
+            ("_csrf", &ecsrf),
+            ("version", &v(&page)),
+            ("fault_type", "hardware"),
+            ("fault_subcategory", "BBT_PANEL"),
+            ("diagnosis", "电源板故障"),
+            ("plan", "更换电源板"),
+            ("parts_to_bring", "电源板 × 1"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = eng.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    let tech = user_id(&app, "tech").await.to_string();
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%dT09:30")
+        .to_string();
+    let r = post(
+        &eng,
+        &app,
+        &format!("/tickets/{id}/act/schedule"),
+        &[("_csrf", &ecsrf), ("version", &v(&page)), ("technician_ids", &tech), ("scheduled_at", &tomorrow)],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // A second schedule with the old version: 409, and the page says what changed.
+    let r = post(
+        &eng,
+        &app,
+        &format!("/tickets/{id}/act/schedule"),
+        &[
+            ("_csrf", &ecsrf),
+            ("version", &v(&page)),
+            ("read_at", &hidden(&page, "read_at")),
+            ("technician_ids", &tech),
+            ("scheduled_at", &tomorrow),
+        ],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap();
+    assert!(body.contains("该记录已被其他人修改") && body.contains("派工 · 待派单 → 已派工"), "{body}");
+
+    // The technician: the bell, tomorrow's list, start, the visit form with a signature.
+    let (tc, tcsrf) = app.browser("tech").await;
+    let home = tc.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("class=\"bell-n\">1<"), "one unread notification");
+    let day = (chrono::Utc::now() + chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d")
+        .to_string();
+    let today = tc.get(app.url(&format!("/today?day={day}"))).send().await.unwrap().text().await.unwrap();
+    assert!(today.contains("302 教室一体机黑屏") && today.contains("09:30"));
+    let page = tc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    let r = post(&tc, &app, &format!("/tickets/{id}/act/start"), &[("_csrf", &tcsrf), ("version", &v(&page))]).await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let form = |finished: &str| {
+        Form::new()
+            .text("_csrf", tcsrf.clone())
+            .text("arrived_at", "2026-12-01T10:00")
+            .text("finished_at", finished.to_owned())
+            .text("work_done", "更换电源板，开机正常")
+            .text("result", "fixed")
+            .text("signer_name", "王老师")
+            .text("signature_png", SIGNATURE)
+            .part(
+                "photos",
+                Part::bytes(b"\xff\xd8\xff\xe0 jpeg".to_vec()).file_name("after.jpg").mime_str("image/jpeg").unwrap(),
+            )
+    };
+    let r = tc.post(app.url(&format!("/tickets/{id}/visit"))).multipart(form("2026-12-01T09:00")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("完成时间：时间先后不对"));
+    assert_eq!(app.count("visits").await, 0);
+    let r = tc.post(app.url(&format!("/tickets/{id}/visit"))).multipart(form("2026-12-01T11:00")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(app.count("visit_photos").await, 1);
+    let page = tc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("/signature.png") && page.contains("王老师"));
+    let r = post(
+        &tc,
+        &app,
+        &format!("/tickets/{id}/act/resolve"),
+        &[("_csrf", &tcsrf), ("version", &v(&page)), ("resolution", "已修复")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    // The agent's callback queue and the callback.
+    let queue = agent.get(app.url("/callbacks")).send().await.unwrap().text().await.unwrap();
+    assert!(queue.contains("302 教室一体机黑屏"));
+    let page = agent.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    let r = post(
+        &agent,
+        &app,
+        &format!("/tickets/{id}/act/callback"),
+        &[("_csrf", &csrf), ("version", &v(&page)), ("satisfaction", "5"), ("resolved", "true")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = agent.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("已关闭") && page.contains("★★★★★"));
+    // The list shows it under its status and exports it.
+    let list = agent.get(app.url("/tickets?status=closed")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains("302 教室一体机黑屏"));
+    let csv = agent.get(app.url("/tickets?status=closed&format=csv")).send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("302 教室一体机黑屏") && csv.contains("已关闭"));
+    // The school sees its ticket, without the action forms.
+    let (sc, _) = app.browser("school1").await;
+    let page = sc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("302 教室一体机黑屏") && !page.contains("id=\"action-"));
+});
+
+both!(saved_filters_and_views, |app: TestApp| async move {
+    let (c, csrf) = app.browser("engineer").await;
+    let r = post(
+        &c,
+        &app,
+        "/tickets/filters",
+        &[("_csrf", &csrf), ("name", "城关监控"), ("query", "system=surveillance&town=城关镇")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = c.get(app.url("/tickets")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("☆ 城关监控"));
+    let r = post(&c, &app, "/tickets/filters", &[("_csrf", &csrf), ("name", " "), ("query", "x=1")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for view in ["unassigned", "overdue", "callback", "mine_engineer"] {
+        assert_eq!(
+            c.get(app.url(&format!("/tickets?view={view}"))).send().await.unwrap().status(),
+            StatusCode::OK,
+            "{view}"
+        );
+    }
+});
