@@ -183,6 +183,9 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
     assert!(list.contains("302 教室一体机黑屏"));
     let csv = agent.get(app.url("/tickets?status=closed&format=csv")).send().await.unwrap().text().await.unwrap();
     assert!(csv.contains("302 教室一体机黑屏") && csv.contains("已关闭"));
+    // The equipment's page shows its ticket and the visit.
+    let page = agent.get(app.url(&format!("/equipment/{eid}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("302 教室一体机黑屏") && page.contains("更换电源板，开机正常"));
     // The school sees its ticket, without the action forms.
     let (sc, _) = app.browser("school1").await;
     let page = sc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();

@@ -53,6 +53,19 @@ impl Services {
         Ok(aftercare_store::audit::list(&self.db, &q, Page::new(Some(1), Some(200))).await?.items)
     }
 
+    /// The tickets and visits of one piece of equipment (its page).
+    pub async fn equipment_service_history(
+        &self,
+        by: &Actor,
+        id: EquipmentId,
+    ) -> Result<(Vec<aftercare_store::tickets::TicketRow>, Vec<aftercare_store::tickets::VisitRow>)> {
+        self.get_equipment(by, id).await?;
+        let q = aftercare_store::tickets::TicketQuery { equipment_id: Some(id.0), scope: by.customer_scope().map(|c| c.0), ..Default::default() };
+        let tickets = aftercare_store::tickets::list(&self.db, &q, Page::new(Some(1), Some(100))).await?.items;
+        let visits = aftercare_store::tickets::visits_of_equipment(&self.db, id.0).await?;
+        Ok((tickets, visits))
+    }
+
     pub async fn equipment_counts_by_system(&self, by: &Actor, customer: Option<i64>) -> Result<Vec<(String, i64)>> {
         let scope = by.customer_scope().map(|c| c.0).or(customer);
         if let (Some(s), Some(c)) = (by.customer_scope(), customer)

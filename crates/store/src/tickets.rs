@@ -398,6 +398,14 @@ pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
     )
 }
 
+/// Every visit to tickets that name this piece of equipment, newest first.
+pub async fn visits_of_equipment(db: &Db, equipment_id: i64) -> Result<Vec<VisitRow>> {
+    let sql = format!(
+        "SELECT {VISIT_COLUMNS} FROM visits v JOIN ticket_equipment te ON te.ticket_id = v.ticket_id WHERE te.equipment_id = $1 ORDER BY v.arrived_at DESC LIMIT 100"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(equipment_id).fetch_all(p).await?))
+}
+
 /// The signature image of a visit.
 pub async fn signature(db: &Db, visit_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
     let row: Option<(i64, Option<Vec<u8>>)> = on_db!(db, p => sqlx::query_as("SELECT ticket_id, signature_png FROM visits WHERE id = $1")

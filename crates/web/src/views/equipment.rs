@@ -227,6 +227,8 @@ pub struct EquipmentPage {
     pub e: EquipmentRow,
     pub warranty: &'static str,
     pub history: Vec<HistoryItem>,
+    pub tickets: Vec<aftercare_store::tickets::TicketRow>,
+    pub visits: Vec<aftercare_store::tickets::VisitRow>,
 }
 
 impl EquipmentPage {
@@ -260,7 +262,8 @@ pub async fn view_equipment_get(
         .crumb(e.customer_name.clone(), &format!("/customers/{}", e.customer_id))
         .crumb(e.serial_no.clone(), &format!("/equipment/{id}"))
         .flash_from(f.ok.as_deref());
-    Ok(render(&EquipmentPage { c, e, warranty, history }))
+    let (tickets, visits) = st.svc.equipment_service_history(&u.actor, EquipmentId(id)).await.map_err(err)?;
+    Ok(render(&EquipmentPage { c, e, warranty, history, tickets, visits }))
 }
 
 #[derive(Template)]
