@@ -1,4 +1,7 @@
-//! Browser test: headless Chromium signs in, adds a school and equipment, and searches, in Chinese, on desktop and phone.
+//! Browser tests, in Chinese, in headless Chromium: the agent adds a school and equipment
+//! and finds it (desktop and phone); and one ticket goes from the agent's entry through the
+//! engineer's triage and dispatch and the technician's phone view with a drawn signature
+//! to the callback.
 //!
 //! Run with `cargo test --test browser -- --ignored`; it needs `/usr/bin/chromium` and
 //! `/usr/bin/chromedriver` (Debian: `apt-get install chromium chromium-driver fonts-noto-cjk`).
@@ -15,6 +18,7 @@ use aftercare_domain::users::UserInput;
 use aftercare_service::Services;
 use aftercare_store::Db;
 use fantoccini::Locator::Css;
+use fantoccini::actions::{InputSource, MOUSE_BUTTON_LEFT, MouseActions, PointerAction};
 use fantoccini::elements::Element;
 use fantoccini::error::CmdError;
 use fantoccini::{Client, ClientBuilder};
@@ -31,6 +35,11 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const AGENT: &str = "agent";
 const AGENT_PASSWORD: &str = "password-agent-42";
+/// The other people of the ticket journey: (username, password, role, name).
+const STAFF: &[(&str, &str, &str, &str)] = &[
+    ("engineer", "password-engineer-42", "engineer", "王工程师"),
+    ("tech", "password-tech-42", "technician", "张师傅"),
+];
 /// How long to wait for a page to show what a step expects.
 const PATIENCE: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
@@ -38,6 +47,21 @@ const POLL: Duration = Duration::from_millis(100);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
 async fn agent_adds_school_and_equipment_then_finds_it_on_desktop_and_phone() {
+    run(|c, base| async move { journey(c, base).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn a_ticket_from_the_call_to_the_callback() {
+    run(|c, base| async move { ticket_journey(c, base).await }).await;
+}
+
+/// Boots a server and a browser, runs `steps`, keeps evidence when they fail.
+async fn run<F, Fut>(steps: F)
+where
+    F: FnOnce(Client, String) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), CmdError>> + Send + 'static,
+{
     let started = Instant::now();
     let work = Workdir::new();
     let base = boot_server(&work.path).await;
@@ -45,7 +69,7 @@ async fn agent_adds_school_and_equipment_then_finds_it_on_desktop_and_phone() {
     let c = open_browser(&driver, &work.path).await;
 
     // Spawned so that a panic comes back here, where evidence is kept before the browser goes.
-    let outcome = tokio::spawn(journey(c.clone(), base)).await;
+    let outcome = tokio::spawn(steps(c.clone(), base)).await;
     if !matches!(outcome, Ok(Ok(()))) {
         keep_evidence(&c, &work.path).await;
     }
@@ -72,14 +96,27 @@ async fn sign_in(c: &Client, base: &str) -> Result<(), CmdError> {
     c.goto(&format!("{base}/login")).await?;
     let lang = c.execute("return document.documentElement.lang", vec![]).await?;
     assert_eq!(lang, json!("zh-CN"), "the UI is Chinese by default");
-    el(c, "#login-form input[name=username]").await.send_keys(AGENT).await?;
-    el(c, "#login-form input[name=password]").await.send_keys(AGENT_PASSWORD).await?;
-    el(c, "#login-form button[type=submit]").await.click().await?;
-    wait_for_text(c, "main h1", "工作台").await;
+    sign_in_as(c, base, AGENT, AGENT_PASSWORD).await?;
     assert_eq!(path(c).await?, "/", "signing in lands on the dashboard");
     let body = c.find(Css("body")).await?.text().await?;
     assert!(body.contains("新建学校"), "the dashboard offers the quick actions to an agent");
     shot(c, "1-dashboard").await
+}
+
+/// Signs out whoever is signed in (if anyone) and signs `user` in through the login form.
+async fn sign_in_as(c: &Client, base: &str, user: &str, password: &str) -> Result<(), CmdError> {
+    c.goto(&format!("{base}/login")).await?;
+    el(c, "#login-form input[name=username]").await.send_keys(user).await?;
+    el(c, "#login-form input[name=password]").await.send_keys(password).await?;
+    el(c, "#login-form button[type=submit]").await.click().await?;
+    wait_until(c, "signed in", || async move { path(c).await }, |p| !p.starts_with("/login")).await;
+    Ok(())
+}
+
+async fn sign_out(c: &Client) -> Result<(), CmdError> {
+    el(c, "#logout").await.click().await?;
+    wait_until(c, "signed out", || async move { path(c).await }, |p| p.starts_with("/login")).await;
+    Ok(())
 }
 
 /// A school created through `/customers/new`; returns the path of its page.
@@ -195,6 +232,112 @@ fn is_record_path(path: &str, prefix: &str) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------
+// One ticket through the flow chart
+
+/// Opens the action form `action` on a ticket page, fills it with `fill`, submits it and
+/// waits until the status badge says `status`.
+async fn act(c: &Client, action: &str, status: &str) -> Result<(), CmdError> {
+    el(c, &format!("#action-{action}")).await.click().await?;
+    el(c, &format!("details.action-{action}[open] button[type=submit]")).await.click().await?;
+    wait_for_text(c, "#ticket-status", status).await;
+    Ok(())
+}
+
+async fn ticket_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    // The agent takes the call: picks the school, ticks the NVR, opens the ticket.
+    sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
+    c.goto(&format!("{base}/tickets/new")).await?;
+    let school = el(c, "#ticket-form select[name=customer_id]").await;
+    school.select_by_label("城关镇 · 城关镇中心小学").await?;
+    wait_until(
+        c,
+        "the school's equipment is listed",
+        || async move { c.find_all(Css("input[name=equipment_ids]")).await },
+        |v| !v.is_empty(),
+    )
+    .await;
+    el(c, "input[name=equipment_ids]").await.click().await?;
+    el(c, "#ticket-form input[name=title]").await.send_keys("监控录像只能保存三天").await?;
+    el(c, "#ticket-form textarea[name=description]").await.send_keys("NVR 报硬盘错误").await?;
+    el(c, "#ticket-form input[name=reporter_name]").await.send_keys("王老师").await?;
+    el(c, "#create-ticket").await.click().await?;
+    wait_for_text(c, "#ticket-status", "待受理").await;
+    let ticket = path(c).await?;
+    let ticket = ticket.split('?').next().unwrap_or_default().to_owned();
+    assert!(is_record_path(&ticket, "/tickets/"), "{ticket}");
+    shot(c, "t1-new-ticket").await?;
+    sign_out(c).await?;
+
+    // The engineer accepts, judges the fault and dispatches a technician.
+    sign_in_as(c, &base, "engineer", "password-engineer-42").await?;
+    c.goto(&format!("{base}{ticket}")).await?;
+    act(c, "accept", "待诊断").await?;
+    el(c, "#action-diagnose").await.click().await?;
+    el(c, "details.action-diagnose[open] select[name=fault_type]").await.select_by_value("hardware").await?;
+    el(c, "details.action-diagnose[open] textarea[name=diagnosis]").await.send_keys("硬盘坏道").await?;
+    el(c, "details.action-diagnose[open] textarea[name=plan]").await.send_keys("更换 4TB 监控硬盘").await?;
+    el(c, "details.action-diagnose[open] button[type=submit]").await.click().await?;
+    wait_for_text(c, "#ticket-status", "待派单").await;
+    el(c, "#action-schedule").await.click().await?;
+    el(c, "details.action-schedule[open] input[name=technician_ids]").await.click().await?;
+    let when = value(c, "details.action-schedule[open] input[name=scheduled_at]").await?;
+    el(c, "details.action-schedule[open] button[type=submit]").await.click().await?;
+    wait_for_text(c, "#ticket-status", "已派工").await;
+    shot(c, "t2-dispatched").await?;
+    sign_out(c).await?;
+
+    // The technician, on a phone: the day's list, start, the visit with a signature.
+    c.set_window_size(390, 844).await?;
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    let day = when.get(..10).unwrap_or_default();
+    c.goto(&format!("{base}/today?day={day}")).await?;
+    wait_for_text(c, "#today-list", "监控录像只能保存三天").await;
+    el(c, "#today-list button[type=submit]").await.click().await?;
+    wait_for_text(c, "#ticket-status", "处理中").await;
+    el(c, "#record-visit").await.click().await?;
+    el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换硬盘，恢复录像计划，录像保存 30 天").await?;
+    el(c, "#visit-form input[name=parts_used_text]").await.send_keys("监控硬盘 4TB × 1").await?;
+    let pad = el(c, "#signature-pad").await;
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&pad).unwrap()]).await?;
+    let stroke = MouseActions::new("finger".into())
+        .then(PointerAction::MoveToElement { element: pad, duration: None, x: -120.0, y: 10.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 60.0, y: -40.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 60.0, y: 50.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 80.0, y: -30.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(stroke).await?;
+    el(c, "#signer-name").await.send_keys("王老师").await?;
+    shot(c, "t3-signature").await?;
+    el(c, "#save-visit").await.click().await?;
+    wait_for_text(c, ".flash", "上门记录已保存").await;
+    let sig = el(c, ".signature img").await;
+    let loaded = c.execute("return arguments[0].naturalWidth", vec![serde_json::to_value(&sig).unwrap()]).await?;
+    assert!(loaded.as_u64().unwrap_or(0) > 100, "the drawn signature is stored and shown: {loaded}");
+    el(c, "#action-resolve").await.click().await?;
+    el(c, "details.action-resolve[open] textarea[name=resolution]").await.send_keys("已更换硬盘").await?;
+    el(c, "details.action-resolve[open] button[type=submit]").await.click().await?;
+    wait_for_text(c, "#ticket-status", "待回访").await;
+    shot(c, "t4-resolved-phone").await?;
+    sign_out(c).await?;
+    c.set_window_size(1280, 900).await?;
+
+    // The agent calls the school back: satisfied and really fixed closes the ticket.
+    sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
+    c.goto(&format!("{base}/callbacks")).await?;
+    el(c, "#callback-list td.primary a").await.click().await?;
+    el(c, "#action-callback").await.click().await?;
+    el(c, "details.action-callback[open] button[type=submit]").await.click().await?;
+    wait_for_text(c, "#ticket-status", "已关闭").await;
+    let timeline = el(c, "#timeline").await.text().await?;
+    for step in ["回访", "解决", "上门维修", "派工", "诊断", "受理", "创建工单"] {
+        assert!(timeline.contains(step), "the timeline shows {step}: {timeline}");
+    }
+    shot(c, "t5-closed").await
+}
+
+// ---------------------------------------------------------------------------------------
 // Small helpers over fantoccini
 
 /// The first element matching `css`, waiting for it to appear.
@@ -270,7 +413,8 @@ async fn keep_evidence(c: &Client, dir: &Path) {
 // ---------------------------------------------------------------------------------------
 // The server, the working folder and chromedriver
 
-/// Boots the app on a free port against a fresh SQLite file in `dir`, with one `agent`.
+/// Boots the app on a free port against a fresh SQLite file in `dir`, with an agent, an
+/// engineer, a technician and one school with an NVR.
 async fn boot_server(dir: &Path) -> String {
     let url = format!("sqlite://{}/test.db", dir.display());
     let db = Db::connect(&url).await.unwrap();
@@ -284,6 +428,35 @@ async fn boot_server(dir: &Path) -> String {
         ..Default::default()
     };
     svc.create_user(None, &agent).await.unwrap();
+    for (username, password, role, name) in STAFF {
+        let input = UserInput {
+            username: Some((*username).into()),
+            password: Some((*password).into()),
+            display_name: Some((*name).into()),
+            roles: Some(vec![(*role).into()]),
+            ..Default::default()
+        };
+        svc.create_user(None, &input).await.unwrap();
+    }
+    // A school with an NVR for the ticket journey.
+    let w = aftercare_store::Writer::system();
+    let school = aftercare_domain::customers::CustomerInput {
+        name: Some("城关镇中心小学".into()),
+        code: Some("QY-CG-04".into()),
+        county: Some("青阳县".into()),
+        town: Some("城关镇".into()),
+        ..Default::default()
+    };
+    let id = aftercare_store::customers::create(&svc.db, &w, &school.validate().unwrap()).await.unwrap();
+    let nvr = aftercare_domain::equipment::EquipmentInput {
+        customer_id: Some(aftercare_domain::CustomerId(id)),
+        system: Some("surveillance".into()),
+        kind: Some("NVR".into()),
+        serial_no: Some("DS7932N-R4-0001".into()),
+        location: Some("行政楼 1 楼 中心机房".into()),
+        ..Default::default()
+    };
+    aftercare_store::equipment::create(&svc.db, &w, &nvr.validate().unwrap()).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = aftercare_web::router(svc, aftercare_web::WebConfig::default());

@@ -717,7 +717,7 @@ async fn action_result(
     read_at: Option<String>,
 ) -> Result<Response, PageError> {
     let err = match result {
-        Ok(()) => return Ok(Redirect::to(&format!("/tickets/{id}?ok=action_done#timeline")).into_response()),
+        Ok(()) => return Ok(Redirect::to(&format!("/tickets/{id}?ok=action_done")).into_response()),
         Err(e) => e,
     };
     let status = match &err {
