@@ -52,5 +52,7 @@ both!(openapi_names_the_fixed_paths, |app: TestApp| async move {
     ] {
         assert!(v["paths"].get(p).is_some(), "{p} missing from the OpenAPI document");
     }
-    assert!(v["components"]["schemas"].get("EquipmentInput").is_some());
+    for schema in ["EquipmentInput", "TicketInput", "ActionBody", "VisitInput", "TicketRow"] {
+        assert!(v["components"]["schemas"].get(schema).is_some(), "{schema} missing");
+    }
 });

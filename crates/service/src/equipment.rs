@@ -60,7 +60,11 @@ impl Services {
         id: EquipmentId,
     ) -> Result<(Vec<aftercare_store::tickets::TicketRow>, Vec<aftercare_store::tickets::VisitRow>)> {
         self.get_equipment(by, id).await?;
-        let q = aftercare_store::tickets::TicketQuery { equipment_id: Some(id.0), scope: by.customer_scope().map(|c| c.0), ..Default::default() };
+        let q = aftercare_store::tickets::TicketQuery {
+            equipment_id: Some(id.0),
+            scope: by.customer_scope().map(|c| c.0),
+            ..Default::default()
+        };
         let tickets = aftercare_store::tickets::list(&self.db, &q, Page::new(Some(1), Some(100))).await?.items;
         let visits = aftercare_store::tickets::visits_of_equipment(&self.db, id.0).await?;
         Ok((tickets, visits))

@@ -8,9 +8,12 @@ pub mod auth;
 pub mod customers;
 pub mod demo;
 pub mod demo_data;
+pub mod dispatch;
 pub mod equipment;
 pub mod excel;
+pub mod paperwork;
 pub mod search;
+pub mod settings;
 pub mod tickets;
 pub mod users;
 

@@ -403,7 +403,9 @@ pub async fn visits_of_equipment(db: &Db, equipment_id: i64) -> Result<Vec<Visit
     let sql = format!(
         "SELECT {VISIT_COLUMNS} FROM visits v JOIN ticket_equipment te ON te.ticket_id = v.ticket_id WHERE te.equipment_id = $1 ORDER BY v.arrived_at DESC LIMIT 100"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(equipment_id).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(equipment_id).fetch_all(p).await?),
+    )
 }
 
 /// The signature image of a visit.

@@ -3,12 +3,16 @@
 
 mod admin;
 mod customers;
+mod dispatch;
 mod equipment;
 mod home;
 mod import;
 mod login;
 mod me;
+mod paperwork;
+mod reviews;
 mod search;
+mod settings;
 mod tickets;
 
 use crate::AppState;
@@ -64,6 +68,14 @@ pub fn routes() -> Router<AppState> {
         .route("/callbacks", get(tickets::view_callbacks_get))
         .route("/notifications", get(tickets::view_notifications_get))
         .route("/notifications/read", post(tickets::view_notifications_read_post))
+        .route("/dispatch", get(dispatch::view_dispatch_get))
+        .route("/tickets/{id}/print/analysis", get(paperwork::view_print_analysis_get))
+        .route("/tickets/{id}/print/repair", get(paperwork::view_print_repair_get))
+        .route("/reviews", get(reviews::view_reviews_get))
+        .route("/reviews/{id}", post(reviews::view_review_post))
+        .route("/settings/sla", get(settings::view_sla_get))
+        .route("/settings/sla/{priority}", post(settings::view_sla_post))
+        .route("/settings/repeat-window", post(settings::view_repeat_window_post))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
@@ -162,8 +174,9 @@ impl Ctx {
             }
             if a.is_admin_or_manager() {
                 add("/reviews", "nav.reviews", "review");
-                add("/settings/sla", "nav.sla", "settings");
             }
+            // Everyone on staff may read the service levels; the manager edits them.
+            add("/settings/sla", "nav.sla", "settings");
             if a.can_manage_users() || a.has(Role::Manager) {
                 add("/admin/users", "nav.users", "users");
             }

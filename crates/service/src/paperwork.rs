@@ -1,0 +1,64 @@
+//! The paper forms of a ticket (§2.4(8) 《故障分析表》, §2.6 《上门维修记录表》): what they
+//! print, gathered in one call so that the page only lays it out.
+
+use crate::customers::CustomerDetail;
+use crate::tickets::TicketDetail;
+use crate::{Actor, Result, Services, require};
+use aftercare_domain::CustomerId;
+use aftercare_store::equipment::EquipmentRow;
+use aftercare_store::tickets::{self as store, SubcategoryRow};
+
+/// A ticket with everything its paper forms show.
+#[derive(Debug, Clone)]
+pub struct Paperwork {
+    pub detail: TicketDetail,
+    pub customer: CustomerDetail,
+    pub equipment: Vec<EquipmentRow>,
+    pub subcategory: Option<SubcategoryRow>,
+    /// The number of the earlier ticket this one repeats.
+    pub repeat_of_number: Option<String>,
+    /// Display names of everyone the forms name (engineer, analyst, technicians), by user id.
+    pub names: Vec<(i64, String)>,
+}
+
+impl Paperwork {
+    pub fn name(&self, id: i64) -> Option<&str> {
+        self.names.iter().find(|(u, _)| *u == id).map(|(_, n)| n.as_str())
+    }
+}
+
+impl Services {
+    /// The forms of a ticket: staff only; a ticket the actor may not see is "not found".
+    pub async fn paperwork(&self, by: &Actor, id: i64) -> Result<Paperwork> {
+        let detail = self.get_ticket(by, id).await?;
+        require(by.is_staff())?;
+        let t = &detail.ticket;
+        let customer = self.get_customer(by, CustomerId(t.customer_id)).await?;
+        let mut equipment = Vec::new();
+        for e in &detail.equipment_ids {
+            equipment.push(aftercare_store::equipment::get(&self.db, *e).await?);
+        }
+        let subcategory = match &t.fault_subcategory {
+            Some(code) => store::subcategory(&self.db, code).await?,
+            None => None,
+        };
+        let repeat_of_number = match t.repeat_of {
+            Some(r) => Some(store::get(&self.db, r).await?.number),
+            None => None,
+        };
+        let mut ids: Vec<i64> = [t.diagnosed_by, t.engineer_id].into_iter().flatten().collect();
+        ids.extend(&detail.technician_ids);
+        for v in &detail.visits {
+            ids.extend(v.technician_ids.split(',').filter_map(|x| x.parse::<i64>().ok()));
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        let mut names = Vec::new();
+        for u in ids {
+            if let Ok(row) = aftercare_store::users::get(&self.db, u).await {
+                names.push((u, row.display_name));
+            }
+        }
+        Ok(Paperwork { detail, customer, equipment, subcategory, repeat_of_number, names })
+    }
+}
