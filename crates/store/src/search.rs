@@ -132,9 +132,11 @@ pub fn match_expr(db: &Db, q: &str) -> Option<String> {
 /// A SQL condition `<id_expr> IN (ids of documents of `kind` matching placeholder)`.
 pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> String {
     match db {
+        // On SQLite a document's rowid encodes its record (see `KIND_CODES`), so the match
+        // needs no lookup in search_docs: a common word matching 50,000 documents stays cheap.
         Db::Sqlite(_) => format!(
-            "{id_expr} IN (SELECT d.ref_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid \
-             WHERE search_fts MATCH {placeholder} AND d.kind = '{kind}')"
+            "{id_expr} IN (SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH {placeholder} AND (rowid & 15) = {})",
+            kind_code(kind)
         ),
         Db::Postgres(_) => format!(
             "{id_expr} IN (SELECT d.ref_id FROM search_docs d WHERE d.tsv @@ {placeholder}::tsquery AND d.kind = '{kind}')"
@@ -142,12 +144,21 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
     }
 }
 
+/// The searchable kinds and their codes: on SQLite a document's id is `ref_id * 16 + code`
+/// (migration 0004 keeps the SQL below and this list in step).
+pub const KIND_CODES: [(&str, i64); 3] = [("customer", 1), ("equipment", 2), ("ticket", 3)];
+
+fn kind_code(kind: &str) -> i64 {
+    KIND_CODES.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c).unwrap_or(0)
+}
+
 /// The statement that writes (or rewrites) one record's document; bind kind, ref_id,
 /// customer_id and the tokens joined by spaces ([`index_body`]).
 pub fn upsert_sql(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => {
-            "INSERT INTO search_docs (kind, ref_id, customer_id, body) VALUES ($1, $2, $3, $4) \
+            "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
+             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 ELSE 0 END, $1, $2, $3, $4) \
              ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
         }
         Db::Postgres(_) => {
@@ -185,9 +196,10 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
     };
     let matched = match db {
         Db::Sqlite(_) => {
-            "SELECT d.kind, d.ref_id, d.customer_id FROM search_fts f JOIN search_docs d ON d.id = f.rowid WHERE search_fts MATCH $1"
+            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' END AS kind, rowid >> 4 AS ref_id \
+             FROM search_fts WHERE search_fts MATCH $1 LIMIT 2000"
         }
-        Db::Postgres(_) => "SELECT d.kind, d.ref_id, d.customer_id FROM search_docs d WHERE d.tsv @@ $1::tsquery",
+        Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
     };
     let sql = format!(
         "WITH m AS ({matched}) \
