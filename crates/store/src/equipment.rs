@@ -227,7 +227,10 @@ fn filter(db: &Db, q: &EquipmentQuery) -> Filter {
     }
     if let Some(expr) = q.q.as_deref().and_then(|s| search::match_expr(db, s)) {
         let p = f.arg(Arg::Text(expr));
-        f.and(search::in_clause(db, "equipment", "e.id", &p));
+        // With a school or town narrowing the rows, `+e.id` keeps the planner on that index and
+        // probes the matches, instead of looking up every match by id.
+        let narrowed = q.town.is_some() || q.customer_id.is_some() || q.scope.is_some();
+        f.and(search::in_clause(db, "equipment", if narrowed { "+e.id" } else { "e.id" }, &p));
     }
     f
 }
