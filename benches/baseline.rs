@@ -164,7 +164,7 @@ async fn main() {
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
 
-    let scenarios: [(&str, &dyn Fn(usize) -> String); 5] = [
+    let scenarios: [(&str, &dyn Fn(usize) -> String); 6] = [
         ("unfiltered, page 1", &|_| "/equipment".to_owned()),
         ("system filter, deep pages", &|i| {
             format!("/equipment?system={}&page={}", KINDS[i % 8].0.as_str(), 1 + i % 200)
@@ -173,7 +173,8 @@ async fn main() {
         ("warranty expiring + sort", &|i| {
             format!("/equipment?warranty={}&sort=warranty", ["expiring", "expired", "valid"][i % 3])
         }),
-        ("search 监控 + town", &|i| format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])),
+        ("search 监控 + town (a quarter of all equipment matches)", &|i| format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])),
+        ("search a school's serial prefix", &|i| format!("/equipment?q=BN{:05}", (i * 37) % 5000)),
     ];
     println!(
         "\n{schools} schools, {} pieces of equipment, SQLite, {requests} requests per scenario",
