@@ -173,7 +173,9 @@ async fn main() {
         ("warranty expiring + sort", &|i| {
             format!("/equipment?warranty={}&sort=warranty", ["expiring", "expired", "valid"][i % 3])
         }),
-        ("search 监控 + town (a quarter of all equipment matches)", &|i| format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])),
+        ("search 监控 + town (a quarter of all equipment matches)", &|i| {
+            format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])
+        }),
         ("search a school's serial prefix", &|i| format!("/equipment?q=BN{:05}", (i * 37) % 5000)),
     ];
     println!(
