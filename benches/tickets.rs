@@ -1,0 +1,296 @@
+//! `cargo bench --bench tickets`: work orders at scale. Ticket creation through the HTTP API
+//! (tickets/s and p99 at concurrency 1 and 16, then a kill -9 to check every answered write
+//! survived), the filtered ticket list and a ticket page with a 200-event timeline, with
+//! 1,000,000 tickets — on SQLite, and on PostgreSQL when AFTERCARE_BENCH_POSTGRES_URL names a
+//! database server (`postgres://postgres@127.0.0.1:5432/postgres`; the bench creates and keeps
+//! its own database `aftercare_bench_tickets` there).
+//!
+//! Sizes: AFTERCARE_BENCH_TICKETS (1,000,000), AFTERCARE_BENCH_CREATES (4,000 per run).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aftercare_domain::users::UserInput;
+use aftercare_store::Db;
+use chrono::{Duration as CDuration, SecondsFormat, Utc};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aftercare");
+const SCHOOLS: usize = 500;
+const TOWNS: [&str; 8] = ["城关镇", "蓉城镇", "新河镇", "木镇镇", "庙前镇", "杨田镇", "陵阳镇", "酉华镇"];
+const SYSTEMS: [&str; 6] = ["network", "server_room", "surveillance", "classroom", "cloud", "broadcast"];
+const STATUSES: [&str; 8] = ["closed", "closed", "closed", "closed", "resolved", "in_progress", "scheduled", "new"];
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+async fn exec(db: &Db, sql: String) {
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
+        }
+    }
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// Schools, users and `n` tickets written in bulk (generated values only, so literal SQL),
+/// plus one ticket with a 200-event timeline. Returns that ticket's id.
+async fn build(db: &Db, n: usize) -> i64 {
+    let svc = aftercare_service::Services::new(db.clone());
+    if count(db, "SELECT COUNT(*) FROM customers").await == 0 {
+        let w = aftercare_store::Writer::system();
+        let customers: Vec<_> = (0..SCHOOLS)
+            .map(|i| aftercare_domain::customers::NewCustomer {
+                name: format!("{}第{i}小学", TOWNS[i % 8]),
+                code: format!("T-{i:04}"),
+                county: "青阳县".into(),
+                town: TOWNS[i % 8].into(),
+                address: None,
+                travel_minutes: Some(30),
+                contacts: Vec::new(),
+            })
+            .collect();
+        aftercare_store::customers::create_many(db, &w, &customers).await.unwrap();
+        for (name, role) in [("agent", "agent"), ("engineer", "engineer"), ("tech", "technician")] {
+            let input = UserInput {
+                username: Some(name.into()),
+                password: Some(format!("{name}-password")),
+                roles: Some(vec![role.into()]),
+                ..Default::default()
+            };
+            svc.create_user(None, &input).await.unwrap();
+        }
+    }
+    let have = count(db, "SELECT COUNT(*) FROM tickets").await as usize;
+    if have < n {
+        let started = Instant::now();
+        let base = Utc::now() - CDuration::days(400);
+        let ts = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
+        let ids: Vec<i64> = match db {
+            Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM customers ORDER BY id").fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM customers ORDER BY id").fetch_all(p).await.unwrap(),
+        };
+        for chunk_start in (have..n).step_by(1000) {
+            let rows: Vec<String> = (chunk_start..(chunk_start + 1000).min(n))
+                .map(|i| {
+                    let created = base + CDuration::seconds(i as i64 * 30);
+                    let status = STATUSES[i % STATUSES.len()];
+                    format!(
+                        "('GDB{i:08}', {}, '{}', '第 {i} 号故障', '', 'phone', 'normal', '{status}', '{}', '{}', '{}', '{}', '{}', 1)",
+                        ids[i % ids.len()],
+                        SYSTEMS[i % 6],
+                        ts(created + CDuration::hours(2)),
+                        ts(created + CDuration::hours(48)),
+                        ts(created + CDuration::hours(72)),
+                        ts(created),
+                        ts(created),
+                    )
+                })
+                .collect();
+            exec(
+                db,
+                format!(
+                    "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, respond_due, arrive_due, resolve_due, created_at, updated_at, version) VALUES {}",
+                    rows.join(",")
+                ),
+            )
+            .await;
+        }
+        println!("generated {} tickets in {:.1}s", n - have, started.elapsed().as_secs_f64());
+    }
+    // The ticket with a long timeline: 200 comments through the store's own path.
+    let hot: Option<i64> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_optional(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_optional(p).await.unwrap(),
+    };
+    if let Some(id) = hot {
+        return id;
+    }
+    exec(db, "UPDATE tickets SET number = 'GDBHOT' WHERE id = (SELECT MAX(id) FROM tickets)".into()).await;
+    let id: i64 = match db {
+        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_one(p).await.unwrap(),
+    };
+    let w = aftercare_store::Writer { user_id: None, name: "bench".into() };
+    for k in 0..200 {
+        let t = aftercare_store::tickets::get(db, id).await.unwrap();
+        let change = aftercare_store::tickets::TicketChange {
+            events: vec![aftercare_store::tickets::NewEvent { kind: "comment", note: Some(format!("第 {k} 条备注：学校来电催单")), ..Default::default() }],
+            ..Default::default()
+        };
+        aftercare_store::tickets::update(db, &w, id, t.version, &change, Utc::now()).await.unwrap();
+    }
+    id
+}
+
+fn serve(url: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .env("AFTERCARE_DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..2000 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("server never became ready");
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+async fn token(client: &reqwest::Client, base: &str) -> String {
+    let v: Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": "agent", "password": "agent-password"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
+/// Creates `per_task × tasks` tickets; returns (tickets/s, p99 ms, how many answered 201).
+async fn creates(client: &reqwest::Client, base: &str, token: &str, customer: i64, tasks: usize, per_task: usize) -> (f64, f64, usize) {
+    let started = Instant::now();
+    let lat = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (client, base, token, lat) = (client.clone(), base.to_owned(), token.to_owned(), lat.clone());
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let body = json!({"customer_id": customer, "system": "network", "title": format!("压测工单 {t}-{i}"), "description": "交换机端口不通"});
+                let s = Instant::now();
+                let r = client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&body).send().await.unwrap();
+                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+                let _ = r.bytes().await;
+                mine.push(s.elapsed());
+            }
+            lat.lock().await.extend(mine);
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut lat = lat.lock().await.clone();
+    lat.sort();
+    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+}
+
+async fn latency(client: &reqwest::Client, urls: impl Fn(usize) -> String, n: usize, auth: Option<&str>) -> (f64, f64) {
+    let mut lat = Vec::with_capacity(n);
+    for i in 0..n {
+        let s = Instant::now();
+        let mut req = client.get(urls(i));
+        if let Some(t) = auth {
+            req = req.bearer_auth(t);
+        }
+        let r = req.send().await.unwrap();
+        assert!(r.status().is_success(), "{}", urls(i));
+        let _ = r.bytes().await;
+        lat.push(s.elapsed());
+    }
+    lat.sort();
+    (pct(&lat, 0.5), pct(&lat, 0.99))
+}
+
+async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    let hot = build(&db, n).await;
+    let customer: i64 = count(&db, "SELECT MIN(id) FROM customers").await;
+    db.close().await;
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).pool_max_idle_per_host(32).build().unwrap();
+    let mut server = serve(url, port);
+    ready(&client, &base).await;
+    let t = token(&client, &base).await;
+
+    println!("\n## {label}: {n} tickets\n");
+    let before = {
+        let db = Db::connect(url).await.unwrap();
+        let c = count(&db, "SELECT COUNT(*) FROM tickets").await;
+        db.close().await;
+        c
+    };
+    let (rate1, p99_1, ok1) = creates(&client, &base, &t, customer, 1, creates_n / 4).await;
+    let (rate16, p99_16, ok16) = creates(&client, &base, &t, customer, 16, creates_n / 16).await;
+    println!("| ticket creation through the API | tickets/s | p99 ms |\n|---|---|---|");
+    println!("| concurrency 1 ({ok1} tickets) | {rate1:.0} | {p99_1:.2} |");
+    println!("| concurrency 16 ({ok16} tickets) | {rate16:.0} | {p99_16:.2} |");
+
+    // kill -9 the instant after the last answer, then count.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let after = {
+        let db = Db::connect(url).await.unwrap();
+        let c = count(&db, "SELECT COUNT(*) FROM tickets").await;
+        db.close().await;
+        c
+    };
+    println!("\nkill -9 after the last answer: {} of {} answered creates found after restart", after - before, ok1 + ok16);
+    assert_eq!((after - before) as usize, ok1 + ok16, "every answered write survives");
+
+    let mut server = serve(url, port);
+    ready(&client, &base).await;
+    let page = client.get(format!("{base}/login")).send().await.unwrap().text().await.unwrap();
+    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let r = client.post(format!("{base}/login")).form(&[("username", "agent"), ("password", "agent-password"), ("_csrf", &csrf)]).send().await.unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::SEE_OTHER);
+    println!("\n| with {n} tickets | p50 ms | p99 ms |\n|---|---|---|");
+    let lists: [(&str, Box<dyn Fn(usize) -> String>); 4] = [
+        ("ticket list page, status filter", Box::new(|i| format!("{base}/tickets?status={}&page={}", ["in_progress", "scheduled", "new", "resolved"][i % 4], 1 + i % 20))),
+        ("ticket list page, town + system", Box::new(|i| format!("{base}/tickets?town={}&system={}", TOWNS[i % 8], SYSTEMS[i % 6]))),
+        ("ticket list page, overdue view", Box::new(|_| format!("{base}/tickets?view=overdue"))),
+        ("ticket page with a 200-event timeline", Box::new(|_| format!("{base}/tickets/{hot}"))),
+    ];
+    for (name, url) in lists {
+        let (p50, p99) = latency(&client, url, 500, None).await;
+        println!("| {name} | {p50:.2} | {p99:.2} |");
+    }
+    let (p50, p99) = latency(&client, |i| format!("{base}/api/v1/tickets?status=closed&town={}&per_page=25", TOWNS[i % 8]), 500, Some(&t)).await;
+    println!("| API list, status + town | {p50:.2} | {p99:.2} |");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::main]
+async fn main() {
+    let n = env_usize("AFTERCARE_BENCH_TICKETS", 1_000_000);
+    let creates_n = env_usize("AFTERCARE_BENCH_CREATES", 4000);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    run("SQLite", &format!("sqlite://{}/tickets-{n}.db", dir.display()), n, creates_n).await;
+    if let Ok(admin) = std::env::var("AFTERCARE_BENCH_POSTGRES_URL") {
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        let _ = sqlx::query("CREATE DATABASE aftercare_bench_tickets").execute(&pool).await;
+        pool.close().await;
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        run("PostgreSQL", &format!("{base}/aftercare_bench_tickets"), n, creates_n).await;
+    }
+}
