@@ -56,3 +56,37 @@ both!(openapi_names_the_fixed_paths, |app: TestApp| async move {
         assert!(v["components"]["schemas"].get(schema).is_some(), "{schema} missing");
     }
 });
+
+/// The demo county loads into an empty database with work orders in every state.
+async fn demo_loads(backend: crate::common::Backend) {
+    let (url, pg) = crate::common::fresh_database(backend).await;
+    let db = aftercare_store::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let svc = aftercare_service::Services::new(db.clone());
+    let s = svc.load_demo(2026).await.unwrap();
+    assert_eq!((s.customers, s.users, s.tickets), (30, 8, 30));
+    assert!(s.equipment >= 600);
+    let again = svc.load_demo(2026).await.unwrap();
+    assert!(again.skipped, "loading twice changes nothing");
+    let q =
+        |status: &str| aftercare_store::tickets::TicketQuery { statuses: vec![status.into()], ..Default::default() };
+    for status in ["new", "triage", "to_dispatch", "scheduled", "in_progress", "resolved", "closed"] {
+        let n = aftercare_store::tickets::list(&db, &q(status), aftercare_store::Page::default()).await.unwrap().total;
+        assert!(n > 0, "no demo ticket is {status}");
+    }
+    db.close().await;
+    if let Some((a, n)) = pg {
+        crate::common::drop_database(&a, &n).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_county_loads_sqlite() {
+    demo_loads(crate::common::Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set AFTERCARE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres and run `cargo test --test integration -- --ignored`"]
+async fn the_demo_county_loads_postgres() {
+    demo_loads(crate::common::Backend::Postgres).await;
+}
