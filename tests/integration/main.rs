@@ -12,6 +12,7 @@ mod excel;
 mod pages;
 mod schema;
 mod search;
+mod taxonomy_pages;
 mod ticket_pages;
 mod tickets;
 mod work_pages;

@@ -14,6 +14,7 @@ pub mod excel;
 pub mod paperwork;
 pub mod search;
 pub mod settings;
+pub mod taxonomy;
 pub mod tickets;
 pub mod users;
 

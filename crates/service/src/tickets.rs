@@ -147,7 +147,14 @@ impl Services {
             },
         )
         .await?;
-        self.get_ticket(by, id).await
+        // A new ticket has no technicians or visits yet: one read instead of four.
+        let equipment_ids = t.equipment_ids.iter().map(|e| e.0).collect();
+        Ok(TicketDetail {
+            ticket: store::get(&self.db, id).await?,
+            equipment_ids,
+            technician_ids: Vec::new(),
+            visits: Vec::new(),
+        })
     }
 
     /// A ticket, if the actor may see it (a school only its own: others are "not found").
@@ -286,7 +293,7 @@ impl Services {
                 let dg = body.diagnosis.validate()?;
                 if let Some(code) = &dg.fault_subcategory {
                     let sub = store::subcategory(&self.db, code).await?;
-                    if sub.as_ref().is_none_or(|s| s.fault_type != dg.fault_type.as_str()) {
+                    if sub.as_ref().is_none_or(|s| s.fault_type != dg.fault_type.as_str() || !s.active) {
                         return Err(FieldErrors::single("fault_subcategory", "unknown_value").into());
                     }
                 }

@@ -71,7 +71,8 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
 fn sqlite_turn(pool: &SqlitePool) -> std::sync::Arc<tokio::sync::Mutex<()>> {
     use std::collections::HashMap;
     use std::sync::{Arc, LazyLock, Mutex};
-    static LOCKS: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(Default::default);
+    static LOCKS: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(Default::default);
     let file = pool.connect_options().get_filename().to_path_buf();
     let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
     locks.entry(file).or_default().clone()

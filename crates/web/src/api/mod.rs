@@ -9,6 +9,7 @@ pub mod excel;
 pub mod health;
 pub mod search;
 pub mod session;
+pub mod taxonomy;
 pub mod tickets;
 pub mod users;
 
@@ -53,7 +54,8 @@ pub fn routes() -> Router<AppState> {
         .route("/scorecards", get(assessments::api_scorecards))
         .route("/sla-policies", get(assessments::api_sla_list))
         .route("/sla-policies/{priority}", axum::routing::put(assessments::api_sla_set))
-        .route("/fault-subcategories", get(assessments::api_subcategories))
+        .route("/fault-subcategories", get(assessments::api_subcategories).post(taxonomy::api_subcategory_create))
+        .route("/fault-subcategories/{code}", axum::routing::put(taxonomy::api_subcategory_update))
         .route("/notifications", get(assessments::api_notifications))
         .route("/notifications/read", post(assessments::api_notifications_read))
         .route("/openapi.json", get(openapi_json))
@@ -75,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         tickets::api_tickets_callback_attempt,
         assessments::api_penalties_list, assessments::api_penalties_review, assessments::api_scorecards, assessments::api_sla_list,
         assessments::api_sla_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,
+        taxonomy::api_subcategory_create, taxonomy::api_subcategory_update,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -13,6 +13,7 @@ mod paperwork;
 mod reviews;
 mod search;
 mod settings;
+mod taxonomy;
 mod tickets;
 
 use crate::AppState;
@@ -76,6 +77,9 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/sla", get(settings::view_sla_get))
         .route("/settings/sla/{priority}", post(settings::view_sla_post))
         .route("/settings/repeat-window", post(settings::view_repeat_window_post))
+        .route("/settings/taxonomy", get(taxonomy::view_taxonomy_get).post(taxonomy::view_taxonomy_post))
+        .route("/settings/taxonomy/{code}", get(taxonomy::view_subcategory_get).post(taxonomy::view_subcategory_post))
+        .route("/settings/taxonomy/{code}/active", post(taxonomy::view_subcategory_active_post))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
