@@ -138,8 +138,27 @@ impl Db {
     /// Applies the embedded migrations of this backend.
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Db::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Db::Sqlite(p) => {
+                sqlx::migrate!("./migrations/sqlite").run(p).await?;
+                self.optimize().await?;
+            }
             Db::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Keeps SQLite's planner statistics fresh, so it picks the covering indexes: a first
+    /// ANALYZE when there are none, `PRAGMA optimize` after that; both sample at most
+    /// 1,000 rows per index, so they stay fast on a large database.
+    pub async fn optimize(&self) -> Result<()> {
+        if let Db::Sqlite(p) = self {
+            let mut c = p.acquire().await?;
+            sqlx::query("PRAGMA analysis_limit=1000").execute(&mut *c).await?;
+            let stats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
+                .fetch_one(&mut *c)
+                .await?;
+            let sql = if stats == 0 { "ANALYZE" } else { "PRAGMA optimize=0x10002" };
+            sqlx::query(sql).execute(&mut *c).await?;
         }
         Ok(())
     }
