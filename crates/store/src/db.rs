@@ -148,12 +148,12 @@ impl Db {
     }
 
     /// Keeps SQLite's planner statistics fresh, so it picks the covering indexes: a first
-    /// ANALYZE when there are none, `PRAGMA optimize` after that; both sample at most
-    /// 1,000 rows per index, so they stay fast on a large database.
+    /// ANALYZE when there are none (0.3 s at a million tickets), then `PRAGMA optimize`, which
+    /// re-analyzes only tables that changed a lot. Sampled statistics (`analysis_limit`)
+    /// misled the planner into scanning by status, so the analysis is full.
     pub async fn optimize(&self) -> Result<()> {
         if let Db::Sqlite(p) = self {
             let mut c = p.acquire().await?;
-            sqlx::query("PRAGMA analysis_limit=1000").execute(&mut *c).await?;
             let stats: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
                 .fetch_one(&mut *c)
                 .await?;

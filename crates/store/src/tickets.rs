@@ -88,6 +88,7 @@ pub struct EventRow {
     pub at: DateTime<Utc>,
     pub actor_id: Option<i64>,
     /// Who: a person's display name, or `system`.
+    #[serde(rename = "actor")]
     pub actor_name: String,
     /// `created`, `action`, `comment`, `visit`, `callback_attempt`, `sla_breach`, `repeat`, `misdiagnosis`.
     pub kind: String,
