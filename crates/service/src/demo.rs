@@ -224,7 +224,15 @@ impl Services {
                 continue;
             }
             let who = if i % 2 == 0 { &tech } else { &tech2 };
-            let at = now + chrono::Duration::hours(1 + (i as i64 % 30));
+            // Visits in working hours: the ones under way today, the rest over the next days.
+            let tz = chrono_tz::Asia::Shanghai;
+            let ahead = if stage >= 4 { 0 } else { 1 + (i as i64 % 4) };
+            let day = now.with_timezone(&tz).date_naive() + chrono::Duration::days(ahead);
+            let local = day.and_hms_opt(8 + (i as u32 % 9), if i % 2 == 0 { 0 } else { 30 }, 0).unwrap_or_default();
+            let at = chrono::TimeZone::from_local_datetime(&tz, &local)
+                .earliest()
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or(now);
             act(
                 &engineer,
                 "schedule",

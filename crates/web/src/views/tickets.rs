@@ -448,6 +448,14 @@ impl TicketPage {
         let name = if self.c.tr.is_en() { &s.name_en } else { &s.name_zh };
         format!("{} · {}", self.c.tr.system(&s.system), name)
     }
+    /// A subcategory code as its name in the user's language (the code if unknown).
+    pub fn sub_name(&self, code: &str) -> String {
+        self.subcategories
+            .iter()
+            .find(|s| s.code == code)
+            .map(|s| if self.c.tr.is_en() { s.name_en.clone() } else { s.name_zh.clone() })
+            .unwrap_or_else(|| code.to_owned())
+    }
     pub fn is_sub(&self, code: &str) -> bool {
         self.d.ticket.fault_subcategory.as_deref() == Some(code)
     }
