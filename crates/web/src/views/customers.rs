@@ -1,7 +1,7 @@
 //! School pages: the list with search and filters, a school's page with its equipment by
 //! system, and the create/edit form.
 
-use super::{Ctx, FormErrors, PageId, Pager, field, form_errors, render, sort_link};
+use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::customers::CustomerParams;
 use crate::api::excel::table_response;
@@ -115,11 +115,6 @@ pub struct CustomerPage {
     pub groups: Vec<SystemGroup>,
     pub total_equipment: usize,
     pub history: Vec<AuditEntry>,
-}
-
-#[derive(Deserialize)]
-pub struct OkParam {
-    pub ok: Option<String>,
 }
 
 pub async fn view_customer_get(

@@ -1,6 +1,6 @@
 //! The signed-in user's own settings: language and password.
 
-use super::{Ctx, FormErrors, field, form_errors, render};
+use super::{Ctx, FormErrors, OkParam, field, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
@@ -8,7 +8,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "me.html")]
@@ -16,11 +15,6 @@ pub struct MePage {
     pub c: Ctx,
     pub username: String,
     pub errors: FormErrors,
-}
-
-#[derive(Deserialize)]
-pub struct OkParam {
-    pub ok: Option<String>,
 }
 
 pub async fn view_me_get(State(st): State<AppState>, u: PageUser, Query(q): Query<OkParam>) -> Response {

@@ -110,6 +110,12 @@ pub async fn not_found(headers: axum::http::HeaderMap) -> Response {
         .into_response()
 }
 
+/// `?ok=KEY` after a redirect names the flash message to show.
+#[derive(serde::Deserialize)]
+pub struct OkParam {
+    pub ok: Option<String>,
+}
+
 /// Renders a template, or an error page if rendering fails.
 pub fn render<T: Template>(t: &T) -> Response {
     match t.render() {

@@ -1,7 +1,7 @@
 //! Service levels: the SLA clocks per priority and the repeat-repair window. Every member
 //! of staff may look; the manager and the administrator may change them.
 
-use super::{Ctx, FormErrors, field, render};
+use super::{Ctx, FormErrors, OkParam, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
@@ -13,7 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use serde::Deserialize;
 
 /// The three clocks of a policy, as form fields.
 pub const CLOCKS: [&str; 3] = ["respond_minutes", "arrive_minutes", "resolve_minutes"];
@@ -68,11 +67,6 @@ impl SlaPage {
     pub fn window_label(&self) -> String {
         self.c.tr.tf("levels.window_now", &[("n", &self.window_days.to_string())])
     }
-}
-
-#[derive(Deserialize)]
-pub struct OkParam {
-    pub ok: Option<String>,
 }
 
 async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<SlaPage, PageError> {

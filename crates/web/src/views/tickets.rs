@@ -2,7 +2,7 @@
 //! the actions the user may take, the visit form with the signature pad, the technician's
 //! "today", the callback queue, and the notifications.
 
-use super::{Ctx, FormErrors, PageId, Pager, field, fields, render};
+use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, fields, render};
 use crate::AppState;
 use crate::api::tickets::TicketParams;
 use crate::auth::PageUser;
@@ -625,11 +625,6 @@ async fn ticket_page(
         default_schedule,
         d,
     })
-}
-
-#[derive(Deserialize)]
-pub struct OkParam {
-    pub ok: Option<String>,
 }
 
 pub async fn view_ticket_get(
