@@ -776,7 +776,8 @@ pub async fn review_penalty(
     Ok(())
 }
 
-/// Per-person numbers for the scorecard, over tickets created in [from, to).
+/// Per-person numbers for the scorecard, over tickets created in [from, to) — ticket-bound
+/// penalty events count by their ticket's date too, so a row describes one set of tickets.
 #[derive(Debug, Clone, Default, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ScoreRow {
     pub user_id: i64,
@@ -807,8 +808,8 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
              WHERE vt.user_id = u.id AND t.created_at >= $1 AND t.created_at < $2) AS tickets_visited, \
           (SELECT COUNT(*) FROM first_visit fv JOIN visits v ON v.id = fv.id JOIN visit_technicians vt ON vt.visit_id = v.id JOIN tickets t ON t.id = v.ticket_id \
              WHERE vt.user_id = u.id AND v.result = 'fixed' AND t.created_at >= $1 AND t.created_at < $2) AS first_time_fixed, \
-          (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'repeat_repair' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS repeat_repairs, \
-          (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'misdiagnosis' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS misdiagnoses, \
+          (SELECT COUNT(*) FROM penalty_events pe JOIN tickets pt ON pt.id = pe.ticket_id WHERE pe.user_id = u.id AND pe.kind = 'repeat_repair' AND pe.status = 'confirmed' AND pt.created_at >= $1 AND pt.created_at < $2) AS repeat_repairs, \
+          (SELECT COUNT(*) FROM penalty_events pe JOIN tickets pt ON pt.id = pe.ticket_id WHERE pe.user_id = u.id AND pe.kind = 'misdiagnosis' AND pe.status = 'confirmed' AND pt.created_at >= $1 AND pt.created_at < $2) AS misdiagnoses, \
           (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'missed_call' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS missed_calls, \
           (SELECT COALESCE(SUM(t.satisfaction), 0) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.satisfaction IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_sum, \
           (SELECT COUNT(t.satisfaction) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_n, \
