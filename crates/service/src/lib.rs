@@ -5,6 +5,7 @@
 pub mod assessments;
 pub mod audit;
 pub mod auth;
+pub mod batch;
 pub mod customers;
 pub mod demo;
 pub mod demo_data;
@@ -67,11 +68,13 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Services {
     pub db: Db,
+    /// Group commit for new tickets, shared by every clone of these services.
+    tickets: batch::TicketBatcher,
 }
 
 impl Services {
     pub fn new(db: Db) -> Services {
-        Services { db }
+        Services { db, tickets: batch::TicketBatcher::default() }
     }
 }
 

@@ -126,27 +126,29 @@ impl Services {
         let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
         let due = rules::sla_due(now, &self.sla_policy(priority).await?);
         let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
-        let (id, _) = store::create(
-            &self.db,
-            &writer(by),
-            &TicketWrite {
-                customer_id: t.customer_id.0,
-                equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
-                system: system.as_str().into(),
-                title: t.title,
-                description: t.description,
-                source: source.as_str().into(),
-                priority: priority.as_str().into(),
-                reporter_name: t.reporter_name,
-                reporter_phone: t.reporter_phone,
-                respond_due: due.respond,
-                arrive_due: due.arrive,
-                resolve_due: due.resolve,
-                created_by: Some(by.id.0),
-                now,
-            },
-        )
-        .await?;
+        let (id, _) = self
+            .tickets
+            .create(
+                &self.db,
+                writer(by),
+                TicketWrite {
+                    customer_id: t.customer_id.0,
+                    equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
+                    system: system.as_str().into(),
+                    title: t.title,
+                    description: t.description,
+                    source: source.as_str().into(),
+                    priority: priority.as_str().into(),
+                    reporter_name: t.reporter_name,
+                    reporter_phone: t.reporter_phone,
+                    respond_due: due.respond,
+                    arrive_due: due.arrive,
+                    resolve_due: due.resolve,
+                    created_by: Some(by.id.0),
+                    now,
+                },
+            )
+            .await?;
         // A new ticket has no technicians or visits yet: one read instead of four.
         let equipment_ids = t.equipment_ids.iter().map(|e| e.0).collect();
         Ok(TicketDetail {

@@ -186,34 +186,45 @@ fn search_text(t: &TicketWrite, number: &str, customer: &str) -> String {
 /// Creates a ticket with its number, equipment, first timeline entry, search document
 /// and audit entry; returns (id, number).
 pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<(i64, String)> {
-    let day = t.now.format("%Y%m%d").to_string();
+    let mut made = create_many(db, &[(w.clone(), t.clone())]).await?;
+    made.pop().ok_or(StoreError::NotFound)
+}
+
+/// Creates several tickets in one transaction (group commit): all or none. Each carries
+/// its own writer for its timeline and audit entries.
+pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<(i64, String)>> {
     Ok(on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-            .bind(format!("ticket:{day}")).fetch_one(&mut *tx).await?;
-        let number = format!("GD{day}-{n:04}");
-        let customer: Option<String> = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
-        let customer = customer.ok_or(StoreError::MissingReference)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
-             respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13, $14, $14, 1) RETURNING id")
-            .bind(&number).bind(t.customer_id).bind(&t.system).bind(&t.title).bind(&t.description).bind(&t.source).bind(&t.priority)
-            .bind(&t.reporter_name).bind(&t.reporter_phone).bind(t.respond_due).bind(t.arrive_due).bind(t.resolve_due)
-            .bind(t.created_by).bind(t.now)
-            .fetch_one(&mut *tx).await?;
-        for e in &t.equipment_ids {
-            sqlx::query("INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES ($1, $2)").bind(id).bind(e).execute(&mut *tx).await?;
+        let mut made = Vec::with_capacity(items.len());
+        for (w, t) in items {
+            let day = t.now.format("%Y%m%d").to_string();
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+                .bind(format!("ticket:{day}")).fetch_one(&mut *tx).await?;
+            let number = format!("GD{day}-{n:04}");
+            let customer: Option<String> = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
+            let customer = customer.ok_or(StoreError::MissingReference)?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
+                 respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13, $14, $14, 1) RETURNING id")
+                .bind(&number).bind(t.customer_id).bind(&t.system).bind(&t.title).bind(&t.description).bind(&t.source).bind(&t.priority)
+                .bind(&t.reporter_name).bind(&t.reporter_phone).bind(t.respond_due).bind(t.arrive_due).bind(t.resolve_due)
+                .bind(t.created_by).bind(t.now)
+                .fetch_one(&mut *tx).await?;
+            for e in &t.equipment_ids {
+                sqlx::query("INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES ($1, $2)").bind(id).bind(e).execute(&mut *tx).await?;
+            }
+            let ev = NewEvent { kind: "created", to_status: Some("new".into()), note: Some(t.title.clone()), ..Default::default() };
+            insert_event!(tx, w, id, ev, t.now);
+            sqlx::query(search::upsert_sql(db)).bind("ticket").bind(id).bind(t.customer_id)
+                .bind(search::index_body(&search_text(t, &number, &customer))).execute(&mut *tx).await?;
+            audit_append!(tx, w, "ticket", id, "create", &number, None, Some(serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority})));
+            made.push((id, number));
         }
-        let ev = NewEvent { kind: "created", to_status: Some("new".into()), note: Some(t.title.clone()), ..Default::default() };
-        insert_event!(tx, w, id, ev, t.now);
-        sqlx::query(search::upsert_sql(db)).bind("ticket").bind(id).bind(t.customer_id)
-            .bind(search::index_body(&search_text(t, &number, &customer))).execute(&mut *tx).await?;
-        audit_append!(tx, w, "ticket", id, "create", &number, None, Some(serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority})));
         tx.commit().await?;
-        (id, number)
+        made
     }))
 }
 
