@@ -523,3 +523,17 @@ both!(concurrent_creates_share_commits_and_keep_every_ticket, |app: TestApp| asy
     let today = chrono::Utc::now().format("%Y%m%d").to_string();
     assert_eq!(numbers.last().unwrap(), &format!("GD{today}-0040"), "numbers stay consecutive");
 });
+
+both!(a_ticket_for_a_school_that_does_not_exist_names_the_field, |app: TestApp| async move {
+    let agent = app.token("agent").await;
+    let (s, e) = app
+        .post_json(
+            &agent,
+            "/api/v1/tickets",
+            &json!({"customer_id": 999_999, "system": "network", "title": "不存在的学校"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "customer_id");
+    assert_eq!(app.count("tickets").await, 0);
+});

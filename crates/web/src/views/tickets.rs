@@ -424,7 +424,6 @@ pub struct TicketPage {
     pub errors: FormErrors,
     pub open_action: String,
     pub sla: Sla,
-    pub can_comment: bool,
     pub can_visit: bool,
     pub can_attempt: bool,
     pub read_at: String,
@@ -576,7 +575,7 @@ async fn ticket_page(
         .collect();
     let timeline = st
         .svc
-        .timeline(&u.actor, id)
+        .timeline_of(&u.actor, &d)
         .await
         .map_err(e)?
         .into_iter()
@@ -618,7 +617,6 @@ async fn ticket_page(
         errors,
         open_action: open_action.to_owned(),
         sla,
-        can_comment: true,
         can_visit,
         can_attempt,
         read_at: Utc::now().to_rfc3339(),
