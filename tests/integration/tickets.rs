@@ -537,3 +537,33 @@ both!(a_ticket_for_a_school_that_does_not_exist_names_the_field, |app: TestApp| 
     assert_eq!(e["error"]["fields"][0]["field"], "customer_id");
     assert_eq!(app.count("tickets").await, 0);
 });
+
+both!(a_create_answers_exactly_what_a_read_returns, |app: TestApp| async move {
+    // The create answer is built from what was written, not read back: it must not differ.
+    let (t, _) = new_ticket(&app, "SN-ECHO-1", true).await;
+    let agent = app.token("agent").await;
+    let (s, got) = app.get_json(&agent, &format!("/api/v1/tickets/{}", t["id"])).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(t, got);
+    assert_eq!(t["status"], "new");
+    assert_eq!(t["priority"], "high", "critical equipment proposes a higher priority");
+    assert!(t["customer_name"].as_str().is_some_and(|s| !s.is_empty()));
+});
+
+both!(sla_policy_changes_apply_to_the_next_ticket_at_once, |app: TestApp| async move {
+    // SLA policies are cached per node; a change must still govern the very next ticket.
+    let manager = app.token("manager").await;
+    let agent = app.token("agent").await;
+    let body = json!({"customer_id": app.school1, "system": "network", "title": "断网", "priority": "normal"});
+    let (s, a) = app.post_json(&agent, "/api/v1/tickets", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{a}");
+    let (s, v) = app
+        .send_json(reqwest::Method::PUT, &manager, "/api/v1/sla-policies/normal", &json!({"respond_minutes": 7, "arrive_minutes": 60, "resolve_minutes": 600}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, b) = app.post_json(&agent, "/api/v1/tickets", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let created = chrono::DateTime::parse_from_rfc3339(b["created_at"].as_str().unwrap()).unwrap();
+    let due = chrono::DateTime::parse_from_rfc3339(b["respond_due"].as_str().unwrap()).unwrap();
+    assert_eq!((due - created).num_minutes(), 7, "{b}");
+});

@@ -118,6 +118,7 @@ impl Services {
             updated_at: now,
         };
         store::set_sla_policy(&self.db, &writer(by), &row).await?;
+        self.caches.forget_sla();
         Ok(store::sla_policies(&self.db).await?)
     }
 

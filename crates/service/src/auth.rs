@@ -111,16 +111,25 @@ impl Services {
 
     /// The user behind a session cookie or bearer token, with the session's CSRF token.
     pub async fn authenticate(&self, token: &str) -> Result<(Actor, String)> {
-        let s = sessions::get(&self.db, &hash(token), Utc::now()).await?.ok_or(ServiceError::Unauthorized)?;
+        let now = Utc::now();
+        let h = hash(token);
+        if let Some(s) = self.caches.session(&h, now) {
+            return Ok((s.actor, s.csrf));
+        }
+        let s = sessions::get(&self.db, &h, now).await?.ok_or(ServiceError::Unauthorized)?;
         let u = aftercare_store::users::get(&self.db, s.user_id).await.map_err(|_| ServiceError::Unauthorized)?;
         if !u.active {
             return Err(ServiceError::Unauthorized);
         }
-        Ok((actor_from_row(&u), s.csrf_token))
+        let actor = actor_from_row(&u);
+        self.caches.put_session(&h, actor.clone(), s.csrf_token.clone(), s.expires_at);
+        Ok((actor, s.csrf_token))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
-        sessions::delete(&self.db, &hash(token)).await?;
+        let h = hash(token);
+        self.caches.forget_session(&h);
+        sessions::delete(&self.db, &h).await?;
         Ok(())
     }
 }

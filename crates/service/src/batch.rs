@@ -2,12 +2,12 @@
 //! wait and go into the next one together, so they share its commit and its search-index
 //! segment. Each caller still gets its answer only after its ticket is committed.
 
-use aftercare_store::tickets::{TicketWrite, create, create_many};
+use aftercare_store::tickets::{TicketRow, TicketWrite, create, create_many};
 use aftercare_store::{Db, StoreError, Writer};
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-type Reply = oneshot::Sender<Result<(i64, String), StoreError>>;
+type Reply = oneshot::Sender<Result<TicketRow, StoreError>>;
 type Job = (Writer, TicketWrite, Reply);
 
 /// The most creates one transaction takes.
@@ -20,8 +20,8 @@ pub struct TicketBatcher {
 }
 
 impl TicketBatcher {
-    /// Writes the ticket with whatever else is waiting; returns (id, number) once committed.
-    pub async fn create(&self, db: &Db, w: Writer, t: TicketWrite) -> Result<(i64, String), StoreError> {
+    /// Writes the ticket with whatever else is waiting; returns the new row once committed.
+    pub async fn create(&self, db: &Db, w: Writer, t: TicketWrite) -> Result<TicketRow, StoreError> {
         let queue = self.queue.get_or_init(|| {
             let (send, recv) = mpsc::unbounded_channel();
             tokio::spawn(run(db.clone(), recv));

@@ -6,6 +6,7 @@ pub mod assessments;
 pub mod audit;
 pub mod auth;
 pub mod batch;
+mod cache;
 pub mod customers;
 pub mod demo;
 pub mod demo_data;
@@ -70,11 +71,13 @@ pub struct Services {
     pub db: Db,
     /// Group commit for new tickets, shared by every clone of these services.
     tickets: batch::TicketBatcher,
+    /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
+    caches: cache::Caches,
 }
 
 impl Services {
     pub fn new(db: Db) -> Services {
-        Services { db, tickets: batch::TicketBatcher::default() }
+        Services { db, tickets: batch::TicketBatcher::default(), caches: cache::Caches::default() }
     }
 }
 

@@ -75,7 +75,14 @@ impl Services {
     }
 
     pub async fn sla_policy(&self, priority: Priority) -> Result<SlaPolicy> {
-        let rows = store::sla_policies(&self.db).await?;
+        let rows = match self.caches.sla() {
+            Some(rows) => rows,
+            None => {
+                let rows = store::sla_policies(&self.db).await?;
+                self.caches.put_sla(rows.clone());
+                rows
+            }
+        };
         let r = rows.iter().find(|r| r.priority == priority.as_str());
         Ok(match r {
             Some(r) => SlaPolicy {
@@ -102,6 +109,8 @@ impl Services {
             return Err(if by.has(Role::Customer) { ServiceError::NotFound } else { ServiceError::Forbidden });
         }
         let t = input.validate()?;
+        // The databases keep microseconds; the answer is built from what is written.
+        let now = chrono::SubsecRound::trunc_subsecs(now, 6);
         if !by.can_see_customer(t.customer_id) {
             return Err(ServiceError::NotFound);
         }
@@ -125,7 +134,7 @@ impl Services {
         let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
         let due = rules::sla_due(now, &self.sla_policy(priority).await?);
         let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
-        let (id, _) = self
+        let ticket = self
             .tickets
             .create(
                 &self.db,
@@ -151,7 +160,7 @@ impl Services {
         // A new ticket has no technicians or visits yet: one read instead of four.
         let equipment_ids = t.equipment_ids.iter().map(|e| e.0).collect();
         Ok(TicketDetail {
-            ticket: store::get(&self.db, id).await?,
+            ticket,
             equipment_ids,
             technician_ids: Vec::new(),
             visits: Vec::new(),

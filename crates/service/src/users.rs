@@ -70,6 +70,7 @@ impl Services {
         }
         let roles = roles.map(|r| r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(","));
         aftercare_store::users::update(&self.db, &writer(by), id, name, roles.as_deref(), active, None).await?;
+        self.caches.forget_user(id);
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
 
@@ -79,6 +80,7 @@ impl Services {
             return Err(FieldErrors::single("locale", "unknown_value").into());
         }
         aftercare_store::users::update(&self.db, &writer(by), by.id.0, None, None, None, Some(locale)).await?;
+        self.caches.forget_user(by.id.0);
         Ok(actor_from_row(&aftercare_store::users::get(&self.db, by.id.0).await?))
     }
 
@@ -89,6 +91,7 @@ impl Services {
             return Err(FieldErrors::single("password", "too_short").into());
         }
         aftercare_store::users::set_password(&self.db, &writer(by), id, &hash_password(password)).await?;
+        self.caches.forget_user(id);
         Ok(())
     }
 

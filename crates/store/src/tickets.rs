@@ -3,7 +3,7 @@
 
 use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -183,16 +183,73 @@ fn search_text(t: &TicketWrite, number: &str, customer: &str) -> String {
     )
 }
 
+impl TicketRow {
+    /// The row as [`create_many`] wrote it, so a create needs no read back.
+    fn fresh(id: i64, number: String, customer_name: String, town: String, t: &TicketWrite) -> TicketRow {
+        // The databases keep microseconds; answer with what a later read returns.
+        let now = t.now.trunc_subsecs(6);
+        TicketRow {
+            id,
+            number,
+            customer_id: t.customer_id,
+            customer_name,
+            town,
+            system: t.system.clone(),
+            title: t.title.clone(),
+            description: t.description.clone(),
+            source: t.source.clone(),
+            priority: t.priority.clone(),
+            status: "new".into(),
+            reporter_name: t.reporter_name.clone(),
+            reporter_phone: t.reporter_phone.clone(),
+            fault_type: None,
+            fault_subcategory: None,
+            needs_site_survey: false,
+            diagnosis: None,
+            plan: None,
+            parts_to_bring: None,
+            impact_scope: None,
+            root_cause: None,
+            cause_class: None,
+            responsibility: None,
+            prevention: None,
+            engineer_id: None,
+            diagnosed_by: None,
+            scheduled_at: None,
+            escalation_level: 0,
+            repeat_of: None,
+            resolution: None,
+            satisfaction: None,
+            callback_attempts: 0,
+            respond_due: Some(t.respond_due.trunc_subsecs(6)),
+            arrive_due: Some(t.arrive_due.trunc_subsecs(6)),
+            resolve_due: Some(t.resolve_due.trunc_subsecs(6)),
+            responded_at: None,
+            arrived_at: None,
+            resolved_at: None,
+            closed_at: None,
+            paused_at: None,
+            respond_breached_at: None,
+            arrive_breached_at: None,
+            resolve_breached_at: None,
+            created_by: t.created_by,
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        }
+    }
+}
+
 /// Creates a ticket with its number, equipment, first timeline entry, search document
-/// and audit entry; returns (id, number).
-pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<(i64, String)> {
+/// and audit entry; returns the new row.
+pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<TicketRow> {
     let mut made = create_many(db, &[(w.clone(), t.clone())]).await?;
     made.pop().ok_or(StoreError::NotFound)
 }
 
 /// Creates several tickets in one transaction (group commit): all or none. Each carries
 /// its own writer for its timeline and audit entries.
-pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<(i64, String)>> {
+pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>> {
     Ok(on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let mut made = Vec::with_capacity(items.len());
@@ -203,8 +260,8 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
                  ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
                 .bind(format!("ticket:{day}")).fetch_one(&mut *tx).await?;
             let number = format!("GD{day}-{n:04}");
-            let customer: Option<String> = sqlx::query_scalar("SELECT name FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
-            let customer = customer.ok_or(StoreError::MissingReference)?;
+            let customer: Option<(String, String)> = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
+            let (customer, town) = customer.ok_or(StoreError::MissingReference)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
                  respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \
@@ -221,7 +278,7 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             sqlx::query(search::upsert_sql(db)).bind("ticket").bind(id).bind(t.customer_id)
                 .bind(search::index_body(&search_text(t, &number, &customer))).execute(&mut *tx).await?;
             audit_append!(tx, w, "ticket", id, "create", &number, None, Some(serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority})));
-            made.push((id, number));
+            made.push(TicketRow::fresh(id, number, customer, town, t));
         }
         tx.commit().await?;
         made

@@ -1,0 +1,122 @@
+//! Short-lived per-node memory of hot reads: who a bearer token or cookie belongs to, and
+//! the SLA policies. Every request used to read these from the database, which was most of
+//! the cost of a ticket create. Changes made on this node clear the entry at once; a change
+//! made on another node is seen here within [`TTL`].
+
+use crate::Actor;
+use aftercare_store::tickets::SlaRow;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a cached read is trusted.
+pub const TTL: Duration = Duration::from_secs(3);
+/// Beyond this many cached sessions the expired ones are swept, then all if still too many.
+const MAX_SESSIONS: usize = 10_000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct CachedSession {
+    pub actor: Actor,
+    pub csrf: String,
+    pub expires_at: DateTime<Utc>,
+    fetched: Instant,
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Caches {
+    sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
+    sla: Arc<Mutex<Option<(Instant, Vec<SlaRow>)>>>,
+}
+
+impl Caches {
+    /// The session behind a token hash, if read within the TTL and not expired.
+    pub fn session(&self, hash: &str, now: DateTime<Utc>) -> Option<CachedSession> {
+        let map = self.sessions.lock().ok()?;
+        map.get(hash).filter(|s| s.fetched.elapsed() < TTL && s.expires_at > now).cloned()
+    }
+
+    pub fn put_session(&self, hash: &str, actor: Actor, csrf: String, expires_at: DateTime<Utc>) {
+        let Ok(mut map) = self.sessions.lock() else { return };
+        if map.len() >= MAX_SESSIONS {
+            map.retain(|_, s| s.fetched.elapsed() < TTL);
+            if map.len() >= MAX_SESSIONS {
+                map.clear();
+            }
+        }
+        map.insert(hash.to_owned(), CachedSession { actor, csrf, expires_at, fetched: Instant::now() });
+    }
+
+    pub fn forget_session(&self, hash: &str) {
+        if let Ok(mut map) = self.sessions.lock() {
+            map.remove(hash);
+        }
+    }
+
+    /// After a user's roles, name, password or active flag change.
+    pub fn forget_user(&self, user_id: i64) {
+        if let Ok(mut map) = self.sessions.lock() {
+            map.retain(|_, s| s.actor.id.0 != user_id);
+        }
+    }
+
+    pub fn sla(&self) -> Option<Vec<SlaRow>> {
+        let guard = self.sla.lock().ok()?;
+        guard.as_ref().filter(|(at, _)| at.elapsed() < TTL).map(|(_, rows)| rows.clone())
+    }
+
+    pub fn put_sla(&self, rows: Vec<SlaRow>) {
+        if let Ok(mut guard) = self.sla.lock() {
+            *guard = Some((Instant::now(), rows));
+        }
+    }
+
+    pub fn forget_sla(&self) {
+        if let Ok(mut guard) = self.sla.lock() {
+            *guard = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aftercare_domain::UserId;
+
+    fn actor(id: i64) -> Actor {
+        Actor {
+            id: UserId(id),
+            username: format!("u{id}"),
+            display_name: String::new(),
+            roles: vec![],
+            customer_id: None,
+            locale: "zh-CN".into(),
+        }
+    }
+
+    #[test]
+    fn sessions_expire_and_are_forgotten_per_user() {
+        let c = Caches::default();
+        let now = Utc::now();
+        c.put_session("a", actor(1), "x".into(), now + chrono::Duration::hours(1));
+        c.put_session("b", actor(2), "y".into(), now + chrono::Duration::hours(1));
+        c.put_session("c", actor(3), "z".into(), now - chrono::Duration::seconds(1));
+        assert_eq!(c.session("a", now).map(|s| s.csrf), Some("x".into()));
+        assert!(c.session("c", now).is_none(), "an expired session is not served from memory");
+        c.forget_user(1);
+        assert!(c.session("a", now).is_none());
+        assert!(c.session("b", now).is_some());
+        c.forget_session("b");
+        assert!(c.session("b", now).is_none());
+    }
+
+    #[test]
+    fn sla_rows_are_cleared_on_change() {
+        let c = Caches::default();
+        assert!(c.sla().is_none());
+        c.put_sla(vec![]);
+        assert!(c.sla().is_some());
+        c.forget_sla();
+        assert!(c.sla().is_none());
+    }
+}
