@@ -2,6 +2,10 @@
 //! and the validation rules that turn raw input into checked values. No I/O here.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[macro_use]
+mod macros;
+
+pub mod contacts;
 pub mod customers;
 pub mod equipment;
 pub mod ids;

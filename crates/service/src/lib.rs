@@ -73,11 +73,23 @@ pub struct Services {
     tickets: batch::TicketBatcher,
     /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
     caches: cache::Caches,
+    /// The department's local time zone: working hours and days are reckoned in it.
+    pub tz: chrono_tz::Tz,
 }
 
 impl Services {
     pub fn new(db: Db) -> Services {
-        Services { db, tickets: batch::TicketBatcher::default(), caches: cache::Caches::default() }
+        Services {
+            db,
+            tickets: batch::TicketBatcher::default(),
+            caches: cache::Caches::default(),
+            tz: chrono_tz::Asia::Shanghai,
+        }
+    }
+
+    pub fn with_tz(mut self, tz: chrono_tz::Tz) -> Services {
+        self.tz = tz;
+        self
     }
 }
 

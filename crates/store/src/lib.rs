@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod audit;
+pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod equipment;

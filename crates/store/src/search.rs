@@ -146,7 +146,7 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
 
 /// The searchable kinds and their codes: on SQLite a document's id is `ref_id * 16 + code`
 /// (migration 0004 keeps the SQL below and this list in step).
-pub const KIND_CODES: [(&str, i64); 3] = [("customer", 1), ("equipment", 2), ("ticket", 3)];
+pub const KIND_CODES: [(&str, i64); 4] = [("customer", 1), ("equipment", 2), ("ticket", 3), ("contact", 4)];
 
 fn kind_code(kind: &str) -> i64 {
     KIND_CODES.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c).unwrap_or(0)
@@ -158,7 +158,7 @@ pub fn upsert_sql(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => {
             "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
-             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 ELSE 0 END, $1, $2, $3, $4) \
+             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN 'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
              ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
         }
         Db::Postgres(_) => {
@@ -176,7 +176,7 @@ pub fn index_body(text: &str) -> String {
 /// One hit of the global search.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Hit {
-    /// `customer`, `equipment` or `ticket`.
+    /// `customer`, `equipment`, `ticket` or `contact` (staff only).
     pub kind: String,
     pub id: i64,
     /// Name (customer) or kind + location (equipment).
@@ -196,7 +196,7 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
     };
     let matched = match db {
         Db::Sqlite(_) => {
-            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' END AS kind, rowid >> 4 AS ref_id \
+            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN 'contact' END AS kind, rowid >> 4 AS ref_id \
              FROM search_fts WHERE search_fts MATCH $1 LIMIT 2000"
         }
         Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
@@ -212,6 +212,9 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
            UNION ALL \
            SELECT 'ticket' AS kind, t.id, t.title, t.number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
              FROM m JOIN tickets t ON m.kind = 'ticket' AND t.id = m.ref_id JOIN customers c ON c.id = t.customer_id WHERE ($2 < 0 OR t.customer_id = $2) \
+           UNION ALL \
+           SELECT 'contact' AS kind, k.id, SUBSTR(k.content, 1, 60) AS title, k.record_no AS number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+             FROM m JOIN contacts k ON m.kind = 'contact' AND k.id = m.ref_id LEFT JOIN customers c ON c.id = k.customer_id WHERE $2 < 0 \
          ) hits ORDER BY kind, title LIMIT $3"
     );
     let scope = scope.unwrap_or(-1);

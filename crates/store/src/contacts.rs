@@ -1,0 +1,443 @@
+//! Contact records (客服记录), missed calls and their callbacks, complaint reviews,
+//! suggestion read receipts, and the screen pop behind the agent's desk.
+
+use crate::db::{Arg, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ContactRow {
+    pub id: i64,
+    /// Human number, e.g. `KF20261127-0007`.
+    pub record_no: String,
+    pub channel: String,
+    pub direction: String,
+    pub received_at: DateTime<Utc>,
+    /// False: a missed call.
+    pub answered: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub wait_seconds: Option<i32>,
+    pub talk_seconds: Option<i32>,
+    pub customer_id: Option<i64>,
+    pub customer_name: Option<String>,
+    pub town: Option<String>,
+    pub caller_name: Option<String>,
+    pub caller_title: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_email: Option<String>,
+    pub category: String,
+    pub system: Option<String>,
+    pub urgency: String,
+    pub content: String,
+    pub reply: Option<String>,
+    pub handling: Option<String>,
+    pub result: Option<String>,
+    pub mood: Option<String>,
+    pub promised_at: Option<DateTime<Utc>>,
+    pub after_hours: bool,
+    pub handler_id: Option<i64>,
+    pub handler_name: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub ticket_number: Option<String>,
+    pub callback_owner_id: Option<i64>,
+    pub callback_owner_name: Option<String>,
+    pub callback_due: Option<DateTime<Utc>>,
+    pub called_back_at: Option<DateTime<Utc>>,
+    pub callback_contact_id: Option<i64>,
+    pub review_verdict: Option<String>,
+    pub review_action: Option<String>,
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub source_ref: Option<String>,
+    pub created_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub version: i64,
+}
+
+const SELECT: &str = "SELECT k.*, c.name AS customer_name, c.town, h.display_name AS handler_name, \
+     o.display_name AS callback_owner_name, t.number AS ticket_number \
+     FROM contacts k LEFT JOIN customers c ON c.id = k.customer_id LEFT JOIN users h ON h.id = k.handler_id \
+     LEFT JOIN users o ON o.id = k.callback_owner_id LEFT JOIN tickets t ON t.id = k.ticket_id";
+
+/// A contact as the service decided it: everything but its number and id.
+#[derive(Debug, Clone, Default)]
+pub struct ContactWrite {
+    pub channel: String,
+    pub direction: String,
+    pub category: String,
+    pub customer_id: Option<i64>,
+    pub caller_name: Option<String>,
+    pub caller_title: Option<String>,
+    pub caller_phone: Option<String>,
+    pub caller_email: Option<String>,
+    pub system: Option<String>,
+    pub urgency: String,
+    pub content: String,
+    pub reply: Option<String>,
+    pub handling: Option<String>,
+    pub result: Option<String>,
+    pub mood: Option<String>,
+    pub promised_at: Option<DateTime<Utc>>,
+    pub after_hours: bool,
+    pub received_at: DateTime<Utc>,
+    pub answered: bool,
+    pub answered_at: Option<DateTime<Utc>>,
+    pub ended_at: Option<DateTime<Utc>>,
+    pub wait_seconds: Option<i32>,
+    pub talk_seconds: Option<i32>,
+    pub handler_id: Option<i64>,
+    pub ticket_id: Option<i64>,
+    /// Missed calls: who calls back, by when.
+    pub callback_owner_id: Option<i64>,
+    pub callback_due: Option<DateTime<Utc>>,
+    /// A PBX call id or a mail Message-ID: the same source is recorded once.
+    pub source_ref: Option<String>,
+    pub created_by: Option<i64>,
+    /// A missed call this (outbound) contact calls back.
+    pub callback_of: Option<i64>,
+    /// Log the contact on `ticket_id`'s timeline as an urge (催单).
+    pub urge: bool,
+    pub now: DateTime<Utc>,
+}
+
+fn digits(p: &Option<String>) -> Option<String> {
+    p.as_deref().map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).filter(|d| !d.is_empty())
+}
+
+/// Writes contacts in one transaction (group commit), each with its number, search
+/// document and audit entry; an outbound call closes the open missed calls from the number
+/// it calls. Returns each contact's id; one already recorded under the same `source_ref`
+/// answers with the existing id.
+pub async fn create_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<i64>> {
+    Ok(on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let mut made = Vec::with_capacity(items.len());
+        for (w, k) in items {
+            if let Some(r) = &k.source_ref {
+                let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?;
+                if let Some(id) = existing {
+                    made.push(id);
+                    continue;
+                }
+            }
+            let day = k.received_at.format("%Y%m%d").to_string();
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+                .bind(format!("contact:{day}")).fetch_one(&mut *tx).await?;
+            let number = format!("KF{day}-{n:04}");
+            let phone_digits = digits(&k.caller_phone);
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, wait_seconds, talk_seconds, \
+                 customer_id, caller_name, caller_title, caller_phone, phone_digits, caller_email, category, system, urgency, content, reply, \
+                 handling, result, mood, promised_at, after_hours, handler_id, ticket_id, callback_owner_id, callback_due, source_ref, created_by, created_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, 1) RETURNING id")
+                .bind(&number).bind(&k.channel).bind(&k.direction).bind(k.received_at).bind(k.answered).bind(k.answered_at).bind(k.ended_at)
+                .bind(k.wait_seconds).bind(k.talk_seconds).bind(k.customer_id).bind(&k.caller_name).bind(&k.caller_title).bind(&k.caller_phone)
+                .bind(&phone_digits).bind(&k.caller_email).bind(&k.category).bind(&k.system).bind(&k.urgency).bind(&k.content).bind(&k.reply)
+                .bind(&k.handling).bind(&k.result).bind(&k.mood).bind(k.promised_at).bind(k.after_hours).bind(k.handler_id).bind(k.ticket_id)
+                .bind(k.callback_owner_id).bind(k.callback_due).bind(&k.source_ref).bind(k.created_by).bind(k.now)
+                .fetch_one(&mut *tx).await?;
+            if let Some(of) = k.callback_of {
+                sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 WHERE id = $3 AND called_back_at IS NULL")
+                    .bind(k.received_at).bind(id).bind(of).execute(&mut *tx).await?;
+            }
+            if k.direction == "outbound" && let Some(d) = &phone_digits {
+                sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 \
+                             WHERE phone_digits = $3 AND answered = FALSE AND called_back_at IS NULL AND direction = 'inbound' AND received_at <= $1")
+                    .bind(k.received_at).bind(id).bind(d).execute(&mut *tx).await?;
+            }
+            if k.urge && let Some(t) = k.ticket_id {
+                sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, note, data_json) VALUES ($1, $2, $3, $4, 'urge', $5, $6)")
+                    .bind(t).bind(k.now).bind(w.user_id).bind(&w.name).bind(&k.content)
+                    .bind(serde_json::json!({"contact_id": id, "record_no": number}).to_string())
+                    .execute(&mut *tx).await?;
+            }
+            let text = format!(
+                "{number} {} {} {} {} {}",
+                k.content,
+                k.caller_name.as_deref().unwrap_or_default(),
+                k.caller_phone.as_deref().unwrap_or_default(),
+                phone_digits.as_deref().unwrap_or_default(),
+                k.caller_email.as_deref().unwrap_or_default()
+            );
+            sqlx::query(search::upsert_sql(db)).bind("contact").bind(id).bind(k.customer_id)
+                .bind(search::index_body(&text)).execute(&mut *tx).await?;
+            audit_append!(tx, w, "contact", id, "create", &number, None,
+                Some(serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id})));
+            made.push(id);
+        }
+        tx.commit().await?;
+        made
+    }))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<ContactRow> {
+    let sql = format!("{SELECT} WHERE k.id = $1");
+    let row = on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?);
+    row.ok_or(StoreError::NotFound)
+}
+
+/// Several contacts by id, in the order asked.
+pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<ContactRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("{SELECT} WHERE k.id IN ({list})");
+    let rows = on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?);
+    Ok(ids.iter().filter_map(|id| rows.iter().find(|r| r.id == *id).cloned()).collect())
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ContactQuery {
+    pub q: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub customer_id: Option<i64>,
+    pub handler_id: Option<i64>,
+    pub answered: Option<bool>,
+    /// Missed calls not yet called back.
+    pub missed_open: bool,
+    /// Complaints without a verdict.
+    pub unreviewed_complaints: bool,
+    /// No school matched (mail from unknown senders).
+    pub unmatched: bool,
+    pub ticket_id: Option<i64>,
+    pub phone_digits: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// `newest` (default), `oldest`, `due`.
+    pub sort: Option<String>,
+}
+
+pub fn filter(db: &Db, q: &ContactQuery) -> Filter {
+    let mut f = Filter::default();
+    for (col, v) in [("k.customer_id", q.customer_id), ("k.handler_id", q.handler_id), ("k.ticket_id", q.ticket_id)] {
+        if let Some(v) = v {
+            let p = f.arg(Arg::I64(v));
+            f.and(format!("{col} = {p}"));
+        }
+    }
+    for (col, v) in [("k.channel", &q.channel), ("k.category", &q.category), ("k.phone_digits", &q.phone_digits)] {
+        if let Some(v) = v {
+            let p = f.arg(Arg::Text(v.clone()));
+            f.and(format!("{col} = {p}"));
+        }
+    }
+    if let Some(a) = q.answered {
+        let p = f.arg(Arg::Bool(a));
+        f.and(format!("k.answered = {p}"));
+    }
+    if q.missed_open {
+        f.and("k.answered = FALSE AND k.called_back_at IS NULL AND k.direction = 'inbound'".into());
+    }
+    if q.unreviewed_complaints {
+        f.and("k.category = 'complaint' AND k.review_verdict IS NULL".into());
+    }
+    if q.unmatched {
+        f.and("k.customer_id IS NULL".into());
+    }
+    if let Some(t) = q.from {
+        let p = f.arg(Arg::Time(t));
+        f.and(format!("k.received_at >= {p}"));
+    }
+    if let Some(t) = q.to {
+        let p = f.arg(Arg::Time(t));
+        f.and(format!("k.received_at < {p}"));
+    }
+    if let Some(q) = &q.q
+        && let Some(expr) = search::match_expr(db, q)
+    {
+        let p = f.arg(Arg::Text(expr));
+        f.and(search::in_clause(db, "contact", "k.id", &p));
+    }
+    f
+}
+
+pub async fn list(db: &Db, q: &ContactQuery, page: Page) -> Result<Paged<ContactRow>> {
+    let f = filter(db, q);
+    let order = match q.sort.as_deref() {
+        Some("oldest") => "k.received_at ASC, k.id ASC",
+        Some("due") => "k.callback_due ASC, k.id ASC",
+        _ => "k.received_at DESC, k.id DESC",
+    };
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!(
+        "{SELECT} WHERE k.id IN (SELECT k.id FROM contacts k {w} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY {order}",
+        n + 1,
+        n + 2
+    );
+    let count_sql = format!("SELECT COUNT(*) FROM contacts k {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+/// Applies simple field changes if the contact still has `version`; audited.
+pub async fn update(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    version: Option<i64>,
+    sets: &[(&'static str, Arg)],
+    action: &str,
+    after: serde_json::Value,
+) -> Result<()> {
+    let mut f = Filter::default();
+    let mut cols = Vec::new();
+    for (col, v) in sets {
+        let p = f.arg(v.clone());
+        cols.push(format!("{col} = {p}"));
+    }
+    cols.push("version = version + 1".into());
+    let pid = f.arg(Arg::I64(id));
+    let mut sql = format!("UPDATE contacts SET {} WHERE id = {pid}", cols.join(", "));
+    if let Some(v) = version {
+        let pv = f.arg(Arg::I64(v));
+        sql.push_str(&format!(" AND version = {pv}"));
+    }
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let n = bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), f.args).execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
+        }
+        audit_append!(tx, w, "contact", id, action, action, None, Some(after));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Marks a suggestion read by a user (once; the first reading counts).
+pub async fn mark_read(db: &Db, contact_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("INSERT INTO contact_reads (contact_id, user_id, read_at) VALUES ($1, $2, $3) ON CONFLICT (contact_id, user_id) DO NOTHING")
+            .bind(contact_id).bind(user_id).bind(now).execute(&mut *tx).await?;
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ReadRow {
+    pub user_id: i64,
+    pub display_name: String,
+    pub read_at: DateTime<Utc>,
+}
+
+/// Who has read a suggestion, and when.
+pub async fn reads(db: &Db, contact_id: i64) -> Result<Vec<ReadRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, ReadRow>(
+        "SELECT r.user_id, u.display_name, r.read_at FROM contact_reads r JOIN users u ON u.id = r.user_id WHERE r.contact_id = $1 ORDER BY r.read_at")
+        .bind(contact_id).fetch_all(p).await?))
+}
+
+/// Suggestions this user has not read yet.
+pub async fn unread_suggestions(db: &Db, user_id: i64) -> Result<i64> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM contacts k WHERE k.category = 'suggestion' AND NOT EXISTS \
+         (SELECT 1 FROM contact_reads r WHERE r.contact_id = k.id AND r.user_id = $1)")
+        .bind(user_id).fetch_one(p).await?))
+}
+
+/// Who a phone number belongs to: the schools whose contact people have it, the person's
+/// name and title. The caller's own past contacts are found separately.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PhoneMatch {
+    pub customer_id: i64,
+    pub customer_name: String,
+    pub town: String,
+    pub person_name: Option<String>,
+    pub person_title: Option<String>,
+}
+
+pub async fn match_phone(db: &Db, digits: &str) -> Result<Vec<PhoneMatch>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, PhoneMatch>(
+        "SELECT c.id AS customer_id, c.name AS customer_name, c.town, p.name AS person_name, p.title AS person_title \
+         FROM customer_contacts p JOIN customers c ON c.id = p.customer_id WHERE p.phone_digits = $1 \
+         UNION \
+         SELECT c.id, c.name, c.town, k.caller_name, k.caller_title FROM ( \
+           SELECT customer_id, caller_name, caller_title FROM contacts WHERE phone_digits = $1 AND customer_id IS NOT NULL \
+           ORDER BY received_at DESC LIMIT 1) k JOIN customers c ON c.id = k.customer_id \
+         LIMIT 10")
+        .bind(digits).fetch_all(p).await?))
+}
+
+/// The last contacts from one number, newest first.
+pub async fn recent_by_phone(db: &Db, digits: &str, limit: i64) -> Result<Vec<ContactRow>> {
+    let sql = format!(
+        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE phone_digits = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(digits).bind(limit).fetch_all(p).await?))
+}
+
+/// The last contacts with one school, newest first.
+pub async fn recent_by_customer(db: &Db, customer_id: i64, limit: i64) -> Result<Vec<ContactRow>> {
+    let sql = format!(
+        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE customer_id = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
+    );
+    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(customer_id).bind(limit).fetch_all(p).await?))
+}
+
+/// Missed calls in working hours whose callback is overdue at `now` and that have no
+/// penalty event yet: (contact id, owner, record number).
+pub async fn overdue_missed(db: &Db, now: DateTime<Utc>) -> Result<Vec<(i64, i64, String)>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64, String)>(
+        "SELECT k.id, k.callback_owner_id, k.record_no FROM contacts k \
+         WHERE k.answered = FALSE AND k.called_back_at IS NULL AND k.direction = 'inbound' AND k.after_hours = FALSE \
+           AND k.callback_due < $1 AND k.callback_owner_id IS NOT NULL \
+           AND NOT EXISTS (SELECT 1 FROM penalty_events e WHERE e.contact_id = k.id) \
+         ORDER BY k.callback_due LIMIT 500")
+        .bind(now).fetch_all(p).await?))
+}
+
+/// Proposes the missed-call penalty (§3.2.8) and notifies the owner, in one transaction.
+pub async fn propose_missed_penalty(db: &Db, contact_id: i64, user_id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM penalty_events WHERE contact_id = $1").bind(contact_id).fetch_optional(&mut *tx).await?;
+        if taken.is_none() {
+            sqlx::query("INSERT INTO penalty_events (kind, user_id, contact_id, at, status, reason) VALUES ('missed_call', $1, $2, $3, 'proposed', $4)")
+                .bind(user_id).bind(contact_id).bind(now).bind(reason).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'missed_call_overdue', $3)")
+                .bind(user_id).bind(now).bind(serde_json::json!({"contact_id": contact_id, "record_no": reason}).to_string())
+                .execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// One agent's calls per day: (day, inbound, missed, outbound, talk seconds).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AgentStats {
+    pub handler_id: i64,
+    pub inbound: i64,
+    pub missed: i64,
+    pub outbound: i64,
+    pub talk_seconds: i64,
+}
+
+/// Calls per handler (missed calls count against their callback owner) in [from, to).
+pub async fn agent_stats(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<AgentStats>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, AgentStats>(
+        "SELECT COALESCE(k.handler_id, k.callback_owner_id) AS handler_id, \
+           SUM(CASE WHEN k.direction = 'inbound' THEN 1 ELSE 0 END) AS inbound, \
+           SUM(CASE WHEN k.direction = 'inbound' AND k.answered = FALSE THEN 1 ELSE 0 END) AS missed, \
+           SUM(CASE WHEN k.direction = 'outbound' THEN 1 ELSE 0 END) AS outbound, \
+           CAST(COALESCE(SUM(k.talk_seconds), 0) AS BIGINT) AS talk_seconds \
+         FROM contacts k WHERE k.channel = 'phone' AND k.received_at >= $1 AND k.received_at < $2 \
+           AND COALESCE(k.handler_id, k.callback_owner_id) IS NOT NULL \
+         GROUP BY COALESCE(k.handler_id, k.callback_owner_id)")
+        .bind(from).bind(to).fetch_all(p).await?))
+}
