@@ -15,6 +15,10 @@ pub struct Config {
     pub timezone: String,
     /// Mark cookies Secure (behind HTTPS).
     pub secure_cookies: bool,
+    /// `[mail.imap]` (mail in) and `[mail.smtp]` (mail out); both optional, off when absent.
+    /// From the environment: `AFTERCARE_MAIL__SMTP__HOST`, `AFTERCARE_MAIL__IMAP__PASSWORD`, …
+    #[serde(default)]
+    pub mail: aftercare_service::mail::MailConfig,
 }
 
 impl Default for Config {
@@ -24,6 +28,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             timezone: "Asia/Shanghai".into(),
             secure_cookies: false,
+            mail: Default::default(),
         }
     }
 }
@@ -35,7 +40,8 @@ impl Config {
             Some(f) => fig = fig.merge(Toml::file_exact(f)),
             None => fig = fig.merge(Toml::file("aftercare.toml")),
         }
-        fig = fig.merge(Env::prefixed("AFTERCARE_"));
+        // `__` nests: AFTERCARE_MAIL__SMTP__HOST is mail.smtp.host.
+        fig = fig.merge(Env::prefixed("AFTERCARE_").split("__"));
         if let Some(url) = database_url {
             fig = fig.merge(Serialized::default("database_url", url));
         }

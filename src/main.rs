@@ -245,9 +245,11 @@ async fn open(cfg: &Config) -> Result<Db> {
 pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(aftercare_jobs::work(db.clone(), stop_rx));
     let web = cfg.web()?;
-    let app = aftercare_web::router(Services::new(db.clone()).with_tz(web.tz), web);
+    cfg.mail.check().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
+    let svc = Services::new(db.clone()).with_tz(web.tz).with_mail(cfg.mail.clone());
+    let worker = tokio::spawn(aftercare_jobs::work(svc.clone(), stop_rx));
+    let app = aftercare_web::router(svc, web);
     println!("Aftercare is serving http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown())

@@ -1,7 +1,8 @@
 //! Browser tests, in Chinese, in headless Chromium: the agent adds a school and equipment
 //! and finds it (desktop and phone); and one ticket goes from the agent's entry through the
 //! engineer's triage and dispatch and the technician's phone view with a drawn signature
-//! to the callback.
+//! to the callback; and a school reports a fault on its portal, follows it and rates the
+//! repair, on a phone.
 //!
 //! Run with `cargo test --test browser -- --ignored`; it needs `/usr/bin/chromium` and
 //! `/usr/bin/chromedriver` (Debian: `apt-get install chromium chromium-driver fonts-noto-cjk`).
@@ -40,6 +41,9 @@ const STAFF: &[(&str, &str, &str, &str)] = &[
     ("engineer", "password-engineer-42", "engineer", "王工程师"),
     ("tech", "password-tech-42", "technician", "张师傅"),
 ];
+/// The school's administrator, a `customer` user of the school created at boot.
+const SCHOOL: &str = "school";
+const SCHOOL_PASSWORD: &str = "password-school-42";
 /// How long to wait for a page to show what a step expects.
 const PATIENCE: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
@@ -54,6 +58,12 @@ async fn agent_adds_school_and_equipment_then_finds_it_on_desktop_and_phone() {
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
 async fn a_ticket_from_the_call_to_the_callback() {
     run(|c, base| async move { ticket_journey(c, base).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn a_school_reports_a_fault_follows_it_and_rates_the_repair() {
+    run(|c, base| async move { school_journey(c, base).await }).await;
 }
 
 /// Boots a server and a browser, runs `steps`, keeps evidence when they fail.
@@ -338,6 +348,132 @@ async fn ticket_journey(c: Client, base: String) -> Result<(), CmdError> {
 }
 
 // ---------------------------------------------------------------------------------------
+// The school portal: report a fault with a photo, follow it, confirm and rate the repair
+
+/// Staff's part goes through the API: signs `user` in; answers (client, token, user id).
+async fn staff_api(base: &str, user: &str, password: &str) -> (reqwest::Client, String, i64) {
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": user, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success(), "{user} signs in to the API");
+    let v: Value = r.json().await.unwrap();
+    (http, v["token"].as_str().unwrap().to_owned(), v["user"]["id"].as_i64().unwrap())
+}
+
+async fn api_post(http: &reqwest::Client, base: &str, token: &str, path: &str, body: Value) -> Value {
+    let r = http.post(format!("{base}{path}")).bearer_auth(token).json(&body).send().await.unwrap();
+    let status = r.status();
+    let v: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "POST {path}: {status} {v}");
+    v
+}
+
+/// A 1×1 PNG.
+const TINY_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+
+async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
+    use base64::Engine;
+    let c = &c;
+    // On a phone, the school's administrator signs in and lands on the portal.
+    c.set_window_size(390, 844).await?;
+    sign_in_as(c, &base, SCHOOL, SCHOOL_PASSWORD).await?;
+    assert_eq!(path(c).await?, "/portal", "a school starts on its portal");
+    wait_for_text(c, "main", "城关镇中心小学").await;
+    shot(c, "p1-portal-home").await?;
+
+    // Reports a fault: finds the NVR by typing, which picks it and its system.
+    el(c, "#report-fault").await.click().await?;
+    el(c, "#equipment-filter").await.send_keys("NVR").await?;
+    let nvr = el(c, "#equipment-pick option[data-serial='DS7932N-R4-0001']").await;
+    let nvr_id = nvr.attr("value").await?.unwrap_or_default();
+    wait_until(c, "typing picks the NVR", || value(c, "#equipment-pick"), |v| *v == nvr_id).await;
+    assert_eq!(value(c, "#system-pick").await?, "surveillance", "the equipment's system is filled in");
+    assert_eq!(value(c, "#report-form input[name=reporter_name]").await?, "李老师", "the reporter is prefilled");
+    assert_eq!(value(c, "#report-form input[name=reporter_phone]").await?, "13905664444");
+    el(c, "#report-form input[name=title]").await.send_keys("监控录像回放卡顿").await?;
+    el(c, "#report-form textarea[name=description]").await.send_keys("行政楼机房监控回放时画面卡住").await?;
+    let photo = std::env::temp_dir().join(format!("aftercare_portal_{}_{}.png", std::process::id(), rand::random::<u32>()));
+    std::fs::write(&photo, base64::engine::general_purpose::STANDARD.decode(TINY_PNG).unwrap()).unwrap();
+    el(c, "#photos").await.send_keys(&photo.display().to_string()).await?;
+    el(c, "#photo-previews img").await;
+    shot(c, "p2-report").await?;
+    el(c, "#submit-report").await.click().await?;
+    wait_for_text(c, "#portal-status", "已提交，待受理").await;
+    let _ = std::fs::remove_file(&photo);
+    assert!(c.find(Css(".flash")).await?.text().await?.contains("报修已提交"));
+    let page = path(c).await?;
+    let id: i64 = page.trim_start_matches("/portal/tickets/").split('?').next().unwrap().parse().unwrap();
+    let thumb = el(c, "#attachments img").await;
+    let loaded = c.execute("return arguments[0].naturalWidth", vec![serde_json::to_value(&thumb).unwrap()]).await?;
+    assert!(loaded.as_u64().unwrap_or(0) > 0, "the photo is stored and shown: {loaded}");
+    shot(c, "p3-reported").await?;
+
+    // Staff take it on (through the API): accepted, diagnosed, a visit agreed for 14:30.
+    let (http, eng, _) = staff_api(&base, "engineer", "password-engineer-42").await;
+    let (_, tech, tech_id) = staff_api(&base, "tech", "password-tech-42").await;
+    let act = |token: String, action: &'static str, body: Value| {
+        let (http, base) = (http.clone(), base.clone());
+        async move { api_post(&http, &base, &token, &format!("/api/v1/tickets/{id}/actions/{action}"), body).await }
+    };
+    act(eng.clone(), "accept", json!({})).await;
+    c.refresh().await?;
+    wait_for_text(c, "#portal-status", "工程师诊断中").await;
+    act(eng.clone(), "diagnose", json!({"fault_type": "hardware", "diagnosis": "硬盘坏道", "plan": "更换监控硬盘"})).await;
+    act(eng.clone(), "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T06:30:00Z"})).await;
+    c.refresh().await?;
+    let status = wait_for_text(c, "#portal-status", "已安排上门").await;
+    assert!(status.contains("12月1日 14:30"), "the agreed time is shown: {status}");
+    let timeline = el(c, "#timeline").await.text().await?;
+    assert!(timeline.contains("维修人员：张师傅"), "who comes is shown: {timeline}");
+    assert!(!timeline.contains("硬盘坏道"), "the diagnosis stays internal");
+    shot(c, "p4-scheduled").await?;
+
+    // On site: started, a signed visit, resolved.
+    act(tech.clone(), "start", json!({})).await;
+    c.refresh().await?;
+    wait_for_text(c, "#portal-status", "维修中").await;
+    let visit = json!({
+        "arrived_at": "2026-12-01T06:40:00Z", "finished_at": "2026-12-01T07:30:00Z",
+        "work_done": "更换 4TB 监控硬盘，回放正常", "result": "fixed",
+        "signature": {"signer_name": "李老师", "image_png_base64": TINY_PNG}
+    });
+    api_post(&http, &base, &tech, &format!("/api/v1/tickets/{id}/visits"), visit).await;
+    act(tech.clone(), "resolve", json!({"resolution": "已更换硬盘，回放正常"})).await;
+    c.refresh().await?;
+    wait_for_text(c, "#portal-status", "已修复，待您确认").await;
+    let visits = el(c, "#visits").await.text().await?;
+    assert!(visits.contains("李老师 签字确认") && visits.contains("张师傅"), "the visit is shown: {visits}");
+
+    // The school confirms it is fixed and gives five stars.
+    let confirm = el(c, "#confirm").await;
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&confirm).unwrap()]).await?;
+    el(c, "#fixed-yes").await.click().await?;
+    el(c, "#rate-5").await.click().await?;
+    el(c, "#confirm-form textarea[name=note]").await.send_keys("维修及时，谢谢").await?;
+    shot(c, "p5-rating").await?;
+    el(c, "#confirm-submit").await.click().await?;
+    wait_for_text(c, "#portal-status", "已完成").await;
+    assert!(c.find(Css(".flash")).await?.text().await?.contains("感谢您的确认和评价"));
+    let timeline = el(c, "#timeline").await.text().await?;
+    assert!(timeline.contains("学校在报修平台确认已修复") && timeline.contains("★★★★★"), "{timeline}");
+    assert!(c.find_all(Css("#confirm-form")).await?.is_empty(), "nothing left to confirm");
+    let overflow =
+        c.execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![]).await?;
+    assert!(overflow.as_f64().unwrap_or(0.0) <= 0.0, "the ticket page scrolls sideways on a phone by {overflow}px");
+    shot(c, "p6-completed").await?;
+
+    // Home lists it as finished, with the rating.
+    c.goto(&format!("{base}/portal")).await?;
+    let done = wait_for_text(c, "#done-tickets", "监控录像回放卡顿").await;
+    assert!(done.contains("已完成") && done.contains("★★★★★"), "{done}");
+    c.set_window_size(1280, 900).await
+}
+
+// ---------------------------------------------------------------------------------------
 // Small helpers over fantoccini
 
 /// The first element matching `css`, waiting for it to appear.
@@ -457,6 +593,17 @@ async fn boot_server(dir: &Path) -> String {
         ..Default::default()
     };
     aftercare_store::equipment::create(&svc.db, &w, &nvr.validate().unwrap()).await.unwrap();
+    // The school's administrator, for the portal journey.
+    let school_user = UserInput {
+        username: Some(SCHOOL.into()),
+        password: Some(SCHOOL_PASSWORD.into()),
+        display_name: Some("李老师".into()),
+        roles: Some(vec!["customer".into()]),
+        customer_id: Some(aftercare_domain::CustomerId(id)),
+        phone: Some("13905664444".into()),
+        ..Default::default()
+    };
+    svc.create_user(None, &school_user).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = aftercare_web::router(svc, aftercare_web::WebConfig::default());

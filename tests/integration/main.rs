@@ -6,10 +6,13 @@ mod common;
 
 mod auth;
 mod cli;
+mod contacts;
 mod customers;
 mod equipment;
 mod excel;
+mod mail;
 mod pages;
+mod portal;
 mod schema;
 mod search;
 mod taxonomy_pages;

@@ -119,6 +119,8 @@ pub struct ActionContext {
     pub failed_callback_attempts: u32,
     /// The ticket closed within the repeat window (reopen is allowed inside it).
     pub within_reopen_window: bool,
+    /// The actor is a user of the ticket's own school (confirming on the portal).
+    pub own_school: bool,
 }
 
 /// Why an action was refused.
@@ -173,7 +175,9 @@ pub fn may(action: TicketAction, ctx: &ActionContext) -> bool {
         A::Accept | A::Diagnose | A::Schedule | A::Escalate | A::Reopen => has(Role::Engineer),
         A::Decline | A::Start | A::Hold | A::Resume => has(Role::Technician) && ctx.is_assigned_technician,
         A::Resolve => (has(Role::Technician) && ctx.is_assigned_technician) || (has(Role::Engineer) && ctx.remote),
-        A::Callback | A::Close => has(Role::Agent),
+        // The school's own confirmation and rating on the portal counts as the callback.
+        A::Callback => has(Role::Agent) || (has(Role::Customer) && ctx.own_school),
+        A::Close => has(Role::Agent),
         A::Cancel => false,
     }
 }
@@ -248,6 +252,7 @@ mod tests {
             failed_callback_attempts: 3,
             within_reopen_window: true,
             is_assigned_technician: true,
+            own_school: false,
         };
         let expected: &[(S, A, S)] = &[
             (S::New, A::Accept, S::Triage),
@@ -365,6 +370,39 @@ mod tests {
         // Only the manager (or administrator) cancels.
         assert!(may(A::Cancel, &boss()));
         assert!(may(A::Cancel, &ActionContext { roles: vec![Role::Admin], ..Default::default() }));
+    }
+
+    /// A school confirms and rates the repair of its own resolved ticket (the callback),
+    /// and may do nothing else; another school's ticket is refused.
+    #[test]
+    fn a_school_may_call_back_its_own_resolved_ticket_only() {
+        let mut school = ActionContext {
+            roles: vec![Role::Customer],
+            own_school: true,
+            callback_resolved: true,
+            ..Default::default()
+        };
+        assert_eq!(transition(S::Resolved, A::Callback, &school), Ok(S::Closed));
+        school.callback_resolved = false;
+        assert_eq!(transition(S::Resolved, A::Callback, &school), Ok(S::Triage));
+        for &status in S::ALL.iter().filter(|s| **s != S::Resolved) {
+            assert_eq!(
+                transition(status, A::Callback, &school),
+                Err(TransitionError::IllegalState { action: A::Callback, status }),
+                "{status}"
+            );
+        }
+        for &action in A::ALL.iter().filter(|a| **a != A::Callback) {
+            assert!(!may(action, &school), "{action}");
+            for &status in S::ALL {
+                assert_eq!(transition(status, action, &school), Err(TransitionError::Forbidden { action }));
+            }
+        }
+        // Someone else's school, or own_school without the customer role: no callback.
+        let other = ActionContext { roles: vec![Role::Customer], callback_resolved: true, ..Default::default() };
+        assert_eq!(transition(S::Resolved, A::Callback, &other), Err(TransitionError::Forbidden { action: A::Callback }));
+        let staff = ActionContext { roles: vec![Role::Technician], own_school: true, ..Default::default() };
+        assert!(!may(A::Callback, &staff));
     }
 
     #[test]

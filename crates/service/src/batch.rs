@@ -1,43 +1,94 @@
-//! Group commit for new tickets: creates that arrive while a transaction is being written
-//! wait and go into the next one together, so they share its commit and its search-index
-//! segment. Each caller still gets its answer only after its ticket is committed.
+//! Group commit: writes that arrive while a transaction is being written wait and go into
+//! the next one together, so they share its commit (and, for SQLite, its search-index
+//! segment). Each caller still gets its answer only after its own row is committed. Used for
+//! new tickets and for contact records (the PBX reports every call).
 
-use aftercare_store::tickets::{TicketRow, TicketWrite, create, create_many};
+use aftercare_store::contacts::{self, ContactWrite};
+use aftercare_store::tickets::{self, TicketRow, TicketWrite};
 use aftercare_store::{Db, StoreError, Writer};
+use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use tokio::sync::{mpsc, oneshot};
 
-type Reply = oneshot::Sender<Result<TicketRow, StoreError>>;
-type Job = (Writer, TicketWrite, Reply);
-
-/// The most creates one transaction takes.
-const MAX_BATCH: usize = 64;
-
-/// One writer task per set of services (started on first use, inside the runtime).
-#[derive(Clone, Debug, Default)]
-pub struct TicketBatcher {
-    queue: Arc<OnceLock<mpsc::UnboundedSender<Job>>>,
+/// One kind of row written in groups.
+pub trait GroupWrite: Send + Sync + 'static {
+    type Item: Clone + Send + Sync + 'static;
+    type Out: Send + 'static;
+    /// Writes every item in one transaction: all or none.
+    fn write_many(db: &Db, items: &[(Writer, Self::Item)]) -> impl Future<Output = Result<Vec<Self::Out>, StoreError>> + Send;
 }
 
-impl TicketBatcher {
-    /// Writes the ticket with whatever else is waiting; returns the new row once committed.
-    pub async fn create(&self, db: &Db, w: Writer, t: TicketWrite) -> Result<TicketRow, StoreError> {
-        let queue = self.queue.get_or_init(|| {
-            let (send, recv) = mpsc::unbounded_channel();
-            tokio::spawn(run(db.clone(), recv));
-            send
-        });
-        let (reply, answer) = oneshot::channel();
-        if let Err(mpsc::error::SendError((w, t, _))) = queue.send((w, t, reply)) {
-            // The writer is gone (the runtime is stopping): write this one directly.
-            return create(db, &w, &t).await;
-        }
-        // Without an answer we cannot know whether it was written, so say so rather than retry.
-        answer.await.unwrap_or_else(|_| Err(StoreError::Other("the ticket writer stopped".into())))
+pub struct Tickets;
+impl GroupWrite for Tickets {
+    type Item = TicketWrite;
+    type Out = TicketRow;
+    async fn write_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>, StoreError> {
+        tickets::create_many(db, items).await
     }
 }
 
-async fn run(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
+pub struct Contacts;
+impl GroupWrite for Contacts {
+    type Item = ContactWrite;
+    type Out = i64;
+    async fn write_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<i64>, StoreError> {
+        contacts::create_many(db, items).await
+    }
+}
+
+type Reply<O> = oneshot::Sender<Result<O, StoreError>>;
+type Job<W> = (Writer, <W as GroupWrite>::Item, Reply<<W as GroupWrite>::Out>);
+
+/// The most rows one transaction takes.
+const MAX_BATCH: usize = 64;
+
+/// One writer task per kind and set of services (started on first use, inside the runtime).
+pub struct Batcher<W: GroupWrite> {
+    queue: Arc<OnceLock<mpsc::UnboundedSender<Job<W>>>>,
+}
+
+impl<W: GroupWrite> Clone for Batcher<W> {
+    fn clone(&self) -> Self {
+        Batcher { queue: self.queue.clone() }
+    }
+}
+
+impl<W: GroupWrite> Default for Batcher<W> {
+    fn default() -> Self {
+        Batcher { queue: Arc::new(OnceLock::new()) }
+    }
+}
+
+impl<W: GroupWrite> std::fmt::Debug for Batcher<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Batcher")
+    }
+}
+
+impl<W: GroupWrite> Batcher<W> {
+    /// Writes the item with whatever else is waiting; answers once committed.
+    pub async fn write(&self, db: &Db, w: Writer, item: W::Item) -> Result<W::Out, StoreError> {
+        let queue = self.queue.get_or_init(|| {
+            let (send, recv) = mpsc::unbounded_channel();
+            tokio::spawn(run::<W>(db.clone(), recv));
+            send
+        });
+        let (reply, answer) = oneshot::channel();
+        if let Err(mpsc::error::SendError((w, item, _))) = queue.send((w, item, reply)) {
+            // The writer is gone (the runtime is stopping): write this one directly.
+            return one::<W>(db, w, item).await;
+        }
+        // Without an answer we cannot know whether it was written, so say so rather than retry.
+        answer.await.unwrap_or_else(|_| Err(StoreError::Other("the writer stopped".into())))
+    }
+}
+
+async fn one<W: GroupWrite>(db: &Db, w: Writer, item: W::Item) -> Result<W::Out, StoreError> {
+    let mut made = W::write_many(db, &[(w, item)]).await?;
+    made.pop().ok_or(StoreError::NotFound)
+}
+
+async fn run<W: GroupWrite>(db: Db, mut queue: mpsc::UnboundedReceiver<Job<W>>) {
     while let Some(first) = queue.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -46,17 +97,17 @@ async fn run(db: Db, mut queue: mpsc::UnboundedReceiver<Job>) {
                 Err(_) => break,
             }
         }
-        let items: Vec<(Writer, TicketWrite)> = jobs.iter().map(|(w, t, _)| (w.clone(), t.clone())).collect();
-        match create_many(&db, &items).await {
+        let items: Vec<(Writer, W::Item)> = jobs.iter().map(|(w, t, _)| (w.clone(), t.clone())).collect();
+        match W::write_many(&db, &items).await {
             Ok(made) => {
                 for ((_, _, reply), m) in jobs.into_iter().zip(made) {
                     let _ = reply.send(Ok(m));
                 }
             }
-            // One bad ticket must not fail the others: write them one by one.
+            // One bad row must not fail the others: write them one by one.
             Err(_) if jobs.len() > 1 => {
                 for (w, t, reply) in jobs {
-                    let _ = reply.send(create(&db, &w, &t).await);
+                    let _ = reply.send(one::<W>(&db, w, t).await);
                 }
             }
             Err(e) => {

@@ -3,17 +3,25 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod assessments;
+pub mod attachments;
 pub mod audit;
+pub mod contacts;
 pub mod auth;
 pub mod batch;
 mod cache;
 pub mod customers;
+pub mod daily;
 pub mod demo;
 pub mod demo_data;
 pub mod dispatch;
 pub mod equipment;
 pub mod excel;
+pub mod mail;
+pub mod mail_text;
 pub mod paperwork;
+pub mod phrases;
+pub mod portal;
+pub mod roster;
 pub mod search;
 pub mod settings;
 pub mod taxonomy;
@@ -70,9 +78,13 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 pub struct Services {
     pub db: Db,
     /// Group commit for new tickets, shared by every clone of these services.
-    tickets: batch::TicketBatcher,
+    tickets: batch::Batcher<batch::Tickets>,
+    /// Group commit for contact records (every call a PBX reports).
+    contacts: batch::Batcher<batch::Contacts>,
     /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
     caches: cache::Caches,
+    /// Mail in and out (`[mail]`); empty: no mail is sent or fetched.
+    mail: std::sync::Arc<mail::MailConfig>,
     /// The department's local time zone: working hours and days are reckoned in it.
     pub tz: chrono_tz::Tz,
 }
@@ -81,10 +93,18 @@ impl Services {
     pub fn new(db: Db) -> Services {
         Services {
             db,
-            tickets: batch::TicketBatcher::default(),
+            tickets: batch::Batcher::default(),
+            contacts: batch::Batcher::default(),
             caches: cache::Caches::default(),
+            mail: Default::default(),
             tz: chrono_tz::Asia::Shanghai,
         }
+    }
+
+    /// Turns mail on: outgoing mail is queued when `smtp` is set, the mailbox polled when `imap` is.
+    pub fn with_mail(mut self, mail: mail::MailConfig) -> Services {
+        self.mail = std::sync::Arc::new(mail);
+        self
     }
 
     pub fn with_tz(mut self, tz: chrono_tz::Tz) -> Services {

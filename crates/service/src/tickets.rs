@@ -136,7 +136,7 @@ impl Services {
         let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
         let ticket = self
             .tickets
-            .create(
+            .write(
                 &self.db,
                 writer(by),
                 TicketWrite {
@@ -157,6 +157,7 @@ impl Services {
                 },
             )
             .await?;
+        self.mail_school(&ticket, "opened", &[]).await;
         // A new ticket has no technicians or visits yet: one read instead of four.
         let equipment_ids = t.equipment_ids.iter().map(|e| e.0).collect();
         Ok(TicketDetail {
@@ -284,6 +285,7 @@ impl Services {
             callback_resolved: body.resolved.unwrap_or(false),
             failed_callback_attempts: u32::try_from(t.callback_attempts).unwrap_or(0),
             within_reopen_window: t.closed_at.is_some_and(|c| now - c <= Duration::days(window)),
+            own_school: by.has(Role::Customer) && by.customer_id == Some(CustomerId(t.customer_id)),
         };
         let to = rules::transition(status, action, &ctx)?;
         let mut change = TicketChange { audit_action: action.as_str(), ..Default::default() };
@@ -492,6 +494,10 @@ impl Services {
                 change.sets.push(("satisfaction", Arg::I64(i64::from(s))));
                 data["satisfaction"] = serde_json::json!(s);
                 data["resolved"] = serde_json::json!(ctx.callback_resolved);
+                // The school confirmed and rated it itself (portal or API): the timeline says so.
+                if ctx.own_school {
+                    data["by_school"] = serde_json::json!(true);
+                }
                 if ctx.callback_resolved {
                     change.sets.push(("closed_at", Arg::Time(now)));
                 } else {
@@ -526,7 +532,9 @@ impl Services {
             },
         );
         store::update(&self.db, &writer(by), id, t.version, &change, now).await?;
-        self.get_ticket(by, id).await
+        let done = self.get_ticket(by, id).await?;
+        self.mail_after_action(&done, action.as_str()).await;
+        Ok(done)
     }
 
     /// When fault type or plan are set: the repeat rule (first diagnosis) and the
@@ -765,7 +773,10 @@ impl Services {
             });
             let system = aftercare_store::Writer { user_id: None, name: "system".into() };
             match store::update(&self.db, &system, t.id, t.version, &change, now).await {
-                Ok(()) => flagged += 1,
+                Ok(()) => {
+                    flagged += 1;
+                    self.mail_sla_breach(&t, &which).await;
+                }
                 // Someone changed it meanwhile; the next run looks again.
                 Err(aftercare_store::StoreError::Stale) => {}
                 Err(e) => return Err(e.into()),

@@ -200,6 +200,9 @@ pub struct ContactQuery {
     pub category: Option<String>,
     pub customer_id: Option<i64>,
     pub handler_id: Option<i64>,
+    /// Handled by this user, or a missed call this user must call back (the agent's
+    /// daily call record).
+    pub handler_or_owner: Option<i64>,
     pub answered: Option<bool>,
     /// Missed calls not yet called back.
     pub missed_open: bool,
@@ -222,6 +225,10 @@ pub fn filter(db: &Db, q: &ContactQuery) -> Filter {
             let p = f.arg(Arg::I64(v));
             f.and(format!("{col} = {p}"));
         }
+    }
+    if let Some(u) = q.handler_or_owner {
+        let p = f.arg(Arg::I64(u));
+        f.and(format!("(k.handler_id = {p} OR k.callback_owner_id = {p})"));
     }
     for (col, v) in [("k.channel", &q.channel), ("k.category", &q.category), ("k.phone_digits", &q.phone_digits)] {
         if let Some(v) = v {
@@ -362,15 +369,19 @@ pub struct PhoneMatch {
 }
 
 pub async fn match_phone(db: &Db, digits: &str) -> Result<Vec<PhoneMatch>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, PhoneMatch>(
-        "SELECT c.id AS customer_id, c.name AS customer_name, c.town, p.name AS person_name, p.title AS person_title \
-         FROM customer_contacts p JOIN customers c ON c.id = p.customer_id WHERE p.phone_digits = $1 \
-         UNION \
-         SELECT c.id, c.name, c.town, k.caller_name, k.caller_title FROM ( \
-           SELECT customer_id, caller_name, caller_title FROM contacts WHERE phone_digits = $1 AND customer_id IS NOT NULL \
-           ORDER BY received_at DESC LIMIT 1) k JOIN customers c ON c.id = k.customer_id \
-         LIMIT 10")
-        .bind(digits).fetch_all(p).await?))
+    // The school's registered contact people first, then whoever last called from it.
+    let rows = on_db!(db, p => sqlx::query_as::<_, PhoneMatch>(
+        "SELECT * FROM ( \
+           SELECT c.id AS customer_id, c.name AS customer_name, c.town, p.name AS person_name, p.title AS person_title, 0 AS rank \
+           FROM customer_contacts p JOIN customers c ON c.id = p.customer_id WHERE p.phone_digits = $1 \
+           UNION ALL \
+           SELECT c.id, c.name, c.town, k.caller_name, k.caller_title, 1 FROM ( \
+             SELECT customer_id, caller_name, caller_title FROM contacts WHERE phone_digits = $1 AND customer_id IS NOT NULL \
+             ORDER BY received_at DESC LIMIT 1) k JOIN customers c ON c.id = k.customer_id \
+         ) m ORDER BY rank, customer_id LIMIT 10")
+        .bind(digits).fetch_all(p).await?);
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows.into_iter().filter(|m| seen.insert(m.customer_id)).collect())
 }
 
 /// The last contacts from one number, newest first.
@@ -410,7 +421,7 @@ pub async fn propose_missed_penalty(db: &Db, contact_id: i64, user_id: i64, reas
             sqlx::query("INSERT INTO penalty_events (kind, user_id, contact_id, at, status, reason) VALUES ('missed_call', $1, $2, $3, 'proposed', $4)")
                 .bind(user_id).bind(contact_id).bind(now).bind(reason).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'missed_call_overdue', $3)")
-                .bind(user_id).bind(now).bind(serde_json::json!({"contact_id": contact_id, "record_no": reason}).to_string())
+                .bind(user_id).bind(now).bind(serde_json::json!({"contact_id": contact_id, "number": reason}).to_string())
                 .execute(&mut *tx).await?;
         }
         tx.commit().await?;
@@ -440,4 +451,18 @@ pub async fn agent_stats(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Res
            AND COALESCE(k.handler_id, k.callback_owner_id) IS NOT NULL \
          GROUP BY COALESCE(k.handler_id, k.callback_owner_id)")
         .bind(from).bind(to).fetch_all(p).await?))
+}
+
+/// Whoever is on duty at `at` (the earliest-started shift covering it).
+pub async fn on_duty_at(db: &Db, at: DateTime<Utc>) -> Result<Option<i64>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "SELECT user_id FROM duty_shifts WHERE starts_at <= $1 AND ends_at > $1 ORDER BY starts_at, id LIMIT 1")
+        .bind(at).fetch_optional(p).await?))
+}
+
+/// The names of everyone on duty at `at`, for the desk's header.
+pub async fn on_duty_names(db: &Db, at: DateTime<Utc>) -> Result<Vec<String>> {
+    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
+        "SELECT u.display_name FROM duty_shifts s JOIN users u ON u.id = s.user_id WHERE s.starts_at <= $1 AND s.ends_at > $1 ORDER BY s.starts_at, s.id")
+        .bind(at).fetch_all(p).await?))
 }

@@ -2,6 +2,7 @@
 //! folders, and one module per business area. Only this crate holds SQL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod attachments;
 pub mod audit;
 pub mod contacts;
 pub mod customers;
@@ -9,6 +10,9 @@ pub mod db;
 pub mod equipment;
 pub mod import;
 pub mod jobs;
+pub mod mail;
+pub mod phrases;
+pub mod roster;
 pub mod search;
 pub mod sessions;
 pub mod throttle;

@@ -5,6 +5,7 @@ use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct TicketRow {
@@ -253,15 +254,33 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
     Ok(on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let mut made = Vec::with_capacity(items.len());
+        // A group takes its numbers with one counter update per day, not one per ticket,
+        // and reads each school once.
+        let mut next: HashMap<String, i64> = HashMap::new();
+        for (_, t) in items {
+            *next.entry(t.now.format("%Y%m%d").to_string()).or_default() += 1;
+        }
+        for (day, n) in next.iter_mut() {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last")
+                .bind(format!("ticket:{day}")).bind(*n).fetch_one(&mut *tx).await?;
+            *n = last - *n;
+        }
+        let mut schools: HashMap<i64, (String, String)> = HashMap::new();
         for (w, t) in items {
             let day = t.now.format("%Y%m%d").to_string();
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-                .bind(format!("ticket:{day}")).fetch_one(&mut *tx).await?;
+            let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
             let number = format!("GD{day}-{n:04}");
-            let customer: Option<(String, String)> = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
-            let (customer, town) = customer.ok_or(StoreError::MissingReference)?;
+            let (customer, town) = match schools.get(&t.customer_id) {
+                Some(c) => c.clone(),
+                None => {
+                    let c: Option<(String, String)> = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
+                    let c = c.ok_or(StoreError::MissingReference)?;
+                    schools.insert(t.customer_id, c.clone());
+                    c
+                }
+            };
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
                  respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \

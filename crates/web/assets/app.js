@@ -71,3 +71,45 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
 });
+
+// The agent's desk: the caller pops up as the number is typed (no reload), the pop fills
+// the form's school and person, Ctrl+Enter saves, a phrase click inserts it into the reply.
+document.addEventListener("DOMContentLoaded", () => {
+  const phone = document.getElementById("desk-phone");
+  const form = document.getElementById("desk-form");
+  if (!phone || !form) return;
+  let timer = null;
+  let asked = "";
+  const fill = (pop) => {
+    const m = pop.querySelector("[data-customer]");
+    const set = (id, v) => { const el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
+    if (m) set("desk-customer", m.dataset.customer);
+    const person = pop.querySelector(".pop-person");
+    if (person) {
+      const [name, title] = person.textContent.split(" · ");
+      set("desk-caller-name", (name || "").trim());
+      set("desk-caller-title", (title || "").trim());
+    }
+    set("desk-caller-phone", phone.value.trim());
+  };
+  const lookup = async () => {
+    const v = phone.value.trim();
+    if (v.replace(/\D/g, "").length < 7 || v === asked) return;
+    asked = v;
+    const r = await fetch(`${phone.dataset.pop}?phone=${encodeURIComponent(v)}`, { credentials: "same-origin" });
+    if (!r.ok || v !== phone.value.trim()) return;
+    const holder = document.getElementById("pop");
+    holder.outerHTML = await r.text();
+    fill(document.getElementById("pop"));
+  };
+  phone.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(lookup, 150); });
+  phone.closest("form").addEventListener("submit", (e) => { e.preventDefault(); lookup(); document.getElementById("desk-content")?.focus(); });
+  document.addEventListener("keydown", (e) => {
+    if ((e.ctrlKey || e.metaKey) && e.key === "Enter") { e.preventDefault(); form.requestSubmit(); }
+  });
+  document.querySelectorAll("[data-phrase]").forEach((b) => b.addEventListener("click", () => {
+    const reply = document.getElementById("desk-reply");
+    reply.value = (reply.value ? reply.value + "\n" : "") + b.dataset.phrase;
+    reply.focus();
+  }));
+});

@@ -80,6 +80,8 @@ CREATE INDEX duty_shifts_time ON duty_shifts (starts_at, ends_at);
 CREATE TABLE phrases (
     id          INTEGER PRIMARY KEY,
     scene       TEXT NOT NULL,
+    -- A short label for the desk's prompt buttons (没听清, 复述确认).
+    title       TEXT NOT NULL DEFAULT '',
     text        TEXT NOT NULL,
     position    INTEGER NOT NULL DEFAULT 0,
     active      BOOLEAN NOT NULL DEFAULT TRUE,
@@ -138,3 +140,27 @@ INSERT INTO settings (key, value) VALUES ('working_hours', '08:00-17:30');
 INSERT INTO settings (key, value) VALUES ('working_days', '1,2,3,4,5');
 INSERT INTO settings (key, value) VALUES ('missed_callback_minutes', '30');
 INSERT INTO settings (key, value) VALUES ('company_name', '县教育信息化售后服务中心');
+
+-- The courteous phrases of DOMAIN.md §4 (客服文明用语). `{公司}` stays in the text and is
+-- replaced by the `company_name` setting when shown, so renaming the company needs no edit.
+INSERT INTO phrases (scene, title, text, position, active, updated_at) VALUES
+    ('greeting', '接听', '您好，{公司}售后服务中心，工号XX为您服务，请问有什么可以帮您？', 1, TRUE, CURRENT_TIMESTAMP),
+    ('greeting', '接通无声', '您好，请问有什么可以帮您？（停5秒，重复一次；仍无声）对不起，您的电话没有声音，请您换一部电话再打来，好吗？再见！', 2, TRUE, CURRENT_TIMESTAMP),
+    ('identify', '确认身份', '请问您是哪所学校的老师？怎么称呼您？', 3, TRUE, CURRENT_TIMESTAMP),
+    ('identify', '没听清', '对不起，我没有听清楚，麻烦您再说一遍好吗？', 4, TRUE, CURRENT_TIMESTAMP),
+    ('identify', '复述确认', '我跟您核对一下：您反映的是XX学校X楼XX教室的投影机不亮，对吗？', 5, TRUE, CURRENT_TIMESTAMP),
+    ('wait', '请客户稍候', '请您稍等，我马上为您查询。', 6, TRUE, CURRENT_TIMESTAMP),
+    ('wait', '等待后', '感谢您的耐心等待 / 对不起，让您久等了。', 7, TRUE, CURRENT_TIMESTAMP),
+    ('wait', '需要时间', '这个问题我需要跟技术工程师确认一下，大约XX分钟后给您回电，您看可以吗？', 8, TRUE, CURRENT_TIMESTAMP),
+    ('repair', '受理报修', '您的报修我已经记录，工单号是XXXX，维修人员会在XX前与您联系确定上门时间。', 9, TRUE, CURRENT_TIMESTAMP),
+    ('after_hours', '非工作时间', '感谢您的来电，您的问题我已记录，我们将在XX时间前安排处理，请您保持电话畅通。', 10, TRUE, CURRENT_TIMESTAMP),
+    ('complaint', '投诉', '非常抱歉给您带来不便，您反映的问题我已经详细记录，我们会尽快核实处理并给您答复。', 11, TRUE, CURRENT_TIMESTAMP),
+    ('suggestion', '建议', '感谢您对我们工作的支持，您的建议我已记录并会转交公司领导。', 12, TRUE, CURRENT_TIMESTAMP),
+    ('transfer', '转接', '请稍候，我马上为您转接技术工程师。', 13, TRUE, CURRENT_TIMESTAMP),
+    ('identify', '方言', '对不起，请您讲普通话好吗？谢谢！', 14, TRUE, CURRENT_TIMESTAMP),
+    ('closing', '结束前', '请问还有其他可以帮您的吗？', 15, TRUE, CURRENT_TIMESTAMP),
+    ('closing', '结束', '感谢您的来电，再见！（等客户先挂机）', 16, TRUE, CURRENT_TIMESTAMP),
+    ('follow_up', '回访开头', '您好，请问是XX学校的X老师吗？我是{公司}售后服务中心的客服，关于您X月X日报修的XX问题，想占用您一分钟做个回访，现在方便吗？', 17, TRUE, CURRENT_TIMESTAMP),
+    ('follow_up', '回访询问', '请问设备现在使用正常吗？您对这次维修服务满意吗？（非常满意/满意/一般/不满意）', 18, TRUE, CURRENT_TIMESTAMP),
+    ('follow_up', '回访结束', '非常感谢您的配合与支持，如有问题请随时拨打我们的服务电话，再见！', 19, TRUE, CURRENT_TIMESTAMP),
+    ('visit', '上门', '您好，我是{公司}的维修人员XXX，来处理XX教室的报修，请问现在方便吗？', 20, TRUE, CURRENT_TIMESTAMP);

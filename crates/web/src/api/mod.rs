@@ -2,11 +2,16 @@
 //! lists `{"items", "total"}`, OpenAPI generated from these handlers.
 
 pub mod assessments;
+pub mod attachments;
 pub mod audit;
+pub mod contacts;
 pub mod customers;
+pub mod daily;
 pub mod equipment;
 pub mod excel;
 pub mod health;
+pub mod phrases;
+pub mod roster;
 pub mod search;
 pub mod session;
 pub mod taxonomy;
@@ -49,6 +54,11 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/comments", post(tickets::api_tickets_comment))
         .route("/tickets/{id}/callback-attempts", post(tickets::api_tickets_callback_attempt))
         .route("/visits/{id}/signature.png", get(tickets::api_visit_signature))
+        .route(
+            "/tickets/{id}/attachments",
+            get(attachments::api_attachments_list).post(attachments::api_attachments_create),
+        )
+        .route("/tickets/{id}/attachments/{attachment_id}", get(attachments::api_attachments_get))
         .route("/penalties", get(assessments::api_penalties_list))
         .route("/penalties/{id}/review", post(assessments::api_penalties_review))
         .route("/scorecards", get(assessments::api_scorecards))
@@ -58,6 +68,25 @@ pub fn routes() -> Router<AppState> {
         .route("/fault-subcategories/{code}", axum::routing::put(taxonomy::api_subcategory_update))
         .route("/notifications", get(assessments::api_notifications))
         .route("/notifications/read", post(assessments::api_notifications_read))
+        .route("/contacts", get(contacts::api_contacts_list).post(contacts::api_contacts_create))
+        .route("/contacts/{id}", get(contacts::api_contacts_get).patch(contacts::api_contacts_update))
+        .route("/contacts/{id}/review", post(contacts::api_contacts_review))
+        .route("/contacts/{id}/callback", post(contacts::api_contacts_callback))
+        .route("/contacts/{id}/read", post(contacts::api_contacts_read))
+        .route("/desk/lookup", get(contacts::api_desk_lookup))
+        .route("/telephony/calls", post(contacts::api_telephony_call))
+        .route("/roster", get(roster::api_roster_list).post(roster::api_roster_create))
+        .route("/roster/now", get(roster::api_roster_now))
+        .route("/roster/people", get(roster::api_roster_people))
+        .route("/roster/copy", post(roster::api_roster_copy))
+        .route("/roster/{id}", axum::routing::delete(roster::api_roster_delete))
+        .route(
+            "/settings/working-hours",
+            get(roster::api_working_hours_get).put(roster::api_working_hours_put),
+        )
+        .route("/phrases", get(phrases::api_phrases_list).post(phrases::api_phrases_create))
+        .route("/phrases/{id}", axum::routing::patch(phrases::api_phrases_update))
+        .route("/contacts/daily", get(daily::api_contacts_daily))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -75,9 +104,17 @@ pub fn routes() -> Router<AppState> {
         tickets::api_tickets_list, tickets::api_tickets_create, tickets::api_tickets_get, tickets::api_tickets_action,
         tickets::api_tickets_timeline, tickets::api_tickets_visit, tickets::api_visit_signature, tickets::api_tickets_comment,
         tickets::api_tickets_callback_attempt,
+        attachments::api_attachments_list, attachments::api_attachments_create, attachments::api_attachments_get,
         assessments::api_penalties_list, assessments::api_penalties_review, assessments::api_scorecards, assessments::api_sla_list,
         assessments::api_sla_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,
         taxonomy::api_subcategory_create, taxonomy::api_subcategory_update,
+        contacts::api_contacts_list, contacts::api_contacts_create, contacts::api_contacts_get, contacts::api_contacts_update,
+        contacts::api_contacts_review, contacts::api_contacts_callback, contacts::api_contacts_read, contacts::api_desk_lookup,
+        contacts::api_telephony_call,
+        roster::api_roster_list, roster::api_roster_create, roster::api_roster_delete, roster::api_roster_now,
+        roster::api_roster_people, roster::api_roster_copy, roster::api_working_hours_get, roster::api_working_hours_put,
+        phrases::api_phrases_list, phrases::api_phrases_create, phrases::api_phrases_update,
+        daily::api_contacts_daily,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -32,8 +32,9 @@ pub struct HomePage {
 
 pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let a = &u.actor;
-    if let (false, Some(c)) = (a.is_staff(), a.customer_id) {
-        return Ok(Redirect::to(&format!("/customers/{c}")).into_response());
+    // A school's start page is its portal.
+    if let (false, Some(_)) = (a.is_staff(), a.customer_id) {
+        return Ok(Redirect::to("/portal").into_response());
     }
     let e = |e| PageError::from_service(u.tr, e);
     let one = Page::new(Some(1), Some(1));

@@ -3,6 +3,8 @@
 
 mod admin;
 mod customers;
+mod daily;
+mod desk;
 mod dispatch;
 mod equipment;
 mod home;
@@ -10,7 +12,10 @@ mod import;
 mod login;
 mod me;
 mod paperwork;
+mod phrases;
+mod portal;
 mod reviews;
+mod roster;
 mod search;
 mod settings;
 mod taxonomy;
@@ -80,6 +85,28 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/taxonomy", get(taxonomy::view_taxonomy_get).post(taxonomy::view_taxonomy_post))
         .route("/settings/taxonomy/{code}", get(taxonomy::view_subcategory_get).post(taxonomy::view_subcategory_post))
         .route("/settings/taxonomy/{code}/active", post(taxonomy::view_subcategory_active_post))
+        .route("/settings/working-hours", post(roster::view_working_hours_post))
+        .route("/roster", get(roster::view_roster_get).post(roster::view_roster_post))
+        .route("/roster/copy", post(roster::view_roster_copy_post))
+        .route("/roster/{id}/delete", post(roster::view_roster_delete_post))
+        .route("/phrases", get(phrases::view_phrases_get).post(phrases::view_phrase_create_post))
+        .route("/phrases/{id}", post(phrases::view_phrase_edit_post))
+        .route("/phrases/{id}/move", post(phrases::view_phrase_move_post))
+        .route("/phrases/{id}/active", post(phrases::view_phrase_active_post))
+        .route("/contacts/daily", get(daily::view_daily_get))
+        .route("/contacts/daily.xlsx", get(daily::view_daily_xlsx_get))
+        .route("/portal", get(portal::view_portal_get))
+        .route("/portal/report", get(portal::view_portal_report_get).post(portal::view_portal_report_post))
+        .route("/portal/tickets/{id}", get(portal::view_portal_ticket_get))
+        .route("/portal/tickets/{id}/confirm", post(portal::view_portal_confirm_post))
+        .route("/portal/tickets/{id}/comment", post(portal::view_portal_comment_post))
+        .route("/attachments/{id}", get(portal::view_attachment_get))
+        .route("/desk", get(desk::view_desk_get).post(desk::view_desk_post))
+        .route("/desk/pop", get(desk::view_desk_pop_get))
+        .route("/contacts", get(desk::view_contacts_get))
+        .route("/contacts/{id}", get(desk::view_contact_get))
+        .route("/contacts/{id}/review", post(desk::view_contact_review_post))
+        .route("/contacts/{id}/callback", post(desk::view_contact_callback_post))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
@@ -174,9 +201,15 @@ impl Ctx {
             if a.has_any(&[Role::Engineer, Role::Agent]) {
                 add("/dispatch", "nav.dispatch", "dispatch");
             }
+            if a.has_any(&[Role::Agent, Role::Manager]) {
+                add("/desk", "nav.desk", "phone");
+            }
             if a.has_any(&[Role::Agent]) {
                 add("/callbacks", "nav.callbacks", "phone");
             }
+            add("/contacts", "nav.contacts", "log");
+            add("/roster", "nav.roster", "calendar");
+            add("/phrases", "nav.phrases", "chat");
             add("/customers", "nav.customers", "school");
             add("/equipment", "nav.equipment", "device");
             if a.can_edit_installed_base() {
@@ -194,6 +227,7 @@ impl Ctx {
                 add("/admin/audit", "nav.audit", "log");
             }
         } else if a.customer_id.is_some() {
+            add("/portal/report", "nav.report_fault", "plus");
             add("/tickets", "nav.my_tickets", "ticket");
             add("/equipment", "nav.my_equipment", "device");
         }

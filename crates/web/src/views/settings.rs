@@ -41,6 +41,8 @@ pub struct SlaPage {
     pub window: String,
     pub window_days: i64,
     pub window_errors: FormErrors,
+    /// The desk's working hours (`working_hours_partial.html`, views/roster.rs).
+    pub hours: super::roster::HoursForm,
 }
 
 impl SlaPage {
@@ -69,7 +71,7 @@ impl SlaPage {
     }
 }
 
-async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<SlaPage, PageError> {
+pub(super) async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<SlaPage, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let rows = st.svc.sla_policies(&u.actor).await.map_err(e)?;
     let window = st.svc.repeat_window_days().await.map_err(e)?;
@@ -95,6 +97,7 @@ async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<SlaPa
         window: window.to_string(),
         window_days: window,
         window_errors: FormErrors::default(),
+        hours: super::roster::hours_form(st, u).await?,
     })
 }
 

@@ -428,6 +428,8 @@ pub struct TicketPage {
     pub can_attempt: bool,
     pub read_at: String,
     pub default_schedule: String,
+    /// Photos the school (or anyone) attached.
+    pub attachments: Vec<aftercare_store::attachments::AttachmentMeta>,
 }
 
 impl TicketPage {
@@ -484,6 +486,7 @@ fn possible_actions(u: &PageUser, d: &TicketDetail, signed: bool) -> Vec<&'stati
         failed_callback_attempts: u32::try_from(d.ticket.callback_attempts).unwrap_or(0),
         within_reopen_window: true,
         remote: false,
+        own_school: false,
     };
     TicketAction::ALL
         .iter()
@@ -515,6 +518,9 @@ fn describe_event(tr: crate::Tr, e: &EventRow) -> (String, Vec<String>) {
             }
             if let Some(s) = data["satisfaction"].as_i64() {
                 detail.push(format!("{}: {}", tr.t("field.satisfaction"), "★".repeat(s.clamp(0, 5) as usize)));
+            }
+            if data["by_school"].as_bool() == Some(true) {
+                detail.push(tr.t("timeline.by_school"));
             }
             format!("{} · {} → {}", tr.t(&format!("ticket.action.{a}")), status(&e.from_status), status(&e.to_status))
         }
@@ -586,6 +592,7 @@ async fn ticket_page(
         })
         .collect();
     let signed = d.visits.iter().any(|v| v.signer_name.is_some());
+    let attachments = st.svc.attachments_of(&d).await.map_err(e)?;
     let actions = if u.actor.is_staff() { possible_actions(u, &d, signed) } else { Vec::new() };
     let subcategories =
         if u.actor.is_staff() { st.svc.fault_subcategories(&u.actor).await.map_err(e)? } else { Vec::new() };
@@ -621,6 +628,7 @@ async fn ticket_page(
         can_attempt,
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
+        attachments,
         d,
     })
 }

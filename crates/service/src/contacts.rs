@@ -1,0 +1,616 @@
+//! The service desk: contact records on every channel, a repair call becoming a ticket in
+//! one step, urges logged on the ticket, missed calls with an owner and a due time, the
+//! screen pop, PBX call events, complaint reviews and suggestion read receipts.
+
+use crate::{Actor, Result, ServiceError, Services, require, writer};
+use aftercare_domain::contacts::{
+    Call, CallEvent, Category, ContactInput, Direction, Handling, NewContact, Verdict, WorkingHours, phone_digits,
+};
+use aftercare_domain::tickets::{TicketInput, TicketStatus};
+use aftercare_domain::{CustomerId, FieldErrors, Role};
+use aftercare_store::contacts::{self as store, ContactQuery, ContactRow, ContactWrite, PhoneMatch, ReadRow};
+use aftercare_store::customers::CustomerRow;
+use aftercare_store::db::Arg;
+use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
+use aftercare_store::tickets::{NewNotification, TicketQuery, TicketRow};
+use aftercare_store::{Page, Paged};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde::Serialize;
+
+/// What the desk shows the moment a number is typed or a call rings in.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScreenPop {
+    pub phone: String,
+    /// Schools and people this number belongs to (usually one).
+    pub matches: Vec<PhoneMatch>,
+    /// The first matching school, with its equipment and open tickets.
+    pub customer: Option<CustomerRow>,
+    pub equipment: Vec<EquipmentRow>,
+    pub open_tickets: Vec<TicketRow>,
+    /// The last contacts from this number (or with the school).
+    pub recent: Vec<ContactRow>,
+}
+
+/// A repair call that opens a ticket in the same step.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct OpenTicket {
+    pub title: Option<String>,
+    #[serde(default)]
+    pub equipment_ids: Vec<aftercare_domain::EquipmentId>,
+    pub priority: Option<String>,
+}
+
+/// A complaint verdict (`POST /api/v1/contacts/{id}/review`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct ReviewInput {
+    /// `valid` or `invalid`.
+    pub verdict: Option<String>,
+    /// What will be done about it.
+    pub action: Option<String>,
+    pub note: Option<String>,
+    pub version: Option<i64>,
+}
+
+/// Calling back a missed call or a reviewed complaint.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+pub struct CallbackInput {
+    /// Did the school pick up?
+    pub answered: Option<bool>,
+    pub content: Option<String>,
+}
+
+impl Services {
+    /// The department's working hours (settings `working_hours`, `working_days`).
+    pub async fn desk_hours(&self) -> Result<WorkingHours> {
+        let hours = aftercare_store::tickets::setting(&self.db, "working_hours").await?;
+        let days = aftercare_store::tickets::setting(&self.db, "working_days").await?;
+        Ok(match (hours, days) {
+            (Some(h), Some(d)) => WorkingHours::parse(&h, &d).unwrap_or_default(),
+            _ => WorkingHours::default(),
+        })
+    }
+
+    async fn callback_minutes(&self) -> Result<i64> {
+        Ok(aftercare_store::tickets::setting(&self.db, "missed_callback_minutes")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .filter(|m: &i64| *m > 0)
+            .unwrap_or(30))
+    }
+
+    fn desk_local(&self, t: DateTime<Utc>) -> chrono::NaiveDateTime {
+        t.with_timezone(&self.tz).naive_local()
+    }
+
+    fn desk_utc(&self, local: chrono::NaiveDateTime) -> DateTime<Utc> {
+        self.tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| local.and_utc())
+    }
+
+    /// Whether a moment falls outside working hours.
+    pub async fn is_after_hours(&self, at: DateTime<Utc>) -> Result<bool> {
+        Ok(!self.desk_hours().await?.is_working(self.desk_local(at)))
+    }
+
+    /// Who owns a missed call at `at`: whoever is on duty then, else `fallback`.
+    async fn missed_owner(&self, at: DateTime<Utc>, fallback: Option<i64>) -> Result<Option<i64>> {
+        Ok(store::on_duty_at(&self.db, at).await?.or(fallback))
+    }
+
+    /// Turns a validated contact into what the store writes: handler, after-hours flag,
+    /// missed-call owner and due time.
+    async fn contact_write(&self, by: &Actor, k: NewContact, now: DateTime<Utc>) -> Result<ContactWrite> {
+        let hours = self.desk_hours().await?;
+        let local = self.desk_local(k.received_at);
+        let after_hours = !hours.is_working(local);
+        let inbound = k.direction == Direction::Inbound;
+        let missed = !k.answered && inbound;
+        let (owner, due) = if missed {
+            let due = self.desk_utc(hours.callback_due(local, self.callback_minutes().await?));
+            (self.missed_owner(k.received_at, Some(by.id.0)).await?, Some(due))
+        } else {
+            (None, None)
+        };
+        Ok(ContactWrite {
+            channel: k.channel.as_str().into(),
+            direction: k.direction.as_str().into(),
+            category: k.category.as_str().into(),
+            customer_id: k.customer_id.map(|c| c.0),
+            caller_name: k.caller_name,
+            caller_title: k.caller_title,
+            caller_phone: k.caller_phone,
+            caller_email: k.caller_email,
+            system: k.system.map(|s| s.as_str().into()),
+            urgency: k.urgency.as_str().into(),
+            content: k.content,
+            reply: k.reply,
+            handling: k.handling.map(|h| h.as_str().into()),
+            result: None,
+            mood: k.mood,
+            promised_at: k.promised_at,
+            after_hours,
+            received_at: k.received_at,
+            answered: k.answered,
+            answered_at: if k.answered { Some(k.received_at) } else { None },
+            ended_at: None,
+            wait_seconds: k.wait_seconds,
+            talk_seconds: k.talk_seconds,
+            handler_id: if missed { None } else { Some(by.id.0) },
+            ticket_id: k.ticket_id,
+            callback_owner_id: owner,
+            callback_due: due,
+            source_ref: None,
+            created_by: Some(by.id.0),
+            callback_of: None,
+            urge: k.handling == Some(Handling::Urge),
+            now,
+        })
+    }
+
+    /// Records a contact; with `open`, a repair contact opens its ticket in the same step.
+    pub async fn create_contact(
+        &self,
+        by: &Actor,
+        input: &ContactInput,
+        open: Option<&OpenTicket>,
+        now: DateTime<Utc>,
+    ) -> Result<ContactRow> {
+        require(by.is_staff())?;
+        let mut k = input.validate(now)?;
+        let mut e = FieldErrors::default();
+        if let Some(c) = k.customer_id
+            && aftercare_store::customers::get(&self.db, c.0).await.is_err()
+        {
+            e.push("customer_id", "not_found");
+        }
+        // After hours the caller must be told how long to wait (§2.2(2)).
+        if k.answered
+            && k.direction == Direction::Inbound
+            && k.promised_at.is_none()
+            && !self.desk_hours().await?.is_working(self.desk_local(k.received_at))
+        {
+            e.push("promised_at", "required_after_hours");
+        }
+        if k.handling == Some(Handling::Urge) {
+            match k.ticket_id {
+                None => e.push("ticket_id", "required"),
+                Some(t) => match aftercare_store::tickets::get(&self.db, t).await {
+                    Ok(t) if TicketStatus::parse(&t.status).is_some_and(TicketStatus::is_open) => {
+                        if k.customer_id.is_none() {
+                            k.customer_id = Some(CustomerId(t.customer_id));
+                        }
+                    }
+                    Ok(_) => e.push("ticket_id", "not_open"),
+                    Err(_) => e.push("ticket_id", "not_found"),
+                },
+            }
+        } else if let Some(t) = k.ticket_id
+            && aftercare_store::tickets::get(&self.db, t).await.is_err()
+        {
+            e.push("ticket_id", "not_found");
+        }
+        if open.is_some() {
+            if k.category != Category::Repair {
+                e.push("category", "not_repair");
+            }
+            if k.customer_id.is_none() {
+                e.push("customer_id", "required");
+            }
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        let mut w = self.contact_write(by, k.clone(), now).await?;
+        if let Some(o) = open {
+            // The ticket first: if it is refused, no contact claims to have opened it.
+            let t = self
+                .create_ticket(
+                    by,
+                    &TicketInput {
+                        customer_id: k.customer_id,
+                        equipment_ids: o.equipment_ids.clone(),
+                        system: k.system.map(|s| s.as_str().into()),
+                        title: o.title.clone().or_else(|| Some(k.content.chars().take(60).collect())),
+                        description: Some(k.content.clone()),
+                        source: Some(ticket_source(k.channel).into()),
+                        priority: o.priority.clone().or_else(|| {
+                            (k.urgency != aftercare_domain::contacts::Urgency::Normal)
+                                .then(|| k.urgency.priority().as_str().into())
+                        }),
+                        reporter_name: k.caller_name.clone(),
+                        reporter_phone: k.caller_phone.clone(),
+                    },
+                    now,
+                )
+                .await?;
+            w.ticket_id = Some(t.ticket.id);
+            w.handling = Some(Handling::Ticket.as_str().into());
+            w.result = Some("dispatched".into());
+        }
+        let id = self.contacts.write(&self.db, writer(by), w).await?;
+        let row = store::get(&self.db, id).await?;
+        self.after_contact(&row, now).await;
+        Ok(row)
+    }
+
+    /// Tells the manager of a complaint and leadership of a suggestion. A failure here must
+    /// not undo the recorded contact, so it is logged, not returned.
+    async fn after_contact(&self, row: &ContactRow, now: DateTime<Utc>) {
+        let kind = match row.category.as_str() {
+            "complaint" => "complaint",
+            "suggestion" => "suggestion",
+            _ => return,
+        };
+        let managers = match aftercare_store::users::with_role(&self.db, "manager").await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!("listing managers for a {kind}: {e}");
+                return;
+            }
+        };
+        let list: Vec<NewNotification> = managers
+            .iter()
+            .map(|m| NewNotification {
+                user_id: m.id,
+                kind,
+                args: serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": row.customer_name.clone().unwrap_or_else(|| row.content.chars().take(30).collect())}),
+            })
+            .collect();
+        if let Err(e) = aftercare_store::tickets::notify(&self.db, row.ticket_id, &list, now).await {
+            tracing::warn!("notifying managers of {}: {e}", row.record_no);
+        }
+        // MAIL-HOOK: the complaint mail goes here once mail.rs lands.
+    }
+
+    pub async fn get_contact(&self, by: &Actor, id: i64) -> Result<ContactRow> {
+        require(by.is_staff())?;
+        Ok(store::get(&self.db, id).await?)
+    }
+
+    pub async fn list_contacts(&self, by: &Actor, q: &ContactQuery, page: Page) -> Result<Paged<ContactRow>> {
+        require(by.is_staff())?;
+        Ok(store::list(&self.db, q, page).await?)
+    }
+
+    /// The screen pop: who is calling, their school's equipment and open tickets, and the
+    /// last contacts. One school is shown in full; others that share the number are listed.
+    pub async fn screen_pop(&self, by: &Actor, phone: &str) -> Result<ScreenPop> {
+        require(by.is_staff())?;
+        let digits = phone_digits(phone);
+        if digits.len() < 5 {
+            return Err(FieldErrors::single("phone", "invalid").into());
+        }
+        let matches = store::match_phone(&self.db, &digits).await?;
+        let customer = match matches.first() {
+            Some(m) => Some(aftercare_store::customers::get(&self.db, m.customer_id).await?),
+            None => None,
+        };
+        let (equipment, open_tickets) = match &customer {
+            Some(c) => {
+                let eq = aftercare_store::equipment::list(
+                    &self.db,
+                    &EquipmentQuery { customer_id: Some(c.id), sort: Some("system".into()), ..Default::default() },
+                    Page::new(Some(1), Some(200)),
+                )
+                .await?
+                .items;
+                let open = aftercare_store::tickets::list(
+                    &self.db,
+                    &TicketQuery {
+                        customer_id: Some(c.id),
+                        statuses: TicketStatus::ALL
+                            .iter()
+                            .filter(|s| s.is_open())
+                            .map(|s| s.as_str().to_owned())
+                            .collect(),
+                        ..Default::default()
+                    },
+                    Page::new(Some(1), Some(20)),
+                )
+                .await?
+                .items;
+                (eq, open)
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        let mut recent = store::recent_by_phone(&self.db, &digits, 10).await?;
+        if recent.is_empty()
+            && let Some(c) = &customer
+        {
+            recent = store::recent_by_customer(&self.db, c.id, 10).await?;
+        }
+        Ok(ScreenPop { phone: phone.trim().to_owned(), matches, customer, equipment, open_tickets, recent })
+    }
+
+    /// A call event from the PBX. The token's user must hold the `agent` role; answered
+    /// calls become contacts of the agent who took them, unanswered ones missed calls.
+    pub async fn telephony_call(&self, by: &Actor, ev: &CallEvent, now: DateTime<Utc>) -> Result<ContactRow> {
+        require(by.has(Role::Agent))?;
+        let call = ev.validate()?;
+        let handler = match &call.agent_username {
+            Some(name) => match aftercare_store::users::by_username(&self.db, name).await? {
+                Some(u) if u.active => Some(crate::auth::actor_from_row(&u)),
+                _ => return Err(FieldErrors::single("agent_username", "not_found").into()),
+            },
+            None => None,
+        };
+        let handler = handler.unwrap_or_else(|| by.clone());
+        let w = self.call_write(&handler, &call, now).await?;
+        let id = self.contacts.write(&self.db, writer(&handler), w).await?;
+        Ok(store::get(&self.db, id).await?)
+    }
+
+    async fn call_write(&self, handler: &Actor, call: &Call, now: DateTime<Utc>) -> Result<ContactWrite> {
+        let phone = call.school_phone().to_owned();
+        let digits = phone_digits(&phone);
+        let known = if digits.is_empty() { Vec::new() } else { store::match_phone(&self.db, &digits).await? };
+        let person = known.first();
+        let input = ContactInput {
+            channel: Some("phone".into()),
+            direction: Some(call.direction.as_str().into()),
+            category: Some("other".into()),
+            customer_id: person.map(|m| CustomerId(m.customer_id)),
+            caller_name: person.and_then(|m| m.person_name.clone()),
+            caller_title: person.and_then(|m| m.person_title.clone()),
+            caller_phone: aftercare_domain::customers::is_phone(&phone).then_some(phone),
+            received_at: Some(call.started_at),
+            answered: Some(call.answered_at.is_some()),
+            wait_seconds: Some(call.wait_seconds()),
+            talk_seconds: call.talk_seconds(),
+            // The agent fills in what was said on the desk; the PBX knows only that it rang.
+            content: Some(String::new()),
+            ..Default::default()
+        };
+        // Content is required of a person's entry, not of a PBX event.
+        let mut e = FieldErrors::default();
+        let k = match input.validate(now.max(call.started_at)) {
+            Ok(k) => k,
+            Err(errs) => {
+                for f in errs.0.into_iter().filter(|f| f.field != "content") {
+                    e.0.push(f);
+                }
+                if !e.is_empty() {
+                    return Err(e.into());
+                }
+                NewContact {
+                    channel: aftercare_domain::contacts::Channel::Phone,
+                    direction: call.direction,
+                    category: Category::Other,
+                    customer_id: input.customer_id,
+                    caller_name: input.caller_name,
+                    caller_title: input.caller_title,
+                    caller_phone: input.caller_phone,
+                    caller_email: None,
+                    system: None,
+                    urgency: aftercare_domain::contacts::Urgency::Normal,
+                    content: String::new(),
+                    reply: None,
+                    handling: None,
+                    mood: None,
+                    received_at: call.started_at,
+                    answered: call.answered_at.is_some(),
+                    promised_at: None,
+                    wait_seconds: Some(call.wait_seconds()),
+                    talk_seconds: call.talk_seconds(),
+                    ticket_id: None,
+                }
+            }
+        };
+        let mut w = self.contact_write(handler, k, now).await?;
+        w.answered_at = call.answered_at;
+        w.ended_at = Some(call.ended_at);
+        w.source_ref = call.call_id.as_ref().map(|c| format!("pbx:{c}"));
+        Ok(w)
+    }
+
+    /// Fills in what was said on a contact (the desk completes a PBX record).
+    pub async fn update_contact(&self, by: &Actor, id: i64, input: &ContactInput, version: Option<i64>) -> Result<ContactRow> {
+        require(by.is_staff())?;
+        let row = store::get(&self.db, id).await?;
+        let merged = ContactInput {
+            channel: input.channel.clone().or(Some(row.channel.clone())),
+            direction: Some(row.direction.clone()),
+            category: input.category.clone().or(Some(row.category.clone())),
+            customer_id: input.customer_id.or(row.customer_id.map(CustomerId)),
+            received_at: Some(row.received_at),
+            answered: Some(row.answered),
+            content: input.content.clone().or(Some(row.content.clone())),
+            ..input.clone()
+        };
+        let k = merged.validate(Utc::now().max(row.received_at))?;
+        if let Some(c) = k.customer_id
+            && aftercare_store::customers::get(&self.db, c.0).await.is_err()
+        {
+            return Err(FieldErrors::single("customer_id", "not_found").into());
+        }
+        let text = |v: Option<String>| v.map(Arg::Text).unwrap_or(Arg::OptText(None));
+        let sets = vec![
+            ("channel", Arg::Text(k.channel.as_str().into())),
+            ("category", Arg::Text(k.category.as_str().into())),
+            ("customer_id", Arg::OptI64(k.customer_id.map(|c| c.0))),
+            ("caller_name", text(k.caller_name.clone())),
+            ("caller_title", text(k.caller_title.clone())),
+            ("system", text(k.system.map(|s| s.as_str().into()))),
+            ("urgency", Arg::Text(k.urgency.as_str().into())),
+            ("content", Arg::Text(k.content.clone())),
+            ("reply", text(k.reply.clone())),
+            ("handling", text(k.handling.map(|h| h.as_str().into()))),
+            ("mood", text(k.mood.clone())),
+            ("promised_at", Arg::OptTime(k.promised_at)),
+        ];
+        store::update(
+            &self.db,
+            &writer(by),
+            id,
+            version,
+            &sets,
+            "update",
+            serde_json::json!({"category": k.category.as_str(), "customer_id": k.customer_id.map(|c| c.0)}),
+        )
+        .await?;
+        Ok(store::get(&self.db, id).await?)
+    }
+
+    /// The manager's verdict on a complaint (§2.2(1)).
+    pub async fn review_complaint(&self, by: &Actor, id: i64, input: &ReviewInput, now: DateTime<Utc>) -> Result<ContactRow> {
+        require(by.has(Role::Manager))?;
+        let row = store::get(&self.db, id).await?;
+        if row.category != "complaint" {
+            return Err(ServiceError::Transition { action: "review", status: "new", reason: Some("not_complaint") });
+        }
+        let mut e = FieldErrors::default();
+        let verdict = match input.verdict.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push("verdict", "required");
+                None
+            }
+            Some(v) => {
+                let p = Verdict::parse(v);
+                if p.is_none() {
+                    e.push("verdict", "unknown_value");
+                }
+                p
+            }
+        };
+        let action = aftercare_domain::validation::optional(&mut e, "action", input.action.as_deref(), 2000);
+        let note = aftercare_domain::validation::optional(&mut e, "note", input.note.as_deref(), 2000);
+        let Some(verdict) = verdict.filter(|_| e.is_empty()) else { return Err(e.into()) };
+        store::update(
+            &self.db,
+            &writer(by),
+            id,
+            input.version,
+            &[
+                ("review_verdict", Arg::Text(verdict.as_str().into())),
+                ("review_action", Arg::OptText(action.clone())),
+                ("review_note", Arg::OptText(note.clone())),
+                ("reviewed_by", Arg::I64(by.id.0)),
+                ("reviewed_at", Arg::Time(now)),
+                // The school is called back about it: the owner is who took the complaint.
+                ("callback_due", Arg::Time(now + Duration::days(1))),
+            ],
+            "review",
+            serde_json::json!({"verdict": verdict.as_str(), "action": action, "note": note}),
+        )
+        .await?;
+        if let Some(h) = row.handler_id {
+            let n = NewNotification {
+                user_id: h,
+                kind: "complaint_reviewed",
+                args: serde_json::json!({"contact_id": id, "number": row.record_no, "reason": verdict.as_str()}),
+            };
+            if let Err(e) = aftercare_store::tickets::notify(&self.db, row.ticket_id, &[n], now).await {
+                tracing::warn!("notifying of the review of {}: {e}", row.record_no);
+            }
+        }
+        Ok(store::get(&self.db, id).await?)
+    }
+
+    /// Calls the school back about a missed call or a reviewed complaint: records the
+    /// outbound call and closes what it answers.
+    pub async fn call_back(&self, by: &Actor, id: i64, input: &CallbackInput, now: DateTime<Utc>) -> Result<ContactRow> {
+        require(by.is_staff())?;
+        let row = store::get(&self.db, id).await?;
+        let missed_open = !row.answered && row.direction == "inbound" && row.called_back_at.is_none();
+        let complaint_open = row.category == "complaint" && row.review_verdict.is_some() && row.closed_at.is_none();
+        if !missed_open && !complaint_open {
+            let reason = if row.category == "complaint" && row.review_verdict.is_none() {
+                "complaint_unreviewed"
+            } else {
+                "nothing_to_call_back"
+            };
+            return Err(ServiceError::Transition { action: "callback", status: "new", reason: Some(reason) });
+        }
+        let answered = input.answered.unwrap_or(true);
+        let content = input.content.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        if answered && content.is_none() {
+            return Err(FieldErrors::single("content", "required").into());
+        }
+        let k = NewContact {
+            channel: aftercare_domain::contacts::Channel::Phone,
+            direction: Direction::Outbound,
+            category: if complaint_open { Category::Complaint } else { Category::Other },
+            customer_id: row.customer_id.map(CustomerId),
+            caller_name: row.caller_name.clone(),
+            caller_title: row.caller_title.clone(),
+            caller_phone: row.caller_phone.clone(),
+            caller_email: None,
+            system: row.system.as_deref().and_then(aftercare_domain::System::parse),
+            urgency: aftercare_domain::contacts::Urgency::Normal,
+            content: content.unwrap_or_default().to_owned(),
+            reply: None,
+            handling: None,
+            mood: None,
+            received_at: now,
+            answered,
+            promised_at: None,
+            wait_seconds: None,
+            talk_seconds: None,
+            ticket_id: row.ticket_id,
+        };
+        let mut w = self.contact_write(by, k, now).await?;
+        w.callback_of = missed_open.then_some(id);
+        w.handler_id = Some(by.id.0);
+        let new_id = self.contacts.write(&self.db, writer(by), w).await?;
+        if complaint_open && answered {
+            store::update(
+                &self.db,
+                &writer(by),
+                id,
+                None,
+                &[("closed_at", Arg::Time(now)), ("callback_contact_id", Arg::I64(new_id))],
+                "close",
+                serde_json::json!({"callback_contact_id": new_id}),
+            )
+            .await?;
+        }
+        Ok(store::get(&self.db, new_id).await?)
+    }
+
+    /// Leadership reads a suggestion (§2.2(4)); the first reading is kept as the receipt.
+    pub async fn read_suggestion(&self, by: &Actor, id: i64, now: DateTime<Utc>) -> Result<Vec<ReadRow>> {
+        require(by.is_staff())?;
+        let row = store::get(&self.db, id).await?;
+        if row.category != "suggestion" {
+            return Err(ServiceError::NotFound);
+        }
+        if by.is_admin_or_manager() {
+            store::mark_read(&self.db, id, by.id.0, now).await?;
+        }
+        Ok(store::reads(&self.db, id).await?)
+    }
+
+    pub async fn suggestion_reads(&self, by: &Actor, id: i64) -> Result<Vec<ReadRow>> {
+        require(by.is_staff())?;
+        Ok(store::reads(&self.db, id).await?)
+    }
+
+    pub async fn unread_suggestions(&self, by: &Actor) -> Result<i64> {
+        if !by.is_admin_or_manager() {
+            return Ok(0);
+        }
+        Ok(store::unread_suggestions(&self.db, by.id.0).await?)
+    }
+
+    /// Proposes the §3.2.8 penalty for every missed call in working hours not called back
+    /// by its due time. Run by the minute job with the real clock, by tests with theirs.
+    pub async fn check_missed_calls(&self, now: DateTime<Utc>) -> Result<usize> {
+        let due = store::overdue_missed(&self.db, now).await?;
+        for (contact, owner, record_no) in &due {
+            store::propose_missed_penalty(&self.db, *contact, *owner, record_no, now).await?;
+        }
+        Ok(due.len())
+    }
+}
+
+/// The ticket source a contact's channel implies.
+fn ticket_source(c: aftercare_domain::contacts::Channel) -> &'static str {
+    use aftercare_domain::contacts::Channel as C;
+    match c {
+        C::Phone | C::Fax => "phone",
+        C::Email => "email",
+        C::Im => "im",
+        C::Web => "portal",
+        C::WalkIn => "walk_in",
+        C::Other => "other",
+    }
+}

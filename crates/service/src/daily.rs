@@ -1,0 +1,468 @@
+//! The daily call record (《客服代表电话接听记录表》, DOMAIN.md §1.1): one agent's contacts of
+//! one day — those they handled and the missed calls they own — with the day's totals, as
+//! JSON, as an A4 sheet (the web crate) and as an Excel workbook. Like the other paper
+//! forms it is filed in Chinese, so its cells are written in Chinese here, once for both.
+
+use crate::{Actor, Result, ServiceError, Services, require};
+use aftercare_domain::System;
+use aftercare_domain::contacts::missed_rate;
+use aftercare_store::Page;
+use aftercare_store::contacts::{ContactQuery, ContactRow};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use serde::Serialize;
+
+/// The day's numbers. Calls are the phone contacts; other channels are counted apart.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct DailyTotals {
+    /// Every contact on the record.
+    pub records: i64,
+    /// Inbound phone calls (answered + missed).
+    pub inbound_calls: i64,
+    pub answered: i64,
+    pub missed: i64,
+    /// missed / inbound_calls, 0 when there were none.
+    pub missed_rate: f64,
+    /// Missed calls already called back.
+    pub called_back: i64,
+    pub outbound_calls: i64,
+    /// Contacts by e-mail, fax, QQ/WeChat, web, walk-in …
+    pub other_channels: i64,
+    pub talk_seconds: i64,
+}
+
+impl DailyTotals {
+    pub fn of(rows: &[ContactRow]) -> DailyTotals {
+        let mut t = DailyTotals { records: rows.len() as i64, ..Default::default() };
+        for r in rows {
+            if r.channel != "phone" {
+                t.other_channels += 1;
+            } else if r.direction == "outbound" {
+                t.outbound_calls += 1;
+            } else {
+                t.inbound_calls += 1;
+                if r.answered {
+                    t.answered += 1;
+                } else {
+                    t.missed += 1;
+                    if r.called_back_at.is_some() {
+                        t.called_back += 1;
+                    }
+                }
+            }
+            t.talk_seconds += i64::from(r.talk_seconds.unwrap_or(0).max(0));
+        }
+        t.missed_rate = missed_rate(t.missed, t.inbound_calls);
+        t
+    }
+
+    /// "12.5%".
+    pub fn missed_rate_text(&self) -> String {
+        let s = format!("{:.1}", self.missed_rate * 100.0);
+        format!("{}%", s.strip_suffix(".0").unwrap_or(&s))
+    }
+}
+
+/// One agent's record of one day (`GET /api/v1/contacts/daily`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DailyRecord {
+    pub agent_id: i64,
+    pub agent_name: String,
+    pub date: NaiveDate,
+    /// The contacts, in the order they came.
+    pub items: Vec<ContactRow>,
+    pub totals: DailyTotals,
+}
+
+/// One line of the printed form, every cell as written on it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DailyLine {
+    pub contact_id: i64,
+    pub record_no: String,
+    /// `HH:MM`, local.
+    pub time: String,
+    pub channel: String,
+    pub direction: String,
+    pub missed: bool,
+    /// For a missed call: 已回拨 HH:MM / 未回拨.
+    pub missed_note: String,
+    pub school: String,
+    /// Name（title）and phone, as known.
+    pub caller: String,
+    pub phone: String,
+    pub category: String,
+    pub system: String,
+    pub content: String,
+    pub handling: String,
+    /// 告知等待时间 (a promised time), `MM-DD HH:MM`.
+    pub promised: String,
+    pub ticket_id: Option<i64>,
+    pub ticket: String,
+    pub result: String,
+    /// Talk time, `m:ss`.
+    pub talk: String,
+    pub after_hours: bool,
+}
+
+/// The Chinese word for a stored value on the form; unknown values are shown as they are.
+pub fn zh_label(kind: &str, value: &str) -> String {
+    let known = match (kind, value) {
+        ("channel", "phone") => "电话",
+        ("channel", "email") => "邮件",
+        ("channel", "fax") => "传真",
+        ("channel", "im") => "QQ/微信",
+        ("channel", "web") => "网站",
+        ("channel", "walk_in") => "现场",
+        ("channel", "other") => "其他",
+        ("direction", "inbound") => "呼入",
+        ("direction", "outbound") => "呼出",
+        ("category", "consultation") => "咨询",
+        ("category", "complaint") => "投诉",
+        ("category", "repair") => "报修",
+        ("category", "suggestion") => "建议",
+        ("category", "other") => "其他",
+        ("handling", "answered") => "电话解答",
+        ("handling", "remote") => "远程协助",
+        ("handling", "ticket") => "生成工单",
+        ("handling", "urge") => "催单",
+        ("handling", "to_engineer") => "转技术工程师",
+        ("handling", "to_manager") => "转经理",
+        ("result", "answered") => "已解答",
+        ("result", "dispatched") => "已派单",
+        ("result", "follow_up") => "待跟进",
+        ("result", "closed") => "已关闭",
+        ("system", v) => return System::parse(v).map(|s| s.zh().to_owned()).unwrap_or_else(|| v.to_owned()),
+        _ => return value.to_owned(),
+    };
+    known.to_owned()
+}
+
+/// Seconds as `m:ss`, or `h:mm:ss` from an hour on.
+pub fn duration_text(seconds: i64) -> String {
+    let s = seconds.max(0);
+    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) }
+}
+
+/// 星期一 … 星期日.
+pub fn weekday_zh(d: NaiveDate) -> &'static str {
+    ["星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日"][d.weekday().num_days_from_monday() as usize]
+}
+
+/// The record's lines, as the form writes them, in local time `tz`.
+pub fn daily_lines(rec: &DailyRecord, tz: chrono_tz::Tz) -> Vec<DailyLine> {
+    let fmt = |t: &DateTime<Utc>, f: &str| t.with_timezone(&tz).format(f).to_string();
+    rec.items
+        .iter()
+        .map(|r| {
+            let caller = match (&r.caller_name, &r.caller_title) {
+                (Some(n), Some(t)) => format!("{n}（{t}）"),
+                (Some(n), None) => n.clone(),
+                (None, Some(t)) => t.clone(),
+                (None, None) => String::new(),
+            };
+            let missed = !r.answered;
+            let missed_note = match (missed, r.called_back_at) {
+                (false, _) => String::new(),
+                (true, Some(at)) => format!("已回拨 {}", fmt(&at, "%H:%M")),
+                (true, None) => "未回拨".into(),
+            };
+            let result = match &r.result {
+                Some(v) => zh_label("result", v),
+                None if r.closed_at.is_some() => "已关闭".into(),
+                None => String::new(),
+            };
+            DailyLine {
+                contact_id: r.id,
+                record_no: r.record_no.clone(),
+                time: fmt(&r.received_at, "%H:%M"),
+                channel: zh_label("channel", &r.channel),
+                direction: zh_label("direction", &r.direction),
+                missed,
+                missed_note,
+                school: r.customer_name.clone().unwrap_or_default(),
+                caller,
+                phone: r.caller_phone.clone().or_else(|| r.caller_email.clone()).unwrap_or_default(),
+                category: zh_label("category", &r.category),
+                system: r.system.as_deref().map(|s| zh_label("system", s)).unwrap_or_default(),
+                content: r.content.clone(),
+                handling: r.handling.as_deref().map(|h| zh_label("handling", h)).unwrap_or_default(),
+                promised: r.promised_at.map(|p| fmt(&p, "%m-%d %H:%M")).unwrap_or_default(),
+                ticket_id: r.ticket_id,
+                ticket: r.ticket_number.clone().unwrap_or_default(),
+                result,
+                talk: r.talk_seconds.map(|s| duration_text(i64::from(s))).unwrap_or_default(),
+                after_hours: r.after_hours,
+            }
+        })
+        .collect()
+}
+
+/// The form's columns (DOMAIN.md §1.1) and their widths in the workbook.
+pub const COLUMNS: [(&str, f64); 15] = [
+    ("编号", 17.0),
+    ("时间", 7.0),
+    ("渠道", 7.0),
+    ("呼入/呼出", 7.0),
+    ("漏接", 10.0),
+    ("学校", 16.0),
+    ("来电人/职务/电话", 18.0),
+    ("问题类型", 7.0),
+    ("系统", 10.0),
+    ("问题描述", 30.0),
+    ("处理方式", 10.0),
+    ("告知等待时间", 11.0),
+    ("关联工单", 16.0),
+    ("处理结果", 8.0),
+    ("通话时长", 8.0),
+];
+
+impl DailyLine {
+    /// The line's cells in the order of [`COLUMNS`].
+    pub fn cells(&self) -> [String; 15] {
+        let missed = if self.missed { format!("是 {}", self.missed_note) } else { String::new() };
+        let caller = [self.caller.as_str(), self.phone.as_str()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n");
+        [
+            self.record_no.clone(),
+            self.time.clone(),
+            self.channel.clone(),
+            self.direction.clone(),
+            missed,
+            self.school.clone(),
+            caller,
+            self.category.clone(),
+            self.system.clone(),
+            self.content.clone(),
+            self.handling.clone(),
+            self.promised.clone(),
+            self.ticket.clone(),
+            self.result.clone(),
+            self.talk.clone(),
+        ]
+    }
+}
+
+/// The totals line as the form prints it.
+pub fn totals_text(t: &DailyTotals) -> String {
+    format!(
+        "呼入 {} 次，接听 {} 次，漏接 {} 次，漏接率 {}，已回拨 {} 次；呼出 {} 次；其他渠道 {} 次；通话合计 {}",
+        t.inbound_calls,
+        t.answered,
+        t.missed,
+        t.missed_rate_text(),
+        t.called_back,
+        t.outbound_calls,
+        t.other_channels,
+        duration_text(t.talk_seconds)
+    )
+}
+
+impl Services {
+    /// The agent and day a request asks for: the caller and today (local) when omitted. A
+    /// school user is refused before anything else; a bad date is 422 `date`.
+    pub fn daily_params(
+        &self,
+        by: &Actor,
+        agent_id: Option<i64>,
+        date: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(i64, NaiveDate)> {
+        require(by.is_staff())?;
+        let date = match date.map(str::trim).filter(|s| !s.is_empty()) {
+            None => now.with_timezone(&self.tz).date_naive(),
+            Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map_err(|_| aftercare_domain::FieldErrors::single("date", "invalid_date"))?,
+        };
+        Ok((agent_id.unwrap_or(by.id.0), date))
+    }
+
+    /// One agent's contacts of one local day: those they handled and the missed calls they
+    /// own. An agent (any member of staff) reads their own; the manager and the
+    /// administrator anyone's; schools none.
+    pub async fn daily_call_record(&self, by: &Actor, agent_id: i64, date: NaiveDate) -> Result<DailyRecord> {
+        require(by.is_staff() && (by.id.0 == agent_id || by.is_admin_or_manager()))?;
+        let agent = aftercare_store::users::get(&self.db, agent_id).await?;
+        if agent.customer_id.is_some() {
+            return Err(ServiceError::NotFound);
+        }
+        let (from, to) = aftercare_store::tickets::day_bounds(date, self.tz);
+        let q = ContactQuery {
+            handler_or_owner: Some(agent_id),
+            from: Some(from),
+            to: Some(to),
+            sort: Some("oldest".into()),
+            ..Default::default()
+        };
+        let items = aftercare_store::contacts::list(&self.db, &q, Page::all()).await?.items;
+        let totals = DailyTotals::of(&items);
+        Ok(DailyRecord { agent_id, agent_name: agent.display_name, date, items, totals })
+    }
+
+    /// The daily call record as an `.xlsx` workbook laid out like the paper form (A4
+    /// landscape, one page wide, the header repeated on every page), with the file name it
+    /// is filed under: `接听记录表-<agent>-<date>.xlsx`.
+    pub async fn daily_call_record_xlsx(&self, by: &Actor, agent_id: i64, date: NaiveDate) -> Result<(String, Vec<u8>)> {
+        let rec = self.daily_call_record(by, agent_id, date).await?;
+        let company = self.company_name().await;
+        let bytes = daily_xlsx(&rec, &daily_lines(&rec, self.tz), &company)?;
+        Ok((format!("接听记录表-{}-{date}.xlsx", rec.agent_name), bytes))
+    }
+}
+
+/// Writes the workbook of one record.
+pub fn daily_xlsx(rec: &DailyRecord, lines: &[DailyLine], company: &str) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook};
+    let internal = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(e.to_string());
+    let last = (COLUMNS.len() - 1) as u16;
+    let title = Format::new().set_bold().set_font_size(16).set_align(FormatAlign::Center);
+    let meta = Format::new().set_font_size(10);
+    let head = Format::new()
+        .set_bold()
+        .set_font_size(9)
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap()
+        .set_background_color("#F2F3F5");
+    let cell = Format::new()
+        .set_font_size(9)
+        .set_border(FormatBorder::Thin)
+        .set_align(FormatAlign::Top)
+        .set_text_wrap();
+    let total = Format::new().set_font_size(10).set_bold().set_border(FormatBorder::Thin).set_text_wrap();
+
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("接听记录").map_err(internal)?;
+    ws.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
+    ws.set_margins(0.4, 0.4, 0.5, 0.5, 0.3, 0.3);
+    ws.merge_range(0, 0, 0, last, "客服代表电话接听记录表", &title).map_err(internal)?;
+    ws.set_row_height(0, 26).map_err(internal)?;
+    let who = format!("日期：{}（{}）", rec.date.format("%Y-%m-%d"), weekday_zh(rec.date));
+    ws.merge_range(1, 0, 1, 4, &who, &meta).map_err(internal)?;
+    ws.merge_range(1, 5, 1, 9, &format!("客服代表：{}", rec.agent_name), &meta).map_err(internal)?;
+    ws.merge_range(1, 10, 1, last, company, &meta).map_err(internal)?;
+    for (j, (h, w)) in COLUMNS.iter().enumerate() {
+        ws.write_string_with_format(2, j as u16, *h, &head).map_err(internal)?;
+        ws.set_column_width(j as u16, *w).map_err(internal)?;
+    }
+    ws.set_repeat_rows(2, 2).map_err(internal)?;
+    let mut row: u32 = 3;
+    for l in lines {
+        for (j, v) in l.cells().iter().enumerate() {
+            ws.write_string_with_format(row, j as u16, v, &cell).map_err(internal)?;
+        }
+        row += 1;
+    }
+    if lines.is_empty() {
+        ws.merge_range(row, 0, row, last, "当日无记录", &cell).map_err(internal)?;
+        row += 1;
+    }
+    ws.merge_range(row, 0, row, last, &format!("合计：{}", totals_text(&rec.totals)), &total).map_err(internal)?;
+    ws.set_row_height(row, 28).map_err(internal)?;
+    row += 2;
+    ws.merge_range(row, 0, row, 6, "填表人（签字）：", &meta).map_err(internal)?;
+    ws.merge_range(row, 7, row, last, "审核人（签字）：", &meta).map_err(internal)?;
+    wb.save_to_buffer().map_err(internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn row(channel: &str, direction: &str, answered: bool, called_back: bool, talk: Option<i32>) -> ContactRow {
+        let at = Utc.with_ymd_and_hms(2026, 11, 23, 1, 5, 0).unwrap();
+        ContactRow {
+            id: 1,
+            record_no: "KF20261123-0001".into(),
+            channel: channel.into(),
+            direction: direction.into(),
+            received_at: at,
+            answered,
+            answered_at: None,
+            ended_at: None,
+            wait_seconds: None,
+            talk_seconds: talk,
+            customer_id: None,
+            customer_name: Some("城关镇中心小学".into()),
+            town: None,
+            caller_name: Some("王老师".into()),
+            caller_title: Some("电教管理员".into()),
+            caller_phone: Some("13905661111".into()),
+            caller_email: None,
+            category: "repair".into(),
+            system: Some("classroom".into()),
+            urgency: "normal".into(),
+            content: "投影机不亮".into(),
+            reply: None,
+            handling: Some("ticket".into()),
+            result: Some("dispatched".into()),
+            mood: None,
+            promised_at: None,
+            after_hours: false,
+            handler_id: Some(3),
+            handler_name: None,
+            ticket_id: None,
+            ticket_number: None,
+            callback_owner_id: None,
+            callback_owner_name: None,
+            callback_due: None,
+            called_back_at: called_back.then_some(at + chrono::Duration::minutes(12)),
+            callback_contact_id: None,
+            review_verdict: None,
+            review_action: None,
+            review_note: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            closed_at: None,
+            source_ref: None,
+            created_by: None,
+            created_at: at,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn totals_count_calls_apart_from_other_channels() {
+        let rows = vec![
+            row("phone", "inbound", true, false, Some(185)),
+            row("phone", "inbound", false, true, None),
+            row("phone", "inbound", false, false, None),
+            row("phone", "inbound", true, false, Some(60)),
+            row("phone", "outbound", true, false, Some(30)),
+            row("email", "inbound", true, false, None),
+        ];
+        let t = DailyTotals::of(&rows);
+        assert_eq!((t.records, t.inbound_calls, t.answered, t.missed), (6, 4, 2, 2));
+        assert_eq!((t.called_back, t.outbound_calls, t.other_channels, t.talk_seconds), (1, 1, 1, 275));
+        assert_eq!(t.missed_rate_text(), "50%");
+        assert_eq!(DailyTotals::of(&[]).missed_rate_text(), "0%");
+        assert!(totals_text(&t).contains("漏接 2 次，漏接率 50%，已回拨 1 次"));
+    }
+
+    #[test]
+    fn lines_are_written_as_on_the_paper_form() {
+        let rec = DailyRecord {
+            agent_id: 3,
+            agent_name: "李客服".into(),
+            date: NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+            items: vec![row("phone", "inbound", true, false, Some(185)), row("phone", "inbound", false, true, None)],
+            totals: DailyTotals::default(),
+        };
+        let l = daily_lines(&rec, chrono_tz::Asia::Shanghai);
+        assert_eq!(l[0].time, "09:05");
+        assert_eq!((l[0].channel.as_str(), l[0].direction.as_str()), ("电话", "呼入"));
+        assert_eq!((l[0].category.as_str(), l[0].system.as_str()), ("报修", "班班通"));
+        assert_eq!((l[0].handling.as_str(), l[0].result.as_str(), l[0].talk.as_str()), ("生成工单", "已派单", "3:05"));
+        assert_eq!(l[0].caller, "王老师（电教管理员）");
+        assert_eq!(l[1].missed_note, "已回拨 09:17");
+        assert_eq!(l[1].cells()[4], "是 已回拨 09:17");
+        assert_eq!(duration_text(3725), "1:02:05");
+        assert_eq!(weekday_zh(rec.date), "星期一");
+        let bytes = daily_xlsx(&rec, &l, "县教育信息化售后服务中心").unwrap();
+        assert_eq!(&bytes[..2], b"PK");
+    }
+}

@@ -1,0 +1,86 @@
+//! Photos on a ticket: list, upload (JSON with base64, one image per request), download.
+//! Whoever may see the ticket may use them; another school's ticket is 404.
+
+use super::{ApiJson, List};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorResponse};
+use aftercare_service::attachments::AttachmentInput;
+use aftercare_store::attachments::AttachmentMeta;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+
+fn path_id(tr: crate::Tr, s: &str) -> Result<i64, ApiError> {
+    s.parse().map_err(|_| ApiError::from_service(tr, aftercare_service::ServiceError::NotFound))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/attachments", params(("id" = i64, Path)),
+    responses((status = 200, body = List<AttachmentMeta>, description = "the ticket's files, oldest first, without their bytes"),
+        (status = 404, body = ErrorResponse)))]
+pub async fn api_attachments_list(
+    State(st): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Json<List<AttachmentMeta>>, ApiError> {
+    let id = path_id(u.tr, &id)?;
+    let items = st.svc.attachments(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let total = items.len() as i64;
+    Ok(Json(List { items, total }))
+}
+
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", params(("id" = i64, Path)),
+    request_body(content = AttachmentInput, description = "One image (JPEG, PNG, GIF or WebP — the bytes are checked), base64 in `data_base64`, at most 5 MiB decoded; a ticket keeps at most 20 files."),
+    responses((status = 201, body = AttachmentMeta), (status = 404, body = ErrorResponse),
+        (status = 422, body = ErrorResponse, description = "`data_base64`: required, invalid (not base64), not_image, too_large, too_many")))]
+pub async fn api_attachments_create(
+    State(st): State<AppState>,
+    u: ApiUser,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<AttachmentInput>,
+) -> Result<(StatusCode, Json<AttachmentMeta>), ApiError> {
+    let id = path_id(u.tr, &id)?;
+    let a = st
+        .svc
+        .add_attachment_base64(&u.actor, id, &b, Utc::now())
+        .await
+        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok((StatusCode::CREATED, Json(a)))
+}
+
+#[utoipa::path(get, path = "/api/v1/tickets/{id}/attachments/{attachment_id}",
+    params(("id" = i64, Path), ("attachment_id" = i64, Path)),
+    responses((status = 200, content_type = "image/*", description = "the file's bytes, with its checked type"),
+        (status = 404, body = ErrorResponse)))]
+pub async fn api_attachments_get(
+    State(st): State<AppState>,
+    u: ApiUser,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = path_id(u.tr, &id)?;
+    let attachment_id = path_id(u.tr, &attachment_id)?;
+    let (meta, data) =
+        st.svc.attachment(&u.actor, attachment_id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    if meta.ticket_id != id {
+        return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::NotFound));
+    }
+    Ok(file_response(&meta, data))
+}
+
+/// The bytes with their checked type, shown inline, never sniffed by the browser.
+pub fn file_response(meta: &AttachmentMeta, data: Vec<u8>) -> Response {
+    let mut r = data.into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&meta.content_type) {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    let disposition = format!("inline; filename*=UTF-8''{}", crate::error::url_encode(&meta.filename).replace('/', "%2F"));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}

@@ -1,0 +1,436 @@
+//! The agent's desk (客服工作台): a number typed or ringing in pops the caller — school,
+//! person, equipment, open tickets, recent contacts — beside a form that logs the contact
+//! with the keyboard alone; a repair call opens its ticket in the same step, an urge is
+//! logged on the open ticket. Also the contact list and a contact's page (complaint review,
+//! callbacks, suggestion read receipts).
+
+use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, fields, form_errors, render};
+use crate::AppState;
+use crate::auth::PageUser;
+use crate::error::PageError;
+use aftercare_domain::contacts::{Category, Channel, ContactInput, Handling, Urgency};
+use aftercare_domain::{CustomerId, EquipmentId, System};
+use aftercare_service::contacts::{CallbackInput, OpenTicket, ReviewInput, ScreenPop};
+use aftercare_store::contacts::{ContactQuery, ContactRow, ReadRow};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeskParams {
+    pub phone: Option<String>,
+    pub ok: Option<String>,
+    pub last: Option<i64>,
+}
+
+/// The values of the log form, kept when it comes back with errors.
+#[derive(Debug, Default, Clone)]
+pub struct DeskForm {
+    pub channel: String,
+    pub direction: String,
+    pub category: String,
+    pub customer_id: String,
+    pub caller_name: String,
+    pub caller_title: String,
+    pub caller_phone: String,
+    pub system: String,
+    pub urgency: String,
+    pub content: String,
+    pub reply: String,
+    pub handling: String,
+    pub promised_at: String,
+    pub ticket_id: String,
+    pub open_ticket: bool,
+    pub equipment_ids: Vec<String>,
+}
+
+impl DeskForm {
+    pub fn picked(&self, id: &i64) -> bool {
+        self.equipment_ids.iter().any(|e| e == &id.to_string())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+pub struct DeskPage {
+    pub c: Ctx,
+    pub phone: String,
+    pub pop: Option<ScreenPop>,
+    pub f: DeskForm,
+    pub errors: FormErrors,
+    pub after_hours: bool,
+    pub on_duty: Vec<String>,
+    pub missed: Vec<ContactRow>,
+    pub today: Vec<ContactRow>,
+    pub last: Option<ContactRow>,
+    pub channels: Vec<&'static str>,
+    pub categories: Vec<&'static str>,
+    pub systems: Vec<&'static str>,
+    pub urgencies: Vec<&'static str>,
+    pub handlings: Vec<&'static str>,
+}
+
+#[derive(Template)]
+#[template(path = "desk_pop.html")]
+pub struct PopFragment {
+    pub c: Ctx,
+    pub phone: String,
+    pub pop: Option<ScreenPop>,
+    pub f: DeskForm,
+}
+
+fn enum_list<T: Copy>(all: &[T], s: impl Fn(T) -> &'static str) -> Vec<&'static str> {
+    all.iter().map(|x| s(*x)).collect()
+}
+
+async fn pop_for(st: &AppState, u: &PageUser, phone: &str) -> Option<ScreenPop> {
+    if aftercare_domain::contacts::phone_digits(phone).len() < 5 {
+        return None;
+    }
+    st.svc.screen_pop(&u.actor, phone).await.ok()
+}
+
+/// A form prefilled from the screen pop (the school and the person on the line).
+fn prefill(phone: &str, pop: &Option<ScreenPop>) -> DeskForm {
+    let mut f =
+        DeskForm { channel: "phone".into(), direction: "inbound".into(), urgency: "normal".into(), ..Default::default() };
+    f.caller_phone = phone.trim().to_owned();
+    if let Some(m) = pop.as_ref().and_then(|p| p.matches.first()) {
+        f.customer_id = m.customer_id.to_string();
+        f.caller_name = m.person_name.clone().unwrap_or_default();
+        f.caller_title = m.person_title.clone().unwrap_or_default();
+    }
+    f
+}
+
+async fn desk_page(
+    st: &AppState,
+    u: &PageUser,
+    phone: String,
+    f: Option<DeskForm>,
+    errors: FormErrors,
+    last: Option<i64>,
+    ok: Option<&str>,
+) -> Result<DeskPage, PageError> {
+    let e = |err| PageError::from_service(u.tr, err);
+    let now = Utc::now();
+    let pop = pop_for(st, u, &phone).await;
+    let f = f.unwrap_or_else(|| prefill(&phone, &pop));
+    let after_hours = st.svc.is_after_hours(now).await.map_err(e)?;
+    let on_duty = aftercare_store::contacts::on_duty_names(&st.svc.db, now).await.unwrap_or_default();
+    let page = aftercare_store::Page::new(Some(1), Some(20));
+    let missed = st
+        .svc
+        .list_contacts(&u.actor, &ContactQuery { missed_open: true, sort: Some("due".into()), ..Default::default() }, page)
+        .await
+        .map_err(e)?
+        .items;
+    let day = now.with_timezone(&st.cfg.tz).date_naive();
+    let (from, to) = aftercare_store::tickets::day_bounds(day, st.cfg.tz);
+    let today = st
+        .svc
+        .list_contacts(
+            &u.actor,
+            &ContactQuery { handler_id: Some(u.actor.id.0), from: Some(from), to: Some(to), ..Default::default() },
+            page,
+        )
+        .await
+        .map_err(e)?
+        .items;
+    let last = match last {
+        Some(id) => st.svc.get_contact(&u.actor, id).await.ok(),
+        None => None,
+    };
+    Ok(DeskPage {
+        c: Ctx::new(st, u, "/desk", u.tr.t("desk.title")).flash_from(ok),
+        phone,
+        pop,
+        f,
+        errors,
+        after_hours,
+        on_duty,
+        missed,
+        today,
+        last,
+        channels: enum_list(Channel::ALL, Channel::as_str),
+        categories: enum_list(Category::ALL, Category::as_str),
+        systems: System::ALL.iter().map(|s| s.as_str()).collect(),
+        urgencies: enum_list(Urgency::ALL, Urgency::as_str),
+        handlings: enum_list(Handling::ALL, Handling::as_str),
+    })
+}
+
+pub async fn view_desk_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(p): Query<DeskParams>,
+) -> Result<Response, PageError> {
+    require_staff(&u)?;
+    let page = desk_page(&st, &u, p.phone.unwrap_or_default(), None, FormErrors::default(), p.last, p.ok.as_deref()).await?;
+    Ok(render(&page))
+}
+
+/// The screen pop alone, fetched by the desk's script as the number is typed.
+pub async fn view_desk_pop_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(p): Query<DeskParams>,
+) -> Result<Response, PageError> {
+    require_staff(&u)?;
+    let phone = p.phone.unwrap_or_default();
+    let pop = pop_for(&st, &u, &phone).await;
+    let f = prefill(&phone, &pop);
+    Ok(render(&PopFragment { c: Ctx::new(&st, &u, "/desk", String::new()), phone, pop, f }))
+}
+
+fn require_staff(u: &PageUser) -> Result<(), PageError> {
+    if u.actor.is_staff() { Ok(()) } else { Err(PageError::from_service(u.tr, aftercare_service::ServiceError::NotFound)) }
+}
+
+/// A `datetime-local` value in the department's zone.
+fn local_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
+    let n = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    tz.from_local_datetime(&n).earliest().map(|t| t.with_timezone(&Utc))
+}
+
+pub async fn view_desk_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    require_staff(&u)?;
+    let g = |k: &str| field(&form, k).unwrap_or_default();
+    let f = DeskForm {
+        channel: g("channel"),
+        direction: g("direction"),
+        category: g("category"),
+        customer_id: g("customer_id"),
+        caller_name: g("caller_name"),
+        caller_title: g("caller_title"),
+        caller_phone: g("caller_phone"),
+        system: g("system"),
+        urgency: g("urgency"),
+        content: g("content"),
+        reply: g("reply"),
+        handling: g("handling"),
+        promised_at: g("promised_at"),
+        ticket_id: g("ticket_id"),
+        open_ticket: field(&form, "open_ticket").is_some(),
+        equipment_ids: fields(&form, "equipment_ids"),
+    };
+    let opt = |s: &str| Some(s.trim().to_owned()).filter(|v| !v.is_empty());
+    let mut bad = aftercare_domain::FieldErrors::default();
+    let promised_at = match opt(&f.promised_at) {
+        Some(s) => {
+            let t = local_time(&s, st.cfg.tz);
+            if t.is_none() {
+                bad.push("promised_at", "invalid_date");
+            }
+            t
+        }
+        None => None,
+    };
+    let customer_id = opt(&f.customer_id).and_then(|s| s.parse::<i64>().ok()).map(CustomerId);
+    let ticket_id = opt(&f.ticket_id).and_then(|s| s.parse::<i64>().ok());
+    // An urge names the ticket; picking one implies it.
+    let handling = opt(&f.handling).or_else(|| ticket_id.map(|_| "urge".to_owned())).filter(|_| !f.open_ticket);
+    let input = ContactInput {
+        channel: opt(&f.channel),
+        direction: opt(&f.direction),
+        category: opt(&f.category),
+        customer_id,
+        caller_name: opt(&f.caller_name),
+        caller_title: opt(&f.caller_title),
+        caller_phone: opt(&f.caller_phone),
+        system: opt(&f.system),
+        urgency: opt(&f.urgency),
+        content: opt(&f.content),
+        reply: opt(&f.reply),
+        handling,
+        promised_at,
+        ticket_id: if f.open_ticket { None } else { ticket_id },
+        ..Default::default()
+    };
+    let open = f.open_ticket.then(|| OpenTicket {
+        title: None,
+        equipment_ids: f.equipment_ids.iter().filter_map(|s| s.parse().ok()).map(EquipmentId).collect(),
+        priority: None,
+    });
+    let result = if bad.is_empty() {
+        st.svc.create_contact(&u.actor, &input, open.as_ref(), Utc::now()).await
+    } else {
+        Err(bad.into())
+    };
+    match result {
+        Ok(row) => {
+            let ok = if row.ticket_id.is_some() && f.open_ticket { "contact_ticket" } else { "contact_logged" };
+            Ok(Redirect::to(&format!("/desk?ok={ok}&last={}", row.id)).into_response())
+        }
+        Err(err) => {
+            let errors = form_errors(u.tr, err)?;
+            let phone = f.caller_phone.clone();
+            let page = desk_page(&st, &u, phone, Some(f), errors, None, None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The contact list and a contact's page.
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListParams {
+    pub q: Option<String>,
+    pub view: Option<String>,
+    pub channel: Option<String>,
+    pub category: Option<String>,
+    pub page: Option<u32>,
+    pub ok: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "contacts.html")]
+pub struct ContactsPage {
+    pub c: Ctx,
+    pub rows: Vec<ContactRow>,
+    pub pager: Pager,
+    pub q: String,
+    pub view: String,
+    pub channel: String,
+    pub category: String,
+    pub channels: Vec<&'static str>,
+    pub categories: Vec<&'static str>,
+    pub views: Vec<&'static str>,
+}
+
+pub async fn view_contacts_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, PageError> {
+    require_staff(&u)?;
+    let params = crate::api::contacts::ContactParams {
+        q: p.q.clone(),
+        view: p.view.clone(),
+        channel: p.channel.clone(),
+        category: p.category.clone(),
+        ..Default::default()
+    };
+    let page = aftercare_store::Page::new(p.page, Some(25));
+    let rows = st
+        .svc
+        .list_contacts(&u.actor, &params.query(u.actor.id.0), page)
+        .await
+        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let keep = [("q", s(&p.q)), ("view", s(&p.view)), ("channel", s(&p.channel)), ("category", s(&p.category))];
+    Ok(render(&ContactsPage {
+        c: Ctx::new(&st, &u, "/contacts", u.tr.t("contacts.title")).flash_from(p.ok.as_deref()),
+        pager: Pager::new("/contacts", &keep, page, rows.total),
+        rows: rows.items,
+        q: s(&p.q),
+        view: s(&p.view),
+        channel: s(&p.channel),
+        category: s(&p.category),
+        channels: enum_list(Channel::ALL, Channel::as_str),
+        categories: enum_list(Category::ALL, Category::as_str),
+        views: vec!["missed", "complaints", "unmatched", "mine"],
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "contact.html")]
+pub struct ContactPage {
+    pub c: Ctx,
+    pub k: ContactRow,
+    pub reads: Vec<ReadRow>,
+    pub errors: FormErrors,
+    pub can_review: bool,
+    pub can_call_back: bool,
+    pub callback: Option<ContactRow>,
+}
+
+async fn contact_page(st: &AppState, u: &PageUser, id: i64, errors: FormErrors, ok: Option<&str>) -> Result<ContactPage, PageError> {
+    let e = |err| PageError::from_service(u.tr, err);
+    let k = st.svc.get_contact(&u.actor, id).await.map_err(e)?;
+    let reads = if k.category == "suggestion" {
+        // Opening a suggestion is reading it (for leadership).
+        st.svc.read_suggestion(&u.actor, id, Utc::now()).await.map_err(e)?
+    } else {
+        Vec::new()
+    };
+    let callback = match k.callback_contact_id {
+        Some(c) => st.svc.get_contact(&u.actor, c).await.ok(),
+        None => None,
+    };
+    let missed_open = !k.answered && k.direction == "inbound" && k.called_back_at.is_none();
+    let complaint_open = k.category == "complaint" && k.review_verdict.is_some() && k.closed_at.is_none();
+    Ok(ContactPage {
+        c: Ctx::new(st, u, "/contacts", k.record_no.clone())
+            .crumb(u.tr.t("contacts.title"), "/contacts")
+            .flash_from(ok),
+        can_review: u.actor.has(aftercare_domain::Role::Manager) && k.category == "complaint",
+        can_call_back: missed_open || complaint_open,
+        reads,
+        errors,
+        callback,
+        k,
+    })
+}
+
+pub async fn view_contact_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Query(p): Query<OkParam>,
+) -> Result<Response, PageError> {
+    require_staff(&u)?;
+    Ok(render(&contact_page(&st, &u, id, FormErrors::default(), p.ok.as_deref()).await?))
+}
+
+pub async fn view_contact_review_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let input = ReviewInput {
+        verdict: field(&form, "verdict"),
+        action: field(&form, "action"),
+        note: field(&form, "note"),
+        version: field(&form, "version").and_then(|v| v.parse().ok()),
+    };
+    match st.svc.review_complaint(&u.actor, id, &input, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=reviewed")).into_response()),
+        Err(err) => {
+            let errors = form_errors(u.tr, err)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?)).into_response())
+        }
+    }
+}
+
+pub async fn view_contact_callback_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let input = CallbackInput {
+        answered: Some(field(&form, "answered").as_deref() != Some("no")),
+        content: field(&form, "content"),
+    };
+    match st.svc.call_back(&u.actor, id, &input, Utc::now()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=called_back")).into_response()),
+        Err(err) => {
+            let errors = form_errors(u.tr, err)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?)).into_response())
+        }
+    }
+}
