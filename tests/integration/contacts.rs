@@ -2,7 +2,7 @@
 //! missed calls with their owner, due time and penalty, complaint reviews, suggestions.
 
 use crate::both;
-use crate::common::TestApp;
+use crate::common::{TestApp, enc};
 use crate::tickets::user_id;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use reqwest::StatusCode;
@@ -229,8 +229,19 @@ both!(missed_calls_not_called_back_in_time_propose_a_penalty, |app: TestApp| asy
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // The manager confirms it: it counts on the scorecard.
     let id = items[0]["id"].as_i64().unwrap();
-    let (s, v) = app.post_json(&manager, &format!("/api/v1/penalties/{id}/review"), &json!({"verdict": "confirmed"})).await;
+    let (s, v) = app.post_json(&manager, &format!("/api/v1/penalties/{id}/review"), &json!({"verdict": "confirm"})).await;
     assert!(s.is_success(), "{v}");
+    // The day's scorecard: one confirmed missed call; two of the agent's three calls missed
+    // (the night call too: it is missed, only not penalised).
+    let (from, to) = (start - Duration::hours(12), start + Duration::hours(13));
+    let url = format!("/api/v1/scorecards?from={}&to={}", enc(&from.to_rfc3339()), enc(&to.to_rfc3339()));
+    let (s, cards) = app.get_json(&manager, &url).await;
+    assert_eq!(s, StatusCode::OK, "{cards}");
+    let me = cards["items"].as_array().unwrap().iter().find(|c| c["user_id"] == agent_id).cloned().unwrap();
+    assert_eq!(me["missed_calls"], 1, "{me}");
+    assert_eq!(me["calls_in"], 3, "{me}");
+    assert_eq!(me["calls_missed"], 3, "{me}");
+    assert_eq!(me["missed_call_rate"], 1.0, "{me}");
 });
 
 both!(complaints_are_reviewed_by_the_manager_and_called_back, |app: TestApp| async move {

@@ -13,6 +13,7 @@ mod excel;
 mod mail;
 mod pages;
 mod portal;
+mod roster;
 mod schema;
 mod search;
 mod taxonomy_pages;

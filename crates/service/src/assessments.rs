@@ -18,6 +18,8 @@ pub struct Scorecard {
     pub average_satisfaction: Option<f64>,
     /// Share of resolved tickets that met the resolve clock, 0..1.
     pub sla_compliance: Option<f64>,
+    /// Missed share of the inbound phone calls this person took or owned, 0..1.
+    pub missed_call_rate: Option<f64>,
 }
 
 fn ratio(a: i64, b: i64) -> Option<f64> {
@@ -70,6 +72,7 @@ impl Services {
                 first_time_fix_rate: ratio(raw.first_time_fixed, raw.tickets_visited),
                 average_satisfaction: ratio(raw.satisfaction_sum, raw.satisfaction_n),
                 sla_compliance: ratio(raw.resolved_in_time, raw.resolved),
+                missed_call_rate: ratio(raw.calls_missed, raw.calls_in),
                 raw,
             })
             .collect())

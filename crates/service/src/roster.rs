@@ -146,7 +146,10 @@ pub fn validate_working_hours(input: &WorkingHoursInput) -> Result<(WorkingHours
         }
         Some(_) => {}
     }
-    let days = input.working_days.clone().unwrap_or_default();
+    // Stored in weekday order, each once, however they were ticked.
+    let mut days = input.working_days.clone().unwrap_or_default();
+    days.sort_unstable();
+    days.dedup();
     if days.is_empty() {
         e.push("working_days", "required");
     } else if days.iter().any(|d| !(1..=7).contains(d)) {

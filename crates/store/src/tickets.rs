@@ -821,10 +821,12 @@ pub struct PenaltyRow {
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_note: Option<String>,
+    /// The missed call a `missed_call` event is about.
+    pub contact_id: Option<i64>,
 }
 
 const PENALTY_SELECT: &str = "SELECT pe.id, pe.kind, pe.user_id, u.display_name AS user_name, pe.ticket_id, t.number AS ticket_number, \
-    pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, pe.reviewed_at, pe.review_note \
+    pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, pe.reviewed_at, pe.review_note, pe.contact_id \
     FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id";
 
 pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page: Page) -> Result<Paged<PenaltyRow>> {
@@ -877,6 +879,9 @@ pub struct ScoreRow {
     pub repeat_repairs: i64,
     pub misdiagnoses: i64,
     pub missed_calls: i64,
+    /// Inbound phone calls this person took or owned (missed ones count against the owner).
+    pub calls_in: i64,
+    pub calls_missed: i64,
     pub satisfaction_sum: i64,
     pub satisfaction_n: i64,
     /// Resolved tickets of this person and how many met the resolve clock.
@@ -898,6 +903,8 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
           (SELECT COUNT(*) FROM penalty_events pe JOIN tickets pt ON pt.id = pe.ticket_id WHERE pe.user_id = u.id AND pe.kind = 'repeat_repair' AND pe.status = 'confirmed' AND pt.created_at >= $1 AND pt.created_at < $2) AS repeat_repairs, \
           (SELECT COUNT(*) FROM penalty_events pe JOIN tickets pt ON pt.id = pe.ticket_id WHERE pe.user_id = u.id AND pe.kind = 'misdiagnosis' AND pe.status = 'confirmed' AND pt.created_at >= $1 AND pt.created_at < $2) AS misdiagnoses, \
           (SELECT COUNT(*) FROM penalty_events pe WHERE pe.user_id = u.id AND pe.kind = 'missed_call' AND pe.status = 'confirmed' AND pe.at >= $1 AND pe.at < $2) AS missed_calls, \
+          (SELECT COUNT(*) FROM contacts k WHERE COALESCE(k.handler_id, k.callback_owner_id) = u.id AND k.channel = 'phone' AND k.direction = 'inbound' AND k.received_at >= $1 AND k.received_at < $2) AS calls_in, \
+          (SELECT COUNT(*) FROM contacts k WHERE k.callback_owner_id = u.id AND k.answered = FALSE AND k.channel = 'phone' AND k.direction = 'inbound' AND k.received_at >= $1 AND k.received_at < $2) AS calls_missed, \
           (SELECT COALESCE(SUM(t.satisfaction), 0) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.satisfaction IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_sum, \
           (SELECT COUNT(t.satisfaction) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.created_at >= $1 AND t.created_at < $2) AS satisfaction_n, \
           (SELECT COUNT(*) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND t.resolved_at IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS resolved, \

@@ -70,7 +70,8 @@ impl ReviewsPage {
     /// Nothing to show for this person in the period.
     pub fn idle(&self, s: &Scorecard) -> bool {
         let r = &s.raw;
-        r.tickets_visited + r.repeat_repairs + r.misdiagnoses + r.missed_calls + r.satisfaction_n + r.resolved == 0
+        r.tickets_visited + r.repeat_repairs + r.misdiagnoses + r.missed_calls + r.satisfaction_n + r.resolved + r.calls_in
+            == 0
     }
     /// The earlier ticket of a proposal, when it is not the proposal's own ticket.
     pub fn earlier(&self, p: &PenaltyRow) -> Option<i64> {
@@ -92,6 +93,9 @@ fn reason(tr: crate::Tr, p: &PenaltyRow) -> String {
     match r {
         "callback_not_fixed" | "reopened" => return tr.t(&format!("penalty.reason.{r}")),
         _ => {}
+    }
+    if p.kind == "missed_call" {
+        return tr.tf("penalty.reason.missed_call", &[("number", r)]);
     }
     if p.kind == "misdiagnosis"
         && let Some((a, b)) = r.split_once('→')

@@ -1,0 +1,269 @@
+//! `cargo bench --bench desk`: the service desk at county scale. The screen pop (who is
+//! calling: school, person, equipment, open tickets, recent contacts) looked up by phone
+//! number through the HTTP API with 5,000 schools and 50,000 contact records, and PBX call
+//! events through `POST /api/v1/telephony/calls` at concurrency 16 — events/s, p99, and a
+//! kill -9 right after the last answer to count that every answered event was kept. On
+//! SQLite, and on PostgreSQL when AFTERCARE_BENCH_POSTGRES_URL names a server (the bench
+//! creates and keeps its own database `aftercare_bench_desk` there).
+//!
+//! Sizes: AFTERCARE_BENCH_SCHOOLS (5,000), AFTERCARE_BENCH_CONTACTS (50,000),
+//! AFTERCARE_BENCH_CALLS (8,000 per run), AFTERCARE_BENCH_REQUESTS (1,000 lookups).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aftercare_domain::users::UserInput;
+use aftercare_store::Db;
+use aftercare_store::contacts::ContactWrite;
+use chrono::{Duration as CDuration, Utc};
+use serde_json::{Value, json};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_aftercare");
+const TOWNS: [&str; 8] = ["城关镇", "蓉城镇", "新河镇", "木镇镇", "庙前镇", "杨田镇", "陵阳镇", "酉华镇"];
+const CATEGORIES: [&str; 5] = ["consultation", "repair", "repair", "other", "suggestion"];
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+async fn count(db: &Db, sql: &str) -> i64 {
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// The school contact person's number of school `i`.
+fn phone(i: usize) -> String {
+    format!("139{:08}", i * 7 + 1)
+}
+
+/// Schools with a contact person each, 8 pieces of equipment each, users, and `contacts`
+/// contact records spread over the schools' numbers, all through the store's own paths.
+async fn build(db: &Db, schools: usize, contacts: usize) {
+    let svc = aftercare_service::Services::new(db.clone());
+    let w = aftercare_store::Writer::system();
+    if count(db, "SELECT COUNT(*) FROM customers").await == 0 {
+        let started = Instant::now();
+        for chunk in (0..schools).collect::<Vec<_>>().chunks(500) {
+            let customers: Vec<_> = chunk
+                .iter()
+                .map(|&i| aftercare_domain::customers::NewCustomer {
+                    name: format!("{}第{i}小学", TOWNS[i % 8]),
+                    code: format!("D-{i:05}"),
+                    county: "青阳县".into(),
+                    town: TOWNS[i % 8].into(),
+                    address: None,
+                    travel_minutes: Some(30),
+                    contacts: vec![aftercare_domain::customers::NewContact {
+                        name: format!("王老师{i}"),
+                        title: Some("电教管理员".into()),
+                        phone: Some(phone(i)),
+                        email: None,
+                        im: None,
+                    }],
+                })
+                .collect();
+            let ids = aftercare_store::customers::create_many(db, &w, &customers).await.unwrap();
+            let equipment: Vec<_> = ids
+                .iter()
+                .flat_map(|&c| {
+                    (0..8).map(move |k| aftercare_domain::equipment::NewEquipment {
+                        customer_id: aftercare_domain::CustomerId(c),
+                        system: aftercare_domain::System::ALL[k % 6],
+                        kind: "交换机".into(),
+                        brand: None,
+                        model: None,
+                        serial_no: format!("DSK-{c}-{k}"),
+                        location: Some(format!("{k} 号教室")),
+                        installed_on: None,
+                        warranty_until: None,
+                        critical: k == 0,
+                        status: aftercare_domain::equipment::EquipmentStatus::InService,
+                    })
+                })
+                .collect();
+            aftercare_store::equipment::create_many(db, &w, &equipment).await.unwrap();
+        }
+        for (name, role) in [("agent", "agent"), ("pbx", "agent"), ("manager", "manager")] {
+            let input = UserInput {
+                username: Some(name.into()),
+                password: Some(format!("{name}-password")),
+                roles: Some(vec![role.into()]),
+                ..Default::default()
+            };
+            svc.create_user(None, &input).await.unwrap();
+        }
+        println!("generated {schools} schools in {:.1}s", started.elapsed().as_secs_f64());
+    }
+    let have = count(db, "SELECT COUNT(*) FROM contacts").await as usize;
+    if have < contacts {
+        let started = Instant::now();
+        let ids: Vec<i64> = match db {
+            Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM customers ORDER BY id").fetch_all(p).await.unwrap(),
+            Db::Postgres(p) => sqlx::query_scalar("SELECT id FROM customers ORDER BY id").fetch_all(p).await.unwrap(),
+        };
+        let base = Utc::now() - CDuration::days(365);
+        for chunk in (have..contacts).collect::<Vec<_>>().chunks(1000) {
+            let items: Vec<_> = chunk
+                .iter()
+                .map(|&i| {
+                    let school = i % ids.len();
+                    let at = base + CDuration::seconds(i as i64 * 600);
+                    let k = ContactWrite {
+                        channel: "phone".into(),
+                        direction: "inbound".into(),
+                        category: CATEGORIES[i % 5].into(),
+                        customer_id: Some(ids[school]),
+                        caller_name: Some(format!("王老师{school}")),
+                        caller_phone: Some(phone(school)),
+                        urgency: "normal".into(),
+                        content: format!("第 {i} 次来电：班班通投影机无信号"),
+                        received_at: at,
+                        answered: true,
+                        answered_at: Some(at),
+                        now: at,
+                        ..Default::default()
+                    };
+                    (w.clone(), k)
+                })
+                .collect();
+            aftercare_store::contacts::create_many(db, &items).await.unwrap();
+        }
+        db.optimize().await.unwrap();
+        println!("generated {} contacts in {:.1}s", contacts - have, started.elapsed().as_secs_f64());
+    }
+}
+
+fn serve(url: &str, port: u16) -> Child {
+    Command::new(BIN)
+        .env("AFTERCARE_DATABASE_URL", url)
+        .env("RUST_LOG", "warn")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn ready(client: &reqwest::Client, base: &str) {
+    for _ in 0..2000 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("server never became ready");
+}
+
+fn pct(sorted: &[Duration], p: f64) -> f64 {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
+}
+
+async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
+    let v: Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": user, "password": format!("{user}-password")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
+/// `per_task × tasks` call events, a third of them missed; returns (events/s, p99 ms, answered).
+async fn calls(client: &reqwest::Client, base: &str, token: &str, schools: usize, tasks: usize, per_task: usize, run: usize) -> (f64, f64, usize) {
+    let started = Instant::now();
+    let lat = Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (client, base, token, lat) = (client.clone(), base.to_owned(), token.to_owned(), lat.clone());
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let n = t * per_task + i;
+                let at = Utc::now() - CDuration::seconds(60);
+                let mut ev = json!({"caller": phone((n * 13) % schools), "callee": "0566-5550000", "started_at": at,
+                    "ended_at": at + CDuration::seconds(45), "call_id": format!("bench-{run}-{n}")});
+                if n % 3 != 0 {
+                    ev["answered_at"] = json!(at + CDuration::seconds(6));
+                    ev["agent_username"] = json!("agent");
+                }
+                let s = Instant::now();
+                let r = client.post(format!("{base}/api/v1/telephony/calls")).bearer_auth(&token).json(&ev).send().await.unwrap();
+                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+                let _ = r.bytes().await;
+                mine.push(s.elapsed());
+            }
+            lat.lock().await.extend(mine);
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut lat = lat.lock().await.clone();
+    lat.sort();
+    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+}
+
+async fn run(label: &str, url: &str, schools: usize, contacts: usize, calls_n: usize, requests: usize) {
+    let db = Db::connect(url).await.unwrap();
+    db.migrate().await.unwrap();
+    build(&db, schools, contacts).await;
+    let port = 20000 + (std::process::id() % 20000) as u16;
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let mut server = serve(url, port);
+    ready(&client, &base).await;
+    let agent = token(&client, &base, "agent").await;
+    println!("\n## {label}: {schools} schools, {} contact records\n", count(&db, "SELECT COUNT(*) FROM contacts").await);
+
+    // Screen pop: random known numbers, one at a time, as an agent's desk asks.
+    let mut lat = Vec::with_capacity(requests);
+    for i in 0..requests {
+        let number = phone((i * 7919) % schools);
+        let s = Instant::now();
+        let r = client.get(format!("{base}/api/v1/desk/lookup?phone={number}")).bearer_auth(&agent).send().await.unwrap();
+        assert!(r.status().is_success());
+        let v: Value = r.json().await.unwrap();
+        assert!(v["customer"]["id"].is_i64(), "{number} popped nobody");
+        lat.push(s.elapsed());
+    }
+    lat.sort();
+    println!("| measure | p50 ms | p99 ms |\n|---|---|---|");
+    println!("| screen pop by phone number (API, {requests} lookups) | {:.2} | {:.2} |", pct(&lat, 0.5), pct(&lat, 0.99));
+
+    // Telephony: 16 concurrent PBX connections, then kill -9 the instant the last answer is in.
+    let pbx = token(&client, &base, "pbx").await;
+    let before = count(&db, "SELECT COUNT(*) FROM contacts").await;
+    let run_no = before as usize;
+    let (rate, p99, answered) = calls(&client, &base, &pbx, schools, 16, calls_n / 16, run_no).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let db2 = Db::connect(url).await.unwrap();
+    let after = count(&db2, "SELECT COUNT(*) FROM contacts").await;
+    println!("\n| telephony events through the API | events/s | p99 ms |\n|---|---|---|");
+    println!("| concurrency 16 ({answered} events, a third missed) | {rate:.0} | {p99:.2} |");
+    println!("\nkill -9 after the last answer: {} of {answered} answered events found after restart", after - before);
+}
+
+#[tokio::main]
+async fn main() {
+    let schools = env_usize("AFTERCARE_BENCH_SCHOOLS", 5000);
+    let contacts = env_usize("AFTERCARE_BENCH_CONTACTS", 50_000);
+    let calls_n = env_usize("AFTERCARE_BENCH_CALLS", 8000);
+    let requests = env_usize("AFTERCARE_BENCH_REQUESTS", 1000);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
+    std::fs::create_dir_all(&dir).unwrap();
+    run("SQLite", &format!("sqlite://{}/desk-{schools}-{contacts}.db", dir.display()), schools, contacts, calls_n, requests).await;
+    if let Ok(admin) = std::env::var("AFTERCARE_BENCH_POSTGRES_URL") {
+        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+        let _ = sqlx::query("CREATE DATABASE aftercare_bench_desk").execute(&pool).await;
+        pool.close().await;
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        run("PostgreSQL", &format!("{base}/aftercare_bench_desk"), schools, contacts, calls_n, requests).await;
+    }
+}
