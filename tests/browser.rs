@@ -44,6 +44,8 @@ const STAFF: &[(&str, &str, &str, &str)] = &[
 /// The school's administrator, a `customer` user of the school created at boot.
 const SCHOOL: &str = "school";
 const SCHOOL_PASSWORD: &str = "password-school-42";
+/// The number the desk journey's call comes from (the school's contact person).
+const DESK_CALLER: &str = "0566-5012345";
 /// How long to wait for a page to show what a step expects.
 const PATIENCE: Duration = Duration::from_secs(15);
 const POLL: Duration = Duration::from_millis(100);
@@ -64,6 +66,47 @@ async fn a_ticket_from_the_call_to_the_callback() {
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
 async fn a_school_reports_a_fault_follows_it_and_rates_the_repair() {
     run(|c, base| async move { school_journey(c, base).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn the_desk_pops_the_caller_and_a_repair_call_becomes_a_ticket() {
+    run(|c, base| async move { desk_journey(c, base).await }).await;
+}
+
+/// The agent on the phone: the number pops the school, the call is logged with the keyboard
+/// and becomes a ticket on the school's NVR, which then opens.
+async fn desk_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
+    c.goto(&format!("{base}/desk")).await?;
+    el(c, "#pop-empty").await;
+    // Typing the number pops the caller without a reload.
+    el(c, "#desk-phone").await.send_keys(DESK_CALLER).await?;
+    wait_for_text(c, "#pop-who", "城关镇中心小学").await;
+    wait_for_text(c, "#pop-who", "王老师").await;
+    assert_eq!(path(c).await?, "/desk", "the pop came in place");
+    assert!(!value(c, "#desk-customer").await?.is_empty(), "the pop filled the school");
+    assert_eq!(value(c, "#desk-caller-name").await?, "王老师");
+    shot(c, "d1-screen-pop").await?;
+    // Log it: repair, what was said, the NVR ticked, a ticket opened, saved with Ctrl+Enter.
+    el(c, "#cat-repair").await.click().await?;
+    el(c, "#pop-equipment input[name=equipment_ids]").await.click().await?;
+    el(c, "#desk-content").await.send_keys("监控录像回放不了，NVR 报警").await?;
+    c.execute("document.getElementById('desk-promised').value = '2030-01-02T09:00'", vec![]).await?;
+    el(c, "#desk-open-ticket").await.click().await?;
+    el(c, "#desk-content").await.send_keys("\u{E009}\u{E007}").await?;
+    let link = wait_for_text(c, "#last-contact", "GD").await;
+    assert!(link.contains("KF"), "the contact's number is shown too: {link}");
+    shot(c, "d2-logged").await?;
+    el(c, "#last-ticket").await.click().await?;
+    wait_for_text(c, "#ticket-status", "待受理").await;
+    let body = c.find(Css("body")).await?.text().await?;
+    assert!(body.contains("DS7932N-R4-0001"), "the ticket names the NVR picked on the desk");
+    // The call is in the desk's list of the day.
+    c.goto(&format!("{base}/desk")).await?;
+    wait_for_text(c, "#today-list", "监控录像回放不了").await;
+    Ok(())
 }
 
 /// Boots a server and a browser, runs `steps`, keeps evidence when they fail.
@@ -373,7 +416,8 @@ async fn api_post(http: &reqwest::Client, base: &str, token: &str, path: &str, b
 }
 
 /// A 1×1 PNG.
-const TINY_PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
+const TINY_PNG: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
     use base64::Engine;
@@ -396,7 +440,8 @@ async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
     assert_eq!(value(c, "#report-form input[name=reporter_phone]").await?, "13905664444");
     el(c, "#report-form input[name=title]").await.send_keys("监控录像回放卡顿").await?;
     el(c, "#report-form textarea[name=description]").await.send_keys("行政楼机房监控回放时画面卡住").await?;
-    let photo = std::env::temp_dir().join(format!("aftercare_portal_{}_{}.png", std::process::id(), rand::random::<u32>()));
+    let photo =
+        std::env::temp_dir().join(format!("aftercare_portal_{}_{}.png", std::process::id(), rand::random::<u32>()));
     std::fs::write(&photo, base64::engine::general_purpose::STANDARD.decode(TINY_PNG).unwrap()).unwrap();
     el(c, "#photos").await.send_keys(&photo.display().to_string()).await?;
     el(c, "#photo-previews img").await;
@@ -422,7 +467,8 @@ async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
     act(eng.clone(), "accept", json!({})).await;
     c.refresh().await?;
     wait_for_text(c, "#portal-status", "工程师诊断中").await;
-    act(eng.clone(), "diagnose", json!({"fault_type": "hardware", "diagnosis": "硬盘坏道", "plan": "更换监控硬盘"})).await;
+    act(eng.clone(), "diagnose", json!({"fault_type": "hardware", "diagnosis": "硬盘坏道", "plan": "更换监控硬盘"}))
+        .await;
     act(eng.clone(), "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T06:30:00Z"})).await;
     c.refresh().await?;
     let status = wait_for_text(c, "#portal-status", "已安排上门").await;
@@ -465,6 +511,9 @@ async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
         c.execute("return document.documentElement.scrollWidth - document.documentElement.clientWidth", vec![]).await?;
     assert!(overflow.as_f64().unwrap_or(0.0) <= 0.0, "the ticket page scrolls sideways on a phone by {overflow}px");
     shot(c, "p6-completed").await?;
+    let tl = el(c, "#timeline").await;
+    c.execute("arguments[0].scrollIntoView()", vec![serde_json::to_value(&tl).unwrap()]).await?;
+    shot(c, "p7-timeline").await?;
 
     // Home lists it as finished, with the rating.
     c.goto(&format!("{base}/portal")).await?;
@@ -581,6 +630,13 @@ async fn boot_server(dir: &Path) -> String {
         code: Some("QY-CG-04".into()),
         county: Some("青阳县".into()),
         town: Some("城关镇".into()),
+        // The person the desk journey's call comes from.
+        contacts: Some(vec![aftercare_domain::customers::ContactInput {
+            name: Some("王老师".into()),
+            title: Some("电教管理员".into()),
+            phone: Some(DESK_CALLER.into()),
+            ..Default::default()
+        }]),
         ..Default::default()
     };
     let id = aftercare_store::customers::create(&svc.db, &w, &school.validate().unwrap()).await.unwrap();

@@ -140,8 +140,15 @@ both!(the_screen_pop_finds_the_school_its_equipment_tickets_and_contacts, |app: 
     let (s, pop) = app.get_json(&agent, "/api/v1/desk/lookup?phone=010-88886666").await;
     assert_eq!(s, StatusCode::OK);
     assert!(pop["customer"].is_null() && pop["matches"].as_array().unwrap().is_empty());
-    let (s, _) = app.get_json(&agent, "/api/v1/desk/lookup?phone=abc").await;
+    let (s, _) = app.get_json(&agent, "/api/v1/desk/lookup?phone=x").await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // A caller from an unknown number is found by the school's name.
+    let (_, school) = app.get_json(&agent, &format!("/api/v1/customers/{}", app.school1)).await;
+    let name = school["name"].as_str().unwrap();
+    let (s, pop) = app.get_json(&agent, &format!("/api/v1/desk/lookup?phone={}", enc(name))).await;
+    assert_eq!(s, StatusCode::OK, "{pop}");
+    assert_eq!(pop["customer"]["id"], app.school1);
+    assert!(pop["open_tickets"].as_array().unwrap().iter().any(|x| x["id"] == t["id"]));
 });
 
 both!(telephony_events_become_contacts_and_missed_calls_with_an_owner, |app: TestApp| async move {

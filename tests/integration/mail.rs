@@ -61,7 +61,9 @@ impl Dovecot {
             .map(PathBuf::from)
             .find(|p| p.exists())
             .unwrap_or_else(|| {
-                panic!("Dovecot is not installed: `apt-get install dovecot-imapd` (the mail tests need a real IMAP server)")
+                panic!(
+                    "Dovecot is not installed: `apt-get install dovecot-imapd` (the mail tests need a real IMAP server)"
+                )
             });
         let dir = scratch("dovecot");
         let port = free_port();
@@ -320,7 +322,8 @@ async fn mail_in_known_sender_matched_to_the_school_unknown_sender_unmatched() {
         )
         .into_bytes();
         gbk.extend_from_slice(b"\xc4\xe3\xba\xc3\xa3\xac\xca\xc0\xbd\xe7\r\n");
-        let stranger = message("someone@elsewhere.test", "请问你们的服务范围", "stranger-1@elsewhere.test", "你们负责哪些学校？");
+        let stranger =
+            message("someone@elsewhere.test", "请问你们的服务范围", "stranger-1@elsewhere.test", "你们负责哪些学校？");
         imap.append(&[&gbk, &stranger]).await;
 
         let r = aftercare_jobs::mail::poll(&svc, &imap.config(), Utc::now()).await.unwrap();
@@ -333,7 +336,10 @@ async fn mail_in_known_sender_matched_to_the_school_unknown_sender_unmatched() {
         assert_eq!(known.customer_id, Some(app.school1));
         assert_eq!(known.caller_name.as_deref(), Some("王老师"));
         assert_eq!(known.caller_email.as_deref(), Some("Wang@School1.TEST"));
-        assert_eq!((known.channel.as_str(), known.category.as_str(), known.direction.as_str()), ("email", "other", "inbound"));
+        assert_eq!(
+            (known.channel.as_str(), known.category.as_str(), known.direction.as_str()),
+            ("email", "other", "inbound")
+        );
         assert!(known.answered);
         assert!(known.content.starts_with("三楼教室投影仪不亮"), "{}", known.content);
         assert!(known.content.contains("你好，世界"), "GBK body decoded: {}", known.content);
@@ -392,7 +398,8 @@ async fn mail_in_reply_with_a_ticket_number_threads_onto_the_ticket() {
         assert_eq!(email.len(), 1, "{timeline}");
         assert!(email[0]["note"].as_str().unwrap().contains("还是黑屏"));
         assert!(email[0]["actor"].as_str().unwrap().contains("wang@school1.test"));
-        let foreign = email_contacts(&app.db, ContactQuery { customer_id: Some(app.school2), ..Default::default() }).await;
+        let foreign =
+            email_contacts(&app.db, ContactQuery { customer_id: Some(app.school2), ..Default::default() }).await;
         assert_eq!(foreign.len(), 1);
         assert_eq!(foreign[0].ticket_id, None);
         // The ticket page names the entry in both languages.
@@ -434,6 +441,24 @@ async fn mail_in_attachments_are_kept_with_the_contact() {
         assert_eq!(bytes, photo);
         let (_, text) = aftercare_store::mail::attachment(&app.db, files[1].id).await.unwrap().unwrap();
         assert_eq!(String::from_utf8(text).unwrap().trim(), "报修单内容");
+
+        // The desk reads them through the API: images inline, anything else as a download.
+        let agent = app.token("agent").await;
+        let (s, list) = app.get_json(&agent, &format!("/api/v1/contacts/{}/mail-attachments", c.id)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(list["total"], 2, "{list}");
+        let r = app.get(&agent, &format!("/api/v1/mail/attachments/{}", files[0].id)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("inline"));
+        assert_eq!(r.bytes().await.unwrap().to_vec(), photo);
+        let r = app.get(&agent, &format!("/api/v1/mail/attachments/{}", files[1].id)).await;
+        assert_eq!(r.headers()["content-type"], "application/octet-stream");
+        assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+        let school = app.token("school1").await;
+        let r = app.get(&school, &format!("/api/v1/mail/attachments/{}", files[0].id)).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(app.get(&agent, "/api/v1/mail/attachments/999999").await.status(), StatusCode::NOT_FOUND);
     })
     .await;
 }
@@ -512,6 +537,24 @@ async fn mail_in_malformed_and_huge_messages_are_kept_with_an_error_and_the_poll
         let contacts = email_contacts(&app.db, ContactQuery::default()).await;
         assert_eq!(contacts.len(), 1);
         assert!(contacts[0].content.contains("在后面的正常邮件"));
+        // The desk lists what could not be read and can download it as it came.
+        let agent = app.token("agent").await;
+        let (s, errors) = app.get_json(&agent, "/api/v1/mail/messages?status=error").await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(errors["total"], 3, "{errors}");
+        assert!(errors["items"][0]["error"].as_str().unwrap().contains("too large"));
+        assert!(errors["items"][0].get("raw").is_none());
+        let (s, bad) = app.get_json(&agent, "/api/v1/mail/messages?status=lost").await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(bad.to_string().contains("status"), "{bad}");
+        let r = app.get(&agent, &format!("/api/v1/mail/messages/{}/raw", rows[0].id)).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "message/rfc822");
+        assert!(r.bytes().await.unwrap().windows(7).any(|w| w == b"garbage"));
+        for who in ["school1", "tech"] {
+            let t = app.token(who).await;
+            assert_eq!(app.get(&t, "/api/v1/mail/messages").await.status(), StatusCode::FORBIDDEN, "{who}");
+        }
         // Errors are not retried as if new.
         let r = aftercare_jobs::mail::poll(&svc, &imap.config(), Utc::now()).await.unwrap();
         assert_eq!((r.fetched, r.run.processed, r.run.errors), (0, 0, 0));
@@ -546,7 +589,8 @@ async fn mail_in_message_kept_before_a_crash_is_processed_on_the_next_run() {
             now: Utc::now(),
             ..Default::default()
         };
-        let made = aftercare_store::contacts::create_many(&app.db, &[(aftercare_store::Writer::system(), w)]).await.unwrap();
+        let made =
+            aftercare_store::contacts::create_many(&app.db, &[(aftercare_store::Writer::system(), w)]).await.unwrap();
 
         let r = aftercare_jobs::mail::poll(&svc, &imap.config(), Utc::now()).await.unwrap();
         assert_eq!((r.fetched, r.run.processed), (0, 2), "{r:?}");
@@ -591,10 +635,15 @@ async fn mail_out_the_school_hears_its_ticket_opened_scheduled_resolved_and_clos
         let (s, v) = node.post_json(&engineer, &path("accept"), &json!({})).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = node
-            .post_json(&engineer, &path("diagnose"), &json!({"fault_type": "hardware", "diagnosis": "压缩机", "plan": "上门更换"}))
+            .post_json(
+                &engineer,
+                &path("diagnose"),
+                &json!({"fault_type": "hardware", "diagnosis": "压缩机", "plan": "上门更换"}),
+            )
             .await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let (s, v) = node.post_json(&engineer, &path("schedule"), &json!({"technician_ids": [tech], "scheduled_at": at})).await;
+        let (s, v) =
+            node.post_json(&engineer, &path("schedule"), &json!({"technician_ids": [tech], "scheduled_at": at})).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         assert_eq!(run_jobs(&svc, Utc::now()).await, 1, "accept and diagnose send nothing");
         let (_, subject, body) = parse(&smtp.received()[1]);
@@ -607,10 +656,14 @@ async fn mail_out_the_school_hears_its_ticket_opened_scheduled_resolved_and_clos
         let (s, v) = node.post_json(&tech_token, &path("start"), &json!({})).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let (s, v) = node
-            .post_json(&tech_token, &format!("/api/v1/tickets/{id}/visits"), &json!({
+            .post_json(
+                &tech_token,
+                &format!("/api/v1/tickets/{id}/visits"),
+                &json!({
                 "technician_ids": [tech], "arrived_at": Utc::now() - Duration::hours(1), "finished_at": Utc::now(),
                 "work_done": "更换压缩机", "result": "fixed",
-                "signature": {"signer_name": "王老师", "image_png_base64": "iVBORw0KGgo="}}))
+                "signature": {"signer_name": "王老师", "image_png_base64": "iVBORw0KGgo="}}),
+            )
             .await;
         assert!(s.is_success(), "{s} {v}");
         let (s, v) = node.post_json(&tech_token, &path("resolve"), &json!({"resolution": "更换压缩机，已恢复"})).await;
@@ -701,7 +754,9 @@ async fn mail_out_managers_hear_of_sla_breaches_and_complaints_in_their_language
             now: Utc::now(),
             ..Default::default()
         };
-        let id = aftercare_store::contacts::create_many(&app.db, &[(aftercare_store::Writer::system(), w)]).await.unwrap()[0];
+        let id = aftercare_store::contacts::create_many(&app.db, &[(aftercare_store::Writer::system(), w)])
+            .await
+            .unwrap()[0];
         let c = aftercare_store::contacts::get(&app.db, id).await.unwrap();
         svc.mail_complaint(&c).await.unwrap();
         // The same in Chinese for a manager who reads Chinese.

@@ -41,11 +41,19 @@ async fn to_resolved(app: &TestApp, id: i64) {
     let eng = app.token("engineer").await;
     let tech = app.token("tech").await;
     assert_eq!(act(app, &eng, id, "accept", json!({})).await.0, StatusCode::OK);
-    let (s, v) = act(app, &eng, id, "diagnose", json!({"fault_type": "hardware", "diagnosis": "电源板损坏", "plan": "更换电源板"})).await;
+    let (s, v) = act(
+        app,
+        &eng,
+        id,
+        "diagnose",
+        json!({"fault_type": "hardware", "diagnosis": "电源板损坏", "plan": "更换电源板"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let tech_id = user_id(app, "tech").await;
     let (s, v) =
-        act(app, &eng, id, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T01:00:00Z"})).await;
+        act(app, &eng, id, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T01:00:00Z"}))
+            .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(act(app, &tech, id, "start", json!({})).await.0, StatusCode::OK);
     let (s, v) = app.post_json(&tech, &format!("/api/v1/tickets/{id}/visits"), &visit("fixed", true)).await;
@@ -57,7 +65,11 @@ async fn to_resolved(app: &TestApp, id: i64) {
 async fn school_ticket(app: &TestApp, title: &str) -> i64 {
     let school = app.token("school1").await;
     let (s, t) = app
-        .post_json(&school, "/api/v1/tickets", &json!({"customer_id": app.school1, "title": title, "system": "classroom"}))
+        .post_json(
+            &school,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "title": title, "system": "classroom"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{t}");
     t["id"].as_i64().unwrap()
@@ -185,6 +197,21 @@ both!(a_report_with_photos_reaches_staff_and_stays_with_the_school, |app: TestAp
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("第 1 张照片：不是图片文件"));
+    // So is a photo over 5 MB, and more than six photos at once.
+    let mut big = JPEG.to_vec();
+    big.resize(5 * 1024 * 1024 + 1, 0);
+    let r = c
+        .post(app.url("/portal/report"))
+        .multipart(report(&csrf, &fields, vec![("小.png", "image/png", png()), ("大.jpg", "image/jpeg", big)]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("第 2 张照片：文件太大"));
+    let seven = (0..7).map(|_| ("p.png", "image/png", png())).collect();
+    let r = c.post(app.url("/portal/report")).multipart(report(&csrf, &fields, seven)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("照片：文件数量过多"));
     assert_eq!((app.count("tickets").await, app.count("ticket_attachments").await), (tickets, files));
 
     // With two real photos the ticket is opened from the portal.
@@ -227,7 +254,10 @@ both!(a_report_with_photos_reaches_staff_and_stays_with_the_school, |app: TestAp
     let school = app.token("school1").await;
     assert_eq!(app.get(&school, &format!("/api/v1/tickets/{id}/attachments/{aid}")).await.status(), StatusCode::OK);
     let other = app.token("school2").await;
-    assert_eq!(app.get(&other, &format!("/api/v1/tickets/{id}/attachments/{aid}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&other, &format!("/api/v1/tickets/{id}/attachments/{aid}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
     assert_eq!(app.get_json(&other, &format!("/api/v1/tickets/{id}/attachments")).await.0, StatusCode::NOT_FOUND);
     let (oc, _) = app.browser("school2").await;
     assert_eq!(oc.get(app.url(&format!("/attachments/{aid}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
@@ -251,7 +281,10 @@ both!(a_report_with_photos_reaches_staff_and_stays_with_the_school, |app: TestAp
     ] {
         let (s, e) = app.post_json(&school, &path, &body).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-        assert_eq!((e["error"]["fields"][0]["field"].as_str(), e["error"]["fields"][0]["code"].as_str()), (Some("data_base64"), Some(code)));
+        assert_eq!(
+            (e["error"]["fields"][0]["field"].as_str(), e["error"]["fields"][0]["code"].as_str()),
+            (Some("data_base64"), Some(code))
+        );
     }
     assert_eq!(app.post_json(&other, &path, &json!({"data_base64": PNG})).await.0, StatusCode::NOT_FOUND);
     assert_eq!(app.get_json(&agent, &path).await.1["total"], 3);
@@ -268,7 +301,14 @@ both!(the_schools_rating_before_the_call_is_the_callback, |app: TestApp| async m
     // The school follows the repair in its own words and is asked to confirm.
     let (c, csrf) = app.browser("school1").await;
     let (_, page) = text(&c, &app, &format!("/portal/tickets/{id}")).await;
-    for words in ["已修复，待您确认", "确认修复并评价", "已安排上门：12月1日 09:00", "维修人员：tech 测试", "王老师 签字确认", "更换电源板，开机正常"] {
+    for words in [
+        "已修复，待您确认",
+        "确认修复并评价",
+        "已安排上门：12月1日 09:00",
+        "维修人员：tech 测试",
+        "王老师 签字确认",
+        "更换电源板，开机正常",
+    ] {
         assert!(page.contains(words), "the page says {words}");
     }
     assert!(!page.contains("电源板损坏"), "the engineer's diagnosis stays internal");
@@ -299,14 +339,16 @@ both!(the_schools_rating_before_the_call_is_the_callback, |app: TestApp| async m
     assert_eq!(t["version"].to_string(), version, "nothing was written");
 
     // Fixed, five stars: the ticket closes with the rating and leaves the callback queue.
-    let r = confirm(vec![("resolved", "true".into()), ("satisfaction", "5".into()), ("note", "修得很快，谢谢".into())]).await;
+    let r = confirm(vec![("resolved", "true".into()), ("satisfaction", "5".into()), ("note", "修得很快，谢谢".into())])
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert!(r.headers()["location"].to_str().unwrap().ends_with("?ok=confirmed"));
     let t = ticket(&app, id).await;
     assert_eq!((t["status"].as_str(), t["satisfaction"].as_i64()), (Some("closed"), Some(5)));
     assert!(t["closed_at"].is_string());
     assert!(!callback_queue(&app).await.contains(&id), "no call needed any more");
-    let (s, e) = act(&app, &app.token("agent").await, id, "callback", json!({"satisfaction": 4, "resolved": true})).await;
+    let (s, e) =
+        act(&app, &app.token("agent").await, id, "callback", json!({"satisfaction": 4, "resolved": true})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{e}");
     // The timeline records that the school confirmed it on the portal.
     let (_, tl) = app.get_json(&app.token("agent").await, &format!("/api/v1/tickets/{id}/timeline")).await;
@@ -315,7 +357,8 @@ both!(the_schools_rating_before_the_call_is_the_callback, |app: TestApp| async m
     let data: Value = serde_json::from_str(last["data_json"].as_str().unwrap()).unwrap();
     assert_eq!((data["action"].as_str(), data["by_school"].as_bool()), (Some("callback"), Some(true)));
     let (_, page) = text(&c, &app, &format!("/portal/tickets/{id}?ok=confirmed")).await;
-    for words in ["感谢您的确认和评价", "已完成", "学校在报修平台确认已修复", "★★★★★", "修得很快，谢谢"] {
+    for words in ["感谢您的确认和评价", "已完成", "学校在报修平台确认已修复", "★★★★★", "修得很快，谢谢"]
+    {
         assert!(page.contains(words), "the page says {words}");
     }
     assert!(!page.contains("id=\"confirm-form\""));
@@ -337,7 +380,10 @@ both!(not_fixed_sends_it_back_to_the_engineer, |app: TestApp| async move {
         assert_eq!(s, StatusCode::FORBIDDEN, "{action}");
     }
     let other = app.token("school2").await;
-    assert_eq!(act(&app, &other, a, "callback", json!({"satisfaction": 1, "resolved": false})).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        act(&app, &other, a, "callback", json!({"satisfaction": 1, "resolved": false})).await.0,
+        StatusCode::NOT_FOUND
+    );
     let penalties = app.count("penalty_events").await;
 
     // "Not fixed" on the portal reopens it to the engineer's triage.
@@ -362,7 +408,8 @@ both!(not_fixed_sends_it_back_to_the_engineer, |app: TestApp| async move {
     assert!(!callback_queue(&app).await.contains(&a));
     assert!(app.count("penalty_events").await > penalties, "a repeat repair is proposed, as on the agent's call");
     let (_, page) = text(&c, &app, &format!("/portal/tickets/{a}?ok=not_fixed")).await;
-    for words in ["工程师会重新处理", "已受理，工程师诊断中", "学校反馈尚未修好", "还是没有声音"] {
+    for words in ["工程师会重新处理", "已受理，工程师诊断中", "学校反馈尚未修好", "还是没有声音"]
+    {
         assert!(page.contains(words), "the page says {words}");
     }
     // Now it is not resolved: confirming again is refused with the state named.

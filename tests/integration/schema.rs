@@ -74,6 +74,17 @@ async fn demo_loads(backend: crate::common::Backend) {
         let n = aftercare_store::tickets::list(&db, &q(status), aftercare_store::Page::default()).await.unwrap().total;
         assert!(n > 0, "no demo ticket is {status}");
     }
+    // The desk has a history: every kind of contact, missed calls waiting, one overdue with
+    // its penalty proposed, a complaint for the manager.
+    assert!(s.contacts >= 15, "{s:?}");
+    let c = |q: aftercare_store::contacts::ContactQuery| {
+        let db = db.clone();
+        async move { aftercare_store::contacts::list(&db, &q, aftercare_store::Page::default()).await.unwrap().total }
+    };
+    assert!(c(aftercare_store::contacts::ContactQuery { missed_open: true, ..Default::default() }).await >= 2);
+    assert_eq!(c(aftercare_store::contacts::ContactQuery { unreviewed_complaints: true, ..Default::default() }).await, 1);
+    let proposed = aftercare_store::tickets::penalties(&db, Some("proposed"), None, aftercare_store::Page::default()).await.unwrap();
+    assert!(proposed.items.iter().any(|p| p.kind == "missed_call"), "the overdue missed call is proposed");
     db.close().await;
     if let Some((a, n)) = pg {
         crate::common::drop_database(&a, &n).await;

@@ -400,7 +400,10 @@ mod tests {
         }
         // Someone else's school, or own_school without the customer role: no callback.
         let other = ActionContext { roles: vec![Role::Customer], callback_resolved: true, ..Default::default() };
-        assert_eq!(transition(S::Resolved, A::Callback, &other), Err(TransitionError::Forbidden { action: A::Callback }));
+        assert_eq!(
+            transition(S::Resolved, A::Callback, &other),
+            Err(TransitionError::Forbidden { action: A::Callback })
+        );
         let staff = ActionContext { roles: vec![Role::Technician], own_school: true, ..Default::default() };
         assert!(!may(A::Callback, &staff));
     }

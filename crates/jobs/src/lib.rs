@@ -76,8 +76,13 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
                         tracing::warn!(error = %e, "could not read the mailbox");
                     }
                     if r.fetched + r.run.processed + r.run.errors + r.run.retry > 0 {
-                        tracing::info!(fetched = r.fetched, processed = r.run.processed, errors = r.run.errors,
-                            retry = r.run.retry, "mail in");
+                        tracing::info!(
+                            fetched = r.fetched,
+                            processed = r.run.processed,
+                            errors = r.run.errors,
+                            retry = r.run.retry,
+                            "mail in"
+                        );
                     }
                 }
                 Err(e) => tracing::warn!(error = %e, "mail poll failed"),

@@ -243,7 +243,8 @@ mod tests {
 
     #[test]
     fn base64_bodies_decode_with_or_without_a_data_prefix() {
-        let b = AttachmentInput { data_base64: Some("data:image/png;base64,iVBORw0KGgo=".into()), ..Default::default() };
+        let b =
+            AttachmentInput { data_base64: Some("data:image/png;base64,iVBORw0KGgo=".into()), ..Default::default() };
         assert!(b.upload().is_ok_and(|u| u.data.starts_with(b"\x89PNG")));
         let b = AttachmentInput { data_base64: Some("@@@".into()), ..Default::default() };
         assert_eq!(b.upload().err().unwrap_or_default().0[0].code, "invalid");

@@ -98,7 +98,7 @@ impl Services {
 
     /// Turns a validated contact into what the store writes: handler, after-hours flag,
     /// missed-call owner and due time.
-    async fn contact_write(&self, by: &Actor, k: NewContact, now: DateTime<Utc>) -> Result<ContactWrite> {
+    pub(crate) async fn contact_write(&self, by: &Actor, k: NewContact, now: DateTime<Utc>) -> Result<ContactWrite> {
         let hours = self.desk_hours().await?;
         let local = self.desk_local(k.received_at);
         let after_hours = !hours.is_working(local);
@@ -276,10 +276,26 @@ impl Services {
     pub async fn screen_pop(&self, by: &Actor, phone: &str) -> Result<ScreenPop> {
         require(by.is_staff())?;
         let digits = phone_digits(phone);
-        if digits.len() < 5 {
-            return Err(FieldErrors::single("phone", "invalid").into());
-        }
-        let matches = store::match_phone(&self.db, &digits).await?;
+        // A caller from an unknown number is found by the school's name instead.
+        let by_name = digits.len() < 5;
+        let matches = if by_name {
+            let q = phone.trim();
+            if q.chars().count() < 2 {
+                return Err(FieldErrors::single("phone", "invalid").into());
+            }
+            aftercare_store::customers::list(
+                &self.db,
+                &aftercare_store::customers::CustomerQuery { q: Some(q.to_owned()), ..Default::default() },
+                Page::new(Some(1), Some(5)),
+            )
+            .await?
+            .items
+            .into_iter()
+            .map(|c| PhoneMatch { customer_id: c.id, customer_name: c.name, town: c.town, person_name: None, person_title: None })
+            .collect()
+        } else {
+            store::match_phone(&self.db, &digits).await?
+        };
         let customer = match matches.first() {
             Some(m) => Some(aftercare_store::customers::get(&self.db, m.customer_id).await?),
             None => None,
@@ -312,7 +328,7 @@ impl Services {
             }
             None => (Vec::new(), Vec::new()),
         };
-        let mut recent = store::recent_by_phone(&self.db, &digits, 10).await?;
+        let mut recent = if by_name { Vec::new() } else { store::recent_by_phone(&self.db, &digits, 10).await? };
         if recent.is_empty()
             && let Some(c) = &customer
         {

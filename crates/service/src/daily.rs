@@ -139,7 +139,11 @@ pub fn zh_label(kind: &str, value: &str) -> String {
 /// Seconds as `m:ss`, or `h:mm:ss` from an hour on.
 pub fn duration_text(seconds: i64) -> String {
     let s = seconds.max(0);
-    if s >= 3600 { format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60) } else { format!("{}:{:02}", s / 60, s % 60) }
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s % 3600 / 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
 }
 
 /// 星期一 … 星期日.
@@ -303,7 +307,12 @@ impl Services {
     /// The daily call record as an `.xlsx` workbook laid out like the paper form (A4
     /// landscape, one page wide, the header repeated on every page), with the file name it
     /// is filed under: `接听记录表-<agent>-<date>.xlsx`.
-    pub async fn daily_call_record_xlsx(&self, by: &Actor, agent_id: i64, date: NaiveDate) -> Result<(String, Vec<u8>)> {
+    pub async fn daily_call_record_xlsx(
+        &self,
+        by: &Actor,
+        agent_id: i64,
+        date: NaiveDate,
+    ) -> Result<(String, Vec<u8>)> {
         let rec = self.daily_call_record(by, agent_id, date).await?;
         let company = self.company_name().await;
         let bytes = daily_xlsx(&rec, &daily_lines(&rec, self.tz), &company)?;
@@ -326,11 +335,8 @@ pub fn daily_xlsx(rec: &DailyRecord, lines: &[DailyLine], company: &str) -> Resu
         .set_align(FormatAlign::VerticalCenter)
         .set_text_wrap()
         .set_background_color("#F2F3F5");
-    let cell = Format::new()
-        .set_font_size(9)
-        .set_border(FormatBorder::Thin)
-        .set_align(FormatAlign::Top)
-        .set_text_wrap();
+    let cell =
+        Format::new().set_font_size(9).set_border(FormatBorder::Thin).set_align(FormatAlign::Top).set_text_wrap();
     let total = Format::new().set_font_size(10).set_bold().set_border(FormatBorder::Thin).set_text_wrap();
 
     let mut wb = Workbook::new();

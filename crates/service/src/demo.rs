@@ -35,6 +35,7 @@ pub struct DemoSummary {
     pub equipment: usize,
     pub users: usize,
     pub tickets: usize,
+    pub contacts: usize,
     /// Nothing was loaded: the database already had schools.
     pub skipped: bool,
 }
@@ -86,7 +87,8 @@ impl Services {
             users += 1;
         }
         let tickets = self.demo_tickets(&ids).await?;
-        Ok(DemoSummary { customers: customers.len(), equipment: equipment.len(), users, tickets, skipped: false })
+        let contacts = self.demo_desk(&ids).await?;
+        Ok(DemoSummary { customers: customers.len(), equipment: equipment.len(), users, tickets, contacts, skipped: false })
     }
 }
 
@@ -158,7 +160,7 @@ const DEMO_SIGNATURE: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==";
 
 impl Services {
-    async fn demo_actor(&self, name: &str) -> Result<crate::Actor> {
+    pub(crate) async fn demo_actor(&self, name: &str) -> Result<crate::Actor> {
         let row = aftercare_store::users::by_username(&self.db, name).await?.ok_or(crate::ServiceError::NotFound)?;
         Ok(crate::auth::actor_from_row(&row))
     }

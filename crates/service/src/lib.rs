@@ -13,6 +13,7 @@ pub mod customers;
 pub mod daily;
 pub mod demo;
 pub mod demo_data;
+mod demo_desk;
 pub mod dispatch;
 pub mod equipment;
 pub mod excel;

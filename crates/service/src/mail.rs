@@ -440,7 +440,11 @@ impl Services {
                 let filename = non_empty(part.attachment_name())
                     .map(|f| cut(&f.replace(['/', '\\'], "_"), 200))
                     .unwrap_or_else(|| format!("attachment-{}", i + 1));
-                NewAttachment { filename, content_type: clean(&ctype).to_ascii_lowercase(), data: part.contents().to_vec() }
+                NewAttachment {
+                    filename,
+                    content_type: clean(&ctype).to_ascii_lowercase(),
+                    data: part.contents().to_vec(),
+                }
             })
             .collect::<Vec<_>>();
         let record_no = contacts::get(&self.db, contact_id).await.map(|c| c.record_no).unwrap_or_default();
@@ -616,6 +620,28 @@ impl Services {
         Ok(())
     }
 
+    /// Kept messages, newest first, optionally of one status (`error`: the ones to look at).
+    /// For the desk (agents) and managers.
+    pub async fn list_mail(
+        &self,
+        by: &crate::Actor,
+        status: Option<&str>,
+        page: aftercare_store::Page,
+    ) -> Result<aftercare_store::Paged<aftercare_store::mail::MailRow>> {
+        crate::require(by.has_any(&[Role::Agent]))?;
+        let status = status.map(str::trim).filter(|s| !s.is_empty());
+        if status.is_some_and(|s| !matches!(s, "new" | "processed" | "error")) {
+            return Err(aftercare_domain::FieldErrors::single("status", "unknown_value").into());
+        }
+        Ok(store::list(&self.db, status, page).await?)
+    }
+
+    /// One kept message as it came (RFC 5322 bytes), for the desk and managers.
+    pub async fn mail_raw(&self, by: &crate::Actor, id: i64) -> Result<aftercare_store::mail::MailRow> {
+        crate::require(by.has_any(&[Role::Agent]))?;
+        Ok(store::get(&self.db, id).await?)
+    }
+
     /// The files that came with a contact's email (staff only).
     pub async fn mail_attachments(
         &self,
@@ -669,14 +695,33 @@ mod tests {
 
     #[test]
     fn config_is_checked() {
-        let smtp = SmtpConfig { host: "h".into(), port: None, tls: SmtpTls::None, user: None, password: None, from: "x".into() };
+        let smtp = SmtpConfig {
+            host: "h".into(),
+            port: None,
+            tls: SmtpTls::None,
+            user: None,
+            password: None,
+            from: "x".into(),
+        };
         assert!(MailConfig { imap: None, smtp: Some(smtp.clone()) }.check().is_err());
         let ok = SmtpConfig { from: "desk@example.com".into(), ..smtp };
         assert_eq!(ok.port(), 25);
         assert!(MailConfig { imap: None, smtp: Some(ok) }.check().is_ok());
-        assert!(!format!("{:?}", ImapConfig {
-            host: "h".into(), port: None, tls: true, user: "u".into(), password: "secret".into(),
-            mailbox: inbox(), poll_seconds: 60, max_message_bytes: 1
-        }).contains("secret"));
+        assert!(
+            !format!(
+                "{:?}",
+                ImapConfig {
+                    host: "h".into(),
+                    port: None,
+                    tls: true,
+                    user: "u".into(),
+                    password: "secret".into(),
+                    mailbox: inbox(),
+                    poll_seconds: 60,
+                    max_message_bytes: 1
+                }
+            )
+            .contains("secret")
+        );
     }
 }

@@ -87,7 +87,9 @@ fn clock(lang: Lang, c: &str) -> &str {
 fn reply_hint(lang: Lang, number: &str) -> String {
     match lang {
         Lang::Zh => format!("如需补充情况，请直接回复本邮件，并保留主题中的工单号 [{number}]。"),
-        Lang::En => format!("To add anything, just reply to this mail and keep the ticket number [{number}] in the subject."),
+        Lang::En => {
+            format!("To add anything, just reply to this mail and keep the ticket number [{number}] in the subject.")
+        }
     }
 }
 

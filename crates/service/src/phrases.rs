@@ -141,7 +141,13 @@ impl Services {
     }
 
     /// Changes a phrase (manager or administrator); omitted fields stay.
-    pub async fn update_phrase(&self, by: &Actor, id: i64, patch: &PhrasePatch, now: DateTime<Utc>) -> Result<PhraseRow> {
+    pub async fn update_phrase(
+        &self,
+        by: &Actor,
+        id: i64,
+        patch: &PhrasePatch,
+        now: DateTime<Utc>,
+    ) -> Result<PhraseRow> {
         require(by.is_admin_or_manager())?;
         let before = store::get(&self.db, id).await?;
         let input = PhraseInput {
@@ -194,7 +200,12 @@ mod tests {
         assert_eq!(validate_phrase(&bad, 1).unwrap_err().0[0].code, "unknown_value");
         let long = PhraseInput { scene: Some("wait".into()), text: Some("长".repeat(501)), ..Default::default() };
         assert_eq!(validate_phrase(&long, 1).unwrap_err().0[0].code, "too_long");
-        let far = PhraseInput { scene: Some("wait".into()), text: Some("x".into()), position: Some(-1), ..Default::default() };
+        let far = PhraseInput {
+            scene: Some("wait".into()),
+            text: Some("x".into()),
+            position: Some(-1),
+            ..Default::default()
+        };
         assert_eq!(validate_phrase(&far, 1).unwrap_err().0[0].field, "position");
     }
 

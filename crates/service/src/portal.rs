@@ -354,7 +354,13 @@ mod tests {
         assert!(tl[5].by_school && tl[5].fixed == Some(true) && tl[5].satisfaction == Some(5));
         assert_eq!(tl[5].text.as_deref(), Some("谢谢"));
         // The agent's call notes are not the school's words.
-        let agent = ev(9, 4, "action", Some("王老师说还行"), serde_json::json!({"action": "callback", "satisfaction": 4, "resolved": true}));
+        let agent = ev(
+            9,
+            4,
+            "action",
+            Some("王老师说还行"),
+            serde_json::json!({"action": "callback", "satisfaction": 4, "resolved": true}),
+        );
         let tl = school_timeline(&[agent], 3, &names, &[]);
         assert_eq!((tl[0].by_school, tl[0].text.clone()), (false, None));
     }

@@ -78,7 +78,9 @@ pub fn local_to_utc(local: NaiveDateTime, tz: chrono_tz::Tz) -> Option<DateTime<
 pub fn period_bound(field: &'static str, v: &str, tz: chrono_tz::Tz, end_of_day: bool) -> Result<DateTime<Utc>> {
     let v = v.trim();
     let at = match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
-        Ok(d) => local_to_utc((if end_of_day { d + Duration::days(1) } else { d }).and_time(chrono::NaiveTime::MIN), tz),
+        Ok(d) => {
+            local_to_utc((if end_of_day { d + Duration::days(1) } else { d }).and_time(chrono::NaiveTime::MIN), tz)
+        }
         Err(_) => parse_time(v, tz),
     };
     at.ok_or_else(|| FieldErrors::single(field, "invalid_date").into())
@@ -95,7 +97,8 @@ pub fn validate_shift(input: &ShiftInput, tz: chrono_tz::Tz) -> Result<ShiftWrit
     if input.user_id.is_none() {
         e.push("user_id", "required");
     }
-    let mut time = |field: &'static str, v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+    let mut time = |field: &'static str, v: &Option<String>| match v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+    {
         None => {
             e.push(field, "required");
             None
@@ -254,10 +257,11 @@ impl Services {
         require(by.is_admin_or_manager())?;
         let s = validate_shift(input, self.tz)?;
         self.check_duty_person(s.user_id).await?;
-        let out = store::create_shifts(&self.db, &writer(by), std::slice::from_ref(&s), now).await.map_err(|e| match e {
-            aftercare_store::StoreError::MissingReference => FieldErrors::single("user_id", "not_found").into(),
-            other => ServiceError::from(other),
-        })?;
+        let out =
+            store::create_shifts(&self.db, &writer(by), std::slice::from_ref(&s), now).await.map_err(|e| match e {
+                aftercare_store::StoreError::MissingReference => FieldErrors::single("user_id", "not_found").into(),
+                other => ServiceError::from(other),
+            })?;
         match out.first() {
             Some(ShiftOutcome::Created(id)) => Ok(store::get(&self.db, *id).await?),
             Some(ShiftOutcome::Overlaps(_)) => Err(FieldErrors::single("starts_at", "overlap").into()),
@@ -279,7 +283,9 @@ impl Services {
         require(by.is_admin_or_manager())?;
         let week = match week.map(str::trim).filter(|s| !s.is_empty()) {
             None => return Err(FieldErrors::single("week", "required").into()),
-            Some(w) => NaiveDate::parse_from_str(w, "%Y-%m-%d").map_err(|_| FieldErrors::single("week", "invalid_date"))?,
+            Some(w) => {
+                NaiveDate::parse_from_str(w, "%Y-%m-%d").map_err(|_| FieldErrors::single("week", "invalid_date"))?
+            }
         };
         let monday = week_start(week);
         let bound = |d: NaiveDate| local_to_utc(d.and_time(chrono::NaiveTime::MIN), self.tz);

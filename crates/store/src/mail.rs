@@ -78,8 +78,10 @@ pub async fn get(db: &Db, id: i64) -> Result<MailRow> {
 
 /// Messages kept but not processed yet (also those a dead process left behind), oldest first.
 pub async fn pending(db: &Db, limit: i64) -> Result<Vec<i64>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM mail_messages WHERE status = 'new' ORDER BY id LIMIT $1")
-        .bind(limit).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT id FROM mail_messages WHERE status = 'new' ORDER BY id LIMIT $1")
+        .bind(limit).fetch_all(p).await?),
+    )
 }
 
 /// The message cannot become a contact (malformed, no sender, too large): it stays kept raw
@@ -255,9 +257,8 @@ pub async fn list(db: &Db, status: Option<&str>, page: Page) -> Result<Paged<Mai
         Db::Sqlite(_) => COLS.to_owned(),
         Db::Postgres(_) => COLS.replace("CAST(x'' AS BLOB)", "''::bytea"),
     };
-    let sql = format!(
-        "SELECT {cols} FROM mail_messages WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2 OFFSET $3"
-    );
+    let sql =
+        format!("SELECT {cols} FROM mail_messages WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2 OFFSET $3");
     let status = status.unwrap_or_default();
     let (items, total) = on_db!(db, p => (
         sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(status).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
@@ -276,8 +277,10 @@ pub async fn give_up_job(db: &Db, job_id: i64, error: &str, now: DateTime<Utc>) 
 
 /// Jobs of `kind` waiting or running, other than `except`.
 pub async fn other_pending_jobs(db: &Db, kind: &str, except: i64) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND id <> $2")
-        .bind(kind).bind(except).fetch_one(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL AND id <> $2")
+        .bind(kind).bind(except).fetch_one(p).await?),
+    )
 }
 
 /// Outgoing mail jobs by state, for the tests and the admin's eye: (id, payload, attempts,

@@ -73,7 +73,14 @@ pub async fn create(db: &Db, w: &Writer, ph: &PhraseWrite, now: DateTime<Utc>) -
 }
 
 /// Replaces a phrase's fields; audited with before and after.
-pub async fn update(db: &Db, w: &Writer, id: i64, before: &PhraseRow, ph: &PhraseWrite, now: DateTime<Utc>) -> Result<()> {
+pub async fn update(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    before: &PhraseRow,
+    ph: &PhraseWrite,
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let n = sqlx::query("UPDATE phrases SET scene = $1, title = $2, text = $3, position = $4, active = $5, updated_at = $6 WHERE id = $7")
@@ -91,7 +98,13 @@ pub async fn update(db: &Db, w: &Writer, id: i64, before: &PhraseRow, ph: &Phras
 }
 
 /// Sets several phrases' positions at once (a reorder); audited as one move.
-pub async fn set_positions(db: &Db, w: &Writer, moved: i64, positions: &[(i64, i32)], now: DateTime<Utc>) -> Result<()> {
+pub async fn set_positions(
+    db: &Db,
+    w: &Writer,
+    moved: i64,
+    positions: &[(i64, i32)],
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         for (id, pos) in positions {

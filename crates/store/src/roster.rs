@@ -108,7 +108,9 @@ pub async fn on_duty(db: &Db, at: DateTime<Utc>) -> Result<Vec<ShiftRow>> {
         "{SELECT} WHERE s.starts_at <= $1 AND s.starts_at > $2 AND s.ends_at > $1 AND u.active ORDER BY s.starts_at, s.id"
     );
     let earliest = at - Duration::hours(MAX_SHIFT_HOURS);
-    Ok(on_db!(db, p => sqlx::query_as::<_, ShiftRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(at).bind(earliest).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, ShiftRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(at).bind(earliest).fetch_all(p).await?),
+    )
 }
 
 /// Removes a shift; audited with what it was.

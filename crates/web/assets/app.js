@@ -83,18 +83,24 @@ document.addEventListener("DOMContentLoaded", () => {
   const fill = (pop) => {
     const m = pop.querySelector("[data-customer]");
     const set = (id, v) => { const el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
-    if (m) set("desk-customer", m.dataset.customer);
+    if (m) {
+      set("desk-customer", m.dataset.customer);
+      const name = document.getElementById("desk-customer-name");
+      if (name) name.textContent = m.textContent;
+    }
     const person = pop.querySelector(".pop-person");
     if (person) {
       const [name, title] = person.textContent.split(" · ");
       set("desk-caller-name", (name || "").trim());
       set("desk-caller-title", (title || "").trim());
     }
-    set("desk-caller-phone", phone.value.trim());
+    if (/\d{5}/.test(phone.value.replace(/\D/g, ""))) set("desk-caller-phone", phone.value.trim());
   };
   const lookup = async () => {
     const v = phone.value.trim();
-    if (v.replace(/\D/g, "").length < 7 || v === asked) return;
+    // A number once it is long enough, or a school's name.
+    const digits = v.replace(/\D/g, "").length;
+    if ((digits > 0 && digits < 7) || v.length < 2 || v === asked) return;
     asked = v;
     const r = await fetch(`${phone.dataset.pop}?phone=${encodeURIComponent(v)}`, { credentials: "same-origin" });
     if (!r.ok || v !== phone.value.trim()) return;

@@ -21,7 +21,9 @@ document.addEventListener("DOMContentLoaded", () => {
       pick.querySelectorAll("optgroup").forEach((g) => {
         g.hidden = !g.querySelector("option:not([hidden])");
       });
-      if (q && first && (pick.selectedOptions[0]?.hidden ?? true)) {
+      // Typing picks the first match unless a visible one is already chosen.
+      const cur = pick.selectedOptions[0];
+      if (q && first && (!cur || !cur.value || cur.hidden)) {
         pick.value = first.value;
         pick.dispatchEvent(new Event("change"));
       }

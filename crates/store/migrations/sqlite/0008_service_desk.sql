@@ -143,8 +143,10 @@ INSERT INTO settings (key, value) VALUES ('company_name', '县教育信息化售
 
 -- The courteous phrases of DOMAIN.md §4 (客服文明用语). `{公司}` stays in the text and is
 -- replaced by the `company_name` setting when shown, so renaming the company needs no edit.
+-- The setting names the service centre itself (县教育信息化售后服务中心), so the §4 wording
+-- "{公司}售后服务中心" is written "{公司}" here.
 INSERT INTO phrases (scene, title, text, position, active, updated_at) VALUES
-    ('greeting', '接听', '您好，{公司}售后服务中心，工号XX为您服务，请问有什么可以帮您？', 1, TRUE, CURRENT_TIMESTAMP),
+    ('greeting', '接听', '您好，{公司}，工号XX为您服务，请问有什么可以帮您？', 1, TRUE, CURRENT_TIMESTAMP),
     ('greeting', '接通无声', '您好，请问有什么可以帮您？（停5秒，重复一次；仍无声）对不起，您的电话没有声音，请您换一部电话再打来，好吗？再见！', 2, TRUE, CURRENT_TIMESTAMP),
     ('identify', '确认身份', '请问您是哪所学校的老师？怎么称呼您？', 3, TRUE, CURRENT_TIMESTAMP),
     ('identify', '没听清', '对不起，我没有听清楚，麻烦您再说一遍好吗？', 4, TRUE, CURRENT_TIMESTAMP),
@@ -160,7 +162,7 @@ INSERT INTO phrases (scene, title, text, position, active, updated_at) VALUES
     ('identify', '方言', '对不起，请您讲普通话好吗？谢谢！', 14, TRUE, CURRENT_TIMESTAMP),
     ('closing', '结束前', '请问还有其他可以帮您的吗？', 15, TRUE, CURRENT_TIMESTAMP),
     ('closing', '结束', '感谢您的来电，再见！（等客户先挂机）', 16, TRUE, CURRENT_TIMESTAMP),
-    ('follow_up', '回访开头', '您好，请问是XX学校的X老师吗？我是{公司}售后服务中心的客服，关于您X月X日报修的XX问题，想占用您一分钟做个回访，现在方便吗？', 17, TRUE, CURRENT_TIMESTAMP),
+    ('follow_up', '回访开头', '您好，请问是XX学校的X老师吗？我是{公司}的客服，关于您X月X日报修的XX问题，想占用您一分钟做个回访，现在方便吗？', 17, TRUE, CURRENT_TIMESTAMP),
     ('follow_up', '回访询问', '请问设备现在使用正常吗？您对这次维修服务满意吗？（非常满意/满意/一般/不满意）', 18, TRUE, CURRENT_TIMESTAMP),
     ('follow_up', '回访结束', '非常感谢您的配合与支持，如有问题请随时拨打我们的服务电话，再见！', 19, TRUE, CURRENT_TIMESTAMP),
     ('visit', '上门', '您好，我是{公司}的维修人员XXX，来处理XX教室的报修，请问现在方便吗？', 20, TRUE, CURRENT_TIMESTAMP);

@@ -61,8 +61,7 @@ pub async fn api_attachments_get(
 ) -> Result<Response, ApiError> {
     let id = path_id(u.tr, &id)?;
     let attachment_id = path_id(u.tr, &attachment_id)?;
-    let (meta, data) =
-        st.svc.attachment(&u.actor, attachment_id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let (meta, data) = st.svc.attachment(&u.actor, attachment_id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     if meta.ticket_id != id {
         return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::NotFound));
     }
@@ -78,7 +77,8 @@ pub fn file_response(meta: &AttachmentMeta, data: Vec<u8>) -> Response {
     }
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    let disposition = format!("inline; filename*=UTF-8''{}", crate::error::url_encode(&meta.filename).replace('/', "%2F"));
+    let disposition =
+        format!("inline; filename*=UTF-8''{}", crate::error::url_encode(&meta.filename).replace('/', "%2F"));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }

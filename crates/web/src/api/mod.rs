@@ -10,6 +10,7 @@ pub mod daily;
 pub mod equipment;
 pub mod excel;
 pub mod health;
+pub mod mail;
 pub mod phrases;
 pub mod roster;
 pub mod search;
@@ -80,13 +81,14 @@ pub fn routes() -> Router<AppState> {
         .route("/roster/people", get(roster::api_roster_people))
         .route("/roster/copy", post(roster::api_roster_copy))
         .route("/roster/{id}", axum::routing::delete(roster::api_roster_delete))
-        .route(
-            "/settings/working-hours",
-            get(roster::api_working_hours_get).put(roster::api_working_hours_put),
-        )
+        .route("/settings/working-hours", get(roster::api_working_hours_get).put(roster::api_working_hours_put))
         .route("/phrases", get(phrases::api_phrases_list).post(phrases::api_phrases_create))
         .route("/phrases/{id}", axum::routing::patch(phrases::api_phrases_update))
         .route("/contacts/daily", get(daily::api_contacts_daily))
+        .route("/contacts/{id}/mail-attachments", get(mail::api_contact_mail_attachments))
+        .route("/mail/attachments/{id}", get(mail::api_mail_attachment_get))
+        .route("/mail/messages", get(mail::api_mail_messages))
+        .route("/mail/messages/{id}/raw", get(mail::api_mail_message_raw))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -115,6 +117,7 @@ pub fn routes() -> Router<AppState> {
         roster::api_roster_people, roster::api_roster_copy, roster::api_working_hours_get, roster::api_working_hours_put,
         phrases::api_phrases_list, phrases::api_phrases_create, phrases::api_phrases_update,
         daily::api_contacts_daily,
+        mail::api_contact_mail_attachments, mail::api_mail_attachment_get, mail::api_mail_messages, mail::api_mail_message_raw,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -59,7 +59,11 @@ pub async fn api_roster_create(
 /// Removes a shift (manager or administrator).
 #[utoipa::path(delete, path = "/api/v1/roster/{id}", params(("id" = i64, Path)),
     responses((status = 204, description = "removed"), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-pub async fn api_roster_delete(State(st): State<AppState>, u: ApiUser, ApiId(id): ApiId) -> Result<StatusCode, ApiError> {
+pub async fn api_roster_delete(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+) -> Result<StatusCode, ApiError> {
     st.svc.delete_shift(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(StatusCode::NO_CONTENT)
 }

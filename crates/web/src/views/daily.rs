@@ -4,6 +4,7 @@
 //! the administrator pick anyone.
 
 use super::{Ctx, query_url, render};
+use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::{AppState, Tr};
@@ -11,7 +12,6 @@ use aftercare_service::daily::{DailyLine, DailyRecord, daily_lines, duration_tex
 use aftercare_store::roster::DutyPerson;
 use askama::Template;
 use axum::extract::{Query, State};
-use crate::api::excel::{XLSX, download};
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use serde::Deserialize;

@@ -88,7 +88,7 @@ fn enum_list<T: Copy>(all: &[T], s: impl Fn(T) -> &'static str) -> Vec<&'static 
 }
 
 async fn pop_for(st: &AppState, u: &PageUser, phone: &str) -> Option<ScreenPop> {
-    if aftercare_domain::contacts::phone_digits(phone).len() < 5 {
+    if phone.trim().chars().count() < 2 {
         return None;
     }
     st.svc.screen_pop(&u.actor, phone).await.ok()
@@ -98,7 +98,9 @@ async fn pop_for(st: &AppState, u: &PageUser, phone: &str) -> Option<ScreenPop> 
 fn prefill(phone: &str, pop: &Option<ScreenPop>) -> DeskForm {
     let mut f =
         DeskForm { channel: "phone".into(), direction: "inbound".into(), urgency: "normal".into(), ..Default::default() };
-    f.caller_phone = phone.trim().to_owned();
+    if aftercare_domain::contacts::phone_digits(phone).len() >= 5 {
+        f.caller_phone = phone.trim().to_owned();
+    }
     if let Some(m) = pop.as_ref().and_then(|p| p.matches.first()) {
         f.customer_id = m.customer_id.to_string();
         f.caller_name = m.person_name.clone().unwrap_or_default();
@@ -146,7 +148,8 @@ async fn desk_page(
         None => None,
     };
     Ok(DeskPage {
-        c: Ctx::new(st, u, "/desk", u.tr.t("desk.title")).flash_from(ok),
+        // The logged contact's own banner says it better than a generic flash.
+        c: Ctx::new(st, u, "/desk", u.tr.t("desk.title")).flash_from(ok.filter(|_| last.is_none())),
         phone,
         pop,
         f,

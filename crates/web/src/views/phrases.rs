@@ -60,7 +60,12 @@ pub struct PhraseForm {
 
 impl PhraseForm {
     fn of(r: &PhraseRow) -> PhraseForm {
-        PhraseForm { scene: r.scene.clone(), title: r.title.clone(), text: r.text.clone(), position: r.position.to_string() }
+        PhraseForm {
+            scene: r.scene.clone(),
+            title: r.title.clone(),
+            text: r.text.clone(),
+            position: r.position.to_string(),
+        }
     }
     fn from_post(form: &[(String, String)]) -> PhraseForm {
         let v = |k: &str| field(form, k).unwrap_or_default();
@@ -121,7 +126,8 @@ async fn phrases_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<P
     let rows = if can_edit { st.svc.all_phrases(&u.actor).await } else { st.svc.phrases(&u.actor).await }.map_err(e)?;
     let total = rows.len();
     let inactive = rows.iter().filter(|r| !r.active).count();
-    let mut groups: Vec<SceneGroup> = Scene::ALL.iter().map(|s| SceneGroup { scene: s.as_str(), items: Vec::new() }).collect();
+    let mut groups: Vec<SceneGroup> =
+        Scene::ALL.iter().map(|s| SceneGroup { scene: s.as_str(), items: Vec::new() }).collect();
     for r in rows {
         if let Some(g) = groups.iter_mut().find(|g| g.scene == r.scene) {
             g.items.push(PhraseItem { pieces: pieces(&r.display), row: r, first: false, last: false });
@@ -178,10 +184,9 @@ fn opt(form: &[(String, String)], k: &str) -> Option<String> {
 fn position(form: &[(String, String)]) -> Result<Option<i32>, aftercare_service::ServiceError> {
     match opt(form, "position") {
         None => Ok(None),
-        Some(v) => v
-            .parse::<i32>()
-            .map(Some)
-            .map_err(|_| aftercare_domain::FieldErrors::single("position", "invalid").into()),
+        Some(v) => {
+            v.parse::<i32>().map(Some).map_err(|_| aftercare_domain::FieldErrors::single("position", "invalid").into())
+        }
     }
 }
 

@@ -163,7 +163,8 @@ async fn report_page(
             }),
         }
     }
-    let systems = aftercare_domain::System::ALL.iter().map(|s| (s.as_str().to_owned(), u.tr.system(s.as_str()))).collect();
+    let systems =
+        aftercare_domain::System::ALL.iter().map(|s| (s.as_str().to_owned(), u.tr.system(s.as_str()))).collect();
     let title = u.tr.t("portal.report");
     let c = Ctx::new(st, u, "/portal/report", title.clone()).crumb(title, "/portal/report");
     Ok(PortalReportPage {
@@ -175,10 +176,7 @@ async fn report_page(
         systems,
         photos_hint: u.tr.tf(
             "portal.photos_hint",
-            &[
-                ("n", &MAX_FILES_PER_UPLOAD.to_string()),
-                ("mb", &(MAX_ATTACHMENT_BYTES / (1024 * 1024)).to_string()),
-            ],
+            &[("n", &MAX_FILES_PER_UPLOAD.to_string()), ("mb", &(MAX_ATTACHMENT_BYTES / (1024 * 1024)).to_string())],
         ),
         max_bytes: MAX_ATTACHMENT_BYTES,
     })
@@ -543,9 +541,10 @@ pub async fn view_portal_confirm_post(
                 note: g("note"),
                 version: g("version").and_then(|v| v.parse().ok()),
             };
-            st.svc.confirm_repair(&u.actor, id, &c, Utc::now()).await.map(|d| {
-                if d.ticket.status == "closed" { "confirmed" } else { "not_fixed" }
-            })
+            st.svc
+                .confirm_repair(&u.actor, id, &c, Utc::now())
+                .await
+                .map(|d| if d.ticket.status == "closed" { "confirmed" } else { "not_fixed" })
         }
     };
     after_form(&st, &u, id, result, &form).await

@@ -152,7 +152,8 @@ fn day_of(shifts: &[ShiftRow], date: NaiveDate, tz: chrono_tz::Tz, now: DateTime
             name: s.user_name.clone(),
             initial: initial(&s.user_name),
             phone: s.user_phone.clone().unwrap_or_default(),
-            time: format!("{}–{}", hm(a), if into_next { "24:00".into() } else { hm(b) }),
+            // A shift reaching the day's end shows 24:00, not 00:00.
+            time: format!("{}–{}", hm(a), if b >= end { "24:00".into() } else { hm(b) }),
             from_before: s.starts_at < start,
             into_next,
             now: s.starts_at <= now && now < s.ends_at,
@@ -330,7 +331,8 @@ pub async fn view_roster_post(
     };
     let mut page = roster_page(&st, &u, Some(&week), None, None).await?;
     let v = |k: &str| field(&form, k).unwrap_or_default();
-    page.form = ShiftForm { user_id: v("user_id"), day: v("day"), start: v("start"), end: v("end"), note: v("note"), errors };
+    page.form =
+        ShiftForm { user_id: v("user_id"), day: v("day"), start: v("start"), end: v("end"), note: v("note"), errors };
     page.open_form = true;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
