@@ -377,3 +377,41 @@ both!(the_desk_page_pops_the_caller_and_logs_a_repair_as_a_ticket, |app: TestApp
     assert!(r.text().await.unwrap().contains("问题类型"));
     assert_eq!(contacts_count(&app).await, before);
 });
+
+both!(a_call_event_sent_many_times_at_once_is_recorded_once, |app: TestApp| async move {
+    // Concurrent events share a group commit; repeats inside one group must still collapse.
+    let pbx = app.token("agent").await;
+    let at = in_hours();
+    let ev = json!({"caller": "13905661111", "callee": "0566-5550000", "started_at": at, "ended_at": at + Duration::seconds(20), "call_id": "dup-7"});
+    let mut handles = Vec::new();
+    for _ in 0..12 {
+        let (client, url, pbx, ev) = (app.client.clone(), app.url("/api/v1/telephony/calls"), pbx.clone(), ev.clone());
+        handles.push(tokio::spawn(async move {
+            let r = client.post(url).bearer_auth(pbx).json(&ev).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+        }));
+    }
+    let mut ids = Vec::new();
+    for h in handles {
+        ids.push(h.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    assert_eq!(contacts_count(&app).await, 1);
+    // And numbers stay unique and gapless when many distinct calls share commits.
+    let mut handles = Vec::new();
+    for i in 0..20 {
+        let (client, url, pbx) = (app.client.clone(), app.url("/api/v1/telephony/calls"), pbx.clone());
+        let ev = json!({"caller": "13905662222", "callee": "0566-5550000", "started_at": at, "ended_at": at, "call_id": format!("many-{i}")});
+        handles.push(tokio::spawn(async move { client.post(url).bearer_auth(pbx).json(&ev).send().await.unwrap().json::<Value>().await.unwrap() }));
+    }
+    let mut numbers = Vec::new();
+    for h in handles {
+        numbers.push(h.await.unwrap()["record_no"].as_str().unwrap().to_owned());
+    }
+    numbers.sort();
+    numbers.dedup();
+    assert_eq!(numbers.len(), 20);
+    assert_eq!(numbers.last().unwrap(), "KF20261124-0021");
+});

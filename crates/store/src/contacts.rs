@@ -5,6 +5,7 @@ use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ContactRow {
@@ -115,20 +116,42 @@ fn digits(p: &Option<String>) -> Option<String> {
 pub async fn create_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<i64>> {
     Ok(on_db!(db, p => {
         let mut tx = p.begin_write().await?;
-        let mut made = Vec::with_capacity(items.len());
+        // Already recorded (the PBX or the mailbox sent it again): answer with what exists;
+        // the same source twice in one group is written once.
+        enum Slot { Existing(i64), Fresh(usize) }
+        let mut slots = Vec::with_capacity(items.len());
+        let mut fresh: Vec<(&Writer, &ContactWrite)> = Vec::with_capacity(items.len());
         for (w, k) in items {
-            if let Some(r) = &k.source_ref {
-                let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?;
-                if let Some(id) = existing {
-                    made.push(id);
-                    continue;
+            let existing: Option<i64> = match &k.source_ref {
+                Some(r) => sqlx::query_scalar("SELECT id FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?,
+                None => None,
+            };
+            let earlier = k.source_ref.as_ref().and_then(|r| fresh.iter().position(|(_, x)| x.source_ref.as_ref() == Some(r)));
+            slots.push(match (existing, earlier) {
+                (Some(id), _) => Slot::Existing(id),
+                (None, Some(i)) => Slot::Fresh(i),
+                (None, None) => {
+                    fresh.push((w, k));
+                    Slot::Fresh(fresh.len() - 1)
                 }
-            }
+            });
+        }
+        // One counter update per day for the whole group, not one per contact.
+        let mut next: HashMap<String, i64> = HashMap::new();
+        for (_, k) in &fresh {
+            *next.entry(k.received_at.format("%Y%m%d").to_string()).or_default() += 1;
+        }
+        for (day, n) in next.iter_mut() {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last")
+                .bind(format!("contact:{day}")).bind(*n).fetch_one(&mut *tx).await?;
+            *n = last - *n;
+        }
+        let mut written = Vec::with_capacity(fresh.len());
+        for (w, k) in fresh {
             let day = k.received_at.format("%Y%m%d").to_string();
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-                .bind(format!("contact:{day}")).fetch_one(&mut *tx).await?;
+            let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
             let number = format!("KF{day}-{n:04}");
             let phone_digits = digits(&k.caller_phone);
             let id: i64 = sqlx::query_scalar(
@@ -169,10 +192,17 @@ pub async fn create_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Ve
                 .bind(search::index_body(&text)).execute(&mut *tx).await?;
             audit_append!(tx, w, "contact", id, "create", &number, None,
                 Some(serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id})));
-            made.push(id);
+            written.push(id);
         }
         tx.commit().await?;
-        made
+        let mut out = Vec::with_capacity(slots.len());
+        for slot in slots {
+            out.push(match slot {
+                Slot::Existing(id) => id,
+                Slot::Fresh(i) => *written.get(i).ok_or(StoreError::NotFound)?,
+            });
+        }
+        out
     }))
 }
 

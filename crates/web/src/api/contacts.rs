@@ -25,7 +25,8 @@ pub struct ContactParams {
     pub answered: Option<bool>,
     pub phone: Option<String>,
     /// `missed` (missed calls not yet called back), `complaints` (without a verdict),
-    /// `unmatched` (no school: mail from unknown senders), `mine`.
+    /// `unmatched` (no school: mail from unknown senders), `suggestions` (the leadership's
+    /// inbox), `mine`.
     pub view: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -58,6 +59,7 @@ impl ContactParams {
                 q.sort.get_or_insert_with(|| "due".into());
             }
             Some("complaints") => q.unreviewed_complaints = true,
+            Some("suggestions") => q.category = Some("suggestion".into()),
             Some("unmatched") => q.unmatched = true,
             Some("mine") => q.handler_id = Some(me),
             _ => {}

@@ -342,7 +342,7 @@ pub async fn view_contacts_get(
         category: s(&p.category),
         channels: enum_list(Channel::ALL, Channel::as_str),
         categories: enum_list(Category::ALL, Category::as_str),
-        views: vec!["missed", "complaints", "unmatched", "mine"],
+        views: vec!["missed", "complaints", "suggestions", "unmatched", "mine"],
     }))
 }
 
