@@ -174,7 +174,15 @@ async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
 }
 
 /// `per_task × tasks` call events, a third of them missed; returns (events/s, p99 ms, answered).
-async fn calls(client: &reqwest::Client, base: &str, token: &str, schools: usize, tasks: usize, per_task: usize, run: usize) -> (f64, f64, usize) {
+async fn calls(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    schools: usize,
+    tasks: usize,
+    per_task: usize,
+    run: usize,
+) -> (f64, f64, usize) {
     let started = Instant::now();
     let lat = Arc::new(tokio::sync::Mutex::new(Vec::new()));
     let mut handles = Vec::new();
@@ -187,12 +195,18 @@ async fn calls(client: &reqwest::Client, base: &str, token: &str, schools: usize
                 let at = Utc::now() - CDuration::seconds(60);
                 let mut ev = json!({"caller": phone((n * 13) % schools), "callee": "0566-5550000", "started_at": at,
                     "ended_at": at + CDuration::seconds(45), "call_id": format!("bench-{run}-{n}")});
-                if n % 3 != 0 {
+                if !n.is_multiple_of(3) {
                     ev["answered_at"] = json!(at + CDuration::seconds(6));
                     ev["agent_username"] = json!("agent");
                 }
                 let s = Instant::now();
-                let r = client.post(format!("{base}/api/v1/telephony/calls")).bearer_auth(&token).json(&ev).send().await.unwrap();
+                let r = client
+                    .post(format!("{base}/api/v1/telephony/calls"))
+                    .bearer_auth(&token)
+                    .json(&ev)
+                    .send()
+                    .await
+                    .unwrap();
                 assert_eq!(r.status(), reqwest::StatusCode::CREATED);
                 let _ = r.bytes().await;
                 mine.push(s.elapsed());
@@ -219,14 +233,18 @@ async fn run(label: &str, url: &str, schools: usize, contacts: usize, calls_n: u
     let mut server = serve(url, port);
     ready(&client, &base).await;
     let agent = token(&client, &base, "agent").await;
-    println!("\n## {label}: {schools} schools, {} contact records\n", count(&db, "SELECT COUNT(*) FROM contacts").await);
+    println!(
+        "\n## {label}: {schools} schools, {} contact records\n",
+        count(&db, "SELECT COUNT(*) FROM contacts").await
+    );
 
     // Screen pop: random known numbers, one at a time, as an agent's desk asks.
     let mut lat = Vec::with_capacity(requests);
     for i in 0..requests {
         let number = phone((i * 7919) % schools);
         let s = Instant::now();
-        let r = client.get(format!("{base}/api/v1/desk/lookup?phone={number}")).bearer_auth(&agent).send().await.unwrap();
+        let r =
+            client.get(format!("{base}/api/v1/desk/lookup?phone={number}")).bearer_auth(&agent).send().await.unwrap();
         assert!(r.status().is_success());
         let v: Value = r.json().await.unwrap();
         assert!(v["customer"]["id"].is_i64(), "{number} popped nobody");
@@ -234,7 +252,11 @@ async fn run(label: &str, url: &str, schools: usize, contacts: usize, calls_n: u
     }
     lat.sort();
     println!("| measure | p50 ms | p99 ms |\n|---|---|---|");
-    println!("| screen pop by phone number (API, {requests} lookups) | {:.2} | {:.2} |", pct(&lat, 0.5), pct(&lat, 0.99));
+    println!(
+        "| screen pop by phone number (API, {requests} lookups) | {:.2} | {:.2} |",
+        pct(&lat, 0.5),
+        pct(&lat, 0.99)
+    );
 
     // Telephony: 16 concurrent PBX connections, then kill -9 the instant the last answer is in.
     let pbx = token(&client, &base, "pbx").await;
@@ -258,7 +280,15 @@ async fn main() {
     let requests = env_usize("AFTERCARE_BENCH_REQUESTS", 1000);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
     std::fs::create_dir_all(&dir).unwrap();
-    run("SQLite", &format!("sqlite://{}/desk-{schools}-{contacts}.db", dir.display()), schools, contacts, calls_n, requests).await;
+    run(
+        "SQLite",
+        &format!("sqlite://{}/desk-{schools}-{contacts}.db", dir.display()),
+        schools,
+        contacts,
+        calls_n,
+        requests,
+    )
+    .await;
     if let Ok(admin) = std::env::var("AFTERCARE_BENCH_POSTGRES_URL") {
         let pool = sqlx::PgPool::connect(&admin).await.unwrap();
         let _ = sqlx::query("CREATE DATABASE aftercare_bench_desk").execute(&pool).await;

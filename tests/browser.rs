@@ -93,6 +93,10 @@ async fn desk_journey(c: Client, base: String) -> Result<(), CmdError> {
     el(c, "#cat-repair").await.click().await?;
     el(c, "#pop-equipment input[name=equipment_ids]").await.click().await?;
     el(c, "#desk-content").await.send_keys("监控录像回放不了，NVR 报警").await?;
+    // A courteous phrase goes into the reply with one click.
+    el(c, "#phrases button.phrase").await.click().await?;
+    let reply = value(c, "#desk-reply").await?;
+    assert!(reply.contains("您好"), "the greeting phrase was inserted: {reply:?}");
     c.execute("document.getElementById('desk-promised').value = '2030-01-02T09:00'", vec![]).await?;
     el(c, "#desk-open-ticket").await.click().await?;
     el(c, "#desk-content").await.send_keys("\u{E009}\u{E007}").await?;

@@ -26,8 +26,12 @@ both!(contacts_are_recorded_on_every_channel_and_bad_input_changes_nothing, |app
     let agent = app.token("agent").await;
     for channel in ["phone", "email", "fax", "im", "web", "walk_in", "other"] {
         let (s, v) = app
-            .post_json(&agent, "/api/v1/contacts", &json!({"channel": channel, "category": "consultation", "customer_id": app.school1,
-                "content": "班班通怎么切换信号源", "received_at": in_hours()}))
+            .post_json(
+                &agent,
+                "/api/v1/contacts",
+                &json!({"channel": channel, "category": "consultation", "customer_id": app.school1,
+                "content": "班班通怎么切换信号源", "received_at": in_hours()}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{channel}: {v}");
         assert_eq!(v["channel"], channel);
@@ -46,14 +50,20 @@ both!(contacts_are_recorded_on_every_channel_and_bad_input_changes_nothing, |app
     assert!(msg.contains("渠道") && msg.contains("问题类型"), "{msg}");
     // An unknown school is named too.
     let (s, v) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "other", "content": "x", "customer_id": 999999}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "other", "content": "x", "customer_id": 999999}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert!(v["error"]["message"].as_str().unwrap().contains("学校"), "{v}");
     assert_eq!(contacts_count(&app).await, 7);
     // A school user may not record contacts; the list is staff-only too.
     let school = app.token("school1").await;
-    let (s, _) = app.post_json(&school, "/api/v1/contacts", &json!({"channel": "phone", "category": "other", "content": "x"})).await;
+    let (s, _) = app
+        .post_json(&school, "/api/v1/contacts", &json!({"channel": "phone", "category": "other", "content": "x"}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app.get_json(&school, "/api/v1/contacts").await;
     assert_eq!(s, StatusCode::FORBIDDEN);
@@ -79,9 +89,13 @@ both!(after_hours_calls_must_carry_a_promised_time, |app: TestApp| async move {
 both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp| async move {
     let agent = app.token("agent").await;
     let (s, v) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "repair", "customer_id": app.school1,
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "repair", "customer_id": app.school1,
             "caller_name": "王老师", "caller_phone": "13905661111", "system": "surveillance", "urgency": "urgent",
-            "content": "校门口监控黑屏", "received_at": in_hours(), "open_ticket": {}}))
+            "content": "校门口监控黑屏", "received_at": in_hours(), "open_ticket": {}}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let ticket = v["ticket_id"].as_i64().expect("the contact is linked to its ticket");
@@ -95,15 +109,23 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
     // A consultation cannot open a ticket; nothing is written.
     let tickets_before = app.count("tickets").await;
     let (s, _) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
-            "content": "x", "open_ticket": {}}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
+            "content": "x", "open_ticket": {}}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(app.count("tickets").await, tickets_before);
     // The school calls again to urge: the call is on the ticket's timeline, no new ticket.
     let (s, v) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "repair", "handling": "urge", "ticket_id": ticket,
-            "content": "催一下，下午要用监控"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "repair", "handling": "urge", "ticket_id": ticket,
+            "content": "催一下，下午要用监控"}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["customer_id"], app.school1, "an urge takes the ticket's school");
@@ -113,7 +135,11 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
     assert!(items.iter().any(|e| e["kind"] == "urge"), "{tl}");
     // An urge without a ticket names the field.
     let (s, v) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "repair", "handling": "urge", "content": "快点"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "repair", "handling": "urge", "content": "快点"}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(v["error"]["message"].as_str().unwrap().contains("关联工单"), "{v}");
@@ -122,10 +148,18 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
 both!(the_screen_pop_finds_the_school_its_equipment_tickets_and_contacts, |app: TestApp| async move {
     let agent = app.token("agent").await;
     let (_, e) = app
-        .post_json(&agent, "/api/v1/equipment", &json!({"customer_id": app.school1, "system": "network", "kind": "核心交换机", "serial_no": "SN-POP-1"}))
+        .post_json(
+            &agent,
+            "/api/v1/equipment",
+            &json!({"customer_id": app.school1, "system": "network", "kind": "核心交换机", "serial_no": "SN-POP-1"}),
+        )
         .await;
     let (_, t) = app
-        .post_json(&agent, "/api/v1/tickets", &json!({"customer_id": app.school1, "equipment_ids": [e["id"]], "title": "断网"}))
+        .post_json(
+            &agent,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "equipment_ids": [e["id"]], "title": "断网"}),
+        )
         .await;
     app.post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "caller_phone": "139-0566-1111", "customer_id": app.school1, "content": "问网速"})).await;
     // The number typed with other separators still matches the contact person.
@@ -182,12 +216,20 @@ both!(telephony_events_become_contacts_and_missed_calls_with_an_owner, |app: Tes
     // No token: 401 and nothing written; a token without the agent role: 403.
     let r = app.client.post(app.url("/api/v1/telephony/calls")).json(&missed).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    let r = app.client.post(app.url("/api/v1/telephony/calls")).bearer_auth("not-a-token").json(&missed).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/api/v1/telephony/calls"))
+        .bearer_auth("not-a-token")
+        .json(&missed)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let (s, _) = app.post_json(&app.token("engineer").await, "/api/v1/telephony/calls", &missed).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     // Bad events name the field.
-    let (s, v) = app.post_json(&pbx, "/api/v1/telephony/calls", &json!({"caller": "1390566", "started_at": start})).await;
+    let (s, v) =
+        app.post_json(&pbx, "/api/v1/telephony/calls", &json!({"caller": "1390566", "started_at": start})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let (s, v) = app
         .post_json(&pbx, "/api/v1/telephony/calls", &json!({"caller": "13905662222", "callee": "1", "started_at": start, "ended_at": start, "agent_username": "nobody"}))
@@ -210,15 +252,19 @@ both!(missed_calls_not_called_back_in_time_propose_a_penalty, |app: TestApp| asy
     let agent_id = user_id(&app, "agent").await;
     let svc = aftercare_service::Services::new(app.db.clone());
     let start = in_hours();
-    let call = |caller: &str, at: DateTime<Utc>| {
-        json!({"caller": caller, "callee": "0566-5550000", "started_at": at, "ended_at": at + Duration::seconds(30)})
-    };
+    let call = |caller: &str, at: DateTime<Utc>| json!({"caller": caller, "callee": "0566-5550000", "started_at": at, "ended_at": at + Duration::seconds(30)});
     let (_, late) = app.post_json(&pbx, "/api/v1/telephony/calls", &call("13905662222", start)).await;
     let (_, kept) = app.post_json(&pbx, "/api/v1/telephony/calls", &call("13905661111", start)).await;
     let (_, night) = app.post_json(&pbx, "/api/v1/telephony/calls", &call("13700000000", after_hours())).await;
     assert_eq!(night["after_hours"], true);
     // Called back in time: no penalty for that one.
-    let (s, v) = app.post_json(&pbx, &format!("/api/v1/contacts/{}/callback", kept["id"]), &json!({"answered": true, "content": "已回拨，问题已解答"})).await;
+    let (s, v) = app
+        .post_json(
+            &pbx,
+            &format!("/api/v1/contacts/{}/callback", kept["id"]),
+            &json!({"answered": true, "content": "已回拨，问题已解答"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["direction"], "outbound");
     // Before the due time nothing is proposed; after it, exactly one, once.
@@ -227,16 +273,19 @@ both!(missed_calls_not_called_back_in_time_propose_a_penalty, |app: TestApp| asy
     assert_eq!(svc.check_missed_calls(start + Duration::minutes(90)).await.unwrap(), 0);
     let manager = app.token("manager").await;
     let (_, p) = app.get_json(&manager, "/api/v1/penalties?status=proposed").await;
-    let items: Vec<Value> = p["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "missed_call").cloned().collect();
+    let items: Vec<Value> =
+        p["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "missed_call").cloned().collect();
     assert_eq!(items.len(), 1, "{p}");
     assert_eq!(items[0]["user_id"], agent_id);
     assert!(items[0]["reason"].as_str().unwrap().contains(late["record_no"].as_str().unwrap()));
     // Calling back the already-called-back one is a 409 naming why.
-    let (s, v) = app.post_json(&pbx, &format!("/api/v1/contacts/{}/callback", kept["id"]), &json!({"content": "x"})).await;
+    let (s, v) =
+        app.post_json(&pbx, &format!("/api/v1/contacts/{}/callback", kept["id"]), &json!({"content": "x"})).await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     // The manager confirms it: it counts on the scorecard.
     let id = items[0]["id"].as_i64().unwrap();
-    let (s, v) = app.post_json(&manager, &format!("/api/v1/penalties/{id}/review"), &json!({"verdict": "confirm"})).await;
+    let (s, v) =
+        app.post_json(&manager, &format!("/api/v1/penalties/{id}/review"), &json!({"verdict": "confirm"})).await;
     assert!(s.is_success(), "{v}");
     // The day's scorecard: one confirmed missed call; two of the agent's three calls missed
     // (the night call too: it is missed, only not penalised).
@@ -255,8 +304,12 @@ both!(complaints_are_reviewed_by_the_manager_and_called_back, |app: TestApp| asy
     let agent = app.token("agent").await;
     let manager = app.token("manager").await;
     let (s, c) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "complaint", "customer_id": app.school1,
-            "caller_name": "李校长", "content": "维修人员迟到两小时", "mood": "不满", "received_at": in_hours()}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "complaint", "customer_id": app.school1,
+            "caller_name": "李校长", "content": "维修人员迟到两小时", "mood": "不满", "received_at": in_hours()}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{c}");
     let id = c["id"].as_i64().unwrap();
@@ -270,7 +323,9 @@ both!(complaints_are_reviewed_by_the_manager_and_called_back, |app: TestApp| asy
     assert_eq!(s, StatusCode::CONFLICT);
     // Only the manager reviews; a bad verdict is a 422; nothing changes either way.
     for who in ["agent", "engineer", "admin"] {
-        let (s, _) = app.post_json(&app.token(who).await, &format!("/api/v1/contacts/{id}/review"), &json!({"verdict": "valid"})).await;
+        let (s, _) = app
+            .post_json(&app.token(who).await, &format!("/api/v1/contacts/{id}/review"), &json!({"verdict": "valid"}))
+            .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{who}");
     }
     let (s, v) = app.post_json(&manager, &format!("/api/v1/contacts/{id}/review"), &json!({"verdict": "maybe"})).await;
@@ -278,19 +333,35 @@ both!(complaints_are_reviewed_by_the_manager_and_called_back, |app: TestApp| asy
     let (_, still) = app.get_json(&agent, &format!("/api/v1/contacts/{id}")).await;
     assert!(still["review_verdict"].is_null());
     let (s, v) = app
-        .post_json(&manager, &format!("/api/v1/contacts/{id}/review"), &json!({"verdict": "valid", "action": "对维修人员进行提醒并调整排班", "note": "属实"}))
+        .post_json(
+            &manager,
+            &format!("/api/v1/contacts/{id}/review"),
+            &json!({"verdict": "valid", "action": "对维修人员进行提醒并调整排班", "note": "属实"}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["review_verdict"], "valid");
     assert_eq!(v["reviewed_by"], user_id(&app, "manager").await);
     // Reviewing a consultation is a 409.
     let (_, other) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "content": "问密码"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "consultation", "content": "问密码"}),
+        )
         .await;
-    let (s, _) = app.post_json(&manager, &format!("/api/v1/contacts/{}/review", other["id"]), &json!({"verdict": "valid"})).await;
+    let (s, _) = app
+        .post_json(&manager, &format!("/api/v1/contacts/{}/review", other["id"]), &json!({"verdict": "valid"}))
+        .await;
     assert_eq!(s, StatusCode::CONFLICT);
     // The school is called back: the complaint is closed.
-    let (s, cb) = app.post_json(&agent, &format!("/api/v1/contacts/{id}/callback"), &json!({"answered": true, "content": "已向李校长说明处理结果"})).await;
+    let (s, cb) = app
+        .post_json(
+            &agent,
+            &format!("/api/v1/contacts/{id}/callback"),
+            &json!({"answered": true, "content": "已向李校长说明处理结果"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{cb}");
     let (_, done) = app.get_json(&agent, &format!("/api/v1/contacts/{id}")).await;
     assert!(done["closed_at"].is_string(), "{done}");
@@ -301,8 +372,12 @@ both!(suggestions_reach_leadership_with_read_receipts, |app: TestApp| async move
     let agent = app.token("agent").await;
     let manager = app.token("manager").await;
     let (_, s1) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "email", "category": "suggestion", "customer_id": app.school2,
-            "content": "建议寒假前统一巡检班班通"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "email", "category": "suggestion", "customer_id": app.school2,
+            "content": "建议寒假前统一巡检班班通"}),
+        )
         .await;
     let id = s1["id"].as_i64().unwrap();
     let (_, n) = app.get_json(&manager, "/api/v1/notifications").await;
@@ -326,8 +401,12 @@ both!(suggestions_reach_leadership_with_read_receipts, |app: TestApp| async move
 both!(contacts_are_found_by_search_and_stay_hidden_from_schools, |app: TestApp| async move {
     let agent = app.token("agent").await;
     let (_, c) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
-            "content": "询问云桌面密码重置流程"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
+            "content": "询问云桌面密码重置流程"}),
+        )
         .await;
     let (_, hits) = app.get_json(&agent, "/api/v1/search?q=云桌面").await;
     let items = hits.as_array().cloned().unwrap_or_else(|| hits["items"].as_array().cloned().unwrap_or_default());
@@ -343,11 +422,13 @@ both!(the_desk_page_pops_the_caller_and_logs_a_repair_as_a_ticket, |app: TestApp
     let (c, csrf) = app.browser("agent").await;
     let html = c.get(app.url("/desk?phone=13905661111")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"pop-who\"") && html.contains("王老师"), "{html}");
+    assert!(html.contains("class=\"phrase\"") && html.contains("请问有什么可以帮您"), "the courteous phrases are prompted");
     let pop = c.get(app.url("/desk/pop?phone=13905662222")).send().await.unwrap().text().await.unwrap();
     assert!(pop.contains(&format!("data-customer=\"{}\"", app.school2)), "{pop}");
     let school = app.school1.to_string();
     // Whenever the test runs, promise a time after it (required after hours).
-    let promise = (Utc::now() + Duration::days(1)).with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%dT%H:%M").to_string();
+    let promise =
+        (Utc::now() + Duration::days(1)).with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%dT%H:%M").to_string();
     let form = [
         ("_csrf", csrf.as_str()),
         ("category", "repair"),
@@ -404,7 +485,9 @@ both!(a_call_event_sent_many_times_at_once_is_recorded_once, |app: TestApp| asyn
     for i in 0..20 {
         let (client, url, pbx) = (app.client.clone(), app.url("/api/v1/telephony/calls"), pbx.clone());
         let ev = json!({"caller": "13905662222", "callee": "0566-5550000", "started_at": at, "ended_at": at, "call_id": format!("many-{i}")});
-        handles.push(tokio::spawn(async move { client.post(url).bearer_auth(pbx).json(&ev).send().await.unwrap().json::<Value>().await.unwrap() }));
+        handles.push(tokio::spawn(async move {
+            client.post(url).bearer_auth(pbx).json(&ev).send().await.unwrap().json::<Value>().await.unwrap()
+        }));
     }
     let mut numbers = Vec::new();
     for h in handles {

@@ -82,8 +82,13 @@ async fn demo_loads(backend: crate::common::Backend) {
         async move { aftercare_store::contacts::list(&db, &q, aftercare_store::Page::default()).await.unwrap().total }
     };
     assert!(c(aftercare_store::contacts::ContactQuery { missed_open: true, ..Default::default() }).await >= 2);
-    assert_eq!(c(aftercare_store::contacts::ContactQuery { unreviewed_complaints: true, ..Default::default() }).await, 1);
-    let proposed = aftercare_store::tickets::penalties(&db, Some("proposed"), None, aftercare_store::Page::default()).await.unwrap();
+    assert_eq!(
+        c(aftercare_store::contacts::ContactQuery { unreviewed_complaints: true, ..Default::default() }).await,
+        1
+    );
+    let proposed = aftercare_store::tickets::penalties(&db, Some("proposed"), None, aftercare_store::Page::default())
+        .await
+        .unwrap();
     assert!(proposed.items.iter().any(|p| p.kind == "missed_call"), "the overdue missed call is proposed");
     db.close().await;
     if let Some((a, n)) = pg {

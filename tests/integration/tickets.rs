@@ -558,7 +558,12 @@ both!(sla_policy_changes_apply_to_the_next_ticket_at_once, |app: TestApp| async 
     let (s, a) = app.post_json(&agent, "/api/v1/tickets", &body).await;
     assert_eq!(s, StatusCode::CREATED, "{a}");
     let (s, v) = app
-        .send_json(reqwest::Method::PUT, &manager, "/api/v1/sla-policies/normal", &json!({"respond_minutes": 7, "arrive_minutes": 60, "resolve_minutes": 600}))
+        .send_json(
+            reqwest::Method::PUT,
+            &manager,
+            "/api/v1/sla-policies/normal",
+            &json!({"respond_minutes": 7, "arrive_minutes": 60, "resolve_minutes": 600}),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, b) = app.post_json(&agent, "/api/v1/tickets", &body).await;

@@ -481,8 +481,12 @@ mod tests {
     #[test]
     fn a_missed_call_needs_no_content_but_a_promise_cannot_precede_the_call() {
         let now = Utc::now();
-        let missed =
-            ContactInput { channel: Some("phone".into()), category: Some("other".into()), answered: Some(false), ..Default::default() };
+        let missed = ContactInput {
+            channel: Some("phone".into()),
+            category: Some("other".into()),
+            answered: Some(false),
+            ..Default::default()
+        };
         assert!(missed.validate(now).is_ok());
         let early = ContactInput {
             channel: Some("phone".into()),

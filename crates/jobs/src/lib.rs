@@ -64,8 +64,8 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
             // Mail in was switched off since this job was queued: it is not queued again.
             let Some(imap) = svc.mail().imap.clone() else { return Ok(()) };
             // The next poll is queued first, so a failing mailbox never stops the polling
-            // (and this job is not retried on top of it).
-            // A chain broken by a crash (this job re-run after its lease) is not doubled.
+            // (and this job is not retried on top of it); when this job runs again after a
+            // crash, the poll it had already queued is not queued twice.
             let next = now + Duration::seconds(i64::try_from(imap.poll_seconds).unwrap_or(60).max(1));
             if aftercare_store::mail::other_pending_jobs(db, MAIL_POLL, job.id).await? == 0 {
                 jobs::enqueue(db, MAIL_POLL, "{}", next).await?;

@@ -15,7 +15,10 @@ pub trait GroupWrite: Send + Sync + 'static {
     type Item: Clone + Send + Sync + 'static;
     type Out: Send + 'static;
     /// Writes every item in one transaction: all or none.
-    fn write_many(db: &Db, items: &[(Writer, Self::Item)]) -> impl Future<Output = Result<Vec<Self::Out>, StoreError>> + Send;
+    fn write_many(
+        db: &Db,
+        items: &[(Writer, Self::Item)],
+    ) -> impl Future<Output = Result<Vec<Self::Out>, StoreError>> + Send;
 }
 
 pub struct Tickets;

@@ -4,6 +4,7 @@
 //! made on another node is seen here within [`TTL`].
 
 use crate::Actor;
+use aftercare_domain::contacts::WorkingHours;
 use aftercare_store::tickets::SlaRow;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -23,10 +24,14 @@ pub(crate) struct CachedSession {
     fetched: Instant,
 }
 
+type Timed<T> = Arc<Mutex<Option<(Instant, T)>>>;
+
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Caches {
     sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
-    sla: Arc<Mutex<Option<(Instant, Vec<SlaRow>)>>>,
+    sla: Timed<Vec<SlaRow>>,
+    /// The desk's working hours and missed-call callback minutes (read on every call event).
+    hours: Timed<(WorkingHours, i64)>,
 }
 
 impl Caches {
@@ -73,6 +78,23 @@ impl Caches {
 
     pub fn forget_sla(&self) {
         if let Ok(mut guard) = self.sla.lock() {
+            *guard = None;
+        }
+    }
+
+    pub fn hours(&self) -> Option<(WorkingHours, i64)> {
+        let guard = self.hours.lock().ok()?;
+        guard.as_ref().filter(|(at, _)| at.elapsed() < TTL).map(|(_, h)| h.clone())
+    }
+
+    pub fn put_hours(&self, h: (WorkingHours, i64)) {
+        if let Ok(mut guard) = self.hours.lock() {
+            *guard = Some((Instant::now(), h));
+        }
+    }
+
+    pub fn forget_hours(&self) {
+        if let Ok(mut guard) = self.hours.lock() {
             *guard = None;
         }
     }

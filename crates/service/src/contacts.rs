@@ -4,7 +4,7 @@
 
 use crate::{Actor, Result, ServiceError, Services, require, writer};
 use aftercare_domain::contacts::{
-    Call, CallEvent, Category, ContactInput, Direction, Handling, NewContact, Verdict, WorkingHours, phone_digits,
+    Call, CallEvent, Category, ContactInput, Direction, Handling, NewContact, Verdict, phone_digits,
 };
 use aftercare_domain::tickets::{TicketInput, TicketStatus};
 use aftercare_domain::{CustomerId, FieldErrors, Role};
@@ -60,24 +60,6 @@ pub struct CallbackInput {
 }
 
 impl Services {
-    /// The department's working hours (settings `working_hours`, `working_days`).
-    pub async fn desk_hours(&self) -> Result<WorkingHours> {
-        let hours = aftercare_store::tickets::setting(&self.db, "working_hours").await?;
-        let days = aftercare_store::tickets::setting(&self.db, "working_days").await?;
-        Ok(match (hours, days) {
-            (Some(h), Some(d)) => WorkingHours::parse(&h, &d).unwrap_or_default(),
-            _ => WorkingHours::default(),
-        })
-    }
-
-    async fn callback_minutes(&self) -> Result<i64> {
-        Ok(aftercare_store::tickets::setting(&self.db, "missed_callback_minutes")
-            .await?
-            .and_then(|v| v.parse().ok())
-            .filter(|m: &i64| *m > 0)
-            .unwrap_or(30))
-    }
-
     fn desk_local(&self, t: DateTime<Utc>) -> chrono::NaiveDateTime {
         t.with_timezone(&self.tz).naive_local()
     }
@@ -88,24 +70,27 @@ impl Services {
 
     /// Whether a moment falls outside working hours.
     pub async fn is_after_hours(&self, at: DateTime<Utc>) -> Result<bool> {
-        Ok(!self.desk_hours().await?.is_working(self.desk_local(at)))
+        Ok(!self.working_hours().await.is_working(self.desk_local(at)))
     }
 
-    /// Who owns a missed call at `at`: whoever is on duty then, else `fallback`.
+    /// Who owns a missed call at `at`: the agent on duty then (else anyone on duty, since
+    /// nights are often covered by engineers), else `fallback`.
     async fn missed_owner(&self, at: DateTime<Utc>, fallback: Option<i64>) -> Result<Option<i64>> {
-        Ok(store::on_duty_at(&self.db, at).await?.or(fallback))
+        let duty = self.on_duty(at).await?;
+        let agent = duty.iter().find(|s| s.user_roles.split(',').any(|r| r.trim() == "agent"));
+        Ok(agent.or(duty.first()).map(|s| s.user_id).or(fallback))
     }
 
     /// Turns a validated contact into what the store writes: handler, after-hours flag,
     /// missed-call owner and due time.
     pub(crate) async fn contact_write(&self, by: &Actor, k: NewContact, now: DateTime<Utc>) -> Result<ContactWrite> {
-        let hours = self.desk_hours().await?;
+        let hours = self.working_hours().await;
         let local = self.desk_local(k.received_at);
         let after_hours = !hours.is_working(local);
         let inbound = k.direction == Direction::Inbound;
         let missed = !k.answered && inbound;
         let (owner, due) = if missed {
-            let due = self.desk_utc(hours.callback_due(local, self.callback_minutes().await?));
+            let due = self.desk_utc(hours.callback_due(local, self.missed_callback_minutes().await));
             (self.missed_owner(k.received_at, Some(by.id.0)).await?, Some(due))
         } else {
             (None, None)
@@ -166,7 +151,7 @@ impl Services {
         if k.answered
             && k.direction == Direction::Inbound
             && k.promised_at.is_none()
-            && !self.desk_hours().await?.is_working(self.desk_local(k.received_at))
+            && !self.working_hours().await.is_working(self.desk_local(k.received_at))
         {
             e.push("promised_at", "required_after_hours");
         }
@@ -291,7 +276,13 @@ impl Services {
             .await?
             .items
             .into_iter()
-            .map(|c| PhoneMatch { customer_id: c.id, customer_name: c.name, town: c.town, person_name: None, person_title: None })
+            .map(|c| PhoneMatch {
+                customer_id: c.id,
+                customer_name: c.name,
+                town: c.town,
+                person_name: None,
+                person_title: None,
+            })
             .collect()
         } else {
             store::match_phone(&self.db, &digits).await?
@@ -419,7 +410,13 @@ impl Services {
     }
 
     /// Fills in what was said on a contact (the desk completes a PBX record).
-    pub async fn update_contact(&self, by: &Actor, id: i64, input: &ContactInput, version: Option<i64>) -> Result<ContactRow> {
+    pub async fn update_contact(
+        &self,
+        by: &Actor,
+        id: i64,
+        input: &ContactInput,
+        version: Option<i64>,
+    ) -> Result<ContactRow> {
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
         let merged = ContactInput {
@@ -467,7 +464,13 @@ impl Services {
     }
 
     /// The manager's verdict on a complaint (§2.2(1)).
-    pub async fn review_complaint(&self, by: &Actor, id: i64, input: &ReviewInput, now: DateTime<Utc>) -> Result<ContactRow> {
+    pub async fn review_complaint(
+        &self,
+        by: &Actor,
+        id: i64,
+        input: &ReviewInput,
+        now: DateTime<Utc>,
+    ) -> Result<ContactRow> {
         require(by.has(Role::Manager))?;
         let row = store::get(&self.db, id).await?;
         if row.category != "complaint" {
@@ -523,7 +526,13 @@ impl Services {
 
     /// Calls the school back about a missed call or a reviewed complaint: records the
     /// outbound call and closes what it answers.
-    pub async fn call_back(&self, by: &Actor, id: i64, input: &CallbackInput, now: DateTime<Utc>) -> Result<ContactRow> {
+    pub async fn call_back(
+        &self,
+        by: &Actor,
+        id: i64,
+        input: &CallbackInput,
+        now: DateTime<Utc>,
+    ) -> Result<ContactRow> {
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
         let missed_open = !row.answered && row.direction == "inbound" && row.called_back_at.is_none();

@@ -88,7 +88,14 @@ impl Services {
         }
         let tickets = self.demo_tickets(&ids).await?;
         let contacts = self.demo_desk(&ids).await?;
-        Ok(DemoSummary { customers: customers.len(), equipment: equipment.len(), users, tickets, contacts, skipped: false })
+        Ok(DemoSummary {
+            customers: customers.len(),
+            equipment: equipment.len(),
+            users,
+            tickets,
+            contacts,
+            skipped: false,
+        })
     }
 }
 

@@ -8,14 +8,65 @@ use aftercare_domain::{CustomerId, System};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 
 /// (hours ago, channel, category, system, what was said, reply, handling)
-const CALLS: &[(i64, &str, &str, Option<&str>, &str, Option<&str>, Option<&str>)] = &[
-    (70, "phone", "consultation", Some("classroom"), "一体机怎么切换到电脑信号", Some("按面板信号源键选 PC，已指导老师操作"), Some("answered")),
-    (66, "phone", "consultation", Some("cloud"), "云桌面学生账号密码忘了怎么重置", Some("远程重置为初始密码并告知"), Some("remote")),
-    (50, "email", "consultation", Some("broadcast"), "寒假期间广播系统要不要关机", Some("建议关闭功放电源，主机保持待机"), Some("answered")),
-    (47, "im", "consultation", Some("network"), "新教师电脑怎么连校园网", Some("已发送无线认证操作说明"), Some("answered")),
-    (30, "walk_in", "consultation", Some("surveillance"), "来公司咨询监控录像能保存多少天", Some("当前配置约 30 天，可扩容硬盘"), Some("answered")),
+type DemoCall =
+    (i64, &'static str, &'static str, Option<&'static str>, &'static str, Option<&'static str>, Option<&'static str>);
+
+const CALLS: &[DemoCall] = &[
+    (
+        70,
+        "phone",
+        "consultation",
+        Some("classroom"),
+        "一体机怎么切换到电脑信号",
+        Some("按面板信号源键选 PC，已指导老师操作"),
+        Some("answered"),
+    ),
+    (
+        66,
+        "phone",
+        "consultation",
+        Some("cloud"),
+        "云桌面学生账号密码忘了怎么重置",
+        Some("远程重置为初始密码并告知"),
+        Some("remote"),
+    ),
+    (
+        50,
+        "email",
+        "consultation",
+        Some("broadcast"),
+        "寒假期间广播系统要不要关机",
+        Some("建议关闭功放电源，主机保持待机"),
+        Some("answered"),
+    ),
+    (
+        47,
+        "im",
+        "consultation",
+        Some("network"),
+        "新教师电脑怎么连校园网",
+        Some("已发送无线认证操作说明"),
+        Some("answered"),
+    ),
+    (
+        30,
+        "walk_in",
+        "consultation",
+        Some("surveillance"),
+        "来公司咨询监控录像能保存多少天",
+        Some("当前配置约 30 天，可扩容硬盘"),
+        Some("answered"),
+    ),
     (26, "phone", "other", None, "询问发票邮寄进度", Some("已转财务，明天回复"), Some("to_manager")),
-    (22, "fax", "consultation", Some("server_room"), "机房空调滤网多久清洗一次", Some("每季度一次，巡检时会清洗"), Some("answered")),
+    (
+        22,
+        "fax",
+        "consultation",
+        Some("server_room"),
+        "机房空调滤网多久清洗一次",
+        Some("每季度一次，巡检时会清洗"),
+        Some("answered"),
+    ),
     (5, "phone", "consultation", Some("classroom"), "电子白板笔没反应", Some("更换电池后恢复"), Some("answered")),
 ];
 
@@ -69,7 +120,10 @@ impl Services {
         // Urges on open demo tickets.
         let open = aftercare_store::tickets::list(
             &self.db,
-            &aftercare_store::tickets::TicketQuery { statuses: vec!["scheduled".into(), "in_progress".into()], ..Default::default() },
+            &aftercare_store::tickets::TicketQuery {
+                statuses: vec!["scheduled".into(), "in_progress".into()],
+                ..Default::default()
+            },
             aftercare_store::Page::new(Some(1), Some(2)),
         )
         .await?
@@ -95,7 +149,7 @@ impl Services {
         items.push(k);
         // Missed calls: one on the last working day (long overdue, whatever the hour of the
         // demo), two in the last hour.
-        let hours = self.desk_hours().await?;
+        let hours = self.working_hours().await;
         let mut day = now.with_timezone(&self.tz).date_naive() - Duration::days(1);
         while !hours.days.contains(&day.weekday()) {
             day -= Duration::days(1);

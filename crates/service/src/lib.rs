@@ -5,10 +5,10 @@
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
-pub mod contacts;
 pub mod auth;
 pub mod batch;
 mod cache;
+pub mod contacts;
 pub mod customers;
 pub mod daily;
 pub mod demo;

@@ -320,24 +320,34 @@ impl Services {
     /// The department's working hours from the settings, or the defaults (08:00–17:30,
     /// Monday to Friday) when they are missing or unreadable.
     pub async fn working_hours(&self) -> WorkingHours {
-        let got = store::settings(&self.db, &["working_hours", "working_days"]).await.unwrap_or_default();
-        let get = |k: &str| got.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
-        match (get("working_hours"), get("working_days")) {
-            (Some(h), Some(d)) => WorkingHours::parse(h, d).unwrap_or_default(),
-            _ => WorkingHours::default(),
-        }
+        self.desk_settings().await.0
     }
 
     /// Minutes within which a missed call in working hours must be called back (setting
     /// `missed_callback_minutes`, default 30).
     pub async fn missed_callback_minutes(&self) -> i64 {
-        aftercare_store::tickets::setting(&self.db, "missed_callback_minutes")
+        self.desk_settings().await.1
+    }
+
+    /// Both desk settings, read once per few seconds per node (every call event needs them).
+    async fn desk_settings(&self) -> (WorkingHours, i64) {
+        if let Some(h) = self.caches.hours() {
+            return h;
+        }
+        let got = store::settings(&self.db, &["working_hours", "working_days", "missed_callback_minutes"])
             .await
-            .ok()
-            .flatten()
+            .unwrap_or_default();
+        let get = |k: &str| got.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
+        let hours = match (get("working_hours"), get("working_days")) {
+            (Some(h), Some(d)) => WorkingHours::parse(h, d).unwrap_or_default(),
+            _ => WorkingHours::default(),
+        };
+        let minutes = get("missed_callback_minutes")
             .and_then(|v| v.trim().parse::<i64>().ok())
             .filter(|m| CALLBACK_MINUTES.contains(m))
-            .unwrap_or(30)
+            .unwrap_or(30);
+        self.caches.put_hours((hours.clone(), minutes));
+        (hours, minutes)
     }
 
     /// The desk's hours for the settings page and the API; staff only.
@@ -358,6 +368,7 @@ impl Services {
             &[("working_hours", hours), ("working_days", days), ("missed_callback_minutes", minutes.to_string())],
         )
         .await?;
+        self.caches.forget_hours();
         Ok(settings_of(&w, minutes))
     }
 }

@@ -160,12 +160,7 @@ impl Services {
         self.mail_school(&ticket, "opened", &[]).await;
         // A new ticket has no technicians or visits yet: one read instead of four.
         let equipment_ids = t.equipment_ids.iter().map(|e| e.0).collect();
-        Ok(TicketDetail {
-            ticket,
-            equipment_ids,
-            technician_ids: Vec::new(),
-            visits: Vec::new(),
-        })
+        Ok(TicketDetail { ticket, equipment_ids, technician_ids: Vec::new(), visits: Vec::new() })
     }
 
     /// A ticket, if the actor may see it (a school only its own: others are "not found").

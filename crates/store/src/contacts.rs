@@ -419,7 +419,9 @@ pub async fn recent_by_phone(db: &Db, digits: &str, limit: i64) -> Result<Vec<Co
     let sql = format!(
         "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE phone_digits = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(digits).bind(limit).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(digits).bind(limit).fetch_all(p).await?),
+    )
 }
 
 /// The last contacts with one school, newest first.
@@ -427,7 +429,9 @@ pub async fn recent_by_customer(db: &Db, customer_id: i64, limit: i64) -> Result
     let sql = format!(
         "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE customer_id = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(customer_id).bind(limit).fetch_all(p).await?))
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(customer_id).bind(limit).fetch_all(p).await?),
+    )
 }
 
 /// Missed calls in working hours whose callback is overdue at `now` and that have no
@@ -443,7 +447,13 @@ pub async fn overdue_missed(db: &Db, now: DateTime<Utc>) -> Result<Vec<(i64, i64
 }
 
 /// Proposes the missed-call penalty (§3.2.8) and notifies the owner, in one transaction.
-pub async fn propose_missed_penalty(db: &Db, contact_id: i64, user_id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
+pub async fn propose_missed_penalty(
+    db: &Db,
+    contact_id: i64,
+    user_id: i64,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
     on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM penalty_events WHERE contact_id = $1").bind(contact_id).fetch_optional(&mut *tx).await?;
@@ -481,18 +491,4 @@ pub async fn agent_stats(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Res
            AND COALESCE(k.handler_id, k.callback_owner_id) IS NOT NULL \
          GROUP BY COALESCE(k.handler_id, k.callback_owner_id)")
         .bind(from).bind(to).fetch_all(p).await?))
-}
-
-/// Whoever is on duty at `at` (the earliest-started shift covering it).
-pub async fn on_duty_at(db: &Db, at: DateTime<Utc>) -> Result<Option<i64>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
-        "SELECT user_id FROM duty_shifts WHERE starts_at <= $1 AND ends_at > $1 ORDER BY starts_at, id LIMIT 1")
-        .bind(at).fetch_optional(p).await?))
-}
-
-/// The names of everyone on duty at `at`, for the desk's header.
-pub async fn on_duty_names(db: &Db, at: DateTime<Utc>) -> Result<Vec<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, String>(
-        "SELECT u.display_name FROM duty_shifts s JOIN users u ON u.id = s.user_id WHERE s.starts_at <= $1 AND s.ends_at > $1 ORDER BY s.starts_at, s.id")
-        .bind(at).fetch_all(p).await?))
 }

@@ -96,8 +96,11 @@ pub async fn api_contacts_list(
     ApiQuery(p): ApiQuery<ContactParams>,
 ) -> Result<Json<List<ContactRow>>, ApiError> {
     let page = aftercare_store::Page::new(p.page, p.per_page);
-    let rows =
-        st.svc.list_contacts(&u.actor, &p.query(u.actor.id.0), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st
+        .svc
+        .list_contacts(&u.actor, &p.query(u.actor.id.0), page)
+        .await
+        .map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(List { items: rows.items, total: rows.total }))
 }
 
@@ -117,7 +120,11 @@ pub async fn api_contacts_create(
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), responses((status = 200, body = ContactRow), (status = 404, body = ErrorResponse)))]
-pub async fn api_contacts_get(State(st): State<AppState>, u: ApiUser, ApiId(id): ApiId) -> Result<Json<ContactRow>, ApiError> {
+pub async fn api_contacts_get(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+) -> Result<Json<ContactRow>, ApiError> {
     Ok(Json(st.svc.get_contact(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?))
 }
 
@@ -129,7 +136,11 @@ pub async fn api_contacts_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row = st.svc.update_contact(&u.actor, id, &b.contact, b.version).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st
+        .svc
+        .update_contact(&u.actor, id, &b.contact, b.version)
+        .await
+        .map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(row))
 }
 
@@ -141,7 +152,8 @@ pub async fn api_contacts_review(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReviewInput>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row = st.svc.review_complaint(&u.actor, id, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row =
+        st.svc.review_complaint(&u.actor, id, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(row))
 }
 

@@ -30,7 +30,11 @@ pub async fn api_contact_mail_attachments(
 #[utoipa::path(get, path = "/api/v1/mail/attachments/{id}", params(("id" = i64, Path)),
     responses((status = 200, content_type = "application/octet-stream", description = "the file's bytes (images inline, anything else as a download)"),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-pub async fn api_mail_attachment_get(State(st): State<AppState>, u: ApiUser, ApiId(id): ApiId) -> Result<Response, ApiError> {
+pub async fn api_mail_attachment_get(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
     let (meta, data) = st.svc.mail_attachment(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let image = matches!(meta.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp");
     let ctype = if image { meta.content_type.as_str() } else { "application/octet-stream" };
@@ -64,7 +68,11 @@ pub async fn api_mail_messages(
 #[utoipa::path(get, path = "/api/v1/mail/messages/{id}/raw", params(("id" = i64, Path)),
     responses((status = 200, content_type = "message/rfc822", description = "the message as it was fetched"),
         (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
-pub async fn api_mail_message_raw(State(st): State<AppState>, u: ApiUser, ApiId(id): ApiId) -> Result<Response, ApiError> {
+pub async fn api_mail_message_raw(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+) -> Result<Response, ApiError> {
     let m = st.svc.mail_raw(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(bytes(m.raw, "message/rfc822", "attachment", &format!("mail-{id}.eml")))
 }

@@ -67,11 +67,21 @@ pub struct DeskPage {
     pub missed: Vec<ContactRow>,
     pub today: Vec<ContactRow>,
     pub last: Option<ContactRow>,
+    /// The courteous phrases, by scene in the order of a call.
+    pub phrases: Vec<aftercare_store::phrases::PhraseRow>,
     pub channels: Vec<&'static str>,
     pub categories: Vec<&'static str>,
     pub systems: Vec<&'static str>,
     pub urgencies: Vec<&'static str>,
     pub handlings: Vec<&'static str>,
+}
+
+impl DeskPage {
+    /// Whether the i-th phrase starts a new scene (for its heading).
+    pub fn new_scene(&self, i: &usize) -> bool {
+        let i = *i;
+        i == 0 || self.phrases.get(i - 1).map(|p| &p.scene) != self.phrases.get(i).map(|p| &p.scene)
+    }
 }
 
 #[derive(Template)]
@@ -96,8 +106,12 @@ async fn pop_for(st: &AppState, u: &PageUser, phone: &str) -> Option<ScreenPop> 
 
 /// A form prefilled from the screen pop (the school and the person on the line).
 fn prefill(phone: &str, pop: &Option<ScreenPop>) -> DeskForm {
-    let mut f =
-        DeskForm { channel: "phone".into(), direction: "inbound".into(), urgency: "normal".into(), ..Default::default() };
+    let mut f = DeskForm {
+        channel: "phone".into(),
+        direction: "inbound".into(),
+        urgency: "normal".into(),
+        ..Default::default()
+    };
     if aftercare_domain::contacts::phone_digits(phone).len() >= 5 {
         f.caller_phone = phone.trim().to_owned();
     }
@@ -123,11 +137,15 @@ async fn desk_page(
     let pop = pop_for(st, u, &phone).await;
     let f = f.unwrap_or_else(|| prefill(&phone, &pop));
     let after_hours = st.svc.is_after_hours(now).await.map_err(e)?;
-    let on_duty = aftercare_store::contacts::on_duty_names(&st.svc.db, now).await.unwrap_or_default();
+    let on_duty = st.svc.on_duty(now).await.map_err(e)?.into_iter().map(|s| s.user_name).collect();
     let page = aftercare_store::Page::new(Some(1), Some(20));
     let missed = st
         .svc
-        .list_contacts(&u.actor, &ContactQuery { missed_open: true, sort: Some("due".into()), ..Default::default() }, page)
+        .list_contacts(
+            &u.actor,
+            &ContactQuery { missed_open: true, sort: Some("due".into()), ..Default::default() },
+            page,
+        )
         .await
         .map_err(e)?
         .items;
@@ -147,7 +165,9 @@ async fn desk_page(
         Some(id) => st.svc.get_contact(&u.actor, id).await.ok(),
         None => None,
     };
+    let phrases = st.svc.phrases(&u.actor).await.map_err(e)?;
     Ok(DeskPage {
+        phrases,
         // The logged contact's own banner says it better than a generic flash.
         c: Ctx::new(st, u, "/desk", u.tr.t("desk.title")).flash_from(ok.filter(|_| last.is_none())),
         phone,
@@ -173,7 +193,8 @@ pub async fn view_desk_get(
     Query(p): Query<DeskParams>,
 ) -> Result<Response, PageError> {
     require_staff(&u)?;
-    let page = desk_page(&st, &u, p.phone.unwrap_or_default(), None, FormErrors::default(), p.last, p.ok.as_deref()).await?;
+    let page =
+        desk_page(&st, &u, p.phone.unwrap_or_default(), None, FormErrors::default(), p.last, p.ok.as_deref()).await?;
     Ok(render(&page))
 }
 
@@ -191,7 +212,11 @@ pub async fn view_desk_pop_get(
 }
 
 fn require_staff(u: &PageUser) -> Result<(), PageError> {
-    if u.actor.is_staff() { Ok(()) } else { Err(PageError::from_service(u.tr, aftercare_service::ServiceError::NotFound)) }
+    if u.actor.is_staff() {
+        Ok(())
+    } else {
+        Err(PageError::from_service(u.tr, aftercare_service::ServiceError::NotFound))
+    }
 }
 
 /// A `datetime-local` value in the department's zone.
@@ -358,7 +383,13 @@ pub struct ContactPage {
     pub callback: Option<ContactRow>,
 }
 
-async fn contact_page(st: &AppState, u: &PageUser, id: i64, errors: FormErrors, ok: Option<&str>) -> Result<ContactPage, PageError> {
+async fn contact_page(
+    st: &AppState,
+    u: &PageUser,
+    id: i64,
+    errors: FormErrors,
+    ok: Option<&str>,
+) -> Result<ContactPage, PageError> {
     let e = |err| PageError::from_service(u.tr, err);
     let k = st.svc.get_contact(&u.actor, id).await.map_err(e)?;
     let reads = if k.category == "suggestion" {
@@ -413,7 +444,8 @@ pub async fn view_contact_review_post(
         Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=reviewed")).into_response()),
         Err(err) => {
             let errors = form_errors(u.tr, err)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
+                .into_response())
         }
     }
 }
@@ -433,7 +465,8 @@ pub async fn view_contact_callback_post(
         Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=called_back")).into_response()),
         Err(err) => {
             let errors = form_errors(u.tr, err)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?)).into_response())
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
+                .into_response())
         }
     }
 }

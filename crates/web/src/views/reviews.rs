@@ -70,7 +70,13 @@ impl ReviewsPage {
     /// Nothing to show for this person in the period.
     pub fn idle(&self, s: &Scorecard) -> bool {
         let r = &s.raw;
-        r.tickets_visited + r.repeat_repairs + r.misdiagnoses + r.missed_calls + r.satisfaction_n + r.resolved + r.calls_in
+        r.tickets_visited
+            + r.repeat_repairs
+            + r.misdiagnoses
+            + r.missed_calls
+            + r.satisfaction_n
+            + r.resolved
+            + r.calls_in
             == 0
     }
     /// The earlier ticket of a proposal, when it is not the proposal's own ticket.
