@@ -384,8 +384,10 @@ both!(working_hours_are_validated_by_field_and_used_by_the_desk, |app: TestApp| 
     .await;
     assert_eq!(s, StatusCode::SEE_OTHER);
     assert!(loc.contains("ok=hours_saved"));
-    assert_eq!(svc.working_hours().await.to_settings().0, "08:00-17:00");
-    assert_eq!(svc.missed_callback_minutes().await, 45);
+    // Read as another node would after its short cache: a fresh set of services.
+    let fresh = aftercare_service::Services::new(app.db.clone());
+    assert_eq!(fresh.working_hours().await.to_settings().0, "08:00-17:00");
+    assert_eq!(fresh.missed_callback_minutes().await, 45);
     let (ac, acsrf) = app.browser("agent").await;
     let (s, html) = page(&ac, &app, "/settings/sla").await;
     assert_eq!(s, StatusCode::OK);
