@@ -422,7 +422,10 @@ both!(the_desk_page_pops_the_caller_and_logs_a_repair_as_a_ticket, |app: TestApp
     let (c, csrf) = app.browser("agent").await;
     let html = c.get(app.url("/desk?phone=13905661111")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"pop-who\"") && html.contains("王老师"), "{html}");
-    assert!(html.contains("class=\"phrase\"") && html.contains("请问有什么可以帮您"), "the courteous phrases are prompted");
+    assert!(
+        html.contains("class=\"phrase\"") && html.contains("请问有什么可以帮您"),
+        "the courteous phrases are prompted"
+    );
     let pop = c.get(app.url("/desk/pop?phone=13905662222")).send().await.unwrap().text().await.unwrap();
     assert!(pop.contains(&format!("data-customer=\"{}\"", app.school2)), "{pop}");
     let school = app.school1.to_string();

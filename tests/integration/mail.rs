@@ -770,11 +770,27 @@ async fn mail_out_managers_hear_of_sla_breaches_and_complaints_in_their_language
         assert!(en_body.contains("维修人员迟到两个小时"));
         assert!(zh.contains("投诉") && zh.contains("城关镇中心小学"), "{zh}");
 
+        // A complaint logged on the desk mails the manager by itself.
+        let agent_row = aftercare_store::users::by_username(&app.db, "agent").await.unwrap().unwrap();
+        let by = aftercare_service::auth::actor_from_row(&agent_row);
+        let input = aftercare_domain::contacts::ContactInput {
+            channel: Some("phone".into()),
+            category: Some("complaint".into()),
+            customer_id: Some(aftercare_domain::CustomerId(app.school1)),
+            content: Some("电话一直占线".into()),
+            promised_at: Some(Utc::now() + Duration::hours(12)),
+            ..Default::default()
+        };
+        let logged = svc.create_contact(&by, &input, None, Utc::now()).await.unwrap();
+        assert_eq!(run_jobs(&svc, Utc::now()).await, 1);
+        let (_, desk_subject, _) = parse(&smtp.received()[3]);
+        assert!(desk_subject.contains(&logged.record_no), "{desk_subject}");
+
         // Without [mail.smtp] nothing is queued at all.
         let off = Services::new(app.db.clone());
         off.mail_complaint(&c).await.unwrap();
         open_ticket(&app, &agent, app.school1, "不发邮件").await;
-        assert_eq!(aftercare_store::mail::mail_jobs(&app.db, "send_mail").await.unwrap().len(), 3);
+        assert_eq!(aftercare_store::mail::mail_jobs(&app.db, "send_mail").await.unwrap().len(), 4);
     })
     .await;
 }

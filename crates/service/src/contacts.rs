@@ -243,7 +243,10 @@ impl Services {
         if let Err(e) = aftercare_store::tickets::notify(&self.db, row.ticket_id, &list, now).await {
             tracing::warn!("notifying managers of {}: {e}", row.record_no);
         }
-        // MAIL-HOOK: the complaint mail goes here once mail.rs lands.
+        if kind == "complaint" {
+            // Logs its own failures: mail must never undo the recorded complaint.
+            let _ = self.mail_complaint(row).await;
+        }
     }
 
     pub async fn get_contact(&self, by: &Actor, id: i64) -> Result<ContactRow> {
