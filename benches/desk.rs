@@ -10,29 +10,20 @@
 //! AFTERCARE_BENCH_CALLS (8,000 per run), AFTERCARE_BENCH_REQUESTS (1,000 lookups).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{count, env_usize, pct, ready, serve};
+
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
 use aftercare_store::contacts::ContactWrite;
 use chrono::{Duration as CDuration, Utc};
 use serde_json::{Value, json};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-const BIN: &str = env!("CARGO_BIN_EXE_aftercare");
 const TOWNS: [&str; 8] = ["城关镇", "蓉城镇", "新河镇", "木镇镇", "庙前镇", "杨田镇", "陵阳镇", "酉华镇"];
 const CATEGORIES: [&str; 5] = ["consultation", "repair", "repair", "other", "suggestion"];
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-async fn count(db: &Db, sql: &str) -> i64 {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
-    }
-}
 
 /// The school contact person's number of school `i`.
 fn phone(i: usize) -> String {
@@ -134,30 +125,6 @@ async fn build(db: &Db, schools: usize, contacts: usize) {
         db.optimize().await.unwrap();
         println!("generated {} contacts in {:.1}s", contacts - have, started.elapsed().as_secs_f64());
     }
-}
-
-fn serve(url: &str, port: u16) -> Child {
-    Command::new(BIN)
-        .env("AFTERCARE_DATABASE_URL", url)
-        .env("RUST_LOG", "warn")
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-async fn ready(client: &reqwest::Client, base: &str) {
-    for _ in 0..2000 {
-        if client.get(format!("{base}/healthz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("server never became ready");
-}
-
-fn pct(sorted: &[Duration], p: f64) -> f64 {
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
 }
 
 async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
