@@ -197,6 +197,9 @@ both!(telephony_events_become_contacts_and_missed_calls_with_an_owner, |app: Tes
     assert_eq!(v["wait_seconds"], 8);
     assert_eq!(v["customer_id"], app.school1, "the caller's number matched the school");
     assert_eq!(v["handler_id"], user_id(&app, "agent").await);
+    // The answer is built from what was written: it must be what a read returns.
+    let (_, read) = app.get_json(&pbx, &format!("/api/v1/contacts/{}", v["id"])).await;
+    assert_eq!(v, read);
     // The PBX repeats an event: recorded once.
     let (s, again) = app.post_json(&pbx, "/api/v1/telephony/calls", &answered).await;
     assert_eq!(s, StatusCode::CREATED);
@@ -209,6 +212,8 @@ both!(telephony_events_become_contacts_and_missed_calls_with_an_owner, |app: Tes
     assert_eq!(m["answered"], false);
     assert_eq!(m["customer_id"], app.school2);
     assert!(m["callback_owner_id"].as_i64().is_some());
+    let (_, read) = app.get_json(&pbx, &format!("/api/v1/contacts/{}", m["id"])).await;
+    assert_eq!(m, read);
     let due: DateTime<Utc> = serde_json::from_value(m["callback_due"].clone()).unwrap();
     assert_eq!(due, start + Duration::minutes(30));
     let (_, q) = app.get_json(&pbx, "/api/v1/contacts?view=missed").await;

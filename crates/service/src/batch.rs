@@ -33,9 +33,9 @@ impl GroupWrite for Tickets {
 pub struct Contacts;
 impl GroupWrite for Contacts {
     type Item = ContactWrite;
-    type Out = i64;
-    async fn write_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<i64>, StoreError> {
-        contacts::create_many(db, items).await
+    type Out = contacts::Made;
+    async fn write_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<contacts::Made>, StoreError> {
+        contacts::create_numbered(db, items).await
     }
 }
 

@@ -29,6 +29,8 @@ type Timed<T> = Arc<Mutex<Option<(Instant, T)>>>;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Caches {
     sessions: Arc<Mutex<HashMap<String, CachedSession>>>,
+    /// Active users by username (a PBX names the agent of every call).
+    users: Arc<Mutex<HashMap<String, (Instant, Actor)>>>,
     sla: Timed<Vec<SlaRow>>,
     /// The desk's working hours and missed-call callback minutes (read on every call event).
     hours: Timed<(WorkingHours, i64)>,
@@ -63,6 +65,23 @@ impl Caches {
         if let Ok(mut map) = self.sessions.lock() {
             map.retain(|_, s| s.actor.id.0 != user_id);
         }
+        if let Ok(mut map) = self.users.lock() {
+            map.retain(|_, (_, a)| a.id.0 != user_id);
+        }
+    }
+
+    /// An active user by username, if read within the TTL.
+    pub fn user(&self, username: &str) -> Option<Actor> {
+        let map = self.users.lock().ok()?;
+        map.get(username).filter(|(at, _)| at.elapsed() < TTL).map(|(_, a)| a.clone())
+    }
+
+    pub fn put_user(&self, actor: Actor) {
+        let Ok(mut map) = self.users.lock() else { return };
+        if map.len() >= MAX_SESSIONS {
+            map.clear();
+        }
+        map.insert(actor.username.clone(), (Instant::now(), actor));
     }
 
     pub fn sla(&self) -> Option<Vec<SlaRow>> {

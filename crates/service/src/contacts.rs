@@ -14,7 +14,7 @@ use aftercare_store::db::Arg;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use aftercare_store::tickets::{NewNotification, TicketQuery, TicketRow};
 use aftercare_store::{Page, Paged};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use serde::Serialize;
 
 /// What the desk shows the moment a number is typed or a call rings in.
@@ -83,7 +83,15 @@ impl Services {
 
     /// Turns a validated contact into what the store writes: handler, after-hours flag,
     /// missed-call owner and due time.
-    pub(crate) async fn contact_write(&self, by: &Actor, k: NewContact, now: DateTime<Utc>) -> Result<ContactWrite> {
+    pub(crate) async fn contact_write(
+        &self,
+        by: &Actor,
+        mut k: NewContact,
+        now: DateTime<Utc>,
+    ) -> Result<ContactWrite> {
+        // The databases keep microseconds; a row built from this write must equal a read.
+        let now = now.trunc_subsecs(6);
+        k.received_at = k.received_at.trunc_subsecs(6);
         let hours = self.working_hours().await;
         let local = self.desk_local(k.received_at);
         let after_hours = !hours.is_working(local);
@@ -211,7 +219,7 @@ impl Services {
             w.handling = Some(Handling::Ticket.as_str().into());
             w.result = Some("dispatched".into());
         }
-        let id = self.contacts.write(&self.db, writer(by), w).await?;
+        let id = self.contacts.write(&self.db, writer(by), w).await?.id;
         let row = store::get(&self.db, id).await?;
         self.after_contact(&row, now).await;
         Ok(row)
@@ -337,19 +345,47 @@ impl Services {
         require(by.has(Role::Agent))?;
         let call = ev.validate()?;
         let handler = match &call.agent_username {
-            Some(name) => match aftercare_store::users::by_username(&self.db, name).await? {
-                Some(u) if u.active => Some(crate::auth::actor_from_row(&u)),
-                _ => return Err(FieldErrors::single("agent_username", "not_found").into()),
+            Some(name) => match self.caches.user(name) {
+                Some(a) => Some(a),
+                None => match aftercare_store::users::by_username(&self.db, name).await? {
+                    Some(u) if u.active => {
+                        let a = crate::auth::actor_from_row(&u);
+                        self.caches.put_user(a.clone());
+                        Some(a)
+                    }
+                    _ => return Err(FieldErrors::single("agent_username", "not_found").into()),
+                },
             },
             None => None,
         };
         let handler = handler.unwrap_or_else(|| by.clone());
-        let w = self.call_write(&handler, &call, now).await?;
-        let id = self.contacts.write(&self.db, writer(&handler), w).await?;
-        Ok(store::get(&self.db, id).await?)
+        let (w, school) = self.call_write(&handler, &call, now).await?;
+        // The PBX reports every call: answer from what was written rather than read it back.
+        let owner_name = match w.callback_owner_id {
+            Some(o) if o == handler.id.0 => Some(handler.display_name.clone()),
+            Some(o) => aftercare_store::users::get(&self.db, o).await.ok().map(|u| u.display_name),
+            None => None,
+        };
+        let names = store::KnownNames {
+            customer_name: school.as_ref().map(|m| m.customer_name.clone()),
+            town: school.map(|m| m.town),
+            handler_name: w.handler_id.map(|_| handler.display_name.clone()),
+            callback_owner_name: owner_name,
+        };
+        let made = self.contacts.write(&self.db, writer(&handler), w.clone()).await?;
+        if !made.new {
+            // A repeated event answers with the record as it stands.
+            return Ok(store::get(&self.db, made.id).await?);
+        }
+        Ok(ContactRow::fresh(made.id, made.record_no, &w, names))
     }
 
-    async fn call_write(&self, handler: &Actor, call: &Call, now: DateTime<Utc>) -> Result<ContactWrite> {
+    async fn call_write(
+        &self,
+        handler: &Actor,
+        call: &Call,
+        now: DateTime<Utc>,
+    ) -> Result<(ContactWrite, Option<PhoneMatch>)> {
         let phone = call.school_phone().to_owned();
         let digits = phone_digits(&phone);
         let known = if digits.is_empty() { Vec::new() } else { store::match_phone(&self.db, &digits).await? };
@@ -406,10 +442,10 @@ impl Services {
             }
         };
         let mut w = self.contact_write(handler, k, now).await?;
-        w.answered_at = call.answered_at;
-        w.ended_at = Some(call.ended_at);
+        w.answered_at = call.answered_at.map(|t| t.trunc_subsecs(6));
+        w.ended_at = Some(call.ended_at.trunc_subsecs(6));
         w.source_ref = call.call_id.as_ref().map(|c| format!("pbx:{c}"));
-        Ok(w)
+        Ok((w, known.into_iter().next()))
     }
 
     /// Fills in what was said on a contact (the desk completes a PBX record).
@@ -578,7 +614,7 @@ impl Services {
         let mut w = self.contact_write(by, k, now).await?;
         w.callback_of = missed_open.then_some(id);
         w.handler_id = Some(by.id.0);
-        let new_id = self.contacts.write(&self.db, writer(by), w).await?;
+        let new_id = self.contacts.write(&self.db, writer(by), w).await?.id;
         if complaint_open && answered {
             store::update(
                 &self.db,

@@ -59,6 +59,71 @@ pub struct ContactRow {
     pub version: i64,
 }
 
+/// The names a contact row shows beside its ids, when the caller already knows them.
+#[derive(Debug, Clone, Default)]
+pub struct KnownNames {
+    pub customer_name: Option<String>,
+    pub town: Option<String>,
+    pub handler_name: Option<String>,
+    pub callback_owner_name: Option<String>,
+}
+
+impl ContactRow {
+    /// A contact as [`create_numbered`] wrote it, so a busy writer (the PBX) needs no read back.
+    pub fn fresh(id: i64, record_no: String, k: &ContactWrite, names: KnownNames) -> ContactRow {
+        use chrono::SubsecRound;
+        let us = |t: DateTime<Utc>| t.trunc_subsecs(6);
+        ContactRow {
+            id,
+            record_no,
+            channel: k.channel.clone(),
+            direction: k.direction.clone(),
+            received_at: us(k.received_at),
+            answered: k.answered,
+            answered_at: k.answered_at.map(us),
+            ended_at: k.ended_at.map(us),
+            wait_seconds: k.wait_seconds,
+            talk_seconds: k.talk_seconds,
+            customer_id: k.customer_id,
+            customer_name: names.customer_name,
+            town: names.town,
+            caller_name: k.caller_name.clone(),
+            caller_title: k.caller_title.clone(),
+            caller_phone: k.caller_phone.clone(),
+            caller_email: k.caller_email.clone(),
+            category: k.category.clone(),
+            system: k.system.clone(),
+            urgency: k.urgency.clone(),
+            content: k.content.clone(),
+            reply: k.reply.clone(),
+            handling: k.handling.clone(),
+            result: k.result.clone(),
+            mood: k.mood.clone(),
+            promised_at: k.promised_at.map(us),
+            after_hours: k.after_hours,
+            handler_id: k.handler_id,
+            handler_name: names.handler_name,
+            ticket_id: k.ticket_id,
+            ticket_number: None,
+            callback_owner_id: k.callback_owner_id,
+            callback_owner_name: names.callback_owner_name,
+            callback_due: k.callback_due.map(us),
+            called_back_at: None,
+            callback_contact_id: None,
+            review_verdict: None,
+            review_action: None,
+            review_note: None,
+            reviewed_by: None,
+            reviewed_at: None,
+            closed_at: None,
+            source_ref: k.source_ref.clone(),
+            created_by: k.created_by,
+            created_at: us(k.now),
+            version: 1,
+        }
+    }
+}
+
 const SELECT: &str = "SELECT k.*, c.name AS customer_name, c.town, h.display_name AS handler_name, \
      o.display_name AS callback_owner_name, t.number AS ticket_number \
      FROM contacts k LEFT JOIN customers c ON c.id = k.customer_id LEFT JOIN users h ON h.id = k.handler_id \
@@ -114,16 +179,30 @@ fn digits(p: &Option<String>) -> Option<String> {
 /// it calls. Returns each contact's id; one already recorded under the same `source_ref`
 /// answers with the existing id.
 pub async fn create_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<i64>> {
+    Ok(create_numbered(db, items).await?.into_iter().map(|m| m.id).collect())
+}
+
+/// What [`create_numbered`] answers for each contact.
+#[derive(Debug, Clone)]
+pub struct Made {
+    pub id: i64,
+    pub record_no: String,
+    /// False: the same `source_ref` was already recorded and this is that record.
+    pub new: bool,
+}
+
+/// [`create_many`], answering each contact's id, record number and whether it is new.
+pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<Made>> {
     Ok(on_db!(db, p => {
         let mut tx = p.begin_write().await?;
         // Already recorded (the PBX or the mailbox sent it again): answer with what exists;
         // the same source twice in one group is written once.
-        enum Slot { Existing(i64), Fresh(usize) }
+        enum Slot { Existing((i64, String)), Fresh(usize) }
         let mut slots = Vec::with_capacity(items.len());
         let mut fresh: Vec<(&Writer, &ContactWrite)> = Vec::with_capacity(items.len());
         for (w, k) in items {
-            let existing: Option<i64> = match &k.source_ref {
-                Some(r) => sqlx::query_scalar("SELECT id FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?,
+            let existing: Option<(i64, String)> = match &k.source_ref {
+                Some(r) => sqlx::query_as::<_, (i64, String)>("SELECT id, record_no FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?,
                 None => None,
             };
             let earlier = k.source_ref.as_ref().and_then(|r| fresh.iter().position(|(_, x)| x.source_ref.as_ref() == Some(r)));
@@ -192,14 +271,19 @@ pub async fn create_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Ve
                 .bind(search::index_body(&text)).execute(&mut *tx).await?;
             audit_append!(tx, w, "contact", id, "create", &number, None,
                 Some(serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id})));
-            written.push(id);
+            written.push((id, number));
         }
         tx.commit().await?;
         let mut out = Vec::with_capacity(slots.len());
         for slot in slots {
             out.push(match slot {
-                Slot::Existing(id) => id,
-                Slot::Fresh(i) => *written.get(i).ok_or(StoreError::NotFound)?,
+                Slot::Existing((id, record_no)) => Made { id, record_no, new: false },
+                // A repeat inside the group is not new either: only its first copy is.
+                Slot::Fresh(i) => {
+                    let (id, record_no) = written.get(i).cloned().ok_or(StoreError::NotFound)?;
+                    let new = !out.iter().any(|m: &Made| m.id == id);
+                    Made { id, record_no, new }
+                }
             });
         }
         out

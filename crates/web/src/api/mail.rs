@@ -36,9 +36,7 @@ pub async fn api_mail_attachment_get(
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
     let (meta, data) = st.svc.mail_attachment(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    let image = matches!(meta.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp");
-    let ctype = if image { meta.content_type.as_str() } else { "application/octet-stream" };
-    Ok(bytes(data, ctype, if image { "inline" } else { "attachment" }, &meta.filename))
+    Ok(file_response(&meta, data))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -75,6 +73,13 @@ pub async fn api_mail_message_raw(
 ) -> Result<Response, ApiError> {
     let m = st.svc.mail_raw(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(bytes(m.raw, "message/rfc822", "attachment", &format!("mail-{id}.eml")))
+}
+
+/// A file from outside as a response: images inline, anything else as a download.
+pub(crate) fn file_response(meta: &AttachmentRow, data: Vec<u8>) -> Response {
+    let image = matches!(meta.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp");
+    let ctype = if image { meta.content_type.as_str() } else { "application/octet-stream" };
+    bytes(data, ctype, if image { "inline" } else { "attachment" }, &meta.filename)
 }
 
 fn bytes(data: Vec<u8>, ctype: &str, disposition: &str, filename: &str) -> Response {

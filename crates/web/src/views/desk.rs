@@ -381,6 +381,8 @@ pub struct ContactPage {
     pub can_review: bool,
     pub can_call_back: bool,
     pub callback: Option<ContactRow>,
+    /// Files that came with the contact's email.
+    pub files: Vec<aftercare_store::mail::AttachmentRow>,
 }
 
 async fn contact_page(
@@ -402,6 +404,7 @@ async fn contact_page(
         Some(c) => st.svc.get_contact(&u.actor, c).await.ok(),
         None => None,
     };
+    let files = if k.channel == "email" { st.svc.mail_attachments(&u.actor, id).await.map_err(e)? } else { Vec::new() };
     let missed_open = !k.answered && k.direction == "inbound" && k.called_back_at.is_none();
     let complaint_open = k.category == "complaint" && k.review_verdict.is_some() && k.closed_at.is_none();
     Ok(ContactPage {
@@ -413,6 +416,7 @@ async fn contact_page(
         reads,
         errors,
         callback,
+        files,
         k,
     })
 }
@@ -463,6 +467,41 @@ pub async fn view_contact_callback_post(
     };
     match st.svc.call_back(&u.actor, id, &input, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=called_back")).into_response()),
+        Err(err) => {
+            let errors = form_errors(u.tr, err)?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
+                .into_response())
+        }
+    }
+}
+
+/// A file that came with a contact's email, for a signed-in member of staff.
+pub async fn view_contact_file_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    axum::extract::Path((_, file)): axum::extract::Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let (meta, data) = st.svc.mail_attachment(&u.actor, file).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    Ok(crate::api::mail::file_response(&meta, data))
+}
+
+/// Names the school of a contact that came without one (mail from an unknown address).
+pub async fn view_contact_school_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let customer = field(&form, "customer_id").and_then(|s| s.trim().parse::<i64>().ok());
+    let input = ContactInput { customer_id: customer.map(CustomerId), ..Default::default() };
+    let version = field(&form, "version").and_then(|v| v.parse().ok());
+    let result = match customer {
+        Some(_) => st.svc.update_contact(&u.actor, id, &input, version).await.map(|_| ()),
+        None => Err(aftercare_domain::FieldErrors::single("customer_id", "required").into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/contacts/{id}?ok=school_set")).into_response()),
         Err(err) => {
             let errors = form_errors(u.tr, err)?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))

@@ -107,6 +107,8 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(desk::view_contact_get))
         .route("/contacts/{id}/review", post(desk::view_contact_review_post))
         .route("/contacts/{id}/callback", post(desk::view_contact_callback_post))
+        .route("/contacts/{id}/school", post(desk::view_contact_school_post))
+        .route("/contacts/{id}/files/{file}", get(desk::view_contact_file_get))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
