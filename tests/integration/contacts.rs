@@ -506,3 +506,50 @@ both!(a_call_event_sent_many_times_at_once_is_recorded_once, |app: TestApp| asyn
     assert_eq!(numbers.len(), 20);
     assert_eq!(numbers.last().unwrap(), "KF20261124-0021");
 });
+
+both!(an_unmatched_contact_gets_its_school_on_its_page, |app: TestApp| async move {
+    // Mail from an unknown address lands without a school; the agent names it.
+    let w = aftercare_store::contacts::ContactWrite {
+        channel: "email".into(),
+        direction: "inbound".into(),
+        category: "other".into(),
+        caller_email: Some("someone@unknown.test".into()),
+        urgency: "normal".into(),
+        content: "我们学校的广播不响了".into(),
+        received_at: in_hours(),
+        answered: true,
+        now: in_hours(),
+        ..Default::default()
+    };
+    let id =
+        aftercare_store::contacts::create_many(&app.db, &[(aftercare_store::Writer::system(), w)]).await.unwrap()[0];
+    let agent = app.token("agent").await;
+    let (_, q) = app.get_json(&agent, "/api/v1/contacts?view=unmatched").await;
+    assert_eq!(q["total"], 1);
+    let (c, csrf) = app.browser("agent").await;
+    let html = c.get(app.url(&format!("/contacts/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"school-form\""), "{html}");
+    // A school that does not exist is named on the page and nothing changes.
+    let r = c
+        .post(app.url(&format!("/contacts/{id}/school")))
+        .form(&[("_csrf", csrf.as_str()), ("customer_id", "99999")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("学校"));
+    let school = app.school2.to_string();
+    let r = c
+        .post(app.url(&format!("/contacts/{id}/school")))
+        .form(&[("_csrf", csrf.as_str()), ("customer_id", school.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, k) = app.get_json(&agent, &format!("/api/v1/contacts/{id}")).await;
+    assert_eq!(k["customer_id"], app.school2);
+    assert_eq!(k["caller_email"], "someone@unknown.test", "what the form left out is kept");
+    assert_eq!(k["content"], "我们学校的广播不响了");
+    let (_, q) = app.get_json(&agent, "/api/v1/contacts?view=unmatched").await;
+    assert_eq!(q["total"], 0);
+});

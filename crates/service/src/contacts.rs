@@ -458,15 +458,29 @@ impl Services {
     ) -> Result<ContactRow> {
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
+        // What the input leaves out stays as it is.
+        let keep = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
         let merged = ContactInput {
             channel: input.channel.clone().or(Some(row.channel.clone())),
             direction: Some(row.direction.clone()),
             category: input.category.clone().or(Some(row.category.clone())),
             customer_id: input.customer_id.or(row.customer_id.map(CustomerId)),
+            caller_name: keep(&input.caller_name, &row.caller_name),
+            caller_title: keep(&input.caller_title, &row.caller_title),
+            caller_phone: keep(&input.caller_phone, &row.caller_phone),
+            caller_email: keep(&input.caller_email, &row.caller_email),
+            system: keep(&input.system, &row.system),
+            urgency: input.urgency.clone().or(Some(row.urgency.clone())),
+            content: input.content.clone().or(Some(row.content.clone())),
+            reply: keep(&input.reply, &row.reply),
+            handling: keep(&input.handling, &row.handling),
+            mood: keep(&input.mood, &row.mood),
             received_at: Some(row.received_at),
             answered: Some(row.answered),
-            content: input.content.clone().or(Some(row.content.clone())),
-            ..input.clone()
+            promised_at: input.promised_at.or(row.promised_at),
+            wait_seconds: input.wait_seconds.or(row.wait_seconds),
+            talk_seconds: input.talk_seconds.or(row.talk_seconds),
+            ticket_id: input.ticket_id.or(row.ticket_id),
         };
         let k = merged.validate(Utc::now().max(row.received_at))?;
         if let Some(c) = k.customer_id
