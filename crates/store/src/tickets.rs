@@ -267,37 +267,80 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
                 .bind(format!("ticket:{day}")).bind(*n).fetch_one(&mut *tx).await?;
             *n = last - *n;
         }
-        let mut schools: HashMap<i64, (String, String)> = HashMap::new();
-        for (w, t) in items {
+        // Each statement below writes the whole group at once: one round trip to the
+        // database per table, not one per ticket.
+        let mut ids: Vec<i64> = items.iter().map(|(_, t)| t.customer_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let found: Vec<(i64, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, name, town FROM customers WHERE id IN ({list})")))
+            .fetch_all(&mut *tx).await?;
+        let schools: HashMap<i64, (String, String)> = found.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
+        let mut numbers = Vec::with_capacity(items.len());
+        for (_, t) in items {
+            if !schools.contains_key(&t.customer_id) {
+                return Err(StoreError::MissingReference);
+            }
             let day = t.now.format("%Y%m%d").to_string();
             let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
-            let number = format!("GD{day}-{n:04}");
-            let (customer, town) = match schools.get(&t.customer_id) {
-                Some(c) => c.clone(),
-                None => {
-                    let c: Option<(String, String)> = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1").bind(t.customer_id).fetch_optional(&mut *tx).await?;
-                    let c = c.ok_or(StoreError::MissingReference)?;
-                    schools.insert(t.customer_id, c.clone());
-                    c
-                }
-            };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
-                 respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $10, $11, $12, $13, $14, $14, 1) RETURNING id")
-                .bind(&number).bind(t.customer_id).bind(&t.system).bind(&t.title).bind(&t.description).bind(&t.source).bind(&t.priority)
+            numbers.push(format!("GD{day}-{n:04}"));
+        }
+        let rows = (0..items.len()).map(|i| {
+            let b = i * 14;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'new', ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 1)",
+                b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 12, b + 13, b + 14, b + 14)
+        }).collect::<Vec<_>>().join(", ");
+        let sql = format!("INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, reporter_name, reporter_phone, \
+             respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) VALUES {rows} RETURNING id, number");
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+        for ((_, t), number) in items.iter().zip(&numbers) {
+            q = q.bind(number).bind(t.customer_id).bind(&t.system).bind(&t.title).bind(&t.description).bind(&t.source).bind(&t.priority)
                 .bind(&t.reporter_name).bind(&t.reporter_phone).bind(t.respond_due).bind(t.arrive_due).bind(t.resolve_due)
-                .bind(t.created_by).bind(t.now)
-                .fetch_one(&mut *tx).await?;
-            for e in &t.equipment_ids {
-                sqlx::query("INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES ($1, $2)").bind(id).bind(e).execute(&mut *tx).await?;
+                .bind(t.created_by).bind(t.now);
+        }
+        // RETURNING promises no order: match the rows back by their unique numbers.
+        let got: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(id, n)| (n, id)).collect();
+        let ticket_ids = numbers.iter().map(|n| got.get(n).copied().ok_or(StoreError::NotFound)).collect::<Result<Vec<i64>>>()?;
+        let links: Vec<(i64, i64)> = items.iter().zip(&ticket_ids).flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e))).collect();
+        if !links.is_empty() {
+            let rows = (0..links.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!("INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES {rows}")));
+            for (t, e) in &links {
+                q = q.bind(t).bind(e);
             }
-            let ev = NewEvent { kind: "created", to_status: Some("new".into()), note: Some(t.title.clone()), ..Default::default() };
-            insert_event!(tx, w, id, ev, t.now);
-            sqlx::query(search::upsert_sql(db)).bind("ticket").bind(id).bind(t.customer_id)
-                .bind(search::index_body(&search_text(t, &number, &customer))).execute(&mut *tx).await?;
-            audit_append!(tx, w, "ticket", id, "create", &number, None, Some(serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority})));
-            made.push(TicketRow::fresh(id, number, customer, town, t));
+            q.execute(&mut *tx).await?;
+        }
+        let rows = (0..items.len()).map(|i| {
+            let b = i * 5;
+            format!("(${}, ${}, ${}, ${}, 'created', NULL, 'new', ${}, NULL)", b + 1, b + 2, b + 3, b + 4, b + 5)
+        }).collect::<Vec<_>>().join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json) VALUES {rows}")));
+        for ((w, t), id) in items.iter().zip(&ticket_ids) {
+            q = q.bind(id).bind(t.now).bind(w.user_id).bind(&w.name).bind(&t.title);
+        }
+        q.execute(&mut *tx).await?;
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(db, "ticket", items.len())));
+        for (((_, t), id), number) in items.iter().zip(&ticket_ids).zip(&numbers) {
+            let customer = schools.get(&t.customer_id).map(|(n, _)| n.as_str()).unwrap_or_default();
+            q = q.bind(id).bind(t.customer_id).bind(search::index_body(&search_text(t, number, customer)));
+        }
+        q.execute(&mut *tx).await?;
+        let rows = (0..items.len()).map(|i| {
+            let b = i * 6;
+            format!("(${}, ${}, ${}, 'ticket', ${}, 'create', ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+        }).collect::<Vec<_>>().join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+        let at = Utc::now();
+        for (((w, t), id), number) in items.iter().zip(&ticket_ids).zip(&numbers) {
+            let after = serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority}).to_string();
+            q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
+        }
+        q.execute(&mut *tx).await?;
+        for (((_, t), id), number) in items.iter().zip(&ticket_ids).zip(numbers) {
+            let (customer, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
+            made.push(TicketRow::fresh(*id, number, customer, town, t));
         }
         tx.commit().await?;
         made
