@@ -198,13 +198,23 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         // Already recorded (the PBX or the mailbox sent it again): answer with what exists;
         // the same source twice in one group is written once.
         enum Slot { Existing((i64, String)), Fresh(usize) }
+        let refs: Vec<&String> = items.iter().filter_map(|(_, k)| k.source_ref.as_ref()).collect();
+        let mut known: HashMap<String, (i64, String)> = HashMap::new();
+        if !refs.is_empty() {
+            let ps = (1..=refs.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!(
+                "SELECT id, record_no, source_ref FROM contacts WHERE source_ref IN ({ps})")));
+            for r in &refs {
+                q = q.bind(*r);
+            }
+            for (id, no, r) in q.fetch_all(&mut *tx).await? {
+                known.insert(r, (id, no));
+            }
+        }
         let mut slots = Vec::with_capacity(items.len());
         let mut fresh: Vec<(&Writer, &ContactWrite)> = Vec::with_capacity(items.len());
         for (w, k) in items {
-            let existing: Option<(i64, String)> = match &k.source_ref {
-                Some(r) => sqlx::query_as::<_, (i64, String)>("SELECT id, record_no FROM contacts WHERE source_ref = $1").bind(r).fetch_optional(&mut *tx).await?,
-                None => None,
-            };
+            let existing = k.source_ref.as_ref().and_then(|r| known.get(r)).cloned();
             let earlier = k.source_ref.as_ref().and_then(|r| fresh.iter().position(|(_, x)| x.source_ref.as_ref() == Some(r)));
             slots.push(match (existing, earlier) {
                 (Some(id), _) => Slot::Existing(id),
@@ -227,51 +237,80 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                 .bind(format!("contact:{day}")).bind(*n).fetch_one(&mut *tx).await?;
             *n = last - *n;
         }
-        let mut written = Vec::with_capacity(fresh.len());
-        for (w, k) in fresh {
+        let mut numbers = Vec::with_capacity(fresh.len());
+        for (_, k) in &fresh {
             let day = k.received_at.format("%Y%m%d").to_string();
             let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
-            let number = format!("KF{day}-{n:04}");
-            let phone_digits = digits(&k.caller_phone);
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, wait_seconds, talk_seconds, \
+            numbers.push(format!("KF{day}-{n:04}"));
+        }
+        let mut written: Vec<(i64, String)> = Vec::with_capacity(fresh.len());
+        if !fresh.is_empty() {
+            // One statement per table for the whole group, not one per contact.
+            const COLS: usize = 32;
+            let rows = (0..fresh.len()).map(|i| {
+                let ps = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect::<Vec<_>>().join(", ");
+                format!("({ps}, 1)")
+            }).collect::<Vec<_>>().join(", ");
+            let sql = format!("INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, wait_seconds, talk_seconds, \
                  customer_id, caller_name, caller_title, caller_phone, phone_digits, caller_email, category, system, urgency, content, reply, \
                  handling, result, mood, promised_at, after_hours, handler_id, ticket_id, callback_owner_id, callback_due, source_ref, created_by, created_at, version) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, 1) RETURNING id")
-                .bind(&number).bind(&k.channel).bind(&k.direction).bind(k.received_at).bind(k.answered).bind(k.answered_at).bind(k.ended_at)
-                .bind(k.wait_seconds).bind(k.talk_seconds).bind(k.customer_id).bind(&k.caller_name).bind(&k.caller_title).bind(&k.caller_phone)
-                .bind(&phone_digits).bind(&k.caller_email).bind(&k.category).bind(&k.system).bind(&k.urgency).bind(&k.content).bind(&k.reply)
-                .bind(&k.handling).bind(&k.result).bind(&k.mood).bind(k.promised_at).bind(k.after_hours).bind(k.handler_id).bind(k.ticket_id)
-                .bind(k.callback_owner_id).bind(k.callback_due).bind(&k.source_ref).bind(k.created_by).bind(k.now)
-                .fetch_one(&mut *tx).await?;
-            if let Some(of) = k.callback_of {
-                sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 WHERE id = $3 AND called_back_at IS NULL")
-                    .bind(k.received_at).bind(id).bind(of).execute(&mut *tx).await?;
+                 VALUES {rows} RETURNING id, record_no");
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+            for ((_, k), number) in fresh.iter().zip(&numbers) {
+                q = q.bind(number).bind(&k.channel).bind(&k.direction).bind(k.received_at).bind(k.answered).bind(k.answered_at).bind(k.ended_at)
+                    .bind(k.wait_seconds).bind(k.talk_seconds).bind(k.customer_id).bind(&k.caller_name).bind(&k.caller_title).bind(&k.caller_phone)
+                    .bind(digits(&k.caller_phone)).bind(&k.caller_email).bind(&k.category).bind(&k.system).bind(&k.urgency).bind(&k.content).bind(&k.reply)
+                    .bind(&k.handling).bind(&k.result).bind(&k.mood).bind(k.promised_at).bind(k.after_hours).bind(k.handler_id).bind(k.ticket_id)
+                    .bind(k.callback_owner_id).bind(k.callback_due).bind(&k.source_ref).bind(k.created_by).bind(k.now);
             }
-            if k.direction == "outbound" && let Some(d) = &phone_digits {
-                sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 \
-                             WHERE phone_digits = $3 AND answered = FALSE AND called_back_at IS NULL AND direction = 'inbound' AND received_at <= $1")
-                    .bind(k.received_at).bind(id).bind(d).execute(&mut *tx).await?;
+            // RETURNING promises no order: match the rows back by their unique numbers.
+            let got: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(id, n)| (n, id)).collect();
+            for n in &numbers {
+                written.push((got.get(n).copied().ok_or(StoreError::NotFound)?, n.clone()));
             }
-            if k.urge && let Some(t) = k.ticket_id {
-                sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, note, data_json) VALUES ($1, $2, $3, $4, 'urge', $5, $6)")
-                    .bind(t).bind(k.now).bind(w.user_id).bind(&w.name).bind(&k.content)
-                    .bind(serde_json::json!({"contact_id": id, "record_no": number}).to_string())
-                    .execute(&mut *tx).await?;
+            // What only some contacts do: close the missed calls they call back, log an urge.
+            for ((w, k), (id, number)) in fresh.iter().zip(&written) {
+                if let Some(of) = k.callback_of {
+                    sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 WHERE id = $3 AND called_back_at IS NULL")
+                        .bind(k.received_at).bind(id).bind(of).execute(&mut *tx).await?;
+                }
+                if k.direction == "outbound" && let Some(d) = digits(&k.caller_phone) {
+                    sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 \
+                                 WHERE phone_digits = $3 AND answered = FALSE AND called_back_at IS NULL AND direction = 'inbound' AND received_at <= $1")
+                        .bind(k.received_at).bind(id).bind(d).execute(&mut *tx).await?;
+                }
+                if k.urge && let Some(t) = k.ticket_id {
+                    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, note, data_json) VALUES ($1, $2, $3, $4, 'urge', $5, $6)")
+                        .bind(t).bind(k.now).bind(w.user_id).bind(&w.name).bind(&k.content)
+                        .bind(serde_json::json!({"contact_id": id, "record_no": number}).to_string())
+                        .execute(&mut *tx).await?;
+                }
             }
-            let text = format!(
-                "{number} {} {} {} {} {}",
-                k.content,
-                k.caller_name.as_deref().unwrap_or_default(),
-                k.caller_phone.as_deref().unwrap_or_default(),
-                phone_digits.as_deref().unwrap_or_default(),
-                k.caller_email.as_deref().unwrap_or_default()
-            );
-            sqlx::query(search::upsert_sql(db)).bind("contact").bind(id).bind(k.customer_id)
-                .bind(search::index_body(&text)).execute(&mut *tx).await?;
-            audit_append!(tx, w, "contact", id, "create", &number, None,
-                Some(serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id})));
-            written.push((id, number));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(db, "contact", fresh.len())));
+            for ((_, k), (id, number)) in fresh.iter().zip(&written) {
+                let text = format!(
+                    "{number} {} {} {} {} {}",
+                    k.content,
+                    k.caller_name.as_deref().unwrap_or_default(),
+                    k.caller_phone.as_deref().unwrap_or_default(),
+                    digits(&k.caller_phone).unwrap_or_default(),
+                    k.caller_email.as_deref().unwrap_or_default()
+                );
+                q = q.bind(id).bind(k.customer_id).bind(search::index_body(&text));
+            }
+            q.execute(&mut *tx).await?;
+            let rows = (0..fresh.len()).map(|i| {
+                let b = i * 6;
+                format!("(${}, ${}, ${}, 'contact', ${}, 'create', ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
+            }).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+            let at = Utc::now();
+            for ((w, k), (id, number)) in fresh.iter().zip(&written) {
+                let after = serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id}).to_string();
+                q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         let mut out = Vec::with_capacity(slots.len());
