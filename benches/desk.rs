@@ -12,14 +12,13 @@
 
 mod common;
 
-use common::{count, env_usize, pct, ready, serve};
+use common::{count, env_usize, pct, post_concurrently, ready, serve, token};
 
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
 use aftercare_store::contacts::ContactWrite;
 use chrono::{Duration as CDuration, Utc};
 use serde_json::{Value, json};
-use std::sync::Arc;
 use std::time::Instant;
 
 const TOWNS: [&str; 8] = ["城关镇", "蓉城镇", "新河镇", "木镇镇", "庙前镇", "杨田镇", "陵阳镇", "酉华镇"];
@@ -127,67 +126,17 @@ async fn build(db: &Db, schools: usize, contacts: usize) {
     }
 }
 
-async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
-    let v: Value = client
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": user, "password": format!("{user}-password")}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_owned()
-}
-
-/// `per_task × tasks` call events, a third of them missed; returns (events/s, p99 ms, answered).
-async fn calls(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    schools: usize,
-    tasks: usize,
-    per_task: usize,
-    run: usize,
-) -> (f64, f64, usize) {
-    let started = Instant::now();
-    let lat = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (client, base, token, lat) = (client.clone(), base.to_owned(), token.to_owned(), lat.clone());
-        handles.push(tokio::spawn(async move {
-            let mut mine = Vec::with_capacity(per_task);
-            for i in 0..per_task {
-                let n = t * per_task + i;
-                let at = Utc::now() - CDuration::seconds(60);
-                let mut ev = json!({"caller": phone((n * 13) % schools), "callee": "0566-5550000", "started_at": at,
-                    "ended_at": at + CDuration::seconds(45), "call_id": format!("bench-{run}-{n}")});
-                if !n.is_multiple_of(3) {
-                    ev["answered_at"] = json!(at + CDuration::seconds(6));
-                    ev["agent_username"] = json!("agent");
-                }
-                let s = Instant::now();
-                let r = client
-                    .post(format!("{base}/api/v1/telephony/calls"))
-                    .bearer_auth(&token)
-                    .json(&ev)
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-                let _ = r.bytes().await;
-                mine.push(s.elapsed());
-            }
-            lat.lock().await.extend(mine);
-        }));
+/// The i-th of a task's call events in run `run`; a third of them missed.
+fn call_event(schools: usize, run: i64, t: usize, i: usize) -> serde_json::Value {
+    let n = t * 1_000_000 + i;
+    let at = Utc::now() - CDuration::seconds(60);
+    let mut ev = json!({"caller": phone((n * 13) % schools), "callee": "0566-5550000", "started_at": at,
+        "ended_at": at + CDuration::seconds(45), "call_id": format!("bench-{run}-{n}")});
+    if !n.is_multiple_of(3) {
+        ev["answered_at"] = json!(at + CDuration::seconds(6));
+        ev["agent_username"] = json!("agent");
     }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut lat = lat.lock().await.clone();
-    lat.sort();
-    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+    ev
 }
 
 async fn run(label: &str, url: &str, schools: usize, contacts: usize, calls_n: usize, requests: usize) {
@@ -228,8 +177,10 @@ async fn run(label: &str, url: &str, schools: usize, contacts: usize, calls_n: u
     // Telephony: 16 concurrent PBX connections, then kill -9 the instant the last answer is in.
     let pbx = token(&client, &base, "pbx").await;
     let before = count(&db, "SELECT COUNT(*) FROM contacts").await;
-    let run_no = before as usize;
-    let (rate, p99, answered) = calls(&client, &base, &pbx, schools, 16, calls_n / 16, run_no).await;
+    // Each run's call ids differ: they carry the number of records the run started with.
+    let calls_url = format!("{base}/api/v1/telephony/calls");
+    let events = move |t, i| call_event(schools, before, t, i);
+    let (rate, p99, answered) = post_concurrently(&client, &calls_url, &pbx, 16, calls_n / 16, events).await;
     server.kill().unwrap();
     server.wait().unwrap();
     let db2 = Db::connect(url).await.unwrap();

@@ -10,13 +10,12 @@
 
 mod common;
 
-use common::{count, env_usize, pct, ready, serve};
+use common::{count, env_usize, pct, post_concurrently, ready, serve, token};
 
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
 use chrono::{Duration as CDuration, SecondsFormat, Utc};
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::json;
 use std::time::Instant;
 
 const SCHOOLS: usize = 500;
@@ -145,53 +144,9 @@ async fn build(db: &Db, n: usize) -> i64 {
     id
 }
 
-async fn token(client: &reqwest::Client, base: &str) -> String {
-    let v: Value = client
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": "agent", "password": "agent-password"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["token"].as_str().unwrap().to_owned()
-}
-
-/// Creates `per_task × tasks` tickets; returns (tickets/s, p99 ms, how many answered 201).
-async fn creates(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    customer: i64,
-    tasks: usize,
-    per_task: usize,
-) -> (f64, f64, usize) {
-    let started = Instant::now();
-    let lat = Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (client, base, token, lat) = (client.clone(), base.to_owned(), token.to_owned(), lat.clone());
-        handles.push(tokio::spawn(async move {
-            let mut mine = Vec::with_capacity(per_task);
-            for i in 0..per_task {
-                let body = json!({"customer_id": customer, "system": "network", "title": format!("压测工单 {t}-{i}"), "description": "交换机端口不通"});
-                let s = Instant::now();
-                let r = client.post(format!("{base}/api/v1/tickets")).bearer_auth(&token).json(&body).send().await.unwrap();
-                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-                let _ = r.bytes().await;
-                mine.push(s.elapsed());
-            }
-            lat.lock().await.extend(mine);
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut lat = lat.lock().await.clone();
-    lat.sort();
-    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+/// The i-th ticket of a task.
+fn ticket_body(customer: i64, t: usize, i: usize) -> serde_json::Value {
+    json!({"customer_id": customer, "system": "network", "title": format!("压测工单 {t}-{i}"), "description": "交换机端口不通"})
 }
 
 async fn latency(client: &reqwest::Client, urls: impl Fn(usize) -> String, n: usize, auth: Option<&str>) -> (f64, f64) {
@@ -228,7 +183,7 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
         .unwrap();
     let mut server = serve(url, port);
     ready(&client, &base).await;
-    let t = token(&client, &base).await;
+    let t = token(&client, &base, "agent").await;
 
     println!("\n## {label}: {n} tickets\n");
     let before = {
@@ -237,8 +192,10 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
         db.close().await;
         c
     };
-    let (rate1, p99_1, ok1) = creates(&client, &base, &t, customer, 1, creates_n / 4).await;
-    let (rate16, p99_16, ok16) = creates(&client, &base, &t, customer, 16, creates_n / 16).await;
+    let create_url = format!("{base}/api/v1/tickets");
+    let body = move |t, i| ticket_body(customer, t, i);
+    let (rate1, p99_1, ok1) = post_concurrently(&client, &create_url, &t, 1, creates_n / 4, body).await;
+    let (rate16, p99_16, ok16) = post_concurrently(&client, &create_url, &t, 16, creates_n / 16, body).await;
     println!("| ticket creation through the API | tickets/s | p99 ms |\n|---|---|---|");
     println!("| concurrency 1 ({ok1} tickets) | {rate1:.0} | {p99_1:.2} |");
     println!("| concurrency 16 ({ok16} tickets) | {rate16:.0} | {p99_16:.2} |");

@@ -45,3 +45,56 @@ pub async fn ready(client: &reqwest::Client, base: &str) {
 pub fn pct(sorted: &[Duration], p: f64) -> f64 {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0
 }
+
+/// A bearer token for `user` (its password is `<user>-password` in the bench databases).
+pub async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
+    let v: serde_json::Value = client
+        .post(format!("{base}/api/v1/session"))
+        .json(&serde_json::json!({"username": user, "password": format!("{user}-password")}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    v["token"].as_str().unwrap().to_owned()
+}
+
+/// `tasks` connections each POSTing `per_task` bodies (`body(task, i)`) to `url`, each
+/// expecting 201; returns (requests/s, p99 ms, how many were answered 201).
+pub async fn post_concurrently(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    tasks: usize,
+    per_task: usize,
+    body: impl Fn(usize, usize) -> serde_json::Value + Send + Sync + 'static,
+) -> (f64, f64, usize) {
+    let body = std::sync::Arc::new(body);
+    let started = std::time::Instant::now();
+    let lat = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (client, url, token, lat, body) =
+            (client.clone(), url.to_owned(), token.to_owned(), lat.clone(), body.clone());
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let b = body(t, i);
+                let s = std::time::Instant::now();
+                let r = client.post(&url).bearer_auth(&token).json(&b).send().await.unwrap();
+                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
+                let _ = r.bytes().await;
+                mine.push(s.elapsed());
+            }
+            lat.lock().await.extend(mine);
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut lat = lat.lock().await.clone();
+    lat.sort();
+    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+}
