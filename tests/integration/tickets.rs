@@ -572,3 +572,80 @@ both!(sla_policy_changes_apply_to_the_next_ticket_at_once, |app: TestApp| async 
     let due = chrono::DateTime::parse_from_rfc3339(b["respond_due"].as_str().unwrap()).unwrap();
     assert_eq!((due - created).num_minutes(), 7, "{b}");
 });
+
+both!(sla_clocks_can_run_on_working_hours_only, |app: TestApp| async move {
+    let manager = app.token("manager").await;
+    let (s, v) = app.get_json(&manager, "/api/v1/settings/sla-calendar").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["working_hours"], false, "around the clock by default");
+    // Only the manager chooses; a missing value names the field.
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &app.token("agent").await,
+            "/api/v1/settings/sla-calendar",
+            &json!({"working_hours": true}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app.send_json(reqwest::Method::PUT, &manager, "/api/v1/settings/sla-calendar", &json!({})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, v) = app
+        .send_json(reqwest::Method::PUT, &manager, "/api/v1/settings/sla-calendar", &json!({"working_hours": true}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &manager,
+            "/api/v1/sla-policies/normal",
+            &json!({"respond_minutes": 120, "arrive_minutes": 480, "resolve_minutes": 960}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // A call on Friday 17:00 (Shanghai), half an hour before closing: the clocks go on on Monday.
+    let svc = aftercare_service::Services::new(app.db.clone());
+    let agent_row = aftercare_store::users::by_username(&app.db, "agent").await.unwrap().unwrap();
+    let by = aftercare_service::auth::actor_from_row(&agent_row);
+    let tz = chrono_tz::Asia::Shanghai;
+    use chrono::TimeZone;
+    let friday = tz.with_ymd_and_hms(2026, 11, 27, 17, 0, 0).unwrap().with_timezone(&chrono::Utc);
+    let input = aftercare_domain::tickets::TicketInput {
+        customer_id: Some(aftercare_domain::CustomerId(app.school1)),
+        system: Some("network".into()),
+        title: Some("周五傍晚断网".into()),
+        priority: Some("normal".into()),
+        ..Default::default()
+    };
+    let t = svc.create_ticket(&by, &input, friday).await.unwrap().ticket;
+    let local = |d: Option<chrono::DateTime<chrono::Utc>>| d.unwrap().with_timezone(&tz).format("%a %H:%M").to_string();
+    assert_eq!(local(t.respond_due), "Mon 09:30");
+    assert_eq!(local(t.arrive_due), "Mon 15:30");
+    // 960 minutes: 30 on Friday, 570 on Monday (08:00–17:30), 360 on Tuesday from 08:00.
+    assert_eq!(local(t.resolve_due), "Tue 14:00");
+    // Back to around the clock: the next ticket's clocks run through the weekend.
+    app.send_json(reqwest::Method::PUT, &manager, "/api/v1/settings/sla-calendar", &json!({"working_hours": false}))
+        .await;
+    let fresh = aftercare_service::Services::new(app.db.clone());
+    let t = fresh.create_ticket(&by, &input, friday).await.unwrap().ticket;
+    assert_eq!(local(t.respond_due), "Fri 19:00");
+    // The same choice on the SLA page.
+    let (c, csrf) = app.browser("manager").await;
+    let r = c
+        .post(app.url("/settings/sla-calendar"))
+        .form(&[("_csrf", csrf.as_str()), ("calendar", "working_hours")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let html = c.get(app.url("/settings/sla")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("value=\"working_hours\" checked"), "{html}");
+    let (c, csrf) = app.browser("agent").await;
+    let r = c
+        .post(app.url("/settings/sla-calendar"))
+        .form(&[("_csrf", csrf.as_str()), ("calendar", "24x7")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+});

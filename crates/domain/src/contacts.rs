@@ -323,6 +323,24 @@ impl WorkingHours {
         local
     }
 
+    /// `minutes` of working time after `local` (an SLA clock on the working-hours calendar):
+    /// time outside working hours does not count.
+    pub fn add_working(&self, local: NaiveDateTime, minutes: i64) -> NaiveDateTime {
+        let mut t = self.next_start(local);
+        let mut left = minutes.max(0);
+        // Bounded: even a one-day week gets through years of minutes in this many steps.
+        for _ in 0..5000 {
+            let close = t.date().and_time(self.end);
+            let today = (close - t).num_minutes();
+            if left <= today {
+                return t + Duration::minutes(left);
+            }
+            left -= today;
+            t = self.next_start(close);
+        }
+        t + Duration::minutes(left)
+    }
+
     /// When a missed call received at `local` must have been called back: `minutes` after
     /// it in working hours, or `minutes` after the next opening when it came after hours.
     pub fn callback_due(&self, local: NaiveDateTime, minutes: i64) -> NaiveDateTime {
@@ -514,6 +532,22 @@ mod tests {
         // Friday night and the weekend: Monday.
         assert_eq!(w.callback_due(at(27, 18, 0), 30), at(30, 8, 30));
         assert_eq!(w.callback_due(at(29, 12, 0), 30), at(30, 8, 30));
+    }
+
+    #[test]
+    fn sla_clocks_on_the_calendar_skip_nights_and_weekends() {
+        let w = WorkingHours::default();
+        // Tuesday 16:30 + 2 h: one hour today (to 17:30), one tomorrow from 08:00.
+        assert_eq!(w.add_working(at(24, 16, 30), 120), at(25, 9, 0));
+        // Inside one day.
+        assert_eq!(w.add_working(at(24, 9, 0), 60), at(24, 10, 0));
+        // Friday 17:00 + 2 h: half an hour on Friday, the rest on Monday.
+        assert_eq!(w.add_working(at(27, 17, 0), 120), at(30, 9, 30));
+        // A Saturday report starts counting on Monday at 08:00.
+        assert_eq!(w.add_working(at(28, 10, 0), 30), at(30, 8, 30));
+        // 3 working days of 9.5 h = 1,710 minutes from Monday 08:00: Wednesday 17:30.
+        assert_eq!(w.add_working(at(23, 8, 0), 3 * 570), at(25, 17, 30));
+        assert_eq!(w.add_working(at(23, 8, 0), 0), at(23, 8, 0));
     }
 
     #[test]

@@ -32,8 +32,9 @@ pub(crate) struct Caches {
     /// Active users by username (a PBX names the agent of every call).
     users: Arc<Mutex<HashMap<String, (Instant, Actor)>>>,
     sla: Timed<Vec<SlaRow>>,
-    /// The desk's working hours and missed-call callback minutes (read on every call event).
-    hours: Timed<(WorkingHours, i64)>,
+    /// The desk's working hours, missed-call callback minutes and SLA calendar (read on every
+    /// call event and every new ticket).
+    hours: Timed<(WorkingHours, i64, bool)>,
 }
 
 impl Caches {
@@ -101,12 +102,12 @@ impl Caches {
         }
     }
 
-    pub fn hours(&self) -> Option<(WorkingHours, i64)> {
+    pub fn hours(&self) -> Option<(WorkingHours, i64, bool)> {
         let guard = self.hours.lock().ok()?;
         guard.as_ref().filter(|(at, _)| at.elapsed() < TTL).map(|(_, h)| h.clone())
     }
 
-    pub fn put_hours(&self, h: (WorkingHours, i64)) {
+    pub fn put_hours(&self, h: (WorkingHours, i64, bool)) {
         if let Ok(mut guard) = self.hours.lock() {
             *guard = Some((Instant::now(), h));
         }

@@ -329,14 +329,34 @@ impl Services {
         self.desk_settings().await.1
     }
 
-    /// Both desk settings, read once per few seconds per node (every call event needs them).
-    async fn desk_settings(&self) -> (WorkingHours, i64) {
+    /// Whether the SLA clocks run on the working-hours calendar (setting `sla_calendar` =
+    /// `working_hours`) rather than around the clock (the default, `24x7`).
+    pub async fn sla_on_working_hours(&self) -> bool {
+        self.desk_settings().await.2
+    }
+
+    /// Chooses the SLA calendar (manager or administrator); audited.
+    pub async fn set_sla_calendar(&self, by: &Actor, working_hours: Option<bool>) -> Result<bool> {
+        require(by.is_admin_or_manager())?;
+        let Some(on) = working_hours else {
+            return Err(aftercare_domain::FieldErrors::single("sla_working_hours", "required").into());
+        };
+        let value = if on { "working_hours" } else { "24x7" };
+        aftercare_store::tickets::set_setting(&self.db, &writer(by), "sla_calendar", value).await?;
+        self.caches.forget_hours();
+        Ok(on)
+    }
+
+    /// The desk settings, read once per few seconds per node (every call event and every
+    /// new ticket needs them): working hours, missed-call minutes, the SLA calendar.
+    async fn desk_settings(&self) -> (WorkingHours, i64, bool) {
         if let Some(h) = self.caches.hours() {
             return h;
         }
-        let got = store::settings(&self.db, &["working_hours", "working_days", "missed_callback_minutes"])
-            .await
-            .unwrap_or_default();
+        let got =
+            store::settings(&self.db, &["working_hours", "working_days", "missed_callback_minutes", "sla_calendar"])
+                .await
+                .unwrap_or_default();
         let get = |k: &str| got.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let hours = match (get("working_hours"), get("working_days")) {
             (Some(h), Some(d)) => WorkingHours::parse(h, d).unwrap_or_default(),
@@ -346,8 +366,9 @@ impl Services {
             .and_then(|v| v.trim().parse::<i64>().ok())
             .filter(|m| CALLBACK_MINUTES.contains(m))
             .unwrap_or(30);
-        self.caches.put_hours((hours.clone(), minutes));
-        (hours, minutes)
+        let calendar = get("sla_calendar") == Some("working_hours");
+        self.caches.put_hours((hours.clone(), minutes, calendar));
+        (hours, minutes, calendar)
     }
 
     /// The desk's hours for the settings page and the API; staff only.

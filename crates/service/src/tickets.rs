@@ -132,7 +132,25 @@ impl Services {
         }
         let Some(system) = system else { return Err(FieldErrors::single("system", "required").into()) };
         let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
-        let due = rules::sla_due(now, &self.sla_policy(priority).await?);
+        let policy = self.sla_policy(priority).await?;
+        let due = if self.sla_on_working_hours().await {
+            // On the calendar, only working time counts toward each clock.
+            let hours = self.working_hours().await;
+            let local = now.with_timezone(&self.tz).naive_local();
+            let at = |m: i64| {
+                let t = hours.add_working(local, m);
+                chrono::TimeZone::from_local_datetime(&self.tz, &t)
+                    .earliest()
+                    .map_or(now, |x| x.with_timezone(&chrono::Utc))
+            };
+            rules::SlaDue {
+                respond: at(policy.respond_minutes),
+                arrive: at(policy.arrive_minutes),
+                resolve: at(policy.resolve_minutes),
+            }
+        } else {
+            rules::sla_due(now, &policy)
+        };
         let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
         let ticket = self
             .tickets

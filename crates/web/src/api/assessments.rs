@@ -131,3 +131,30 @@ pub async fn api_notifications_read(
     st.svc.mark_notifications_read(&u.actor, b.id, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Which calendar the SLA clocks run on.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct SlaCalendar {
+    /// True: only working hours count toward the clocks (nights, weekends and days off do
+    /// not); false: around the clock (the default).
+    pub working_hours: Option<bool>,
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/sla-calendar", responses((status = 200, body = SlaCalendar), (status = 403, body = ErrorResponse)))]
+pub async fn api_sla_calendar_get(State(st): State<AppState>, u: ApiUser) -> Result<Json<SlaCalendar>, ApiError> {
+    if !u.actor.is_staff() {
+        return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::Forbidden));
+    }
+    Ok(Json(SlaCalendar { working_hours: Some(st.svc.sla_on_working_hours().await) }))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/sla-calendar", request_body = SlaCalendar,
+    responses((status = 200, body = SlaCalendar), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_sla_calendar_set(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<SlaCalendar>,
+) -> Result<Json<SlaCalendar>, ApiError> {
+    let on = st.svc.set_sla_calendar(&u.actor, b.working_hours).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(SlaCalendar { working_hours: Some(on) }))
+}

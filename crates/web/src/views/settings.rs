@@ -41,6 +41,8 @@ pub struct SlaPage {
     pub window: String,
     pub window_days: i64,
     pub window_errors: FormErrors,
+    /// Whether the SLA clocks run on the working-hours calendar.
+    pub sla_working_hours: bool,
     /// The desk's working hours (`working_hours_partial.html`, views/roster.rs).
     pub hours: super::roster::HoursForm,
 }
@@ -90,7 +92,9 @@ pub(super) async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> R
             priority: r.priority,
         })
         .collect();
+    let sla_working_hours = st.svc.sla_on_working_hours().await;
     Ok(SlaPage {
+        sla_working_hours,
         c,
         forms,
         can_edit: u.actor.is_admin_or_manager(),
@@ -180,4 +184,23 @@ pub async fn view_repeat_window_post(
     page.window = raw.unwrap_or_default();
     page.window_errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+/// Chooses the SLA calendar: around the clock, or working hours only.
+pub async fn view_sla_calendar_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    may_edit(&u)?;
+    let on = match field(&form, "calendar").as_deref() {
+        Some("working_hours") => Some(true),
+        Some("24x7") => Some(false),
+        _ => None,
+    };
+    match st.svc.set_sla_calendar(&u.actor, on).await {
+        Ok(_) => Ok(Redirect::to("/settings/sla?ok=calendar_saved#sla-calendar").into_response()),
+        Err(e) => Err(PageError::from_service(u.tr, e)),
+    }
 }
