@@ -12,6 +12,7 @@ mod equipment;
 mod excel;
 mod mail;
 mod pages;
+mod parts;
 mod portal;
 mod roster;
 mod schema;

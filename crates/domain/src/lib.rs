@@ -9,6 +9,7 @@ pub mod contacts;
 pub mod customers;
 pub mod equipment;
 pub mod ids;
+pub mod parts;
 pub mod roles;
 pub mod systems;
 pub mod tickets;

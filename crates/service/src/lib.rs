@@ -20,6 +20,7 @@ pub mod excel;
 pub mod mail;
 pub mod mail_text;
 pub mod paperwork;
+pub mod parts;
 pub mod phrases;
 pub mod portal;
 pub mod roster;
@@ -54,6 +55,9 @@ pub enum ServiceError {
     /// An action not possible now: from this status, or a condition unmet.
     #[error("cannot {action} from {status}")]
     Transition { action: &'static str, status: &'static str, reason: Option<&'static str> },
+    /// Not enough usable stock: `part` is its code and name, `on_hand` what is left.
+    #[error("not enough stock of {part} in {warehouse}: {on_hand} left")]
+    Insufficient { part: String, warehouse: String, on_hand: i64 },
     #[error("import rejected")]
     Import(Vec<excel::RowError>),
     #[error("internal: {0}")]
@@ -67,6 +71,11 @@ impl From<StoreError> for ServiceError {
             StoreError::Duplicate { field } => ServiceError::Duplicate(field),
             StoreError::Stale => ServiceError::Stale,
             StoreError::MissingReference => ServiceError::Invalid(FieldErrors::single("customer_id", "not_found")),
+            StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
+                part: format!("#{part_id}"),
+                warehouse: format!("#{warehouse_id}"),
+                on_hand,
+            },
             other => ServiceError::Internal(other.to_string()),
         }
     }

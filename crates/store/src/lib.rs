@@ -11,6 +11,7 @@ pub mod equipment;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod parts;
 pub mod phrases;
 pub mod roster;
 pub mod search;
@@ -35,6 +36,9 @@ pub enum StoreError {
     /// A referenced record does not exist (foreign key).
     #[error("missing reference")]
     MissingReference,
+    /// Not enough usable stock of a part in a warehouse: `on_hand` is what is left.
+    #[error("not enough stock of part {part_id} in warehouse {warehouse_id}: {on_hand} left")]
+    Insufficient { part_id: i64, warehouse_id: i64, on_hand: i64 },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration: {0}")]

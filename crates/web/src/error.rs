@@ -30,7 +30,7 @@ pub struct RowMessage {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Machine-readable: `bad_request`, `invalid`, `unauthorized`, `forbidden`, `not_found`,
-    /// `duplicate`, `stale`, `too_many_attempts`, `import_rejected`, `internal`.
+    /// `duplicate`, `stale`, `insufficient_stock`, `too_many_attempts`, `import_rejected`, `internal`.
     pub code: String,
     /// A sentence in the caller's language.
     pub message: String,
@@ -104,6 +104,14 @@ impl ApiError {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", tr.t("error.throttled"))
             }
             ServiceError::Stale => ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale")),
+            ServiceError::Insufficient { part, warehouse, on_hand } => ApiError::new(
+                StatusCode::CONFLICT,
+                "insufficient_stock",
+                tr.tf(
+                    "error.insufficient_stock",
+                    &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
+                ),
+            ),
             ServiceError::Transition { action, status, reason } => {
                 let action_label = tr.t(&format!("ticket.action.{action}"));
                 let message = match reason {

@@ -11,6 +11,7 @@ pub mod equipment;
 pub mod excel;
 pub mod health;
 pub mod mail;
+pub mod parts;
 pub mod phrases;
 pub mod roster;
 pub mod search;
@@ -90,6 +91,12 @@ pub fn routes() -> Router<AppState> {
         .route("/mail/attachments/{id}", get(mail::api_mail_attachment_get))
         .route("/mail/messages", get(mail::api_mail_messages))
         .route("/mail/messages/{id}/raw", get(mail::api_mail_message_raw))
+        .route("/parts", get(parts::api_parts_list).post(parts::api_parts_create))
+        .route("/parts/{id}", get(parts::api_parts_get).patch(parts::api_parts_update))
+        .route("/warehouses", get(parts::api_warehouses_list).post(parts::api_warehouses_create))
+        .route("/warehouses/{id}", get(parts::api_warehouses_get).patch(parts::api_warehouses_update))
+        .route("/stock", get(parts::api_stock_list))
+        .route("/stock/movements", get(parts::api_movements_list).post(parts::api_movements_create))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -119,6 +126,9 @@ pub fn routes() -> Router<AppState> {
         phrases::api_phrases_list, phrases::api_phrases_create, phrases::api_phrases_update,
         daily::api_contacts_daily,
         mail::api_contact_mail_attachments, mail::api_mail_attachment_get, mail::api_mail_messages, mail::api_mail_message_raw,
+        parts::api_parts_list, parts::api_parts_create, parts::api_parts_get, parts::api_parts_update,
+        parts::api_warehouses_list, parts::api_warehouses_create, parts::api_warehouses_get, parts::api_warehouses_update,
+        parts::api_stock_list, parts::api_movements_list, parts::api_movements_create,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -12,6 +12,7 @@ mod import;
 mod login;
 mod me;
 mod paperwork;
+mod parts;
 mod phrases;
 mod portal;
 mod reviews;
@@ -90,6 +91,8 @@ pub fn routes() -> Router<AppState> {
         .route("/roster", get(roster::view_roster_get).post(roster::view_roster_post))
         .route("/roster/copy", post(roster::view_roster_copy_post))
         .route("/roster/{id}/delete", post(roster::view_roster_delete_post))
+        .route("/parts", get(parts::view_parts_get))
+        .route("/stock", get(parts::view_stock_get))
         .route("/phrases", get(phrases::view_phrases_get).post(phrases::view_phrase_create_post))
         .route("/phrases/{id}", post(phrases::view_phrase_edit_post))
         .route("/phrases/{id}/move", post(phrases::view_phrase_move_post))
@@ -215,6 +218,7 @@ impl Ctx {
             add("/phrases", "nav.phrases", "chat");
             add("/customers", "nav.customers", "school");
             add("/equipment", "nav.equipment", "device");
+            add("/stock", "nav.parts", "box");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
             }

@@ -1,0 +1,470 @@
+//! Spare parts: the catalogue, warehouses, on-hand stock and the append-only ledger.
+//!
+//! Stock changes only in [`post_movement`], which in one write transaction updates the
+//! `stock` rows, appends the movement with its balance and writes the audit entry. A
+//! movement that takes stock does so with a conditional update (`… AND on_hand >= qty`):
+//! on SQLite writers queue on the write lock; on PostgreSQL the row lock of the update
+//! makes the losers re-check the condition against the winner's result. The CHECK on
+//! `stock.on_hand` is the last line of defence.
+
+use crate::db::{Arg, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db};
+use aftercare_domain::parts::{MovementKind, NewMovement, NewPart, NewWarehouse, moving_average};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct PartRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    pub spec: Option<String>,
+    pub unit: String,
+    pub category: Option<String>,
+    pub systems: Option<String>,
+    pub models: Option<String>,
+    pub critical: bool,
+    pub supplier: Option<String>,
+    /// The catalogue price in fen (分); the API also gives `unit_cost` in yuan.
+    pub unit_cost_fen: i64,
+    pub lead_time_days: Option<i64>,
+    pub min_qty: i64,
+    pub max_qty: Option<i64>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const PART_SELECT: &str = "SELECT id, code, name, spec, unit, category, systems, models, critical, supplier, unit_cost_fen, \
+    lead_time_days, min_qty, max_qty, active, version, created_at, updated_at FROM parts";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct WarehouseRow {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+    /// `depot` or `vehicle`.
+    pub kind: String,
+    pub holder_user_id: Option<i64>,
+    pub holder_name: Option<String>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const WAREHOUSE_SELECT: &str = "SELECT w.id, w.code, w.name, w.kind, w.holder_user_id, u.display_name AS holder_name, w.active, \
+    w.created_at, w.updated_at FROM warehouses w LEFT JOIN users u ON u.id = w.holder_user_id";
+
+/// On-hand of one part in one warehouse.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct StockRow {
+    pub part_id: i64,
+    pub part_code: String,
+    pub part_name: String,
+    pub unit: String,
+    pub critical: bool,
+    pub warehouse_id: i64,
+    pub warehouse_code: String,
+    pub warehouse_name: String,
+    /// Usable units.
+    pub on_hand: i64,
+    /// Broken parts brought back, not usable.
+    pub defective: i64,
+    /// Moving-average cost in fen.
+    pub avg_cost_fen: i64,
+    /// The reserve quota: this warehouse's own, else the catalogue's.
+    pub min_qty: i64,
+    pub max_qty: Option<i64>,
+}
+
+const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, s.warehouse_id, \
+    w.code AS warehouse_code, w.name AS warehouse_name, s.on_hand, s.defective, s.avg_cost_fen, \
+    COALESCE(s.min_qty, p.min_qty) AS min_qty, COALESCE(s.max_qty, p.max_qty) AS max_qty \
+    FROM stock s JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id";
+
+/// One ledger row (领用记录表).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MovementRow {
+    pub id: i64,
+    /// e.g. `KC20261127-00042`.
+    pub movement_no: String,
+    pub kind: String,
+    pub part_id: i64,
+    pub part_code: String,
+    pub part_name: String,
+    pub warehouse_id: i64,
+    pub warehouse_name: String,
+    pub to_warehouse_id: Option<i64>,
+    pub to_warehouse_name: Option<String>,
+    pub qty: i64,
+    /// An adjustment's `increase` or `decrease`.
+    pub direction: Option<String>,
+    /// Receipt: the purchase price; otherwise the average cost at the time, in fen.
+    pub unit_cost_fen: i64,
+    pub ticket_id: Option<i64>,
+    pub equipment_id: Option<i64>,
+    pub serial_no: Option<String>,
+    pub old_serial_no: Option<String>,
+    pub note: Option<String>,
+    pub by_user_id: Option<i64>,
+    pub by_name: Option<String>,
+    pub at: DateTime<Utc>,
+    /// On-hand at `warehouse_id` after this movement (the defective count for a defective return).
+    pub balance_after: i64,
+}
+
+const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS part_name, \
+    m.warehouse_id, w.name AS warehouse_name, m.to_warehouse_id, t.name AS to_warehouse_name, m.qty, m.direction, \
+    m.unit_cost_fen, m.ticket_id, m.equipment_id, m.serial_no, m.old_serial_no, m.note, m.by_user_id, u.display_name AS by_name, \
+    m.at, m.balance_after FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses w ON w.id = m.warehouse_id \
+    LEFT JOIN warehouses t ON t.id = m.to_warehouse_id LEFT JOIN users u ON u.id = m.by_user_id";
+
+// ---- parts ----
+
+pub async fn create_part(db: &Db, w: &Writer, p: &NewPart, now: DateTime<Utc>) -> Result<i64> {
+    Ok(on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO parts (code, name, spec, unit, category, systems, models, critical, supplier, unit_cost_fen, lead_time_days, \
+             min_qty, max_qty, active, version, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
+        )
+        .bind(&p.code).bind(&p.name).bind(&p.spec).bind(&p.unit).bind(&p.category).bind(&p.systems).bind(&p.models)
+        .bind(p.critical).bind(&p.supplier).bind(p.unit_cost_fen).bind(p.lead_time_days).bind(p.min_qty).bind(p.max_qty)
+        .bind(p.active).bind(now)
+        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?;
+        audit_append!(tx, w, "part", id, "create", &format!("{} {}", p.code, p.name), None, Some(serde_json::to_value(p).unwrap_or_default()));
+        tx.commit().await?;
+        id
+    }))
+}
+
+/// Replaces a part's fields. `version`, when given, must match (else `Stale`).
+pub async fn update_part(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    version: Option<i64>,
+    p: &NewPart,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let before = get_part(db, id).await?;
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE parts SET code = $2, name = $3, spec = $4, unit = $5, category = $6, systems = $7, models = $8, critical = $9, \
+             supplier = $10, unit_cost_fen = $11, lead_time_days = $12, min_qty = $13, max_qty = $14, active = $15, \
+             version = version + 1, updated_at = $16 WHERE id = $1 AND ($17 < 0 OR version = $17)",
+        )
+        .bind(id).bind(&p.code).bind(&p.name).bind(&p.spec).bind(&p.unit).bind(&p.category).bind(&p.systems).bind(&p.models)
+        .bind(p.critical).bind(&p.supplier).bind(p.unit_cost_fen).bind(p.lead_time_days).bind(p.min_qty).bind(p.max_qty)
+        .bind(p.active).bind(now).bind(version.unwrap_or(-1))
+        .execute(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        audit_append!(tx, w, "part", id, "update", &format!("{} {}", p.code, p.name),
+            Some(serde_json::to_value(&before).unwrap_or_default()), Some(serde_json::to_value(p).unwrap_or_default()));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn get_part(db: &Db, id: i64) -> Result<PartRow> {
+    let sql = format!("{PART_SELECT} WHERE id = $1");
+    on_db!(db, p => sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PartQuery {
+    /// Part of the code or the name.
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub critical: Option<bool>,
+    pub active: Option<bool>,
+}
+
+pub async fn list_parts(db: &Db, q: &PartQuery, page: Page) -> Result<Paged<PartRow>> {
+    let mut f = Filter::default();
+    if let Some(s) = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let a = f.arg(Arg::Text(format!("%{}%", s.to_uppercase())));
+        let b = f.arg(Arg::Text(format!("%{s}%")));
+        f.and(format!("(code LIKE {a} OR name LIKE {b} OR spec LIKE {b})"));
+    }
+    if let Some(c) = &q.category {
+        let a = f.arg(Arg::Text(c.clone()));
+        f.and(format!("category = {a}"));
+    }
+    for (col, v) in [("critical", q.critical), ("active", q.active)] {
+        if let Some(v) = v {
+            let a = f.arg(Arg::Bool(v));
+            f.and(format!("{col} = {a}"));
+        }
+    }
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!("{PART_SELECT} {w} ORDER BY code LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM parts {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+// ---- warehouses ----
+
+pub async fn create_warehouse(db: &Db, w: &Writer, h: &NewWarehouse, now: DateTime<Utc>) -> Result<i64> {
+    Ok(on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO warehouses (code, name, kind, holder_user_id, active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+        )
+        .bind(&h.code).bind(&h.name).bind(h.kind.as_str()).bind(h.holder_user_id).bind(h.active).bind(now)
+        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?;
+        audit_append!(tx, w, "warehouse", id, "create", &format!("{} {}", h.code, h.name), None, Some(serde_json::to_value(h).unwrap_or_default()));
+        tx.commit().await?;
+        id
+    }))
+}
+
+pub async fn update_warehouse(db: &Db, w: &Writer, id: i64, h: &NewWarehouse, now: DateTime<Utc>) -> Result<()> {
+    let before = get_warehouse(db, id).await?;
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE warehouses SET code = $2, name = $3, kind = $4, holder_user_id = $5, active = $6, updated_at = $7 WHERE id = $1",
+        )
+        .bind(id).bind(&h.code).bind(&h.name).bind(h.kind.as_str()).bind(h.holder_user_id).bind(h.active).bind(now)
+        .execute(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit_append!(tx, w, "warehouse", id, "update", &format!("{} {}", h.code, h.name),
+            Some(serde_json::to_value(&before).unwrap_or_default()), Some(serde_json::to_value(h).unwrap_or_default()));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+pub async fn get_warehouse(db: &Db, id: i64) -> Result<WarehouseRow> {
+    let sql = format!("{WAREHOUSE_SELECT} WHERE w.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Every warehouse, depots first.
+pub async fn list_warehouses(db: &Db) -> Result<Vec<WarehouseRow>> {
+    let sql = format!("{WAREHOUSE_SELECT} ORDER BY w.kind, w.code");
+    Ok(on_db!(db, p => sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}
+
+// ---- stock and the ledger ----
+
+/// On-hand rows, optionally of one part and/or one warehouse, by warehouse then part code.
+pub async fn stock(db: &Db, part_id: Option<i64>, warehouse_id: Option<i64>, page: Page) -> Result<Paged<StockRow>> {
+    let mut f = Filter::default();
+    for (col, v) in [("s.part_id", part_id), ("s.warehouse_id", warehouse_id)] {
+        if let Some(v) = v {
+            let a = f.arg(Arg::I64(v));
+            f.and(format!("{col} = {a}"));
+        }
+    }
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!("{STOCK_SELECT} {w} ORDER BY w.code, p.code LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM stock s {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MovementQuery {
+    pub part_id: Option<i64>,
+    /// Movements from or into this warehouse.
+    pub warehouse_id: Option<i64>,
+    pub kind: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Ledger rows, newest first.
+pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<MovementRow>> {
+    let mut f = Filter::default();
+    for (col, v) in [("m.part_id", q.part_id), ("m.ticket_id", q.ticket_id)] {
+        if let Some(v) = v {
+            let a = f.arg(Arg::I64(v));
+            f.and(format!("{col} = {a}"));
+        }
+    }
+    if let Some(v) = q.warehouse_id {
+        let a = f.arg(Arg::I64(v));
+        f.and(format!("(m.warehouse_id = {a} OR m.to_warehouse_id = {a})"));
+    }
+    if let Some(k) = &q.kind {
+        let a = f.arg(Arg::Text(k.clone()));
+        f.and(format!("m.kind = {a}"));
+    }
+    if let Some(t) = q.since {
+        let a = f.arg(Arg::Time(t));
+        f.and(format!("m.at >= {a}"));
+    }
+    if let Some(t) = q.until {
+        let a = f.arg(Arg::Time(t));
+        f.and(format!("m.at < {a}"));
+    }
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!("{MOVEMENT_SELECT} {w} ORDER BY m.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM stock_movements m {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
+    let sql = format!("{MOVEMENT_SELECT} WHERE m.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Adds to a stock row (creating it at zero first) and returns (on_hand, defective,
+/// avg_cost_fen) after; the update holds the row's lock until commit.
+macro_rules! add_stock {
+    ($tx:expr, $part:expr, $wh:expr, $on_hand:expr, $defective:expr) => {{
+        sqlx::query(
+            "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
+             ON CONFLICT (part_id, warehouse_id) DO NOTHING",
+        )
+        .bind($part)
+        .bind($wh)
+        .execute(&mut *$tx)
+        .await?;
+        let r: (i64, i64, i64) = sqlx::query_as(
+            "UPDATE stock SET on_hand = on_hand + $3, defective = defective + $4 WHERE part_id = $1 AND warehouse_id = $2 \
+             RETURNING on_hand, defective, avg_cost_fen",
+        )
+        .bind($part)
+        .bind($wh)
+        .bind($on_hand)
+        .bind($defective)
+        .fetch_one(&mut *$tx)
+        .await?;
+        r
+    }};
+}
+
+/// Takes usable units from a stock row only if that many are there; `Insufficient`
+/// (with what is left) otherwise. Returns (on_hand after, avg_cost_fen).
+macro_rules! take_stock {
+    ($tx:expr, $part:expr, $wh:expr, $qty:expr) => {{
+        let r: Option<(i64, i64)> = sqlx::query_as(
+            "UPDATE stock SET on_hand = on_hand - $3 WHERE part_id = $1 AND warehouse_id = $2 AND on_hand >= $3 \
+             RETURNING on_hand, avg_cost_fen",
+        )
+        .bind($part)
+        .bind($wh)
+        .bind($qty)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match r {
+            Some(r) => r,
+            None => {
+                let left: Option<i64> =
+                    sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
+                        .bind($part)
+                        .bind($wh)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                return Err(StoreError::Insufficient { part_id: $part, warehouse_id: $wh, on_hand: left.unwrap_or(0) });
+            }
+        }
+    }};
+}
+
+/// Posts one movement: stock rows, the ledger row with its balance, and the audit entry,
+/// all in one write transaction. Returns the movement's id.
+pub async fn post_movement(db: &Db, w: &Writer, m: &NewMovement, now: DateTime<Utc>) -> Result<i64> {
+    let fx = m.effect();
+    let postgres = matches!(db, Db::Postgres(_));
+    Ok(on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let catalogue_cost: i64 = sqlx::query_scalar("SELECT unit_cost_fen FROM parts WHERE id = $1")
+            .bind(m.part_id).fetch_optional(&mut *tx).await?.ok_or(StoreError::MissingReference)?;
+        if m.kind == MovementKind::Transfer && postgres {
+            // Two opposite transfers must lock the two rows in the same order, or each
+            // would wait for the other.
+            let (Some(to), from) = (m.to_warehouse_id, m.warehouse_id) else {
+                return Err(StoreError::MissingReference);
+            };
+            sqlx::query(
+                "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
+                 ON CONFLICT (part_id, warehouse_id) DO NOTHING",
+            ).bind(m.part_id).bind(to).execute(&mut *tx).await?;
+            sqlx::query("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE")
+                .bind(m.part_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
+        }
+        let (balance_after, unit_cost_fen) = if fx.on_hand < 0 {
+            let (after, avg) = take_stock!(tx, m.part_id, m.warehouse_id, m.qty);
+            if let Some(to) = m.to_warehouse_id {
+                let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
+                let new_avg = moving_average(to_after - m.qty, to_avg, m.qty, avg);
+                if new_avg != to_avg {
+                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                        .bind(m.part_id).bind(to).bind(new_avg).execute(&mut *tx).await?;
+                }
+            }
+            (after, avg)
+        } else {
+            let (after, defective, avg) = add_stock!(tx, m.part_id, m.warehouse_id, fx.on_hand, fx.defective);
+            if fx.on_hand > 0 {
+                let before = after - fx.on_hand;
+                // A receipt brings its price; a return or a stocktake gain comes back at the
+                // current average (the catalogue price when there has never been any).
+                let cost = match m.kind {
+                    MovementKind::Receipt => m.unit_cost_fen.unwrap_or(catalogue_cost),
+                    _ if before > 0 || avg > 0 => avg,
+                    _ => catalogue_cost,
+                };
+                let new_avg = moving_average(before, avg, fx.on_hand, cost);
+                if new_avg != avg {
+                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                        .bind(m.part_id).bind(m.warehouse_id).bind(new_avg).execute(&mut *tx).await?;
+                }
+                (after, cost)
+            } else {
+                (defective, avg)
+            }
+        };
+        // The number is taken last: every movement of the day updates this one counter
+        // row, and holding it only from here to commit keeps writers from queueing on it.
+        let day = now.format("%Y%m%d").to_string();
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+            .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
+        let movement_no = format!("KC{day}-{n:05}");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
+             ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+        )
+        .bind(&movement_no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
+        .bind(m.direction.map(|d| d.as_str())).bind(unit_cost_fen).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
+        .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(now).bind(balance_after)
+        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?;
+        audit_append!(tx, w, "stock_movement", id, m.kind.as_str(), &movement_no, None,
+            Some(serde_json::to_value(m).unwrap_or_default()));
+        tx.commit().await?;
+        id
+    }))
+}
