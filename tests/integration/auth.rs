@@ -257,3 +257,25 @@ both!(a_school_user_sees_only_its_school, |app: TestApp| async move {
     assert!(page.contains("SCH1-CAM-1"));
     assert_eq!(hidden(&page, "_csrf").len(), 64);
 });
+
+both!(a_users_email_and_phone_can_be_changed_after_creation, |app: TestApp| async move {
+    // Mail to managers goes to their user e-mail: it must be settable later, not only at creation.
+    let admin = app.token("admin").await;
+    let manager_id = crate::tickets::user_id(&app, "manager").await;
+    let path = format!("/api/v1/users/{manager_id}");
+    let (s, v) = app.send_json(reqwest::Method::PATCH, &admin, &path, &json!({"email": "chen@aftercare.test"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["email"], "chen@aftercare.test");
+    let (s, v) = app.send_json(reqwest::Method::PATCH, &admin, &path, &json!({"phone": "0566-5551234"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["email"], "chen@aftercare.test", "what the body leaves out stays");
+    assert_eq!(v["phone"], "0566-5551234");
+    let (s, v) = app.send_json(reqwest::Method::PATCH, &admin, &path, &json!({"email": "not-an-address"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let (_, v) = app.get_json(&admin, &path).await;
+    assert_eq!(v["email"], "chen@aftercare.test", "a refused change changes nothing");
+    // Someone else's address is not an agent's to change; one's own is.
+    let agent = app.token("agent").await;
+    let (s, _) = app.send_json(reqwest::Method::PATCH, &agent, &path, &json!({"email": "x@y.test"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});

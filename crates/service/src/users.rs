@@ -74,6 +74,36 @@ impl Services {
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
 
+    /// Sets a user's e-mail (where manager mail goes) and phone: the administrator for
+    /// anyone, a user for itself. Empty clears.
+    pub async fn set_user_contact(
+        &self,
+        by: &Actor,
+        id: i64,
+        email: Option<&str>,
+        phone: Option<&str>,
+    ) -> Result<UserRow> {
+        require(by.can_manage_users() || by.id.0 == id)?;
+        let mut e = FieldErrors::default();
+        let email = aftercare_domain::validation::optional(&mut e, "email", email, 100);
+        if let Some(m) = &email
+            && !m.contains('@')
+        {
+            e.push("email", "invalid");
+        }
+        let phone = aftercare_domain::validation::optional(&mut e, "phone", phone, 30);
+        if let Some(p) = &phone
+            && !aftercare_domain::customers::is_phone(p)
+        {
+            e.push("phone", "invalid");
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        aftercare_store::users::set_contact(&self.db, &writer(by), id, email.as_deref(), phone.as_deref()).await?;
+        Ok(aftercare_store::users::get(&self.db, id).await?)
+    }
+
     /// A user's own language choice.
     pub async fn set_locale(&self, by: &Actor, locale: &str) -> Result<Actor> {
         if !LOCALES.contains(&locale) {

@@ -121,6 +121,21 @@ pub async fn update(
     Ok(())
 }
 
+/// Sets a user's e-mail and phone (`None` clears one); audited.
+pub async fn set_contact(db: &Db, w: &Writer, id: i64, email: Option<&str>, phone: Option<&str>) -> Result<()> {
+    let before = get(db, id).await?;
+    on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        sqlx::query("UPDATE users SET email = $2, phone = $3, updated_at = $4 WHERE id = $1")
+            .bind(id).bind(email).bind(phone).bind(Utc::now()).execute(&mut *tx).await?;
+        let b = serde_json::json!({"email": before.email, "phone": before.phone});
+        let a = serde_json::json!({"email": email, "phone": phone});
+        audit_append!(tx, w, "user", id, "update", &before.username, Some(b), Some(a));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
 pub async fn set_password(db: &Db, w: &Writer, id: i64, password_hash: &str) -> Result<()> {
     let now = Utc::now();
     on_db!(db, p => {

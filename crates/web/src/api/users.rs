@@ -48,6 +48,10 @@ pub struct UserPatch {
     pub active: Option<bool>,
     /// A new password (at least 8 characters).
     pub password: Option<String>,
+    /// Where mail to this person goes (an empty string clears it).
+    pub email: Option<String>,
+    /// An empty string clears it.
+    pub phone: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/users", params(PageParams), responses((status = 200, body = List<UserOut>), (status = 403, body = ErrorResponse)))]
@@ -93,10 +97,16 @@ pub async fn api_users_update(
     if let Some(p) = &b.password {
         st.svc.set_password(&u.actor, id, p).await.map_err(e)?;
     }
-    let row = if b.display_name.is_some() || b.roles.is_some() || b.active.is_some() {
+    let mut row = if b.display_name.is_some() || b.roles.is_some() || b.active.is_some() {
         st.svc.update_user(&u.actor, id, b.display_name.as_deref(), b.roles.as_deref(), b.active).await.map_err(e)?
     } else {
         st.svc.get_user(&u.actor, id).await.map_err(e)?
     };
+    if b.email.is_some() || b.phone.is_some() {
+        // What the body leaves out stays as it is.
+        let email = b.email.clone().or(row.email.clone());
+        let phone = b.phone.clone().or(row.phone.clone());
+        row = st.svc.set_user_contact(&u.actor, id, email.as_deref(), phone.as_deref()).await.map_err(e)?;
+    }
     Ok(Json(UserOut::from(&row)))
 }

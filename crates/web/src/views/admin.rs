@@ -189,6 +189,10 @@ pub async fn view_user_edit_post(
     let active = field(&form, "active").is_some();
     let password = field(&form, "password").filter(|p| !p.is_empty());
     let mut result = st.svc.update_user(&u.actor, id, name.as_deref(), Some(&roles), Some(active)).await.map(|_| ());
+    if result.is_ok() {
+        let (email, phone) = (field(&form, "email"), field(&form, "phone"));
+        result = st.svc.set_user_contact(&u.actor, id, email.as_deref(), phone.as_deref()).await.map(|_| ());
+    }
     if let (Ok(()), Some(p)) = (&result, &password) {
         result = st.svc.set_password(&u.actor, id, p).await;
     }
