@@ -387,6 +387,10 @@ both!(suggestions_reach_leadership_with_read_receipts, |app: TestApp| async move
     let id = s1["id"].as_i64().unwrap();
     let (_, n) = app.get_json(&manager, "/api/v1/notifications").await;
     assert!(n["items"].as_array().unwrap().iter().any(|x| x["kind"] == "suggestion"), "{n}");
+    // Leadership sees it as unread on the suggestions tab until opened.
+    let (mc, _) = app.browser("manager").await;
+    let html = mc.get(app.url("/contacts?view=suggestions")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"unread-suggestions\">1<"), "{html}");
     // An agent opening it leaves no receipt; the manager's reading does, once.
     let (s, r) = app.post_json(&agent, &format!("/api/v1/contacts/{id}/read"), &json!({})).await;
     assert_eq!(s, StatusCode::OK);

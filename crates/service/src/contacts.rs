@@ -657,11 +657,6 @@ impl Services {
         Ok(store::reads(&self.db, id).await?)
     }
 
-    pub async fn suggestion_reads(&self, by: &Actor, id: i64) -> Result<Vec<ReadRow>> {
-        require(by.is_staff())?;
-        Ok(store::reads(&self.db, id).await?)
-    }
-
     pub async fn unread_suggestions(&self, by: &Actor) -> Result<i64> {
         if !by.is_admin_or_manager() {
             return Ok(0);

@@ -335,17 +335,6 @@ pub async fn get(db: &Db, id: i64) -> Result<ContactRow> {
     row.ok_or(StoreError::NotFound)
 }
 
-/// Several contacts by id, in the order asked.
-pub async fn get_many(db: &Db, ids: &[i64]) -> Result<Vec<ContactRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-    let sql = format!("{SELECT} WHERE k.id IN ({list})");
-    let rows = on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?);
-    Ok(ids.iter().filter_map(|id| rows.iter().find(|r| r.id == *id).cloned()).collect())
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct ContactQuery {
     pub q: Option<String>,
@@ -590,28 +579,4 @@ pub async fn propose_missed_penalty(
         tx.commit().await?;
     });
     Ok(())
-}
-
-/// One agent's calls per day: (day, inbound, missed, outbound, talk seconds).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct AgentStats {
-    pub handler_id: i64,
-    pub inbound: i64,
-    pub missed: i64,
-    pub outbound: i64,
-    pub talk_seconds: i64,
-}
-
-/// Calls per handler (missed calls count against their callback owner) in [from, to).
-pub async fn agent_stats(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<AgentStats>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, AgentStats>(
-        "SELECT COALESCE(k.handler_id, k.callback_owner_id) AS handler_id, \
-           SUM(CASE WHEN k.direction = 'inbound' THEN 1 ELSE 0 END) AS inbound, \
-           SUM(CASE WHEN k.direction = 'inbound' AND k.answered = FALSE THEN 1 ELSE 0 END) AS missed, \
-           SUM(CASE WHEN k.direction = 'outbound' THEN 1 ELSE 0 END) AS outbound, \
-           CAST(COALESCE(SUM(k.talk_seconds), 0) AS BIGINT) AS talk_seconds \
-         FROM contacts k WHERE k.channel = 'phone' AND k.received_at >= $1 AND k.received_at < $2 \
-           AND COALESCE(k.handler_id, k.callback_owner_id) IS NOT NULL \
-         GROUP BY COALESCE(k.handler_id, k.callback_owner_id)")
-        .bind(from).bind(to).fetch_all(p).await?))
 }

@@ -334,6 +334,8 @@ pub struct ContactsPage {
     pub channels: Vec<&'static str>,
     pub categories: Vec<&'static str>,
     pub views: Vec<&'static str>,
+    /// Suggestions this reader (leadership) has not opened yet.
+    pub unread_suggestions: i64,
 }
 
 pub async fn view_contacts_get(
@@ -368,6 +370,7 @@ pub async fn view_contacts_get(
         channels: enum_list(Channel::ALL, Channel::as_str),
         categories: enum_list(Category::ALL, Category::as_str),
         views: vec!["missed", "complaints", "suggestions", "unmatched", "mine"],
+        unread_suggestions: st.svc.unread_suggestions(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?,
     }))
 }
 
