@@ -47,6 +47,10 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
             if m > 0 {
                 tracing::info!(calls = m, "missed calls not called back in time");
             }
+            let sh = svc.check_shortages(now).await?;
+            if sh.raised + sh.proposed > 0 {
+                tracing::info!(raised = sh.raised, penalties = sh.proposed, "spare-part shortages");
+            }
             jobs::enqueue(db, SLA_CHECK, "{}", now + Duration::minutes(1)).await?;
             Ok(())
         }

@@ -168,6 +168,11 @@ impl Services {
             },
             other => other.into(),
         })?;
+        // Reserve quotas: a shortage alert is raised (or closed) right away.
+        self.check_stock_level(m.part_id, m.warehouse_id, Utc::now()).await;
+        if let Some(to) = m.to_warehouse_id {
+            self.check_stock_level(m.part_id, to, Utc::now()).await;
+        }
         Ok(store::get_movement(&self.db, id).await?)
     }
 }

@@ -468,3 +468,53 @@ pub async fn post_movement(db: &Db, w: &Writer, m: &NewMovement, now: DateTime<U
         id
     }))
 }
+
+/// Posts one `issue` movement inside the caller's write transaction `$tx` (a requisition
+/// issues all its lines in one, all or nothing): takes the stock through [`take_stock!`]
+/// (which returns `Insufficient` from the enclosing function, so the caller's transaction
+/// is dropped and nothing is written), appends the ledger row and its audit entry.
+/// Evaluates to (movement id, unit cost in fen). Needs `StoreError` in scope.
+macro_rules! issue_in_tx {
+    ($tx:expr, $w:expr, $part:expr, $wh:expr, $qty:expr, $ticket:expr, $serial:expr, $note:expr, $now:expr) => {{
+        let (after, avg): (i64, i64) = $crate::parts::take_stock!($tx, $part, $wh, $qty);
+        let day = $now.format("%Y%m%d").to_string();
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last",
+        )
+        .bind(format!("stock:{day}"))
+        .fetch_one(&mut *$tx)
+        .await?;
+        let movement_no = format!("KC{day}-{n:05}");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, serial_no, \
+             note, by_user_id, at, balance_after) VALUES ($1, 'issue', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+        )
+        .bind(&movement_no)
+        .bind($part)
+        .bind($wh)
+        .bind($qty)
+        .bind(avg)
+        .bind($ticket)
+        .bind($serial)
+        .bind($note)
+        .bind($w.user_id)
+        .bind($now)
+        .bind(after)
+        .fetch_one(&mut *$tx)
+        .await?;
+        $crate::audit_append!(
+            $tx,
+            $w,
+            "stock_movement",
+            id,
+            "issue",
+            &movement_no,
+            None,
+            Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "qty": $qty, "ticket_id": $ticket, "note": $note}))
+        );
+        (id, avg)
+    }};
+}
+pub(crate) use issue_in_tx;
+pub(crate) use take_stock;

@@ -45,6 +45,13 @@ impl Tr {
             };
             return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
         }
+        // A requisition's lines (`lines[0].qty`): "第 1 行数量".
+        if let Some(rest) = field.strip_prefix("lines[")
+            && let Some((i, name)) = rest.split_once("].")
+        {
+            let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+            return self.tf("field.line_n", &[("n", &n), ("field", &self.t(&format!("field.{name}")))]);
+        }
         self.t(&format!("field.{field}"))
     }
 

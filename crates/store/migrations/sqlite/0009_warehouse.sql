@@ -80,3 +80,65 @@ CREATE INDEX stock_movements_at ON stock_movements (at, id);
 -- Append-only, like the audit trail.
 CREATE TRIGGER stock_movements_no_update BEFORE UPDATE ON stock_movements BEGIN SELECT RAISE(ABORT, 'stock_movements is append-only'); END;
 CREATE TRIGGER stock_movements_no_delete BEFORE DELETE ON stock_movements BEGIN SELECT RAISE(ABORT, 'stock_movements is append-only'); END;
+
+-- Shortages (备件不齐, §3.2.9): raised once when usable on-hand falls below the reserve
+-- quota, closed by itself when stock is back at min. At most one open alert per part and
+-- warehouse (the partial unique index). penalty_proposed_at marks that the §3.2.9 event
+-- was proposed; penalty_event_id links the first such event.
+CREATE TABLE shortage_alerts (
+    id                INTEGER PRIMARY KEY,
+    part_id           BIGINT NOT NULL REFERENCES parts (id),
+    warehouse_id      BIGINT NOT NULL REFERENCES warehouses (id),
+    on_hand           BIGINT NOT NULL,
+    min_qty           BIGINT NOT NULL,
+    raised_at         TEXT NOT NULL,
+    acknowledged_by   BIGINT REFERENCES users (id),
+    acknowledged_at   TEXT,
+    closed_at         TEXT,
+    penalty_proposed_at TEXT,
+    penalty_event_id  BIGINT REFERENCES penalty_events (id)
+);
+CREATE UNIQUE INDEX shortage_alerts_open ON shortage_alerts (part_id, warehouse_id) WHERE closed_at IS NULL;
+CREATE INDEX shortage_alerts_raised ON shortage_alerts (closed_at, raised_at);
+INSERT INTO settings (key, value) VALUES ('shortage_ack_hours', '24');
+
+-- Requisitions (领用单/领条): requested → approved|rejected|cancelled; approved → issued.
+-- Issuing posts one `issue` movement per line in the same transaction; the line keeps
+-- its movement, the quantity issued and the cost at issue.
+CREATE TABLE requisitions (
+    id              INTEGER PRIMARY KEY,
+    requisition_no  TEXT NOT NULL UNIQUE,
+    requester_id    BIGINT NOT NULL REFERENCES users (id),
+    warehouse_id    BIGINT NOT NULL REFERENCES warehouses (id),
+    ticket_id       BIGINT REFERENCES tickets (id),
+    purpose         TEXT,
+    issue_type      TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    approver_id     BIGINT REFERENCES users (id),
+    approved_at     TEXT,
+    approval_note   TEXT,
+    issuer_id       BIGINT REFERENCES users (id),
+    issued_at       TEXT,
+    issue_note      TEXT,
+    cancel_reason   TEXT,
+    requested_at    TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+);
+CREATE INDEX requisitions_requester ON requisitions (requester_id, id);
+CREATE INDEX requisitions_status ON requisitions (status, id);
+CREATE INDEX requisitions_ticket ON requisitions (ticket_id);
+
+CREATE TABLE requisition_lines (
+    id              INTEGER PRIMARY KEY,
+    requisition_id  BIGINT NOT NULL REFERENCES requisitions (id),
+    line_no         BIGINT NOT NULL,
+    part_id         BIGINT NOT NULL REFERENCES parts (id),
+    qty_requested   BIGINT NOT NULL CHECK (qty_requested > 0),
+    qty_issued      BIGINT CHECK (qty_issued >= 0 AND qty_issued <= qty_requested),
+    serial_no       TEXT,
+    unit_cost_fen   BIGINT,
+    amount_fen      BIGINT,
+    movement_id     BIGINT REFERENCES stock_movements (id),
+    UNIQUE (requisition_id, line_no)
+);
+CREATE INDEX requisition_lines_part ON requisition_lines (part_id);

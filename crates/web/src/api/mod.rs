@@ -13,9 +13,11 @@ pub mod health;
 pub mod mail;
 pub mod parts;
 pub mod phrases;
+pub mod requisitions;
 pub mod roster;
 pub mod search;
 pub mod session;
+pub mod shortages;
 pub mod taxonomy;
 pub mod tickets;
 pub mod users;
@@ -97,6 +99,13 @@ pub fn routes() -> Router<AppState> {
         .route("/warehouses/{id}", get(parts::api_warehouses_get).patch(parts::api_warehouses_update))
         .route("/stock", get(parts::api_stock_list))
         .route("/stock/movements", get(parts::api_movements_list).post(parts::api_movements_create))
+        .route("/requisitions", get(requisitions::api_requisitions_list).post(requisitions::api_requisitions_create))
+        .route("/requisitions/{id}", get(requisitions::api_requisitions_get))
+        .route("/requisitions/{id}/actions/{action}", post(requisitions::api_requisitions_action))
+        .route("/stock/quotas", axum::routing::put(shortages::api_quota_set))
+        .route("/stock/shortages", get(shortages::api_shortages_list))
+        .route("/stock/shortages/{id}/acknowledge", post(shortages::api_shortage_acknowledge))
+        .route("/stock/purchase-suggestions", get(shortages::api_purchase_suggestions))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -129,6 +138,9 @@ pub fn routes() -> Router<AppState> {
         parts::api_parts_list, parts::api_parts_create, parts::api_parts_get, parts::api_parts_update,
         parts::api_warehouses_list, parts::api_warehouses_create, parts::api_warehouses_get, parts::api_warehouses_update,
         parts::api_stock_list, parts::api_movements_list, parts::api_movements_create,
+        requisitions::api_requisitions_list, requisitions::api_requisitions_create, requisitions::api_requisitions_get, requisitions::api_requisitions_action,
+        shortages::api_quota_set, shortages::api_shortages_list, shortages::api_shortage_acknowledge,
+        shortages::api_purchase_suggestions,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -15,10 +15,12 @@ mod paperwork;
 mod parts;
 mod phrases;
 mod portal;
+mod requisitions;
 mod reviews;
 mod roster;
 mod search;
 mod settings;
+mod shortages;
 mod taxonomy;
 mod tickets;
 
@@ -93,6 +95,19 @@ pub fn routes() -> Router<AppState> {
         .route("/roster/{id}/delete", post(roster::view_roster_delete_post))
         .route("/parts", get(parts::view_parts_get))
         .route("/stock", get(parts::view_stock_get))
+        .route("/stock/ledger", get(requisitions::view_ledger_get))
+        .route("/stock/ledger.xlsx", get(requisitions::view_ledger_xlsx_get))
+        .route("/requisitions", get(requisitions::view_requisitions_get))
+        .route(
+            "/requisitions/new",
+            get(requisitions::view_requisition_new_get).post(requisitions::view_requisition_new_post),
+        )
+        .route("/requisitions/{id}", get(requisitions::view_requisition_get))
+        .route("/requisitions/{id}/act/{action}", post(requisitions::view_requisition_act_post))
+        .route("/requisitions/{id}/print", get(requisitions::view_requisition_print_get))
+        .route("/stock/shortages", get(shortages::view_shortages_get))
+        .route("/stock/shortages/{id}/acknowledge", post(shortages::view_acknowledge_post))
+        .route("/stock/quotas", post(shortages::view_quota_post))
         .route("/phrases", get(phrases::view_phrases_get).post(phrases::view_phrase_create_post))
         .route("/phrases/{id}", post(phrases::view_phrase_edit_post))
         .route("/phrases/{id}/move", post(phrases::view_phrase_move_post))
@@ -219,6 +234,7 @@ impl Ctx {
             add("/customers", "nav.customers", "school");
             add("/equipment", "nav.equipment", "device");
             add("/stock", "nav.parts", "box");
+            add("/requisitions", "nav.requisitions", "box");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
             }

@@ -1,0 +1,355 @@
+//! Requisitions (领用单/领条): who may ask, approve, reject, issue and cancel, the checks
+//! before anything is written, and the issue ledger report (《备件仓库领用记录表》)
+//! with its Excel export.
+
+use crate::{Actor, Result, ServiceError, Services, require, writer};
+use aftercare_domain::FieldErrors;
+use aftercare_domain::parts::fen_text;
+use aftercare_domain::requisitions::{
+    IssueLine, ReqAction, ReqStatus, RequisitionInput, can_approve, can_issue, can_request, sees_all,
+};
+use aftercare_domain::validation::clean;
+use aftercare_store::requisitions::{self as store, LedgerRow, RequisitionLineRow, RequisitionQuery, RequisitionRow};
+use aftercare_store::{Page, Paged, StoreError};
+use chrono::{NaiveDate, Utc};
+use serde::Serialize;
+
+/// A requisition with its lines.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequisitionDetail {
+    pub requisition: RequisitionRow,
+    pub lines: Vec<RequisitionLineRow>,
+}
+
+/// Which requisitions a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// The ones I asked for.
+    #[default]
+    Mine,
+    /// Waiting for an approval (someone else's).
+    ToApprove,
+    /// Approved, waiting to be issued.
+    ToIssue,
+    /// Everything I may see.
+    All,
+}
+
+impl Scope {
+    pub fn parse(s: &str) -> Option<Scope> {
+        match s.trim() {
+            "mine" => Some(Scope::Mine),
+            "to_approve" => Some(Scope::ToApprove),
+            "to_issue" => Some(Scope::ToIssue),
+            "all" => Some(Scope::All),
+            _ => None,
+        }
+    }
+}
+
+/// What the action's body carries: `note` (approve, issue), `reason` (reject, cancel),
+/// `lines` (issue: less than asked for some lines).
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    pub note: Option<String>,
+    pub reason: Option<String>,
+    pub lines: Vec<IssueLine>,
+}
+
+/// A referenced record that does not exist is a field error, not a 404 of the request.
+fn missing(field: String) -> impl FnOnce(StoreError) -> ServiceError {
+    move |e| match e {
+        StoreError::NotFound => ServiceError::Invalid(FieldErrors::single(field, "not_found")),
+        other => other.into(),
+    }
+}
+
+fn status_key(s: ReqStatus) -> &'static str {
+    match s {
+        ReqStatus::Requested => "requisition_requested",
+        ReqStatus::Approved => "requisition_approved",
+        ReqStatus::Rejected => "requisition_rejected",
+        ReqStatus::Issued => "requisition_issued",
+        ReqStatus::Cancelled => "requisition_cancelled",
+    }
+}
+
+fn action_key(a: ReqAction) -> &'static str {
+    match a {
+        ReqAction::Approve => "requisition_approve",
+        ReqAction::Reject => "requisition_reject",
+        ReqAction::Issue => "requisition_issue",
+        ReqAction::Cancel => "requisition_cancel",
+    }
+}
+
+/// The actions `by` may take on `r` now (for the pages' buttons).
+pub fn actions_for(by: &Actor, r: &RequisitionRow) -> Vec<ReqAction> {
+    let Some(status) = ReqStatus::parse(&r.status) else {
+        return Vec::new();
+    };
+    let mine = r.requester_id == by.id.0;
+    ReqAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| status.next(*a).is_some())
+        .filter(|a| match a {
+            ReqAction::Approve | ReqAction::Reject => can_approve(by) && !mine,
+            ReqAction::Issue => can_issue(by),
+            ReqAction::Cancel => mine || can_approve(by),
+        })
+        .collect()
+}
+
+impl Services {
+    fn may_see_requisition(by: &Actor, r: &RequisitionRow) -> bool {
+        by.is_staff() && (sees_all(by) || r.requester_id == by.id.0)
+    }
+
+    pub async fn create_requisition(&self, by: &Actor, input: &RequisitionInput) -> Result<RequisitionDetail> {
+        require(can_request(by))?;
+        let r = input.validate()?;
+        let wh = aftercare_store::parts::get_warehouse(&self.db, r.warehouse_id)
+            .await
+            .map_err(missing("warehouse_id".into()))?;
+        if !wh.active {
+            return Err(FieldErrors::single("warehouse_id", "invalid").into());
+        }
+        if let Some(t) = r.ticket_id {
+            aftercare_store::tickets::get(&self.db, t).await.map_err(missing("ticket_id".into()))?;
+        }
+        let mut e = FieldErrors::default();
+        for (i, l) in r.lines.iter().enumerate() {
+            match aftercare_store::parts::get_part(&self.db, l.part_id).await {
+                Ok(p) if p.active => {}
+                Ok(_) => e.push(format!("lines[{i}].part_id"), "invalid"),
+                Err(StoreError::NotFound) => e.push(format!("lines[{i}].part_id"), "not_found"),
+                Err(other) => return Err(other.into()),
+            }
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        let id = store::create(&self.db, &writer(by), by.id.0, &r, Utc::now()).await?;
+        self.requisition_detail(id).await
+    }
+
+    async fn requisition_detail(&self, id: i64) -> Result<RequisitionDetail> {
+        Ok(RequisitionDetail { requisition: store::get(&self.db, id).await?, lines: store::lines(&self.db, id).await? })
+    }
+
+    pub async fn get_requisition(&self, by: &Actor, id: i64) -> Result<RequisitionDetail> {
+        require(by.is_staff())?;
+        let d = self.requisition_detail(id).await?;
+        if !Self::may_see_requisition(by, &d.requisition) {
+            return Err(ServiceError::NotFound);
+        }
+        Ok(d)
+    }
+
+    pub async fn list_requisitions(
+        &self,
+        by: &Actor,
+        scope: Scope,
+        status: Option<ReqStatus>,
+        ticket_id: Option<i64>,
+        page: Page,
+    ) -> Result<Paged<RequisitionRow>> {
+        require(by.is_staff())?;
+        let mut q =
+            RequisitionQuery { ticket_id, status: status.map(|s| s.as_str().to_string()), ..Default::default() };
+        match scope {
+            Scope::Mine => q.requester_id = Some(by.id.0),
+            Scope::ToApprove => {
+                require(can_approve(by))?;
+                q.status = Some(ReqStatus::Requested.as_str().into());
+            }
+            Scope::ToIssue => {
+                require(can_issue(by))?;
+                q.status = Some(ReqStatus::Approved.as_str().into());
+            }
+            Scope::All if sees_all(by) => {}
+            Scope::All => q.requester_id = Some(by.id.0),
+        }
+        Ok(store::list(&self.db, &q, page).await?)
+    }
+
+    /// Approves, rejects, issues or cancels. Who: approve/reject the storekeeper or the
+    /// manager, never on their own requisition; issue the storekeeper; cancel the
+    /// requester or an approver. From where: see [`ReqStatus::next`]; otherwise 409 naming
+    /// the status.
+    pub async fn act_requisition(
+        &self,
+        by: &Actor,
+        id: i64,
+        action: ReqAction,
+        input: &ActionInput,
+    ) -> Result<RequisitionDetail> {
+        let d = self.get_requisition(by, id).await?;
+        let r = &d.requisition;
+        let allowed = match action {
+            ReqAction::Approve | ReqAction::Reject => can_approve(by),
+            ReqAction::Issue => can_issue(by),
+            ReqAction::Cancel => r.requester_id == by.id.0 || can_approve(by),
+        };
+        require(allowed)?;
+        let status =
+            ReqStatus::parse(&r.status).ok_or_else(|| ServiceError::Internal(format!("status {}", r.status)))?;
+        // The reason names the status in words (`precondition.requisition_<status>`): the
+        // generic transition message speaks of tickets.
+        let transition = ServiceError::Transition {
+            action: action_key(action),
+            status: status_key(status),
+            reason: Some(status_key(status)),
+        };
+        if status.next(action).is_none() {
+            return Err(transition);
+        }
+        if matches!(action, ReqAction::Approve | ReqAction::Reject) && r.requester_id == by.id.0 {
+            return Err(ServiceError::Transition {
+                action: action_key(action),
+                status: status_key(status),
+                reason: Some("own_requisition"),
+            });
+        }
+        let mut e = FieldErrors::default();
+        let note = clean(input.note.as_deref());
+        let reason = clean(input.reason.as_deref());
+        for (f, v) in [("note", &note), ("reason", &reason)] {
+            if v.as_deref().is_some_and(|s| s.chars().count() > 500) {
+                e.push(f, "too_long");
+            }
+        }
+        if matches!(action, ReqAction::Reject | ReqAction::Cancel) && reason.is_none() {
+            e.push("reason", "required");
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        let w = writer(by);
+        let now = Utc::now();
+        // A status changed by someone else since it was read is 409 like any other.
+        let stale = |e: StoreError| match e {
+            StoreError::Stale => transition_now(action),
+            other => other.into(),
+        };
+        match action {
+            ReqAction::Approve => {
+                store::decide(&self.db, &w, id, "approved", by.id.0, note.as_deref(), now).await.map_err(stale)?
+            }
+            ReqAction::Reject => {
+                store::decide(&self.db, &w, id, "rejected", by.id.0, reason.as_deref(), now).await.map_err(stale)?
+            }
+            ReqAction::Cancel => {
+                store::cancel(&self.db, &w, id, reason.as_deref().unwrap_or_default(), now).await.map_err(stale)?
+            }
+            ReqAction::Issue => {
+                let asked: Vec<(i64, i64)> = d.lines.iter().map(|l| (l.id, l.qty_requested)).collect();
+                let qty = aftercare_domain::requisitions::issue_quantities(&asked, &input.lines)?;
+                store::issue(&self.db, &w, id, &qty, by.id.0, note.as_deref(), now).await.map_err(|e| match e {
+                    StoreError::Insufficient { part_id, on_hand, .. } => ServiceError::Insufficient {
+                        part: d
+                            .lines
+                            .iter()
+                            .find(|l| l.part_id == part_id)
+                            .map(|l| format!("{} {}", l.part_code, l.part_name))
+                            .unwrap_or_else(|| format!("#{part_id}")),
+                        warehouse: r.warehouse_name.clone(),
+                        on_hand,
+                    },
+                    other => stale(other),
+                })?
+            }
+        }
+        self.requisition_detail(id).await
+    }
+
+    /// The issue ledger (issues and returns) of the local dates `from..=to`, optionally of
+    /// one warehouse, oldest first.
+    pub async fn issue_ledger(
+        &self,
+        by: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        warehouse_id: Option<i64>,
+    ) -> Result<Vec<LedgerRow>> {
+        require(aftercare_domain::parts::can_read_stock(by))?;
+        if to < from {
+            return Err(FieldErrors::single("to", "date_order").into());
+        }
+        let (start, _) = aftercare_store::tickets::day_bounds(from, self.tz);
+        let (_, end) = aftercare_store::tickets::day_bounds(to, self.tz);
+        Ok(store::ledger(&self.db, start, end, warehouse_id, 20_000).await?)
+    }
+
+    /// The ledger as the paper form's table, header first.
+    pub fn issue_ledger_table(&self, rows: &[LedgerRow]) -> Vec<Vec<String>> {
+        let mut t = vec![
+            [
+                "日期",
+                "单据号",
+                "领用单号",
+                "方向",
+                "备件编码",
+                "名称",
+                "规格型号",
+                "单位",
+                "数量",
+                "单价(元)",
+                "金额(元)",
+                "结存",
+                "仓库",
+                "领用人",
+                "审批人",
+                "经手人",
+                "用途",
+                "关联工单",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        ];
+        for r in rows {
+            let kind = aftercare_domain::parts::MovementKind::parse(&r.kind).map(|k| k.zh()).unwrap_or("");
+            t.push(vec![
+                r.at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string(),
+                r.movement_no.clone(),
+                r.requisition_no.clone().unwrap_or_default(),
+                kind.to_string(),
+                r.part_code.clone(),
+                r.part_name.clone(),
+                r.spec.clone().unwrap_or_default(),
+                r.unit.clone(),
+                r.qty.to_string(),
+                fen_text(r.unit_cost_fen),
+                fen_text(r.unit_cost_fen.saturating_mul(r.qty)),
+                r.balance_after.to_string(),
+                r.warehouse_name.clone(),
+                r.requester_name.clone().unwrap_or_default(),
+                r.approver_name.clone().unwrap_or_default(),
+                r.by_name.clone().unwrap_or_default(),
+                r.purpose.clone().unwrap_or_default(),
+                r.ticket_number.clone().unwrap_or_default(),
+            ]);
+        }
+        t
+    }
+
+    /// The ledger as an `.xlsx` workbook, with its file name.
+    pub async fn issue_ledger_xlsx(
+        &self,
+        by: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        warehouse_id: Option<i64>,
+    ) -> Result<(String, Vec<u8>)> {
+        let rows = self.issue_ledger(by, from, to, warehouse_id).await?;
+        let bytes = crate::excel::table_to_xlsx("领用记录表", &self.issue_ledger_table(&rows))?;
+        Ok((format!("备件仓库领用记录表-{from}-{to}.xlsx"), bytes))
+    }
+}
+
+/// The requisition moved on while we looked: 409, without naming a status we no longer know.
+fn transition_now(action: ReqAction) -> ServiceError {
+    ServiceError::Transition { action: action_key(action), status: "", reason: Some("requisition_changed") }
+}

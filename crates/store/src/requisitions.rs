@@ -1,0 +1,312 @@
+//! Requisitions (领用单/领条) and the issue ledger report (领用记录表).
+//!
+//! A status change is a conditional update (`… WHERE status = <expected>`): of two people
+//! acting at once, one wins and the other gets `Stale`. Issuing changes the status and
+//! posts every line's `issue` movement in ONE write transaction through
+//! [`crate::parts::issue_in_tx!`]: when one line lacks stock the whole transaction is
+//! dropped and nothing is issued.
+
+use crate::db::{Arg, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db};
+use aftercare_domain::requisitions::NewRequisition;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RequisitionRow {
+    pub id: i64,
+    /// e.g. `LY20261127-0003`.
+    pub requisition_no: String,
+    pub requester_id: i64,
+    pub requester_name: String,
+    pub warehouse_id: i64,
+    pub warehouse_name: String,
+    pub ticket_id: Option<i64>,
+    pub ticket_number: Option<String>,
+    pub purpose: Option<String>,
+    /// `issue` or `borrow`.
+    pub issue_type: String,
+    /// `requested|approved|rejected|issued|cancelled`.
+    pub status: String,
+    /// Who approved or rejected.
+    pub approver_id: Option<i64>,
+    pub approver_name: Option<String>,
+    pub approved_at: Option<DateTime<Utc>>,
+    /// The approval note, or the reason for a rejection.
+    pub approval_note: Option<String>,
+    pub issuer_id: Option<i64>,
+    pub issuer_name: Option<String>,
+    pub issued_at: Option<DateTime<Utc>>,
+    pub issue_note: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, r.warehouse_id, \
+    w.name AS warehouse_name, r.ticket_id, t.number AS ticket_number, r.purpose, r.issue_type, r.status, r.approver_id, \
+    au.display_name AS approver_name, r.approved_at, r.approval_note, r.issuer_id, iu.display_name AS issuer_name, r.issued_at, \
+    r.issue_note, r.cancel_reason, r.requested_at, r.updated_at FROM requisitions r JOIN users ru ON ru.id = r.requester_id \
+    JOIN warehouses w ON w.id = r.warehouse_id LEFT JOIN tickets t ON t.id = r.ticket_id \
+    LEFT JOIN users au ON au.id = r.approver_id LEFT JOIN users iu ON iu.id = r.issuer_id";
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct RequisitionLineRow {
+    pub id: i64,
+    pub requisition_id: i64,
+    pub line_no: i64,
+    pub part_id: i64,
+    pub part_code: String,
+    pub part_name: String,
+    pub spec: Option<String>,
+    pub unit: String,
+    pub qty_requested: i64,
+    /// Set when issued (0 for a line not given).
+    pub qty_issued: Option<i64>,
+    pub serial_no: Option<String>,
+    /// The average cost at issue, in fen.
+    pub unit_cost_fen: Option<i64>,
+    /// qty_issued × unit_cost_fen.
+    pub amount_fen: Option<i64>,
+    /// The `issue` movement this line posted.
+    pub movement_id: Option<i64>,
+}
+
+const LINE_SELECT: &str = "SELECT l.id, l.requisition_id, l.line_no, l.part_id, p.code AS part_code, p.name AS part_name, \
+    p.spec, p.unit, l.qty_requested, l.qty_issued, l.serial_no, l.unit_cost_fen, l.amount_fen, l.movement_id \
+    FROM requisition_lines l JOIN parts p ON p.id = l.part_id";
+
+pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, now: DateTime<Utc>) -> Result<i64> {
+    Ok(on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let day = now.format("%Y%m%d").to_string();
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+            .bind(format!("requisition:{day}")).fetch_one(&mut *tx).await?;
+        let no = format!("LY{day}-{n:04}");
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, status, \
+             requested_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'requested', $7, $7) RETURNING id",
+        )
+        .bind(&no).bind(requester_id).bind(r.warehouse_id).bind(r.ticket_id).bind(&r.purpose).bind(r.issue_type.as_str()).bind(now)
+        .fetch_one(&mut *tx).await.map_err(|e| crate::map_write_err(e, &["requisition_no"]))?;
+        for (i, l) in r.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO requisition_lines (requisition_id, line_no, part_id, qty_requested, serial_no) VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(id).bind(i as i64 + 1).bind(l.part_id).bind(l.qty_requested).bind(&l.serial_no)
+            .execute(&mut *tx).await.map_err(|e| crate::map_write_err(e, &[]))?;
+        }
+        audit_append!(tx, w, "requisition", id, "create", &no, None, Some(serde_json::to_value(r).unwrap_or_default()));
+        tx.commit().await?;
+        id
+    }))
+}
+
+pub async fn get(db: &Db, id: i64) -> Result<RequisitionRow> {
+    let sql = format!("{REQ_SELECT} WHERE r.id = $1");
+    on_db!(db, p => sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+        .ok_or(StoreError::NotFound)
+}
+
+pub async fn lines(db: &Db, id: i64) -> Result<Vec<RequisitionLineRow>> {
+    let sql = format!("{LINE_SELECT} WHERE l.requisition_id = $1 ORDER BY l.line_no");
+    Ok(
+        on_db!(db, p => sqlx::query_as::<_, RequisitionLineRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_all(p).await?),
+    )
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RequisitionQuery {
+    pub requester_id: Option<i64>,
+    pub status: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub warehouse_id: Option<i64>,
+}
+
+/// Requisitions, newest first.
+pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<RequisitionRow>> {
+    let mut f = Filter::default();
+    for (col, v) in
+        [("r.requester_id", q.requester_id), ("r.ticket_id", q.ticket_id), ("r.warehouse_id", q.warehouse_id)]
+    {
+        if let Some(v) = v {
+            let a = f.arg(Arg::I64(v));
+            f.and(format!("{col} = {a}"));
+        }
+    }
+    if let Some(s) = &q.status {
+        let a = f.arg(Arg::Text(s.clone()));
+        f.and(format!("r.status = {a}"));
+    }
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!("{REQ_SELECT} {w} ORDER BY r.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let count_sql = format!("SELECT COUNT(*) FROM requisitions r {w}");
+    let (items, total) = on_db!(db, p => (
+        bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+        bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
+    ));
+    Ok(Paged { items, total })
+}
+
+/// Approves (`to` = `approved`) or rejects (`rejected`) a requisition still `requested`;
+/// `Stale` if it no longer is.
+pub async fn decide(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    to: &str,
+    by: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE requisitions SET status = $2, approver_id = $3, approved_at = $4, approval_note = $5, updated_at = $4 \
+             WHERE id = $1 AND status = 'requested'",
+        )
+        .bind(id).bind(to).bind(by).bind(now).bind(note)
+        .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        audit_append!(tx, w, "requisition", id, to, note.unwrap_or_default(), None, None::<serde_json::Value>);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Cancels a requisition still `requested`; `Stale` if it no longer is.
+pub async fn cancel(db: &Db, w: &Writer, id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE requisitions SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE id = $1 AND status = 'requested'",
+        )
+        .bind(id).bind(reason).bind(now)
+        .execute(&mut *tx).await?.rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        audit_append!(tx, w, "requisition", id, "cancel", reason, None, None::<serde_json::Value>);
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Issues an `approved` requisition: `qty` is (line id, quantity to issue) for every
+/// line. One transaction: the status, one `issue` movement per line with a quantity
+/// (linked to the requisition's ticket), the lines' issued quantities and costs. Not
+/// enough stock of any line is `Insufficient` and nothing is written; not `approved` any
+/// more is `Stale`.
+pub async fn issue(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    qty: &[(i64, i64)],
+    by: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut todo: Vec<(i64, i64, i64, Option<String>)> = Vec::with_capacity(qty.len());
+    for l in lines(db, id).await? {
+        let q = qty.iter().find(|(lid, _)| *lid == l.id).map_or(l.qty_requested, |(_, q)| *q);
+        todo.push((l.id, l.part_id, q, l.serial_no));
+    }
+    // PostgreSQL: requisitions issued at the same time lock their stock rows in one order
+    // (by part), so two slips with the same parts cannot wait for each other.
+    todo.sort_by_key(|(lid, part, _, _)| (*part, *lid));
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let r: Option<(i64, Option<i64>, String)> = sqlx::query_as(
+            "UPDATE requisitions SET status = 'issued', issuer_id = $2, issued_at = $3, issue_note = $4, updated_at = $3 \
+             WHERE id = $1 AND status = 'approved' RETURNING warehouse_id, ticket_id, requisition_no",
+        )
+        .bind(id).bind(by).bind(now).bind(note)
+        .fetch_optional(&mut *tx).await?;
+        let Some((wh, ticket, no)) = r else {
+            return Err(StoreError::Stale);
+        };
+        let movement_note = Some(format!("领用单 {no}"));
+        for (lid, part, q, serial) in &todo {
+            if *q > 0 {
+                let (mid, cost) = crate::parts::issue_in_tx!(tx, w, *part, wh, *q, ticket, serial, &movement_note, now);
+                sqlx::query(
+                    "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id = $5 WHERE id = $1",
+                )
+                .bind(*lid).bind(*q).bind(cost).bind(cost.saturating_mul(*q)).bind(mid)
+                .execute(&mut *tx).await?;
+            } else {
+                sqlx::query("UPDATE requisition_lines SET qty_issued = 0 WHERE id = $1").bind(*lid).execute(&mut *tx).await?;
+            }
+        }
+        audit_append!(tx, w, "requisition", id, "issue", &no, None,
+            Some(serde_json::json!(todo.iter().map(|(lid, part, q, _)| serde_json::json!({"line_id": lid, "part_id": part, "qty": q})).collect::<Vec<_>>())));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// One row of the issue ledger report (《备件仓库领用记录表》): an `issue` or a `return`
+/// movement, with the requisition it came from, when there is one.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct LedgerRow {
+    pub movement_id: i64,
+    pub movement_no: String,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub part_code: String,
+    pub part_name: String,
+    pub spec: Option<String>,
+    pub unit: String,
+    pub warehouse_name: String,
+    pub qty: i64,
+    pub unit_cost_fen: i64,
+    pub balance_after: i64,
+    pub by_name: Option<String>,
+    pub ticket_number: Option<String>,
+    pub requisition_no: Option<String>,
+    pub requester_name: Option<String>,
+    pub approver_name: Option<String>,
+    pub purpose: Option<String>,
+}
+
+/// Issues and returns between `from` (inclusive) and `to` (exclusive), optionally of one
+/// warehouse, oldest first; at most `limit` rows.
+pub async fn ledger(
+    db: &Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    warehouse_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LedgerRow>> {
+    let mut f = Filter::default();
+    let a = f.arg(Arg::Time(from));
+    f.and(format!("m.at >= {a}"));
+    let a = f.arg(Arg::Time(to));
+    f.and(format!("m.at < {a}"));
+    f.and("m.kind IN ('issue', 'return')".to_string());
+    if let Some(wh) = warehouse_id {
+        let a = f.arg(Arg::I64(wh));
+        f.and(format!("m.warehouse_id = {a}"));
+    }
+    let w = f.where_sql();
+    let n = f.args.len();
+    let sql = format!(
+        "SELECT m.id AS movement_id, m.movement_no, m.kind, m.at, p.code AS part_code, p.name AS part_name, p.spec, p.unit, \
+         wh.name AS warehouse_name, m.qty, m.unit_cost_fen, m.balance_after, u.display_name AS by_name, t.number AS ticket_number, \
+         r.requisition_no, ru.display_name AS requester_name, au.display_name AS approver_name, r.purpose \
+         FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses wh ON wh.id = m.warehouse_id \
+         LEFT JOIN users u ON u.id = m.by_user_id LEFT JOIN tickets t ON t.id = m.ticket_id \
+         LEFT JOIN requisition_lines l ON l.movement_id = m.id LEFT JOIN requisitions r ON r.id = l.requisition_id \
+         LEFT JOIN users ru ON ru.id = r.requester_id LEFT JOIN users au ON au.id = r.approver_id \
+         {w} ORDER BY m.at, m.id LIMIT ${}",
+        n + 1
+    );
+    Ok(
+        on_db!(db, p => bind_args!(sqlx::query_as::<_, LedgerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(limit).fetch_all(p).await?),
+    )
+}

@@ -1,0 +1,145 @@
+//! Requisitions (领用单, DESIGN.md §5): `GET/POST /api/v1/requisitions`,
+//! `GET /api/v1/requisitions/{id}` and `POST /api/v1/requisitions/{id}/actions/{action}`
+//! with `approve {note?}`, `reject {reason}`, `issue {lines?: [{line_id, qty}], note?}`,
+//! `cancel {reason}`.
+
+use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
+use crate::AppState;
+use crate::auth::ApiUser;
+use crate::error::{ApiError, ErrorResponse};
+use aftercare_domain::parts::fen_to_yuan;
+use aftercare_domain::requisitions::{IssueLine, ReqAction, ReqStatus, RequisitionInput};
+use aftercare_service::ServiceError;
+use aftercare_service::requisitions::{ActionInput, RequisitionDetail, Scope, actions_for};
+use aftercare_store::requisitions::{RequisitionLineRow, RequisitionRow};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// A requisition line, with its cost in yuan once issued.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RequisitionLineOut {
+    #[serde(flatten)]
+    pub line: RequisitionLineRow,
+    /// Yuan per unit at issue.
+    pub unit_cost: Option<f64>,
+    /// Yuan: qty_issued × unit_cost.
+    pub amount: Option<f64>,
+}
+
+/// A requisition with its lines and what the caller may do with it now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct RequisitionOut {
+    #[serde(flatten)]
+    pub requisition: RequisitionRow,
+    pub lines: Vec<RequisitionLineOut>,
+    /// `approve|reject|issue|cancel`, those open to the caller.
+    pub actions: Vec<String>,
+}
+
+fn out(u: &ApiUser, d: RequisitionDetail) -> RequisitionOut {
+    let actions = actions_for(&u.actor, &d.requisition).into_iter().map(|a| a.as_str().to_string()).collect();
+    RequisitionOut {
+        lines: d
+            .lines
+            .into_iter()
+            .map(|line| RequisitionLineOut {
+                unit_cost: line.unit_cost_fen.map(fen_to_yuan),
+                amount: line.amount_fen.map(fen_to_yuan),
+                line,
+            })
+            .collect(),
+        requisition: d.requisition,
+        actions,
+    }
+}
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+pub struct RequisitionParams {
+    /// `mine` (default), `to_approve`, `to_issue` or `all`.
+    pub scope: Option<String>,
+    /// `requested|approved|rejected|issued|cancelled`.
+    pub status: Option<String>,
+    pub ticket_id: Option<i64>,
+    pub page: Option<u32>,
+    pub per_page: Option<u32>,
+}
+
+fn bad(field: &str, code: &'static str) -> ServiceError {
+    ServiceError::Invalid(aftercare_domain::FieldErrors::single(field, code))
+}
+
+#[utoipa::path(get, path = "/api/v1/requisitions", params(RequisitionParams),
+    responses((status = 200, body = List<RequisitionRow>), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_requisitions_list(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiQuery(p): ApiQuery<RequisitionParams>,
+) -> Result<Json<List<RequisitionRow>>, ApiError> {
+    let e = |e| ApiError::from_service(u.tr, e);
+    let scope = match p.scope.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => Scope::Mine,
+        Some(s) => Scope::parse(s).ok_or_else(|| e(bad("scope", "unknown_value")))?,
+    };
+    let status = match p.status.as_deref().filter(|s| !s.trim().is_empty()) {
+        None => None,
+        Some(s) => Some(ReqStatus::parse(s).ok_or_else(|| e(bad("status", "unknown_value")))?),
+    };
+    let page = PageParams { page: p.page, per_page: p.per_page }.page();
+    let rows = st.svc.list_requisitions(&u.actor, scope, status, p.ticket_id, page).await.map_err(e)?;
+    Ok(Json(List { items: rows.items, total: rows.total }))
+}
+
+#[utoipa::path(post, path = "/api/v1/requisitions", request_body = RequisitionInput,
+    responses((status = 201, body = RequisitionOut), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_requisitions_create(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<RequisitionInput>,
+) -> Result<(StatusCode, Json<RequisitionOut>), ApiError> {
+    let d = st.svc.create_requisition(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok((StatusCode::CREATED, Json(out(&u, d))))
+}
+
+#[utoipa::path(get, path = "/api/v1/requisitions/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = RequisitionOut), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse)))]
+pub async fn api_requisitions_get(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+) -> Result<Json<RequisitionOut>, ApiError> {
+    let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    Ok(Json(out(&u, d)))
+}
+
+/// The body of an action; each action reads what it needs.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct RequisitionActionBody {
+    /// approve, issue: a note.
+    pub note: Option<String>,
+    /// reject, cancel: required.
+    pub reason: Option<String>,
+    /// issue: less than asked for these lines (others are issued in full).
+    pub lines: Option<Vec<IssueLine>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/requisitions/{id}/actions/{action}",
+    params(("id" = i64, Path), ("action" = String, Path, description = "approve, reject, issue, cancel")),
+    request_body = RequisitionActionBody,
+    responses((status = 200, body = RequisitionOut), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+        (status = 409, body = ErrorResponse, description = "not possible from this status, one's own requisition, or not enough stock (naming the part and what is left; nothing is issued)"),
+        (status = 422, body = ErrorResponse)))]
+pub async fn api_requisitions_action(
+    State(st): State<AppState>,
+    u: ApiUser,
+    Path((id, action)): Path<(String, String)>,
+    ApiJson(b): ApiJson<RequisitionActionBody>,
+) -> Result<Json<RequisitionOut>, ApiError> {
+    let e = |e| ApiError::from_service(u.tr, e);
+    let id: i64 = id.parse().map_err(|_| e(ServiceError::NotFound))?;
+    let action = ReqAction::parse(&action).ok_or_else(|| e(ServiceError::NotFound))?;
+    let input = ActionInput { note: b.note, reason: b.reason, lines: b.lines.unwrap_or_default() };
+    let d = st.svc.act_requisition(&u.actor, id, action, &input).await.map_err(e)?;
+    Ok(Json(out(&u, d)))
+}
