@@ -627,11 +627,57 @@ pub struct VisitInput {
     pub work_done: Option<String>,
     /// `fixed`, `partial`, `not_fixed`, `escalated`.
     pub result: Option<String>,
-    /// Free text until the spare-parts issue links parts to stock.
+    /// Free text for what is not in the parts catalogue.
     pub parts_used_text: Option<String>,
     pub defective_parts_text: Option<String>,
     pub signature: Option<SignatureInput>,
+    /// Catalogue parts fitted on this visit, each posted as an `issue` from its warehouse.
+    #[serde(default)]
+    pub parts_used: Vec<VisitPartInput>,
+    /// Broken parts brought back, each posted as a `defective_return`.
+    #[serde(default)]
+    pub defective_parts: Vec<DefectivePartInput>,
 }
+
+/// A part used on a visit (API `{part_id, warehouse_id, qty, serial_no?}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VisitPartInput {
+    pub part_id: Option<i64>,
+    /// Where it came from: normally the technician's vehicle stock.
+    pub warehouse_id: Option<i64>,
+    pub qty: Option<i64>,
+    /// The fitted part's serial number.
+    pub serial_no: Option<String>,
+}
+
+/// A defective part brought back (API `{part_id, qty, serial_no?, new_serial_no?, warehouse_id?}`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DefectivePartInput {
+    pub part_id: Option<i64>,
+    pub qty: Option<i64>,
+    /// The broken part's serial number.
+    pub serial_no: Option<String>,
+    /// The serial number of the part fitted in its place.
+    pub new_serial_no: Option<String>,
+    /// Where it is kept; default: the technician's vehicle stock, else the depot.
+    pub warehouse_id: Option<i64>,
+}
+
+/// A validated part line of a visit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VisitPart {
+    pub part_id: i64,
+    /// Always set for a part used; `None` on a defective part means "the default".
+    pub warehouse_id: Option<i64>,
+    pub qty: i64,
+    /// The fitted (new) part's serial.
+    pub serial_no: Option<String>,
+    /// The broken (old) part's serial; defective parts only.
+    pub old_serial_no: Option<String>,
+}
+
+/// The most part lines one visit takes, of each kind.
+pub const MAX_VISIT_PARTS: usize = 30;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewVisit {
@@ -646,6 +692,29 @@ pub struct NewVisit {
     pub defective_parts: Option<String>,
     /// Signer's name and the PNG bytes.
     pub signature: Option<(String, Vec<u8>)>,
+    /// Catalogue parts used (`warehouse_id` always set).
+    pub parts_issued: Vec<VisitPart>,
+    /// Defective parts brought back.
+    pub parts_defective: Vec<VisitPart>,
+}
+
+/// A serial number: trimmed, upper case like the ledger keeps them, at most 64 characters.
+fn serial(e: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<String> {
+    optional(e, field, v, 64).map(|s| s.to_uppercase())
+}
+
+fn part_qty(e: &mut FieldErrors, field: String, v: Option<i64>) -> i64 {
+    match v {
+        None => {
+            e.push(field, "required");
+            0
+        }
+        Some(q) if q <= 0 || q > crate::parts::MAX_QTY => {
+            e.push(field, "out_of_range");
+            0
+        }
+        Some(q) => q,
+    }
 }
 
 /// The largest signature image accepted.
@@ -684,6 +753,44 @@ impl VisitInput {
         };
         let parts_used = optional(&mut e, "parts_used_text", self.parts_used_text.as_deref(), 2000);
         let defective_parts = optional(&mut e, "defective_parts_text", self.defective_parts_text.as_deref(), 2000);
+        if self.parts_used.len() > MAX_VISIT_PARTS {
+            e.push("parts_used", "too_long");
+        }
+        if self.defective_parts.len() > MAX_VISIT_PARTS {
+            e.push("defective_parts", "too_long");
+        }
+        let mut parts_issued = Vec::new();
+        for (i, p) in self.parts_used.iter().enumerate() {
+            if p.part_id.is_none() {
+                e.push(format!("parts_used[{i}].part_id"), "required");
+            }
+            if p.warehouse_id.is_none() {
+                e.push(format!("parts_used[{i}].warehouse_id"), "required");
+            }
+            let qty = part_qty(&mut e, format!("parts_used[{i}].qty"), p.qty);
+            let serial_no = serial(&mut e, &format!("parts_used[{i}].serial_no"), p.serial_no.as_deref());
+            if let (Some(part_id), Some(w)) = (p.part_id, p.warehouse_id) {
+                parts_issued.push(VisitPart { part_id, warehouse_id: Some(w), qty, serial_no, old_serial_no: None });
+            }
+        }
+        let mut parts_defective = Vec::new();
+        for (i, p) in self.defective_parts.iter().enumerate() {
+            if p.part_id.is_none() {
+                e.push(format!("defective_parts[{i}].part_id"), "required");
+            }
+            let qty = part_qty(&mut e, format!("defective_parts[{i}].qty"), p.qty);
+            let old = serial(&mut e, &format!("defective_parts[{i}].serial_no"), p.serial_no.as_deref());
+            let new = serial(&mut e, &format!("defective_parts[{i}].new_serial_no"), p.new_serial_no.as_deref());
+            if let Some(part_id) = p.part_id {
+                parts_defective.push(VisitPart {
+                    part_id,
+                    warehouse_id: p.warehouse_id,
+                    qty,
+                    serial_no: new,
+                    old_serial_no: old,
+                });
+            }
+        }
         let signature = match &self.signature {
             None => None,
             Some(s) => {
@@ -720,6 +827,8 @@ impl VisitInput {
                 parts_used,
                 defective_parts,
                 signature,
+                parts_issued,
+                parts_defective,
             }),
             _ => Err(e),
         }
@@ -890,6 +999,65 @@ mod rule_tests {
         assert_eq!(ok.priority, None);
         assert_eq!(proposed_priority(true), Priority::High);
         assert_eq!(proposed_priority(false), Priority::Normal);
+    }
+
+    #[test]
+    fn visit_part_lines_name_their_index() {
+        let base = VisitInput {
+            arrived_at: Some(t("2026-11-27T02:00:00Z")),
+            finished_at: Some(t("2026-11-27T03:00:00Z")),
+            work_done: Some("更换硬盘".into()),
+            result: Some("fixed".into()),
+            ..Default::default()
+        };
+        let good = VisitInput {
+            parts_used: vec![VisitPartInput {
+                part_id: Some(1),
+                warehouse_id: Some(2),
+                qty: Some(2),
+                serial_no: Some(" wx-1 ".into()),
+            }],
+            defective_parts: vec![DefectivePartInput {
+                part_id: Some(1),
+                qty: Some(1),
+                serial_no: Some("old".into()),
+                new_serial_no: Some("wx-1".into()),
+                warehouse_id: None,
+            }],
+            ..base.clone()
+        };
+        let v = good.validate(decode).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            v.parts_issued,
+            vec![VisitPart {
+                part_id: 1,
+                warehouse_id: Some(2),
+                qty: 2,
+                serial_no: Some("WX-1".into()),
+                old_serial_no: None
+            }]
+        );
+        assert_eq!(v.parts_defective[0].old_serial_no.as_deref(), Some("OLD"));
+        assert_eq!(v.parts_defective[0].serial_no.as_deref(), Some("WX-1"));
+        assert_eq!(v.parts_defective[0].warehouse_id, None);
+        let bad = VisitInput {
+            parts_used: vec![
+                VisitPartInput { part_id: Some(1), warehouse_id: Some(2), qty: Some(1), serial_no: None },
+                VisitPartInput { part_id: None, warehouse_id: Some(2), qty: Some(0), serial_no: None },
+            ],
+            defective_parts: vec![DefectivePartInput { part_id: Some(1), qty: None, ..Default::default() }],
+            ..base
+        };
+        let e = bad.validate(decode).err().unwrap_or_default();
+        let got: Vec<(&str, &str)> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("parts_used[1].part_id", "required"),
+                ("parts_used[1].qty", "out_of_range"),
+                ("defective_parts[0].qty", "required")
+            ]
+        );
     }
 
     #[test]

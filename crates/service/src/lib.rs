@@ -28,6 +28,7 @@ pub mod roster;
 pub mod search;
 pub mod settings;
 pub mod shortages;
+pub mod stock_reports;
 pub mod taxonomy;
 pub mod tickets;
 pub mod users;

@@ -11,9 +11,9 @@ use aftercare_domain::{CustomerId, FieldErrors, Role};
 use aftercare_store::db::Arg;
 use aftercare_store::tickets::{
     self as store, EventRow, NewEvent, NewNotification, NewPenalty, TicketChange, TicketQuery, TicketRow, TicketWrite,
-    VisitRow, VisitWrite,
+    VisitRow, VisitStockLine, VisitWrite,
 };
-use aftercare_store::{Page, Paged};
+use aftercare_store::{Page, Paged, StoreError};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -666,6 +666,7 @@ impl Services {
         if let Some(i) = techs.iter().position(|u| !known.contains(u)) {
             return Err(FieldErrors::single(format!("technician_ids[{i}]"), "not_found").into());
         }
+        let (parts, names) = self.visit_stock_lines(by, &v, &techs).await?;
         let event = NewEvent {
             kind: "visit",
             note: Some(v.work_done.clone()),
@@ -685,8 +686,27 @@ impl Services {
             parts_used: v.parts_used,
             defective_parts: v.defective_parts,
             signature: v.signature,
+            equipment_id: d.equipment_ids.first().copied(),
+            parts,
         };
-        let visit_id = store::add_visit(&self.db, &writer(by), id, d.ticket.version, &write, &event, now).await?;
+        let visit_id = store::add_visit(&self.db, &writer(by), id, d.ticket.version, &write, &event, now)
+            .await
+            .map_err(|e| match e {
+                StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
+                    part: names.parts.get(&part_id).cloned().unwrap_or_else(|| format!("#{part_id}")),
+                    warehouse: names
+                        .warehouses
+                        .get(&warehouse_id)
+                        .cloned()
+                        .unwrap_or_else(|| format!("#{warehouse_id}")),
+                    on_hand,
+                },
+                other => other.into(),
+            })?;
+        // Reserve quotas: what the visit took may have raised a shortage.
+        for l in write.parts.iter().filter(|l| !l.defective) {
+            self.check_stock_level(l.part_id, l.warehouse_id, now).await;
+        }
         let visits = store::visits(&self.db, id).await?;
         visits.into_iter().find(|v| v.id == visit_id).ok_or(ServiceError::NotFound)
     }
@@ -810,5 +830,131 @@ mod tests {
     #[test]
     fn signatures_decode_from_base64() {
         assert!(decode_png("iVBORw0KGgo=").is_some_and(|b| b.starts_with(b"\x89PNG")));
+    }
+}
+
+/// The names of a visit's parts and warehouses, so that a 409 names them.
+#[derive(Debug, Default)]
+struct StockNames {
+    parts: std::collections::HashMap<i64, String>,
+    warehouses: std::collections::HashMap<i64, String>,
+}
+
+impl Services {
+    /// The parts fitted to and taken out of one piece of equipment over its life (its
+    /// page); staff only, a school sees none.
+    pub async fn equipment_parts(
+        &self,
+        by: &Actor,
+        id: aftercare_domain::EquipmentId,
+    ) -> Result<Vec<aftercare_store::tickets::EquipmentPartRow>> {
+        self.get_equipment(by, id).await?;
+        if !aftercare_domain::parts::can_read_stock(by) {
+            return Ok(Vec::new());
+        }
+        Ok(store::parts_of_equipment(&self.db, id.0).await?)
+    }
+
+    /// What the visit form offers: the usable stock (on-hand > 0) of the vehicle stocks the
+    /// actor holds, and the active catalogue for defective parts brought back.
+    pub async fn visit_part_choices(
+        &self,
+        by: &Actor,
+    ) -> Result<(Vec<aftercare_store::parts::StockRow>, Vec<aftercare_store::parts::PartRow>)> {
+        if !aftercare_domain::parts::can_read_stock(by) {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        let mut stock = Vec::new();
+        for w in aftercare_store::parts::list_warehouses(&self.db).await? {
+            if w.active && w.kind == "vehicle" && w.holder_user_id == Some(by.id.0) {
+                let rows = aftercare_store::parts::stock(&self.db, None, Some(w.id), Page::all()).await?;
+                stock.extend(rows.items.into_iter().filter(|r| r.on_hand > 0));
+            }
+        }
+        let q = aftercare_store::parts::PartQuery { active: Some(true), ..Default::default() };
+        let parts = aftercare_store::parts::list_parts(&self.db, &q, Page::new(Some(1), Some(500))).await?.items;
+        Ok((stock, parts))
+    }
+
+    /// Checks a visit's part lines and turns them into stock movements.
+    ///
+    /// Decisions: a part used comes from the warehouse the line names; a technician may
+    /// take only from a vehicle stock he holds (the manager and the storekeeper from any),
+    /// so a technician cannot empty the depot from his phone. A defective part brought
+    /// back is kept, unless the line names a warehouse, in the vehicle stock of the one
+    /// recording the visit, else of the first technician of the visit who holds one, else
+    /// in the first depot (by code): it travels with the technician until he hands it in.
+    async fn visit_stock_lines(
+        &self,
+        by: &Actor,
+        v: &aftercare_domain::tickets::NewVisit,
+        techs: &[i64],
+    ) -> Result<(Vec<VisitStockLine>, StockNames)> {
+        let mut out = Vec::new();
+        let mut names = StockNames::default();
+        if v.parts_issued.is_empty() && v.parts_defective.is_empty() {
+            return Ok((out, names));
+        }
+        let warehouses = aftercare_store::parts::list_warehouses(&self.db).await?;
+        for w in &warehouses {
+            names.warehouses.insert(w.id, w.name.clone());
+        }
+        let any_stock = aftercare_domain::parts::can_manage_stock(by);
+        let mut e = FieldErrors::default();
+        let lines = v.parts_issued.iter().map(|l| (false, "parts_used", l));
+        let lines = lines.chain(v.parts_defective.iter().map(|l| (true, "defective_parts", l)));
+        let mut counts: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+        for (defective, list, l) in lines {
+            let i = {
+                let c = counts.entry(list).or_insert(0);
+                *c += 1;
+                *c - 1
+            };
+            match aftercare_store::parts::get_part(&self.db, l.part_id).await {
+                Ok(p) => {
+                    names.parts.insert(p.id, format!("{} {}", p.code, p.name));
+                }
+                Err(aftercare_store::StoreError::NotFound) => e.push(format!("{list}[{i}].part_id"), "not_found"),
+                Err(other) => return Err(other.into()),
+            }
+            let wh = match l.warehouse_id {
+                Some(id) => match warehouses.iter().find(|w| w.id == id) {
+                    None => {
+                        e.push(format!("{list}[{i}].warehouse_id"), "not_found");
+                        continue;
+                    }
+                    Some(w) if !defective && !any_stock && w.holder_user_id != Some(by.id.0) => {
+                        e.push(format!("{list}[{i}].warehouse_id"), "not_your_stock");
+                        continue;
+                    }
+                    Some(w) => w.id,
+                },
+                None => {
+                    let vehicle = std::iter::once(by.id.0).chain(techs.iter().copied()).find_map(|u| {
+                        warehouses.iter().find(|w| w.active && w.kind == "vehicle" && w.holder_user_id == Some(u))
+                    });
+                    let depot = || warehouses.iter().find(|w| w.active && w.kind == "depot");
+                    match vehicle.or_else(depot) {
+                        Some(w) => w.id,
+                        None => {
+                            e.push(format!("{list}[{i}].warehouse_id"), "required");
+                            continue;
+                        }
+                    }
+                }
+            };
+            out.push(VisitStockLine {
+                defective,
+                part_id: l.part_id,
+                warehouse_id: wh,
+                qty: l.qty,
+                serial_no: l.serial_no.clone(),
+                old_serial_no: l.old_serial_no.clone(),
+            });
+        }
+        if !e.is_empty() {
+            return Err(e.into());
+        }
+        Ok((out, names))
     }
 }

@@ -18,6 +18,7 @@ pub mod roster;
 pub mod search;
 pub mod sessions;
 pub mod shortages;
+pub mod stock_reports;
 pub mod throttle;
 pub mod tickets;
 pub mod users;

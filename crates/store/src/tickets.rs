@@ -2,7 +2,7 @@
 //! taxonomy, notifications and proposed penalty events.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -468,10 +468,30 @@ pub struct VisitWrite {
     pub parts_used: Option<String>,
     pub defective_parts: Option<String>,
     pub signature: Option<(String, Vec<u8>)>,
+    /// The equipment the part movements are linked to (the ticket's first).
+    pub equipment_id: Option<i64>,
+    /// Catalogue parts used and defective parts brought back, posted as movements in the
+    /// visit's own transaction.
+    pub parts: Vec<VisitStockLine>,
+}
+
+/// One stock movement of a visit.
+#[derive(Debug, Clone)]
+pub struct VisitStockLine {
+    /// `false`: an `issue` (a part used); `true`: a `defective_return`.
+    pub defective: bool,
+    pub part_id: i64,
+    pub warehouse_id: i64,
+    pub qty: i64,
+    /// The fitted part's serial.
+    pub serial_no: Option<String>,
+    /// The broken part's serial.
+    pub old_serial_no: Option<String>,
 }
 
 /// Records a visit on a ticket that still has `version`; the first arrival stamps the
-/// ticket's arrive clock. Returns the visit id.
+/// ticket's arrive clock. Its parts are posted in the same transaction: a part used that
+/// its warehouse lacks is `Insufficient` and nothing at all is written. Returns the visit id.
 pub async fn add_visit(
     db: &Db,
     w: &Writer,
@@ -503,6 +523,39 @@ pub async fn add_visit(
         for u in &v.technician_ids {
             sqlx::query("INSERT INTO visit_technicians (visit_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
         }
+        for l in &v.parts {
+            // Usable stock is taken only if it is there (else the whole visit is undone);
+            // a broken part goes to the separate defective count, never to usable stock.
+            let (balance_after, cost): (i64, i64) = if l.defective {
+                sqlx::query(
+                    "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
+                     ON CONFLICT (part_id, warehouse_id) DO NOTHING")
+                    .bind(l.part_id).bind(l.warehouse_id).execute(&mut *tx).await?;
+                sqlx::query_as(
+                    "UPDATE stock SET defective = defective + $3 WHERE part_id = $1 AND warehouse_id = $2 RETURNING defective, avg_cost_fen")
+                    .bind(l.part_id).bind(l.warehouse_id).bind(l.qty).fetch_one(&mut *tx).await?
+            } else {
+                crate::parts::take_stock!(tx, l.part_id, l.warehouse_id, l.qty)
+            };
+            let kind = if l.defective { "defective_return" } else { "issue" };
+            let day = now.format("%Y%m%d").to_string();
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+                .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
+            let movement_no = format!("KC{day}-{n:05}");
+            let note = format!("visit {id}");
+            let mid: i64 = sqlx::query_scalar(
+                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, equipment_id, \
+                 serial_no, old_serial_no, note, by_user_id, at, balance_after) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id")
+                .bind(&movement_no).bind(kind).bind(l.part_id).bind(l.warehouse_id).bind(l.qty).bind(cost).bind(ticket_id)
+                .bind(v.equipment_id).bind(&l.serial_no).bind(&l.old_serial_no).bind(&note).bind(w.user_id).bind(now).bind(balance_after)
+                .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?;
+            audit_append!(tx, w, "stock_movement", mid, kind, &movement_no, None, Some(serde_json::json!({
+                "part_id": l.part_id, "warehouse_id": l.warehouse_id, "qty": l.qty, "ticket_id": ticket_id,
+                "equipment_id": v.equipment_id, "serial_no": l.serial_no, "old_serial_no": l.old_serial_no, "visit_id": id})));
+        }
         let mut ev = event.clone();
         let mut data = ev.data.take().unwrap_or_else(|| serde_json::json!({}));
         data["visit_id"] = serde_json::json!(id);
@@ -527,6 +580,34 @@ pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
     Ok(
         on_db!(db, p => sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(ticket_id).fetch_all(p).await?),
     )
+}
+
+/// A part movement linked to a piece of equipment (its page: parts used over its life).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct EquipmentPartRow {
+    pub movement_no: String,
+    /// `issue` (fitted) or `defective_return` (taken out), or any other kind linked to it.
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub ticket_id: Option<i64>,
+    pub ticket_number: Option<String>,
+    pub part_id: i64,
+    pub part_code: String,
+    pub part_name: String,
+    pub unit: String,
+    pub qty: i64,
+    pub serial_no: Option<String>,
+    pub old_serial_no: Option<String>,
+}
+
+/// Every stock movement linked to this piece of equipment, newest first.
+pub async fn parts_of_equipment(db: &Db, equipment_id: i64) -> Result<Vec<EquipmentPartRow>> {
+    Ok(on_db!(db, p => sqlx::query_as::<_, EquipmentPartRow>(
+        "SELECT m.movement_no, m.kind, m.at, m.ticket_id, t.number AS ticket_number, m.part_id, pa.code AS part_code, \
+         pa.name AS part_name, pa.unit, m.qty, m.serial_no, m.old_serial_no FROM stock_movements m \
+         JOIN parts pa ON pa.id = m.part_id LEFT JOIN tickets t ON t.id = m.ticket_id \
+         WHERE m.equipment_id = $1 ORDER BY m.id DESC LIMIT 500")
+        .bind(equipment_id).fetch_all(p).await?))
 }
 
 /// Every visit to tickets that name this piece of equipment, newest first.

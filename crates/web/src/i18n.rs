@@ -45,6 +45,15 @@ impl Tr {
             };
             return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
         }
+        // A visit's part lines (`parts_used[0].part_id`): "使用备件第 1 行备件".
+        for (list, key) in [("parts_used[", "field.parts_used_n"), ("defective_parts[", "field.defective_n")] {
+            if let Some(rest) = field.strip_prefix(list)
+                && let Some((i, name)) = rest.split_once("].")
+            {
+                let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+                return self.tf(key, &[("n", &n), ("field", &self.t(&format!("field.{name}")))]);
+            }
+        }
         // A requisition's lines (`lines[0].qty`): "第 1 行数量".
         if let Some(rest) = field.strip_prefix("lines[")
             && let Some((i, name)) = rest.split_once("].")

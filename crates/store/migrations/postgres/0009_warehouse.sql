@@ -76,7 +76,14 @@ CREATE INDEX stock_movements_part ON stock_movements (part_id, warehouse_id, id)
 CREATE INDEX stock_movements_warehouse ON stock_movements (warehouse_id, id);
 CREATE INDEX stock_movements_to ON stock_movements (to_warehouse_id, id);
 CREATE INDEX stock_movements_ticket ON stock_movements (ticket_id);
+-- The equipment page lists the parts fitted to and taken out of one piece of equipment.
+CREATE INDEX stock_movements_equipment ON stock_movements (equipment_id, id);
 CREATE INDEX stock_movements_at ON stock_movements (at, id);
+-- The stock reports: turnover and failure counts sum some kinds over a period (covering,
+-- so a year of a million movements is read from the index alone); slow movers look for
+-- the last issue of a part from a warehouse.
+CREATE INDEX stock_movements_kind_at ON stock_movements (kind, at, part_id, qty, unit_cost_fen, direction);
+CREATE INDEX stock_movements_part_kind ON stock_movements (part_id, warehouse_id, kind, at);
 -- Append-only, like the audit trail.
 CREATE FUNCTION stock_movements_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

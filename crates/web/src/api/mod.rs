@@ -18,6 +18,7 @@ pub mod roster;
 pub mod search;
 pub mod session;
 pub mod shortages;
+pub mod stock_reports;
 pub mod taxonomy;
 pub mod tickets;
 pub mod users;
@@ -106,6 +107,11 @@ pub fn routes() -> Router<AppState> {
         .route("/stock/shortages", get(shortages::api_shortages_list))
         .route("/stock/shortages/{id}/acknowledge", post(shortages::api_shortage_acknowledge))
         .route("/stock/purchase-suggestions", get(shortages::api_purchase_suggestions))
+        .route("/stock/valuation", get(stock_reports::api_stock_valuation))
+        .route("/stock/quality", get(stock_reports::api_stock_quality))
+        .route("/stock/counts", post(stock_reports::api_stock_counts))
+        .route("/parts/export", get(stock_reports::api_parts_export))
+        .route("/parts/import", post(stock_reports::api_parts_import))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -141,6 +147,8 @@ pub fn routes() -> Router<AppState> {
         requisitions::api_requisitions_list, requisitions::api_requisitions_create, requisitions::api_requisitions_get, requisitions::api_requisitions_action,
         shortages::api_quota_set, shortages::api_shortages_list, shortages::api_shortage_acknowledge,
         shortages::api_purchase_suggestions,
+        stock_reports::api_stock_valuation, stock_reports::api_stock_quality, stock_reports::api_stock_counts,
+        stock_reports::api_parts_export, stock_reports::api_parts_import,
     ),
     modifiers(&BearerAuth),
     security(("bearer" = [])),

@@ -229,11 +229,19 @@ pub struct EquipmentPage {
     pub history: Vec<HistoryItem>,
     pub tickets: Vec<aftercare_store::tickets::TicketRow>,
     pub visits: Vec<aftercare_store::tickets::VisitRow>,
+    /// Parts fitted to and taken out of it over its life (staff only).
+    pub parts: Vec<aftercare_store::tickets::EquipmentPartRow>,
 }
 
 impl EquipmentPage {
     pub fn warranty_key(&self) -> String {
         format!("warranty.{}", self.warranty)
+    }
+    pub fn part_kind_key(&self, kind: &str) -> String {
+        match kind {
+            "issue" | "defective_return" => format!("visit_parts.kind.{kind}"),
+            _ => "visit_parts.kind.other".into(),
+        }
     }
 }
 
@@ -263,7 +271,8 @@ pub async fn view_equipment_get(
         .crumb(e.serial_no.clone(), &format!("/equipment/{id}"))
         .flash_from(f.ok.as_deref());
     let (tickets, visits) = st.svc.equipment_service_history(&u.actor, EquipmentId(id)).await.map_err(err)?;
-    Ok(render(&EquipmentPage { c, e, warranty, history, tickets, visits }))
+    let parts = st.svc.equipment_parts(&u.actor, EquipmentId(id)).await.map_err(err)?;
+    Ok(render(&EquipmentPage { c, e, warranty, history, tickets, visits, parts }))
 }
 
 #[derive(Template)]

@@ -21,6 +21,7 @@ mod roster;
 mod search;
 mod settings;
 mod shortages;
+mod stock_reports;
 mod taxonomy;
 mod tickets;
 
@@ -95,6 +96,10 @@ pub fn routes() -> Router<AppState> {
         .route("/roster/{id}/delete", post(roster::view_roster_delete_post))
         .route("/parts", get(parts::view_parts_get))
         .route("/stock", get(parts::view_stock_get))
+        .route("/stock/valuation", get(stock_reports::view_valuation_get))
+        .route("/stock/count", get(stock_reports::view_count_get).post(stock_reports::view_count_post))
+        .route("/parts/export.xlsx", get(stock_reports::view_parts_export_get))
+        .route("/parts/import", get(stock_reports::view_parts_import_get).post(stock_reports::view_parts_import_post))
         .route("/stock/ledger", get(requisitions::view_ledger_get))
         .route("/stock/ledger.xlsx", get(requisitions::view_ledger_xlsx_get))
         .route("/requisitions", get(requisitions::view_requisitions_get))

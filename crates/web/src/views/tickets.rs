@@ -784,11 +784,27 @@ pub struct VisitPage {
     pub errors: FormErrors,
     pub now_local: String,
     pub values: Vec<(String, String)>,
+    /// The technician's vehicle stock with something on hand: the parts-used picker.
+    pub stock: Vec<aftercare_store::parts::StockRow>,
+    /// The catalogue, for the defective parts brought back.
+    pub parts: Vec<aftercare_store::parts::PartRow>,
 }
+
+/// How many "defective part brought back" lines the visit form offers.
+const DEFECTIVE_LINES: usize = 3;
 
 impl VisitPage {
     pub fn val(&self, k: &str) -> String {
         self.values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default()
+    }
+    pub fn defective_lines(&self) -> std::ops::Range<usize> {
+        0..DEFECTIVE_LINES
+    }
+    pub fn line_val(&self, prefix: &str, i: &usize) -> String {
+        self.val(&format!("{prefix}_{i}"))
+    }
+    pub fn is_def_part(&self, i: &usize, part: &i64) -> bool {
+        self.line_val("def_part", i) == part.to_string()
     }
     pub fn is_result(&self, r: &str) -> bool {
         self.val("result") == r
@@ -809,7 +825,8 @@ async fn visit_page(
         .crumb(d.ticket.number.clone(), &format!("/tickets/{id}"))
         .crumb(title, &format!("/tickets/{id}/visit"));
     let now_local = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%dT%H:%M").to_string();
-    Ok(VisitPage { c, d, errors, now_local, values })
+    let (stock, parts) = st.svc.visit_part_choices(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    Ok(VisitPage { c, d, errors, now_local, values, stock, parts })
 }
 
 pub async fn view_visit_get(
@@ -818,6 +835,82 @@ pub async fn view_visit_get(
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
     Ok(render(&visit_page(&st, &u, id, FormErrors::default(), Vec::new()).await?))
+}
+
+/// The parts-used picker: `use_{part}_{warehouse}` is the quantity of that vehicle-stock
+/// row (empty or 0: not used), `useserial_{part}_{warehouse}` the fitted part's serial.
+fn visit_parts_used(
+    values: &[(String, String)],
+    bad: &mut aftercare_domain::FieldErrors,
+) -> Vec<aftercare_domain::tickets::VisitPartInput> {
+    let mut out = Vec::new();
+    for (k, v) in values {
+        let Some((part, wh)) = k.strip_prefix("use_").and_then(|r| r.split_once('_')) else {
+            continue;
+        };
+        let (Ok(part_id), Ok(warehouse_id)) = (part.parse::<i64>(), wh.parse::<i64>()) else {
+            continue;
+        };
+        let v = v.trim();
+        if v.is_empty() || v == "0" {
+            continue;
+        }
+        let Ok(qty) = v.parse::<i64>() else {
+            bad.push(format!("parts_used[{}].qty", out.len()), "invalid");
+            continue;
+        };
+        let serial_no = values
+            .iter()
+            .find(|(n, _)| *n == format!("useserial_{part_id}_{warehouse_id}"))
+            .map(|(_, s)| s.clone())
+            .filter(|s| !s.trim().is_empty());
+        out.push(aftercare_domain::tickets::VisitPartInput {
+            part_id: Some(part_id),
+            warehouse_id: Some(warehouse_id),
+            qty: Some(qty),
+            serial_no,
+        });
+    }
+    out
+}
+
+/// The defective lines `def_part_{i}`, `def_qty_{i}`, `def_old_{i}`, `def_new_{i}`; a line
+/// without a part is left out.
+fn visit_defective_parts(
+    values: &[(String, String)],
+    bad: &mut aftercare_domain::FieldErrors,
+) -> Vec<aftercare_domain::tickets::DefectivePartInput> {
+    let g =
+        |k: String| values.iter().find(|(n, _)| *n == k).map(|(_, v)| v.trim().to_owned()).filter(|s| !s.is_empty());
+    let mut out = Vec::new();
+    for i in 0..DEFECTIVE_LINES {
+        let Some(part) = g(format!("def_part_{i}")) else {
+            continue;
+        };
+        let n = out.len();
+        let part_id = part.parse::<i64>().ok();
+        if part_id.is_none() {
+            bad.push(format!("defective_parts[{n}].part_id"), "invalid");
+        }
+        let qty = match g(format!("def_qty_{i}")) {
+            None => Some(1),
+            Some(q) => {
+                let q = q.parse::<i64>().ok();
+                if q.is_none() {
+                    bad.push(format!("defective_parts[{n}].qty"), "invalid");
+                }
+                q
+            }
+        };
+        out.push(aftercare_domain::tickets::DefectivePartInput {
+            part_id,
+            qty,
+            serial_no: g(format!("def_old_{i}")),
+            new_serial_no: g(format!("def_new_{i}")),
+            warehouse_id: None,
+        });
+    }
+    out
 }
 
 /// The most photos one visit takes, and the largest photo.
@@ -880,6 +973,8 @@ pub async fn view_visit_post(
         defective_parts_text: g("defective_parts_text"),
         signature: g("signature_png")
             .map(|png| SignatureInput { signer_name: g("signer_name"), image_png_base64: Some(png) }),
+        parts_used: visit_parts_used(&values, &mut bad),
+        defective_parts: visit_defective_parts(&values, &mut bad),
     };
     let result = if bad.is_empty() {
         st.svc.add_visit(&u.actor, id, &input, g("version").and_then(|v| v.parse().ok()), Utc::now()).await
@@ -899,7 +994,7 @@ pub async fn view_visit_post(
         Err(e) => {
             let (status, errors) = match e {
                 ServiceError::Invalid(fe) => (StatusCode::UNPROCESSABLE_ENTITY, FormErrors::from_fields(u.tr, &fe)),
-                ServiceError::Stale | ServiceError::Transition { .. } => (
+                ServiceError::Stale | ServiceError::Transition { .. } | ServiceError::Insufficient { .. } => (
                     StatusCode::CONFLICT,
                     FormErrors::message(crate::error::ApiError::from_service(u.tr, e).body.message),
                 ),

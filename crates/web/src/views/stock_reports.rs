@@ -1,0 +1,271 @@
+//! Stock report pages (issue 5, §2.5(3)(4)): valuation with turnover, slow movers and
+//! quality feedback (`/stock/valuation`), the stocktake count sheet for paper or phone
+//! (`/stock/count`), and the catalogue's Excel export and import (`/parts/export.xlsx`,
+//! `/parts/import`).
+
+use super::{Ctx, FormErrors, field, render};
+use crate::AppState;
+use crate::api::excel::{XLSX, download};
+use crate::auth::PageUser;
+use crate::error::{PageError, RowMessage, row_message};
+use aftercare_domain::parts::fen_text;
+use aftercare_service::ServiceError;
+use aftercare_service::excel::table_to_xlsx;
+use aftercare_service::stock_reports::{CountInput, CountLineInput, Failure, Quality, Valuation};
+use aftercare_store::parts::WarehouseRow;
+use aftercare_store::stock_reports::CountLine;
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::collections::HashMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PeriodForm {
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+fn date(s: &Option<String>) -> Option<NaiveDate> {
+    s.as_deref().and_then(|s| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok())
+}
+
+#[derive(Template)]
+#[template(path = "stock_valuation.html")]
+pub struct ValuationPage {
+    pub c: Ctx,
+    pub v: Valuation,
+    pub q: Quality,
+}
+
+impl ValuationPage {
+    pub fn money(&self, fen: &i64) -> String {
+        fen_text(*fen)
+    }
+    pub fn ratio(&self, v: &Option<f64>) -> String {
+        v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
+    }
+    pub fn days(&self, v: &Option<f64>) -> String {
+        v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "—".into())
+    }
+    pub fn rate(&self, f: &Failure) -> String {
+        f.rate.map(|r| format!("{:.1}%", r * 100.0)).unwrap_or_else(|| "—".into())
+    }
+    pub fn or_none(&self, s: &str) -> String {
+        if s.is_empty() { self.c.t("stock_reports.unknown") } else { s.to_owned() }
+    }
+}
+
+pub async fn view_valuation_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(f): Query<PeriodForm>,
+) -> Result<Response, PageError> {
+    let e = |e| PageError::from_service(u.tr, e);
+    let (from, to) = (date(&f.from), date(&f.to));
+    // A period typed backwards is shown as the default rather than refused.
+    let (from, to) = if from.zip(to).is_some_and(|(a, b)| a > b) { (None, None) } else { (from, to) };
+    let v = st.svc.stock_valuation(&u.actor, from, to).await.map_err(e)?;
+    let q = st.svc.stock_quality(&u.actor, from, to).await.map_err(e)?;
+    let title = u.tr.t("stock_reports.valuation");
+    let c = Ctx::new(&st, &u, "/stock", title.clone())
+        .crumb(u.tr.t("stock.title"), "/stock")
+        .crumb(title, "/stock/valuation");
+    Ok(render(&ValuationPage { c, v, q }))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CountForm {
+    pub warehouse: Option<String>,
+    pub ok: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "stock_count.html")]
+pub struct CountPage {
+    pub c: Ctx,
+    pub warehouses: Vec<WarehouseRow>,
+    pub warehouse: Option<WarehouseRow>,
+    pub lines: Vec<CountLine>,
+    pub reason: String,
+    /// What was typed per part, kept when the form comes back with errors.
+    pub typed: HashMap<i64, String>,
+    pub errors: FormErrors,
+    pub ok: Option<String>,
+    pub today: String,
+}
+
+impl CountPage {
+    pub fn selected(&self, id: &i64) -> bool {
+        self.warehouse.as_ref().is_some_and(|w| w.id == *id)
+    }
+    pub fn typed(&self, part: &i64) -> String {
+        self.typed.get(part).cloned().unwrap_or_default()
+    }
+    pub fn opt(&self, v: &Option<String>) -> String {
+        v.clone().unwrap_or_default()
+    }
+    pub fn done(&self, n: &str) -> String {
+        self.c.tr.tf("stock_reports.count_done", &[("n", n)])
+    }
+}
+
+async fn count_page(
+    st: &AppState,
+    u: &PageUser,
+    warehouse_id: Option<i64>,
+    reason: String,
+    typed: HashMap<i64, String>,
+    errors: FormErrors,
+    ok: Option<String>,
+) -> Result<CountPage, PageError> {
+    let e = |e| PageError::from_service(u.tr, e);
+    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
+    let warehouse = warehouse_id.and_then(|id| warehouses.iter().find(|w| w.id == id).cloned());
+    let lines = match &warehouse {
+        Some(w) => st.svc.count_sheet(&u.actor, w.id).await.map_err(e)?,
+        None => Vec::new(),
+    };
+    let title = u.tr.t("stock_reports.count");
+    let c =
+        Ctx::new(st, u, "/stock", title.clone()).crumb(u.tr.t("stock.title"), "/stock").crumb(title, "/stock/count");
+    let today = chrono::Utc::now().with_timezone(&st.svc.tz).date_naive().to_string();
+    Ok(CountPage { c, warehouses, warehouse, lines, reason, typed, errors, ok, today })
+}
+
+pub async fn view_count_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    Query(f): Query<CountForm>,
+) -> Result<Response, PageError> {
+    let wh = f.warehouse.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
+    let ok = f.ok.filter(|s| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty());
+    let p = count_page(&st, &u, wh, String::new(), HashMap::new(), FormErrors::default(), ok).await?;
+    Ok(render(&p))
+}
+
+/// The counts typed on the sheet: `counted_<part id>`; a box left empty was not counted.
+pub async fn view_count_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let warehouse_id = field(&form, "warehouse_id").and_then(|s| s.trim().parse::<i64>().ok());
+    let reason = field(&form, "reason").unwrap_or_default();
+    let mut typed = HashMap::new();
+    let mut lines = Vec::new();
+    for (k, v) in &form {
+        let Some(part) = k.strip_prefix("counted_").and_then(|p| p.parse::<i64>().ok()) else { continue };
+        if v.trim().is_empty() {
+            continue;
+        }
+        typed.insert(part, v.clone());
+        // Not a whole number: out of range, so the message names the line.
+        let counted = Some(v.trim().parse::<i64>().unwrap_or(-1));
+        lines.push(CountLineInput { part_id: Some(part), counted });
+    }
+    let input = CountInput { warehouse_id, reason: Some(reason.clone()), lines: Some(lines) };
+    let errors = match st.svc.post_count(&u.actor, &input).await {
+        Ok(r) => {
+            let to = format!("/stock/count?warehouse={}&ok={}", r.warehouse_id, r.adjustments.len());
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(ServiceError::Insufficient { part, warehouse, on_hand }) => FormErrors::message(u.tr.tf(
+            "error.insufficient_stock",
+            &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
+        )),
+        Err(e) => super::form_errors(u.tr, e)?,
+    };
+    let p = count_page(&st, &u, warehouse_id, reason, typed, errors, None).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+}
+
+pub async fn view_parts_export_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    let e = |e| PageError::from_service(u.tr, e);
+    let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await.map_err(e)?;
+    let name = u.tr.t("parts.title");
+    let bytes = table_to_xlsx(&name, &table).map_err(e)?;
+    let stamp = chrono::Utc::now().format("%Y%m%d");
+    Ok(download(bytes, XLSX, &format!("{name}-{stamp}.xlsx")))
+}
+
+#[derive(Template)]
+#[template(path = "parts_import.html")]
+pub struct PartsImportPage {
+    pub c: Ctx,
+    pub rows: Vec<RowMessage>,
+    pub error: String,
+    pub done: String,
+}
+
+fn import_ctx(st: &AppState, u: &PageUser) -> Ctx {
+    let title = u.tr.t("stock_reports.import");
+    Ctx::new(st, u, "/stock", title.clone()).crumb(u.tr.t("parts.title"), "/parts").crumb(title, "/parts/import")
+}
+
+pub async fn view_parts_import_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
+    let c = import_ctx(&st, &u);
+    Ok(render(&PartsImportPage { c, rows: Vec::new(), error: String::new(), done: String::new() }))
+}
+
+pub async fn view_parts_import_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let c = import_ctx(&st, &u);
+    let mut csrf = String::new();
+    let mut file: Option<Vec<u8>> = None;
+    let mut broken = false;
+    loop {
+        match mp.next_field().await {
+            Ok(Some(f)) => {
+                let name = f.name().unwrap_or_default().to_owned();
+                match f.bytes().await {
+                    Ok(b) if name == "_csrf" => csrf = String::from_utf8_lossy(&b).into_owned(),
+                    Ok(b) if name == "file" && !b.is_empty() => file = Some(b.to_vec()),
+                    Ok(_) => {}
+                    Err(_) => broken = true,
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                broken = true;
+                break;
+            }
+        }
+    }
+    let fail = |c: Ctx, status: StatusCode, error: String, rows: Vec<RowMessage>| {
+        (status, render(&PartsImportPage { c, rows, error, done: String::new() })).into_response()
+    };
+    if broken {
+        return Ok(fail(c, StatusCode::PAYLOAD_TOO_LARGE, u.tr.t("import.too_large"), Vec::new()));
+    }
+    u.check_csrf(&csrf)?;
+    let Some(bytes) = file else {
+        return Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, u.tr.t("import.no_file"), Vec::new()));
+    };
+    match st.svc.import_parts(&u.actor, &bytes).await {
+        Ok((created, updated)) => {
+            let done = u.tr.tf(
+                "stock_reports.import_done",
+                &[("created", &created.to_string()), ("updated", &updated.to_string())],
+            );
+            Ok(render(&PartsImportPage { c, rows: Vec::new(), error: String::new(), done }))
+        }
+        Err(ServiceError::Import(rows)) => {
+            let rows: Vec<RowMessage> = rows.iter().map(|r| row_message(u.tr, r)).collect();
+            let error = u.tr.tf("import.rejected", &[("n", &rows.len().to_string())]);
+            Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, error, rows))
+        }
+        Err(ServiceError::Invalid(fe)) => {
+            let error = fe.0.iter().map(|x| u.tr.field_error(x)).collect::<Vec<_>>().join("; ");
+            Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, error, Vec::new()))
+        }
+        Err(e) => Err(PageError::from_service(u.tr, e)),
+    }
+}
