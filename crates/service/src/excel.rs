@@ -69,7 +69,8 @@ pub struct ImportSummary {
     pub equipment: usize,
 }
 
-fn cell_text(d: &Data) -> Option<String> {
+/// A cell as trimmed text (dates as `YYYY-MM-DD`); empty is `None`.
+pub(crate) fn cell_text(d: &Data) -> Option<String> {
     let s = match d {
         Data::Empty | Data::Error(_) => return None,
         Data::String(s) => s.trim().to_owned(),
@@ -84,7 +85,8 @@ fn cell_text(d: &Data) -> Option<String> {
     (!s.is_empty()).then_some(s)
 }
 
-fn parse_bool(s: Option<&str>) -> std::result::Result<Option<bool>, ()> {
+/// 是/否, yes/no, true/false, 1/0; empty is `None`; anything else is an error.
+pub(crate) fn parse_bool(s: Option<&str>) -> std::result::Result<Option<bool>, ()> {
     match s.map(str::trim) {
         None | Some("") => Ok(None),
         Some("是" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "TRUE" | "1" | "关键") => Ok(Some(true)),

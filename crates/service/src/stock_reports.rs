@@ -26,7 +26,7 @@ use aftercare_domain::validation::required;
 use aftercare_store::parts::{self as parts_store, MovementRow, PartQuery};
 use aftercare_store::stock_reports::{self as store, CountLine, FailureRow, SlowMover, ValueGroup};
 use aftercare_store::{Page, StoreError};
-use calamine::{Data, Reader};
+use calamine::Reader;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -132,28 +132,6 @@ const PART_COLS: &[(&str, &str, &str)] = &[
     ("active", "启用", "Active"),
 ];
 pub const PARTS_SHEET: (&str, &str) = ("备件", "Parts");
-
-fn cell_text(d: &Data) -> Option<String> {
-    let s = match d {
-        Data::Empty | Data::Error(_) => return None,
-        Data::String(s) => s.trim().to_owned(),
-        Data::Int(i) => i.to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(dt) => dt.as_datetime().map(|d| d.date().format("%Y-%m-%d").to_string())?,
-        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-    };
-    (!s.is_empty()).then_some(s)
-}
-
-fn parse_bool(s: &str) -> Option<bool> {
-    match s.trim() {
-        "是" | "Y" | "y" | "yes" | "Yes" | "YES" | "true" | "TRUE" | "1" => Some(true),
-        "否" | "N" | "n" | "no" | "No" | "NO" | "false" | "FALSE" | "0" => Some(false),
-        _ => None,
-    }
-}
 
 impl Services {
     /// Local midnight starting `d`, in UTC.
@@ -385,7 +363,7 @@ impl Services {
             .unwrap_or_default()
             .iter()
             .map(|h| {
-                let h = cell_text(h).unwrap_or_default();
+                let h = crate::excel::cell_text(h).unwrap_or_default();
                 let h = h.trim_end_matches('*').to_owned();
                 PART_COLS.iter().find(|c| c.1 == h || c.2.eq_ignore_ascii_case(&h)).map(|c| c.0)
             })
@@ -401,7 +379,7 @@ impl Services {
             let row = start + i + 2;
             let mut m: HashMap<&str, String> = HashMap::new();
             for (j, cell) in r.iter().enumerate() {
-                if let (Some(Some(f)), Some(v)) = (header.get(j), cell_text(cell)) {
+                if let (Some(Some(f)), Some(v)) = (header.get(j), crate::excel::cell_text(cell)) {
                     m.insert(f, v);
                 }
             }
@@ -422,7 +400,7 @@ impl Services {
             let (lead_time_days, min_qty, max_qty) = (int("lead_time_days"), int("min_qty"), int("max_qty"));
             let mut flag = |k: &str| match g(k) {
                 None => None,
-                Some(s) => parse_bool(&s).or_else(|| {
+                Some(s) => crate::excel::parse_bool(Some(&s)).unwrap_or_else(|()| {
                     err(k, "invalid");
                     None
                 }),
