@@ -2,7 +2,8 @@
 //! and finds it (desktop and phone); and one ticket goes from the agent's entry through the
 //! engineer's triage and dispatch and the technician's phone view with a drawn signature
 //! to the callback; and a school reports a fault on its portal, follows it and rates the
-//! repair, on a phone.
+//! repair, on a phone; and parts requested for a ticket are approved, issued, used on the
+//! visit with a defective return, and show on the stock page.
 //!
 //! Run with `cargo test --test browser -- --ignored`; it needs `/usr/bin/chromium` and
 //! `/usr/bin/chromedriver` (Debian: `apt-get install chromium chromium-driver fonts-noto-cjk`).
@@ -40,6 +41,7 @@ const AGENT_PASSWORD: &str = "password-agent-42";
 const STAFF: &[(&str, &str, &str, &str)] = &[
     ("engineer", "password-engineer-42", "engineer", "王工程师"),
     ("tech", "password-tech-42", "technician", "张师傅"),
+    ("store", "password-store-42", "storekeeper", "刘库管"),
 ];
 /// The school's administrator, a `customer` user of the school created at boot.
 const SCHOOL: &str = "school";
@@ -72,6 +74,118 @@ async fn a_school_reports_a_fault_follows_it_and_rates_the_repair() {
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
 async fn the_desk_pops_the_caller_and_a_repair_call_becomes_a_ticket() {
     run(|c, base| async move { desk_journey(c, base).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn parts_requested_for_a_ticket_are_issued_used_on_the_visit_and_shown_in_stock() {
+    run(|c, base| async move { parts_journey(c, base).await }).await;
+}
+
+/// The technician asks for 2 disks from the depot for his ticket; the storekeeper approves
+/// and issues them (into the technician's vehicle stock); the technician fits both on the
+/// visit and brings the broken one back; the stock page shows the depot down by 2, the
+/// vehicle back at 0 and 1 defective. The ticket is brought to `in_progress` through the
+/// API (the ticket journey drives those pages); the boot made the depot (id 1), the
+/// vehicle (id 2) and the disk (id 1).
+async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    let (http, eng, _) = staff_api(&base, "engineer", "password-engineer-42").await;
+    let (_, tech_token, tech_id) = staff_api(&base, "tech", "password-tech-42").await;
+    let (_, agent, _) = staff_api(&base, AGENT, AGENT_PASSWORD).await;
+    let customers: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
+    let school = customers["items"][0]["id"].as_i64().unwrap();
+    let t = api_post(
+        &http,
+        &base,
+        &agent,
+        "/api/v1/tickets",
+        json!({"customer_id": school, "title": "硬盘报错", "system": "surveillance"}),
+    )
+    .await;
+    let ticket = t["id"].as_i64().unwrap();
+    let act = |token: String, action: &'static str, body: Value| {
+        let http = http.clone();
+        let base = base.clone();
+        async move { api_post(&http, &base, &token, &format!("/api/v1/tickets/{ticket}/actions/{action}"), body).await }
+    };
+    act(eng.clone(), "accept", json!({})).await;
+    act(eng.clone(), "diagnose", json!({"fault_type": "hardware", "diagnosis": "硬盘坏道", "plan": "更换监控硬盘"}))
+        .await;
+    act(eng.clone(), "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2026-12-01T01:00:00Z"})).await;
+    act(tech_token, "start", json!({})).await;
+
+    // The technician requests two disks from the depot for the ticket.
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    c.goto(&format!("{base}/requisitions/new")).await?;
+    el(c, "#requisition-form select[name=warehouse_id]").await.select_by_value("1").await?;
+    el(c, "#requisition-form input[name=ticket_id]").await.send_keys(&ticket.to_string()).await?;
+    el(c, "#requisition-form input[name=purpose]").await.send_keys("更换 NVR 硬盘").await?;
+    el(c, "#requisition-form select[name=part_0]").await.select_by_value("1").await?;
+    let qty = el(c, "#requisition-form input[name=qty_0]").await;
+    qty.clear().await?;
+    qty.send_keys("2").await?;
+    el(c, "#submit-requisition").await.click().await?;
+    wait_for_text(c, "#requisition-status", "待审批").await;
+    let slip = path(c).await?;
+    let slip = slip.split('?').next().unwrap_or_default().to_owned();
+    assert!(is_record_path(&slip, "/requisitions/"), "{slip}");
+    shot(c, "p1-requested").await?;
+    sign_out(c).await?;
+
+    // The storekeeper approves and issues.
+    sign_in_as(c, &base, "store", "password-store-42").await?;
+    c.goto(&format!("{base}{slip}")).await?;
+    el(c, "#act-approve").await.click().await?;
+    wait_for_text(c, "#requisition-status", "已批准").await;
+    el(c, "#act-issue").await.click().await?;
+    wait_for_text(c, "#requisition-status", "已发料").await;
+    shot(c, "p2-issued").await?;
+    sign_out(c).await?;
+
+    // On a phone, the technician fits both disks and brings the broken one back.
+    c.set_window_size(390, 844).await?;
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    c.goto(&format!("{base}/tickets/{ticket}")).await?;
+    wait_for_text(c, "#ticket-status", "处理中").await;
+    el(c, "#record-visit").await.click().await?;
+    el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换两块硬盘，恢复录像").await?;
+    el(c, "#visit-form input[name=use_1_2]").await.send_keys("2").await?;
+    el(c, "#visit-form input[name=useserial_1_2]").await.send_keys("WX-NEW-1").await?;
+    el(c, "#visit-form select[name=def_part_0]").await.select_by_value("1").await?;
+    el(c, "#visit-form input[name=def_qty_0]").await.send_keys("1").await?;
+    el(c, "#visit-form input[name=def_old_0]").await.send_keys("WX-OLD-1").await?;
+    let pad = el(c, "#signature-pad").await;
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&pad).unwrap()]).await?;
+    let stroke = MouseActions::new("finger".into())
+        .then(PointerAction::MoveToElement { element: pad, duration: None, x: -100.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 80.0, y: -30.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 80.0, y: 40.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(stroke).await?;
+    el(c, "#signer-name").await.send_keys("王老师").await?;
+    shot(c, "p3-visit-parts").await?;
+    el(c, "#save-visit").await.click().await?;
+    wait_for_text(c, ".flash", "上门记录已保存").await;
+    sign_out(c).await?;
+    c.set_window_size(1280, 900).await?;
+
+    // The stock page: the depot is down by 2, the vehicle has used what it got, and the
+    // broken disk is counted as defective.
+    sign_in_as(c, &base, "store", "password-store-42").await?;
+    c.goto(&format!("{base}/stock")).await?;
+    let depot = wait_for_text(c, "#stock-1-1 td.on-hand", "3").await;
+    assert!(depot.starts_with('3'), "depot: {depot}");
+    let van = el(c, "#stock-1-2").await.text().await?;
+    let on_hand = el(c, "#stock-1-2 td.on-hand").await.text().await?;
+    assert!(on_hand.starts_with('0'), "vehicle: {van}");
+    let defective = el(c, "#stock-1-2 td:nth-child(4)").await.text().await?;
+    assert_eq!(defective.trim(), "1", "vehicle: {van}");
+    assert!(van.contains("张师傅"), "{van}");
+    shot(c, "p4-stock").await?;
+    Ok(())
 }
 
 /// The agent on the phone: the number pops the school, the call is logged with the keyboard
@@ -664,6 +778,23 @@ async fn boot_server(dir: &Path) -> String {
         ..Default::default()
     };
     svc.create_user(None, &school_user).await.unwrap();
+    let base = serve(svc).await;
+    // The parts journey's stock: the depot (id 1) with 5 disks (part id 1), and the
+    // technician's vehicle stock (id 2), empty.
+    let (http, store, _) = staff_api(&base, "store", "password-store-42").await;
+    let (_, _, tech) = staff_api(&base, "tech", "password-tech-42").await;
+    let part = json!({"code": "HDD-4T", "name": "监控硬盘 4TB", "unit": "块", "unit_cost": 520.0});
+    let part = api_post(&http, &base, &store, "/api/v1/parts", part).await["id"].as_i64().unwrap();
+    let depot =
+        api_post(&http, &base, &store, "/api/v1/warehouses", json!({"code": "DEPOT", "name": "县城备件库"})).await;
+    let van = json!({"code": "VAN-ZHANG", "name": "张师傅随车", "kind": "vehicle", "holder_user_id": tech});
+    api_post(&http, &base, &store, "/api/v1/warehouses", van).await;
+    let receipt = json!({"kind": "receipt", "part_id": part, "warehouse_id": depot["id"], "qty": 5});
+    api_post(&http, &base, &store, "/api/v1/stock/movements", receipt).await;
+    base
+}
+
+async fn serve(svc: Services) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = aftercare_web::router(svc, aftercare_web::WebConfig::default());

@@ -125,7 +125,7 @@ both!(requisition_request_approve_issue, |app: TestApp| async move {
     assert_eq!(on_hand(&app, s0.switch, s0.depot).await, 4);
     assert_eq!(on_hand(&app, s0.cable, s0.depot).await, 10);
 
-    // The movements are issues linked to the ticket, one per line.
+    // He holds no vehicle stock: the movements are issues linked to the ticket, one per line.
     let (_, mv) = app.get_json(&store, &format!("/api/v1/stock/movements?ticket_id={}", s0.ticket)).await;
     assert_eq!(mv["total"], 2, "{mv}");
     for m in mv["items"].as_array().unwrap() {
@@ -166,6 +166,81 @@ both!(requisition_request_approve_issue, |app: TestApp| async move {
     // Numbers count up within the day.
     assert_ne!(r3["requisition_no"], no);
     assert_eq!(on_hand(&app, s0.cable, s0.depot).await, 10);
+});
+
+both!(requisition_to_a_vehicle_holder_transfers_into_his_vehicle, |app: TestApp| async move {
+    let s0 = setup(&app).await;
+    let store = app.token("store").await;
+    let tech = app.token("tech").await;
+    let tech_id = crate::tickets::user_id(&app, "tech").await;
+    let engineer_id = crate::tickets::user_id(&app, "engineer").await;
+    // Someone else's vehicle and an inactive one of his own are not where his parts go.
+    let mut vans = Vec::new();
+    for (code, holder, active) in [("VAN-E", engineer_id, true), ("VAN-OLD", tech_id, false), ("VAN-T", tech_id, true)]
+    {
+        let (s, v) = app
+            .post_json(
+                &store,
+                "/api/v1/warehouses",
+                &json!({"code": code, "name": code, "kind": "vehicle", "holder_user_id": holder, "active": active}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        vans.push(v["id"].as_i64().unwrap());
+    }
+    let van = vans[2];
+    let (_, r) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "ticket_id": s0.ticket,
+               "lines": [{"part_id": s0.switch, "qty": 2, "serial_no": "SN-9"}, {"part_id": s0.cable, "qty": 4}]}),
+    )
+    .await;
+    let id = r["id"].as_i64().unwrap();
+    let no = r["requisition_no"].as_str().unwrap().to_string();
+    let (s, _) = act(&app, &store, id, "approve", json!({})).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, i) = act(&app, &store, id, "issue", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{i}");
+    assert_eq!(i["lines"][0]["qty_issued"], 2);
+    assert_eq!(i["lines"][0]["unit_cost"], 100.0);
+    // The parts leave the depot into his vehicle, from where the visit then takes them.
+    assert_eq!(on_hand(&app, s0.switch, s0.depot).await, 3);
+    assert_eq!(on_hand(&app, s0.switch, van).await, 2);
+    assert_eq!(on_hand(&app, s0.cable, van).await, 4);
+    assert_eq!(on_hand(&app, s0.switch, vans[0]).await, 0);
+    assert_eq!(on_hand(&app, s0.switch, vans[1]).await, 0);
+    let (_, mv) = app.get_json(&store, &format!("/api/v1/stock/movements?ticket_id={}", s0.ticket)).await;
+    assert_eq!(mv["total"], 2, "{mv}");
+    for m in mv["items"].as_array().unwrap() {
+        assert_eq!(m["kind"], "transfer", "{m}");
+        assert_eq!(m["warehouse_id"], s0.depot);
+        assert_eq!(m["to_warehouse_id"], van);
+        assert!(m["note"].as_str().unwrap().contains(&no), "{m}");
+    }
+    let sw = mv["items"].as_array().unwrap().iter().find(|m| m["part_id"] == s0.switch).unwrap();
+    assert_eq!((sw["qty"].as_i64(), sw["balance_after"].as_i64()), (Some(2), Some(3)));
+    assert_eq!(i["lines"][0]["movement_id"], sw["id"]);
+    // The vehicle's stock carries the depot's cost.
+    let (_, st) = app.get_json(&store, &format!("/api/v1/stock?part_id={}&warehouse_id={van}", s0.switch)).await;
+    assert_eq!(st["items"][0]["avg_cost"], 100.0, "{st}");
+
+    // Short stock is the same 409 naming the part, and nothing moves.
+    let (_, r) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "ticket_id": s0.ticket,
+               "lines": [{"part_id": s0.cable, "qty": 1}, {"part_id": s0.switch, "qty": 4}]}),
+    )
+    .await;
+    let id = r["id"].as_i64().unwrap();
+    act(&app, &store, id, "approve", json!({})).await;
+    let (s, e) = act(&app, &store, id, "issue", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(e.to_string().contains("SW-8"), "{e}");
+    assert_eq!(on_hand(&app, s0.cable, van).await, 4);
+    assert_eq!(on_hand(&app, s0.cable, s0.depot).await, 16);
+    assert_eq!(on_hand(&app, s0.switch, s0.depot).await, 3);
 });
 
 both!(requisition_permissions, |app: TestApp| async move {

@@ -469,14 +469,50 @@ pub async fn post_movement(db: &Db, w: &Writer, m: &NewMovement, now: DateTime<U
     }))
 }
 
-/// Posts one `issue` movement inside the caller's write transaction `$tx` (a requisition
-/// issues all its lines in one, all or nothing): takes the stock through [`take_stock!`]
-/// (which returns `Insufficient` from the enclosing function, so the caller's transaction
-/// is dropped and nothing is written), appends the ledger row and its audit entry.
-/// Evaluates to (movement id, unit cost in fen). Needs `StoreError` in scope.
+/// Posts one movement that takes stock inside the caller's write transaction `$tx` (a
+/// requisition issues all its lines in one, all or nothing): an `issue` out of `$wh` when
+/// `$to` is `None`, else a `transfer` from `$wh` into the warehouse `$to`. Takes the stock
+/// through [`take_stock!`] (which returns `Insufficient` from the enclosing function, so
+/// the caller's transaction is dropped and nothing is written), adds it to `$to` at the
+/// moving average, appends the ledger row and its audit entry. `$postgres`: lock the two
+/// stock rows of a transfer in warehouse order first, as [`post_movement`] does, so
+/// opposite transfers cannot wait for each other. Evaluates to (movement id, unit cost in
+/// fen). Needs `StoreError` in scope.
 macro_rules! issue_in_tx {
-    ($tx:expr, $w:expr, $part:expr, $wh:expr, $qty:expr, $ticket:expr, $serial:expr, $note:expr, $now:expr) => {{
+    ($tx:expr, $w:expr, $part:expr, $wh:expr, $to:expr, $qty:expr, $ticket:expr, $serial:expr, $note:expr, $now:expr, $postgres:expr) => {{
+        let to: Option<i64> = $to;
+        if let (Some(to), true) = (to, $postgres) {
+            sqlx::query(
+                "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
+                 ON CONFLICT (part_id, warehouse_id) DO NOTHING",
+            )
+            .bind($part)
+            .bind(to)
+            .execute(&mut *$tx)
+            .await?;
+            sqlx::query(
+                "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE",
+            )
+            .bind($part)
+            .bind($wh)
+            .bind(to)
+            .fetch_all(&mut *$tx)
+            .await?;
+        }
         let (after, avg): (i64, i64) = $crate::parts::take_stock!($tx, $part, $wh, $qty);
+        if let Some(to) = to {
+            let (to_after, _, to_avg): (i64, i64, i64) = $crate::parts::add_stock!($tx, $part, to, $qty, 0_i64);
+            let new_avg = aftercare_domain::parts::moving_average(to_after - $qty, to_avg, $qty, avg);
+            if new_avg != to_avg {
+                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                    .bind($part)
+                    .bind(to)
+                    .bind(new_avg)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+        let kind = if to.is_some() { "transfer" } else { "issue" };
         let day = $now.format("%Y%m%d").to_string();
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
@@ -487,12 +523,14 @@ macro_rules! issue_in_tx {
         .await?;
         let movement_no = format!("KC{day}-{n:05}");
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, serial_no, \
-             note, by_user_id, at, balance_after) VALUES ($1, 'issue', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, unit_cost_fen, ticket_id, \
+             serial_no, note, by_user_id, at, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
         )
         .bind(&movement_no)
+        .bind(kind)
         .bind($part)
         .bind($wh)
+        .bind(to)
         .bind($qty)
         .bind(avg)
         .bind($ticket)
@@ -508,13 +546,15 @@ macro_rules! issue_in_tx {
             $w,
             "stock_movement",
             id,
-            "issue",
+            kind,
             &movement_no,
             None,
-            Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "qty": $qty, "ticket_id": $ticket, "note": $note}))
+            Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "to_warehouse_id": to, "qty": $qty,
+                "ticket_id": $ticket, "note": $note}))
         );
         (id, avg)
     }};
 }
+pub(crate) use add_stock;
 pub(crate) use issue_in_tx;
 pub(crate) use take_stock;

@@ -2,9 +2,12 @@
 //!
 //! A status change is a conditional update (`… WHERE status = <expected>`): of two people
 //! acting at once, one wins and the other gets `Stale`. Issuing changes the status and
-//! posts every line's `issue` movement in ONE write transaction through
+//! posts every line's movement in ONE write transaction through
 //! [`crate::parts::issue_in_tx!`]: when one line lacks stock the whole transaction is
-//! dropped and nothing is issued.
+//! dropped and nothing is issued. When the requester holds a vehicle stock (随车备件) the
+//! lines are `transfer`s into it, because the visit form then takes the parts used from
+//! the vehicle: issuing them out of the depot as well would count them twice. Without
+//! one they are `issue`s.
 
 use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db};
@@ -68,7 +71,8 @@ pub struct RequisitionLineRow {
     pub unit_cost_fen: Option<i64>,
     /// qty_issued × unit_cost_fen.
     pub amount_fen: Option<i64>,
-    /// The `issue` movement this line posted.
+    /// The movement this line posted: an `issue`, or a `transfer` into the requester's
+    /// vehicle stock.
     pub movement_id: Option<i64>,
 }
 
@@ -198,8 +202,10 @@ pub async fn cancel(db: &Db, w: &Writer, id: i64, reason: &str, now: DateTime<Ut
 }
 
 /// Issues an `approved` requisition: `qty` is (line id, quantity to issue) for every
-/// line. One transaction: the status, one `issue` movement per line with a quantity
-/// (linked to the requisition's ticket), the lines' issued quantities and costs. Not
+/// line. One transaction: the status, one movement per line with a quantity (linked to
+/// the requisition's ticket) — a `transfer` into the requester's active vehicle
+/// warehouse when he holds one (other than the warehouse issued from), else an `issue` —
+/// the lines' issued quantities and costs. Not
 /// enough stock of any line is `Insufficient` and nothing is written; not `approved` any
 /// more is `Stale`.
 pub async fn issue(
@@ -219,6 +225,7 @@ pub async fn issue(
     // PostgreSQL: requisitions issued at the same time lock their stock rows in one order
     // (by part), so two slips with the same parts cannot wait for each other.
     todo.sort_by_key(|(lid, part, _, _)| (*part, *lid));
+    let postgres = matches!(db, Db::Postgres(_));
     on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
         let r: Option<(i64, Option<i64>, String)> = sqlx::query_as(
@@ -230,10 +237,17 @@ pub async fn issue(
         let Some((wh, ticket, no)) = r else {
             return Err(StoreError::Stale);
         };
+        // The lowest id when someone holds several, so the choice is stable.
+        let vehicle: Option<i64> = sqlx::query_scalar(
+            "SELECT w.id FROM warehouses w JOIN requisitions r ON r.requester_id = w.holder_user_id \
+             WHERE r.id = $1 AND w.kind = 'vehicle' AND w.active AND w.id <> r.warehouse_id ORDER BY w.id LIMIT 1",
+        )
+        .bind(id).fetch_optional(&mut *tx).await?;
         let movement_note = Some(format!("领用单 {no}"));
         for (lid, part, q, serial) in &todo {
             if *q > 0 {
-                let (mid, cost) = crate::parts::issue_in_tx!(tx, w, *part, wh, *q, ticket, serial, &movement_note, now);
+                let (mid, cost) =
+                    crate::parts::issue_in_tx!(tx, w, *part, wh, vehicle, *q, ticket, serial, &movement_note, now, postgres);
                 sqlx::query(
                     "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id = $5 WHERE id = $1",
                 )
@@ -251,7 +265,8 @@ pub async fn issue(
 }
 
 /// One row of the issue ledger report (《备件仓库领用记录表》): an `issue` or a `return`
-/// movement, with the requisition it came from, when there is one.
+/// movement, or the `transfer` a requisition posted into a vehicle stock, with the
+/// requisition it came from, when there is one.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct LedgerRow {
     pub movement_id: i64,
@@ -274,7 +289,7 @@ pub struct LedgerRow {
     pub purpose: Option<String>,
 }
 
-/// Issues and returns between `from` (inclusive) and `to` (exclusive), optionally of one
+/// Issues, returns and requisition transfers between `from` (inclusive) and `to` (exclusive), optionally of one
 /// warehouse, oldest first; at most `limit` rows.
 pub async fn ledger(
     db: &Db,
@@ -288,7 +303,7 @@ pub async fn ledger(
     f.and(format!("m.at >= {a}"));
     let a = f.arg(Arg::Time(to));
     f.and(format!("m.at < {a}"));
-    f.and("m.kind IN ('issue', 'return')".to_string());
+    f.and("(m.kind IN ('issue', 'return') OR l.id IS NOT NULL)".to_string());
     if let Some(wh) = warehouse_id {
         let a = f.arg(Arg::I64(wh));
         f.and(format!("m.warehouse_id = {a}"));
