@@ -130,8 +130,8 @@ async fn main() -> Result<()> {
                 println!("demo: the database already has schools; nothing loaded.");
             } else {
                 println!(
-                    "demo: loaded {} schools, {} pieces of equipment, {} tickets, {} contact records, {} users.",
-                    s.customers, s.equipment, s.tickets, s.contacts, s.users
+                    "demo: loaded {} schools, {} pieces of equipment, {} tickets, {} contact records, {} stock movements, {} users.",
+                    s.customers, s.equipment, s.tickets, s.contacts, s.movements, s.users
                 );
             }
             println!("\n  demo accounts (username / password — role):");

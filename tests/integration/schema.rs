@@ -90,6 +90,14 @@ async fn demo_loads(backend: crate::common::Backend) {
         .await
         .unwrap();
     assert!(proposed.items.iter().any(|p| p.kind == "missed_call"), "the overdue missed call is proposed");
+    // The warehouse: a catalogue, the depot and the vehicles with stock, one part short
+    // (the UPS batteries: none in stock against a minimum of 4).
+    assert!(s.movements >= 15, "{s:?}");
+    let stock =
+        aftercare_store::parts::stock(&db, None, None, aftercare_store::Page::new(Some(1), Some(500))).await.unwrap();
+    assert!(stock.total >= 20, "{}", stock.total);
+    let open = aftercare_store::shortages::list(&db, true, None).await.unwrap();
+    assert!(!open.is_empty(), "a part below its quota raised an alert");
     db.close().await;
     if let Some((a, n)) = pg {
         crate::common::drop_database(&a, &n).await;

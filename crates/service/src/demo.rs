@@ -36,6 +36,8 @@ pub struct DemoSummary {
     pub users: usize,
     pub tickets: usize,
     pub contacts: usize,
+    /// Stock movements of the demo warehouse.
+    pub movements: usize,
     /// Nothing was loaded: the database already had schools.
     pub skipped: bool,
 }
@@ -88,12 +90,14 @@ impl Services {
         }
         let tickets = self.demo_tickets(&ids).await?;
         let contacts = self.demo_desk(&ids).await?;
+        let movements = self.demo_parts().await?;
         Ok(DemoSummary {
             customers: customers.len(),
             equipment: equipment.len(),
             users,
             tickets,
             contacts,
+            movements,
             skipped: false,
         })
     }

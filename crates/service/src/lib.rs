@@ -14,6 +14,7 @@ pub mod daily;
 pub mod demo;
 pub mod demo_data;
 mod demo_desk;
+mod demo_parts;
 pub mod dispatch;
 pub mod equipment;
 pub mod excel;
