@@ -8,6 +8,7 @@ mod auth;
 mod cli;
 mod contacts;
 mod customers;
+mod defective;
 mod equipment;
 mod excel;
 mod mail;

@@ -7,6 +7,7 @@ mod macros;
 
 pub mod contacts;
 pub mod customers;
+pub mod defective;
 pub mod equipment;
 pub mod ids;
 pub mod parts;

@@ -11,6 +11,7 @@ mod cache;
 pub mod contacts;
 pub mod customers;
 pub mod daily;
+pub mod defective;
 pub mod demo;
 pub mod demo_data;
 mod demo_desk;

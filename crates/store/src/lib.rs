@@ -7,6 +7,7 @@ pub mod audit;
 pub mod contacts;
 pub mod customers;
 pub mod db;
+pub mod defective;
 pub mod equipment;
 pub mod import;
 pub mod jobs;

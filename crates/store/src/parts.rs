@@ -78,7 +78,7 @@ pub struct StockRow {
     pub max_qty: Option<i64>,
 }
 
-const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, s.warehouse_id, \
+pub(crate) const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, s.warehouse_id, \
     w.code AS warehouse_code, w.name AS warehouse_name, s.on_hand, s.defective, s.avg_cost_fen, \
     COALESCE(s.min_qty, p.min_qty) AS min_qty, COALESCE(s.max_qty, p.max_qty) AS max_qty \
     FROM stock s JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id";

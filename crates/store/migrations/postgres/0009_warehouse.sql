@@ -154,3 +154,7 @@ CREATE TABLE requisition_lines (
     UNIQUE (requisition_id, line_no)
 );
 CREATE INDEX requisition_lines_part ON requisition_lines (part_id);
+
+-- What became of a defective part (repaired|rma|scrap) on the ledger row that took it out
+-- of the defective count; NULL on every other movement.
+ALTER TABLE stock_movements ADD COLUMN outcome TEXT;

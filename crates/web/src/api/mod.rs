@@ -7,6 +7,7 @@ pub mod audit;
 pub mod contacts;
 pub mod customers;
 pub mod daily;
+pub mod defective;
 pub mod equipment;
 pub mod excel;
 pub mod health;
@@ -100,6 +101,7 @@ pub fn routes() -> Router<AppState> {
         .route("/warehouses/{id}", get(parts::api_warehouses_get).patch(parts::api_warehouses_update))
         .route("/stock", get(parts::api_stock_list))
         .route("/stock/movements", get(parts::api_movements_list).post(parts::api_movements_create))
+        .route("/stock/defective/dispose", post(defective::api_defective_dispose))
         .route("/requisitions", get(requisitions::api_requisitions_list).post(requisitions::api_requisitions_create))
         .route("/requisitions/{id}", get(requisitions::api_requisitions_get))
         .route("/requisitions/{id}/actions/{action}", post(requisitions::api_requisitions_action))
@@ -144,6 +146,7 @@ pub fn routes() -> Router<AppState> {
         parts::api_parts_list, parts::api_parts_create, parts::api_parts_get, parts::api_parts_update,
         parts::api_warehouses_list, parts::api_warehouses_create, parts::api_warehouses_get, parts::api_warehouses_update,
         parts::api_stock_list, parts::api_movements_list, parts::api_movements_create,
+        defective::api_defective_dispose,
         requisitions::api_requisitions_list, requisitions::api_requisitions_create, requisitions::api_requisitions_get, requisitions::api_requisitions_action,
         shortages::api_quota_set, shortages::api_shortages_list, shortages::api_shortage_acknowledge,
         shortages::api_purchase_suggestions,
