@@ -1,5 +1,6 @@
-//! Spare parts pages (): the catalogue (`/parts`) and on-hand stock by
-//! warehouse (`/stock`). Movements are posted through the API until the forms exist.
+//! Spare parts pages: the catalogue (`/parts`) and on-hand stock by warehouse (`/stock`),
+//! with the disposal form for defective parts. Receipts, issues and transfers are posted
+//! through the API (and requisitions, visits, stocktakes) until their own forms exist.
 
 use super::{Ctx, FormErrors, Pager, field, render};
 use crate::AppState;
