@@ -3,7 +3,7 @@
 //! courteous-phrase scenes and call events from a PBX. Pure: the caller supplies the clock,
 //! already in local time where it matters.
 
-use crate::validation::{FieldErrors, optional, required};
+use crate::validation::{FieldErrors, optional, optional_enum as parse_enum, required};
 use crate::{CustomerId, System};
 use chrono::{DateTime, Datelike, Duration, NaiveDateTime, NaiveTime, Utc, Weekday};
 use serde::Deserialize;
@@ -148,15 +148,6 @@ pub struct NewContact {
     pub wait_seconds: Option<i32>,
     pub talk_seconds: Option<i32>,
     pub ticket_id: Option<i64>,
-}
-
-fn parse_enum<T>(e: &mut FieldErrors, field: &str, v: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    let r = parse(v);
-    if r.is_none() {
-        e.push(field, "unknown_value");
-    }
-    r
 }
 
 impl ContactInput {

@@ -425,7 +425,7 @@ mod tests {
 // ---------------------------------------------------------------------------------------
 // Inputs: raw as typed, checked into values.
 
-use crate::validation::{FieldErrors, optional, required};
+use crate::validation::{FieldErrors, optional, optional_enum as parse_enum, required};
 use crate::{CustomerId, EquipmentId, System, UserId};
 use chrono::{DateTime, Duration, Utc};
 
@@ -459,15 +459,6 @@ pub struct NewTicket {
     pub priority: Option<Priority>,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
-}
-
-fn parse_enum<T>(e: &mut FieldErrors, field: &str, v: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
-    let v = v.map(str::trim).filter(|s| !s.is_empty())?;
-    let r = parse(v);
-    if r.is_none() {
-        e.push(field, "unknown_value");
-    }
-    r
 }
 
 impl TicketInput {

@@ -62,6 +62,22 @@ pub fn optional(errs: &mut FieldErrors, field: &str, value: Option<&str>, max: u
     Some(v)
 }
 
+/// An optional value of an enumeration: blank is `None`, an unknown value is the field
+/// error `unknown_value`.
+pub fn optional_enum<T>(
+    errs: &mut FieldErrors,
+    field: &str,
+    value: Option<&str>,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<T> {
+    let v = value.map(str::trim).filter(|s| !s.is_empty())?;
+    let r = parse(v);
+    if r.is_none() {
+        errs.push(field, "unknown_value");
+    }
+    r
+}
+
 /// An optional `YYYY-MM-DD` date.
 pub fn optional_date(errs: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
     let v = clean(value)?;

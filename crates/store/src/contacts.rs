@@ -170,8 +170,9 @@ pub struct ContactWrite {
     pub now: DateTime<Utc>,
 }
 
+/// The digits the screen pop matches on (the domain's rule), `None` for no number.
 fn digits(p: &Option<String>) -> Option<String> {
-    p.as_deref().map(|p| p.chars().filter(char::is_ascii_digit).collect::<String>()).filter(|d| !d.is_empty())
+    p.as_deref().map(aftercare_domain::customers::phone_digits).filter(|d| !d.is_empty())
 }
 
 /// Writes contacts in one transaction (group commit), each with its number, search

@@ -447,14 +447,8 @@ pub async fn view_contact_review_post(
         note: field(&form, "note"),
         version: field(&form, "version").and_then(|v| v.parse().ok()),
     };
-    match st.svc.review_complaint(&u.actor, id, &input, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=reviewed")).into_response()),
-        Err(err) => {
-            let errors = form_errors(u.tr, err)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
-                .into_response())
-        }
-    }
+    let done = st.svc.review_complaint(&u.actor, id, &input, Utc::now()).await.map(|_| ());
+    after_contact_form(&st, &u, id, done, "reviewed").await
 }
 
 pub async fn view_contact_callback_post(
@@ -468,11 +462,24 @@ pub async fn view_contact_callback_post(
         answered: Some(field(&form, "answered").as_deref() != Some("no")),
         content: field(&form, "content"),
     };
-    match st.svc.call_back(&u.actor, id, &input, Utc::now()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/contacts/{id}?ok=called_back")).into_response()),
+    let done = st.svc.call_back(&u.actor, id, &input, Utc::now()).await.map(|_| ());
+    after_contact_form(&st, &u, id, done, "called_back").await
+}
+
+/// After a form on a contact's page: back to the page with `ok`, or the page again with
+/// the form's errors (422) when the service refused.
+async fn after_contact_form(
+    st: &AppState,
+    u: &PageUser,
+    id: i64,
+    done: aftercare_service::Result<()>,
+    ok: &str,
+) -> Result<Response, PageError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("/contacts/{id}?ok={ok}")).into_response()),
         Err(err) => {
             let errors = form_errors(u.tr, err)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(st, u, id, errors, None).await?))
                 .into_response())
         }
     }
@@ -503,12 +510,5 @@ pub async fn view_contact_school_post(
         Some(_) => st.svc.update_contact(&u.actor, id, &input, version).await.map(|_| ()),
         None => Err(aftercare_domain::FieldErrors::single("customer_id", "required").into()),
     };
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/contacts/{id}?ok=school_set")).into_response()),
-        Err(err) => {
-            let errors = form_errors(u.tr, err)?;
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&contact_page(&st, &u, id, errors, None).await?))
-                .into_response())
-        }
-    }
+    after_contact_form(&st, &u, id, result, "school_set").await
 }
