@@ -12,6 +12,7 @@ mod defective;
 mod equipment;
 mod excel;
 mod mail;
+mod movement_groups;
 mod pages;
 mod parts;
 mod portal;

@@ -1,9 +1,10 @@
 //! Group commit: writes that arrive while a transaction is being written wait and go into
 //! the next one together, so they share its commit (and, for SQLite, its search-index
 //! segment). Each caller still gets its answer only after its own row is committed. Used for
-//! new tickets and for contact records (the PBX reports every call).
+//! new tickets, contact records (the PBX reports every call) and stock movements.
 
 use aftercare_store::contacts::{self, ContactWrite};
+use aftercare_store::parts::{self, MovementWrite, Posted};
 use aftercare_store::tickets::{self, TicketRow, TicketWrite};
 use aftercare_store::{Db, StoreError, Writer};
 use std::future::Future;
@@ -36,6 +37,16 @@ impl GroupWrite for Contacts {
     type Out = contacts::Made;
     async fn write_many(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<contacts::Made>, StoreError> {
         contacts::create_numbered(db, items).await
+    }
+}
+
+/// A movement short of stock is an answer (`Posted::Short`), not a failure of the group.
+pub struct Movements;
+impl GroupWrite for Movements {
+    type Item = MovementWrite;
+    type Out = Posted;
+    async fn write_many(db: &Db, items: &[(Writer, MovementWrite)]) -> Result<Vec<Posted>, StoreError> {
+        parts::post_many(db, items, false).await
     }
 }
 

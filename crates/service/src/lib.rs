@@ -96,6 +96,8 @@ pub struct Services {
     tickets: batch::Batcher<batch::Tickets>,
     /// Group commit for contact records (every call a PBX reports).
     contacts: batch::Batcher<batch::Contacts>,
+    /// Group commit for stock movements.
+    movements: batch::Batcher<batch::Movements>,
     /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
     caches: cache::Caches,
     /// Mail in and out (`[mail]`); empty: no mail is sent or fetched.
@@ -110,6 +112,7 @@ impl Services {
             db,
             tickets: batch::Batcher::default(),
             contacts: batch::Batcher::default(),
+            movements: batch::Batcher::default(),
             caches: cache::Caches::default(),
             mail: Default::default(),
             tz: chrono_tz::Asia::Shanghai,

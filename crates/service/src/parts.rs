@@ -4,9 +4,11 @@
 use crate::{Actor, Result, ServiceError, Services, require, writer};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput, can_manage_stock, can_post, can_read_stock};
-use aftercare_store::parts::{self as store, MovementQuery, MovementRow, PartQuery, PartRow, StockRow, WarehouseRow};
+use aftercare_store::parts::{
+    self as store, MovementQuery, MovementRow, MovementWrite, PartQuery, PartRow, Posted, StockRow, WarehouseRow,
+};
 use aftercare_store::{Page, Paged, StoreError};
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 
 /// A referenced record that does not exist is a field error, not a 404 of the request.
 fn missing(field: &'static str) -> impl FnOnce(StoreError) -> ServiceError {
@@ -160,19 +162,21 @@ impl Services {
         if let Some(e) = m.equipment_id {
             aftercare_store::equipment::get(&self.db, e).await.map_err(missing("equipment_id"))?;
         }
-        let id = store::post_movement(&self.db, &writer(by), &m, Utc::now()).await.map_err(|e| match e {
-            StoreError::Insufficient { on_hand, .. } => ServiceError::Insufficient {
+        let item = MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6) };
+        // Written with whatever movements arrive meanwhile; the reserve-quota check of the
+        // rows it touched is part of the same transaction.
+        match self.movements.write(&self.db, writer(by), item).await? {
+            Posted::Done(row, raised) => {
+                for alert in raised {
+                    self.mail_shortage(alert).await;
+                }
+                Ok(*row)
+            }
+            Posted::Short { on_hand } => Err(ServiceError::Insufficient {
                 part: format!("{} {}", part.code, part.name),
                 warehouse: wh.name.clone(),
                 on_hand,
-            },
-            other => other.into(),
-        })?;
-        // Reserve quotas: a shortage alert is raised (or closed) right away.
-        self.check_stock_level(m.part_id, m.warehouse_id, Utc::now()).await;
-        if let Some(to) = m.to_warehouse_id {
-            self.check_stock_level(m.part_id, to, Utc::now()).await;
+            }),
         }
-        Ok(store::get_movement(&self.db, id).await?)
     }
 }

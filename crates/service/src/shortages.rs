@@ -91,6 +91,7 @@ impl Services {
     /// `shortage_ack_hours`. Run by the minute job with the real clock, by tests with theirs.
     pub async fn check_shortages(&self, now: DateTime<Utc>) -> Result<ShortageCheck> {
         let mut run = ShortageCheck::default();
+        store::ensure_depot_rows(&self.db).await?;
         for (part, wh) in store::out_of_date(&self.db).await? {
             match self.check_stock_level(part, wh, now).await {
                 Some(Level::Raised(_)) => run.raised += 1,
@@ -172,7 +173,7 @@ impl Services {
 
     /// Tells the managers by mail about a new shortage. Nothing is queued without SMTP;
     /// never fails the caller.
-    async fn mail_shortage(&self, alert_id: i64) {
+    pub(crate) async fn mail_shortage(&self, alert_id: i64) {
         if self.mail().smtp.is_none() {
             return;
         }

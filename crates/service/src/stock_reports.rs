@@ -12,8 +12,8 @@
 //! - A slow mover is usable stock with no issue from its warehouse in the
 //!   [`SLOW_DAYS`] days before the period's end.
 //! - A failure rate is units brought back broken ÷ units issued in the same period.
-//! - A stocktake posts one `adjustment` per variance through [`Services::post_movement`]
-//!   (so shortages are checked as for any movement); lines that match the books post
+//! - A stocktake posts one `adjustment` per variance, all in one transaction (all or
+//!   none; shortages are checked as for any movement); lines that match the books post
 //!   nothing.
 
 use crate::excel::RowError;
@@ -23,7 +23,7 @@ use aftercare_domain::parts::{
     MAX_QTY, MovementInput, PartInput, can_manage_stock, can_read_stock, fen_to_yuan, yuan_to_fen,
 };
 use aftercare_domain::validation::required;
-use aftercare_store::parts::{self as parts_store, MovementRow, PartQuery};
+use aftercare_store::parts::{self as parts_store, MovementRow, MovementWrite, PartQuery, Posted};
 use aftercare_store::stock_reports::{self as store, CountLine, FailureRow, SlowMover, ValueGroup};
 use aftercare_store::{Page, StoreError};
 use calamine::Reader;
@@ -267,12 +267,12 @@ impl Services {
         let Some(warehouse_id) = input.warehouse_id.filter(|_| e.is_empty()) else {
             return Err(e.into());
         };
-        parts_store::get_warehouse(&self.db, warehouse_id).await.map_err(|err| match err {
+        let wh = parts_store::get_warehouse(&self.db, warehouse_id).await.map_err(|err| match err {
             StoreError::NotFound => ServiceError::Invalid(FieldErrors::single("warehouse_id", "not_found")),
             other => other.into(),
         })?;
-        let book: HashMap<i64, i64> =
-            store::count_sheet(&self.db, warehouse_id).await?.into_iter().map(|l| (l.part_id, l.book)).collect();
+        let sheet = store::count_sheet(&self.db, warehouse_id).await?;
+        let book: HashMap<i64, i64> = sheet.iter().map(|l| (l.part_id, l.book)).collect();
         let mut e = FieldErrors::default();
         for (i, l) in lines.iter().enumerate() {
             let p = l.part_id.unwrap_or_default();
@@ -283,7 +283,8 @@ impl Services {
         if !e.is_empty() {
             return Err(e.into());
         }
-        let mut adjustments = Vec::new();
+        let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
+        let mut items = Vec::new();
         let mut unchanged = 0;
         for l in lines {
             let (part_id, counted) = (l.part_id.unwrap_or_default(), l.counted.unwrap_or_default());
@@ -301,7 +302,30 @@ impl Services {
                 note: Some(reason.clone()),
                 ..Default::default()
             };
-            adjustments.push(self.post_movement(by, &m).await?);
+            items.push((writer(by), MovementWrite { movement: m.validate()?, now }));
+        }
+        // The whole count in one transaction: a variance that can no longer be posted (stock
+        // moved since the sheet was read) posts none of them.
+        let posted = parts_store::post_many(&self.db, &items, true).await.map_err(|err| match err {
+            StoreError::Insufficient { part_id, on_hand, .. } => ServiceError::Insufficient {
+                part: sheet
+                    .iter()
+                    .find(|l| l.part_id == part_id)
+                    .map(|l| format!("{} {}", l.part_code, l.part_name))
+                    .unwrap_or_else(|| format!("#{part_id}")),
+                warehouse: wh.name.clone(),
+                on_hand,
+            },
+            other => other.into(),
+        })?;
+        let mut adjustments = Vec::with_capacity(posted.len());
+        for p in posted {
+            if let Posted::Done(row, raised) = p {
+                for alert in raised {
+                    self.mail_shortage(alert).await;
+                }
+                adjustments.push(*row);
+            }
         }
         Ok(CountResult { warehouse_id, lines: lines.len(), unchanged, adjustments })
     }

@@ -1,6 +1,6 @@
 //! Spare parts: the catalogue, warehouses, on-hand stock and the append-only ledger.
 //!
-//! Stock changes only in [`post_movement`], which in one write transaction updates the
+//! Stock changes only in [`post_many`], which in one write transaction updates the
 //! `stock` rows, appends the movement with its balance and writes the audit entry. A
 //! movement that takes stock does so with a conditional update (`… AND on_hand >= qty`):
 //! on SQLite writers queue on the write lock; on PostgreSQL the row lock of the update
@@ -363,9 +363,9 @@ macro_rules! add_stock {
     }};
 }
 
-/// Takes usable units from a stock row only if that many are there; `Insufficient`
-/// (with what is left) otherwise. Returns (on_hand after, avg_cost_fen).
-macro_rules! take_stock {
+/// Takes usable units from a stock row only if that many are there. Evaluates to
+/// `Ok((on_hand after, avg_cost_fen))`, or `Err(on_hand left)` having changed nothing.
+macro_rules! try_take_stock {
     ($tx:expr, $part:expr, $wh:expr, $qty:expr) => {{
         let r: Option<(i64, i64)> = sqlx::query_as(
             "UPDATE stock SET on_hand = on_hand - $3 WHERE part_id = $1 AND warehouse_id = $2 AND on_hand >= $3 \
@@ -377,7 +377,7 @@ macro_rules! take_stock {
         .fetch_optional(&mut *$tx)
         .await?;
         match r {
-            Some(r) => r,
+            Some(r) => Ok::<(i64, i64), i64>(r),
             None => {
                 let left: Option<i64> =
                     sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
@@ -385,87 +385,260 @@ macro_rules! take_stock {
                         .bind($wh)
                         .fetch_optional(&mut *$tx)
                         .await?;
-                return Err(StoreError::Insufficient { part_id: $part, warehouse_id: $wh, on_hand: left.unwrap_or(0) });
+                Err(left.unwrap_or(0))
             }
         }
     }};
 }
 
-/// Posts one movement: stock rows, the ledger row with its balance, and the audit entry,
-/// all in one write transaction. Returns the movement's id.
-pub async fn post_movement(db: &Db, w: &Writer, m: &NewMovement, now: DateTime<Utc>) -> Result<i64> {
-    let fx = m.effect();
+/// [`try_take_stock!`] that returns `Insufficient` (with what is left) from the enclosing
+/// function, so the caller's transaction is dropped. Returns (on_hand after, avg_cost_fen).
+macro_rules! take_stock {
+    ($tx:expr, $part:expr, $wh:expr, $qty:expr) => {{
+        match $crate::parts::try_take_stock!($tx, $part, $wh, $qty) {
+            Ok(r) => r,
+            Err(on_hand) => return Err(StoreError::Insufficient { part_id: $part, warehouse_id: $wh, on_hand }),
+        }
+    }};
+}
+
+/// One movement for [`post_many`], with the moment it was asked for (microseconds, so
+/// the answer equals a read-back).
+#[derive(Debug, Clone)]
+pub struct MovementWrite {
+    pub movement: NewMovement,
+    pub now: DateTime<Utc>,
+}
+
+/// What became of one movement of a group.
+#[derive(Debug, Clone)]
+pub enum Posted {
+    /// Written: the ledger row as read back, and the shortage alerts it raised (to be mailed).
+    Done(Box<MovementRow>, Vec<i64>),
+    /// Not enough usable stock: nothing of this movement was written. What is left.
+    Short { on_hand: i64 },
+}
+
+/// Posts movements in one write transaction, in order: stock rows, the ledger rows with
+/// their balances, the audit entries, and the reserve-quota check of every stock row
+/// touched. A movement short of stock changes nothing and is answered `Short` while the
+/// others are written (the group commit of concurrent requests); with `atomic` (a
+/// stocktake) it is `Insufficient` and nothing at all is written.
+///
+/// Each movement's stock is taken by a conditional update before anything else of it is
+/// written, so a short one needs no savepoint: there is nothing of it to undo.
+pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool) -> Result<Vec<Posted>> {
+    use std::collections::HashMap;
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
     let postgres = matches!(db, Db::Postgres(_));
+    let list = |ids: &mut Vec<i64>| {
+        ids.sort_unstable();
+        ids.dedup();
+        ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+    };
+    let part_ids = list(&mut items.iter().map(|(_, i)| i.movement.part_id).collect());
+    let warehouse_ids = list(&mut items
+        .iter()
+        .flat_map(|(_, i)| std::iter::once(i.movement.warehouse_id).chain(i.movement.to_warehouse_id))
+        .collect());
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let catalogue_cost: i64 = sqlx::query_scalar("SELECT unit_cost_fen FROM parts WHERE id = $1")
-            .bind(m.part_id).fetch_optional(&mut *tx).await?.ok_or(StoreError::MissingReference)?;
-        if m.kind == MovementKind::Transfer && postgres {
-            // Two opposite transfers must lock the two rows in the same order, or each
-            // would wait for the other.
-            let (Some(to), from) = (m.to_warehouse_id, m.warehouse_id) else {
+        // Integers formatted by us: nothing from the request reaches the SQL text.
+        let parts: HashMap<i64, (String, String, i64)> = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
+            format!("SELECT id, code, name, unit_cost_fen FROM parts WHERE id IN ({part_ids})")))
+            .fetch_all(&mut *tx).await?.into_iter().map(|(id, c, n, f)| (id, (c, n, f))).collect();
+        let warehouses: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(
+            format!("SELECT id, name FROM warehouses WHERE id IN ({warehouse_ids})")))
+            .fetch_all(&mut *tx).await?.into_iter().collect();
+        // Per movement: Ok((balance after, unit cost)) or Err(on-hand left).
+        let mut results: Vec<std::result::Result<(i64, i64), i64>> = Vec::with_capacity(items.len());
+        let mut touched: Vec<(i64, i64, usize)> = Vec::new();
+        for (i, (_, item)) in items.iter().enumerate() {
+            let m = &item.movement;
+            let fx = m.effect();
+            let catalogue_cost = parts.get(&m.part_id).map(|p| p.2).ok_or(StoreError::MissingReference)?;
+            if !warehouses.contains_key(&m.warehouse_id) || m.to_warehouse_id.is_some_and(|t| !warehouses.contains_key(&t)) {
                 return Err(StoreError::MissingReference);
-            };
-            sqlx::query(
-                "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
-                 ON CONFLICT (part_id, warehouse_id) DO NOTHING",
-            ).bind(m.part_id).bind(to).execute(&mut *tx).await?;
-            sqlx::query("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE")
-                .bind(m.part_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
-        }
-        let (balance_after, unit_cost_fen) = if fx.on_hand < 0 {
-            let (after, avg) = take_stock!(tx, m.part_id, m.warehouse_id, m.qty);
-            if let Some(to) = m.to_warehouse_id {
-                let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
-                let new_avg = moving_average(to_after - m.qty, to_avg, m.qty, avg);
-                if new_avg != to_avg {
-                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind(m.part_id).bind(to).bind(new_avg).execute(&mut *tx).await?;
-                }
             }
-            (after, avg)
-        } else {
-            let (after, defective, avg) = add_stock!(tx, m.part_id, m.warehouse_id, fx.on_hand, fx.defective);
-            if fx.on_hand > 0 {
-                let before = after - fx.on_hand;
-                // A receipt brings its price; a return or a stocktake gain comes back at the
-                // current average (the catalogue price when there has never been any).
-                let cost = match m.kind {
-                    MovementKind::Receipt => m.unit_cost_fen.unwrap_or(catalogue_cost),
-                    _ if before > 0 || avg > 0 => avg,
-                    _ => catalogue_cost,
+            if m.kind == MovementKind::Transfer && postgres {
+                // Two opposite transfers must lock the two rows in the same order, or each
+                // would wait for the other.
+                let (Some(to), from) = (m.to_warehouse_id, m.warehouse_id) else {
+                    return Err(StoreError::MissingReference);
                 };
-                let new_avg = moving_average(before, avg, fx.on_hand, cost);
-                if new_avg != avg {
-                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind(m.part_id).bind(m.warehouse_id).bind(new_avg).execute(&mut *tx).await?;
-                }
-                (after, cost)
-            } else {
-                (defective, avg)
+                sqlx::query(
+                    "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
+                     ON CONFLICT (part_id, warehouse_id) DO NOTHING",
+                ).bind(m.part_id).bind(to).execute(&mut *tx).await?;
+                sqlx::query("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE")
+                    .bind(m.part_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
             }
-        };
-        // The number is taken last: every movement of the day updates this one counter
-        // row, and holding it only from here to commit keeps writers from queueing on it.
-        let day = now.format("%Y%m%d").to_string();
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-            .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
-        let movement_no = format!("KC{day}-{n:05}");
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
-             ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
-        )
-        .bind(&movement_no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
-        .bind(m.direction.map(|d| d.as_str())).bind(unit_cost_fen).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
-        .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(now).bind(balance_after)
-        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?;
-        audit_append!(tx, w, "stock_movement", id, m.kind.as_str(), &movement_no, None,
-            Some(serde_json::to_value(m).unwrap_or_default()));
+            let posted = if fx.on_hand < 0 {
+                match try_take_stock!(tx, m.part_id, m.warehouse_id, m.qty) {
+                    Err(on_hand) if atomic => {
+                        return Err(StoreError::Insufficient { part_id: m.part_id, warehouse_id: m.warehouse_id, on_hand });
+                    }
+                    Err(on_hand) => Err(on_hand),
+                    Ok((after, avg)) => {
+                        if let Some(to) = m.to_warehouse_id {
+                            let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
+                            let new_avg = moving_average(to_after - m.qty, to_avg, m.qty, avg);
+                            if new_avg != to_avg {
+                                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                                    .bind(m.part_id).bind(to).bind(new_avg).execute(&mut *tx).await?;
+                            }
+                            touched.push((m.part_id, to, i));
+                        }
+                        Ok((after, avg))
+                    }
+                }
+            } else {
+                let (after, defective, avg) = add_stock!(tx, m.part_id, m.warehouse_id, fx.on_hand, fx.defective);
+                if fx.on_hand > 0 {
+                    let before = after - fx.on_hand;
+                    // A receipt brings its price; a return or a stocktake gain comes back at the
+                    // current average (the catalogue price when there has never been any).
+                    let cost = match m.kind {
+                        MovementKind::Receipt => m.unit_cost_fen.unwrap_or(catalogue_cost),
+                        _ if before > 0 || avg > 0 => avg,
+                        _ => catalogue_cost,
+                    };
+                    let new_avg = moving_average(before, avg, fx.on_hand, cost);
+                    if new_avg != avg {
+                        sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                            .bind(m.part_id).bind(m.warehouse_id).bind(new_avg).execute(&mut *tx).await?;
+                    }
+                    Ok((after, cost))
+                } else {
+                    Ok((defective, avg))
+                }
+            };
+            if posted.is_ok() {
+                touched.push((m.part_id, m.warehouse_id, i));
+            }
+            results.push(posted);
+        }
+        // Numbers: one counter update per day for the whole group, taken last, so the
+        // counter row is held only from here to commit.
+        let mut next: HashMap<String, i64> = HashMap::new();
+        for ((_, item), r) in items.iter().zip(&results) {
+            if r.is_ok() {
+                *next.entry(item.now.format("%Y%m%d").to_string()).or_default() += 1;
+            }
+        }
+        for (day, n) in next.iter_mut() {
+            let last: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last")
+                .bind(format!("stock:{day}")).bind(*n).fetch_one(&mut *tx).await?;
+            *n = last - *n;
+        }
+        let mut written: Vec<(usize, String, i64, i64)> = Vec::new();
+        for (i, ((_, item), r)) in items.iter().zip(&results).enumerate() {
+            if let Ok((balance, cost)) = r {
+                let day = item.now.format("%Y%m%d").to_string();
+                let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
+                written.push((i, format!("KC{day}-{n:05}"), *balance, *cost));
+            }
+        }
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        let mut raised: HashMap<usize, Vec<i64>> = HashMap::new();
+        if !written.is_empty() {
+            // One statement per table for the whole group.
+            let rows = (0..written.len()).map(|r| {
+                let b = r * 16;
+                format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
+            }).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
+                 ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) VALUES {rows} \
+                 RETURNING id, movement_no")));
+            for (i, no, balance, cost) in &written {
+                let (w, item) = &items[*i];
+                let m = &item.movement;
+                q = q.bind(no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
+                    .bind(m.direction.map(|d| d.as_str())).bind(*cost).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
+                    .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(item.now).bind(*balance);
+            }
+            // RETURNING promises no order: match the rows back by their unique numbers.
+            ids = q.fetch_all(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?
+                .into_iter().map(|(id, no)| (no, id)).collect();
+            let rows = (0..written.len()).map(|r| {
+                let b = r * 7;
+                format!("(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+            }).collect::<Vec<_>>().join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+            let at = Utc::now();
+            for (i, no, _, _) in &written {
+                let (w, item) = &items[*i];
+                let id = ids.get(no).copied().ok_or(StoreError::NotFound)?;
+                q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(item.movement.kind.as_str()).bind(no)
+                    .bind(serde_json::to_value(&item.movement).unwrap_or_default().to_string());
+            }
+            q.execute(&mut *tx).await?;
+            // Reserve quotas, checked before commit: read the rows touched at once and write
+            // only where an alert opens or closes. The last movement on a row owns its alert.
+            touched.sort_unstable();
+            let mut last: HashMap<(i64, i64), usize> = HashMap::new();
+            for (p, w, i) in &touched {
+                last.insert((*p, *w), *i);
+            }
+            let states: Vec<(i64, i64, i64, i64, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT s.part_id, s.warehouse_id, s.on_hand, COALESCE(s.min_qty, p.min_qty), EXISTS (SELECT 1 FROM shortage_alerts a \
+                 WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) \
+                 FROM stock s JOIN parts p ON p.id = s.part_id WHERE s.part_id IN ({part_ids}) AND s.warehouse_id IN ({warehouse_ids})")))
+                .fetch_all(&mut *tx).await?;
+            for (p, w, on_hand, min, open) in states {
+                let Some(&i) = last.get(&(p, w)) else { continue };
+                if aftercare_domain::shortages::is_short(on_hand, min) == open {
+                    continue;
+                }
+                if let crate::shortages::Level::Raised(id) = crate::shortages::level_in_tx!(tx, p, w, items[i].1.now) {
+                    raised.entry(i).or_default().push(id);
+                }
+            }
+        }
         tx.commit().await?;
-        id
+        let mut out = Vec::with_capacity(items.len());
+        let mut written = written.into_iter();
+        for (i, ((w, item), r)) in items.iter().zip(results).enumerate() {
+            if let Err(on_hand) = r {
+                out.push(Posted::Short { on_hand });
+                continue;
+            }
+            let Some((_, no, balance, cost)) = written.next() else { return Err(StoreError::NotFound) };
+            let m = &item.movement;
+            let (code, name, _) = parts.get(&m.part_id).cloned().unwrap_or_default();
+            let row = MovementRow {
+                id: ids.get(&no).copied().ok_or(StoreError::NotFound)?,
+                movement_no: no,
+                kind: m.kind.as_str().to_string(),
+                part_id: m.part_id,
+                part_code: code,
+                part_name: name,
+                warehouse_id: m.warehouse_id,
+                warehouse_name: warehouses.get(&m.warehouse_id).cloned().unwrap_or_default(),
+                to_warehouse_id: m.to_warehouse_id,
+                to_warehouse_name: m.to_warehouse_id.and_then(|t| warehouses.get(&t).cloned()),
+                qty: m.qty,
+                direction: m.direction.map(|d| d.as_str().to_string()),
+                unit_cost_fen: cost,
+                ticket_id: m.ticket_id,
+                equipment_id: m.equipment_id,
+                serial_no: m.serial_no.clone(),
+                old_serial_no: m.old_serial_no.clone(),
+                note: m.note.clone(),
+                by_user_id: w.user_id,
+                by_name: w.user_id.map(|_| w.name.clone()),
+                at: item.now,
+                balance_after: balance,
+            };
+            out.push(Posted::Done(Box::new(row), raised.remove(&i).unwrap_or_default()));
+        }
+        out
     }))
 }
 
@@ -475,7 +648,7 @@ pub async fn post_movement(db: &Db, w: &Writer, m: &NewMovement, now: DateTime<U
 /// through [`take_stock!`] (which returns `Insufficient` from the enclosing function, so
 /// the caller's transaction is dropped and nothing is written), adds it to `$to` at the
 /// moving average, appends the ledger row and its audit entry. `$postgres`: lock the two
-/// stock rows of a transfer in warehouse order first, as [`post_movement`] does, so
+/// stock rows of a transfer in warehouse order first, as [`post_many`] does, so
 /// opposite transfers cannot wait for each other. Evaluates to (movement id, unit cost in
 /// fen). Needs `StoreError` in scope.
 macro_rules! issue_in_tx {
@@ -558,3 +731,4 @@ macro_rules! issue_in_tx {
 pub(crate) use add_stock;
 pub(crate) use issue_in_tx;
 pub(crate) use take_stock;
+pub(crate) use try_take_stock;

@@ -78,13 +78,80 @@ pub async fn set_quota(db: &Db, w: &Writer, q: &Quota) -> Result<()> {
     Ok(())
 }
 
+/// The write half of [`check_level`] inside the caller's write transaction `$tx` (the
+/// movements' group commit checks the rows it touched before it commits): raises an alert
+/// (once) and notifies the managers when the stock row is short, closes the open alert
+/// when it is not. Evaluates to a [`Level`].
+macro_rules! level_in_tx {
+    ($tx:expr, $part:expr, $wh:expr, $now:expr) => {{
+        let (part_id, warehouse_id, now): (i64, i64, chrono::DateTime<chrono::Utc>) = ($part, $wh, $now);
+        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT s.on_hand, COALESCE(s.min_qty, p.min_qty), p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
+             JOIN warehouses w ON w.id = s.warehouse_id WHERE s.part_id = $1 AND s.warehouse_id = $2",
+        )
+        .bind(part_id)
+        .bind(warehouse_id)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        match row {
+            None => $crate::shortages::Level::Unchanged,
+            Some((on_hand, min, code, name, wh)) if aftercare_domain::shortages::is_short(on_hand, min) => {
+                let id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO shortage_alerts (part_id, warehouse_id, on_hand, min_qty, raised_at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (part_id, warehouse_id) WHERE closed_at IS NULL DO NOTHING RETURNING id",
+                )
+                .bind(part_id)
+                .bind(warehouse_id)
+                .bind(on_hand)
+                .bind(min)
+                .bind(now)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                match id {
+                    Some(id) => {
+                        let managers: Vec<i64> = sqlx::query_scalar(
+                            "SELECT id FROM users WHERE (',' || roles || ',') LIKE '%,manager,%' AND active ORDER BY id",
+                        )
+                        .fetch_all(&mut *$tx)
+                        .await?;
+                        let args = serde_json::json!({
+                            "alert_id": id, "number": code, "title": format!("{name} · {wh}"),
+                            "reason": format!("{on_hand}/{min}"),
+                        })
+                        .to_string();
+                        for m in managers {
+                            sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'shortage', $3)")
+                                .bind(m)
+                                .bind(now)
+                                .bind(&args)
+                                .execute(&mut *$tx)
+                                .await?;
+                        }
+                        $crate::shortages::Level::Raised(id)
+                    }
+                    None => $crate::shortages::Level::Unchanged,
+                }
+            }
+            Some(_) => {
+                let n = sqlx::query(
+                    "UPDATE shortage_alerts SET closed_at = $3 WHERE part_id = $1 AND warehouse_id = $2 AND closed_at IS NULL",
+                )
+                .bind(part_id)
+                .bind(warehouse_id)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                if n > 0 { $crate::shortages::Level::Closed } else { $crate::shortages::Level::Unchanged }
+            }
+        }
+    }};
+}
+pub(crate) use level_in_tx;
+
 /// Compares one stock row with its min: raises an alert (once) and notifies the managers
 /// when short, closes the open alert when not.
 pub async fn check_level(db: &Db, part_id: i64, warehouse_id: i64, now: DateTime<Utc>) -> Result<Level> {
-    let level_sql = format!(
-        "SELECT s.on_hand, {EFFECTIVE_MIN}, p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
-         JOIN warehouses w ON w.id = s.warehouse_id WHERE s.part_id = $1 AND s.warehouse_id = $2"
-    );
     // Most movements change nothing here: find that out with a read, without taking the
     // writer (a second write transaction per movement halved the movement rate).
     let quick_sql = format!(
@@ -103,42 +170,35 @@ pub async fn check_level(db: &Db, part_id: i64, warehouse_id: i64, now: DateTime
     }
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(level_sql.as_str()))
-            .bind(part_id).bind(warehouse_id).fetch_optional(&mut *tx).await?;
-        let Some((on_hand, min, code, name, wh)) = row else {
-            return Ok(Level::Unchanged);
-        };
-        let level = if aftercare_domain::shortages::is_short(on_hand, min) {
-            let id: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO shortage_alerts (part_id, warehouse_id, on_hand, min_qty, raised_at) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (part_id, warehouse_id) WHERE closed_at IS NULL DO NOTHING RETURNING id",
-            )
-            .bind(part_id).bind(warehouse_id).bind(on_hand).bind(min).bind(now)
-            .fetch_optional(&mut *tx).await?;
-            match id {
-                Some(id) => {
-                    let managers: Vec<i64> = sqlx::query_scalar(
-                        "SELECT id FROM users WHERE (',' || roles || ',') LIKE '%,manager,%' AND active ORDER BY id")
-                        .fetch_all(&mut *tx).await?;
-                    let args = serde_json::json!({
-                        "alert_id": id, "number": code, "title": format!("{name} · {wh}"),
-                        "reason": format!("{on_hand}/{min}"),
-                    }).to_string();
-                    for m in managers {
-                        sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'shortage', $3)")
-                            .bind(m).bind(now).bind(&args).execute(&mut *tx).await?;
-                    }
-                    Level::Raised(id)
-                }
-                None => Level::Unchanged,
-            }
-        } else {
-            let n = sqlx::query("UPDATE shortage_alerts SET closed_at = $3 WHERE part_id = $1 AND warehouse_id = $2 AND closed_at IS NULL")
-                .bind(part_id).bind(warehouse_id).bind(now).execute(&mut *tx).await?.rows_affected();
-            if n > 0 { Level::Closed } else { Level::Unchanged }
-        };
+        let level = level_in_tx!(tx, part_id, warehouse_id, now);
         tx.commit().await?;
         level
+    }))
+}
+
+/// Gives every active part with a catalogue min a stock row (at zero) in every active
+/// depot that has none, so a part catalogued with a quota but never received is short
+/// there like any other. Returns how many rows were made.
+pub async fn ensure_depot_rows(db: &Db) -> Result<u64> {
+    let sql = "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) \
+         SELECT p.id, w.id, 0, 0, 0 FROM parts p CROSS JOIN warehouses w \
+         WHERE p.min_qty > 0 AND p.active = TRUE AND w.kind = 'depot' AND w.active = TRUE \
+         AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.part_id = p.id AND s.warehouse_id = w.id) \
+         ON CONFLICT (part_id, warehouse_id) DO NOTHING";
+    // Read first: nearly always there is nothing to make, and then no writer is taken.
+    let missing: bool = on_db!(db, p => sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM parts p CROSS JOIN warehouses w WHERE p.min_qty > 0 AND p.active = TRUE \
+         AND w.kind = 'depot' AND w.active = TRUE \
+         AND NOT EXISTS (SELECT 1 FROM stock s WHERE s.part_id = p.id AND s.warehouse_id = w.id))")
+        .fetch_one(p).await?);
+    if !missing {
+        return Ok(0);
+    }
+    Ok(on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let n = sqlx::query(sql).execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        n
     }))
 }
 

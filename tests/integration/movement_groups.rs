@@ -1,0 +1,163 @@
+//! Stock movements written in groups (`store::parts::post_many`): a movement short of
+//! stock is answered alone while the rest of its group is written; a stocktake's group is
+//! all or nothing; the reserve-quota check runs inside the group's transaction; and a part
+//! catalogued with a min but never stocked is short in the depot.
+
+use crate::both;
+use crate::common::TestApp;
+use aftercare_domain::parts::{MovementInput, NewMovement};
+use aftercare_store::parts::{MovementWrite, Posted, post_many};
+use aftercare_store::{Db, StoreError, Writer};
+use chrono::{SubsecRound, Utc};
+use reqwest::StatusCode;
+use serde_json::json;
+
+async fn part(app: &TestApp, t: &str, code: &str, min: i64) -> i64 {
+    let body = json!({"code": code, "name": format!("{code} 备件"), "unit": "个", "unit_cost": 12.5, "min_qty": min});
+    let (s, v) = app.post_json(t, "/api/v1/parts", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+async fn depot(app: &TestApp, t: &str, code: &str) -> i64 {
+    let (s, v) = app.post_json(t, "/api/v1/warehouses", &json!({"code": code, "name": format!("{code} 总库")})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_i64().unwrap()
+}
+
+fn movement(kind: &str, part: i64, wh: i64, qty: i64, direction: Option<&str>) -> MovementWrite {
+    let input = MovementInput {
+        kind: Some(kind.into()),
+        part_id: Some(part),
+        warehouse_id: Some(wh),
+        qty: Some(qty),
+        direction: direction.map(Into::into),
+        note: direction.map(|_| "盘点差异".into()),
+        ..Default::default()
+    };
+    let m: NewMovement = input.validate().unwrap();
+    MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6) }
+}
+
+fn store_writer() -> Writer {
+    Writer { user_id: None, name: "test".into() }
+}
+
+async fn on_hand(app: &TestApp, part: i64, wh: i64) -> i64 {
+    let sql = format!("SELECT COALESCE(MAX(on_hand), 0) FROM stock WHERE part_id = {part} AND warehouse_id = {wh}");
+    match &app.db {
+        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+    }
+}
+
+both!(a_short_movement_is_answered_alone_and_the_group_is_written, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-1", 0).await;
+    let w = depot(&app, &t, "GD").await;
+    let first = post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 10, None))], false).await.unwrap();
+    assert!(matches!(first[0], Posted::Done(..)));
+    let group = [
+        (store_writer(), movement("issue", p, w, 6, None)),
+        (store_writer(), movement("issue", p, w, 5, None)),
+        (store_writer(), movement("receipt", p, w, 3, None)),
+        (store_writer(), movement("issue", p, w, 7, None)),
+    ];
+    let out = post_many(&app.db, &group, false).await.unwrap();
+    // In order: 10 − 6 = 4; 5 more is short (4 left); +3 = 7; 7 taken → 0.
+    let balances: Vec<String> = out
+        .iter()
+        .map(|p| match p {
+            Posted::Done(row, _) => format!("ok:{}", row.balance_after),
+            Posted::Short { on_hand } => format!("short:{on_hand}"),
+        })
+        .collect();
+    assert_eq!(balances, ["ok:4", "short:4", "ok:7", "ok:0"]);
+    assert_eq!(on_hand(&app, p, w).await, 0);
+    assert_eq!(app.count("stock_movements").await, 4, "the short one wrote nothing");
+    // The answers are the rows as read back, numbered in order without gaps.
+    let Posted::Done(row, _) = &out[3] else { panic!("{out:?}") };
+    let (s, v) = app.get_json(&t, &format!("/api/v1/stock/movements?part_id={p}")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let stored = v["items"].as_array().unwrap().iter().find(|m| m["id"] == row.id).cloned().unwrap();
+    assert_eq!(stored["movement_no"], row.movement_no.as_str());
+    assert_eq!(stored["balance_after"], 0);
+    assert_eq!(stored["at"], json!(row.at), "the answer's time equals the stored one");
+    assert_eq!(stored["part_code"], row.part_code.as_str());
+    assert_eq!(stored["warehouse_name"], row.warehouse_name.as_str());
+    let numbers: Vec<String> = out
+        .iter()
+        .filter_map(|p| match p {
+            Posted::Done(r, _) => Some(r.movement_no.clone()),
+            Posted::Short { .. } => None,
+        })
+        .collect();
+    let tail: Vec<i64> = numbers.iter().map(|n| n[n.len() - 5..].parse().unwrap()).collect();
+    assert_eq!(tail, [2, 3, 4]);
+    // Every audit entry of the group is there.
+    assert_eq!(app.count("audit_log WHERE entity = 'stock_movement'").await, 4);
+});
+
+both!(an_atomic_group_writes_nothing_when_one_is_short, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-2", 0).await;
+    let q = part(&app, &t, "GRP-3", 0).await;
+    let w = depot(&app, &t, "GA").await;
+    post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 5, None))], false).await.unwrap();
+    let before = app.count("stock_movements").await;
+    let group = [
+        (store_writer(), movement("adjustment", q, w, 2, Some("increase"))),
+        (store_writer(), movement("adjustment", p, w, 9, Some("decrease"))),
+    ];
+    let err = post_many(&app.db, &group, true).await.unwrap_err();
+    assert!(matches!(err, StoreError::Insufficient { on_hand: 5, .. }), "{err:?}");
+    assert_eq!(app.count("stock_movements").await, before);
+    assert_eq!((on_hand(&app, p, w).await, on_hand(&app, q, w).await), (5, 0));
+});
+
+both!(the_group_checks_reserve_quotas_before_it_commits, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-4", 4).await;
+    let w = depot(&app, &t, "GQ").await;
+    post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 6, None))], false).await.unwrap();
+    assert_eq!(app.count("shortage_alerts").await, 0);
+    // Two issues in one group take it below min: one alert, owned by the later movement.
+    let group = [(store_writer(), movement("issue", p, w, 1, None)), (store_writer(), movement("issue", p, w, 2, None))];
+    let out = post_many(&app.db, &group, false).await.unwrap();
+    let raised: Vec<usize> = out
+        .iter()
+        .map(|p| match p {
+            Posted::Done(_, raised) => raised.len(),
+            Posted::Short { .. } => 99,
+        })
+        .collect();
+    assert_eq!(raised, [0, 1]);
+    assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 1);
+    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 1, "the manager is told");
+    // Through the API a receipt back to min closes it in the same transaction.
+    let (s, v) = app
+        .post_json(&t, "/api/v1/stock/movements", &json!({"kind": "receipt", "part_id": p, "warehouse_id": w, "qty": 1}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 0);
+});
+
+both!(a_catalogued_min_never_stocked_is_short_in_the_depot, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let w = depot(&app, &t, "GM").await;
+    let p = part(&app, &t, "GRP-5", 3).await;
+    let none = part(&app, &t, "GRP-6", 0).await;
+    assert_eq!(app.count(&format!("stock WHERE part_id = {p}")).await, 0);
+    let svc = aftercare_service::Services::new(app.db.clone());
+    let run = svc.check_shortages(Utc::now()).await.unwrap();
+    assert_eq!(run.raised, 1);
+    let (s, v) = app.get_json(&t, "/api/v1/stock/shortages").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{v}");
+    assert_eq!((items[0]["part_id"].as_i64(), items[0]["warehouse_id"].as_i64()), (Some(p), Some(w)));
+    assert_eq!(items[0]["current_on_hand"], 0);
+    // A part without a min gets no row; the sweep is idempotent.
+    assert_eq!(app.count(&format!("stock WHERE part_id = {none}")).await, 0);
+    assert_eq!(svc.check_shortages(Utc::now()).await.unwrap().raised, 0);
+});
