@@ -229,7 +229,9 @@ fn describe(e: aftercare_service::ServiceError) -> String {
     match e {
         E::Invalid(fe) => fe.0.iter().map(|x| tr.field_error(x)).collect::<Vec<_>>().join("\n"),
         E::Import(rows) => rows.iter().map(|r| aftercare_web::api_row_message(tr, r)).collect::<Vec<_>>().join("\n"),
-        E::Duplicate(f) => tr.field_error(&aftercare_domain::FieldError { field: f.into(), code: "duplicate" }),
+        E::Duplicate(f) => {
+            tr.field_error(&aftercare_domain::FieldError { field: f.into(), code: "duplicate", area: None })
+        }
         other => other.to_string(),
     }
 }

@@ -82,6 +82,40 @@ async fn parts_requested_for_a_ticket_are_issued_used_on_the_visit_and_shown_in_
     run(|c, base| async move { parts_journey(c, base).await }).await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn the_storekeeper_posts_a_receipt_from_the_phone() {
+    run(|c, base| async move { receipt_journey(c, base).await }).await;
+}
+
+/// On a phone, the storekeeper opens the receipt form on the stock page, picks the disk
+/// (part id 1) and the depot (id 1, 5 on hand from the boot), receives 3 at ¥500 and lands
+/// on the depot's stock showing 8.
+async fn receipt_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    c.set_window_size(390, 844).await?;
+    sign_in_as(c, &base, "store", "password-store-42").await?;
+    c.goto(&format!("{base}/stock")).await?;
+    let before = wait_for_text(c, "#stock-1-1 td.on-hand", "5").await;
+    assert!(before.starts_with('5'), "depot before: {before}");
+    el(c, "#move-receipt > summary").await.click().await?;
+    el(c, "#move-receipt-form select[name=part_id]").await.select_by_value("1").await?;
+    el(c, "#move-receipt-form select[name=warehouse_id]").await.select_by_value("1").await?;
+    el(c, "#move-receipt-form input[name=qty]").await.send_keys("3").await?;
+    el(c, "#move-receipt-form input[name=unit_cost]").await.send_keys("500").await?;
+    el(c, "#move-receipt-form input[name=note]").await.send_keys("供应商：海康经销商").await?;
+    shot(c, "r1-receipt-form").await?;
+    el(c, "#move-receipt-submit").await.click().await?;
+    wait_for_text(c, ".flash", "已登记").await;
+    let after = wait_for_text(c, "#stock-1-1 td.on-hand", "8").await;
+    assert!(after.starts_with('8'), "depot after: {after}");
+    // (5 × ¥520 + 3 × ¥500) / 8 = ¥512.50
+    let avg = el(c, "#stock-1-1 td:nth-child(6)").await.text().await?;
+    assert!(avg.contains("512.50"), "average cost: {avg}");
+    shot(c, "r2-stock-after-receipt").await?;
+    Ok(())
+}
+
 /// The technician asks for 2 disks from the depot for his ticket; the storekeeper approves
 /// and issues them (into the technician's vehicle stock); the technician fits both on the
 /// visit and brings the broken one back; the stock page shows the depot down by 2, the

@@ -1,5 +1,5 @@
 //! Stock movements written in groups (`store::parts::post_many`): a movement short of
-//! stock is answered alone while the rest of its group is written; a stocktake's group is
+//! stock, or naming an unknown part, is answered alone while the rest of its group is written; a stocktake's group is
 //! all or nothing; the reserve-quota check runs inside the group's transaction; and a part
 //! catalogued with a min but never stocked is short in the depot.
 
@@ -62,6 +62,7 @@ both!(a_short_movement_is_answered_alone_and_the_group_is_written, |app: TestApp
         (store_writer(), movement("issue", p, w, 5, None)),
         (store_writer(), movement("receipt", p, w, 3, None)),
         (store_writer(), movement("issue", p, w, 7, None)),
+        (store_writer(), movement("issue", 999_999, w, 1, None)),
     ];
     let out = post_many(&app.db, &group, false).await.unwrap();
     // In order: 10 − 6 = 4; 5 more is short (4 left); +3 = 7; 7 taken → 0.
@@ -69,10 +70,12 @@ both!(a_short_movement_is_answered_alone_and_the_group_is_written, |app: TestApp
         .iter()
         .map(|p| match p {
             Posted::Done(row, _) => format!("ok:{}", row.balance_after),
-            Posted::Short { on_hand } => format!("short:{on_hand}"),
+            Posted::Short { part, warehouse, on_hand } => format!("short:{on_hand}:{part}:{warehouse}"),
+            Posted::Missing(field) => format!("missing:{field}"),
         })
         .collect();
-    assert_eq!(balances, ["ok:4", "short:4", "ok:7", "ok:0"]);
+    // The short one names the part and the warehouse; an unknown part fails only itself.
+    assert_eq!(balances, ["ok:4", "short:4:GRP-1 GRP-1 备件:GD 总库", "ok:7", "ok:0", "missing:part_id"]);
     assert_eq!(on_hand(&app, p, w).await, 0);
     assert_eq!(app.count("stock_movements").await, 4, "the short one wrote nothing");
     // The answers are the rows as read back, numbered in order without gaps.
@@ -89,7 +92,7 @@ both!(a_short_movement_is_answered_alone_and_the_group_is_written, |app: TestApp
         .iter()
         .filter_map(|p| match p {
             Posted::Done(r, _) => Some(r.movement_no.clone()),
-            Posted::Short { .. } => None,
+            _ => None,
         })
         .collect();
     let tail: Vec<i64> = numbers.iter().map(|n| n[n.len() - 5..].parse().unwrap()).collect();
@@ -122,13 +125,14 @@ both!(the_group_checks_reserve_quotas_before_it_commits, |app: TestApp| async mo
     post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 6, None))], false).await.unwrap();
     assert_eq!(app.count("shortage_alerts").await, 0);
     // Two issues in one group take it below min: one alert, owned by the later movement.
-    let group = [(store_writer(), movement("issue", p, w, 1, None)), (store_writer(), movement("issue", p, w, 2, None))];
+    let group =
+        [(store_writer(), movement("issue", p, w, 1, None)), (store_writer(), movement("issue", p, w, 2, None))];
     let out = post_many(&app.db, &group, false).await.unwrap();
     let raised: Vec<usize> = out
         .iter()
         .map(|p| match p {
             Posted::Done(_, raised) => raised.len(),
-            Posted::Short { .. } => 99,
+            _ => 99,
         })
         .collect();
     assert_eq!(raised, [0, 1]);
@@ -136,7 +140,11 @@ both!(the_group_checks_reserve_quotas_before_it_commits, |app: TestApp| async mo
     assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 1, "the manager is told");
     // Through the API a receipt back to min closes it in the same transaction.
     let (s, v) = app
-        .post_json(&t, "/api/v1/stock/movements", &json!({"kind": "receipt", "part_id": p, "warehouse_id": w, "qty": 1}))
+        .post_json(
+            &t,
+            "/api/v1/stock/movements",
+            &json!({"kind": "receipt", "part_id": p, "warehouse_id": w, "qty": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 0);

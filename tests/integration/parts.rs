@@ -3,7 +3,8 @@
 
 use crate::both;
 use crate::common::TestApp;
-use aftercare_domain::parts::{Direction, MovementKind, ledger_on_hand};
+use aftercare_domain::defective::Outcome;
+use aftercare_domain::parts::{Direction, LedgerEntry, MovementKind, ledger_on_hand};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -42,14 +43,13 @@ async fn on_hand(app: &TestApp, t: &str, part: i64, wh: i64) -> (i64, i64, f64) 
 async fn ledger(app: &TestApp, t: &str, part: i64, wh: i64) -> i64 {
     let (s, v) = app.get_json(t, &format!("/api/v1/stock/movements?part_id={part}&per_page=500")).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let rows = v["items"].as_array().unwrap().iter().map(|m| {
-        (
-            MovementKind::parse(m["kind"].as_str().unwrap()).unwrap(),
-            m["direction"].as_str().and_then(Direction::parse),
-            m["qty"].as_i64().unwrap(),
-            m["warehouse_id"].as_i64().unwrap(),
-            m["to_warehouse_id"].as_i64(),
-        )
+    let rows = v["items"].as_array().unwrap().iter().map(|m| LedgerEntry {
+        kind: MovementKind::parse(m["kind"].as_str().unwrap()).unwrap(),
+        direction: m["direction"].as_str().and_then(Direction::parse),
+        outcome: m["outcome"].as_str().and_then(Outcome::parse),
+        qty: m["qty"].as_i64().unwrap(),
+        warehouse_id: m["warehouse_id"].as_i64().unwrap(),
+        to_warehouse_id: m["to_warehouse_id"].as_i64(),
     });
     ledger_on_hand(rows.collect::<Vec<_>>(), wh)
 }

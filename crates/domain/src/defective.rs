@@ -82,7 +82,7 @@ impl DisposeInput {
                 };
                 Ok(NewDisposal { part_id, warehouse_id, qty, outcome, note })
             }
-            _ => Err(e),
+            _ => Err(e.in_area("stock")),
         }
     }
 }

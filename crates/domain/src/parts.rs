@@ -8,7 +8,8 @@
 //!   and rejects negative amounts and fractions of a fen.
 //! - A `defective_return` (坏件返回) does not add to usable on-hand: it goes to a separate
 //!   `defective` count per part and warehouse, so a broken part is never issued again.
-//!   What then happens to it (repair, RMA, scrap of the defective) is later work.
+//!   What then happens to it (repair, RMA, scrap) is a disposal (`defective.rs`): a
+//!   `return` or `scrap` row whose `outcome` column decides its effect ([`effect`]).
 //! - `scrap` writes off usable stock (damaged in storage, expired); it can never go
 //!   below zero, like an issue.
 //! - A `transfer` is one ledger row: −qty at `warehouse_id`, +qty at `to_warehouse_id`; the
@@ -18,6 +19,7 @@
 //!   the average as it is; returns and increases come back at the current average.
 
 use crate::Role;
+use crate::defective::Outcome;
 use crate::users::Actor;
 use crate::validation::{FieldErrors, optional, required};
 use serde::{Deserialize, Serialize};
@@ -192,7 +194,7 @@ impl PartInput {
         if max_qty.is_some_and(|m| m < min_qty) {
             e.push("max_qty", "out_of_range");
         }
-        e.into_result(NewPart {
+        e.in_area("parts").into_result(NewPart {
             code,
             name,
             spec,
@@ -258,7 +260,7 @@ impl WarehouseInput {
                 holder_user_id: self.holder_user_id,
                 active: self.active.unwrap_or(true),
             }),
-            _ => Err(e),
+            _ => Err(e.in_area("warehouses")),
         }
     }
 }
@@ -387,7 +389,7 @@ impl MovementInput {
                 old_serial_no,
                 note,
             }),
-            _ => Err(e),
+            _ => Err(e.in_area("stock")),
         }
     }
 }
@@ -404,14 +406,27 @@ pub struct Effect {
 }
 
 impl NewMovement {
+    /// An ordinary movement never carries an outcome: only a disposal does, and the
+    /// store writes those itself ([`crate::defective::NewDisposal`]).
     pub fn effect(&self) -> Effect {
-        effect(self.kind, self.direction, self.qty)
+        effect(self.kind, self.direction, None, self.qty)
     }
 }
 
-/// The signed effect of a movement of `qty` units (see the module notes).
-pub fn effect(kind: MovementKind, direction: Option<Direction>, qty: i64) -> Effect {
+/// The signed effect of a ledger row of `qty` units (see the module notes).
+///
+/// A row with an `outcome` is a disposal of defective units (see `defective.rs`), and the
+/// outcome, not the kind, says what it did: `repaired` (kind `return`) moves units from
+/// the defective count into usable on-hand; `rma` and `scrap` (kind `scrap`) only take
+/// them off the defective count. Reading such a row by its kind alone would take usable
+/// stock for an RMA and forget the defective count for a repair.
+pub fn effect(kind: MovementKind, direction: Option<Direction>, outcome: Option<Outcome>, qty: i64) -> Effect {
     let none = Effect { on_hand: 0, defective: 0, to_on_hand: 0 };
+    match outcome {
+        Some(Outcome::Repaired) => return Effect { on_hand: qty, defective: -qty, ..none },
+        Some(Outcome::Rma | Outcome::Scrap) => return Effect { defective: -qty, ..none },
+        None => {}
+    }
     match kind {
         MovementKind::Receipt | MovementKind::Return => Effect { on_hand: qty, ..none },
         MovementKind::Issue | MovementKind::Scrap => Effect { on_hand: -qty, ..none },
@@ -424,25 +439,46 @@ pub fn effect(kind: MovementKind, direction: Option<Direction>, qty: i64) -> Eff
     }
 }
 
-/// The usable on-hand of `warehouse` that a ledger of `(kind, direction, qty, warehouse_id,
-/// to_warehouse_id)` rows adds up to: what `stock.on_hand` must equal.
-pub fn ledger_on_hand(
-    rows: impl IntoIterator<Item = (MovementKind, Option<Direction>, i64, i64, Option<i64>)>,
-    warehouse: i64,
-) -> i64 {
+/// One ledger row as the arithmetic needs it (`stock_movements` minus the bookkeeping).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LedgerEntry {
+    pub kind: MovementKind,
+    pub direction: Option<Direction>,
+    /// Set on a disposal of defective units only.
+    pub outcome: Option<Outcome>,
+    pub qty: i64,
+    pub warehouse_id: i64,
+    pub to_warehouse_id: Option<i64>,
+}
+
+impl LedgerEntry {
+    pub fn effect(&self) -> Effect {
+        effect(self.kind, self.direction, self.outcome, self.qty)
+    }
+}
+
+/// The usable on-hand of `warehouse` that a ledger adds up to: what `stock.on_hand` must
+/// equal.
+pub fn ledger_on_hand(rows: impl IntoIterator<Item = LedgerEntry>, warehouse: i64) -> i64 {
     rows.into_iter()
-        .map(|(k, d, q, w, to)| {
-            let fx = effect(k, d, q);
+        .map(|r| {
+            let fx = r.effect();
             let mut n = 0;
-            if w == warehouse {
+            if r.warehouse_id == warehouse {
                 n += fx.on_hand;
             }
-            if to == Some(warehouse) {
+            if r.to_warehouse_id == Some(warehouse) {
                 n += fx.to_on_hand;
             }
             n
         })
         .sum()
+}
+
+/// The defective count of `warehouse` that a ledger adds up to: what `stock.defective`
+/// must equal (defective units never travel with a transfer).
+pub fn ledger_defective(rows: impl IntoIterator<Item = LedgerEntry>, warehouse: i64) -> i64 {
+    rows.into_iter().filter(|r| r.warehouse_id == warehouse).map(|r| r.effect().defective).sum()
 }
 
 /// The moving average after `qty` units at `cost_fen` join `on_hand` units at `avg_fen`
@@ -655,7 +691,7 @@ mod tests {
     #[test]
     fn effects_of_each_kind() {
         use MovementKind::*;
-        let e = |k, d| effect(k, d, 4);
+        let e = |k, d| effect(k, d, None, 4);
         assert_eq!(e(Receipt, None), Effect { on_hand: 4, defective: 0, to_on_hand: 0 });
         assert_eq!(e(Return, None), Effect { on_hand: 4, defective: 0, to_on_hand: 0 });
         assert_eq!(e(Issue, None), Effect { on_hand: -4, defective: 0, to_on_hand: 0 });
@@ -670,22 +706,69 @@ mod tests {
         assert!(!Receipt.takes(None) && !Return.takes(None) && !DefectiveReturn.takes(None));
     }
 
+    fn row(kind: MovementKind, direction: Option<Direction>, qty: i64, wh: i64, to: Option<i64>) -> LedgerEntry {
+        LedgerEntry { kind, direction, outcome: None, qty, warehouse_id: wh, to_warehouse_id: to }
+    }
+
+    fn disposal(outcome: Outcome, qty: i64, wh: i64) -> LedgerEntry {
+        let kind = if outcome == Outcome::Repaired { MovementKind::Return } else { MovementKind::Scrap };
+        LedgerEntry { outcome: Some(outcome), ..row(kind, None, qty, wh, None) }
+    }
+
+    #[test]
+    fn disposals_move_units_off_the_defective_count() {
+        use MovementKind::*;
+        let none = Effect { on_hand: 0, defective: 0, to_on_hand: 0 };
+        assert_eq!(
+            effect(Return, None, Some(Outcome::Repaired), 4),
+            Effect { on_hand: 4, defective: -4, ..none },
+            "a repaired part rejoins usable stock"
+        );
+        // An RMA or a scrapped defective part never touches usable stock, although the
+        // row's kind is `scrap`.
+        assert_eq!(effect(Scrap, None, Some(Outcome::Rma), 4), Effect { defective: -4, ..none });
+        assert_eq!(effect(Scrap, None, Some(Outcome::Scrap), 4), Effect { defective: -4, ..none });
+        // Without an outcome `scrap` is still a write-off of usable stock.
+        assert_eq!(effect(Scrap, None, None, 4), Effect { on_hand: -4, ..none });
+    }
+
     #[test]
     fn the_ledger_sums_per_warehouse() {
         use MovementKind::*;
         let rows = vec![
-            (Receipt, None, 10, 1, None),
-            (Issue, None, 3, 1, None),
-            (Transfer, None, 4, 1, Some(2)),
-            (Return, None, 1, 2, None),
-            (DefectiveReturn, None, 2, 2, None),
-            (Adjustment, Some(Direction::Decrease), 1, 1, None),
-            (Adjustment, Some(Direction::Increase), 2, 2, None),
-            (Scrap, None, 1, 2, None),
+            row(Receipt, None, 10, 1, None),
+            row(Issue, None, 3, 1, None),
+            row(Transfer, None, 4, 1, Some(2)),
+            row(Return, None, 1, 2, None),
+            row(DefectiveReturn, None, 2, 2, None),
+            row(Adjustment, Some(Direction::Decrease), 1, 1, None),
+            row(Adjustment, Some(Direction::Increase), 2, 2, None),
+            row(Scrap, None, 1, 2, None),
         ];
         assert_eq!(ledger_on_hand(rows.clone(), 1), 10 - 3 - 4 - 1);
         assert_eq!(ledger_on_hand(rows.clone(), 2), 4 + 1 + 2 - 1);
-        assert_eq!(ledger_on_hand(rows, 3), 0);
+        assert_eq!(ledger_on_hand(rows.clone(), 3), 0);
+        assert_eq!(ledger_defective(rows.clone(), 1), 0);
+        assert_eq!(ledger_defective(rows, 2), 2);
+    }
+
+    #[test]
+    fn the_ledger_counts_disposals() {
+        use MovementKind::*;
+        let rows = vec![
+            row(Receipt, None, 10, 1, None),
+            row(Issue, None, 4, 1, None),
+            row(DefectiveReturn, None, 4, 1, None),
+            row(DefectiveReturn, None, 1, 2, None),
+            disposal(Outcome::Repaired, 2, 1),
+            disposal(Outcome::Rma, 1, 1),
+            disposal(Outcome::Scrap, 1, 2),
+            row(Scrap, None, 1, 1, None),
+        ];
+        assert_eq!(ledger_on_hand(rows.clone(), 1), 10 - 4 + 2 - 1);
+        assert_eq!(ledger_defective(rows.clone(), 1), 4 - 2 - 1);
+        assert_eq!(ledger_on_hand(rows.clone(), 2), 0);
+        assert_eq!(ledger_defective(rows, 2), 0);
     }
 
     #[test]

@@ -142,7 +142,7 @@ impl RequisitionInput {
             (true, Some(warehouse_id)) => {
                 Ok(NewRequisition { warehouse_id, ticket_id: self.ticket_id, purpose, issue_type, lines })
             }
-            _ => Err(e),
+            _ => Err(e.in_area("requisitions")),
         }
     }
 }
@@ -173,7 +173,7 @@ pub fn issue_quantities(lines: &[(i64, i64)], given: &[IssueLine]) -> Result<Vec
     if e.is_empty() && out.iter().all(|(_, q)| *q == 0) {
         e.push("lines", "out_of_range");
     }
-    if e.is_empty() { Ok(out) } else { Err(e) }
+    if e.is_empty() { Ok(out) } else { Err(e.in_area("requisitions")) }
 }
 
 /// Who may ask for parts: field staff and the storekeeper (and the manager and admin).

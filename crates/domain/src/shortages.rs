@@ -77,7 +77,7 @@ impl QuotaInput {
             Some(v) if v < min_qty => e.push("max_qty", "out_of_range"),
             _ => {}
         }
-        e.into_result(Quota { part_id, warehouse_id, min_qty, max_qty: self.max_qty })
+        e.in_area("stock").into_result(Quota { part_id, warehouse_id, min_qty, max_qty: self.max_qty })
     }
 }
 

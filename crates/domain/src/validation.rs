@@ -10,6 +10,12 @@ pub struct FieldError {
     /// The rule: `required`, `too_long`, `unknown_value`, `invalid_date`, `invalid`,
     /// `date_order`, `too_short`, `duplicate`.
     pub code: &'static str,
+    /// The area whose input this is (`parts`, `stock`, `requisitions` …), when the
+    /// validator said: one API name means different things in different areas (a part's
+    /// `category` is not a contact's), so the label is looked up per area first. Not part
+    /// of the API's field name.
+    #[serde(skip)]
+    pub area: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
@@ -18,7 +24,15 @@ pub struct FieldErrors(pub Vec<FieldError>);
 
 impl FieldErrors {
     pub fn push(&mut self, field: impl Into<String>, code: &'static str) {
-        self.0.push(FieldError { field: field.into(), code });
+        self.0.push(FieldError { field: field.into(), code, area: None });
+    }
+    /// Marks the errors not yet placed as `area`'s (a validator's last step), so their
+    /// labels read in that area's sense.
+    pub fn in_area(mut self, area: &'static str) -> Self {
+        for e in &mut self.0 {
+            e.area.get_or_insert(area);
+        }
+        self
     }
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -101,8 +115,27 @@ mod tests {
         assert!(e.is_empty());
         required(&mut e, "name", Some("   "), 10);
         required(&mut e, "code", Some("一二三四五六"), 5);
-        assert_eq!(e.0[0], FieldError { field: "name".into(), code: "required" });
+        assert_eq!(e.0[0], FieldError { field: "name".into(), code: "required", area: None });
         assert_eq!(e.0[1].code, "too_long");
+    }
+
+    #[test]
+    fn an_area_marks_only_the_errors_not_yet_placed() {
+        let mut inner = FieldErrors::single("category", "too_long").in_area("parts");
+        inner.push("part_id", "not_found");
+        let e = inner.in_area("stock");
+        assert_eq!(e.0[0].area, Some("parts"));
+        assert_eq!(e.0[1].area, Some("stock"));
+        assert_eq!(e.0[1].field, "part_id", "the API name is unchanged");
+        assert!(
+            crate::parts::PartInput::default()
+                .validate()
+                .err()
+                .unwrap_or_default()
+                .0
+                .iter()
+                .all(|x| x.area == Some("parts"))
+        );
     }
 
     #[test]

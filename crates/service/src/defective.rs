@@ -20,17 +20,19 @@ fn missing(field: &'static str) -> impl FnOnce(StoreError) -> ServiceError {
 impl Services {
     /// Repairs, returns to the vendor or scraps `qty` defective units. Bad input changes
     /// nothing; fewer defective units than `qty` is [`ServiceError::Insufficient`] naming
-    /// the part and the defective count left. Returns the ledger row and its outcome.
+    /// the part, the warehouse and the defective count left (`on_hand`). Returns the
+    /// ledger row and its outcome.
     pub async fn dispose_defective(&self, by: &Actor, input: &DisposeInput) -> Result<(MovementRow, Outcome)> {
         require(can_manage_stock(by))?;
         let d = input.validate()?;
         let part = parts_store::get_part(&self.db, d.part_id).await.map_err(missing("part_id"))?;
         let wh = parts_store::get_warehouse(&self.db, d.warehouse_id).await.map_err(missing("warehouse_id"))?;
         let id = store::dispose(&self.db, &writer(by), &d, Utc::now()).await.map_err(|e| match e {
-            // The count left is the defective one: the warehouse is labelled so.
+            // The count left is the defective one; the web layer says so in the user's
+            // language (`error.insufficient_defective`), since only a disposal answers this.
             StoreError::Insufficient { on_hand, .. } => ServiceError::Insufficient {
                 part: format!("{} {}", part.code, part.name),
-                warehouse: format!("{}（坏件）", wh.name),
+                warehouse: wh.name.clone(),
                 on_hand,
             },
             other => other.into(),

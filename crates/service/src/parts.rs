@@ -151,11 +151,7 @@ impl Services {
         require(can_read_stock(by))?;
         let m = input.validate()?;
         require(can_post(by, m.kind))?;
-        let part = store::get_part(&self.db, m.part_id).await.map_err(missing("part_id"))?;
-        let wh = store::get_warehouse(&self.db, m.warehouse_id).await.map_err(missing("warehouse_id"))?;
-        if let Some(to) = m.to_warehouse_id {
-            store::get_warehouse(&self.db, to).await.map_err(missing("to_warehouse_id"))?;
-        }
+        // The part and the warehouses are looked up by the write itself (`Posted::Missing`).
         if let Some(t) = m.ticket_id {
             aftercare_store::tickets::get(&self.db, t).await.map_err(missing("ticket_id"))?;
         }
@@ -172,11 +168,10 @@ impl Services {
                 }
                 Ok(*row)
             }
-            Posted::Short { on_hand } => Err(ServiceError::Insufficient {
-                part: format!("{} {}", part.code, part.name),
-                warehouse: wh.name.clone(),
-                on_hand,
-            }),
+            Posted::Short { part, warehouse, on_hand } => Err(ServiceError::Insufficient { part, warehouse, on_hand }),
+            Posted::Missing(field) => {
+                Err(ServiceError::Invalid(FieldErrors::single(field, "not_found").in_area("stock")))
+            }
         }
     }
 }

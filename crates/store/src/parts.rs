@@ -112,12 +112,15 @@ pub struct MovementRow {
     pub at: DateTime<Utc>,
     /// On-hand at `warehouse_id` after this movement (the defective count for a defective return).
     pub balance_after: i64,
+    /// A disposal of defective units only (kind `return` or `scrap`): `repaired|rma|scrap`.
+    /// It, not the kind, says what the row did to the stock (`aftercare_domain::parts::effect`).
+    pub outcome: Option<String>,
 }
 
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS part_name, \
     m.warehouse_id, w.name AS warehouse_name, m.to_warehouse_id, t.name AS to_warehouse_name, m.qty, m.direction, \
     m.unit_cost_fen, m.ticket_id, m.equipment_id, m.serial_no, m.old_serial_no, m.note, m.by_user_id, u.display_name AS by_name, \
-    m.at, m.balance_after FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses w ON w.id = m.warehouse_id \
+    m.at, m.balance_after, m.outcome FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses w ON w.id = m.warehouse_id \
     LEFT JOIN warehouses t ON t.id = m.to_warehouse_id LEFT JOIN users u ON u.id = m.by_user_id";
 
 // ---- parts ----
@@ -337,21 +340,14 @@ pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
         .ok_or(StoreError::NotFound)
 }
 
-/// Adds to a stock row (creating it at zero first) and returns (on_hand, defective,
+/// Adds to a stock row (creating it when there is none) and returns (on_hand, defective,
 /// avg_cost_fen) after; the update holds the row's lock until commit.
 macro_rules! add_stock {
     ($tx:expr, $part:expr, $wh:expr, $on_hand:expr, $defective:expr) => {{
-        sqlx::query(
-            "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
-             ON CONFLICT (part_id, warehouse_id) DO NOTHING",
-        )
-        .bind($part)
-        .bind($wh)
-        .execute(&mut *$tx)
-        .await?;
         let r: (i64, i64, i64) = sqlx::query_as(
-            "UPDATE stock SET on_hand = on_hand + $3, defective = defective + $4 WHERE part_id = $1 AND warehouse_id = $2 \
-             RETURNING on_hand, defective, avg_cost_fen",
+            "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, $3, $4, 0) \
+             ON CONFLICT (part_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand, \
+             defective = stock.defective + excluded.defective RETURNING on_hand, defective, avg_cost_fen",
         )
         .bind($part)
         .bind($wh)
@@ -415,15 +411,25 @@ pub struct MovementWrite {
 pub enum Posted {
     /// Written: the ledger row as read back, and the shortage alerts it raised (to be mailed).
     Done(Box<MovementRow>, Vec<i64>),
-    /// Not enough usable stock: nothing of this movement was written. What is left.
-    Short { on_hand: i64 },
+    /// Not enough usable stock: nothing of this movement was written. The part (code and
+    /// name), the warehouse's name, and what is left there.
+    Short { part: String, warehouse: String, on_hand: i64 },
+    /// The part or a warehouse does not exist (the field that names it): nothing written.
+    Missing(&'static str),
+}
+
+/// Why one movement of a group was not posted.
+enum Unposted {
+    Short(i64),
+    Missing(&'static str),
 }
 
 /// Posts movements in one write transaction, in order: stock rows, the ledger rows with
 /// their balances, the audit entries, and the reserve-quota check of every stock row
-/// touched. A movement short of stock changes nothing and is answered `Short` while the
-/// others are written (the group commit of concurrent requests); with `atomic` (a
-/// stocktake) it is `Insufficient` and nothing at all is written.
+/// touched. A movement short of stock, or naming a part or warehouse that does not exist,
+/// changes nothing and is answered `Short` or `Missing` while the others are written (the
+/// group commit of concurrent requests); with `atomic` (a stocktake) it is `Insufficient`
+/// or `MissingReference` and nothing at all is written.
 ///
 /// Each movement's stock is taken by a conditional update before anything else of it is
 /// written, so a short one needs no savepoint: there is nothing of it to undo.
@@ -439,10 +445,12 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
     };
     let part_ids = list(&mut items.iter().map(|(_, i)| i.movement.part_id).collect());
-    let warehouse_ids = list(&mut items
-        .iter()
-        .flat_map(|(_, i)| std::iter::once(i.movement.warehouse_id).chain(i.movement.to_warehouse_id))
-        .collect());
+    let warehouse_ids = list(
+        &mut items
+            .iter()
+            .flat_map(|(_, i)| std::iter::once(i.movement.warehouse_id).chain(i.movement.to_warehouse_id))
+            .collect(),
+    );
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
         // Integers formatted by us: nothing from the request reaches the SQL text.
@@ -452,16 +460,29 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         let warehouses: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(
             format!("SELECT id, name FROM warehouses WHERE id IN ({warehouse_ids})")))
             .fetch_all(&mut *tx).await?.into_iter().collect();
-        // Per movement: Ok((balance after, unit cost)) or Err(on-hand left).
-        let mut results: Vec<std::result::Result<(i64, i64), i64>> = Vec::with_capacity(items.len());
+        // Per movement: Ok((balance after, unit cost)) or why it was not posted.
+        let mut results: Vec<std::result::Result<(i64, i64), Unposted>> = Vec::with_capacity(items.len());
         let mut touched: Vec<(i64, i64, usize)> = Vec::new();
         for (i, (_, item)) in items.iter().enumerate() {
             let m = &item.movement;
             let fx = m.effect();
-            let catalogue_cost = parts.get(&m.part_id).map(|p| p.2).ok_or(StoreError::MissingReference)?;
-            if !warehouses.contains_key(&m.warehouse_id) || m.to_warehouse_id.is_some_and(|t| !warehouses.contains_key(&t)) {
-                return Err(StoreError::MissingReference);
+            let missing = if !parts.contains_key(&m.part_id) {
+                Some("part_id")
+            } else if !warehouses.contains_key(&m.warehouse_id) {
+                Some("warehouse_id")
+            } else if m.to_warehouse_id.is_some_and(|t| !warehouses.contains_key(&t)) {
+                Some("to_warehouse_id")
+            } else {
+                None
+            };
+            if let Some(field) = missing {
+                if atomic {
+                    return Err(StoreError::MissingReference);
+                }
+                results.push(Err(Unposted::Missing(field)));
+                continue;
             }
+            let catalogue_cost = parts.get(&m.part_id).map(|p| p.2).unwrap_or_default();
             if m.kind == MovementKind::Transfer && postgres {
                 // Two opposite transfers must lock the two rows in the same order, or each
                 // would wait for the other.
@@ -480,7 +501,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                     Err(on_hand) if atomic => {
                         return Err(StoreError::Insufficient { part_id: m.part_id, warehouse_id: m.warehouse_id, on_hand });
                     }
-                    Err(on_hand) => Err(on_hand),
+                    Err(on_hand) => Err(Unposted::Short(on_hand)),
                     Ok((after, avg)) => {
                         if let Some(to) = m.to_warehouse_id {
                             let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
@@ -605,9 +626,18 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         let mut out = Vec::with_capacity(items.len());
         let mut written = written.into_iter();
         for (i, ((w, item), r)) in items.iter().zip(results).enumerate() {
-            if let Err(on_hand) = r {
-                out.push(Posted::Short { on_hand });
-                continue;
+            match r {
+                Err(Unposted::Short(on_hand)) => {
+                    let (code, name, _) = parts.get(&item.movement.part_id).cloned().unwrap_or_default();
+                    let warehouse = warehouses.get(&item.movement.warehouse_id).cloned().unwrap_or_default();
+                    out.push(Posted::Short { part: format!("{code} {name}"), warehouse, on_hand });
+                    continue;
+                }
+                Err(Unposted::Missing(field)) => {
+                    out.push(Posted::Missing(field));
+                    continue;
+                }
+                Ok(_) => {}
             }
             let Some((_, no, balance, cost)) = written.next() else { return Err(StoreError::NotFound) };
             let m = &item.movement;
@@ -635,6 +665,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 by_name: w.user_id.map(|_| w.name.clone()),
                 at: item.now,
                 balance_after: balance,
+                outcome: None,
             };
             out.push(Posted::Done(Box::new(row), raised.remove(&i).unwrap_or_default()));
         }

@@ -289,8 +289,8 @@ pub struct LedgerRow {
     pub purpose: Option<String>,
 }
 
-/// Issues, returns and requisition transfers between `from` (inclusive) and `to` (exclusive), optionally of one
-/// warehouse, oldest first; at most `limit` rows.
+/// Issues, returns of unused parts and requisition transfers between `from` (inclusive)
+/// and `to` (exclusive), optionally of one warehouse, oldest first; at most `limit` rows.
 pub async fn ledger(
     db: &Db,
     from: DateTime<Utc>,
@@ -303,7 +303,9 @@ pub async fn ledger(
     f.and(format!("m.at >= {a}"));
     let a = f.arg(Arg::Time(to));
     f.and(format!("m.at < {a}"));
-    f.and("(m.kind IN ('issue', 'return') OR l.id IS NOT NULL)".to_string());
+    // A repaired defective part rejoining stock is a `return` row too, but no unused part
+    // handed back: the issue ledger (领用记录表) leaves disposals out.
+    f.and("(m.kind = 'issue' OR (m.kind = 'return' AND m.outcome IS NULL) OR l.id IS NOT NULL)".to_string());
     if let Some(wh) = warehouse_id {
         let a = f.arg(Arg::I64(wh));
         f.and(format!("m.warehouse_id = {a}"));

@@ -44,6 +44,19 @@ pub async fn value_by_category(db: &Db) -> Result<Vec<ValueGroup>> {
 /// The ledger's value flows in `[since, until)`: what was issued, and the net change of
 /// usable stock value (receipts, returns and gains in; issues, scrap and losses out;
 /// a transfer moves value between warehouses and nets to zero).
+///
+/// Disposals of defective units (rows with an `outcome`) are decided by that outcome, not
+/// their kind:
+/// - `repaired` (kind `return`) counts as value in at its recorded cost: usable stock
+///   really grew by it, and the period's closing value is today's value less these flows,
+///   so leaving it out would misstate the opening value. It is not an issue, so turnover's
+///   numerator is unchanged.
+/// - `rma` and `scrap` (kind `scrap`) are no loss of usable stock: a defective unit was
+///   never in the stock's value. They are excluded by `outcome IS NULL`, not merely by
+///   their zero cost, so a cost ever recorded on them could not leak into the figure.
+///
+/// Slow movers and the failure counts read only `issue` and `defective_return` rows, which
+/// never carry an outcome: a disposal is neither a consumption nor a new failure.
 #[derive(Debug, Clone, Copy, Default, Serialize, sqlx::FromRow)]
 pub struct Flows {
     pub issued_fen: i64,
@@ -58,7 +71,8 @@ pub async fn flows(db: &Db, since: DateTime<Utc>, until: DateTime<Utc>) -> Resul
         CAST(COALESCE(SUM(CASE \
             WHEN kind IN ('receipt', 'return') THEN qty * unit_cost_fen \
             WHEN kind = 'adjustment' AND direction = 'increase' THEN qty * unit_cost_fen \
-            WHEN kind IN ('issue', 'scrap') THEN -(qty * unit_cost_fen) \
+            WHEN kind = 'issue' THEN -(qty * unit_cost_fen) \
+            WHEN kind = 'scrap' AND outcome IS NULL THEN -(qty * unit_cost_fen) \
             WHEN kind = 'adjustment' AND direction = 'decrease' THEN -(qty * unit_cost_fen) \
             ELSE 0 END), 0) AS BIGINT) AS net_change_fen \
         FROM stock_movements WHERE kind IN ('issue', 'receipt', 'return', 'adjustment', 'scrap') AND at >= $1 AND at < $2";

@@ -75,7 +75,7 @@ impl ApiError {
                 }
             }
             ServiceError::Duplicate(field) => {
-                let f = aftercare_domain::FieldError { field: field.into(), code: "duplicate" };
+                let f = aftercare_domain::FieldError { field: field.into(), code: "duplicate", area: None };
                 let message = tr.field_error(&f);
                 ApiError {
                     status: StatusCode::CONFLICT,
@@ -141,7 +141,7 @@ impl ApiError {
 
 /// "第 12 行：序列号：已存在" / "Row 12: Serial no.: already exists".
 pub fn row_message(tr: Tr, r: &RowError) -> RowMessage {
-    let f = aftercare_domain::FieldError { field: r.field.clone(), code: r.code };
+    let f = aftercare_domain::FieldError { field: r.field.clone(), code: r.code, area: None };
     let field_label = if r.field == "customer_code" { tr.t("field.customer_code") } else { tr.field(&r.field) };
     let rule = tr.t(&format!("rule.{}", f.code));
     let sep = if tr.is_en() { ": " } else { "：" };

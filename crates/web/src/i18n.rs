@@ -34,16 +34,33 @@ impl Tr {
 
     /// The label of an API field name (`contacts[1].phone` → "联系人 2 电话").
     pub fn field(&self, field: &str) -> String {
+        self.field_in(None, field)
+    }
+
+    /// The label of one name: `field.<area>.<name>` where the area has its own word for
+    /// it (a part's `category` is 分类, a contact's 问题类型), else `field.<name>`.
+    fn label(&self, area: Option<&str>, name: &str) -> String {
+        if let Some(a) = area
+            && let Some(s) = crate::_rust_i18n_try_translate(self.0, format!("field.{a}.{name}"))
+        {
+            return s.into_owned();
+        }
+        self.t(&format!("field.{name}"))
+    }
+
+    /// [`Tr::field`] in the sense of `area` (`parts`, `stock`, `requisitions` …; see
+    /// [`FieldError::area`]).
+    pub fn field_in(&self, area: Option<&str>, field: &str) -> String {
         if let Some(rest) = field.strip_prefix("contacts[")
             && let Some((i, name)) = rest.split_once("].")
         {
             let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
             // A contact's `name` is a person's name (姓名), not a school's (名称).
-            let key = match name {
-                "name" | "title" => format!("field.contact_{name}"),
-                _ => format!("field.{name}"),
+            let label = match name {
+                "name" | "title" => self.t(&format!("field.contact_{name}")),
+                _ => self.label(area, name),
             };
-            return self.tf("field.contact_n", &[("n", &n), ("field", &self.t(&key))]);
+            return self.tf("field.contact_n", &[("n", &n), ("field", &label)]);
         }
         // A visit's part lines (`parts_used[0].part_id`): "使用备件第 1 行备件".
         for (list, key) in [("parts_used[", "field.parts_used_n"), ("defective_parts[", "field.defective_n")] {
@@ -51,7 +68,7 @@ impl Tr {
                 && let Some((i, name)) = rest.split_once("].")
             {
                 let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
-                return self.tf(key, &[("n", &n), ("field", &self.t(&format!("field.{name}")))]);
+                return self.tf(key, &[("n", &n), ("field", &self.label(area, name))]);
             }
         }
         // A requisition's lines (`lines[0].qty`): "第 1 行数量".
@@ -59,16 +76,16 @@ impl Tr {
             && let Some((i, name)) = rest.split_once("].")
         {
             let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
-            return self.tf("field.line_n", &[("n", &n), ("field", &self.t(&format!("field.{name}")))]);
+            return self.tf("field.line_n", &[("n", &n), ("field", &self.label(area, name))]);
         }
-        self.t(&format!("field.{field}"))
+        self.label(area, field)
     }
 
-    /// A field error as a sentence: "序列号: 已存在".
+    /// A field error as a sentence: "序列号: 已存在", the field named in its area's sense.
     pub fn field_error(&self, e: &FieldError) -> String {
         format!(
             "{}{}{}",
-            self.field(&e.field),
+            self.field_in(e.area, &e.field),
             if self.is_en() { ": " } else { "：" },
             self.t(&format!("rule.{}", e.code))
         )
@@ -132,8 +149,27 @@ mod tests {
         assert_eq!(zh.t("nav.customers"), "学校");
         assert_eq!(en.t("nav.customers"), "Schools");
         assert_eq!(en.field("contacts[1].phone"), "Contact 2 phone");
-        let e = FieldError { field: "serial_no".into(), code: "duplicate" };
+        let e = FieldError { field: "serial_no".into(), code: "duplicate", area: None };
         assert_eq!(zh.field_error(&e), "序列号：已存在");
+    }
+
+    #[test]
+    fn labels_read_in_their_areas_sense() {
+        let zh = Tr::new("zh-CN");
+        let en = Tr::new("en");
+        // Without an area, the shared word.
+        assert_eq!(zh.field("category"), "问题类型");
+        assert_eq!(zh.field_in(Some("parts"), "category"), "分类");
+        assert_eq!(en.field_in(Some("parts"), "category"), "Category");
+        assert_eq!(zh.field_in(Some("stock"), "direction"), "调整方向");
+        assert_eq!(en.field_in(Some("stock"), "direction"), "Adjustment direction");
+        // An area without a word of its own falls back to the shared one.
+        assert_eq!(zh.field_in(Some("stock"), "part_id"), "备件");
+        assert_eq!(zh.field_in(Some("nowhere"), "serial_no"), "序列号");
+        // Inside a list too.
+        assert_eq!(zh.field_in(Some("requisitions"), "lines[0].qty"), "第 1 行领用数量");
+        let e = FieldError { field: "kind".into(), code: "unknown_value", area: Some("warehouses") };
+        assert!(zh.field_error(&e).starts_with("仓库类型"), "{}", zh.field_error(&e));
     }
 
     /// Every key of every catalogue file has both languages (a missing one would show its key).

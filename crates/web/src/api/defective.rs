@@ -5,18 +5,19 @@ use super::parts::MovementOut;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
-use aftercare_domain::defective::{DisposeInput, Outcome};
+use aftercare_domain::defective::DisposeInput;
+use aftercare_service::ServiceError;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 
-/// The ledger row a disposal appended; `balance_after` is the defective count after.
+/// The ledger row a disposal appended, with its `outcome`; `balance_after` is the
+/// defective count after.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DisposalOut {
     #[serde(flatten)]
     pub movement: MovementOut,
-    pub outcome: Outcome,
 }
 
 #[utoipa::path(post, path = "/api/v1/stock/defective/dispose", request_body = DisposeInput,
@@ -28,6 +29,17 @@ pub async fn api_defective_dispose(
     u: ApiUser,
     ApiJson(b): ApiJson<DisposeInput>,
 ) -> Result<(StatusCode, Json<DisposalOut>), ApiError> {
-    let (row, outcome) = st.svc.dispose_defective(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok((StatusCode::CREATED, Json(DisposalOut { movement: row.into(), outcome })))
+    let (row, _) = st.svc.dispose_defective(&u.actor, &b).await.map_err(|e| match e {
+        // What is short here is the defective count, not usable stock.
+        ServiceError::Insufficient { part, warehouse, on_hand } => ApiError::new(
+            StatusCode::CONFLICT,
+            "insufficient_stock",
+            u.tr.tf(
+                "error.insufficient_defective",
+                &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
+            ),
+        ),
+        other => ApiError::from_service(u.tr, other),
+    })?;
+    Ok((StatusCode::CREATED, Json(DisposalOut { movement: MovementOut::from(row) })))
 }

@@ -97,6 +97,7 @@ pub fn routes() -> Router<AppState> {
         .route("/parts", get(parts::view_parts_get))
         .route("/stock", get(parts::view_stock_get))
         .route("/stock/defective/dispose", post(parts::view_dispose_post))
+        .route("/stock/movements", post(parts::view_movement_post))
         .route("/stock/valuation", get(stock_reports::view_valuation_get))
         .route("/stock/count", get(stock_reports::view_count_get).post(stock_reports::view_count_post))
         .route("/parts/export.xlsx", get(stock_reports::view_parts_export_get))

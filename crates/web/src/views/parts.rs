@@ -1,12 +1,15 @@
 //! Spare parts pages: the catalogue (`/parts`) and on-hand stock by warehouse (`/stock`),
-//! with the disposal form for defective parts. Receipts, issues and transfers are posted
-//! through the API (and requisitions, visits, stocktakes) until their own forms exist.
+//! with the disposal form for defective parts and the storekeeper's movement forms
+//! (receipt, transfer, adjustment, return, scrap). Issues go through requisitions and
+//! visits, so the stock page offers no bare issue form.
 
 use super::{Ctx, FormErrors, Pager, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::parts::fen_text;
+use aftercare_domain::FieldErrors;
+use aftercare_domain::parts::{MovementInput, fen_text};
+use aftercare_service::ServiceError;
 use aftercare_store::Page;
 use aftercare_store::parts::{PartQuery, PartRow, StockRow, WarehouseRow};
 use askama::Template;
@@ -90,9 +93,76 @@ pub struct StockPage {
     pub can_dispose: bool,
     pub dispose_form: DisposeForm,
     pub dispose_errors: FormErrors,
+    /// The movement forms: shown only to those who may post every kind.
+    pub can_post: bool,
+    /// Active parts for the part picker (empty unless `can_post`).
+    pub parts: Vec<PartRow>,
+    pub move_form: MoveForm,
+    pub move_errors: FormErrors,
 }
 
+/// What was typed into one of the movement forms, kept when it is refused.
+#[derive(Debug, Default)]
+pub struct MoveForm {
+    pub kind: String,
+    pub values: Vec<(String, String)>,
+}
+
+/// The kinds the stock page's forms post. Issues go through requisitions and visits, and
+/// defective returns through visits, so they have no bare form here.
+pub const MOVE_KINDS: [&str; 5] = ["receipt", "transfer", "adjustment", "return", "scrap"];
+
 impl StockPage {
+    /// Whether the refused movement form is this kind's (so it opens with its errors).
+    pub fn move_open(&self, kind: &str) -> bool {
+        self.move_errors.any() && self.move_form.kind == kind
+    }
+    /// The value typed into a refused form of this kind, else empty.
+    pub fn move_val(&self, kind: &str, name: &str) -> String {
+        if self.move_open(kind) { field(&self.move_form.values, name).unwrap_or_default() } else { String::new() }
+    }
+    pub fn move_has(&self, kind: &str, name: &str) -> bool {
+        self.move_open(kind) && self.move_errors.has(name)
+    }
+    pub fn move_err(&self, kind: &str, name: &str) -> String {
+        if self.move_open(kind) { self.move_errors.get(name) } else { String::new() }
+    }
+    /// Whether `id` is chosen in a select: as typed in a refused form, else the warehouse
+    /// the page is filtered on (the storekeeper usually posts into the one he looks at).
+    pub fn move_sel(&self, kind: &str, name: &str, id: &i64) -> bool {
+        if self.move_open(kind) {
+            return self.move_val(kind, name).trim() == id.to_string();
+        }
+        name == "warehouse_id" && self.warehouse_id == Some(*id)
+    }
+    pub fn move_kinds(&self) -> [&'static str; 5] {
+        MOVE_KINDS
+    }
+    pub fn kind_label(&self, kind: &str) -> String {
+        self.c.tr.t(&format!("move.kind.{kind}"))
+    }
+    /// The warehouse a movement of this kind takes from or puts into.
+    pub fn wh_label(&self, kind: &str) -> String {
+        self.c.tr.t(if kind == "transfer" { "move.from_warehouse" } else { "field.warehouse_id" })
+    }
+    /// A receipt's note names the supplier; an adjustment's is its required reason.
+    pub fn note_label(&self, kind: &str) -> String {
+        match kind {
+            "receipt" => self.c.tr.t("move.supplier_note"),
+            "adjustment" => format!("{} *", self.c.tr.t("field.reason")),
+            _ => self.c.tr.t("field.note"),
+        }
+    }
+    /// The name the note's error goes by (see [`adjustment_fields`]).
+    pub fn note_field(&self, kind: &str) -> &'static str {
+        if kind == "adjustment" { "reason" } else { "note" }
+    }
+    pub fn is_kind(&self, kind: &str, other: &str) -> bool {
+        kind == other
+    }
+    pub fn dir_sel(&self, kind: &str, d: &str) -> bool {
+        self.move_val(kind, "direction") == d
+    }
     /// Whether the refused disposal form belongs to this row.
     pub fn is_refused(&self, r: &StockRow) -> bool {
         self.dispose_errors.any()
@@ -141,6 +211,13 @@ async fn stock_page(
     let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
     let rows = st.svc.stock(&u.actor, None, warehouse_id, page).await.map_err(e)?;
     let defective = st.svc.defective_stock(&u.actor, warehouse_id).await.map_err(e)?;
+    let can_post = aftercare_domain::parts::can_manage_stock(&u.actor);
+    let parts = if can_post {
+        let q = PartQuery { active: Some(true), ..Default::default() };
+        st.svc.list_parts(&u.actor, &q, Page::new(Some(1), Some(Page::MAX_PER_PAGE))).await.map_err(e)?.items
+    } else {
+        Vec::new()
+    };
     let title = u.tr.t("stock.title");
     let c = Ctx::new(st, u, "/stock", title.clone()).crumb(title, "/stock").flash_from(ok);
     let pager = Pager::new(
@@ -159,6 +236,10 @@ async fn stock_page(
         can_dispose: aftercare_domain::parts::can_manage_stock(&u.actor),
         dispose_form: DisposeForm::default(),
         dispose_errors: FormErrors::default(),
+        can_post,
+        parts,
+        move_form: MoveForm::default(),
+        move_errors: FormErrors::default(),
     })
 }
 
@@ -186,7 +267,7 @@ pub async fn view_dispose_post(
         Ok(_) => return Ok(Redirect::to("/stock?ok=defective_disposed#defective").into_response()),
         Err(aftercare_service::ServiceError::Insufficient { part, warehouse, on_hand }) => {
             FormErrors::message(u.tr.tf(
-                "error.insufficient_stock",
+                "error.insufficient_defective",
                 &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
             ))
         }
@@ -201,5 +282,74 @@ pub async fn view_dispose_post(
         note: field(&form, "note").unwrap_or_default(),
     };
     p.dispose_errors = errors;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
+}
+
+/// An adjustment's note is its reason and its direction is increase/decrease: name them so.
+fn adjustment_fields(mut fe: FieldErrors) -> FieldErrors {
+    for x in &mut fe.0 {
+        match x.field.as_str() {
+            "note" => x.field = "reason".to_owned(),
+            "direction" => x.field = "adjust_direction".to_owned(),
+            _ => {}
+        }
+    }
+    fe
+}
+
+/// `POST /stock/movements`: one of the movement forms on the stock page (storekeeper,
+/// manager, admin). A refused form shows the page again with its errors, nothing posted.
+pub async fn view_movement_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    // A technician may post returns through the API (from his vehicle), but these forms
+    // are the storekeeper's desk.
+    if !aftercare_domain::parts::can_manage_stock(&u.actor) {
+        return Err(PageError::from_service(u.tr, ServiceError::Forbidden));
+    }
+    let kind = field(&form, "kind").unwrap_or_default();
+    let text = |k: &str| field(&form, k).filter(|v| !v.trim().is_empty());
+    let mut bad = FieldErrors::default();
+    if !MOVE_KINDS.contains(&kind.as_str()) {
+        bad.push("kind", "unknown_value");
+    }
+    // Yuan as typed, with or without the sign; the domain turns it into fen.
+    let unit_cost = text("unit_cost").and_then(|v| {
+        let v = v.trim().trim_start_matches(['¥', '￥']).trim().to_owned();
+        v.parse::<f64>().map_err(|_| bad.push("unit_cost", "invalid")).ok()
+    });
+    let input = MovementInput {
+        kind: Some(kind.clone()),
+        part_id: num(&form, "part_id"),
+        warehouse_id: num(&form, "warehouse_id"),
+        qty: num(&form, "qty"),
+        to_warehouse_id: num(&form, "to_warehouse_id"),
+        direction: text("direction"),
+        unit_cost,
+        note: text("note"),
+        ..Default::default()
+    };
+    let result = if bad.is_empty() { st.svc.post_movement(&u.actor, &input).await } else { Err(bad.into()) };
+    let errors = match result {
+        Ok(m) => {
+            let to = format!(
+                "/stock?warehouse_id={}&ok=movement_posted#stock-{}-{}",
+                m.warehouse_id, m.part_id, m.warehouse_id
+            );
+            return Ok(Redirect::to(&to).into_response());
+        }
+        Err(ServiceError::Insufficient { part, warehouse, on_hand }) => FormErrors::message(u.tr.tf(
+            "error.insufficient_stock",
+            &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
+        )),
+        Err(ServiceError::Invalid(fe)) if kind == "adjustment" => FormErrors::from_fields(u.tr, &adjustment_fields(fe)),
+        Err(e) => super::form_errors(u.tr, e)?,
+    };
+    let mut p = stock_page(&st, &u, None, None, None).await?;
+    p.move_form = MoveForm { kind, values: form.into_iter().filter(|(k, _)| k != "_csrf").collect() };
+    p.move_errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
 }

@@ -215,7 +215,7 @@ pub async fn view_requisition_new_post(
         };
         st.svc.create_requisition(&u.actor, &input).await
     } else {
-        Err(bad.into())
+        Err(bad.in_area("requisitions").into())
     };
     let errors = match result {
         Ok(d) => {
@@ -333,6 +333,15 @@ pub struct PrintPage {
     pub d: RequisitionDetail,
     pub printed_on: String,
     pub org: String,
+    /// Half A4 (A5 landscape, two slips cut from one A4 sheet) instead of a full A4 page.
+    pub a5: bool,
+}
+
+/// `?size=a5` prints the compact half-A4 slip; anything else (or nothing) is A4, so an old
+/// or mistyped link still prints.
+#[derive(Debug, Default, Deserialize)]
+pub struct PrintForm {
+    pub size: Option<String>,
 }
 
 impl PrintPage {
@@ -368,13 +377,15 @@ pub async fn view_requisition_print_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
+    Query(f): Query<PrintForm>,
 ) -> Result<Response, PageError> {
+    let a5 = f.size.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("a5"));
     let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
     let title = format!("{} {}", u.tr.t("requisition.slip"), d.requisition.requisition_no);
     let c = Ctx::new(&st, &u, "/requisitions", title);
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
     let org = st.svc.company_name().await;
-    Ok(render(&PrintPage { c, d, printed_on, org }))
+    Ok(render(&PrintPage { c, d, printed_on, org, a5 }))
 }
 
 #[derive(Debug, Default, Deserialize)]
