@@ -284,3 +284,97 @@ both!(catalogue_export_imports_again_and_bad_rows_write_nothing, |app: TestApp| 
     let html = c.get(app.url("/parts")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("/parts/export.xlsx") && html.contains("/parts/import"), "{html}");
 });
+
+/// Appends one ledger row at `at` directly (only the reports' columns matter here).
+async fn ledger_row(
+    app: &TestApp,
+    no: &str,
+    kind: &str,
+    part: i64,
+    wh: i64,
+    qty: i64,
+    cost: i64,
+    at: &str,
+    extra: &str,
+) {
+    let (dir, outcome) = match extra {
+        "increase" | "decrease" => (Some(extra), None),
+        "" => (None, None),
+        o => (None, Some(o)),
+    };
+    let sql = "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, direction, unit_cost_fen, at, \
+               balance_after, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0, $9)";
+    let at = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&Utc);
+    let n = match &app.db {
+        aftercare_store::Db::Sqlite(p) => sqlx::query(sql)
+            .bind(no)
+            .bind(kind)
+            .bind(part)
+            .bind(wh)
+            .bind(qty)
+            .bind(dir)
+            .bind(cost)
+            .bind(at)
+            .bind(outcome)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+        aftercare_store::Db::Postgres(p) => sqlx::query(sql)
+            .bind(no)
+            .bind(kind)
+            .bind(part)
+            .bind(wh)
+            .bind(qty)
+            .bind(dir)
+            .bind(cost)
+            .bind(at)
+            .bind(outcome)
+            .execute(p)
+            .await
+            .unwrap()
+            .rows_affected(),
+    };
+    assert_eq!(n, 1);
+}
+
+both!(value_flows_by_the_hour_equal_the_ledger_at_any_bounds, |app: TestApp| async move {
+    use aftercare_store::stock_reports::flows;
+    let t = app.token("store").await;
+    let p = part(&app, &t, "FL-1", "耗材", "").await;
+    let w = warehouse(&app, &t, "FL").await;
+    // Rows in three hours of one day; every kind the flows count, and those they do not.
+    let rows = [
+        ("FL-01", "receipt", 10, 500, "2026-03-02T10:05:00Z", ""),
+        ("FL-02", "issue", 3, 500, "2026-03-02T10:40:00Z", ""),
+        ("FL-03", "adjustment", 1, 500, "2026-03-02T11:00:00Z", "increase"),
+        ("FL-04", "scrap", 2, 500, "2026-03-02T11:20:00Z", ""),
+        ("FL-05", "return", 1, 500, "2026-03-02T11:59:59Z", ""),
+        ("FL-06", "return", 2, 400, "2026-03-02T12:10:00Z", "repaired"),
+        ("FL-07", "scrap", 4, 0, "2026-03-02T12:15:00Z", "rma"),
+        ("FL-08", "adjustment", 2, 500, "2026-03-02T12:30:00Z", "decrease"),
+        ("FL-09", "issue", 1, 500, "2026-03-02T12:45:00Z", ""),
+        ("FL-10", "defective_return", 5, 0, "2026-03-02T12:50:00Z", ""),
+    ];
+    for (no, kind, qty, cost, at, extra) in rows {
+        ledger_row(&app, no, kind, p, w, qty, cost, at, extra).await;
+    }
+    let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+    // Whole day: issued 4 × 500; net = +5000 − 1500 + 500 − 1000 + 500 + 800 − 1000 − 500.
+    let day = flows(&app.db, at("2026-03-02T00:00:00Z"), at("2026-03-03T00:00:00Z")).await.unwrap();
+    assert_eq!((day.issued_fen, day.issued_units, day.net_change_fen), (2000, 4, 2800));
+    // Bounds inside hours: whole hours from the sums, the ends from the ledger.
+    let mid = flows(&app.db, at("2026-03-02T10:30:00Z"), at("2026-03-02T12:40:00Z")).await.unwrap();
+    assert_eq!(
+        (mid.issued_fen, mid.issued_units, mid.net_change_fen),
+        (1500, 3, -1500 + 500 - 1000 + 500 + 800 - 1000)
+    );
+    // Within one hour: the ledger alone; an empty or reversed period is nothing.
+    let one = flows(&app.db, at("2026-03-02T12:12:00Z"), at("2026-03-02T12:46:00Z")).await.unwrap();
+    assert_eq!((one.issued_fen, one.net_change_fen), (500, -1000 - 500));
+    let none = flows(&app.db, at("2026-03-02T12:00:00Z"), at("2026-03-02T12:00:00Z")).await.unwrap();
+    assert_eq!((none.issued_units, none.net_change_fen), (0, 0));
+    // Exactly one hour, boundary rows included at the start and excluded at the end.
+    let h11 = flows(&app.db, at("2026-03-02T11:00:00Z"), at("2026-03-02T12:00:00Z")).await.unwrap();
+    assert_eq!(h11.net_change_fen, 500 - 1000 + 500);
+});
