@@ -286,17 +286,8 @@ both!(catalogue_export_imports_again_and_bad_rows_write_nothing, |app: TestApp| 
 });
 
 /// Appends one ledger row at `at` directly (only the reports' columns matter here).
-async fn ledger_row(
-    app: &TestApp,
-    no: &str,
-    kind: &str,
-    part: i64,
-    wh: i64,
-    qty: i64,
-    cost: i64,
-    at: &str,
-    extra: &str,
-) {
+async fn ledger_row(app: &TestApp, part: i64, wh: i64, row: (&str, &str, i64, i64, &str, &str)) {
+    let (no, kind, qty, cost, at, extra) = row;
     let (dir, outcome) = match extra {
         "increase" | "decrease" => (Some(extra), None),
         "" => (None, None),
@@ -356,8 +347,8 @@ both!(value_flows_by_the_hour_equal_the_ledger_at_any_bounds, |app: TestApp| asy
         ("FL-09", "issue", 1, 500, "2026-03-02T12:45:00Z", ""),
         ("FL-10", "defective_return", 5, 0, "2026-03-02T12:50:00Z", ""),
     ];
-    for (no, kind, qty, cost, at, extra) in rows {
-        ledger_row(&app, no, kind, p, w, qty, cost, at, extra).await;
+    for row in rows {
+        ledger_row(&app, p, w, row).await;
     }
     let at = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
     // Whole day: issued 4 × 500; net = +5000 − 1500 + 500 − 1000 + 500 + 800 − 1000 − 500.
