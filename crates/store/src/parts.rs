@@ -607,10 +607,13 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             for (p, w, i) in &touched {
                 last.insert((*p, *w), *i);
             }
+            // Both databases name a VALUES list's columns column1, column2, …
+            let pairs = last.keys().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
             let states: Vec<(i64, i64, i64, i64, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT s.part_id, s.warehouse_id, s.on_hand, COALESCE(s.min_qty, p.min_qty), EXISTS (SELECT 1 FROM shortage_alerts a \
                  WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) \
-                 FROM stock s JOIN parts p ON p.id = s.part_id WHERE s.part_id IN ({part_ids}) AND s.warehouse_id IN ({warehouse_ids})")))
+                 FROM (VALUES {pairs}) v JOIN stock s ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
+                 JOIN parts p ON p.id = s.part_id")))
                 .fetch_all(&mut *tx).await?;
             for (p, w, on_hand, min, open) in states {
                 let Some(&i) = last.get(&(p, w)) else { continue };
