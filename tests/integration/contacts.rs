@@ -43,7 +43,11 @@ both!(contacts_are_recorded_on_every_channel_and_bad_input_changes_nothing, |app
     assert_eq!(contacts_count(&app).await, 7);
     // Unknown channel and category: 422 naming both, nothing written.
     let (s, v) = app
-        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "pigeon", "category": "praise", "content": "x"}))
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "pigeon", "category": "praise", "content": "x", "received_at": in_hours()}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     let msg = v["error"]["message"].as_str().unwrap();
@@ -53,7 +57,7 @@ both!(contacts_are_recorded_on_every_channel_and_bad_input_changes_nothing, |app
         .post_json(
             &agent,
             "/api/v1/contacts",
-            &json!({"channel": "phone", "category": "other", "content": "x", "customer_id": 999999}),
+            &json!({"channel": "phone", "category": "other", "content": "x", "customer_id": 999999, "received_at": in_hours()}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -62,7 +66,11 @@ both!(contacts_are_recorded_on_every_channel_and_bad_input_changes_nothing, |app
     // A school user may not record contacts; the list is staff-only too.
     let school = app.token("school1").await;
     let (s, _) = app
-        .post_json(&school, "/api/v1/contacts", &json!({"channel": "phone", "category": "other", "content": "x"}))
+        .post_json(
+            &school,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "other", "content": "x", "received_at": in_hours()}),
+        )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     let (s, _) = app.get_json(&school, "/api/v1/contacts").await;
@@ -113,7 +121,7 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
             &agent,
             "/api/v1/contacts",
             &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
-            "content": "x", "open_ticket": {}}),
+            "content": "x", "open_ticket": {}, "received_at": in_hours()}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -124,7 +132,7 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
             &agent,
             "/api/v1/contacts",
             &json!({"channel": "phone", "category": "repair", "handling": "urge", "ticket_id": ticket,
-            "content": "催一下，下午要用监控"}),
+            "content": "催一下，下午要用监控", "received_at": in_hours()}),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -138,7 +146,7 @@ both!(a_repair_call_opens_its_ticket_and_an_urge_is_logged_on_it, |app: TestApp|
         .post_json(
             &agent,
             "/api/v1/contacts",
-            &json!({"channel": "phone", "category": "repair", "handling": "urge", "content": "快点"}),
+            &json!({"channel": "phone", "category": "repair", "handling": "urge", "content": "快点", "received_at": in_hours()}),
         )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
@@ -161,7 +169,7 @@ both!(the_screen_pop_finds_the_school_its_equipment_tickets_and_contacts, |app: 
             &json!({"customer_id": app.school1, "equipment_ids": [e["id"]], "title": "断网"}),
         )
         .await;
-    app.post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "caller_phone": "139-0566-1111", "customer_id": app.school1, "content": "问网速"})).await;
+    app.post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "caller_phone": "139-0566-1111", "customer_id": app.school1, "content": "问网速", "received_at": in_hours()})).await;
     // The number typed with other separators still matches the contact person.
     let (s, pop) = app.get_json(&agent, "/api/v1/desk/lookup?phone=13905661111").await;
     assert_eq!(s, StatusCode::OK, "{pop}");
@@ -352,7 +360,7 @@ both!(complaints_are_reviewed_by_the_manager_and_called_back, |app: TestApp| asy
         .post_json(
             &agent,
             "/api/v1/contacts",
-            &json!({"channel": "phone", "category": "consultation", "content": "问密码"}),
+            &json!({"channel": "phone", "category": "consultation", "content": "问密码", "received_at": in_hours()}),
         )
         .await;
     let (s, _) = app
@@ -381,7 +389,7 @@ both!(suggestions_reach_leadership_with_read_receipts, |app: TestApp| async move
             &agent,
             "/api/v1/contacts",
             &json!({"channel": "email", "category": "suggestion", "customer_id": app.school2,
-            "content": "建议寒假前统一巡检班班通"}),
+            "content": "建议寒假前统一巡检班班通", "received_at": in_hours()}),
         )
         .await;
     let id = s1["id"].as_i64().unwrap();
@@ -414,7 +422,7 @@ both!(contacts_are_found_by_search_and_stay_hidden_from_schools, |app: TestApp| 
             &agent,
             "/api/v1/contacts",
             &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
-            "content": "询问云桌面密码重置流程"}),
+            "content": "询问云桌面密码重置流程", "received_at": in_hours()}),
         )
         .await;
     let (_, hits) = app.get_json(&agent, "/api/v1/search?q=云桌面").await;
