@@ -36,7 +36,7 @@ fn movement(kind: &str, part: i64, wh: i64, qty: i64, direction: Option<&str>) -
         ..Default::default()
     };
     let m: NewMovement = input.validate().unwrap();
-    MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6) }
+    MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6), expect_on_hand: None }
 }
 
 fn store_writer() -> Writer {
@@ -168,4 +168,91 @@ both!(a_catalogued_min_never_stocked_is_short_in_the_depot, |app: TestApp| async
     // A part without a min gets no row; the sweep is idempotent.
     assert_eq!(app.count(&format!("stock WHERE part_id = {none}")).await, 0);
     assert_eq!(svc.check_shortages(Utc::now()).await.unwrap().raised, 0);
+});
+
+both!(a_short_transfer_leaves_no_stock_row_behind, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-7", 2).await;
+    let from = depot(&app, &t, "GT").await;
+    let to = depot(&app, &t, "GU").await;
+    let body = json!({"kind": "transfer", "part_id": p, "warehouse_id": from, "to_warehouse_id": to, "qty": 1});
+    let (s, v) = app.post_json(&t, "/api/v1/stock/movements", &body).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(app.count(&format!("stock WHERE warehouse_id = {to}")).await, 0, "nothing of it was written");
+    assert_eq!(app.count("stock_movements").await, 0);
+});
+
+both!(a_stocktake_is_refused_when_its_stock_moved_since_the_books_were_read, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-8", 0).await;
+    let w = depot(&app, &t, "GS").await;
+    post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 5, None))], false).await.unwrap();
+    let before = app.count("stock_movements").await;
+    // Counted 4 against books of 6: but 5 are there now.
+    let mut m = movement("adjustment", p, w, 2, Some("decrease"));
+    m.expect_on_hand = Some(6);
+    let err = post_many(&app.db, &[(store_writer(), m.clone())], true).await.unwrap_err();
+    assert!(matches!(err, StoreError::Stale), "{err:?}");
+    assert_eq!((app.count("stock_movements").await, on_hand(&app, p, w).await), (before, 5));
+    m.expect_on_hand = Some(5);
+    let out = post_many(&app.db, &[(store_writer(), m)], true).await.unwrap();
+    assert!(matches!(&out[0], Posted::Done(row, _) if row.balance_after == 3), "{out:?}");
+});
+
+both!(a_stocktake_of_thousands_of_lines_is_written_in_one_transaction, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-9", 0).await;
+    let w = depot(&app, &t, "GK").await;
+    // More rows than one statement could bind on SQLite (16 values × 2,100 > 32,766).
+    let group: Vec<_> = (0..2_100).map(|_| (store_writer(), movement("receipt", p, w, 1, None))).collect();
+    let out = post_many(&app.db, &group, true).await.unwrap();
+    assert_eq!(out.iter().filter(|p| matches!(p, Posted::Done(..))).count(), 2_100);
+    assert_eq!(on_hand(&app, p, w).await, 2_100);
+    assert_eq!(app.count("stock_movements").await, 2_100);
+    assert_eq!(app.count("audit_log WHERE entity = 'stock_movement'").await, 2_100);
+});
+
+both!(groups_of_two_nodes_crossing_the_same_rows_never_deadlock, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let parts = [part(&app, &t, "GRP-10", 0).await, part(&app, &t, "GRP-11", 0).await];
+    let (a, b) = (depot(&app, &t, "GX").await, depot(&app, &t, "GY").await);
+    for p in parts {
+        for w in [a, b] {
+            post_many(&app.db, &[(store_writer(), movement("receipt", p, w, 50, None))], false).await.unwrap();
+        }
+    }
+    // Two nodes: each its own group commit on the same database.
+    let nodes = [aftercare_service::Services::new(app.db.clone()), aftercare_service::Services::new(app.db.clone())];
+    let (actor, _) = nodes[0].authenticate(&t).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..80_usize {
+        let svc = nodes[i % 2].clone();
+        let actor = actor.clone();
+        // Each node moves both parts in opposite directions and orders.
+        let (p, from, to) = match i % 4 {
+            0 => (parts[0], a, b),
+            1 => (parts[1], b, a),
+            2 => (parts[1], a, b),
+            _ => (parts[0], b, a),
+        };
+        tasks.push(tokio::spawn(async move {
+            let input = MovementInput {
+                kind: Some("transfer".into()),
+                part_id: Some(p),
+                warehouse_id: Some(from),
+                to_warehouse_id: Some(to),
+                qty: Some(1),
+                ..Default::default()
+            };
+            svc.post_movement(&actor, &input).await
+        }));
+    }
+    for task in tasks {
+        let r = task.await.unwrap();
+        assert!(r.is_ok(), "{r:?}");
+    }
+    for p in parts {
+        assert_eq!(on_hand(&app, p, a).await + on_hand(&app, p, b).await, 100);
+    }
+    assert_eq!(app.count("stock_movements WHERE kind = 'transfer'").await, 80);
 });

@@ -204,7 +204,7 @@ both!(stock_pages_refused_forms_change_nothing, |app: TestApp| async move {
     // A price that is not a number.
     let mut f = base("1");
     f.push(("unit_cost", "十二元".into()));
-    refused(form(&csrf, "receipt", &f), "receipt", vec!["单价：格式不正确".into()]).await;
+    refused(form(&csrf, "receipt", &f), "receipt", vec!["单价（元）：格式不正确".into()]).await;
     // A stocktake variance without its reason.
     let mut f = base("1");
     f.extend([("direction", "decrease".to_string()), ("note", "  ".to_string())]);

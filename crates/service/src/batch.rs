@@ -118,10 +118,17 @@ async fn run<W: GroupWrite>(db: Db, mut queue: mpsc::UnboundedReceiver<Job<W>>) 
                     let _ = reply.send(Ok(m));
                 }
             }
-            // One bad row must not fail the others: write them one by one.
-            Err(_) if jobs.len() > 1 => {
+            // One bad row must not fail the others: write them one by one. Not after a
+            // failed commit, which may have written them all.
+            Err(e) if jobs.len() > 1 && !matches!(e, StoreError::Commit(_)) => {
                 for (w, t, reply) in jobs {
                     let _ = reply.send(one::<W>(&db, w, t).await);
+                }
+            }
+            Err(StoreError::Commit(e)) => {
+                let e = format!("commit: {e}");
+                for (_, _, reply) in jobs {
+                    let _ = reply.send(Err(StoreError::Other(e.clone())));
                 }
             }
             Err(e) => {

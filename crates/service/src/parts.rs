@@ -158,7 +158,7 @@ impl Services {
         if let Some(e) = m.equipment_id {
             aftercare_store::equipment::get(&self.db, e).await.map_err(missing("equipment_id"))?;
         }
-        let item = MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6) };
+        let item = MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6), expect_on_hand: None };
         // Written with whatever movements arrive meanwhile; the reserve-quota check of the
         // rows it touched is part of the same transaction.
         match self.movements.write(&self.db, writer(by), item).await? {

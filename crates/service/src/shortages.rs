@@ -91,7 +91,10 @@ impl Services {
     /// `shortage_ack_hours`. Run by the minute job with the real clock, by tests with theirs.
     pub async fn check_shortages(&self, now: DateTime<Utc>) -> Result<ShortageCheck> {
         let mut run = ShortageCheck::default();
-        store::ensure_depot_rows(&self.db).await?;
+        // A failure here must not stop the sweep and the escalation below.
+        if let Err(e) = store::ensure_depot_rows(&self.db).await {
+            tracing::warn!(error = %e, "could not give catalogued quotas their depot rows");
+        }
         for (part, wh) in store::out_of_date(&self.db).await? {
             match self.check_stock_level(part, wh, now).await {
                 Some(Level::Raised(_)) => run.raised += 1,

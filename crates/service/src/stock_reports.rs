@@ -14,7 +14,8 @@
 //! - A failure rate is units brought back broken ÷ units issued in the same period.
 //! - A stocktake posts one `adjustment` per variance, all in one transaction (all or
 //!   none; shortages are checked as for any movement); lines that match the books post
-//!   nothing.
+//!   nothing. A line whose stock moved after the books were read makes it a 409 `stale`
+//!   (post the count again), rather than an adjustment to a number nobody counted.
 
 use crate::excel::RowError;
 use crate::{Actor, Result, ServiceError, Services, require, writer};
@@ -302,10 +303,11 @@ impl Services {
                 note: Some(reason.clone()),
                 ..Default::default()
             };
-            items.push((writer(by), MovementWrite { movement: m.validate()?, now }));
+            let expect_on_hand = Some(book.get(&part_id).copied().unwrap_or(0));
+            items.push((writer(by), MovementWrite { movement: m.validate()?, now, expect_on_hand }));
         }
-        // The whole count in one transaction: a variance that can no longer be posted (stock
-        // moved since the sheet was read) posts none of them.
+        // The whole count in one transaction, and only against the books it was worked out
+        // from: if any of its stock moved since the sheet was read, none is posted (409).
         let posted = parts_store::post_many(&self.db, &items, true).await.map_err(|err| match err {
             StoreError::Insufficient { part_id, on_hand, .. } => ServiceError::Insufficient {
                 part: sheet

@@ -313,7 +313,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
             }
             q.execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(StoreError::Commit)?;
         let mut out = Vec::with_capacity(slots.len());
         for slot in slots {
             out.push(match slot {

@@ -45,6 +45,10 @@ pub enum StoreError {
     Insufficient { part_id: i64, warehouse_id: i64, on_hand: i64 },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// The commit itself failed: the write may or may not have happened, so it must not
+    /// be retried blindly.
+    #[error("commit: {0}")]
+    Commit(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database url: {0}")]

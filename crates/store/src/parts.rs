@@ -8,6 +8,7 @@
 //! `stock.on_hand` is the last line of defence.
 
 use crate::db::{Arg, Filter, WritePool};
+use crate::shortages::EFFECTIVE_MIN;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db};
 use aftercare_domain::parts::{MovementKind, NewMovement, NewPart, NewWarehouse, moving_average};
 use chrono::{DateTime, Utc};
@@ -341,7 +342,9 @@ pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
 }
 
 /// Adds to a stock row (creating it when there is none) and returns (on_hand, defective,
-/// avg_cost_fen) after; the update holds the row's lock until commit.
+/// avg_cost_fen) after; the update holds the row's lock until commit. Only for amounts of
+/// zero or more: both databases check the row to be inserted against the CHECKs before
+/// they see the conflict, so a negative amount fails even on an existing row.
 macro_rules! add_stock {
     ($tx:expr, $part:expr, $wh:expr, $on_hand:expr, $defective:expr) => {{
         let r: (i64, i64, i64) = sqlx::query_as(
@@ -398,12 +401,43 @@ macro_rules! take_stock {
     }};
 }
 
+/// Rows per insert statement of [`post_many`]: 16 values each stays far inside SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound values.
+const INSERT_CHUNK: usize = 500;
+
+/// PostgreSQL: locks the existing stock rows of `$pairs` (part, warehouse) in one order —
+/// by part, then warehouse — before the transaction takes any other lock, so transactions
+/// that touch several rows (a group of movements, a requisition, a visit, another node's
+/// group) cannot wait for each other in a circle. Rows made later by the transaction are
+/// new and locked by their insert. SQLite needs none: a writer holds the whole database.
+macro_rules! lock_stock_rows {
+    ($tx:expr, $pairs:expr) => {{
+        let mut pairs: Vec<(i64, i64)> = $pairs;
+        pairs.sort_unstable();
+        pairs.dedup();
+        if !pairs.is_empty() {
+            // Integers formatted by us; both databases name a VALUES list's columns column1, column2.
+            let values = pairs.iter().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT 1 FROM stock s JOIN (VALUES {values}) v ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
+                 ORDER BY s.part_id, s.warehouse_id FOR UPDATE OF s"
+            )))
+            .fetch_all(&mut *$tx)
+            .await?;
+        }
+    }};
+}
+pub(crate) use lock_stock_rows;
+
 /// One movement for [`post_many`], with the moment it was asked for (microseconds, so
 /// the answer equals a read-back).
 #[derive(Debug, Clone)]
 pub struct MovementWrite {
     pub movement: NewMovement,
     pub now: DateTime<Utc>,
+    /// A stocktake's book on-hand the variance was worked out from: with `atomic`, the
+    /// group is `Stale` (nothing written) when the stock is no longer at it.
+    pub expect_on_hand: Option<i64>,
 }
 
 /// What became of one movement of a group.
@@ -453,6 +487,13 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
     );
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
+        if postgres {
+            let pairs = items.iter().flat_map(|(_, i)| {
+                let m = &i.movement;
+                std::iter::once((m.part_id, m.warehouse_id)).chain(m.to_warehouse_id.map(|t| (m.part_id, t)))
+            });
+            lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+        }
         // Integers formatted by us: nothing from the request reaches the SQL text.
         let parts: HashMap<i64, (String, String, i64)> = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
             format!("SELECT id, code, name, unit_cost_fen FROM parts WHERE id IN ({part_ids})")))
@@ -483,18 +524,14 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 continue;
             }
             let catalogue_cost = parts.get(&m.part_id).map(|p| p.2).unwrap_or_default();
-            if m.kind == MovementKind::Transfer && postgres {
-                // Two opposite transfers must lock the two rows in the same order, or each
-                // would wait for the other.
-                let (Some(to), from) = (m.to_warehouse_id, m.warehouse_id) else {
-                    return Err(StoreError::MissingReference);
-                };
-                sqlx::query(
-                    "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
-                     ON CONFLICT (part_id, warehouse_id) DO NOTHING",
-                ).bind(m.part_id).bind(to).execute(&mut *tx).await?;
-                sqlx::query("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE")
-                    .bind(m.part_id).bind(from).bind(to).fetch_all(&mut *tx).await?;
+            if let (Some(book), true) = (item.expect_on_hand, atomic) {
+                // A stocktake's variance was worked out from the count sheet's book: if the
+                // stock moved since, the count no longer says what to post.
+                let now_on_hand: Option<i64> = sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
+                    .bind(m.part_id).bind(m.warehouse_id).fetch_optional(&mut *tx).await?;
+                if now_on_hand.unwrap_or(0) != book {
+                    return Err(StoreError::Stale);
+                }
             }
             let posted = if fx.on_hand < 0 {
                 match try_take_stock!(tx, m.part_id, m.warehouse_id, m.qty) {
@@ -543,7 +580,8 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         }
         // Numbers: one counter update per day for the whole group, taken last, so the
         // counter row is held only from here to commit.
-        let mut next: HashMap<String, i64> = HashMap::new();
+        // In day order, so two groups spanning midnight lock the counters alike.
+        let mut next: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
         for ((_, item), r) in items.iter().zip(&results) {
             if r.is_ok() {
                 *next.entry(item.now.format("%Y%m%d").to_string()).or_default() += 1;
@@ -567,39 +605,42 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         let mut ids: HashMap<String, i64> = HashMap::new();
         let mut raised: HashMap<usize, Vec<i64>> = HashMap::new();
         if !written.is_empty() {
-            // One statement per table for the whole group.
-            let rows = (0..written.len()).map(|r| {
-                let b = r * 16;
-                format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
-            }).collect::<Vec<_>>().join(", ");
-            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
-                 ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) VALUES {rows} \
-                 RETURNING id, movement_no")));
-            for (i, no, balance, cost) in &written {
-                let (w, item) = &items[*i];
-                let m = &item.movement;
-                q = q.bind(no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
-                    .bind(m.direction.map(|d| d.as_str())).bind(*cost).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
-                    .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(item.now).bind(*balance);
+            // One statement per table for a whole group; a stocktake of thousands of lines
+            // in chunks, within the databases' limits on bound values.
+            for chunk in written.chunks(INSERT_CHUNK) {
+                let rows = (0..chunk.len()).map(|r| {
+                    let b = r * 16;
+                    format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
+                }).collect::<Vec<_>>().join(", ");
+                let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
+                     ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) VALUES {rows} \
+                     RETURNING id, movement_no")));
+                for (i, no, balance, cost) in chunk {
+                    let (w, item) = &items[*i];
+                    let m = &item.movement;
+                    q = q.bind(no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
+                        .bind(m.direction.map(|d| d.as_str())).bind(*cost).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
+                        .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(item.now).bind(*balance);
+                }
+                // RETURNING promises no order: match the rows back by their unique numbers.
+                ids.extend(q.fetch_all(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?
+                    .into_iter().map(|(id, no)| (no, id)));
+                let rows = (0..chunk.len()).map(|r| {
+                    let b = r * 7;
+                    format!("(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
+                }).collect::<Vec<_>>().join(", ");
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+                let at = Utc::now();
+                for (i, no, _, _) in chunk {
+                    let (w, item) = &items[*i];
+                    let id = ids.get(no).copied().ok_or(StoreError::NotFound)?;
+                    q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(item.movement.kind.as_str()).bind(no)
+                        .bind(serde_json::to_value(&item.movement).unwrap_or_default().to_string());
+                }
+                q.execute(&mut *tx).await?;
             }
-            // RETURNING promises no order: match the rows back by their unique numbers.
-            ids = q.fetch_all(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?
-                .into_iter().map(|(id, no)| (no, id)).collect();
-            let rows = (0..written.len()).map(|r| {
-                let b = r * 7;
-                format!("(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
-            }).collect::<Vec<_>>().join(", ");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
-            let at = Utc::now();
-            for (i, no, _, _) in &written {
-                let (w, item) = &items[*i];
-                let id = ids.get(no).copied().ok_or(StoreError::NotFound)?;
-                q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(item.movement.kind.as_str()).bind(no)
-                    .bind(serde_json::to_value(&item.movement).unwrap_or_default().to_string());
-            }
-            q.execute(&mut *tx).await?;
             // Reserve quotas, checked before commit: read the rows touched at once and write
             // only where an alert opens or closes. The last movement on a row owns its alert.
             touched.sort_unstable();
@@ -610,7 +651,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             // Both databases name a VALUES list's columns column1, column2, …
             let pairs = last.keys().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
             let states: Vec<(i64, i64, i64, i64, bool)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT s.part_id, s.warehouse_id, s.on_hand, COALESCE(s.min_qty, p.min_qty), EXISTS (SELECT 1 FROM shortage_alerts a \
+                "SELECT s.part_id, s.warehouse_id, s.on_hand, {EFFECTIVE_MIN}, EXISTS (SELECT 1 FROM shortage_alerts a \
                  WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) \
                  FROM (VALUES {pairs}) v JOIN stock s ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
                  JOIN parts p ON p.id = s.part_id")))
@@ -625,7 +666,8 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 }
             }
         }
-        tx.commit().await?;
+        // A failed commit may or may not have written the group: say so, never retry it.
+        tx.commit().await.map_err(StoreError::Commit)?;
         let mut out = Vec::with_capacity(items.len());
         let mut written = written.into_iter();
         for (i, ((w, item), r)) in items.iter().zip(results).enumerate() {

@@ -243,6 +243,12 @@ pub async fn issue(
              WHERE r.id = $1 AND w.kind = 'vehicle' AND w.active AND w.id <> r.warehouse_id ORDER BY w.id LIMIT 1",
         )
         .bind(id).fetch_optional(&mut *tx).await?;
+        if postgres {
+            let pairs = todo.iter().filter(|l| l.2 > 0).flat_map(|(_, part, _, _)| {
+                std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v)))
+            });
+            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+        }
         let movement_note = Some(format!("领用单 {no}"));
         for (lid, part, q, serial) in &todo {
             if *q > 0 {

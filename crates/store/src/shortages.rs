@@ -48,7 +48,7 @@ const ALERT_SELECT: &str = "SELECT a.id, a.part_id, p.code AS part_code, p.name 
     LEFT JOIN users u ON u.id = a.acknowledged_by";
 
 /// The effective min of a stock row: the warehouse's own, else the catalogue's.
-const EFFECTIVE_MIN: &str = "COALESCE(s.min_qty, p.min_qty)";
+pub(crate) const EFFECTIVE_MIN: &str = "COALESCE(s.min_qty, p.min_qty)";
 
 /// What a level check did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,10 +85,11 @@ pub async fn set_quota(db: &Db, w: &Writer, q: &Quota) -> Result<()> {
 macro_rules! level_in_tx {
     ($tx:expr, $part:expr, $wh:expr, $now:expr) => {{
         let (part_id, warehouse_id, now): (i64, i64, chrono::DateTime<chrono::Utc>) = ($part, $wh, $now);
-        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(
-            "SELECT s.on_hand, COALESCE(s.min_qty, p.min_qty), p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
+        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT s.on_hand, {}, p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
              JOIN warehouses w ON w.id = s.warehouse_id WHERE s.part_id = $1 AND s.warehouse_id = $2",
-        )
+            $crate::shortages::EFFECTIVE_MIN
+        )))
         .bind(part_id)
         .bind(warehouse_id)
         .fetch_optional(&mut *$tx)

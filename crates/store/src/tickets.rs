@@ -342,7 +342,7 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             let (customer, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
             made.push(TicketRow::fresh(*id, number, customer, town, t));
         }
-        tx.commit().await?;
+        tx.commit().await.map_err(StoreError::Commit)?;
         made
     }))
 }
@@ -522,6 +522,9 @@ pub async fn add_visit(
             .fetch_one(&mut *tx).await?;
         for u in &v.technician_ids {
             sqlx::query("INSERT INTO visit_technicians (visit_id, user_id) VALUES ($1, $2)").bind(id).bind(u).execute(&mut *tx).await?;
+        }
+        if matches!(db, Db::Postgres(_)) {
+            crate::parts::lock_stock_rows!(tx, v.parts.iter().map(|l| (l.part_id, l.warehouse_id)).collect::<Vec<_>>());
         }
         for l in &v.parts {
             // Usable stock is taken only if it is there (else the whole visit is undone);

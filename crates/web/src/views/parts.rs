@@ -214,7 +214,7 @@ async fn stock_page(
     let can_post = aftercare_domain::parts::can_manage_stock(&u.actor);
     let parts = if can_post {
         let q = PartQuery { active: Some(true), ..Default::default() };
-        st.svc.list_parts(&u.actor, &q, Page::new(Some(1), Some(Page::MAX_PER_PAGE))).await.map_err(e)?.items
+        st.svc.list_parts(&u.actor, &q, Page::all()).await.map_err(e)?.items
     } else {
         Vec::new()
     };
@@ -332,7 +332,8 @@ pub async fn view_movement_post(
         note: text("note"),
         ..Default::default()
     };
-    let result = if bad.is_empty() { st.svc.post_movement(&u.actor, &input).await } else { Err(bad.into()) };
+    let result =
+        if bad.is_empty() { st.svc.post_movement(&u.actor, &input).await } else { Err(bad.in_area("stock").into()) };
     let errors = match result {
         Ok(m) => {
             let to = format!(
