@@ -12,13 +12,34 @@ use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+/// Which import a page is: the installed base (schools and equipment) or the parts
+/// catalogue. Everything else of the two pages is the same.
+pub struct ImportKind {
+    pub heading: String,
+    pub step1_text: String,
+    /// The file to start from: the template, or the catalogue's own export.
+    pub start_href: &'static str,
+    pub start_id: &'static str,
+    pub start_label: String,
+    pub action: &'static str,
+    pub form_id: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "import.html")]
 pub struct ImportPage {
     pub c: Ctx,
+    pub kind: ImportKind,
     pub rows: Vec<RowMessage>,
     pub error: String,
-    pub done: Option<(usize, usize)>,
+    /// What was written, when the last upload was.
+    pub done: String,
+}
+
+impl ImportPage {
+    pub fn new(c: Ctx, kind: ImportKind) -> ImportPage {
+        ImportPage { c, kind, rows: Vec::new(), error: String::new(), done: String::new() }
+    }
 }
 
 fn page(st: &AppState, u: &PageUser) -> Result<Ctx, PageError> {
@@ -28,9 +49,21 @@ fn page(st: &AppState, u: &PageUser) -> Result<Ctx, PageError> {
     Ok(Ctx::new(st, u, "/import", u.tr.t("nav.import")).crumb(u.tr.t("nav.import"), "/import"))
 }
 
+fn installed_base(u: &PageUser) -> ImportKind {
+    ImportKind {
+        heading: u.tr.t("nav.import"),
+        step1_text: u.tr.t("import.step1_text"),
+        start_href: "/import/template",
+        start_id: "template-link",
+        start_label: u.tr.t("import.download_template"),
+        action: "/import",
+        form_id: "import-form",
+    }
+}
+
 pub async fn view_import_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let c = page(&st, &u)?;
-    Ok(render(&ImportPage { c, rows: Vec::new(), error: String::new(), done: None }))
+    Ok(render(&ImportPage::new(c, installed_base(&u))))
 }
 
 pub async fn view_import_template_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
@@ -38,12 +71,28 @@ pub async fn view_import_template_get(State(st): State<AppState>, u: PageUser) -
     Ok(download(bytes, XLSX, &u.tr.t("import.template_file")))
 }
 
-pub async fn view_import_post(
-    State(st): State<AppState>,
-    u: PageUser,
-    mut mp: Multipart,
-) -> Result<Response, PageError> {
+pub async fn view_import_post(State(st): State<AppState>, u: PageUser, mp: Multipart) -> Result<Response, PageError> {
     let c = page(&st, &u)?;
+    let (tr, actor) = (u.tr, u.actor.clone());
+    answer_upload(&u, ImportPage::new(c, installed_base(&u)), mp, |bytes| async move {
+        let s = st.svc.import_xlsx(&actor, &bytes).await?;
+        Ok(tr.tf("import.done", &[("customers", &s.customers.to_string()), ("equipment", &s.equipment.to_string())]))
+    })
+    .await
+}
+
+/// Reads an upload (`_csrf` and `file`), checks the token, runs `import` on the file and
+/// renders the page with what was written, or with every bad row and nothing written.
+pub(crate) async fn answer_upload<F, Fut>(
+    u: &PageUser,
+    mut p: ImportPage,
+    mut mp: Multipart,
+    import: F,
+) -> Result<Response, PageError>
+where
+    F: FnOnce(Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Result<String, ServiceError>>,
+{
     let mut csrf = String::new();
     let mut file: Option<Vec<u8>> = None;
     let mut broken = false;
@@ -65,34 +114,33 @@ pub async fn view_import_post(
             }
         }
     }
-    if broken {
-        let error = u.tr.t("import.too_large");
-        return Ok((StatusCode::PAYLOAD_TOO_LARGE, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
-            .into_response());
-    }
-    u.check_csrf(&csrf)?;
-    let Some(bytes) = file else {
-        let error = u.tr.t("import.no_file");
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
-            .into_response());
+    let status = if broken {
+        p.error = u.tr.t("import.too_large");
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        u.check_csrf(&csrf)?;
+        match file {
+            None => {
+                p.error = u.tr.t("import.no_file");
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            Some(bytes) => match import(bytes).await {
+                Ok(done) => {
+                    p.done = done;
+                    StatusCode::OK
+                }
+                Err(ServiceError::Import(rows)) => {
+                    p.rows = rows.iter().map(|r| row_message(u.tr, r)).collect();
+                    p.error = u.tr.tf("import.rejected", &[("n", &p.rows.len().to_string())]);
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                Err(ServiceError::Invalid(fe)) => {
+                    p.error = fe.0.iter().map(|x| u.tr.field_error(x)).collect::<Vec<_>>().join("; ");
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                Err(e) => return Err(PageError::from_service(u.tr, e)),
+            },
+        }
     };
-    match st.svc.import_xlsx(&u.actor, &bytes).await {
-        Ok(s) => Ok(render(&ImportPage {
-            c,
-            rows: Vec::new(),
-            error: String::new(),
-            done: Some((s.customers, s.equipment)),
-        })),
-        Err(ServiceError::Import(rows)) => {
-            let rows: Vec<RowMessage> = rows.iter().map(|r| row_message(u.tr, r)).collect();
-            let error = u.tr.tf("import.rejected", &[("n", &rows.len().to_string())]);
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows, error, done: None })).into_response())
-        }
-        Err(ServiceError::Invalid(fe)) => {
-            let error = fe.0.iter().map(|x| u.tr.field_error(x)).collect::<Vec<_>>().join("; ");
-            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { c, rows: Vec::new(), error, done: None }))
-                .into_response())
-        }
-        Err(e) => Err(PageError::from_service(u.tr, e)),
-    }
+    Ok((status, render(&p)).into_response())
 }

@@ -344,10 +344,6 @@ impl Ctx {
     pub fn entity_label(&self, entity: &str) -> String {
         self.tr.t(&format!("audit.entity.{entity}"))
     }
-
-    pub fn import_done(&self, customers: impl ToString, equipment: impl ToString) -> String {
-        self.tr.tf("import.done", &[("customers", &customers.to_string()), ("equipment", &equipment.to_string())])
-    }
 }
 
 /// Field errors of a form, by field name, as sentences.

@@ -3,11 +3,12 @@
 //! (`/stock/count`), and the catalogue's Excel export and import (`/parts/export.xlsx`,
 //! `/parts/import`).
 
+use super::import::{ImportKind, ImportPage, answer_upload};
 use super::{Ctx, FormErrors, field, render};
 use crate::AppState;
 use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
-use crate::error::{PageError, RowMessage, row_message};
+use crate::error::PageError;
 use aftercare_domain::parts::fen_text;
 use aftercare_service::ServiceError;
 use aftercare_service::excel::table_to_xlsx;
@@ -193,79 +194,38 @@ pub async fn view_parts_export_get(State(st): State<AppState>, u: PageUser) -> R
     Ok(download(bytes, XLSX, &format!("{name}-{stamp}.xlsx")))
 }
 
-#[derive(Template)]
-#[template(path = "parts_import.html")]
-pub struct PartsImportPage {
-    pub c: Ctx,
-    pub rows: Vec<RowMessage>,
-    pub error: String,
-    pub done: String,
-}
-
 fn import_ctx(st: &AppState, u: &PageUser) -> Ctx {
     let title = u.tr.t("stock_reports.import");
     Ctx::new(st, u, "/stock", title.clone()).crumb(u.tr.t("parts.title"), "/parts").crumb(title, "/parts/import")
 }
 
+/// The catalogue's import starts from its own export: what is there, to edit and upload.
+fn catalogue(u: &PageUser) -> ImportKind {
+    ImportKind {
+        heading: u.tr.t("stock_reports.import"),
+        step1_text: u.tr.t("stock_reports.import_step1"),
+        start_href: "/parts/export.xlsx",
+        start_id: "parts-export-link",
+        start_label: u.tr.t("action.export_xlsx"),
+        action: "/parts/import",
+        form_id: "parts-import-form",
+    }
+}
+
 pub async fn view_parts_import_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
-    let c = import_ctx(&st, &u);
-    Ok(render(&PartsImportPage { c, rows: Vec::new(), error: String::new(), done: String::new() }))
+    Ok(render(&ImportPage::new(import_ctx(&st, &u), catalogue(&u))))
 }
 
 pub async fn view_parts_import_post(
     State(st): State<AppState>,
     u: PageUser,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, PageError> {
-    let c = import_ctx(&st, &u);
-    let mut csrf = String::new();
-    let mut file: Option<Vec<u8>> = None;
-    let mut broken = false;
-    loop {
-        match mp.next_field().await {
-            Ok(Some(f)) => {
-                let name = f.name().unwrap_or_default().to_owned();
-                match f.bytes().await {
-                    Ok(b) if name == "_csrf" => csrf = String::from_utf8_lossy(&b).into_owned(),
-                    Ok(b) if name == "file" && !b.is_empty() => file = Some(b.to_vec()),
-                    Ok(_) => {}
-                    Err(_) => broken = true,
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                broken = true;
-                break;
-            }
-        }
-    }
-    let fail = |c: Ctx, status: StatusCode, error: String, rows: Vec<RowMessage>| {
-        (status, render(&PartsImportPage { c, rows, error, done: String::new() })).into_response()
-    };
-    if broken {
-        return Ok(fail(c, StatusCode::PAYLOAD_TOO_LARGE, u.tr.t("import.too_large"), Vec::new()));
-    }
-    u.check_csrf(&csrf)?;
-    let Some(bytes) = file else {
-        return Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, u.tr.t("import.no_file"), Vec::new()));
-    };
-    match st.svc.import_parts(&u.actor, &bytes).await {
-        Ok((created, updated)) => {
-            let done = u.tr.tf(
-                "stock_reports.import_done",
-                &[("created", &created.to_string()), ("updated", &updated.to_string())],
-            );
-            Ok(render(&PartsImportPage { c, rows: Vec::new(), error: String::new(), done }))
-        }
-        Err(ServiceError::Import(rows)) => {
-            let rows: Vec<RowMessage> = rows.iter().map(|r| row_message(u.tr, r)).collect();
-            let error = u.tr.tf("import.rejected", &[("n", &rows.len().to_string())]);
-            Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, error, rows))
-        }
-        Err(ServiceError::Invalid(fe)) => {
-            let error = fe.0.iter().map(|x| u.tr.field_error(x)).collect::<Vec<_>>().join("; ");
-            Ok(fail(c, StatusCode::UNPROCESSABLE_ENTITY, error, Vec::new()))
-        }
-        Err(e) => Err(PageError::from_service(u.tr, e)),
-    }
+    let p = ImportPage::new(import_ctx(&st, &u), catalogue(&u));
+    let (tr, actor) = (u.tr, u.actor.clone());
+    answer_upload(&u, p, mp, |bytes| async move {
+        let (created, updated) = st.svc.import_parts(&actor, &bytes).await?;
+        Ok(tr.tf("stock_reports.import_done", &[("created", &created.to_string()), ("updated", &updated.to_string())]))
+    })
+    .await
 }
