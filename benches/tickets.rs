@@ -128,7 +128,7 @@ async fn build(db: &Db, n: usize) -> i64 {
             sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_one(p).await.unwrap()
         }
     };
-    let w = aftercare_store::Writer { user_id: None, name: "bench".into() };
+    let w = aftercare_store::Writer { user_id: None, name: "bench".into(), tz: aftercare_store::DEFAULT_TZ };
     for k in 0..200 {
         let t = aftercare_store::tickets::get(db, id).await.unwrap();
         let change = aftercare_store::tickets::TicketChange {

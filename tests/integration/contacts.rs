@@ -565,3 +565,34 @@ both!(an_unmatched_contact_gets_its_school_on_its_page, |app: TestApp| async mov
     let (_, q) = app.get_json(&agent, "/api/v1/contacts?view=unmatched").await;
     assert_eq!(q["total"], 0);
 });
+
+both!(record_numbers_carry_the_departments_day_not_the_utc_date, |app: TestApp| async move {
+    // 23:30 UTC on the 24th is 07:30 on the 25th in Shanghai, the department's zone.
+    let early = Utc.with_ymd_and_hms(2026, 11, 24, 23, 30, 0).unwrap();
+    let agent = app.token("agent").await;
+    let (s, v) = app
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "category": "consultation", "customer_id": app.school1,
+            "content": "早上七点半来电", "received_at": early, "promised_at": early + Duration::hours(2)}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v["record_no"].as_str().unwrap().starts_with("KF20261125-"), "{v}");
+    // A ticket opened at that moment is numbered for the same day.
+    let svc = aftercare_service::Services::new(app.db.clone());
+    let (actor, _) = svc.authenticate(&agent).await.unwrap();
+    let input = aftercare_domain::tickets::TicketInput {
+        customer_id: Some(aftercare_domain::ids::CustomerId(app.school1)),
+        system: Some("network".into()),
+        title: Some("办公室断网".into()),
+        ..Default::default()
+    };
+    let t = svc.create_ticket(&actor, &input, early).await.unwrap();
+    assert!(t.ticket.number.starts_with("GD20261125-"), "{}", t.ticket.number);
+    // In a department configured for UTC the same moment is still the 24th.
+    let utc = aftercare_service::Services::new(app.db.clone()).with_tz(chrono_tz::UTC);
+    let t = utc.create_ticket(&actor, &input, early).await.unwrap();
+    assert!(t.ticket.number.starts_with("GD20261124-"), "{}", t.ticket.number);
+});

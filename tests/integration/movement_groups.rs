@@ -40,7 +40,7 @@ fn movement(kind: &str, part: i64, wh: i64, qty: i64, direction: Option<&str>) -
 }
 
 fn store_writer() -> Writer {
-    Writer { user_id: None, name: "test".into() }
+    Writer { user_id: None, name: "test".into(), tz: aftercare_store::DEFAULT_TZ }
 }
 
 async fn on_hand(app: &TestApp, part: i64, wh: i64) -> i64 {
@@ -255,4 +255,16 @@ both!(groups_of_two_nodes_crossing_the_same_rows_never_deadlock, |app: TestApp| 
         assert_eq!(on_hand(&app, p, a).await + on_hand(&app, p, b).await, 100);
     }
     assert_eq!(app.count("stock_movements WHERE kind = 'transfer'").await, 80);
+});
+
+both!(movement_numbers_carry_the_departments_day, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-12", 0).await;
+    let w = depot(&app, &t, "GN").await;
+    // 16:30 UTC is already the next day (00:30) in Shanghai.
+    let mut m = movement("receipt", p, w, 1, None);
+    m.now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, 24, 16, 30, 0).unwrap();
+    let out = post_many(&app.db, &[(store_writer(), m)], false).await.unwrap();
+    let Posted::Done(row, _) = &out[0] else { panic!("{out:?}") };
+    assert_eq!(row.movement_no, "KC20261125-00001");
 });

@@ -72,7 +72,7 @@ pub fn visit(result: &str, signed: bool) -> Value {
 both!(the_whole_flow_from_call_to_callback, |app: TestApp| async move {
     let (t, _) = new_ticket(&app, "FLOW-NVR-1", true).await;
     let id = t["id"].as_i64().unwrap();
-    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y%m%d").to_string();
     assert_eq!(t["number"], format!("GD{today}-0001"));
     assert_eq!(t["status"], "new");
     assert_eq!(t["system"], "surveillance", "taken from the equipment");
@@ -520,7 +520,7 @@ both!(concurrent_creates_share_commits_and_keep_every_ticket, |app: TestApp| asy
     assert_eq!(app.count("tickets").await, 40);
     // Each has its first timeline entry and audit row, whatever batch it was written in.
     assert_eq!(app.count("ticket_events").await, 40);
-    let today = chrono::Utc::now().format("%Y%m%d").to_string();
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).format("%Y%m%d").to_string();
     assert_eq!(numbers.last().unwrap(), &format!("GD{today}-0040"), "numbers stay consecutive");
 });
 

@@ -1,7 +1,7 @@
 //! The manager's review of proposed penalty events (§3.2.7–3.2.9), the scorecards, SLA
 //! policies, and each user's notifications.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::tickets::Priority;
 use aftercare_domain::{FieldErrors, Role};
 use aftercare_store::tickets::{self as store, NotificationRow, PenaltyRow, ScoreRow, SlaRow, SubcategoryRow};
@@ -55,7 +55,7 @@ impl Services {
             _ => return Err(FieldErrors::single("verdict", "unknown_value").into()),
         };
         let note = note.map(str::trim).filter(|s| !s.is_empty());
-        store::review_penalty(&self.db, &writer(by), id, status, note, now).await.map_err(|e| match e {
+        store::review_penalty(&self.db, &self.writer(by), id, status, note, now).await.map_err(|e| match e {
             aftercare_store::StoreError::Stale => {
                 ServiceError::Transition { action: "review", status: "reviewed", reason: None }
             }
@@ -120,7 +120,7 @@ impl Services {
             resolve_minutes: resolve,
             updated_at: now,
         };
-        store::set_sla_policy(&self.db, &writer(by), &row).await?;
+        store::set_sla_policy(&self.db, &self.writer(by), &row).await?;
         self.caches.forget_sla();
         Ok(store::sla_policies(&self.db).await?)
     }

@@ -3,7 +3,7 @@
 //! the declared type — each within a size limit, and only by someone who may see the ticket.
 
 use crate::tickets::TicketDetail;
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_store::attachments::{self as store, AttachmentMeta, NewAttachment};
 use base64::Engine;
@@ -180,7 +180,7 @@ impl Services {
     ) -> Result<Vec<AttachmentMeta>> {
         // Seeing the ticket is the permission; an account without any role has none.
         require(!by.roles.is_empty())?;
-        let ids = store::add_many(&self.db, &writer(by), ticket_id, files, now).await?;
+        let ids = store::add_many(&self.db, &self.writer(by), ticket_id, files, now).await?;
         Ok(store::list(&self.db, ticket_id).await?.into_iter().filter(|a| ids.contains(&a.id)).collect())
     }
 

@@ -97,15 +97,8 @@ impl Services {
         };
         sessions::create(&self.db, &hash(&token), user.id, kind.as_str(), &csrf, now + Duration::days(days)).await?;
         let actor = actor_from_row(&user);
-        audit::append(
-            &self.db,
-            &crate::writer(&actor),
-            "user",
-            user.id,
-            "login",
-            &format!("{} ({addr})", user.username),
-        )
-        .await?;
+        audit::append(&self.db, &self.writer(&actor), "user", user.id, "login", &format!("{} ({addr})", user.username))
+            .await?;
         Ok(SignedIn { token, csrf, actor })
     }
 

@@ -2,7 +2,7 @@
 //! one step, urges logged on the ticket, missed calls with an owner and a due time, the
 //! screen pop, PBX call events, complaint reviews and suggestion read receipts.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::contacts::{
     Call, CallEvent, Category, ContactInput, Direction, Handling, NewContact, Verdict, phone_digits,
 };
@@ -219,7 +219,7 @@ impl Services {
             w.handling = Some(Handling::Ticket.as_str().into());
             w.result = Some("dispatched".into());
         }
-        let id = self.contacts.write(&self.db, writer(by), w).await?.id;
+        let id = self.contacts.write(&self.db, self.writer(by), w).await?.id;
         let row = store::get(&self.db, id).await?;
         self.after_contact(&row, now).await;
         Ok(row)
@@ -372,7 +372,7 @@ impl Services {
             handler_name: w.handler_id.map(|_| handler.display_name.clone()),
             callback_owner_name: owner_name,
         };
-        let made = self.contacts.write(&self.db, writer(&handler), w.clone()).await?;
+        let made = self.contacts.write(&self.db, self.writer(&handler), w.clone()).await?;
         if !made.new {
             // A repeated event answers with the record as it stands.
             return Ok(store::get(&self.db, made.id).await?);
@@ -505,7 +505,7 @@ impl Services {
         ];
         store::update(
             &self.db,
-            &writer(by),
+            &self.writer(by),
             id,
             version,
             &sets,
@@ -548,7 +548,7 @@ impl Services {
         let Some(verdict) = verdict.filter(|_| e.is_empty()) else { return Err(e.into()) };
         store::update(
             &self.db,
-            &writer(by),
+            &self.writer(by),
             id,
             input.version,
             &[
@@ -628,11 +628,11 @@ impl Services {
         let mut w = self.contact_write(by, k, now).await?;
         w.callback_of = missed_open.then_some(id);
         w.handler_id = Some(by.id.0);
-        let new_id = self.contacts.write(&self.db, writer(by), w).await?.id;
+        let new_id = self.contacts.write(&self.db, self.writer(by), w).await?.id;
         if complaint_open && answered {
             store::update(
                 &self.db,
-                &writer(by),
+                &self.writer(by),
                 id,
                 None,
                 &[("closed_at", Arg::Time(now)), ("callback_contact_id", Arg::I64(new_id))],

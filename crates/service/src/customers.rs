@@ -1,6 +1,6 @@
 //! Customers (schools): who may read and change them, and what a school page shows.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::CustomerId;
 use aftercare_domain::customers::CustomerInput;
 use aftercare_store::customers::{ContactRow, CustomerQuery, CustomerRow};
@@ -18,7 +18,7 @@ impl Services {
     pub async fn create_customer(&self, by: &Actor, input: &CustomerInput) -> Result<CustomerDetail> {
         require(by.can_edit_installed_base())?;
         let c = input.validate()?;
-        let id = aftercare_store::customers::create(&self.db, &writer(by), &c).await?;
+        let id = aftercare_store::customers::create(&self.db, &self.writer(by), &c).await?;
         self.get_customer(by, CustomerId(id)).await
     }
 
@@ -31,7 +31,7 @@ impl Services {
     ) -> Result<CustomerDetail> {
         require(by.can_edit_installed_base())?;
         let c = input.validate()?;
-        aftercare_store::customers::update(&self.db, &writer(by), id.0, version, &c).await?;
+        aftercare_store::customers::update(&self.db, &self.writer(by), id.0, version, &c).await?;
         self.get_customer(by, id).await
     }
 

@@ -1,7 +1,7 @@
 //! Defective parts after they come back (issue 5): who may dispose of them and the checks
 //! before the store takes them out of the defective count.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::defective::{DisposeInput, Outcome};
 use aftercare_domain::parts::can_manage_stock;
@@ -27,7 +27,7 @@ impl Services {
         let d = input.validate()?;
         let part = parts_store::get_part(&self.db, d.part_id).await.map_err(missing("part_id"))?;
         let wh = parts_store::get_warehouse(&self.db, d.warehouse_id).await.map_err(missing("warehouse_id"))?;
-        let id = store::dispose(&self.db, &writer(by), &d, Utc::now()).await.map_err(|e| match e {
+        let id = store::dispose(&self.db, &self.writer(by), &d, Utc::now()).await.map_err(|e| match e {
             // The count left is the defective one; the web layer says so in the user's
             // language (`error.insufficient_defective`), since only a disposal answers this.
             StoreError::Insufficient { on_hand, .. } => ServiceError::Insufficient {

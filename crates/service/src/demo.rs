@@ -3,7 +3,6 @@
 use crate::{Result, Services};
 use aftercare_domain::CustomerId;
 use aftercare_domain::users::UserInput;
-use aftercare_store::Writer;
 
 /// A demo account: username, password, roles.
 pub struct DemoUser {
@@ -48,7 +47,7 @@ impl Services {
         if aftercare_store::customers::count(&self.db).await? > 0 {
             return Ok(DemoSummary { skipped: true, ..Default::default() });
         }
-        let w = Writer { user_id: None, name: "demo".into() };
+        let w = self.writer_named("demo");
         let schools = crate::demo_data::demo_county(seed, chrono::Utc::now().date_naive());
         let mut customers = Vec::new();
         for s in &schools {

@@ -2,7 +2,7 @@
 //! sees them — consultations, repairs that became tickets, urges, missed calls (one already
 //! overdue), a complaint waiting for the manager, one reviewed, and a suggestion.
 
-use crate::{Result, Services, writer};
+use crate::{Result, Services};
 use aftercare_domain::contacts::{Category, Channel, Direction, Handling, NewContact, Urgency};
 use aftercare_domain::{CustomerId, System};
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
@@ -186,7 +186,7 @@ impl Services {
         for k in items {
             let is_reviewed = k.content.starts_with("同一台投影机");
             let w = self.contact_write(&agent, k, now).await?;
-            let ids = aftercare_store::contacts::create_many(&self.db, &[(writer(&agent), w)]).await?;
+            let ids = aftercare_store::contacts::create_many(&self.db, &[(self.writer(&agent), w)]).await?;
             if is_reviewed {
                 reviewed_id = ids.first().copied();
             }

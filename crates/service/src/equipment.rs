@@ -1,6 +1,6 @@
 //! Equipment: the installed base, its rules and its history.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::EquipmentId;
 use aftercare_domain::equipment::EquipmentInput;
 use aftercare_store::audit::{AuditEntry, AuditQuery};
@@ -11,7 +11,7 @@ impl Services {
     pub async fn create_equipment(&self, by: &Actor, input: &EquipmentInput) -> Result<EquipmentRow> {
         require(by.can_edit_installed_base())?;
         let e = input.validate()?;
-        let id = aftercare_store::equipment::create(&self.db, &writer(by), &e).await?;
+        let id = aftercare_store::equipment::create(&self.db, &self.writer(by), &e).await?;
         Ok(aftercare_store::equipment::get(&self.db, id).await?)
     }
 
@@ -25,7 +25,7 @@ impl Services {
         require(by.can_edit_installed_base())?;
         let e = input.validate()?;
         self.get_equipment(by, id).await?;
-        aftercare_store::equipment::update(&self.db, &writer(by), id.0, version, &e).await?;
+        aftercare_store::equipment::update(&self.db, &self.writer(by), id.0, version, &e).await?;
         Ok(aftercare_store::equipment::get(&self.db, id.0).await?)
     }
 

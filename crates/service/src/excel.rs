@@ -2,7 +2,7 @@
 //! with a report of every bad row, and exports of any filtered list. Columns are found by
 //! their header in Chinese or English, so an export can be imported again.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::customers::{ContactInput, CustomerInput};
 use aftercare_domain::equipment::{EquipmentInput, EquipmentStatus};
 use aftercare_domain::{CustomerId, FieldErrors, System};
@@ -291,7 +291,7 @@ impl Services {
             return Err(ServiceError::Import(errors));
         }
 
-        let w = writer(by);
+        let w = self.writer(by);
         let new_customers: Vec<_> = customers.into_iter().map(|(_, c)| c).collect();
         let n_customers = new_customers.len();
         let n_equipment = equipment.len();

@@ -115,7 +115,7 @@ impl Services {
             movements: batch::Batcher::default(),
             caches: cache::Caches::default(),
             mail: Default::default(),
-            tz: chrono_tz::Asia::Shanghai,
+            tz: aftercare_store::DEFAULT_TZ,
         }
     }
 
@@ -131,8 +131,16 @@ impl Services {
     }
 }
 
-pub(crate) fn writer(a: &Actor) -> Writer {
-    Writer { user_id: Some(a.id.0), name: a.display_name.clone() }
+impl Services {
+    /// The acting user as the store records them, working in the department's zone.
+    pub(crate) fn writer(&self, a: &Actor) -> Writer {
+        Writer { user_id: Some(a.id.0), name: a.display_name.clone(), tz: self.tz }
+    }
+
+    /// A write nobody signed in made (mail in, the demo, the command line, jobs).
+    pub(crate) fn writer_named(&self, name: &str) -> Writer {
+        Writer { user_id: None, name: name.into(), tz: self.tz }
+    }
 }
 
 pub(crate) fn require(ok: bool) -> Result<()> {

@@ -14,10 +14,10 @@
 use crate::mail_text::{self, Lang, TicketFacts};
 use crate::{Result, ServiceError, Services};
 use aftercare_domain::Role;
+use aftercare_store::StoreError;
 use aftercare_store::contacts::{self, ContactRow, ContactWrite};
 use aftercare_store::mail::{self as store, NewAttachment, Processed, RawMail, TicketEmail};
 use aftercare_store::tickets::{self, TicketRow};
-use aftercare_store::{StoreError, Writer};
 use chrono::{DateTime, Duration, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
 use serde::{Deserialize, Serialize};
@@ -399,7 +399,7 @@ impl Services {
             }
         }
         let sref = source_ref(msg.message_id(), &m.mailbox, m.uidvalidity, m.uid);
-        let writer = Writer { user_id: None, name: "mail".into() };
+        let writer = self.writer_named("mail");
         let write = ContactWrite {
             channel: "email".into(),
             direction: "inbound".into(),

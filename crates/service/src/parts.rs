@@ -1,7 +1,7 @@
 //! Spare parts: who may keep the catalogue and warehouses and post stock movements, and
 //! the checks before anything is written (DESIGN.md §2, §5; issue 5).
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput, can_manage_stock, can_post, can_read_stock};
 use aftercare_store::parts::{
@@ -63,7 +63,7 @@ impl Services {
     pub async fn create_part(&self, by: &Actor, input: &PartInput) -> Result<PartRow> {
         require(can_manage_stock(by))?;
         let p = input.validate()?;
-        let id = store::create_part(&self.db, &writer(by), &p, Utc::now()).await?;
+        let id = store::create_part(&self.db, &self.writer(by), &p, Utc::now()).await?;
         Ok(store::get_part(&self.db, id).await?)
     }
 
@@ -72,7 +72,7 @@ impl Services {
         require(can_manage_stock(by))?;
         let before = store::get_part(&self.db, id).await?;
         let p = merge_part(part_input_of(&before), patch).validate()?;
-        store::update_part(&self.db, &writer(by), id, version, &p, Utc::now()).await?;
+        store::update_part(&self.db, &self.writer(by), id, version, &p, Utc::now()).await?;
         Ok(store::get_part(&self.db, id).await?)
     }
 
@@ -97,7 +97,7 @@ impl Services {
         require(can_manage_stock(by))?;
         let h = input.validate()?;
         self.check_holder(input).await?;
-        let id = store::create_warehouse(&self.db, &writer(by), &h, Utc::now()).await?;
+        let id = store::create_warehouse(&self.db, &self.writer(by), &h, Utc::now()).await?;
         Ok(store::get_warehouse(&self.db, id).await?)
     }
 
@@ -114,7 +114,7 @@ impl Services {
         };
         let h = input.validate()?;
         self.check_holder(&input).await?;
-        store::update_warehouse(&self.db, &writer(by), id, &h, Utc::now()).await?;
+        store::update_warehouse(&self.db, &self.writer(by), id, &h, Utc::now()).await?;
         Ok(store::get_warehouse(&self.db, id).await?)
     }
 
@@ -161,7 +161,7 @@ impl Services {
         let item = MovementWrite { movement: m, now: Utc::now().trunc_subsecs(6), expect_on_hand: None };
         // Written with whatever movements arrive meanwhile; the reserve-quota check of the
         // rows it touched is part of the same transaction.
-        match self.movements.write(&self.db, writer(by), item).await? {
+        match self.movements.write(&self.db, self.writer(by), item).await? {
             Posted::Done(row, raised) => {
                 for alert in raised {
                     self.mail_shortage(alert).await;

@@ -2,7 +2,7 @@
 //! text to insert into replies. Every member of staff reads the active phrases; the
 //! manager (or the administrator) adds, edits, deactivates and reorders them.
 
-use crate::{Actor, Result, Services, require, writer};
+use crate::{Actor, Result, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::contacts::Scene;
 use aftercare_domain::validation::{optional, required};
@@ -136,7 +136,7 @@ impl Services {
         require(by.is_admin_or_manager())?;
         let next = store::next_position(&self.db).await?;
         let ph = validate_phrase(input, next)?;
-        let id = store::create(&self.db, &writer(by), &ph, now).await?;
+        let id = store::create(&self.db, &self.writer(by), &ph, now).await?;
         self.phrase(id).await
     }
 
@@ -162,7 +162,7 @@ impl Services {
             active: Some(patch.active.unwrap_or(before.active)),
         };
         let ph = validate_phrase(&input, before.position)?;
-        store::update(&self.db, &writer(by), id, &before, &ph, now).await?;
+        store::update(&self.db, &self.writer(by), id, &before, &ph, now).await?;
         self.phrase(id).await
     }
 
@@ -181,7 +181,7 @@ impl Services {
             scene.swap(i, j);
             let positions: Vec<(i64, i32)> =
                 scene.iter().enumerate().map(|(n, r)| (r.id, i32::try_from(n + 1).unwrap_or(i32::MAX))).collect();
-            store::set_positions(&self.db, &writer(by), id, &positions, now).await?;
+            store::set_positions(&self.db, &self.writer(by), id, &positions, now).await?;
         }
         self.phrase(id).await
     }

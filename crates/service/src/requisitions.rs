@@ -2,7 +2,7 @@
 //! before anything is written, and the issue ledger report (《备件仓库领用记录表》)
 //! with its Excel export.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::fen_text;
 use aftercare_domain::requisitions::{
@@ -130,7 +130,7 @@ impl Services {
         if !e.is_empty() {
             return Err(e.into());
         }
-        let id = store::create(&self.db, &writer(by), by.id.0, &r, Utc::now()).await?;
+        let id = store::create(&self.db, &self.writer(by), by.id.0, &r, Utc::now()).await?;
         self.requisition_detail(id).await
     }
 
@@ -226,7 +226,7 @@ impl Services {
         if !e.is_empty() {
             return Err(e.into());
         }
-        let w = writer(by);
+        let w = self.writer(by);
         let now = Utc::now();
         // A status changed by someone else since it was read is 409 like any other.
         let stale = |e: StoreError| match e {

@@ -2,7 +2,7 @@
 //! phone when, nights and holidays included, and when the department counts as open.
 //! The manager and the administrator plan; all staff read; schools see none of it.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::contacts::WorkingHours;
 use aftercare_domain::validation::optional;
 use aftercare_domain::{FieldErrors, Role};
@@ -257,11 +257,12 @@ impl Services {
         require(by.is_admin_or_manager())?;
         let s = validate_shift(input, self.tz)?;
         self.check_duty_person(s.user_id).await?;
-        let out =
-            store::create_shifts(&self.db, &writer(by), std::slice::from_ref(&s), now).await.map_err(|e| match e {
+        let out = store::create_shifts(&self.db, &self.writer(by), std::slice::from_ref(&s), now).await.map_err(
+            |e| match e {
                 aftercare_store::StoreError::MissingReference => FieldErrors::single("user_id", "not_found").into(),
                 other => ServiceError::from(other),
-            })?;
+            },
+        )?;
         match out.first() {
             Some(ShiftOutcome::Created(id)) => Ok(store::get(&self.db, *id).await?),
             Some(ShiftOutcome::Overlaps(_)) => Err(FieldErrors::single("starts_at", "overlap").into()),
@@ -272,7 +273,7 @@ impl Services {
     /// Removes a shift (manager or administrator); returns what it was.
     pub async fn delete_shift(&self, by: &Actor, id: i64) -> Result<ShiftRow> {
         require(by.is_admin_or_manager())?;
-        Ok(store::delete(&self.db, &writer(by), id).await?)
+        Ok(store::delete(&self.db, &self.writer(by), id).await?)
     }
 
     /// Copies the shifts that started in the week before the one holding `week` (Monday to
@@ -312,7 +313,7 @@ impl Services {
                 note: s.note,
             });
         }
-        let out = store::create_shifts(&self.db, &writer(by), &items, now).await?;
+        let out = store::create_shifts(&self.db, &self.writer(by), &items, now).await?;
         let copied = out.iter().filter(|o| matches!(o, ShiftOutcome::Created(_))).count();
         Ok(CopyOutcome { copied, skipped: skipped + out.len() - copied })
     }
@@ -342,7 +343,7 @@ impl Services {
             return Err(aftercare_domain::FieldErrors::single("sla_working_hours", "required").into());
         };
         let value = if on { "working_hours" } else { "24x7" };
-        aftercare_store::tickets::set_setting(&self.db, &writer(by), "sla_calendar", value).await?;
+        aftercare_store::tickets::set_setting(&self.db, &self.writer(by), "sla_calendar", value).await?;
         self.caches.forget_hours();
         Ok(on)
     }
@@ -385,7 +386,7 @@ impl Services {
         let (hours, days) = w.to_settings();
         store::set_settings(
             &self.db,
-            &writer(by),
+            &self.writer(by),
             &[("working_hours", hours), ("working_days", days), ("missed_callback_minutes", minutes.to_string())],
         )
         .await?;

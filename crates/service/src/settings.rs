@@ -1,6 +1,6 @@
 //! Settings of the work-order rules that the manager may change.
 
-use crate::{Actor, Result, Services, require, writer};
+use crate::{Actor, Result, Services, require};
 use aftercare_domain::FieldErrors;
 use std::ops::RangeInclusive;
 
@@ -18,7 +18,8 @@ impl Services {
             }
             Some(d) => d,
         };
-        aftercare_store::tickets::set_setting(&self.db, &writer(by), "repeat_window_days", &days.to_string()).await?;
+        aftercare_store::tickets::set_setting(&self.db, &self.writer(by), "repeat_window_days", &days.to_string())
+            .await?;
         Ok(days)
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::mail::OutgoingMail;
 use crate::mail_text::Lang;
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::Role;
 use aftercare_domain::parts::can_read_stock;
@@ -61,7 +61,7 @@ impl Services {
         let q = input.validate()?;
         parts_store::get_part(&self.db, q.part_id).await.map_err(missing("part_id"))?;
         parts_store::get_warehouse(&self.db, q.warehouse_id).await.map_err(missing("warehouse_id"))?;
-        store::set_quota(&self.db, &writer(by), &q).await?;
+        store::set_quota(&self.db, &self.writer(by), &q).await?;
         self.check_stock_level(q.part_id, q.warehouse_id, Utc::now()).await;
         let rows =
             parts_store::stock(&self.db, Some(q.part_id), Some(q.warehouse_id), aftercare_store::Page::new(None, None))
@@ -144,7 +144,7 @@ impl Services {
     /// The storekeeper or manager has seen the shortage: the escalation stops.
     pub async fn acknowledge_shortage(&self, by: &Actor, id: i64) -> Result<AlertRow> {
         require(can_manage_quotas(by))?;
-        store::acknowledge(&self.db, &writer(by), id, Utc::now()).await?;
+        store::acknowledge(&self.db, &self.writer(by), id, Utc::now()).await?;
         Ok(store::get(&self.db, id).await?)
     }
 

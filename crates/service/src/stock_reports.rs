@@ -18,7 +18,7 @@
 //!   (post the count again), rather than an adjustment to a number nobody counted.
 
 use crate::excel::RowError;
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::{
     MAX_QTY, MovementInput, PartInput, can_manage_stock, can_read_stock, fen_to_yuan, yuan_to_fen,
@@ -304,7 +304,7 @@ impl Services {
                 ..Default::default()
             };
             let expect_on_hand = Some(book.get(&part_id).copied().unwrap_or(0));
-            items.push((writer(by), MovementWrite { movement: m.validate()?, now, expect_on_hand }));
+            items.push((self.writer(by), MovementWrite { movement: m.validate()?, now, expect_on_hand }));
         }
         // The whole count in one transaction, and only against the books it was worked out
         // from: if any of its stock moved since the sheet was read, none is posted (409).
@@ -472,6 +472,6 @@ impl Services {
             errors.sort_by_key(|e| e.row);
             return Err(ServiceError::Import(errors));
         }
-        Ok(store::import_parts(&self.db, &writer(by), &parts, Utc::now()).await?)
+        Ok(store::import_parts(&self.db, &self.writer(by), &parts, Utc::now()).await?)
     }
 }

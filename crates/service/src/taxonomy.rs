@@ -3,7 +3,7 @@
 //! subcategory is never deleted, because tickets keep the code they were diagnosed with;
 //! a deactivated one is no longer offered when diagnosing.
 
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::System;
 use aftercare_domain::tickets::FaultType;
@@ -164,7 +164,7 @@ impl Services {
     pub async fn create_subcategory(&self, by: &Actor, input: &SubcategoryInput) -> Result<SubcategoryRow> {
         require(by.is_admin_or_manager())?;
         let row = input.validate()?;
-        store::create_subcategory(&self.db, &writer(by), &row).await?;
+        store::create_subcategory(&self.db, &self.writer(by), &row).await?;
         Ok(row)
     }
 
@@ -182,7 +182,7 @@ impl Services {
         let unchanged = (&row.name_zh, &row.name_en, &row.typical_cause, row.active)
             == (&current.name_zh, &current.name_en, &current.typical_cause, current.active);
         if !unchanged {
-            store::update_subcategory(&self.db, &writer(by), &row).await?;
+            store::update_subcategory(&self.db, &self.writer(by), &row).await?;
         }
         Ok(row)
     }
@@ -195,7 +195,7 @@ impl Services {
             return Ok(current);
         }
         let row = SubcategoryRow { active, ..current };
-        store::update_subcategory(&self.db, &writer(by), &row).await?;
+        store::update_subcategory(&self.db, &self.writer(by), &row).await?;
         Ok(row)
     }
 }

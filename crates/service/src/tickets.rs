@@ -2,7 +2,7 @@
 //! (permissions, SLA clocks, repeat repairs, misdiagnoses, notifications), visits with the
 //! school's signature, comments and the timeline.
 
-use crate::{Actor, Result, ServiceError, Services, writer};
+use crate::{Actor, Result, ServiceError, Services};
 use aftercare_domain::tickets::{
     self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction,
     TicketInput, TicketStatus, TransitionError, VisitInput,
@@ -156,7 +156,7 @@ impl Services {
             .tickets
             .write(
                 &self.db,
-                writer(by),
+                self.writer(by),
                 TicketWrite {
                     customer_id: t.customer_id.0,
                     equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
@@ -235,7 +235,7 @@ impl Services {
             events: vec![NewEvent { kind: "comment", note: Some(text.to_owned()), ..Default::default() }],
             ..Default::default()
         };
-        store::update(&self.db, &writer(by), id, t.ticket.version, &change, now).await?;
+        store::update(&self.db, &self.writer(by), id, t.ticket.version, &change, now).await?;
         Ok(())
     }
 
@@ -266,7 +266,7 @@ impl Services {
             }],
             ..Default::default()
         };
-        store::update(&self.db, &writer(by), id, t.ticket.version, &change, now).await?;
+        store::update(&self.db, &self.writer(by), id, t.ticket.version, &change, now).await?;
         self.get_ticket(by, id).await
     }
 
@@ -544,7 +544,7 @@ impl Services {
                 data: Some(data),
             },
         );
-        store::update(&self.db, &writer(by), id, t.version, &change, now).await?;
+        store::update(&self.db, &self.writer(by), id, t.version, &change, now).await?;
         let done = self.get_ticket(by, id).await?;
         self.mail_after_action(&done, action.as_str()).await;
         Ok(done)
@@ -689,7 +689,7 @@ impl Services {
             equipment_id: d.equipment_ids.first().copied(),
             parts,
         };
-        let visit_id = store::add_visit(&self.db, &writer(by), id, d.ticket.version, &write, &event, now)
+        let visit_id = store::add_visit(&self.db, &self.writer(by), id, d.ticket.version, &write, &event, now)
             .await
             .map_err(|e| match e {
                 StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
@@ -804,7 +804,7 @@ impl Services {
                 data: Some(serde_json::json!({"clocks": which})),
                 ..Default::default()
             });
-            let system = aftercare_store::Writer { user_id: None, name: "system".into() };
+            let system = self.writer_named("system");
             match store::update(&self.db, &system, t.id, t.version, &change, now).await {
                 Ok(()) => {
                     flagged += 1;

@@ -1,11 +1,11 @@
 //! Users: accounts and roles, managed by the administrator.
 
 use crate::auth::{actor_from_row, hash_password};
-use crate::{Actor, Result, ServiceError, Services, require, writer};
+use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::users::{LOCALES, UserInput, parse_roles};
 use aftercare_domain::{FieldErrors, Role};
 use aftercare_store::users::{UserRow, UserWrite};
-use aftercare_store::{Page, Paged, Writer};
+use aftercare_store::{Page, Paged};
 
 impl Services {
     /// Creates a user. `by` is `None` for the command line (the operator of the machine).
@@ -19,7 +19,7 @@ impl Services {
                 .await
                 .map_err(|_| FieldErrors::single("customer_id", "not_found"))?;
         }
-        let w = by.map(writer).unwrap_or_else(|| Writer { user_id: None, name: "command line".into() });
+        let w = by.map(|a| self.writer(a)).unwrap_or_else(|| self.writer_named("command line"));
         let id = aftercare_store::users::create(
             &self.db,
             &w,
@@ -69,7 +69,7 @@ impl Services {
             return Err(e.into());
         }
         let roles = roles.map(|r| r.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(","));
-        aftercare_store::users::update(&self.db, &writer(by), id, name, roles.as_deref(), active, None).await?;
+        aftercare_store::users::update(&self.db, &self.writer(by), id, name, roles.as_deref(), active, None).await?;
         self.caches.forget_user(id);
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
@@ -100,7 +100,7 @@ impl Services {
         if !e.is_empty() {
             return Err(e.into());
         }
-        aftercare_store::users::set_contact(&self.db, &writer(by), id, email.as_deref(), phone.as_deref()).await?;
+        aftercare_store::users::set_contact(&self.db, &self.writer(by), id, email.as_deref(), phone.as_deref()).await?;
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
 
@@ -109,7 +109,7 @@ impl Services {
         if !LOCALES.contains(&locale) {
             return Err(FieldErrors::single("locale", "unknown_value").into());
         }
-        aftercare_store::users::update(&self.db, &writer(by), by.id.0, None, None, None, Some(locale)).await?;
+        aftercare_store::users::update(&self.db, &self.writer(by), by.id.0, None, None, None, Some(locale)).await?;
         self.caches.forget_user(by.id.0);
         Ok(actor_from_row(&aftercare_store::users::get(&self.db, by.id.0).await?))
     }
@@ -120,7 +120,7 @@ impl Services {
         if password.chars().count() < aftercare_domain::users::MIN_PASSWORD_LEN {
             return Err(FieldErrors::single("password", "too_short").into());
         }
-        aftercare_store::users::set_password(&self.db, &writer(by), id, &hash_password(password)).await?;
+        aftercare_store::users::set_password(&self.db, &self.writer(by), id, &hash_password(password)).await?;
         self.caches.forget_user(id);
         Ok(())
     }

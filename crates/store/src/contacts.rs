@@ -228,8 +228,8 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         }
         // One counter update per day for the whole group, not one per contact.
         let mut next: HashMap<String, i64> = HashMap::new();
-        for (_, k) in &fresh {
-            *next.entry(k.received_at.format("%Y%m%d").to_string()).or_default() += 1;
+        for (w, k) in &fresh {
+            *next.entry(w.number_day(k.received_at)).or_default() += 1;
         }
         for (day, n) in next.iter_mut() {
             let last: i64 = sqlx::query_scalar(
@@ -239,8 +239,8 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
             *n = last - *n;
         }
         let mut numbers = Vec::with_capacity(fresh.len());
-        for (_, k) in &fresh {
-            let day = k.received_at.format("%Y%m%d").to_string();
+        for (w, k) in &fresh {
+            let day = w.number_day(k.received_at);
             let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
             numbers.push(format!("KF{day}-{n:04}"));
         }

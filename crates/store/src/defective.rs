@@ -45,7 +45,7 @@ pub async fn dispose(db: &Db, w: &Writer, d: &NewDisposal, now: DateTime<Utc>) -
             // A defective unit was never in the stock's value: nothing is written off.
             Outcome::Rma | Outcome::Scrap => ("scrap", 0_i64),
         };
-        let day = now.format("%Y%m%d").to_string();
+        let day = w.number_day(now);
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
              ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")

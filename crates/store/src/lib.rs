@@ -24,6 +24,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod users;
 
+use chrono::{DateTime, Utc};
 pub use db::{Backend, Db, Page, Paged};
 
 /// What can go wrong in the store, in terms the services can act on.
@@ -59,16 +60,28 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// Who writes, for the audit trail written inside the same transaction as the change.
+/// Who writes, for the audit trail written inside the same transaction as the change, and
+/// the department's time zone they work in: record numbers carry its calendar day.
 #[derive(Debug, Clone)]
 pub struct Writer {
     pub user_id: Option<i64>,
     pub name: String,
+    pub tz: chrono_tz::Tz,
 }
+
+/// The time zone a department is in unless configured otherwise (`[web] tz`).
+pub const DEFAULT_TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 impl Writer {
     pub fn system() -> Writer {
-        Writer { user_id: None, name: "system".into() }
+        Writer { user_id: None, name: "system".into(), tz: DEFAULT_TZ }
+    }
+
+    /// The calendar day of `t` in the writer's zone, as record numbers carry it
+    /// (`GD20261128-0001`): a ticket opened at 07:30 in Shanghai is that day's, not the
+    /// previous one's as its UTC date would say.
+    pub fn number_day(&self, t: DateTime<Utc>) -> String {
+        t.with_timezone(&self.tz).format("%Y%m%d").to_string()
     }
 }
 

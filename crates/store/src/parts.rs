@@ -582,9 +582,9 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         // counter row is held only from here to commit.
         // In day order, so two groups spanning midnight lock the counters alike.
         let mut next: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
-        for ((_, item), r) in items.iter().zip(&results) {
+        for ((w, item), r) in items.iter().zip(&results) {
             if r.is_ok() {
-                *next.entry(item.now.format("%Y%m%d").to_string()).or_default() += 1;
+                *next.entry(w.number_day(item.now)).or_default() += 1;
             }
         }
         for (day, n) in next.iter_mut() {
@@ -595,9 +595,9 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             *n = last - *n;
         }
         let mut written: Vec<(usize, String, i64, i64)> = Vec::new();
-        for (i, ((_, item), r)) in items.iter().zip(&results).enumerate() {
+        for (i, ((w, item), r)) in items.iter().zip(&results).enumerate() {
             if let Ok((balance, cost)) = r {
-                let day = item.now.format("%Y%m%d").to_string();
+                let day = w.number_day(item.now);
                 let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
                 written.push((i, format!("KC{day}-{n:05}"), *balance, *cost));
             }
@@ -762,7 +762,7 @@ macro_rules! issue_in_tx {
             }
         }
         let kind = if to.is_some() { "transfer" } else { "issue" };
-        let day = $now.format("%Y%m%d").to_string();
+        let day = $w.number_day($now);
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
              ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last",

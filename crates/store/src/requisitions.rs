@@ -83,7 +83,7 @@ const LINE_SELECT: &str = "SELECT l.id, l.requisition_id, l.line_no, l.part_id, 
 pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, now: DateTime<Utc>) -> Result<i64> {
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
-        let day = now.format("%Y%m%d").to_string();
+        let day = w.number_day(now);
         let n: i64 = sqlx::query_scalar(
             "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
              ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")

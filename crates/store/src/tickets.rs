@@ -257,8 +257,8 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
         // A group takes its numbers with one counter update per day, not one per ticket,
         // and reads each school once.
         let mut next: HashMap<String, i64> = HashMap::new();
-        for (_, t) in items {
-            *next.entry(t.now.format("%Y%m%d").to_string()).or_default() += 1;
+        for (w, t) in items {
+            *next.entry(w.number_day(t.now)).or_default() += 1;
         }
         for (day, n) in next.iter_mut() {
             let last: i64 = sqlx::query_scalar(
@@ -277,11 +277,11 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             .fetch_all(&mut *tx).await?;
         let schools: HashMap<i64, (String, String)> = found.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
         let mut numbers = Vec::with_capacity(items.len());
-        for (_, t) in items {
+        for (w, t) in items {
             if !schools.contains_key(&t.customer_id) {
                 return Err(StoreError::MissingReference);
             }
-            let day = t.now.format("%Y%m%d").to_string();
+            let day = w.number_day(t.now);
             let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
             numbers.push(format!("GD{day}-{n:04}"));
         }
@@ -541,7 +541,7 @@ pub async fn add_visit(
                 crate::parts::take_stock!(tx, l.part_id, l.warehouse_id, l.qty)
             };
             let kind = if l.defective { "defective_return" } else { "issue" };
-            let day = now.format("%Y%m%d").to_string();
+            let day = w.number_day(now);
             let n: i64 = sqlx::query_scalar(
                 "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
                  ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
