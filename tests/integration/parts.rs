@@ -441,11 +441,11 @@ both!(parts_and_stock_pages, |app: TestApp| async move {
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
     assert!(html.contains("备件目录") && html.contains("NVR-16") && html.contains("16路硬盘录像机"), "{html}");
-    assert!(html.contains("¥1200.00"));
+    assert!(html.contains("¥1,200.00"), "amounts grouped by thousands");
     let r = c.get(app.url(&format!("/stock?warehouse_id={dep}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let html = r.text().await.unwrap();
-    assert!(html.contains("县城备件库") && html.contains("¥1180.50"), "{html}");
+    assert!(html.contains("县城备件库") && html.contains("¥1,180.50"), "{html}");
     // One on hand against the catalogue's minimum of 2: flagged.
     assert!(html.contains("低于下限"), "{html}");
     assert!(html.contains("href=\"/stock\""), "nav link");

@@ -89,7 +89,7 @@ both!(valuation_counts_capital_turnover_and_slow_movers, |app: TestApp| async mo
     // The page shows the figures.
     let (c, _) = app.browser("manager").await;
     let html = c.get(app.url("/stock/valuation")).send().await.unwrap().text().await.unwrap();
-    assert!(html.contains("1850.00") && html.contains("CAM-4"), "{html}");
+    assert!(html.contains("1,850.00") && html.contains("CAM-4"), "{html}");
 });
 
 both!(quality_counts_failures_per_part_model_and_supplier, |app: TestApp| async move {

@@ -104,6 +104,22 @@ pub fn fen_text(fen: i64) -> String {
     format!("{sign}{}.{:02}", a / 100, a % 100)
 }
 
+/// [`fen_text`] for reading on a page: yuan grouped by thousands (`31,434.00`). Exports
+/// and form values keep [`fen_text`], which parses back.
+pub fn fen_display(fen: i64) -> String {
+    let plain = fen_text(fen);
+    let (sign, rest) = plain.split_at(usize::from(fen < 0));
+    let (yuan, cents) = rest.split_once('.').unwrap_or((rest, "00"));
+    let mut grouped = String::with_capacity(yuan.len() + yuan.len() / 3);
+    for (i, ch) in yuan.chars().enumerate() {
+        if i > 0 && (yuan.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{sign}{grouped}.{cents}")
+}
+
 /// A part as typed in (API `{code, name, unit, min_qty?, max_qty?, critical?, unit_cost?}`
 /// plus the catalogue's other fields).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -554,6 +570,12 @@ mod tests {
         assert_eq!(yuan_to_fen(f64::NAN), None);
         assert_eq!(yuan_to_fen(1e12), None);
         assert_eq!(fen_text(1250), "12.50");
+        assert_eq!(fen_display(3_143_400), "31,434.00");
+        assert_eq!(fen_display(-123_456_789), "-1,234,567.89");
+        assert_eq!(
+            (fen_display(99_999), fen_display(100_000), fen_display(5)),
+            ("999.99".into(), "1,000.00".into(), "0.05".into())
+        );
         assert_eq!(fen_text(5), "0.05");
         assert!((fen_to_yuan(1999) - 19.99).abs() < 1e-9);
     }

@@ -8,7 +8,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::FieldErrors;
-use aftercare_domain::parts::{MovementInput, fen_text};
+use aftercare_domain::parts::{MovementInput, fen_display};
 use aftercare_service::ServiceError;
 use aftercare_store::Page;
 use aftercare_store::parts::{PartQuery, PartRow, StockRow, WarehouseRow};
@@ -36,7 +36,7 @@ pub struct PartsPage {
 
 impl PartsPage {
     pub fn cost(&self, fen: &i64) -> String {
-        fen_text(*fen)
+        fen_display(*fen)
     }
     pub fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_default()
@@ -173,10 +173,10 @@ impl StockPage {
         self.is_refused(r) && self.dispose_form.outcome == o
     }
     pub fn cost(&self, fen: &i64) -> String {
-        fen_text(*fen)
+        fen_display(*fen)
     }
     pub fn value(&self, r: &StockRow) -> String {
-        fen_text(r.avg_cost_fen.saturating_mul(r.on_hand))
+        fen_display(r.avg_cost_fen.saturating_mul(r.on_hand))
     }
     pub fn low(&self, r: &StockRow) -> bool {
         r.min_qty > 0 && r.on_hand < r.min_qty

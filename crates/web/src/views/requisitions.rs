@@ -8,7 +8,7 @@ use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::{ApiError, PageError};
 use aftercare_domain::FieldErrors;
-use aftercare_domain::parts::fen_text;
+use aftercare_domain::parts::fen_display;
 use aftercare_domain::requisitions::{
     IssueLine, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, can_approve, can_issue, can_request,
     sees_all,
@@ -258,7 +258,7 @@ impl DetailPage {
         v.map(|q| q.to_string()).unwrap_or_else(|| "—".into())
     }
     pub fn money(&self, v: &Option<i64>) -> String {
-        v.map(|f| format!("¥{}", fen_text(f))).unwrap_or_else(|| "—".into())
+        v.map(|f| format!("¥{}", fen_display(f))).unwrap_or_else(|| "—".into())
     }
     pub fn issue_type(&self) -> String {
         self.c.t(&format!("requisition.type.{}", self.d.requisition.issue_type))
@@ -355,11 +355,11 @@ impl PrintPage {
         v.map(|q| q.to_string()).unwrap_or_default()
     }
     pub fn money(&self, v: &Option<i64>) -> String {
-        v.map(fen_text).unwrap_or_default()
+        v.map(fen_display).unwrap_or_default()
     }
     pub fn total(&self) -> String {
         let t: i64 = self.d.lines.iter().filter_map(|l| l.amount_fen).sum();
-        if self.d.lines.iter().any(|l| l.amount_fen.is_some()) { fen_text(t) } else { String::new() }
+        if self.d.lines.iter().any(|l| l.amount_fen.is_some()) { fen_display(t) } else { String::new() }
     }
     pub fn is_type(&self, t: &str) -> &'static str {
         if self.d.requisition.issue_type == t { "☑" } else { "☐" }
@@ -447,10 +447,10 @@ impl LedgerPage {
         aftercare_domain::parts::MovementKind::parse(&r.kind).map(|k| k.zh()).unwrap_or("")
     }
     pub fn cost(&self, fen: &i64) -> String {
-        fen_text(*fen)
+        fen_display(*fen)
     }
     pub fn amount(&self, r: &LedgerRow) -> String {
-        fen_text(r.unit_cost_fen.saturating_mul(r.qty))
+        fen_display(r.unit_cost_fen.saturating_mul(r.qty))
     }
     pub fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_default()

@@ -6,7 +6,7 @@ use super::{Ctx, FormErrors, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::parts::fen_text;
+use aftercare_domain::parts::fen_display;
 use aftercare_domain::shortages::{QuotaInput, can_manage_quotas};
 use aftercare_service::shortages::Suggestion;
 use aftercare_store::Page;
@@ -66,10 +66,10 @@ impl ShortagesPage {
         v.map(|m| m.to_string()).unwrap_or_else(|| "—".into())
     }
     pub fn value(&self, s: &Suggestion) -> String {
-        fen_text(s.row.unit_cost_fen.saturating_mul(s.order_qty))
+        fen_display(s.row.unit_cost_fen.saturating_mul(s.order_qty))
     }
     pub fn total_value(&self) -> String {
-        fen_text(self.suggestions.iter().map(|s| s.row.unit_cost_fen.saturating_mul(s.order_qty)).sum())
+        fen_display(self.suggestions.iter().map(|s| s.row.unit_cost_fen.saturating_mul(s.order_qty)).sum())
     }
 }
 

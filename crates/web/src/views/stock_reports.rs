@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::parts::fen_text;
+use aftercare_domain::parts::fen_display;
 use aftercare_service::ServiceError;
 use aftercare_service::excel::table_to_xlsx;
 use aftercare_service::stock_reports::{CountInput, CountLineInput, Failure, Quality, Valuation};
@@ -43,8 +43,12 @@ pub struct ValuationPage {
 }
 
 impl ValuationPage {
+    /// "共 91 件" / "91 units": the capital's unit count.
+    pub fn units_total(&self) -> String {
+        self.c.tr.tf("stock_reports.units_total", &[("n", &self.v.total_units.to_string())])
+    }
     pub fn money(&self, fen: &i64) -> String {
-        fen_text(*fen)
+        fen_display(*fen)
     }
     pub fn ratio(&self, v: &Option<f64>) -> String {
         v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())
