@@ -98,6 +98,12 @@ async fn demo_loads(backend: crate::common::Backend) {
     assert!(stock.total >= 20, "{}", stock.total);
     let open = aftercare_store::shortages::list(&db, true, None).await.unwrap();
     assert!(!open.is_empty(), "a part below its quota raised an alert");
+    // The technician's requisitions for open tickets, one at each step.
+    for status in ["issued", "approved", "requested"] {
+        let q = aftercare_store::requisitions::RequisitionQuery { status: Some(status.into()), ..Default::default() };
+        let n = aftercare_store::requisitions::list(&db, &q, aftercare_store::Page::default()).await.unwrap().total;
+        assert_eq!(n, 1, "one demo requisition is {status}");
+    }
     db.close().await;
     if let Some((a, n)) = pg {
         crate::common::drop_database(&a, &n).await;

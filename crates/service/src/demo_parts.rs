@@ -1,9 +1,13 @@
 //! The demo's spare-parts warehouse: a catalogue across the six systems (DOMAIN.md §1.5
 //! categories), the county depot and each technician's vehicle stock, receipts at real
-//! prices, parts sent out to the vehicles, and one part below its reserve quota.
+//! prices, parts sent out to the vehicles, one part below its reserve quota, and the
+//! technician's requisitions for open tickets at each step: issued (a 领条 to print),
+//! approved and waiting at the counter, and waiting for the manager.
 
+use crate::requisitions::ActionInput;
 use crate::{Result, Services};
 use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput};
+use aftercare_domain::requisitions::{ReqAction, RequisitionInput, RequisitionLineInput};
 
 /// (code, name, spec, unit, category, critical, supplier, unit cost yuan, lead days, min, max, depot stock)
 type DemoPart =
@@ -113,6 +117,55 @@ impl Services {
                     self.post_movement(&store, &post("transfer", parts[i], depot.id, 2, Some(*v))).await?;
                     posted += 1;
                 }
+            }
+        }
+        posted += self.demo_requisitions(depot.id, &parts).await?;
+        Ok(posted)
+    }
+
+    /// 张师傅's requisitions from the depot for the open demo tickets: one issued, one
+    /// approved, one waiting for the manager. Returns the movements the issue posted.
+    async fn demo_requisitions(&self, depot: i64, parts: &[i64]) -> Result<usize> {
+        let (tech, manager, store) =
+            (self.demo_actor("tech").await?, self.demo_actor("manager").await?, self.demo_actor("store").await?);
+        let open = aftercare_store::tickets::list(
+            &self.db,
+            &aftercare_store::tickets::TicketQuery {
+                statuses: vec!["scheduled".into(), "in_progress".into(), "diagnosed".into()],
+                ..Default::default()
+            },
+            aftercare_store::Page::new(Some(1), Some(3)),
+        )
+        .await?
+        .items;
+        let part = |code: &str| PARTS.iter().position(|p| p.0 == code).map(|i| parts[i]);
+        // (part, qty, purpose, the last step it has had: none is waiting for the manager)
+        let wanted = [
+            ("NET-SW24", 1, "更换故障交换机", Some(ReqAction::Issue)),
+            ("BBT-LAMP", 1, "更换投影机灯泡", Some(ReqAction::Approve)),
+            ("CCTV-HDD4T", 2, "更换录像机硬盘", None),
+        ];
+        let mut posted = 0;
+        for ((code, qty, purpose, upto), ticket) in
+            wanted.iter().zip(open.iter().map(|t| Some(t.id)).chain(std::iter::repeat(None)))
+        {
+            let Some(part_id) = part(code) else { continue };
+            let input = RequisitionInput {
+                warehouse_id: Some(depot),
+                ticket_id: ticket,
+                purpose: Some((*purpose).into()),
+                lines: Some(vec![RequisitionLineInput { part_id: Some(part_id), qty: Some(*qty), serial_no: None }]),
+                ..Default::default()
+            };
+            let r = self.create_requisition(&tech, &input).await?;
+            let id = r.requisition.id;
+            if upto.is_some() {
+                let note = ActionInput { note: Some("同意".into()), ..Default::default() };
+                self.act_requisition(&manager, id, ReqAction::Approve, &note).await?;
+            }
+            if *upto == Some(ReqAction::Issue) {
+                self.act_requisition(&store, id, ReqAction::Issue, &ActionInput::default()).await?;
+                posted += 1;
             }
         }
         Ok(posted)
