@@ -48,8 +48,10 @@ pub fn table_response(
     table: &[Vec<String>],
     format: Option<&str>,
     base_name: &str,
+    tz: chrono_tz::Tz,
 ) -> Result<Response, aftercare_service::ServiceError> {
-    let stamp = chrono::Utc::now().format("%Y%m%d");
+    // The department's day, as on its record numbers.
+    let stamp = chrono::Utc::now().with_timezone(&tz).format("%Y%m%d");
     Ok(match format {
         Some("csv") => {
             download(table_to_csv(table).into_bytes(), "text/csv; charset=utf-8", &format!("{base_name}-{stamp}.csv"))
@@ -80,7 +82,7 @@ pub async fn api_customers_export(
 ) -> Result<Response, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
     let table = st.svc.customer_table(&u.actor, p.query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, f.format.as_deref(), &u.tr.t("nav.customers")).map_err(e)
+    table_response(&table, f.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(e)
 }
 
 #[utoipa::path(get, path = "/api/v1/equipment/export", params(EquipmentParams, FormatParam), responses((status = 200, description = "xlsx or csv")))]
@@ -92,5 +94,5 @@ pub async fn api_equipment_export(
 ) -> Result<Response, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
     let table = st.svc.equipment_table(&u.actor, p.query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment")).map_err(e)
+    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment"), st.svc.tz).map_err(e)
 }

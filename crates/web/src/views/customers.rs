@@ -98,7 +98,7 @@ pub async fn view_customers_export_get(
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers")).map_err(e)
+    table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(e)
 }
 
 pub struct SystemGroup {

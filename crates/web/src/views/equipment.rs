@@ -180,7 +180,7 @@ pub async fn view_equipment_export_get(
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let table = st.svc.equipment_table(&u.actor, f.params().query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment")).map_err(e)
+    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment"), st.svc.tz).map_err(e)
 }
 
 /// One change in the history: which fields went from what to what.

@@ -194,7 +194,7 @@ pub async fn view_parts_export_get(State(st): State<AppState>, u: PageUser) -> R
     let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await.map_err(e)?;
     let name = u.tr.t("parts.title");
     let bytes = table_to_xlsx(&name, &table).map_err(e)?;
-    let stamp = chrono::Utc::now().format("%Y%m%d");
+    let stamp = chrono::Utc::now().with_timezone(&st.svc.tz).format("%Y%m%d");
     Ok(download(bytes, XLSX, &format!("{name}-{stamp}.xlsx")))
 }
 
