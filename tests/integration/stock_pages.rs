@@ -222,6 +222,11 @@ both!(stock_pages_refused_forms_change_nothing, |app: TestApp| async move {
     assert_eq!(app.count("stock_movements").await, before, "nothing posted");
     assert_eq!(stock(&app, part, county).await.0, 3);
     assert_eq!(stock(&app, part, s0.town).await.0, 0);
+    // Refused on a page filtered to one warehouse, it comes back filtered the same way.
+    let mut f = base("0");
+    f.push(("view_warehouse", county.to_string()));
+    let html = refused(form(&csrf, "receipt", &f), "receipt", vec![]).await;
+    assert!(html.contains(&format!("name=\"view_warehouse\" value=\"{county}\"")), "still filtered");
     // Without the session's token the post is refused before anything is read.
     let r = c.post(app.url("/stock/movements")).form(&form("forged", "receipt", &base("1"))).send().await.unwrap();
     assert!(r.status().is_client_error(), "{}", r.status());

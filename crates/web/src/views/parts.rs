@@ -349,7 +349,8 @@ pub async fn view_movement_post(
         Err(ServiceError::Invalid(fe)) if kind == "adjustment" => FormErrors::from_fields(u.tr, &adjustment_fields(fe)),
         Err(e) => super::form_errors(u.tr, e)?,
     };
-    let mut p = stock_page(&st, &u, None, None, None).await?;
+    let mut p = stock_page(&st, &u, num(&form, "view_warehouse"), None, None).await?;
+    // The page comes back as it was: filtered on the warehouse the storekeeper was looking at.
     p.move_form = MoveForm { kind, values: form.into_iter().filter(|(k, _)| k != "_csrf").collect() };
     p.move_errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
