@@ -473,3 +473,131 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     let r = kc.get(app.url(&format!("/stock/ledger.xlsx?{q}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 });
+
+both!(a_borrowed_tool_goes_out_and_comes_back_where_it_was_issued_from, |app: TestApp| async move {
+    let s0 = setup(&app).await;
+    let (store, tech, manager) = (app.token("store").await, app.token("tech").await, app.token("manager").await);
+    let tech_id = crate::tickets::user_id(&app, "tech").await;
+    let (s, v) = app
+        .post_json(
+            &store,
+            "/api/v1/warehouses",
+            &json!({"code": "VAN-T", "name": "张师傅随车库", "kind": "vehicle", "holder_user_id": tech_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let van = v["id"].as_i64().unwrap();
+    // A consumed requisition, issued, cannot be "returned" through the slip.
+    let (_, used) =
+        request(&app, &tech, json!({"warehouse_id": s0.depot, "lines": [{"part_id": s0.cable, "qty": 2}]})).await;
+    let used = used["id"].as_i64().unwrap();
+    act(&app, &manager, used, "approve", json!({})).await;
+    let (s, v) = act(&app, &store, used, "issue", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["actions"], json!([]), "nothing more to do with a consumed one");
+    let (s, e) = act(&app, &store, used, "return", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("只有借用的工具可归还"), "{e}");
+
+    // The borrow: out to his vehicle, listed as not back, then taken back.
+    let (s, r) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "issue_type": "borrow", "purpose": "借用工具",
+               "lines": [{"part_id": s0.switch, "qty": 1}]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    act(&app, &manager, id, "approve", json!({})).await;
+    let (s, v) = act(&app, &store, id, "issue", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["actions"], json!(["return"]), "the storekeeper may take it back");
+    assert_eq!((on_hand(&app, s0.switch, s0.depot).await, on_hand(&app, s0.switch, van).await), (4, 1));
+    for t in [&store, &tech] {
+        let (_, out) = app.get_json(t, "/api/v1/requisitions?scope=borrowed").await;
+        assert_eq!(out["total"], 1, "{out}");
+        assert_eq!(out["items"][0]["id"], id);
+    }
+    // The borrower cannot sign it back in himself.
+    let (s, _) = act(&app, &tech, id, "return", json!({})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let movements = app.count("stock_movements").await;
+    let (s, v) = act(&app, &store, id, "return", json!({"note": "完好"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["status"].as_str(), v["return_note"].as_str()), (Some("returned"), Some("完好")));
+    assert!(v["returned_at"].is_string());
+    assert_eq!((on_hand(&app, s0.switch, s0.depot).await, on_hand(&app, s0.switch, van).await), (5, 0));
+    assert_eq!(app.count("stock_movements").await, movements + 1);
+    assert_eq!(
+        app.count(&format!(
+            "stock_movements WHERE kind = 'transfer' AND warehouse_id = {van} AND to_warehouse_id = {} AND qty = 1",
+            s0.depot
+        ))
+        .await,
+        1,
+        "back out of the vehicle into the depot"
+    );
+    let (_, out) = app.get_json(&store, "/api/v1/requisitions?scope=borrowed").await;
+    assert_eq!(out["total"], 0);
+    // Twice is a 409 naming the status; nothing moves.
+    let (s, _) = act(&app, &store, id, "return", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(app.count("stock_movements").await, movements + 1);
+
+    // A borrow whose tool has left the vehicle meanwhile cannot come back: 409, nothing moves.
+    let (_, r) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "issue_type": "borrow", "lines": [{"part_id": s0.switch, "qty": 2}]}),
+    )
+    .await;
+    let id = r["id"].as_i64().unwrap();
+    act(&app, &manager, id, "approve", json!({})).await;
+    act(&app, &store, id, "issue", json!({})).await;
+    let (s, v) = app
+        .post_json(
+            &store,
+            "/api/v1/stock/movements",
+            &json!({"kind": "issue", "part_id": s0.switch, "warehouse_id": van, "qty": 1}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let movements = app.count("stock_movements").await;
+    let (s, e) = act(&app, &store, id, "return", json!({})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("张师傅随车库"), "names the vehicle: {e}");
+    assert_eq!(app.count("stock_movements").await, movements);
+    let (_, d) = app.get_json(&store, &format!("/api/v1/requisitions/{id}")).await;
+    assert_eq!(d["status"], "issued", "still out");
+});
+
+both!(a_borrow_out_too_long_is_shown_overdue, |app: TestApp| async move {
+    let s0 = setup(&app).await;
+    let (store, tech, manager) = (app.token("store").await, app.token("tech").await, app.token("manager").await);
+    let (_, r) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "issue_type": "borrow", "lines": [{"part_id": s0.cable, "qty": 1}]}),
+    )
+    .await;
+    let id = r["id"].as_i64().unwrap();
+    act(&app, &manager, id, "approve", json!({})).await;
+    act(&app, &store, id, "issue", json!({})).await;
+    let (c, _) = app.browser("store").await;
+    let page = |c: reqwest::Client, url: String| async move { c.get(url).send().await.unwrap().text().await.unwrap() };
+    let html = page(c.clone(), app.url("/requisitions?scope=borrowed")).await;
+    assert!(html.contains("借用未还") && html.contains(&format!("requisition-{id}")), "{html}");
+    assert!(!html.contains("tag-critical overdue"), "not yet overdue");
+    // Ten days out: three past the seven allowed.
+    let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).to_rfc3339();
+    let sql = format!("UPDATE requisitions SET issued_at = '{ten_days_ago}' WHERE id = {id}");
+    match &app.db {
+        aftercare_store::Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()).unwrap(),
+        aftercare_store::Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.map(|_| ()).unwrap(),
+    }
+    let html = page(c.clone(), app.url("/requisitions?scope=borrowed")).await;
+    assert!(html.contains("逾期 3 天"), "{html}");
+    let html = page(c.clone(), app.url(&format!("/requisitions/{id}"))).await;
+    assert!(html.contains("id=\"borrow-overdue\"") && html.contains("id=\"return-form\""), "{html}");
+});

@@ -9,7 +9,10 @@
 //!   storekeeper judges less is needed), never more; a line issued at 0 posts nothing, but
 //!   something must be issued.
 //! - A rejected, cancelled or issued requisition is final; a correction is a new one (or
-//!   a `return` movement for parts given back).
+//!   a `return` movement for parts given back). The one exception is a borrow (借用, a
+//!   tool lent): issued, it is out until the storekeeper takes it back (`return`), which
+//!   puts every issued unit back where it came from; it is due back within
+//!   [`BORROW_DAYS`] days and overdue after.
 
 use crate::Role;
 use crate::parts::MAX_QTY;
@@ -25,6 +28,7 @@ string_enum!(
         Rejected = "rejected",
         Issued = "issued",
         Cancelled = "cancelled",
+        Returned = "returned",
     }
 );
 
@@ -35,7 +39,7 @@ string_enum!(
 
 string_enum!(
     /// What can be done to a requisition.
-    ReqAction { Approve = "approve", Reject = "reject", Issue = "issue", Cancel = "cancel" }
+    ReqAction { Approve = "approve", Reject = "reject", Issue = "issue", Cancel = "cancel", Return = "return" }
 );
 
 impl ReqStatus {
@@ -46,12 +50,15 @@ impl ReqStatus {
             ReqStatus::Rejected => "已驳回",
             ReqStatus::Issued => "已发料",
             ReqStatus::Cancelled => "已撤销",
+            ReqStatus::Returned => "已归还",
         }
     }
 
-    /// The status an action leads to from this one, or `None` if it is not possible.
+    /// The status an action leads to from this one, or `None` if it is not possible
+    /// (`return` only for a borrow: see [`may_return`]).
     pub fn next(self, action: ReqAction) -> Option<ReqStatus> {
         match (self, action) {
+            (ReqStatus::Issued, ReqAction::Return) => Some(ReqStatus::Returned),
             (ReqStatus::Requested, ReqAction::Approve) => Some(ReqStatus::Approved),
             (ReqStatus::Requested, ReqAction::Reject) => Some(ReqStatus::Rejected),
             (ReqStatus::Requested, ReqAction::Cancel) => Some(ReqStatus::Cancelled),
@@ -59,6 +66,20 @@ impl ReqStatus {
             _ => None,
         }
     }
+}
+
+/// Days a borrowed tool may stay out.
+pub const BORROW_DAYS: i64 = 7;
+
+/// Only what was lent comes back through its requisition; consumed parts come back with a
+/// `return` movement.
+pub fn may_return(issue_type: &str) -> bool {
+    IssueType::parse(issue_type) == Some(IssueType::Borrow)
+}
+
+/// Whether a borrow issued at `issued_at` and not yet back is overdue at `now`.
+pub fn borrow_overdue(issued_at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> bool {
+    now - issued_at > chrono::Duration::days(BORROW_DAYS)
 }
 
 /// One line as typed in.
@@ -227,11 +248,19 @@ mod tests {
         // Issuing needs an approval first; a final status goes nowhere.
         assert_eq!(Requested.next(Issue), None);
         assert_eq!(Approved.next(Approve), None);
-        for s in [Rejected, Issued, Cancelled] {
+        for s in [Rejected, Cancelled, Returned] {
             for a in ReqAction::ALL {
                 assert_eq!(s.next(*a), None, "{s} {a}");
             }
         }
+        // Issued is final but for taking a lent tool back.
+        for a in ReqAction::ALL {
+            assert_eq!(Issued.next(*a), (*a == Return).then_some(Returned), "{a}");
+        }
+        assert!(may_return("borrow") && !may_return("issue") && !may_return("x"));
+        let t = chrono::Utc::now();
+        assert!(!borrow_overdue(t - chrono::Duration::days(BORROW_DAYS), t));
+        assert!(borrow_overdue(t - chrono::Duration::days(BORROW_DAYS) - chrono::Duration::minutes(1), t));
         assert_eq!(ReqStatus::parse("issued"), Some(Issued));
         assert_eq!(ReqAction::parse("steal"), None);
     }

@@ -6,7 +6,7 @@ use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::fen_text;
 use aftercare_domain::requisitions::{
-    IssueLine, ReqAction, ReqStatus, RequisitionInput, can_approve, can_issue, can_request, sees_all,
+    IssueLine, ReqAction, ReqStatus, RequisitionInput, can_approve, can_issue, can_request, may_return, sees_all,
 };
 use aftercare_domain::validation::clean;
 use aftercare_store::requisitions::{self as store, LedgerRow, RequisitionLineRow, RequisitionQuery, RequisitionRow};
@@ -31,6 +31,8 @@ pub enum Scope {
     ToApprove,
     /// Approved, waiting to be issued.
     ToIssue,
+    /// Borrows (借用) issued and not yet back, oldest first to chase.
+    Borrowed,
     /// Everything I may see.
     All,
 }
@@ -41,6 +43,7 @@ impl Scope {
             "mine" => Some(Scope::Mine),
             "to_approve" => Some(Scope::ToApprove),
             "to_issue" => Some(Scope::ToIssue),
+            "borrowed" => Some(Scope::Borrowed),
             "all" => Some(Scope::All),
             _ => None,
         }
@@ -71,6 +74,7 @@ fn status_key(s: ReqStatus) -> &'static str {
         ReqStatus::Rejected => "requisition_rejected",
         ReqStatus::Issued => "requisition_issued",
         ReqStatus::Cancelled => "requisition_cancelled",
+        ReqStatus::Returned => "requisition_returned",
     }
 }
 
@@ -80,6 +84,7 @@ fn action_key(a: ReqAction) -> &'static str {
         ReqAction::Reject => "requisition_reject",
         ReqAction::Issue => "requisition_issue",
         ReqAction::Cancel => "requisition_cancel",
+        ReqAction::Return => "requisition_return",
     }
 }
 
@@ -97,6 +102,7 @@ pub fn actions_for(by: &Actor, r: &RequisitionRow) -> Vec<ReqAction> {
             ReqAction::Approve | ReqAction::Reject => can_approve(by) && !mine,
             ReqAction::Issue => can_issue(by),
             ReqAction::Cancel => mine || can_approve(by),
+            ReqAction::Return => can_issue(by) && may_return(&r.issue_type),
         })
         .collect()
 }
@@ -168,15 +174,22 @@ impl Services {
                 require(can_issue(by))?;
                 q.status = Some(ReqStatus::Approved.as_str().into());
             }
+            Scope::Borrowed => {
+                q.status = Some(ReqStatus::Issued.as_str().into());
+                q.issue_type = Some("borrow".into());
+                if !sees_all(by) {
+                    q.requester_id = Some(by.id.0);
+                }
+            }
             Scope::All if sees_all(by) => {}
             Scope::All => q.requester_id = Some(by.id.0),
         }
         Ok(store::list(&self.db, &q, page).await?)
     }
 
-    /// Approves, rejects, issues or cancels. Who: approve/reject the storekeeper or the
-    /// manager, never on their own requisition; issue the storekeeper; cancel the
-    /// requester or an approver. From where: see [`ReqStatus::next`]; otherwise 409 naming
+    /// Approves, rejects, issues, cancels, or takes a borrow back. Who: approve/reject the
+    /// storekeeper or the manager, never on their own requisition; issue and return the
+    /// storekeeper; cancel the requester or an approver. From where: see [`ReqStatus::next`]; otherwise 409 naming
     /// the status.
     pub async fn act_requisition(
         &self,
@@ -191,6 +204,8 @@ impl Services {
             ReqAction::Approve | ReqAction::Reject => can_approve(by),
             ReqAction::Issue => can_issue(by),
             ReqAction::Cancel => r.requester_id == by.id.0 || can_approve(by),
+            // The storekeeper takes a lent tool back, not the borrower.
+            ReqAction::Return => can_issue(by),
         };
         require(allowed)?;
         let status =
@@ -204,6 +219,13 @@ impl Services {
         };
         if status.next(action).is_none() {
             return Err(transition);
+        }
+        if action == ReqAction::Return && !may_return(&r.issue_type) {
+            return Err(ServiceError::Transition {
+                action: action_key(action),
+                status: status_key(status),
+                reason: Some("not_borrowed"),
+            });
         }
         if matches!(action, ReqAction::Approve | ReqAction::Reject) && r.requester_id == by.id.0 {
             return Err(ServiceError::Transition {
@@ -243,6 +265,24 @@ impl Services {
             ReqAction::Cancel => {
                 store::cancel(&self.db, &w, id, reason.as_deref().unwrap_or_default(), now).await.map_err(stale)?
             }
+            ReqAction::Return => match store::return_borrowed(&self.db, &w, id, by.id.0, note.as_deref(), now).await {
+                Ok(()) => {}
+                // The borrower's vehicle no longer holds what was lent: say which and where.
+                Err(StoreError::Insufficient { part_id, warehouse_id, on_hand }) => {
+                    let part = d
+                        .lines
+                        .iter()
+                        .find(|l| l.part_id == part_id)
+                        .map(|l| format!("{} {}", l.part_code, l.part_name))
+                        .unwrap_or_else(|| format!("#{part_id}"));
+                    let warehouse = aftercare_store::parts::get_warehouse(&self.db, warehouse_id)
+                        .await
+                        .map(|w| w.name)
+                        .unwrap_or_else(|_| format!("#{warehouse_id}"));
+                    return Err(ServiceError::Insufficient { part, warehouse, on_hand });
+                }
+                Err(other) => return Err(stale(other)),
+            },
             ReqAction::Issue => {
                 let asked: Vec<(i64, i64)> = d.lines.iter().map(|l| (l.id, l.qty_requested)).collect();
                 let qty = aftercare_domain::requisitions::issue_quantities(&asked, &input.lines)?;

@@ -29,7 +29,7 @@ pub struct RequisitionRow {
     pub purpose: Option<String>,
     /// `issue` or `borrow`.
     pub issue_type: String,
-    /// `requested|approved|rejected|issued|cancelled`.
+    /// `requested|approved|rejected|issued|cancelled|returned` (a borrow taken back).
     pub status: String,
     /// Who approved or rejected.
     pub approver_id: Option<i64>,
@@ -44,14 +44,20 @@ pub struct RequisitionRow {
     pub cancel_reason: Option<String>,
     pub requested_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// A borrow taken back: when, by whom, with what note.
+    pub returned_at: Option<DateTime<Utc>>,
+    pub returned_by_name: Option<String>,
+    pub return_note: Option<String>,
 }
 
 const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, r.warehouse_id, \
     w.name AS warehouse_name, r.ticket_id, t.number AS ticket_number, r.purpose, r.issue_type, r.status, r.approver_id, \
     au.display_name AS approver_name, r.approved_at, r.approval_note, r.issuer_id, iu.display_name AS issuer_name, r.issued_at, \
-    r.issue_note, r.cancel_reason, r.requested_at, r.updated_at FROM requisitions r JOIN users ru ON ru.id = r.requester_id \
+    r.issue_note, r.cancel_reason, r.requested_at, r.updated_at, r.returned_at, bu.display_name AS returned_by_name, r.return_note \
+    FROM requisitions r JOIN users ru ON ru.id = r.requester_id \
     JOIN warehouses w ON w.id = r.warehouse_id LEFT JOIN tickets t ON t.id = r.ticket_id \
-    LEFT JOIN users au ON au.id = r.approver_id LEFT JOIN users iu ON iu.id = r.issuer_id";
+    LEFT JOIN users au ON au.id = r.approver_id LEFT JOIN users iu ON iu.id = r.issuer_id \
+    LEFT JOIN users bu ON bu.id = r.returned_by";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RequisitionLineRow {
@@ -125,6 +131,8 @@ pub async fn lines(db: &Db, id: i64) -> Result<Vec<RequisitionLineRow>> {
 pub struct RequisitionQuery {
     pub requester_id: Option<i64>,
     pub status: Option<String>,
+    /// `issue` or `borrow`.
+    pub issue_type: Option<String>,
     pub ticket_id: Option<i64>,
     pub warehouse_id: Option<i64>,
 }
@@ -143,6 +151,10 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
     if let Some(s) = &q.status {
         let a = f.arg(Arg::Text(s.clone()));
         f.and(format!("r.status = {a}"));
+    }
+    if let Some(t) = &q.issue_type {
+        let a = f.arg(Arg::Text(t.clone()));
+        f.and(format!("r.issue_type = {a}"));
     }
     let w = f.where_sql();
     let n = f.args.len();
@@ -265,6 +277,76 @@ pub async fn issue(
         }
         audit_append!(tx, w, "requisition", id, "issue", &no, None,
             Some(serde_json::json!(todo.iter().map(|(lid, part, q, _)| serde_json::json!({"line_id": lid, "part_id": part, "qty": q})).collect::<Vec<_>>())));
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Takes a borrow (借用) back: marks it `returned` and, in the same transaction, puts every
+/// issued unit back where it came from — a `transfer` out of the borrower's vehicle when
+/// the issue went there, else a `return` into the issuing warehouse at the cost it left
+/// at. `Stale` when it is no longer an issued borrow; `Insufficient` (nothing written) when
+/// the vehicle no longer holds what was lent.
+pub async fn return_borrowed(
+    db: &Db,
+    w: &Writer,
+    id: i64,
+    by: i64,
+    note: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let postgres = matches!(db, Db::Postgres(_));
+    on_db!(db, pool => {
+        let mut tx = pool.begin_write().await?;
+        let r: Option<(i64, Option<i64>, String)> = sqlx::query_as(
+            "UPDATE requisitions SET status = 'returned', returned_at = $2, returned_by = $3, return_note = $4, updated_at = $2 \
+             WHERE id = $1 AND status = 'issued' AND issue_type = 'borrow' RETURNING warehouse_id, ticket_id, requisition_no",
+        )
+        .bind(id).bind(now).bind(by).bind(note)
+        .fetch_optional(&mut *tx).await?;
+        let Some((wh, ticket, no)) = r else {
+            return Err(StoreError::Stale);
+        };
+        let lines: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
+            "SELECT l.part_id, l.qty_issued, l.unit_cost_fen, m.to_warehouse_id FROM requisition_lines l \
+             LEFT JOIN stock_movements m ON m.id = l.movement_id WHERE l.requisition_id = $1 AND l.qty_issued > 0 \
+             ORDER BY l.part_id, l.id",
+        )
+        .bind(id).fetch_all(&mut *tx).await?;
+        if postgres {
+            let pairs = lines.iter().flat_map(|(part, _, _, vehicle)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
+            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+        }
+        let movement_note = Some(format!("归还 {no}"));
+        let no_serial: Option<String> = None;
+        for (part, qty, cost, vehicle) in &lines {
+            if let Some(v) = vehicle {
+                crate::parts::issue_in_tx!(tx, w, *part, *v, Some(wh), *qty, ticket, &no_serial, &movement_note, now, postgres);
+                continue;
+            }
+            let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
+            let cost = cost.unwrap_or(avg);
+            let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
+            if new_avg != avg {
+                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                    .bind(*part).bind(wh).bind(new_avg).execute(&mut *tx).await?;
+            }
+            let day = w.number_day(now);
+            let n: i64 = sqlx::query_scalar(
+                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
+                .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
+            let movement_no = format!("KC{day}-{n:05}");
+            let mid: i64 = sqlx::query_scalar(
+                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, note, by_user_id, \
+                 at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
+                .bind(&movement_no).bind(*part).bind(wh).bind(*qty).bind(cost).bind(ticket).bind(&movement_note)
+                .bind(w.user_id).bind(now).bind(after)
+                .fetch_one(&mut *tx).await?;
+            audit_append!(tx, w, "stock_movement", mid, "return", &movement_no, None,
+                Some(serde_json::json!({"part_id": part, "warehouse_id": wh, "qty": qty, "requisition_id": id})));
+        }
+        audit_append!(tx, w, "requisition", id, "return", &no, None, Some(serde_json::json!({"note": note})));
         tx.commit().await?;
     });
     Ok(())

@@ -57,7 +57,7 @@ fn out(u: &ApiUser, d: RequisitionDetail) -> RequisitionOut {
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
 pub struct RequisitionParams {
-    /// `mine` (default), `to_approve`, `to_issue` or `all`.
+    /// `mine` (default), `to_approve`, `to_issue`, `borrowed` (lent tools not back) or `all`.
     pub scope: Option<String>,
     /// `requested|approved|rejected|issued|cancelled`.
     pub status: Option<String>,

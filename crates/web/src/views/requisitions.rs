@@ -10,8 +10,8 @@ use crate::error::{ApiError, PageError};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::fen_display;
 use aftercare_domain::requisitions::{
-    IssueLine, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, can_approve, can_issue, can_request,
-    sees_all,
+    BORROW_DAYS, IssueLine, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, borrow_overdue, can_approve,
+    can_issue, can_request, may_return, sees_all,
 };
 use aftercare_service::ServiceError;
 use aftercare_service::requisitions::{ActionInput, RequisitionDetail, Scope, actions_for};
@@ -59,6 +59,21 @@ impl ListPage {
     pub fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_else(|| "—".into())
     }
+    /// A borrow out longer than [`BORROW_DAYS`]: "逾期 3 天" to chase, else empty.
+    pub fn overdue(&self, r: &RequisitionRow) -> String {
+        overdue_text(&self.c, r)
+    }
+}
+
+/// "逾期 N 天" for an issued borrow past its days, else empty.
+fn overdue_text(c: &Ctx, r: &RequisitionRow) -> String {
+    match r.issued_at {
+        Some(at) if r.status == "issued" && may_return(&r.issue_type) && borrow_overdue(at, Utc::now()) => {
+            let late = (Utc::now() - at).num_days() - BORROW_DAYS;
+            c.tr.tf("requisition.overdue", &[("days", &late.max(1).to_string())])
+        }
+        _ => String::new(),
+    }
 }
 
 pub async fn view_requisitions_get(
@@ -78,6 +93,8 @@ pub async fn view_requisitions_get(
     if can_issue(a) {
         tabs.push(("to_issue", u.tr.t("requisition.scope.to_issue")));
     }
+    // Tools lent and not back: the storekeeper chases them, a technician sees his own.
+    tabs.push(("borrowed", u.tr.t("requisition.scope.borrowed")));
     if sees_all(a) {
         tabs.push(("all", u.tr.t("requisition.scope.all")));
     }
@@ -239,6 +256,9 @@ pub struct DetailPage {
 }
 
 impl DetailPage {
+    pub fn overdue(&self) -> String {
+        overdue_text(&self.c, &self.d.requisition)
+    }
     pub fn status(&self) -> String {
         status_label(&self.c, &self.d.requisition.status)
     }
@@ -510,6 +530,7 @@ pub fn status_class(s: &str) -> &'static str {
         Some(ReqStatus::Requested) => "tstatus-new",
         Some(ReqStatus::Approved) => "tstatus-scheduled",
         Some(ReqStatus::Issued) => "tstatus-closed",
+        Some(ReqStatus::Returned) => "tstatus-resolved",
         _ => "tstatus-cancelled",
     }
 }
