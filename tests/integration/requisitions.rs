@@ -588,6 +588,7 @@ both!(a_borrow_out_too_long_is_shown_overdue, |app: TestApp| async move {
     let page = |c: reqwest::Client, url: String| async move { c.get(url).send().await.unwrap().text().await.unwrap() };
     let html = page(c.clone(), app.url("/requisitions?scope=borrowed")).await;
     assert!(html.contains("借用未还") && html.contains(&format!("requisition-{id}")), "{html}");
+    assert!(html.contains("已借出"), "an issued borrow reads as lent out: {html}");
     assert!(!html.contains("tag-critical overdue"), "not yet overdue");
     // Ten days out: three past the seven allowed.
     let ten_days_ago = (chrono::Utc::now() - chrono::Duration::days(10)).to_rfc3339();

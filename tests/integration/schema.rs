@@ -99,10 +99,16 @@ async fn demo_loads(backend: crate::common::Backend) {
     let open = aftercare_store::shortages::list(&db, true, None).await.unwrap();
     assert!(!open.is_empty(), "a part below its quota raised an alert");
     // The technician's requisitions for open tickets, one at each step.
-    for status in ["issued", "approved", "requested"] {
-        let q = aftercare_store::requisitions::RequisitionQuery { status: Some(status.into()), ..Default::default() };
+    for (status, issue_type) in
+        [("issued", "issue"), ("approved", "issue"), ("requested", "issue"), ("issued", "borrow")]
+    {
+        let q = aftercare_store::requisitions::RequisitionQuery {
+            status: Some(status.into()),
+            issue_type: Some(issue_type.into()),
+            ..Default::default()
+        };
         let n = aftercare_store::requisitions::list(&db, &q, aftercare_store::Page::default()).await.unwrap().total;
-        assert_eq!(n, 1, "one demo requisition is {status}");
+        assert_eq!(n, 1, "one demo requisition is {status} ({issue_type})");
     }
     db.close().await;
     if let Some((a, n)) = pg {

@@ -2,7 +2,7 @@
 //! categories), the county depot and each technician's vehicle stock, receipts at real
 //! prices, parts sent out to the vehicles, one part below its reserve quota, and the
 //! technician's requisitions for open tickets at each step: issued (a 领条 to print),
-//! approved and waiting at the counter, and waiting for the manager.
+//! approved and waiting at the counter, waiting for the manager, and a tool lent to him.
 
 use crate::requisitions::ActionInput;
 use crate::{Result, Services};
@@ -119,13 +119,13 @@ impl Services {
                 }
             }
         }
-        posted += self.demo_requisitions(depot.id, &parts).await?;
+        posted += self.demo_requisitions(depot.id, vehicles.first().copied(), &parts).await?;
         Ok(posted)
     }
 
     /// 张师傅's requisitions from the depot for the open demo tickets: one issued, one
     /// approved, one waiting for the manager. Returns the movements the issue posted.
-    async fn demo_requisitions(&self, depot: i64, parts: &[i64]) -> Result<usize> {
+    async fn demo_requisitions(&self, depot: i64, vehicle: Option<i64>, parts: &[i64]) -> Result<usize> {
         let (tech, manager, store) =
             (self.demo_actor("tech").await?, self.demo_actor("manager").await?, self.demo_actor("store").await?);
         let open = aftercare_store::tickets::list(
@@ -139,14 +139,15 @@ impl Services {
         .await?
         .items;
         let part = |code: &str| PARTS.iter().position(|p| p.0 == code).map(|i| parts[i]);
-        // (part, qty, purpose, the last step it has had: none is waiting for the manager)
+        // (part, qty, purpose, lent?, the last step it has had: none is waiting for the manager)
         let wanted = [
-            ("NET-SW24", 1, "更换故障交换机", Some(ReqAction::Issue)),
-            ("BBT-LAMP", 1, "更换投影机灯泡", Some(ReqAction::Approve)),
-            ("CCTV-HDD4T", 2, "更换录像机硬盘", None),
+            ("NET-SW24", 1, "更换故障交换机", false, Some(ReqAction::Issue)),
+            ("BBT-LAMP", 1, "更换投影机灯泡", false, Some(ReqAction::Approve)),
+            ("CCTV-HDD4T", 2, "更换录像机硬盘", false, None),
+            ("TOOL-CRIMP", 1, "借用工具：布线整改", true, Some(ReqAction::Issue)),
         ];
         let mut posted = 0;
-        for ((code, qty, purpose, upto), ticket) in
+        for ((code, qty, purpose, lent, upto), ticket) in
             wanted.iter().zip(open.iter().map(|t| Some(t.id)).chain(std::iter::repeat(None)))
         {
             let Some(part_id) = part(code) else { continue };
@@ -154,8 +155,8 @@ impl Services {
                 warehouse_id: Some(depot),
                 ticket_id: ticket,
                 purpose: Some((*purpose).into()),
+                issue_type: lent.then(|| "borrow".into()),
                 lines: Some(vec![RequisitionLineInput { part_id: Some(part_id), qty: Some(*qty), serial_no: None }]),
-                ..Default::default()
             };
             let r = self.create_requisition(&tech, &input).await?;
             let id = r.requisition.id;
@@ -164,6 +165,16 @@ impl Services {
                 self.act_requisition(&manager, id, ReqAction::Approve, &note).await?;
             }
             if *upto == Some(ReqAction::Issue) {
+                // What goes into his vehicle is carried there without a quota of its own.
+                if let Some(v) = vehicle {
+                    let quota = aftercare_domain::shortages::QuotaInput {
+                        part_id: Some(part_id),
+                        warehouse_id: Some(v),
+                        min_qty: Some(0),
+                        max_qty: None,
+                    };
+                    self.set_quota(&store, &quota).await?;
+                }
                 self.act_requisition(&store, id, ReqAction::Issue, &ActionInput::default()).await?;
                 posted += 1;
             }

@@ -26,9 +26,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate, Utc};
 use serde::Deserialize;
 
-/// Status and action words of this area, shared by the templates.
-fn status_label(c: &Ctx, s: &str) -> String {
-    c.t(&format!("requisition.status.{s}"))
+/// Status and action words of this area, shared by the templates. An issued borrow is
+/// "lent out" (已借出): it is still to come back.
+fn status_label(c: &Ctx, r: &RequisitionRow) -> String {
+    if r.status == "issued" && may_return(&r.issue_type) {
+        return c.t("requisition.status.lent");
+    }
+    c.t(&format!("requisition.status.{}", r.status))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,8 +54,8 @@ pub struct ListPage {
 }
 
 impl ListPage {
-    pub fn status(&self, s: &str) -> String {
-        status_label(&self.c, s)
+    pub fn status(&self, r: &RequisitionRow) -> String {
+        status_label(&self.c, r)
     }
     pub fn sclass(&self, s: &str) -> &'static str {
         status_class(s)
@@ -260,7 +264,7 @@ impl DetailPage {
         overdue_text(&self.c, &self.d.requisition)
     }
     pub fn status(&self) -> String {
-        status_label(&self.c, &self.d.requisition.status)
+        status_label(&self.c, &self.d.requisition)
     }
     pub fn sclass(&self) -> &'static str {
         status_class(&self.d.requisition.status)
@@ -385,7 +389,7 @@ impl PrintPage {
         if self.d.requisition.issue_type == t { "☑" } else { "☐" }
     }
     pub fn status(&self) -> String {
-        status_label(&self.c, &self.d.requisition.status)
+        status_label(&self.c, &self.d.requisition)
     }
     /// Blank lines so the slip keeps its shape with few lines.
     pub fn blanks(&self) -> Vec<usize> {
