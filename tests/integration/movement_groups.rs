@@ -268,3 +268,35 @@ both!(movement_numbers_carry_the_departments_day, |app: TestApp| async move {
     let Posted::Done(row, _) = &out[0] else { panic!("{out:?}") };
     assert_eq!(row.movement_no, "KC20261125-00001");
 });
+
+both!(the_catalogue_quota_is_the_depots_a_vehicle_has_only_its_own, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let p = part(&app, &t, "GRP-13", 5).await;
+    let d = depot(&app, &t, "GV").await;
+    let tech_id = crate::tickets::user_id(&app, "tech").await;
+    let (s, v) = app
+        .post_json(
+            &t,
+            "/api/v1/warehouses",
+            &json!({"code": "VAN-Q", "name": "张师傅随车库", "kind": "vehicle", "holder_user_id": tech_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let van = v["id"].as_i64().unwrap();
+    post_many(&app.db, &[(store_writer(), movement("receipt", p, d, 8, None))], false).await.unwrap();
+    let body = json!({"kind": "transfer", "part_id": p, "warehouse_id": d, "to_warehouse_id": van, "qty": 2});
+    let (s, v) = app.post_json(&t, "/api/v1/stock/movements", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // The depot (6 of min 5) and the vehicle (2, no quota of its own) are both fine.
+    let svc = aftercare_service::Services::new(app.db.clone());
+    svc.check_shortages(Utc::now()).await.unwrap();
+    assert_eq!(app.count("shortage_alerts").await, 0);
+    let (_, v) = app.get_json(&t, &format!("/api/v1/stock?part_id={p}&warehouse_id={van}")).await;
+    assert_eq!((v["items"][0]["min_qty"].as_i64(), v["items"][0]["max_qty"].as_i64()), (Some(0), None));
+    // A quota set for the vehicle is its own: below it, an alert for the vehicle.
+    let q = json!({"part_id": p, "warehouse_id": van, "min_qty": 3, "max_qty": 4});
+    let (s, v) = app.send_json(reqwest::Method::PUT, &t, "/api/v1/stock/quotas", &q).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(app.count(&format!("shortage_alerts WHERE warehouse_id = {van} AND closed_at IS NULL")).await, 1);
+    assert_eq!(app.count(&format!("shortage_alerts WHERE warehouse_id = {d}")).await, 0);
+});

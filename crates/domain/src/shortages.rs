@@ -3,6 +3,8 @@
 //!
 //! Decisions, for whoever continues this area:
 //! - A quota of min 0 means "no quota": such a row is never short.
+//! - The catalogue's min and max are the depot's default (the county's reserve); a vehicle
+//!   stock has only the quota set for it.
 //! - A part is short while its usable on-hand is below min (defective parts do not count).
 //! - The order fills up to max; with no max it fills up to min.
 //! - The proposed min is ceil(average daily issues × lead time × 1.5): enough to bridge

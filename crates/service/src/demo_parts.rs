@@ -105,8 +105,7 @@ impl Services {
         for (i, (code, ..)) in PARTS.iter().enumerate() {
             if ["CCTV-PSU", "BBT-PEN", "CAB-RJ45", "NET-SFP"].contains(code) {
                 for v in &vehicles {
-                    // A vehicle carries a few of each without the depot's reserve quota (a min
-                    // of 0 is no quota), so it raises no shortage of its own.
+                    // A vehicle carries a small kit: at most 4 of each, no minimum.
                     let quota = aftercare_domain::shortages::QuotaInput {
                         part_id: Some(parts[i]),
                         warehouse_id: Some(*v),
@@ -119,13 +118,13 @@ impl Services {
                 }
             }
         }
-        posted += self.demo_requisitions(depot.id, vehicles.first().copied(), &parts).await?;
+        posted += self.demo_requisitions(depot.id, &parts).await?;
         Ok(posted)
     }
 
     /// 张师傅's requisitions from the depot for the open demo tickets: one issued, one
     /// approved, one waiting for the manager. Returns the movements the issue posted.
-    async fn demo_requisitions(&self, depot: i64, vehicle: Option<i64>, parts: &[i64]) -> Result<usize> {
+    async fn demo_requisitions(&self, depot: i64, parts: &[i64]) -> Result<usize> {
         let (tech, manager, store) =
             (self.demo_actor("tech").await?, self.demo_actor("manager").await?, self.demo_actor("store").await?);
         let open = aftercare_store::tickets::list(
@@ -165,16 +164,6 @@ impl Services {
                 self.act_requisition(&manager, id, ReqAction::Approve, &note).await?;
             }
             if *upto == Some(ReqAction::Issue) {
-                // What goes into his vehicle is carried there without a quota of its own.
-                if let Some(v) = vehicle {
-                    let quota = aftercare_domain::shortages::QuotaInput {
-                        part_id: Some(part_id),
-                        warehouse_id: Some(v),
-                        min_qty: Some(0),
-                        max_qty: None,
-                    };
-                    self.set_quota(&store, &quota).await?;
-                }
                 self.act_requisition(&store, id, ReqAction::Issue, &ActionInput::default()).await?;
                 posted += 1;
             }

@@ -79,9 +79,12 @@ pub struct StockRow {
     pub max_qty: Option<i64>,
 }
 
+// The quota columns are `shortages::EFFECTIVE_MIN` / `EFFECTIVE_MAX` written out (a const
+// string cannot be spliced into another).
 pub(crate) const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, s.warehouse_id, \
     w.code AS warehouse_code, w.name AS warehouse_name, s.on_hand, s.defective, s.avg_cost_fen, \
-    COALESCE(s.min_qty, p.min_qty) AS min_qty, COALESCE(s.max_qty, p.max_qty) AS max_qty \
+    COALESCE(s.min_qty, CASE WHEN w.kind = 'depot' THEN p.min_qty ELSE 0 END) AS min_qty, \
+    COALESCE(s.max_qty, CASE WHEN w.kind = 'depot' THEN p.max_qty END) AS max_qty \
     FROM stock s JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id";
 
 /// One ledger row (领用记录表).
@@ -654,7 +657,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 "SELECT s.part_id, s.warehouse_id, s.on_hand, {EFFECTIVE_MIN}, EXISTS (SELECT 1 FROM shortage_alerts a \
                  WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) \
                  FROM (VALUES {pairs}) v JOIN stock s ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
-                 JOIN parts p ON p.id = s.part_id")))
+                 JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id")))
                 .fetch_all(&mut *tx).await?;
             for (p, w, on_hand, min, open) in states {
                 let Some(&i) = last.get(&(p, w)) else { continue };

@@ -48,7 +48,10 @@ const ALERT_SELECT: &str = "SELECT a.id, a.part_id, p.code AS part_code, p.name 
     LEFT JOIN users u ON u.id = a.acknowledged_by";
 
 /// The effective min of a stock row: the warehouse's own, else the catalogue's.
-pub(crate) const EFFECTIVE_MIN: &str = "COALESCE(s.min_qty, p.min_qty)";
+/// The catalogue's min and max are the depot's default (the county's reserve, §2.5(1)); a
+/// vehicle stock carries a kit and has only the quota set for it. Needs `s`, `p` and `w`.
+pub(crate) const EFFECTIVE_MIN: &str = "COALESCE(s.min_qty, CASE WHEN w.kind = 'depot' THEN p.min_qty ELSE 0 END)";
+pub(crate) const EFFECTIVE_MAX: &str = "COALESCE(s.max_qty, CASE WHEN w.kind = 'depot' THEN p.max_qty END)";
 
 /// What a level check did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,6 +161,7 @@ pub async fn check_level(db: &Db, part_id: i64, warehouse_id: i64, now: DateTime
     let quick_sql = format!(
         "SELECT s.on_hand, {EFFECTIVE_MIN}, EXISTS (SELECT 1 FROM shortage_alerts a WHERE a.part_id = s.part_id \
          AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) FROM stock s JOIN parts p ON p.id = s.part_id \
+         JOIN warehouses w ON w.id = s.warehouse_id \
          WHERE s.part_id = $1 AND s.warehouse_id = $2"
     );
     let quick: Option<(i64, i64, bool)> = on_db!(db, pool => sqlx::query_as(sqlx::AssertSqlSafe(quick_sql.as_str()))
@@ -208,7 +212,7 @@ pub async fn ensure_depot_rows(db: &Db) -> Result<u64> {
 /// quotas changed in the catalogue.
 pub async fn out_of_date(db: &Db) -> Result<Vec<(i64, i64)>> {
     let sql = format!(
-        "SELECT s.part_id, s.warehouse_id FROM stock s JOIN parts p ON p.id = s.part_id \
+        "SELECT s.part_id, s.warehouse_id FROM stock s JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id \
          WHERE (({EFFECTIVE_MIN} > 0 AND s.on_hand < {EFFECTIVE_MIN} AND p.active = TRUE) AND NOT EXISTS \
            (SELECT 1 FROM shortage_alerts a WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL)) \
          OR (NOT ({EFFECTIVE_MIN} > 0 AND s.on_hand < {EFFECTIVE_MIN}) AND EXISTS \
@@ -323,7 +327,7 @@ pub async fn below_min(db: &Db, warehouse_id: Option<i64>, since: DateTime<Utc>)
     let sql = format!(
         "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, p.supplier, p.lead_time_days, \
          p.unit_cost_fen, s.warehouse_id, w.name AS warehouse_name, s.on_hand, {EFFECTIVE_MIN} AS min_qty, \
-         COALESCE(s.max_qty, p.max_qty) AS max_qty, \
+         {EFFECTIVE_MAX} AS max_qty, \
          CAST(COALESCE((SELECT SUM(m.qty) FROM stock_movements m WHERE m.part_id = s.part_id AND m.warehouse_id = s.warehouse_id \
            AND m.kind = 'issue' AND m.at >= $1), 0) AS BIGINT) AS consumed \
          FROM stock s JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id \
