@@ -45,12 +45,7 @@ pub async fn dispose(db: &Db, w: &Writer, d: &NewDisposal, now: DateTime<Utc>) -
             // A defective unit was never in the stock's value: nothing is written off.
             Outcome::Rma | Outcome::Scrap => ("scrap", 0_i64),
         };
-        let day = w.number_day(now);
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-            .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
-        let movement_no = format!("KC{day}-{n:05}");
+        let movement_no = crate::parts::next_movement_no!(tx, w, now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, note, by_user_id, at, \
              balance_after, outcome) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",

@@ -344,6 +344,32 @@ pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
         .ok_or(StoreError::NotFound)
 }
 
+/// Takes the next number of the counter `$scope` (`stock:20261127`, `requisition:…`) inside
+/// `$tx` and evaluates to it. The counter row is held until commit: take it late.
+macro_rules! next_number {
+    ($tx:expr, $scope:expr) => {{
+        let n: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last",
+        )
+        .bind($scope)
+        .fetch_one(&mut *$tx)
+        .await?;
+        n
+    }};
+}
+pub(crate) use next_number;
+
+/// The next stock movement number, `KC20261127-00042`, for `$w`'s day of `$now`.
+macro_rules! next_movement_no {
+    ($tx:expr, $w:expr, $now:expr) => {{
+        let day = $w.number_day($now);
+        let n = $crate::parts::next_number!($tx, format!("stock:{day}"));
+        format!("KC{day}-{n:05}")
+    }};
+}
+pub(crate) use next_movement_no;
+
 /// Adds to a stock row (creating it when there is none) and returns (on_hand, defective,
 /// avg_cost_fen) after; the update holds the row's lock until commit. Only for amounts of
 /// zero or more: both databases check the row to be inserted against the CHECKs before
@@ -765,15 +791,7 @@ macro_rules! issue_in_tx {
             }
         }
         let kind = if to.is_some() { "transfer" } else { "issue" };
-        let day = $w.number_day($now);
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last",
-        )
-        .bind(format!("stock:{day}"))
-        .fetch_one(&mut *$tx)
-        .await?;
-        let movement_no = format!("KC{day}-{n:05}");
+        let movement_no = $crate::parts::next_movement_no!($tx, $w, $now);
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, unit_cost_fen, ticket_id, \
              serial_no, note, by_user_id, at, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",

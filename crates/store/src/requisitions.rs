@@ -90,10 +90,7 @@ pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, 
     Ok(on_db!(db, pool => {
         let mut tx = pool.begin_write().await?;
         let day = w.number_day(now);
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-            .bind(format!("requisition:{day}")).fetch_one(&mut *tx).await?;
+        let n = crate::parts::next_number!(tx, format!("requisition:{day}"));
         let no = format!("LY{day}-{n:04}");
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, status, \
@@ -331,12 +328,7 @@ pub async fn return_borrowed(
                 sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
                     .bind(*part).bind(wh).bind(new_avg).execute(&mut *tx).await?;
             }
-            let day = w.number_day(now);
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-                .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
-            let movement_no = format!("KC{day}-{n:05}");
+            let movement_no = crate::parts::next_movement_no!(tx, w, now);
             let mid: i64 = sqlx::query_scalar(
                 "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, note, by_user_id, \
                  at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")

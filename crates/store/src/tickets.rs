@@ -541,12 +541,7 @@ pub async fn add_visit(
                 crate::parts::take_stock!(tx, l.part_id, l.warehouse_id, l.qty)
             };
             let kind = if l.defective { "defective_return" } else { "issue" };
-            let day = w.number_day(now);
-            let n: i64 = sqlx::query_scalar(
-                "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last")
-                .bind(format!("stock:{day}")).fetch_one(&mut *tx).await?;
-            let movement_no = format!("KC{day}-{n:05}");
+            let movement_no = crate::parts::next_movement_no!(tx, w, now);
             let note = format!("visit {id}");
             let mid: i64 = sqlx::query_scalar(
                 "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, equipment_id, \
