@@ -160,6 +160,11 @@ both!(stock_pages_each_kind_through_its_form, |app: TestApp| async move {
         2,
         "the reasons are kept"
     );
+    // The audit trail names every one of them in words, not as untranslated keys.
+    let (admin, _) = app.browser("admin").await;
+    let html = admin.get(app.url("/admin/audit?entity=stock_movement")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("库存变动") && html.contains("调拨") && html.contains("盘点调整"), "{html}");
+    assert!(!html.contains("audit.action.") && !html.contains("audit.entity."), "{html}");
 });
 
 both!(stock_pages_refused_forms_change_nothing, |app: TestApp| async move {
