@@ -540,6 +540,21 @@ both!(a_borrowed_tool_goes_out_and_comes_back_where_it_was_issued_from, |app: Te
     );
     let (_, out) = app.get_json(&store, "/api/v1/requisitions?scope=borrowed").await;
     assert_eq!(out["total"], 0);
+    // The depot's issue ledger shows the tool going out and coming back, both on the slip.
+    let day = chrono::Duration::days(1);
+    let rows = aftercare_store::requisitions::ledger(
+        &app.db,
+        chrono::Utc::now() - day,
+        chrono::Utc::now() + day,
+        Some(s0.depot),
+        100,
+    )
+    .await
+    .unwrap();
+    let borrow_no = v["requisition_no"].as_str().unwrap();
+    let halves: Vec<&str> =
+        rows.iter().filter(|r| r.requisition_no.as_deref() == Some(borrow_no)).map(|r| r.kind.as_str()).collect();
+    assert_eq!(halves, ["transfer", "transfer"], "out and back: {rows:?}");
     // Twice is a 409 naming the status; nothing moves.
     let (s, _) = act(&app, &store, id, "return", json!({})).await;
     assert_eq!(s, StatusCode::CONFLICT);
@@ -599,6 +614,19 @@ both!(a_borrow_out_too_long_is_shown_overdue, |app: TestApp| async move {
     }
     let html = page(c.clone(), app.url("/requisitions?scope=borrowed")).await;
     assert!(html.contains("逾期 3 天"), "{html}");
+    // A newer borrow comes after it: the list is the order to chase them in.
+    let (_, r2) = request(
+        &app,
+        &tech,
+        json!({"warehouse_id": s0.depot, "issue_type": "borrow", "lines": [{"part_id": s0.cable, "qty": 1}]}),
+    )
+    .await;
+    let id2 = r2["id"].as_i64().unwrap();
+    act(&app, &manager, id2, "approve", json!({})).await;
+    act(&app, &store, id2, "issue", json!({})).await;
+    let (_, out) = app.get_json(&store, "/api/v1/requisitions?scope=borrowed").await;
+    let order: Vec<i64> = out["items"].as_array().unwrap().iter().map(|r| r["id"].as_i64().unwrap()).collect();
+    assert_eq!(order, [id, id2], "oldest first");
     let html = page(c.clone(), app.url(&format!("/requisitions/{id}"))).await;
     assert!(html.contains("id=\"borrow-overdue\"") && html.contains("id=\"return-form\""), "{html}");
 });

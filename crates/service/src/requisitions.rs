@@ -177,6 +177,7 @@ impl Services {
             Scope::Borrowed => {
                 q.status = Some(ReqStatus::Issued.as_str().into());
                 q.issue_type = Some("borrow".into());
+                q.oldest_issued_first = true;
                 if !sees_all(by) {
                     q.requester_id = Some(by.id.0);
                 }

@@ -130,6 +130,8 @@ pub struct RequisitionQuery {
     pub status: Option<String>,
     /// `issue` or `borrow`.
     pub issue_type: Option<String>,
+    /// Oldest issue first (the borrows to chase), instead of newest first.
+    pub oldest_issued_first: bool,
     pub ticket_id: Option<i64>,
     pub warehouse_id: Option<i64>,
 }
@@ -155,7 +157,8 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
     }
     let w = f.where_sql();
     let n = f.args.len();
-    let sql = format!("{REQ_SELECT} {w} ORDER BY r.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let order = if q.oldest_issued_first { "r.issued_at, r.id" } else { "r.id DESC" };
+    let sql = format!("{REQ_SELECT} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM requisitions r {w}");
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
@@ -279,6 +282,10 @@ pub async fn issue(
     Ok(())
 }
 
+/// One line of a borrow as it went out: (line id, part, qty issued, unit cost in fen, the
+/// vehicle it went into, serial number).
+type LentLine = (i64, i64, i64, Option<i64>, Option<i64>, Option<String>);
+
 /// Takes a borrow (借用) back: marks it `returned` and, in the same transaction, puts every
 /// issued unit back where it came from — a `transfer` out of the borrower's vehicle when
 /// the issue went there, else a `return` into the issuing warehouse at the cost it left
@@ -304,23 +311,23 @@ pub async fn return_borrowed(
         let Some((wh, ticket, no)) = r else {
             return Err(StoreError::Stale);
         };
-        let lines: Vec<(i64, i64, Option<i64>, Option<i64>)> = sqlx::query_as(
-            "SELECT l.part_id, l.qty_issued, l.unit_cost_fen, m.to_warehouse_id FROM requisition_lines l \
+        let lines: Vec<LentLine> = sqlx::query_as(
+            "SELECT l.id, l.part_id, l.qty_issued, l.unit_cost_fen, m.to_warehouse_id, l.serial_no FROM requisition_lines l \
              LEFT JOIN stock_movements m ON m.id = l.movement_id WHERE l.requisition_id = $1 AND l.qty_issued > 0 \
              ORDER BY l.part_id, l.id",
         )
         .bind(id).fetch_all(&mut *tx).await?;
         if postgres {
-            let pairs = lines.iter().flat_map(|(part, _, _, vehicle)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
+            let pairs = lines.iter().flat_map(|(_, part, _, _, vehicle, _)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
             crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
         }
         let movement_note = Some(format!("归还 {no}"));
-        let no_serial: Option<String> = None;
-        for (part, qty, cost, vehicle) in &lines {
-            if let Some(v) = vehicle {
-                crate::parts::issue_in_tx!(tx, w, *part, *v, Some(wh), *qty, ticket, &no_serial, &movement_note, now, postgres);
-                continue;
-            }
+        for (line, part, qty, cost, vehicle, serial) in &lines {
+            // Out of the vehicle it went to (at the vehicle's average cost, as any transfer),
+            // else back into the warehouse at the cost it left at.
+            let mid = if let Some(v) = vehicle {
+                crate::parts::issue_in_tx!(tx, w, *part, *v, Some(wh), *qty, ticket, serial, &movement_note, now, postgres).0
+            } else {
             let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
             let cost = cost.unwrap_or(avg);
             let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
@@ -330,13 +337,17 @@ pub async fn return_borrowed(
             }
             let movement_no = crate::parts::next_movement_no!(tx, w, now);
             let mid: i64 = sqlx::query_scalar(
-                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, note, by_user_id, \
-                 at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id")
-                .bind(&movement_no).bind(*part).bind(wh).bind(*qty).bind(cost).bind(ticket).bind(&movement_note)
+                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, serial_no, note, \
+                 by_user_id, at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
+                .bind(&movement_no).bind(*part).bind(wh).bind(*qty).bind(cost).bind(ticket).bind(serial).bind(&movement_note)
                 .bind(w.user_id).bind(now).bind(after)
                 .fetch_one(&mut *tx).await?;
             audit_append!(tx, w, "stock_movement", mid, "return", &movement_no, None,
                 Some(serde_json::json!({"part_id": part, "warehouse_id": wh, "qty": qty, "requisition_id": id})));
+                mid
+            };
+            sqlx::query("UPDATE requisition_lines SET return_movement_id = $2 WHERE id = $1")
+                .bind(*line).bind(mid).execute(&mut *tx).await?;
         }
         audit_append!(tx, w, "requisition", id, "return", &no, None, Some(serde_json::json!({"note": note})));
         tx.commit().await?;
@@ -369,8 +380,9 @@ pub struct LedgerRow {
     pub purpose: Option<String>,
 }
 
-/// Issues, returns of unused parts and requisition transfers between `from` (inclusive)
-/// and `to` (exclusive), optionally of one warehouse, oldest first; at most `limit` rows.
+/// Issues, returns of unused parts and requisition transfers (out to a vehicle, and a lent
+/// tool's way back) between `from` (inclusive) and `to` (exclusive), optionally of one
+/// warehouse, oldest first; at most `limit` rows.
 pub async fn ledger(
     db: &Db,
     from: DateTime<Utc>,
@@ -387,8 +399,9 @@ pub async fn ledger(
     // handed back: the issue ledger (领用记录表) leaves disposals out.
     f.and("(m.kind = 'issue' OR (m.kind = 'return' AND m.outcome IS NULL) OR l.id IS NOT NULL)".to_string());
     if let Some(wh) = warehouse_id {
+        // A lent tool taken back out of a vehicle comes into this warehouse.
         let a = f.arg(Arg::I64(wh));
-        f.and(format!("m.warehouse_id = {a}"));
+        f.and(format!("(m.warehouse_id = {a} OR (l.return_movement_id = m.id AND m.to_warehouse_id = {a}))"));
     }
     let w = f.where_sql();
     let n = f.args.len();
@@ -398,7 +411,8 @@ pub async fn ledger(
          r.requisition_no, ru.display_name AS requester_name, au.display_name AS approver_name, r.purpose \
          FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses wh ON wh.id = m.warehouse_id \
          LEFT JOIN users u ON u.id = m.by_user_id LEFT JOIN tickets t ON t.id = m.ticket_id \
-         LEFT JOIN requisition_lines l ON l.movement_id = m.id LEFT JOIN requisitions r ON r.id = l.requisition_id \
+         LEFT JOIN requisition_lines l ON l.movement_id = m.id OR l.return_movement_id = m.id \
+         LEFT JOIN requisitions r ON r.id = l.requisition_id \
          LEFT JOIN users ru ON ru.id = r.requester_id LEFT JOIN users au ON au.id = r.approver_id \
          {w} ORDER BY m.at, m.id LIMIT ${}",
         n + 1

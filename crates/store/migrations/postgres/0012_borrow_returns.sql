@@ -4,3 +4,8 @@ ALTER TABLE requisitions ADD COLUMN returned_at TIMESTAMPTZ;
 ALTER TABLE requisitions ADD COLUMN returned_by BIGINT REFERENCES users (id);
 ALTER TABLE requisitions ADD COLUMN return_note TEXT;
 CREATE INDEX requisitions_outstanding ON requisitions (issue_type, status, issued_at);
+-- The movement that took a lent line back, so the issue ledger shows both halves; the
+-- ledger finds a line by either movement.
+ALTER TABLE requisition_lines ADD COLUMN return_movement_id BIGINT REFERENCES stock_movements (id);
+CREATE INDEX requisition_lines_movement ON requisition_lines (movement_id);
+CREATE INDEX requisition_lines_return_movement ON requisition_lines (return_movement_id);

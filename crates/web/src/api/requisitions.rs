@@ -1,7 +1,7 @@
 //! Requisitions (领用单, DESIGN.md §5): `GET/POST /api/v1/requisitions`,
 //! `GET /api/v1/requisitions/{id}` and `POST /api/v1/requisitions/{id}/actions/{action}`
 //! with `approve {note?}`, `reject {reason}`, `issue {lines?: [{line_id, qty}], note?}`,
-//! `cancel {reason}`.
+//! `cancel {reason}`, and `return {note?}` (a borrow's tools taken back).
 
 use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
 use crate::AppState;
@@ -34,7 +34,7 @@ pub struct RequisitionOut {
     #[serde(flatten)]
     pub requisition: RequisitionRow,
     pub lines: Vec<RequisitionLineOut>,
-    /// `approve|reject|issue|cancel`, those open to the caller.
+    /// `approve|reject|issue|cancel|return`, those open to the caller.
     pub actions: Vec<String>,
 }
 
@@ -59,7 +59,7 @@ fn out(u: &ApiUser, d: RequisitionDetail) -> RequisitionOut {
 pub struct RequisitionParams {
     /// `mine` (default), `to_approve`, `to_issue`, `borrowed` (lent tools not back) or `all`.
     pub scope: Option<String>,
-    /// `requested|approved|rejected|issued|cancelled`.
+    /// `requested|approved|rejected|issued|cancelled|returned`.
     pub status: Option<String>,
     pub ticket_id: Option<i64>,
     pub page: Option<u32>,
@@ -125,10 +125,10 @@ pub struct RequisitionActionBody {
 }
 
 #[utoipa::path(post, path = "/api/v1/requisitions/{id}/actions/{action}",
-    params(("id" = i64, Path), ("action" = String, Path, description = "approve, reject, issue, cancel")),
+    params(("id" = i64, Path), ("action" = String, Path, description = "approve, reject, issue, cancel, return")),
     request_body = RequisitionActionBody,
     responses((status = 200, body = RequisitionOut), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
-        (status = 409, body = ErrorResponse, description = "not possible from this status, one's own requisition, or not enough stock (naming the part and what is left; nothing is issued)"),
+        (status = 409, body = ErrorResponse, description = "not possible from this status, one's own requisition, a return of what was not lent, or not enough stock (naming the part, the warehouse and what is left; nothing moves)"),
         (status = 422, body = ErrorResponse)))]
 pub async fn api_requisitions_action(
     State(st): State<AppState>,
