@@ -457,6 +457,11 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     let q = format!("from={today}&to={today}&warehouse={}", s0.depot);
     let html = sc.get(app.url(&format!("/stock/ledger?{q}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("备件仓库领用记录表") && html.contains(&no) && html.contains("出库"), "ledger page");
+    // In English the kinds read in English too.
+    crate::defective::speak(&app, "manager", "en").await;
+    let (mc, _) = app.browser("manager").await;
+    let en = mc.get(app.url(&format!("/stock/ledger?{q}"))).send().await.unwrap().text().await.unwrap();
+    assert!(en.contains(">Issue<") && !en.contains("出库"), "{en}");
     let r = sc.get(app.url(&format!("/stock/ledger.xlsx?{q}"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");

@@ -467,8 +467,8 @@ impl LedgerPage {
     pub fn at(&self, r: &LedgerRow) -> String {
         r.at.with_timezone(&self.c.tz).format("%m-%d %H:%M").to_string()
     }
-    pub fn kind(&self, r: &LedgerRow) -> &'static str {
-        aftercare_domain::parts::MovementKind::parse(&r.kind).map(|k| k.zh()).unwrap_or("")
+    pub fn kind(&self, r: &LedgerRow) -> String {
+        self.c.t(&format!("stock.kind.{}", r.kind))
     }
     pub fn cost(&self, fen: &i64) -> String {
         fen_display(*fen)
