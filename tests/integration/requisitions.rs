@@ -635,3 +635,21 @@ both!(a_borrow_out_too_long_is_shown_overdue, |app: TestApp| async move {
     let html = page(c.clone(), app.url(&format!("/requisitions/{id}"))).await;
     assert!(html.contains("id=\"borrow-overdue\"") && html.contains("id=\"return-form\""), "{html}");
 });
+
+both!(an_issue_below_the_reserve_quota_raises_the_alert_at_once, |app: TestApp| async move {
+    let s0 = setup(&app).await;
+    let (store, tech, manager) = (app.token("store").await, app.token("tech").await, app.token("manager").await);
+    let q = json!({"part_id": s0.switch, "warehouse_id": s0.depot, "min_qty": 4, "max_qty": 8});
+    let (s, v) = app.send_json(reqwest::Method::PUT, &store, "/api/v1/stock/quotas", &q).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, r) =
+        request(&app, &tech, json!({"warehouse_id": s0.depot, "lines": [{"part_id": s0.switch, "qty": 2}]})).await;
+    let id = r["id"].as_i64().unwrap();
+    act(&app, &manager, id, "approve", json!({})).await;
+    assert_eq!(app.count("shortage_alerts").await, 0);
+    let (s, v) = act(&app, &store, id, "issue", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // 5 − 2 = 3 < 4: the manager hears of it now, not at the next sweep.
+    assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 1);
+    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 1);
+});

@@ -302,7 +302,15 @@ impl Services {
                 })?
             }
         }
-        self.requisition_detail(id).await
+        let detail = self.requisition_detail(id).await?;
+        // Reserve quotas: an issue may have taken the warehouse below its min, a return
+        // brought it back (the vehicles, carrying no catalogue quota, only by their own).
+        if matches!(action, ReqAction::Issue | ReqAction::Return) {
+            for l in &detail.lines {
+                self.check_stock_level(l.part_id, detail.requisition.warehouse_id, now).await;
+            }
+        }
+        Ok(detail)
     }
 
     /// The issue ledger (issues and returns) of the local dates `from..=to`, optionally of
