@@ -15,6 +15,11 @@ pub struct Config {
     pub timezone: String,
     /// Mark cookies Secure (behind HTTPS).
     pub secure_cookies: bool,
+    /// Addresses of reverse proxies in front (comma-separated IPs, e.g. `127.0.0.1`). Only a
+    /// request from one of them has its client read from `X-Forwarded-For`; otherwise the
+    /// socket peer is the client (throttling counts per client address).
+    #[serde(default)]
+    pub trusted_proxies: String,
     /// `[mail.imap]` (mail in) and `[mail.smtp]` (mail out); both optional, off when absent.
     /// From the environment: `AFTERCARE_MAIL__SMTP__HOST`, `AFTERCARE_MAIL__IMAP__PASSWORD`, …
     #[serde(default)]
@@ -28,6 +33,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             timezone: "Asia/Shanghai".into(),
             secure_cookies: false,
+            trusted_proxies: String::new(),
             mail: Default::default(),
         }
     }
@@ -50,7 +56,13 @@ impl Config {
 
     pub fn web(&self) -> Result<aftercare_web::WebConfig> {
         let tz = self.timezone.parse().map_err(|e| anyhow::anyhow!("timezone {:?}: {e}", self.timezone))?;
-        Ok(aftercare_web::WebConfig { tz, secure_cookies: self.secure_cookies })
+        let trusted_proxies = self
+            .trusted_proxies
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("trusted_proxies {s:?}: {e}")))
+            .collect::<Result<Vec<std::net::IpAddr>>>()?;
+        Ok(aftercare_web::WebConfig { tz, secure_cookies: self.secure_cookies, trusted_proxies })
     }
 
     /// The URL without a password, for messages.

@@ -582,7 +582,7 @@ both!(record_numbers_carry_the_departments_day_not_the_utc_date, |app: TestApp| 
     assert!(v["record_no"].as_str().unwrap().starts_with("KF20261125-"), "{v}");
     // A ticket opened at that moment is numbered for the same day.
     let svc = aftercare_service::Services::new(app.db.clone());
-    let (actor, _) = svc.authenticate(&agent).await.unwrap();
+    let (actor, _) = svc.authenticate(&agent, aftercare_service::auth::SessionKind::Api).await.unwrap();
     let input = aftercare_domain::tickets::TicketInput {
         customer_id: Some(aftercare_domain::ids::CustomerId(app.school1)),
         system: Some("network".into()),

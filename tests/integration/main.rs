@@ -12,6 +12,7 @@ mod defective;
 mod equipment;
 mod excel;
 mod field_labels;
+mod hardening;
 mod mail;
 mod movement_groups;
 mod pages;

@@ -223,7 +223,7 @@ both!(groups_of_two_nodes_crossing_the_same_rows_never_deadlock, |app: TestApp| 
     }
     // Two nodes: each its own group commit on the same database.
     let nodes = [aftercare_service::Services::new(app.db.clone()), aftercare_service::Services::new(app.db.clone())];
-    let (actor, _) = nodes[0].authenticate(&t).await.unwrap();
+    let (actor, _) = nodes[0].authenticate(&t, aftercare_service::auth::SessionKind::Api).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..80_usize {
         let svc = nodes[i % 2].clone();

@@ -416,7 +416,7 @@ both!(phrases_are_seeded_managed_and_read_by_staff, |app: TestApp| async move {
     let pos = |s: &str| scenes.iter().position(|x| *x == s).unwrap();
     assert!(pos("greeting") < pos("wait") && pos("wait") < pos("follow_up") && pos("follow_up") < pos("closing"));
     let svc = Services::new(app.db.clone());
-    let agent_actor = svc.authenticate(&a).await.unwrap().0;
+    let agent_actor = svc.authenticate(&a, aftercare_service::auth::SessionKind::Api).await.unwrap().0;
     assert_eq!(svc.phrases(&agent_actor).await.unwrap().len(), 20);
 
     // Agents and schools do not manage it; schools do not even read it.

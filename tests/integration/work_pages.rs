@@ -118,7 +118,7 @@ both!(printable_forms_are_chinese_a4_with_the_signature, |app: TestApp| async mo
     {
         assert!(html.contains(want), "analysis form lacks {want}");
     }
-    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("window.print()"));
+    assert!(html.contains("<html lang=\"zh-CN\">") && html.contains("data-print"));
     assert!(!html.contains("class=\"sidebar\""), "no navigation on paper");
     let (s, html) = page(&c, &app, &format!("/tickets/{id}/print/repair")).await;
     assert_eq!(s, StatusCode::OK);

@@ -174,7 +174,9 @@ pub fn may(action: TicketAction, ctx: &ActionContext) -> bool {
     match action {
         A::Accept | A::Diagnose | A::Schedule | A::Escalate | A::Reopen => has(Role::Engineer),
         A::Decline | A::Start | A::Hold | A::Resume => has(Role::Technician) && ctx.is_assigned_technician,
-        A::Resolve => (has(Role::Technician) && ctx.is_assigned_technician) || (has(Role::Engineer) && ctx.remote),
+        // Solved by phone or remote access is the engineer's word; on site, the technician's.
+        A::Resolve if ctx.remote => has(Role::Engineer),
+        A::Resolve => has(Role::Technician) && ctx.is_assigned_technician,
         // The school's own confirmation and rating on the portal counts as the callback.
         A::Callback => has(Role::Agent) || (has(Role::Customer) && ctx.own_school),
         A::Close => has(Role::Agent),
@@ -209,10 +211,10 @@ pub fn transition(
         (A::Resume, S::OnHold) => Ok(S::InProgress),
         (A::Resolve, S::Triage | S::ToDispatch) if ctx.remote => Ok(S::Resolved),
         (A::Resolve, S::Triage | S::ToDispatch) => unmet(Precondition::RemoteOnlyBeforeDispatch),
-        (A::Resolve, S::InProgress) if ctx.remote && !ctx.is_assigned_technician && !is_boss(ctx) => {
-            unmet(Precondition::RemoteOnlyBeforeDispatch)
-        }
-        (A::Resolve, S::InProgress) if ctx.remote || ctx.has_signed_visit => Ok(S::Resolved),
+        // Once someone is on site, only the school's signature on a visit resolves it:
+        // `remote` is no way around the rule, for anyone.
+        (A::Resolve, S::InProgress) if ctx.has_signed_visit => Ok(S::Resolved),
+        (A::Resolve, S::InProgress) if ctx.remote => unmet(Precondition::RemoteOnlyBeforeDispatch),
         (A::Resolve, S::InProgress) => unmet(Precondition::SignedVisitRequired),
         (A::Callback, S::Resolved) if ctx.callback_resolved => Ok(S::Closed),
         // Not really fixed: back to the engineer; counts as a repeat repair.
@@ -224,10 +226,6 @@ pub fn transition(
         (A::Cancel, s) if s.is_open() => Ok(S::Cancelled),
         _ => illegal,
     }
-}
-
-fn is_boss(ctx: &ActionContext) -> bool {
-    ctx.roles.contains(&Role::Manager) || ctx.roles.contains(&Role::Admin)
 }
 
 #[cfg(test)]
@@ -322,6 +320,25 @@ mod tests {
         // An engineer cannot resolve an on-site ticket remotely once it is under way.
         let eng = ActionContext { roles: vec![Role::Engineer], remote: true, ..Default::default() };
         assert!(matches!(transition(S::InProgress, A::Resolve, &eng), Err(TransitionError::Precondition { .. })));
+        // Nor can the assigned technician skip the signature by calling it remote…
+        let tech = ActionContext {
+            roles: vec![Role::Technician],
+            is_assigned_technician: true,
+            remote: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            transition(S::InProgress, A::Resolve, &tech),
+            Err(TransitionError::Forbidden { action: A::Resolve })
+        );
+        assert_eq!(
+            transition(S::ToDispatch, A::Resolve, &tech),
+            Err(TransitionError::Forbidden { action: A::Resolve })
+        );
+        // …nor the manager once someone is on site.
+        let boss = ActionContext { roles: vec![Role::Manager], remote: true, ..Default::default() };
+        assert!(matches!(transition(S::InProgress, A::Resolve, &boss), Err(TransitionError::Precondition { .. })));
+        assert_eq!(transition(S::ToDispatch, A::Resolve, &boss), Ok(S::Resolved));
     }
 
     #[test]

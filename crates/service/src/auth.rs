@@ -59,6 +59,11 @@ pub fn actor_from_row(u: &UserRow) -> Actor {
     }
 }
 
+/// What an unknown username's password is checked against: a real argon2 hash with the
+/// same parameters as every user's, made once.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| password_auth::generate_hash("no user has this password"));
+
 /// Hashes with argon2 (the password-auth defaults).
 pub fn hash_password(p: &str) -> String {
     password_auth::generate_hash(p)
@@ -73,22 +78,35 @@ impl Services {
         let since = now - Duration::minutes(THROTTLE_WINDOW_MIN);
         let user_key = format!("user:{username}");
         let addr_key = format!("addr:{addr}");
-        if throttle::failures_since(&self.db, &user_key, since).await? >= MAX_FAILURES_PER_USER
-            || throttle::failures_since(&self.db, &addr_key, since).await? >= MAX_FAILURES_PER_ADDR
-        {
+        // Both attempts are counted before the password is looked at, so concurrent guesses
+        // cannot all slip past the limit.
+        let (user_try, user_n) = throttle::attempt(&self.db, &user_key, now, since).await?;
+        let (addr_try, addr_n) = throttle::attempt(&self.db, &addr_key, now, since).await?;
+        if user_n > MAX_FAILURES_PER_USER || addr_n > MAX_FAILURES_PER_ADDR {
+            // Refused unchecked: not a failure of its own, or a locked-out user would stay
+            // locked out for as long as someone kept knocking.
+            throttle::forgive(&self.db, user_try).await?;
+            throttle::forgive(&self.db, addr_try).await?;
             return Err(ServiceError::Throttled);
         }
         let user = aftercare_store::users::by_username(&self.db, &username).await?;
-        let ok = match &user {
-            Some(u) if u.active => password_auth::verify_password(password, &u.password_hash).is_ok(),
-            _ => false,
+        // An unknown or inactive user is checked against a dummy hash, so the answer takes
+        // as long as for a real one and timing names nobody. Argon2 runs off the async workers.
+        let stored = match &user {
+            Some(u) if u.active => u.password_hash.clone(),
+            _ => DUMMY_HASH.clone(),
         };
+        let password = password.to_owned();
+        let verified = tokio::task::spawn_blocking(move || password_auth::verify_password(password, &stored).is_ok())
+            .await
+            .unwrap_or(false);
+        let ok = verified && user.as_ref().is_some_and(|u| u.active);
         let Some(user) = user.filter(|_| ok) else {
-            throttle::record_failure(&self.db, &user_key, now).await?;
-            throttle::record_failure(&self.db, &addr_key, now).await?;
+            // Both attempt rows stay: they are the failures.
             return Err(ServiceError::Unauthorized);
         };
         throttle::clear(&self.db, &user_key).await?;
+        throttle::forgive(&self.db, addr_try).await?;
         let token = random_token();
         let csrf = random_token();
         let days = match kind {
@@ -102,26 +120,34 @@ impl Services {
         Ok(SignedIn { token, csrf, actor })
     }
 
-    /// The user behind a session cookie or bearer token, with the session's CSRF token.
-    pub async fn authenticate(&self, token: &str) -> Result<(Actor, String)> {
+    /// The user behind a session cookie (`Web`) or bearer token (`Api`), with the session's
+    /// CSRF token. A token works only as what it was issued for: an API token sent as a page
+    /// cookie, or a cookie sent as a bearer token, is unauthorized.
+    pub async fn authenticate(&self, token: &str, kind: SessionKind) -> Result<(Actor, String)> {
         let now = Utc::now();
-        let h = hash(token);
-        if let Some(s) = self.caches.session(&h, now) {
+        // The kind is part of the cache key, so a cached session answers only its own kind.
+        let key = format!("{}:{}", kind.as_str(), hash(token));
+        if let Some(s) = self.caches.session(&key, now) {
             return Ok((s.actor, s.csrf));
         }
-        let s = sessions::get(&self.db, &h, now).await?.ok_or(ServiceError::Unauthorized)?;
+        let s = sessions::get(&self.db, &hash(token), now).await?.ok_or(ServiceError::Unauthorized)?;
+        if s.kind != kind.as_str() {
+            return Err(ServiceError::Unauthorized);
+        }
         let u = aftercare_store::users::get(&self.db, s.user_id).await.map_err(|_| ServiceError::Unauthorized)?;
         if !u.active {
             return Err(ServiceError::Unauthorized);
         }
         let actor = actor_from_row(&u);
-        self.caches.put_session(&h, actor.clone(), s.csrf_token.clone(), s.expires_at);
+        self.caches.put_session(&key, actor.clone(), s.csrf_token.clone(), s.expires_at);
         Ok((actor, s.csrf_token))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
         let h = hash(token);
-        self.caches.forget_session(&h);
+        for kind in [SessionKind::Web, SessionKind::Api] {
+            self.caches.forget_session(&format!("{}:{h}", kind.as_str()));
+        }
         sessions::delete(&self.db, &h).await?;
         Ok(())
     }

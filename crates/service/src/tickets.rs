@@ -723,7 +723,12 @@ impl Services {
         let ticket = store::visits_ticket(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
         let d = self.get_ticket(by, ticket).await?;
         crate::require(by.is_admin_or_manager() || d.technician_ids.contains(&by.id.0))?;
-        Ok(store::add_photo(&self.db, visit_id, content_type, data, Utc::now()).await?)
+        // The stored type is what the bytes are; the declared one only has to agree.
+        let real = crate::attachments::sniff_image(data).ok_or_else(|| FieldErrors::single("photos", "not_image"))?;
+        if real != content_type {
+            return Err(FieldErrors::single("photos", "not_image").into());
+        }
+        Ok(store::add_photo(&self.db, visit_id, real, data, Utc::now()).await?)
     }
 
     pub async fn visit_photo(&self, by: &Actor, id: i64) -> Result<(String, Vec<u8>)> {

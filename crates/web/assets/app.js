@@ -119,3 +119,55 @@ document.addEventListener("DOMContentLoaded", () => {
     reply.focus();
   }));
 });
+
+// Page behaviours, here rather than inline: the Content-Security-Policy runs only this
+// file's scripts, never a <script> or an on…= attribute in a page.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
+  document.querySelectorAll("[data-autosubmit]").forEach((el) => el.addEventListener("change", () => el.form.submit()));
+  document.querySelectorAll("[data-open]").forEach((a) => a.addEventListener("click", () => {
+    const d = document.getElementById(a.dataset.open);
+    if (d) d.open = true;
+  }));
+  // Bars drawn from data-width, as a style attribute in the page would be refused.
+  document.querySelectorAll("[data-width]").forEach((el) => { el.style.width = el.dataset.width + "%"; });
+  document.querySelectorAll("[data-left]").forEach((el) => { el.style.left = el.dataset.left + "%"; });
+  // phrases.html
+  document.querySelectorAll(".phrase-copy").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var text = b.dataset.copy, label = b.textContent;
+      var done = function () { b.textContent = "✓"; setTimeout(function () { b.textContent = label; }, 1200); };
+      if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done); return; }
+      var t = document.createElement("textarea"); t.value = text; document.body.appendChild(t); t.select();
+      try { document.execCommand("copy"); done(); } finally { document.body.removeChild(t); }
+    });
+  });
+  // roster.html
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) { e.preventDefault(); } });
+  });
+  // On a phone the days stack up: start at today's.
+  if (!location.hash && window.matchMedia("(max-width: 619px)").matches) {
+    var today = document.querySelector(".wday.is-today");
+    if (today) { today.scrollIntoView(); }
+  }
+  document.querySelectorAll("#shift-form .preset").forEach(function (b) {
+    b.addEventListener("click", function () {
+      var f = document.getElementById("shift-form");
+      f.elements.start.value = b.dataset.start;
+      f.elements.end.value = b.dataset.end;
+    });
+  });
+  // sla.html
+  document.querySelectorAll(".levels [data-minutes]").forEach(function (input) {
+    var box = input.closest(".levels"), out = input.closest("label").querySelector(".as-hours");
+    var num = function (v) { return (Math.round(v * 10) / 10).toString(); };
+    input.addEventListener("input", function () {
+      var m = parseInt(input.value, 10);
+      if (!(m > 0)) { out.textContent = ""; return; }
+      var s = box.dataset.h.replace("%{h}", num(m / 60));
+      if (m >= 1440) { s += " · " + box.dataset.d.replace("%{d}", num(m / 1440)); }
+      out.textContent = s;
+    });
+  });
+});

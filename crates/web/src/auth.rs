@@ -60,7 +60,11 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::from_service(tr, ServiceError::Unauthorized))?;
-        let (actor, _) = state.svc.authenticate(token).await.map_err(|e| ApiError::from_service(tr, e))?;
+        let (actor, _) = state
+            .svc
+            .authenticate(token, aftercare_service::auth::SessionKind::Api)
+            .await
+            .map_err(|e| ApiError::from_service(tr, e))?;
         let tr = Tr::new(&actor.locale);
         Ok(ApiUser { actor, tr })
     }
@@ -99,7 +103,7 @@ impl FromRequestParts<AppState> for PageUser {
         let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) else {
             return Err(PageError::Login { next });
         };
-        match state.svc.authenticate(&token).await {
+        match state.svc.authenticate(&token, aftercare_service::auth::SessionKind::Web).await {
             Ok((actor, csrf)) => {
                 let tr = Tr::new(&actor.locale);
                 let unread = state.svc.unread_notifications(&actor).await.unwrap_or(0);
@@ -131,16 +135,32 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// The client's address: the socket peer. A proxy in front must be trusted explicitly, so
-/// `X-Forwarded-For` is not read here.
+/// The client's address: the socket peer, or — when the peer is one of the configured
+/// trusted proxies — the last address in `X-Forwarded-For` that is not a trusted proxy
+/// (earlier entries are whatever the client chose to send).
 pub struct PeerAddr(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for PeerAddr {
+impl FromRequestParts<AppState> for PeerAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let addr =
-            parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string());
-        Ok(PeerAddr(addr.unwrap_or_else(|| "unknown".into())))
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip());
+        let Some(peer) = peer else {
+            return Ok(PeerAddr("unknown".into()));
+        };
+        let trusted = &st.cfg.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Ok(PeerAddr(peer.to_string()));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Vec<_>>();
+        let client = forwarded.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer);
+        Ok(PeerAddr(client.to_string()))
     }
 }

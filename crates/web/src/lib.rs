@@ -8,6 +8,8 @@ pub mod api;
 mod assets;
 mod auth;
 mod error;
+mod files;
+mod headers;
 mod i18n;
 mod views;
 
@@ -33,11 +35,13 @@ pub struct WebConfig {
     pub tz: chrono_tz::Tz,
     /// Mark cookies `Secure` (set when served behind HTTPS).
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client; nobody else's is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig { tz: chrono_tz::Asia::Shanghai, secure_cookies: false }
+        WebConfig { tz: chrono_tz::Asia::Shanghai, secure_cookies: false, trusted_proxies: Vec::new() }
     }
 }
 
@@ -57,6 +61,7 @@ pub fn router(svc: Services, cfg: WebConfig) -> Router {
         .route("/assets/{*path}", axum::routing::get(assets::serve))
         .fallback(views::not_found)
         .layer(axum::middleware::from_fn(auth::same_origin_writes))
+        .layer(axum::middleware::from_fn(headers::security_headers))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)

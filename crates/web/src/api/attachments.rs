@@ -9,8 +9,8 @@ use aftercare_service::attachments::AttachmentInput;
 use aftercare_store::attachments::AttachmentMeta;
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 
 fn path_id(tr: crate::Tr, s: &str) -> Result<i64, ApiError> {
@@ -65,22 +65,5 @@ pub async fn api_attachments_get(
     if meta.ticket_id != id {
         return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::NotFound));
     }
-    Ok(file_response(&meta, data))
-}
-
-/// The bytes with their checked type, shown inline, never sniffed by the browser.
-pub fn file_response(meta: &AttachmentMeta, data: Vec<u8>) -> Response {
-    let mut r = data.into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&meta.content_type) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    let disposition =
-        format!("inline; filename*=UTF-8''{}", crate::error::url_encode(&meta.filename).replace('/', "%2F"));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
+    Ok(crate::files::stored_file(data, &meta.filename))
 }

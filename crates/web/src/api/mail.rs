@@ -10,8 +10,7 @@ use crate::error::{ApiError, ErrorResponse};
 use aftercare_store::mail::{AttachmentRow, MailRow};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 
 #[utoipa::path(get, path = "/api/v1/contacts/{id}/mail-attachments", params(("id" = i64, Path)),
@@ -36,7 +35,7 @@ pub async fn api_mail_attachment_get(
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
     let (meta, data) = st.svc.mail_attachment(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(file_response(&meta, data))
+    Ok(crate::files::stored_file(data, &meta.filename))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -72,27 +71,5 @@ pub async fn api_mail_message_raw(
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
     let m = st.svc.mail_raw(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(bytes(m.raw, "message/rfc822", "attachment", &format!("mail-{id}.eml")))
-}
-
-/// A file from outside as a response: images inline, anything else as a download.
-pub(crate) fn file_response(meta: &AttachmentRow, data: Vec<u8>) -> Response {
-    let image = matches!(meta.content_type.as_str(), "image/jpeg" | "image/png" | "image/gif" | "image/webp");
-    let ctype = if image { meta.content_type.as_str() } else { "application/octet-stream" };
-    bytes(data, ctype, if image { "inline" } else { "attachment" }, &meta.filename)
-}
-
-fn bytes(data: Vec<u8>, ctype: &str, disposition: &str, filename: &str) -> Response {
-    let mut r = data.into_response();
-    let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(ctype) {
-        h.insert(header::CONTENT_TYPE, v);
-    }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    let d = format!("{disposition}; filename*=UTF-8''{}", crate::error::url_encode(filename).replace('/', "%2F"));
-    if let Ok(v) = HeaderValue::from_str(&d) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
-    r
+    Ok(crate::files::download(m.raw, "message/rfc822", &format!("mail-{id}.eml")))
 }

@@ -9,8 +9,8 @@ use aftercare_service::tickets::{ActionBody, TicketDetail};
 use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow, VisitRow};
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
@@ -188,7 +188,7 @@ pub async fn api_visit_signature(
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
     let png = st.svc.visit_signature(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(([(header::CONTENT_TYPE, "image/png")], png).into_response())
+    Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -492,7 +492,7 @@ pub async fn view_contact_file_get(
     axum::extract::Path((_, file)): axum::extract::Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
     let (meta, data) = st.svc.mail_attachment(&u.actor, file).await.map_err(|e| PageError::from_service(u.tr, e))?;
-    Ok(crate::api::mail::file_response(&meta, data))
+    Ok(crate::files::stored_file(data, &meta.filename))
 }
 
 /// Names the school of a contact that came without one (mail from an unknown address).

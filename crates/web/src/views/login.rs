@@ -31,12 +31,24 @@ pub struct NextParam {
     pub next: Option<String>,
 }
 
-/// Only a local path may follow sign-in (no open redirect).
-fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
-        _ => "/".into(),
+/// Only a path of this site may follow sign-in or a language switch (no open redirect).
+/// Control characters refuse the whole value (a browser drops a tab, so `/\t/evil` would be
+/// `//evil`); non-ASCII is percent-encoded so the `Location` header is always valid.
+pub(crate) fn safe_next(next: Option<&str>) -> String {
+    let Some(n) = next else { return "/".into() };
+    if n.chars().any(|c| c.is_control()) || n.contains('\\') {
+        return "/".into();
     }
+    let mut out = String::with_capacity(n.len());
+    for b in n.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    let local = out.starts_with('/') && !out.starts_with("//");
+    if local && out.parse::<axum::http::uri::PathAndQuery>().is_ok() { out } else { "/".into() }
 }
 
 fn login_page(tr: Tr, jar: CookieJar, next: String, username: String, error: String, status: StatusCode) -> Response {
@@ -118,7 +130,7 @@ pub async fn view_lang_post(
     let lang = Tr::new(&field(&form, "lang").unwrap_or_default()).0;
     let back = safe_next(field(&form, "next").as_deref());
     if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
-        && let Ok((actor, csrf)) = st.svc.authenticate(&token).await
+        && let Ok((actor, csrf)) = st.svc.authenticate(&token, aftercare_service::auth::SessionKind::Web).await
     {
         let sent = field(&form, "_csrf").unwrap_or_default();
         if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
@@ -144,5 +156,12 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example")), "/");
         assert_eq!(safe_next(Some("/\\evil")), "/");
         assert_eq!(safe_next(None), "/");
+        // A tab or newline the browser would drop, DEL, and a path that reads as a host.
+        assert_eq!(safe_next(Some("/\t/evil.example/phish")), "/");
+        assert_eq!(safe_next(Some("/x\r\nSet-Cookie: a=b")), "/");
+        assert_eq!(safe_next(Some("/x\u{7f}")), "/");
+        assert_eq!(safe_next(Some("/ /evil.example")), "/%20/evil.example");
+        assert_eq!(safe_next(Some("/search?q=网络")), "/search?q=%E7%BD%91%E7%BB%9C");
+        assert_eq!(safe_next(Some("")), "/");
     }
 }

@@ -570,5 +570,5 @@ pub async fn view_attachment_get(
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
     let (meta, data) = st.svc.attachment(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
-    Ok(crate::api::attachments::file_response(&meta, data))
+    Ok(crate::files::stored_file(data, &meta.filename))
 }

@@ -18,7 +18,7 @@ use aftercare_store::tickets::{EventRow, NotificationRow, SubcategoryRow, Ticket
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -929,7 +929,7 @@ pub async fn view_visit_post(
     let mut bad = aftercare_domain::FieldErrors::default();
     while let Ok(Some(f)) = mp.next_field().await {
         let name = f.name().unwrap_or_default().to_owned();
-        let ct = f.content_type().unwrap_or_default().to_owned();
+
         let Ok(bytes) = f.bytes().await else {
             bad.push("photos", "too_long");
             break;
@@ -938,12 +938,14 @@ pub async fn view_visit_post(
             if bytes.is_empty() {
                 continue;
             }
-            if !ct.starts_with("image/") {
-                bad.push("photos", "invalid");
-            } else if bytes.len() > MAX_PHOTO_BYTES || photos.len() >= MAX_PHOTOS {
-                bad.push("photos", "too_long");
-            } else {
-                photos.push((ct, bytes.to_vec()));
+            // The bytes decide, never the declared type: an SVG or HTML "photo" would run
+            // script in whoever opens it.
+            match aftercare_service::attachments::sniff_image(&bytes) {
+                None => bad.push("photos", "not_image"),
+                Some(_) if bytes.len() > MAX_PHOTO_BYTES || photos.len() >= MAX_PHOTOS => {
+                    bad.push("photos", "too_long")
+                }
+                Some(real) => photos.push((real.to_owned(), bytes.to_vec())),
             }
         } else {
             values.push((name, String::from_utf8_lossy(&bytes).into_owned()));
@@ -1013,7 +1015,7 @@ pub async fn view_signature_get(
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
     let png = st.svc.visit_signature(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, max-age=3600")], png).into_response())
+    Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
 pub async fn view_photo_get(
@@ -1021,9 +1023,8 @@ pub async fn view_photo_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let (ct, data) = st.svc.visit_photo(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
-    Ok(([(header::CONTENT_TYPE, ct), (header::CACHE_CONTROL, "private, max-age=3600".to_owned())], data)
-        .into_response())
+    let (_, data) = st.svc.visit_photo(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    Ok(crate::files::stored_file(data, &format!("photo-{id}")))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1160,8 +1161,9 @@ pub async fn view_notifications_read_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let id = field(&form, "id").and_then(|v| v.parse().ok());
     st.svc.mark_notifications_read(&u.actor, id, Utc::now()).await.map_err(|e| PageError::from_service(u.tr, e))?;
-    let to = field(&form, "go")
-        .filter(|g| g.starts_with('/') && !g.starts_with("//"))
-        .unwrap_or_else(|| "/notifications".into());
+    let to = match field(&form, "go") {
+        Some(go) => super::login::safe_next(Some(&go)),
+        None => "/notifications".into(),
+    };
     Ok(Redirect::to(&to).into_response())
 }
