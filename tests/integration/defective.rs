@@ -28,10 +28,9 @@ async fn setup(app: &TestApp, t: &str) -> (i64, i64) {
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let tech = app.token("tech").await;
     let (s, v) = app
         .post_json(
-            &tech,
+            t,
             "/api/v1/stock/movements",
             &json!({"kind": "defective_return", "part_id": part, "warehouse_id": wh, "qty": 6}),
         )
@@ -199,9 +198,9 @@ both!(defective_disposals_add_up_in_the_ledger, |app: TestApp| async move {
     mv(&app, &t, json!({"kind": "issue", "part_id": part, "warehouse_id": a, "qty": 6})).await;
     mv(&app, &t, json!({"kind": "transfer", "part_id": part, "warehouse_id": a, "to_warehouse_id": b, "qty": 5})).await;
     mv(&app, &t, json!({"kind": "issue", "part_id": part, "warehouse_id": b, "qty": 2})).await;
-    mv(&app, &tech, json!({"kind": "return", "part_id": part, "warehouse_id": a, "qty": 1})).await;
-    mv(&app, &tech, json!({"kind": "defective_return", "part_id": part, "warehouse_id": a, "qty": 5})).await;
-    mv(&app, &tech, json!({"kind": "defective_return", "part_id": part, "warehouse_id": b, "qty": 2})).await;
+    mv(&app, &t, json!({"kind": "return", "part_id": part, "warehouse_id": a, "qty": 1})).await;
+    mv(&app, &t, json!({"kind": "defective_return", "part_id": part, "warehouse_id": a, "qty": 5})).await;
+    mv(&app, &t, json!({"kind": "defective_return", "part_id": part, "warehouse_id": b, "qty": 2})).await;
     mv(&app, &t, json!({"kind": "scrap", "part_id": part, "warehouse_id": a, "qty": 1, "note": "受潮"})).await;
     for (wh, qty, outcome) in [(a, 2, "repaired"), (a, 1, "rma"), (a, 1, "scrap"), (b, 2, "rma")] {
         let (s, m) =

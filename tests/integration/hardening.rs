@@ -214,3 +214,97 @@ both!(a_token_works_only_as_what_it_was_issued_for, |app: TestApp| async move {
     assert_eq!(app.get(&cookie, "/api/v1/me").await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(app.get(&token, "/api/v1/me").await.status(), StatusCode::OK);
 });
+
+both!(a_technician_brings_back_only_what_the_ledger_says_he_holds, |app: TestApp| async move {
+    let store = app.token("store").await;
+    let tech = app.token("tech").await;
+    let tech_id = crate::tickets::user_id(&app, "tech").await;
+    let (_, p) = app
+        .post_json(
+            &store,
+            "/api/v1/parts",
+            &json!({"code": "HDD", "name": "监控硬盘", "unit": "个", "unit_cost": 450.0}),
+        )
+        .await;
+    let part = p["id"].as_i64().unwrap();
+    let (_, d) = app.post_json(&store, "/api/v1/warehouses", &json!({"code": "DEP", "name": "县城仓库"})).await;
+    let depot = d["id"].as_i64().unwrap();
+    let (_, v) = app
+        .post_json(
+            &store,
+            "/api/v1/warehouses",
+            &json!({"code": "VAN", "name": "随车", "kind": "vehicle", "holder_user_id": tech_id}),
+        )
+        .await;
+    let van = v["id"].as_i64().unwrap();
+    let admin_id = crate::tickets::user_id(&app, "admin").await;
+    let (s, o) = app
+        .post_json(
+            &store,
+            "/api/v1/warehouses",
+            &json!({"code": "VAN2", "name": "别人的车", "kind": "vehicle", "holder_user_id": admin_id}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    let other_van = o["id"].as_i64().unwrap();
+    for (wh, qty) in [(depot, 5), (van, 4), (other_van, 3)] {
+        let (s, m) = app
+            .post_json(
+                &store,
+                "/api/v1/stock/movements",
+                &json!({"kind": "receipt", "part_id": part, "warehouse_id": wh, "qty": qty}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{m}");
+    }
+    let mv = |body: serde_json::Value| {
+        let (app, tech) = (app.clone(), tech.clone());
+        async move { app.post_json(&tech, "/api/v1/stock/movements", &body).await }
+    };
+    // Stock from nothing, as reported: a return of 100,000 and a defective return of 1,000,000.
+    let (s, e) = mv(json!({"kind": "return", "part_id": part, "warehouse_id": depot, "qty": 100000})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "qty");
+    let (s, e) = mv(json!({"kind": "defective_return", "part_id": part, "warehouse_id": depot, "qty": 1000000})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    // Receipts, adjustments, scrap and depot transfers stay the storekeeper's.
+    for body in [
+        json!({"kind": "receipt", "part_id": part, "warehouse_id": depot, "qty": 1}),
+        json!({"kind": "adjustment", "direction": "increase", "part_id": part, "warehouse_id": depot, "qty": 1, "note": "x"}),
+        json!({"kind": "scrap", "part_id": part, "warehouse_id": depot, "qty": 1, "note": "x"}),
+        json!({"kind": "transfer", "part_id": part, "warehouse_id": depot, "to_warehouse_id": van, "qty": 1}),
+        json!({"kind": "transfer", "part_id": part, "warehouse_id": other_van, "to_warehouse_id": depot, "qty": 1}),
+    ] {
+        let (s, e) = mv(body.clone()).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{body}: {e}");
+    }
+    // He fits two from his vehicle on a ticket he was sent to.
+    let (ticket, _) = in_progress(&app, "HARD-RET-1").await;
+    let mut visit = crate::tickets::visit("fixed", true);
+    visit["parts_used"] = json!([{"part_id": part, "warehouse_id": van, "qty": 2}]);
+    let (s, v) = app.post_json(&tech, &format!("/api/v1/tickets/{ticket}/visits"), &visit).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // His own vehicle's stock goes back to the depot, no more than it holds.
+    let (s, e) =
+        mv(json!({"kind": "transfer", "part_id": part, "warehouse_id": van, "to_warehouse_id": depot, "qty": 3})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{e}");
+    let (s, e) =
+        mv(json!({"kind": "transfer", "part_id": part, "warehouse_id": van, "to_warehouse_id": depot, "qty": 2})).await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    // Defective units come back only against that ticket, no more than were fitted there.
+    let (s, e) =
+        mv(json!({"kind": "defective_return", "part_id": part, "warehouse_id": depot, "qty": 3, "ticket_id": ticket}))
+            .await;
+    assert_eq!((s, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("qty")), "{e}");
+    let (s, e) =
+        mv(json!({"kind": "defective_return", "part_id": part, "warehouse_id": depot, "qty": 2, "ticket_id": ticket}))
+            .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let (s, _) =
+        mv(json!({"kind": "defective_return", "part_id": part, "warehouse_id": depot, "qty": 1, "ticket_id": ticket}))
+            .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "the allowance is spent");
+    // The depot: its 5, plus the 2 the vehicle had left; and the 2 broken ones.
+    let (_, st) = app.get_json(&store, &format!("/api/v1/stock?part_id={part}&warehouse_id={depot}")).await;
+    assert_eq!((st["items"][0]["on_hand"].as_i64(), st["items"][0]["defective"].as_i64()), (Some(7), Some(2)));
+});

@@ -182,13 +182,12 @@ both!(stock_ledger_and_moving_average, |app: TestApp| async move {
     assert_eq!(m["direction"], "decrease");
     let (s, _) = post(&app, &t, json!({"kind": "adjustment", "direction": "increase", "part_id": p, "warehouse_id": car, "qty": 2, "note": "盘盈"})).await;
     assert_eq!(s, StatusCode::CREATED);
-    // A technician brings one unused back and one broken one from a repair.
-    let tech = app.token("tech").await;
-    let (s, m) = post(&app, &tech, json!({"kind": "return", "part_id": p, "warehouse_id": dep, "qty": 1})).await;
+    // One unused back and one broken one from a repair, booked by the storekeeper.
+    let (s, m) = post(&app, &t, json!({"kind": "return", "part_id": p, "warehouse_id": dep, "qty": 1})).await;
     assert_eq!(s, StatusCode::CREATED, "{m}");
     let (s, m) = post(
         &app,
-        &tech,
+        &t,
         json!({"kind": "defective_return", "part_id": p, "warehouse_id": dep, "qty": 1, "old_serial_no": "wd-123"}),
     )
     .await;
@@ -345,8 +344,12 @@ both!(stock_permissions_per_role, |app: TestApp| async move {
     let tech = app.token("tech").await;
     let (s, v) = app.get_json(&tech, "/api/v1/stock").await;
     assert_eq!((s, v["total"].as_i64()), (StatusCode::OK, Some(1)));
-    for kind in ["return", "defective_return"] {
+    // Nothing was issued to him and he fitted nothing: he has nothing to bring back.
+    for (kind, field) in [("return", "qty"), ("defective_return", "ticket_id")] {
         let (s, v) = post(&app, &tech, json!({"kind": kind, "part_id": p, "warehouse_id": dep, "qty": 1})).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{kind}: {v}");
+        assert_eq!(v["error"]["fields"][0]["field"], field, "{kind}: {v}");
+        let (s, v) = post(&app, &store, json!({"kind": kind, "part_id": p, "warehouse_id": dep, "qty": 1})).await;
         assert_eq!(s, StatusCode::CREATED, "{kind}: {v}");
     }
     for kind in ["receipt", "issue", "scrap"] {

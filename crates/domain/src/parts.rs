@@ -523,10 +523,12 @@ pub fn can_read_stock(a: &Actor) -> bool {
 }
 
 /// Who may post a movement of this kind: the storekeeper any; a technician brings parts
-/// back (`return`, `defective_return`).
+/// back (`return`, `defective_return`, or a `transfer` out of his own vehicle) — and then
+/// only within what the ledger says he holds, which the service checks.
 pub fn can_post(a: &Actor, kind: MovementKind) -> bool {
     can_manage_stock(a)
-        || (a.has(Role::Technician) && matches!(kind, MovementKind::Return | MovementKind::DefectiveReturn))
+        || (a.has(Role::Technician)
+            && matches!(kind, MovementKind::Return | MovementKind::DefectiveReturn | MovementKind::Transfer))
 }
 
 #[cfg(test)]
@@ -827,7 +829,10 @@ mod tests {
         let manager = a(vec![Role::Manager]);
         for k in MovementKind::ALL {
             assert!(can_post(&store, *k) && can_post(&manager, *k));
-            assert_eq!(can_post(&tech, *k), matches!(k, MovementKind::Return | MovementKind::DefectiveReturn));
+            assert_eq!(
+                can_post(&tech, *k),
+                matches!(k, MovementKind::Return | MovementKind::DefectiveReturn | MovementKind::Transfer)
+            );
             assert!(!can_post(&agent, *k) && !can_post(&school, *k));
         }
         assert!(can_read_stock(&tech) && can_read_stock(&agent) && !can_read_stock(&school));

@@ -100,6 +100,8 @@ pub struct Services {
     movements: batch::Batcher<batch::Movements>,
     /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
     caches: cache::Caches,
+    /// Serialises technicians' bounded movements (check, then write) on this node.
+    technician_moves: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Mail in and out (`[mail]`); empty: no mail is sent or fetched.
     mail: std::sync::Arc<mail::MailConfig>,
     /// The department's local time zone: working hours and days are reckoned in it.
@@ -114,6 +116,7 @@ impl Services {
             contacts: batch::Batcher::default(),
             movements: batch::Batcher::default(),
             caches: cache::Caches::default(),
+            technician_moves: Default::default(),
             mail: Default::default(),
             tz: aftercare_store::DEFAULT_TZ,
         }

@@ -151,6 +151,15 @@ impl Services {
         require(can_read_stock(by))?;
         let m = input.validate()?;
         require(can_post(by, m.kind))?;
+        // A technician's movement is bounded by the ledger; checked and written under one
+        // lock so that concurrent returns cannot each spend the same allowance.
+        let _bounded = if can_manage_stock(by) {
+            None
+        } else {
+            let guard = self.technician_moves.clone().lock_owned().await;
+            self.check_technician_movement(by, &m).await?;
+            Some(guard)
+        };
         // The part and the warehouses are looked up by the write itself (`Posted::Missing`).
         if let Some(t) = m.ticket_id {
             aftercare_store::tickets::get(&self.db, t).await.map_err(missing("ticket_id"))?;
@@ -172,6 +181,43 @@ impl Services {
             Posted::Missing(field) => {
                 Err(ServiceError::Invalid(FieldErrors::single(field, "not_found").in_area("stock")))
             }
+        }
+    }
+
+    /// What a technician may post: a transfer out of his own vehicle into a depot, a
+    /// return of no more than his requisitions issued to him (less what he returned), and
+    /// defective parts against a ticket he was sent to, no more than were fitted there.
+    async fn check_technician_movement(&self, by: &Actor, m: &aftercare_domain::parts::NewMovement) -> Result<()> {
+        use aftercare_domain::parts::MovementKind as K;
+        let over = |field: &'static str, code: &'static str| {
+            Err(ServiceError::Invalid(FieldErrors::single(field, code).in_area("stock")))
+        };
+        match m.kind {
+            K::Transfer => {
+                let from = aftercare_store::parts::get_warehouse(&self.db, m.warehouse_id)
+                    .await
+                    .map_err(missing("warehouse_id"))?;
+                require(from.holder_user_id == Some(by.id.0))?;
+                if let Some(to) = m.to_warehouse_id {
+                    let to = aftercare_store::parts::get_warehouse(&self.db, to)
+                        .await
+                        .map_err(missing("to_warehouse_id"))?;
+                    require(to.kind == "depot")?;
+                }
+                Ok(())
+            }
+            K::Return => {
+                let a = aftercare_store::parts::return_allowance(&self.db, by.id.0, m.part_id, None).await?;
+                if m.qty > a.issued { over("qty", "exceeds_issued") } else { Ok(()) }
+            }
+            K::DefectiveReturn => {
+                let Some(ticket) = m.ticket_id else { return over("ticket_id", "required") };
+                let d = self.get_ticket(by, ticket).await?;
+                require(d.technician_ids.contains(&by.id.0))?;
+                let a = aftercare_store::parts::return_allowance(&self.db, by.id.0, m.part_id, Some(ticket)).await?;
+                if m.qty > a.used_on_ticket { over("qty", "exceeds_used") } else { Ok(()) }
+            }
+            _ => Err(ServiceError::Forbidden),
         }
     }
 }

@@ -829,3 +829,31 @@ pub(crate) use add_stock;
 pub(crate) use issue_in_tx;
 pub(crate) use take_stock;
 pub(crate) use try_take_stock;
+
+/// What a technician may still bring back of a part: `issued` is what his requisitions
+/// issued to him less what he has returned since (kind `return`, not a disposal); `used`
+/// is what was fitted on the ticket's visits less the defective units already returned
+/// against that ticket. Both read the ledger, so a number in a request cannot raise them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReturnAllowance {
+    pub issued: i64,
+    pub used_on_ticket: i64,
+}
+
+pub async fn return_allowance(db: &Db, user_id: i64, part_id: i64, ticket_id: Option<i64>) -> Result<ReturnAllowance> {
+    let issued_sql = "SELECT CAST(COALESCE((SELECT SUM(l.qty_issued) FROM requisition_lines l \
+            JOIN requisitions r ON r.id = l.requisition_id JOIN stock_movements m ON m.id = l.movement_id \
+            WHERE m.kind = 'issue' AND r.requester_id = $1 AND l.part_id = $2 AND l.qty_issued IS NOT NULL AND l.return_movement_id IS NULL), 0) \
+        - COALESCE((SELECT SUM(qty) FROM stock_movements \
+            WHERE by_user_id = $1 AND part_id = $2 AND kind = 'return' AND outcome IS NULL), 0) AS BIGINT)";
+    let used_sql = "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'issue' THEN qty \
+            WHEN kind = 'defective_return' THEN -qty ELSE 0 END), 0) AS BIGINT) \
+        FROM stock_movements WHERE ticket_id = $1 AND part_id = $2 AND kind IN ('issue', 'defective_return')";
+    let issued =
+        on_db!(db, p => sqlx::query_scalar::<_, i64>(issued_sql).bind(user_id).bind(part_id).fetch_one(p).await?);
+    let used_on_ticket = match ticket_id {
+        None => 0,
+        Some(t) => on_db!(db, p => sqlx::query_scalar::<_, i64>(used_sql).bind(t).bind(part_id).fetch_one(p).await?),
+    };
+    Ok(ReturnAllowance { issued: issued.max(0), used_on_ticket: used_on_ticket.max(0) })
+}
