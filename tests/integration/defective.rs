@@ -181,7 +181,6 @@ async fn mv(app: &TestApp, t: &str, body: Value) -> Value {
 
 both!(defective_disposals_add_up_in_the_ledger, |app: TestApp| async move {
     let t = app.token("store").await;
-    let tech = app.token("tech").await;
     let (s, p) = app
         .post_json(&t, "/api/v1/parts", &json!({"code": "cam-1", "name": "枪机", "unit": "台", "unit_cost": 300}))
         .await;
