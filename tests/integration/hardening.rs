@@ -177,13 +177,23 @@ both!(sign_in_and_language_go_only_to_a_path_of_this_site, |app: TestApp| async 
             ("_csrf", &hidden(&page, "_csrf")),
             ("next", next),
         ];
+        // Home, or — for a control character — refused before anything happens.
         let r = c.post(app.url("/login")).form(&form).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
-        assert_eq!(r.headers()["location"], "/", "{next:?}");
+        let control = next.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'));
+        if control {
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{next:?}");
+        } else {
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "{next:?}");
+            assert_eq!(r.headers()["location"], "/", "{next:?}");
+        }
         let anon = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
         let r = anon.post(app.url("/lang")).form(&[("lang", "en"), ("next", next)]).send().await.unwrap();
-        assert!(r.status().is_redirection(), "{next:?}: {}", r.status());
-        assert_eq!(r.headers()["location"], "/", "{next:?}");
+        if control {
+            assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{next:?}");
+        } else {
+            assert!(r.status().is_redirection(), "{next:?}: {}", r.status());
+            assert_eq!(r.headers()["location"], "/", "{next:?}");
+        }
     }
     // The login page itself, asked with such a next, still answers.
     let r = c.get(app.url("/login?next=/%09/evil.example/phish")).send().await.unwrap();
@@ -308,3 +318,189 @@ both!(a_technician_brings_back_only_what_the_ledger_says_he_holds, |app: TestApp
     let (_, st) = app.get_json(&store, &format!("/api/v1/stock?part_id={part}&warehouse_id={depot}")).await;
     assert_eq!((st["items"][0]["on_hand"].as_i64(), st["items"][0]["defective"].as_i64()), (Some(7), Some(2)));
 });
+
+both!(control_characters_and_foreign_encodings_are_refused_everywhere, |app: TestApp| async move {
+    let agent = app.token("agent").await;
+    let before = app.count("tickets").await;
+    for title in ["坏了\u{0}", "bell\u{7}", "esc\u{1b}[2J", "c1\u{85}"] {
+        let (s, e) = app
+            .post_json(
+                &agent,
+                "/api/v1/tickets",
+                &json!({"customer_id": app.school1, "system": "classroom", "title": title, "description": "x"}),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{title:?}: {e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "title");
+        assert!(e["error"]["message"].as_str().unwrap().contains("控制字符"), "{e}");
+    }
+    // Nested: the path names the contact.
+    let (s, e) = app
+        .post_json(
+            &agent,
+            "/api/v1/customers",
+            &json!({"name": "某校", "code": "X-1", "county": "县", "town": "镇", "contacts": [{"name": "王\u{0}"}]}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("contacts[0].name"))
+    );
+    // Tab and line breaks in a long text are fine.
+    let (s, e) = app
+        .post_json(&agent, "/api/v1/tickets", &json!({"customer_id": app.school1, "system": "classroom", "title": "投影仪", "description": "一\r\n二\t三"}))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    assert_eq!(app.count("tickets").await, before + 1);
+
+    // A page form in GBK (你好) and one with NUL: refused with a page in the user's language.
+    let (c, csrf) = app.browser("agent").await;
+    for body in [format!("_csrf={csrf}&name=%C4%E3%BA%C3"), format!("_csrf={csrf}&name=a%00b")] {
+        let r = c
+            .post(app.url("/customers/new"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let page = r.text().await.unwrap();
+        assert!(page.contains("UTF-8") || page.contains("控制字符"), "{page}");
+    }
+    assert_eq!(app.count("customers").await, 2);
+});
+
+both!(values_nobody_means_are_refused_in_the_users_language, |app: TestApp| async move {
+    let agent = app.token("agent").await;
+    for (year, date) in [("0", "0000-01-01"), ("10000", "10000-01-01"), ("1900", "1900-06-01")] {
+        let (s, e) = app
+            .post_json(&agent, "/api/v1/equipment", &json!({"customer_id": app.school1, "system": "network", "kind": "交换机", "serial_no": format!("Y-{year}"), "installed_on": date}))
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{date}: {e}");
+        assert_eq!(e["error"]["fields"][0]["field"], "installed_on", "{e}");
+    }
+    let (s, e) = app
+        .post_json(&agent, "/api/v1/contacts", &json!({"channel": "phone", "category": "consultation", "content": "问", "received_at": "1900-01-01T02:00:00Z"}))
+        .await;
+    assert_eq!(
+        (s, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("received_at")),
+        "{e}"
+    );
+    let (id, _) = in_progress(&app, "HARD-Y-1").await;
+    let mut v = crate::tickets::visit("fixed", true);
+    v["finished_at"] = json!("9999-12-31T10:00:00Z");
+    let (s, e) = app.post_json(&app.token("tech").await, &format!("/api/v1/tickets/{id}/visits"), &v).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(app.count("visits").await, 0);
+
+    // A body over the limit is 413, not 400.
+    // (Raw HTTP: the server answers before reading a byte of it, so a client still
+    // writing 20 MB would see its pipe closed.)
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut sock = tokio::net::TcpStream::connect(app.base.trim_start_matches("http://")).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tickets HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {agent}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{{",
+        20 * 1024 * 1024
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = sock.read_to_end(&mut answer).await;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"too_large\""), "{answer}");
+
+    // ?page=-1: a 422 naming the parameter on the API, a page in Chinese for people.
+    let (s, e) = app.get_json(&agent, "/api/v1/tickets?page=-1").await;
+    assert_eq!((s, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("page")), "{e}");
+    assert!(e["error"]["message"].as_str().unwrap().contains("页码"), "{e}");
+    let (c, _) = app.browser("agent").await;
+    let r = c.get(app.url("/tickets?page=-1")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("页码"));
+});
+
+both!(smaller_holes_are_closed, |app: TestApp| async move {
+    // An unknown API path is a JSON 404 in the error shape.
+    let (s, e) = app.get_json(&app.token("agent").await, "/api/v1/no-such-thing").await;
+    assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")), "{e}");
+    // A school's user has no staff work lists.
+    let (c, _) = app.browser("school1").await;
+    for path in ["/today", "/callbacks"] {
+        assert_eq!(c.get(app.url(path)).send().await.unwrap().status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    // Changing one's own password asks for the current one; an admin resetting another's does not.
+    let (c, csrf) = app.browser("agent").await;
+    let new = "a-new-password-1";
+    let form = [("_csrf", csrf.as_str()), ("current_password", "guess"), ("password", new), ("password_again", new)];
+    let r = c.post(app.url("/me")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("当前密码"));
+    let agent_id = crate::tickets::user_id(&app, "agent").await;
+    let tok = app.token("agent").await;
+    let (s, e) = app
+        .send_json(reqwest::Method::PATCH, &tok, &format!("/api/v1/users/{agent_id}"), &json!({"password": new}))
+        .await;
+    assert_eq!(
+        (s, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("current_password"))
+    );
+    let pass = password("agent");
+    let (s, e) = app
+        .send_json(
+            reqwest::Method::PATCH,
+            &tok,
+            &format!("/api/v1/users/{agent_id}"),
+            &json!({"password": new, "current_password": pass}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    let admin = app.token("admin").await;
+    let tech_id = crate::tickets::user_id(&app, "tech").await;
+    let (s, e) = app
+        .send_json(reqwest::Method::PATCH, &admin, &format!("/api/v1/users/{tech_id}"), &json!({"password": new}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+});
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_a_trusted_proxy_names_the_client() {
+    // Twenty failures through the proxy used to lock everyone out behind it; with the proxy
+    // trusted, each client counts alone, and a client cannot forge its way around it.
+    let (url, _) = crate::common::fresh_database(crate::common::Backend::Sqlite).await;
+    let db = aftercare_store::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    let svc = aftercare_service::Services::new(db.clone());
+    crate::common::user(&svc, "agent", &["agent"], None).await;
+    let cfg = aftercare_web::WebConfig { trusted_proxies: vec!["127.0.0.1".parse().unwrap()], ..Default::default() };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let router = aftercare_web::router(svc, cfg);
+    tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    let c = reqwest::Client::new();
+    let login = |ip: &'static str, user: String, pass: String| {
+        let c = c.clone();
+        async move {
+            c.post(format!("http://{addr}/api/v1/session"))
+                .header("x-forwarded-for", ip)
+                .json(&json!({"username": user, "password": pass}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    for i in 0..20 {
+        assert_eq!(login("203.0.113.7", format!("nobody{i}"), "x".into()).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login("203.0.113.7", "nobody-else".into(), "x".into()).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the address is counted"
+    );
+    assert_eq!(login("198.51.100.9", "agent".into(), password("agent")).await, StatusCode::OK, "another client is not");
+    db.close().await;
+}

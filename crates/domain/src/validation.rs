@@ -92,10 +92,17 @@ pub fn optional_enum<T>(
     r
 }
 
-/// An optional `YYYY-MM-DD` date.
+/// The years any date or time may fall in (DESIGN.md §5); a field may say narrower.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=2100;
+
+/// An optional `YYYY-MM-DD` date, between 1970 and 2100.
 pub fn optional_date(errs: &mut FieldErrors, field: &str, value: Option<&str>) -> Option<chrono::NaiveDate> {
     let v = clean(value)?;
     match chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d") {
+        Ok(d) if !YEARS.contains(&chrono::Datelike::year(&d)) => {
+            errs.push(field, "out_of_range");
+            None
+        }
         Ok(d) => Some(d),
         Err(_) => {
             errs.push(field, "invalid_date");

@@ -114,9 +114,20 @@ impl Services {
         Ok(actor_from_row(&aftercare_store::users::get(&self.db, by.id.0).await?))
     }
 
-    /// Sets a new password: the administrator for anyone, a user for itself.
-    pub async fn set_password(&self, by: &Actor, id: i64, password: &str) -> Result<()> {
+    /// Sets a new password: the administrator for anyone, a user for itself — and one's own
+    /// only with the current password, so a session left open is not an account taken.
+    pub async fn set_password(&self, by: &Actor, id: i64, password: &str, current: Option<&str>) -> Result<()> {
         require(by.can_manage_users() || by.id.0 == id)?;
+        if by.id.0 == id {
+            let stored = aftercare_store::users::get(&self.db, id).await?.password_hash;
+            let current = current.unwrap_or_default().to_owned();
+            let ok = tokio::task::spawn_blocking(move || password_auth::verify_password(current, &stored).is_ok())
+                .await
+                .unwrap_or(false);
+            if !ok {
+                return Err(FieldErrors::single("current_password", "wrong").into());
+            }
+        }
         if password.chars().count() < aftercare_domain::users::MIN_PASSWORD_LEN {
             return Err(FieldErrors::single("password", "too_short").into());
         }

@@ -218,3 +218,12 @@ pub fn url_encode(s: &str) -> String {
     }
     out
 }
+
+/// The parameter a query-string rejection names: axum says "Failed to deserialize query
+/// string: page: invalid digit found in string".
+pub fn query_field(text: &str) -> Option<String> {
+    let rest = text.split_once("query string: ")?.1;
+    let (field, _) = rest.split_once(": ")?;
+    let ok = !field.is_empty() && field.chars().all(|c| c.is_ascii_alphanumeric() || "_.[]".contains(c));
+    ok.then(|| field.to_owned())
+}

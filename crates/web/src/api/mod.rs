@@ -35,8 +35,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
 
+/// An unknown path under `/api/v1`: a JSON 404 in the error shape, never the HTML page.
+async fn api_not_found(headers: axum::http::HeaderMap) -> ApiError {
+    ApiError::from_service(anonymous_tr(&headers), aftercare_service::ServiceError::NotFound)
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .fallback(api_not_found)
         .route("/session", post(session::api_session_create).delete(session::api_session_delete))
         .route("/me", get(session::api_me_get))
         .route("/users", get(users::api_users_list).post(users::api_users_create))
@@ -204,6 +210,11 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         let tr = anonymous_tr(req.headers());
         match axum::Json::<T>::from_request(req, state).await {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::new(
+                e.status(),
+                "too_large",
+                tr.tf("error.too_large", &[("mb", &(crate::MAX_BODY_BYTES / (1024 * 1024)).to_string())]),
+            )),
             Err(e) => Err(ApiError::bad_request(tr, &e.body_text())),
         }
     }
@@ -219,7 +230,15 @@ impl<T: DeserializeOwned> FromRequestParts<AppState> for ApiQuery<T> {
         let tr = anonymous_tr(&parts.headers);
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(e) => Err(ApiError::bad_request(tr, &e.body_text())),
+            // A parameter of the wrong shape (`?page=-1`) is a value that breaks a rule:
+            // 422 naming it, in the caller's language.
+            Err(e) => Err(match crate::error::query_field(&e.body_text()) {
+                Some(field) => ApiError::from_service(
+                    tr,
+                    aftercare_service::ServiceError::Invalid(aftercare_domain::FieldErrors::single(field, "invalid")),
+                ),
+                None => ApiError::bad_request(tr, &e.body_text()),
+            }),
         }
     }
 }

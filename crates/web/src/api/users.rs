@@ -48,6 +48,8 @@ pub struct UserPatch {
     pub active: Option<bool>,
     /// A new password (at least 8 characters).
     pub password: Option<String>,
+    /// Required with `password` when changing one's own: the password it replaces.
+    pub current_password: Option<String>,
     /// Where mail to this person goes (an empty string clears it).
     pub email: Option<String>,
     /// An empty string clears it.
@@ -95,7 +97,7 @@ pub async fn api_users_update(
 ) -> Result<Json<UserOut>, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
     if let Some(p) = &b.password {
-        st.svc.set_password(&u.actor, id, p).await.map_err(e)?;
+        st.svc.set_password(&u.actor, id, p, b.current_password.as_deref()).await.map_err(e)?;
     }
     let mut row = if b.display_name.is_some() || b.roles.is_some() || b.active.is_some() {
         st.svc.update_user(&u.actor, id, b.display_name.as_deref(), b.roles.as_deref(), b.active).await.map_err(e)?

@@ -1,5 +1,6 @@
 //! Administration: users and roles, and the audit trail.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, PageId, Pager, field, fields, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -13,7 +14,7 @@ use aftercare_store::customers::{CustomerQuery, CustomerRow};
 use aftercare_store::users::UserRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDate, TimeZone};
@@ -43,7 +44,7 @@ pub struct ListParams {
 pub async fn view_users_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<ListParams>,
+    PageQuery(p): PageQuery<ListParams>,
 ) -> Result<Response, PageError> {
     let page = Page::new(p.page, Some(50));
     let rows = st.svc.list_users(&u.actor, page).await.map_err(|e| PageError::from_service(u.tr, e))?;
@@ -194,7 +195,7 @@ pub async fn view_user_edit_post(
         result = st.svc.set_user_contact(&u.actor, id, email.as_deref(), phone.as_deref()).await.map(|_| ());
     }
     if let (Ok(()), Some(p)) = (&result, &password) {
-        result = st.svc.set_password(&u.actor, id, p).await;
+        result = st.svc.set_password(&u.actor, id, p, field(&form, "current_password").as_deref()).await;
     }
     let errors = match result {
         Ok(()) => return Ok(Redirect::to("/admin/users?ok=saved").into_response()),
@@ -247,7 +248,7 @@ impl AuditPage {
 pub async fn view_audit_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<AuditForm>,
+    PageQuery(f): PageQuery<AuditForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let tz = st.cfg.tz;

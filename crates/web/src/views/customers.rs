@@ -1,6 +1,7 @@
 //! School pages: the list with search and filters, a school's page with its equipment by
 //! system, and the create/edit form.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::customers::CustomerParams;
@@ -16,7 +17,7 @@ use aftercare_store::customers::CustomerRow;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -53,7 +54,7 @@ fn list_params(p: &CustomerParams) -> Vec<(&'static str, String)> {
 pub async fn view_customers_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<CustomerParams>,
+    PageQuery(p): PageQuery<CustomerParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let page = p.page();
@@ -94,7 +95,7 @@ pub struct ExportParams {
 pub async fn view_customers_export_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<ExportParams>,
+    PageQuery(p): PageQuery<ExportParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await.map_err(e)?;
@@ -121,7 +122,7 @@ pub async fn view_customer_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?;

@@ -3,6 +3,7 @@
 //! other paper forms it is always in Chinese. An agent opens their own; the manager and
 //! the administrator pick anyone.
 
+use super::PageQuery;
 use super::{Ctx, query_url, render};
 use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
@@ -11,7 +12,7 @@ use crate::{AppState, Tr};
 use aftercare_service::daily::{DailyLine, DailyRecord, daily_lines, duration_text, weekday_zh};
 use aftercare_store::roster::DutyPerson;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use serde::Deserialize;
@@ -60,7 +61,7 @@ impl DailySheet {
 pub async fn view_daily_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<DailyParams>,
+    PageQuery(p): PageQuery<DailyParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).map_err(e)?;
@@ -98,7 +99,7 @@ pub async fn view_daily_get(
 pub async fn view_daily_xlsx_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<DailyParams>,
+    PageQuery(p): PageQuery<DailyParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).map_err(e)?;

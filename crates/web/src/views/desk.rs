@@ -4,6 +4,7 @@
 //! logged on the open ticket. Also the contact list and a contact's page (complaint review,
 //! callbacks, suggestion read receipts).
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, fields, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -14,10 +15,10 @@ use aftercare_service::contacts::{CallbackInput, OpenTicket, ReviewInput, Screen
 use aftercare_store::contacts::{ContactQuery, ContactRow, ReadRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -190,7 +191,7 @@ async fn desk_page(
 pub async fn view_desk_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<DeskParams>,
+    PageQuery(p): PageQuery<DeskParams>,
 ) -> Result<Response, PageError> {
     require_staff(&u)?;
     let page =
@@ -202,7 +203,7 @@ pub async fn view_desk_get(
 pub async fn view_desk_pop_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<DeskParams>,
+    PageQuery(p): PageQuery<DeskParams>,
 ) -> Result<Response, PageError> {
     require_staff(&u)?;
     let phone = p.phone.unwrap_or_default();
@@ -221,8 +222,7 @@ fn require_staff(u: &PageUser) -> Result<(), PageError> {
 
 /// A `datetime-local` value in the department's zone.
 fn local_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let n = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M").ok()?;
-    tz.from_local_datetime(&n).earliest().map(|t| t.with_timezone(&Utc))
+    super::tickets::local_to_utc(s, tz)
 }
 
 pub async fn view_desk_post(
@@ -341,7 +341,7 @@ pub struct ContactsPage {
 pub async fn view_contacts_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<ListParams>,
+    PageQuery(p): PageQuery<ListParams>,
 ) -> Result<Response, PageError> {
     require_staff(&u)?;
     let params = crate::api::contacts::ContactParams {
@@ -428,7 +428,7 @@ pub async fn view_contact_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(p): Query<OkParam>,
+    PageQuery(p): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     require_staff(&u)?;
     Ok(render(&contact_page(&st, &u, id, FormErrors::default(), p.ok.as_deref()).await?))

@@ -2,6 +2,7 @@
 //! technician that day, their load and the towns they go to; beside it, what waits for a
 //! technician.
 
+use super::PageQuery;
 use super::tickets::{Row, sla_of};
 use super::{Ctx, render};
 use crate::AppState;
@@ -9,7 +10,7 @@ use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_store::tickets::{TicketRow, day_bounds};
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use serde::Deserialize;
@@ -122,7 +123,7 @@ fn item(t: &TicketRow, tz: chrono_tz::Tz) -> Item {
 pub async fn view_dispatch_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<BoardParams>,
+    PageQuery(p): PageQuery<BoardParams>,
 ) -> Result<Response, PageError> {
     let tz = st.cfg.tz;
     let today = Utc::now().with_timezone(&tz).date_naive();

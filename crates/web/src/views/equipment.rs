@@ -1,6 +1,7 @@
 //! Equipment pages: the filtered, sortable, paged list; a piece's page with its history;
 //! the create/edit form.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::equipment::EquipmentParams;
@@ -15,7 +16,7 @@ use aftercare_store::customers::{CustomerQuery, CustomerRow};
 use aftercare_store::equipment::EquipmentRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -125,7 +126,7 @@ impl EquipmentListPage {
 pub async fn view_equipment_list_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<ListForm>,
+    PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let p = f.params();
@@ -176,7 +177,7 @@ pub async fn view_equipment_list_get(
 pub async fn view_equipment_export_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<ListForm>,
+    PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let table = st.svc.equipment_table(&u.actor, f.params().query(), u.tr.is_en()).await.map_err(e)?;
@@ -249,7 +250,7 @@ pub async fn view_equipment_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(f): Query<ListForm>,
+    PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
     let err = |e| PageError::from_service(u.tr, e);
     let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(err)?;
@@ -378,7 +379,7 @@ pub struct NewParams {
 pub async fn view_equipment_new_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<NewParams>,
+    PageQuery(q): PageQuery<NewParams>,
 ) -> Result<Response, PageError> {
     if !u.actor.can_edit_installed_base() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));

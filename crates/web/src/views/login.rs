@@ -1,5 +1,6 @@
 //! Sign-in, sign-out and the language switch.
 
+use super::PageQuery;
 use super::{Ctx, field, render};
 use crate::AppState;
 use crate::auth::{
@@ -10,7 +11,7 @@ use aftercare_service::ServiceError;
 use aftercare_service::auth::{SessionKind, random_token};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -64,7 +65,7 @@ fn login_page(tr: Tr, jar: CookieJar, next: String, username: String, error: Str
     (status, jar, render(&page)).into_response()
 }
 
-pub async fn view_login_get(headers: HeaderMap, jar: CookieJar, Query(q): Query<NextParam>) -> Response {
+pub async fn view_login_get(headers: HeaderMap, jar: CookieJar, PageQuery(q): PageQuery<NextParam>) -> Response {
     login_page(anonymous_tr(&headers), jar, safe_next(q.next.as_deref()), String::new(), String::new(), StatusCode::OK)
 }
 

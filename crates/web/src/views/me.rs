@@ -1,12 +1,13 @@
 //! The signed-in user's own settings: language and password.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, field, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
 #[derive(Template)]
@@ -17,7 +18,7 @@ pub struct MePage {
     pub errors: FormErrors,
 }
 
-pub async fn view_me_get(State(st): State<AppState>, u: PageUser, Query(q): Query<OkParam>) -> Response {
+pub async fn view_me_get(State(st): State<AppState>, u: PageUser, PageQuery(q): PageQuery<OkParam>) -> Response {
     let c = Ctx::new(&st, &u, "/me", u.tr.t("me.title")).flash_from(q.ok.as_deref());
     render(&MePage { c, username: u.actor.username.clone(), errors: FormErrors::default() })
 }
@@ -33,7 +34,8 @@ pub async fn view_me_post(
     let errors = if new != again {
         FormErrors::from_fields(u.tr, &aftercare_domain::FieldErrors::single("password_again", "mismatch"))
     } else {
-        match st.svc.set_password(&u.actor, u.actor.id.0, &new).await {
+        let current = field(&form, "current_password");
+        match st.svc.set_password(&u.actor, u.actor.id.0, &new, current.as_deref()).await {
             // A new password ends every session, this one too.
             Ok(()) => return Ok(Redirect::to("/login").into_response()),
             Err(e) => form_errors(u.tr, e)?,

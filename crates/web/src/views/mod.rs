@@ -465,3 +465,26 @@ pub fn error_page(tr: Tr, status: StatusCode, message: &str) -> Html<String> {
         ErrorPage { c: Ctx::anonymous(tr, tr.t("error.title")), status: status.as_u16(), message: message.to_owned() };
     Html(page.render().unwrap_or_else(|_| message.to_owned()))
 }
+
+/// A page's query string; one of the wrong shape (`?page=-1`) is a page in the reader's
+/// language naming the parameter, not axum's English `text/plain`.
+pub struct PageQuery<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<AppState> for PageQuery<T> {
+    type Rejection = crate::error::PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, crate::error::PageError> {
+        let tr = crate::auth::anonymous_tr(&parts.headers);
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(PageQuery(v)),
+            Err(e) => {
+                let field = crate::error::query_field(&e.body_text()).unwrap_or_else(|| "query".into());
+                let f = aftercare_domain::FieldError { field, code: "invalid", area: None };
+                Err(crate::error::PageError::Page { tr, status: StatusCode::BAD_REQUEST, message: tr.field_error(&f) })
+            }
+        }
+    }
+}

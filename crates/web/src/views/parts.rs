@@ -3,6 +3,7 @@
 //! (receipt, transfer, adjustment, return, scrap). Issues go through requisitions and
 //! visits, so the stock page offers no bare issue form.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, Pager, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -14,7 +15,7 @@ use aftercare_store::Page;
 use aftercare_store::parts::{PartQuery, PartRow, StockRow, WarehouseRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -49,7 +50,7 @@ impl PartsPage {
 pub async fn view_parts_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<PartsForm>,
+    PageQuery(f): PageQuery<PartsForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let page = Page::new(f.page, Some(50));
@@ -192,7 +193,7 @@ impl StockPage {
 pub async fn view_stock_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<StockForm>,
+    PageQuery(f): PageQuery<StockForm>,
 ) -> Result<Response, PageError> {
     // An empty or unreadable choice is "all warehouses".
     let warehouse_id = f.warehouse_id.as_deref().and_then(|s| s.trim().parse::<i64>().ok());

@@ -2,6 +2,7 @@
 //! the phrases, grouped by scene in the order of a call; the manager adds, edits,
 //! deactivates and reorders them. The forbidden phrases (禁用语) stand beside as a reminder.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -11,7 +12,7 @@ use aftercare_service::phrases::{FORBIDDEN_PHRASES, PhraseInput, PhrasePatch};
 use aftercare_store::phrases::PhraseRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -163,7 +164,7 @@ async fn phrases_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<P
 pub async fn view_phrases_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     Ok(render(&phrases_page(&st, &u, q.ok.as_deref()).await?))
 }

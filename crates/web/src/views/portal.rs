@@ -5,6 +5,7 @@
 //! staff have their own pages and get 403 here. Photos are served at `/attachments/{id}`
 //! to whoever may see their ticket (staff too).
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -18,7 +19,7 @@ use aftercare_store::equipment::EquipmentRow;
 use aftercare_store::tickets::TicketRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
@@ -77,7 +78,7 @@ pub struct PortalHomePage {
 pub async fn view_portal_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     forbidden_unless_school(&u)?;
     let home = st.svc.portal_home(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
@@ -190,7 +191,7 @@ pub struct ReportParams {
 pub async fn view_portal_report_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<ReportParams>,
+    PageQuery(p): PageQuery<ReportParams>,
 ) -> Result<Response, PageError> {
     forbidden_unless_school(&u)?;
     Ok(render(&report_page(&st, &u, p.equipment_id, TicketInput::default(), FormErrors::default()).await?))
@@ -263,8 +264,11 @@ pub async fn view_portal_report_post(
                 photos.push(Upload { filename, content_type, data });
             }
         } else {
-            match f.text().await {
-                Ok(v) => values.push((name, v)),
+            match f.bytes().await {
+                Ok(b) => match crate::input::multipart_text(&b) {
+                    Ok(v) => values.push((name, v)),
+                    Err(code) => return Err(crate::input::refuse_page(u.tr, &name, code)),
+                },
                 Err(_) => too_big = true,
             }
         }
@@ -490,7 +494,7 @@ pub async fn view_portal_ticket_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     forbidden_unless_school(&u)?;
     let mut page = ticket_page(&st, &u, id, FormErrors::default(), &[]).await?;

@@ -2,6 +2,7 @@
 //! picked from the catalogue, one requisition with the actions open to the viewer, the
 //! printable 领条, and the 《备件仓库领用记录表》 ledger report (print-ready and Excel).
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, render};
 use crate::AppState;
 use crate::api::excel::{XLSX, download};
@@ -20,7 +21,7 @@ use aftercare_store::parts::{PartQuery, PartRow, WarehouseRow};
 use aftercare_store::requisitions::{LedgerRow, RequisitionRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -83,7 +84,7 @@ fn overdue_text(c: &Ctx, r: &RequisitionRow) -> String {
 pub async fn view_requisitions_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<ListForm>,
+    PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let a = &u.actor;
@@ -175,7 +176,7 @@ pub struct NewQuery {
 pub async fn view_requisition_new_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<NewQuery>,
+    PageQuery(q): PageQuery<NewQuery>,
 ) -> Result<Response, PageError> {
     if !can_request(&u.actor) {
         return Err(PageError::from_service(u.tr, ServiceError::Forbidden));
@@ -310,7 +311,7 @@ pub async fn view_requisition_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(ok): Query<OkParam>,
+    PageQuery(ok): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     Ok(render(&detail_page(&st, &u, id, ok.ok.as_deref(), None).await?))
 }
@@ -401,7 +402,7 @@ pub async fn view_requisition_print_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(f): Query<PrintForm>,
+    PageQuery(f): PageQuery<PrintForm>,
 ) -> Result<Response, PageError> {
     let a5 = f.size.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("a5"));
     let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
@@ -484,7 +485,7 @@ impl LedgerPage {
 pub async fn view_ledger_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<LedgerForm>,
+    PageQuery(f): PageQuery<LedgerForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let today = Utc::now().with_timezone(&st.cfg.tz).date_naive();
@@ -505,7 +506,7 @@ pub async fn view_ledger_get(
 pub async fn view_ledger_xlsx_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<LedgerForm>,
+    PageQuery(f): PageQuery<LedgerForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let today = Utc::now().with_timezone(&st.cfg.tz).date_naive();

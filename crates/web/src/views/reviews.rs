@@ -1,6 +1,7 @@
 //! The manager's review (§3.2.7–3.2.9): proposed penalty events to confirm or dismiss, the
 //! ones reviewed lately, and each person's scorecard for a period.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -11,7 +12,7 @@ use aftercare_store::Page;
 use aftercare_store::tickets::{PenaltyRow, day_bounds};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Duration, NaiveDate, Utc};
@@ -184,7 +185,7 @@ async fn reviews_page(
 pub async fn view_reviews_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<PeriodParams>,
+    PageQuery(p): PageQuery<PeriodParams>,
 ) -> Result<Response, PageError> {
     Ok(render(&reviews_page(&st, &u, &p, FormErrors::default(), 0).await?))
 }

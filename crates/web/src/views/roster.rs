@@ -2,6 +2,7 @@
 //! and how much of its 24 hours is covered; the manager adds and removes shifts and copies
 //! last week. Also the working-hours form on the service-levels page.
 
+use super::PageQuery;
 use super::{Ctx, Flash, FormErrors, field, query_url, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -11,7 +12,7 @@ use aftercare_service::roster::{ShiftInput, WorkingHoursInput, local_to_utc, wee
 use aftercare_store::roster::{DutyPerson, ShiftRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Utc};
@@ -268,7 +269,7 @@ async fn roster_page(
 pub async fn view_roster_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<RosterParams>,
+    PageQuery(p): PageQuery<RosterParams>,
 ) -> Result<Response, PageError> {
     let mut page = roster_page(&st, &u, p.week.as_deref(), p.day.as_deref(), p.ok.as_deref()).await?;
     if let (Some(n), Some(k)) = (p.copied, p.skipped) {

@@ -1,12 +1,13 @@
 //! The global search page.
 
+use super::PageQuery;
 use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_store::search::Hit;
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -26,7 +27,7 @@ pub struct SearchParams {
 pub async fn view_search_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<SearchParams>,
+    PageQuery(p): PageQuery<SearchParams>,
 ) -> Result<Response, PageError> {
     let q = p.q.unwrap_or_default();
     let hits = st.svc.search(&u.actor, &q, 100).await.map_err(|e| PageError::from_service(u.tr, e))?;

@@ -1,6 +1,7 @@
 //! Service levels: the SLA clocks per priority and the repeat-repair window. Every member
 //! of staff may look; the manager and the administrator may change them.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -9,7 +10,7 @@ use aftercare_domain::FieldErrors;
 use aftercare_service::assessments::SlaInput;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -108,7 +109,7 @@ pub(super) async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> R
 pub async fn view_sla_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     Ok(render(&sla_page(&st, &u, q.ok.as_deref()).await?))
 }

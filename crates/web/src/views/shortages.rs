@@ -2,6 +2,7 @@
 //! the purchase suggestion (采购建议), and the reserve quota form of one stock row
 //! (储备定额, reached from the row's link on `/stock`).
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -14,7 +15,7 @@ use aftercare_store::parts::{StockRow, WarehouseRow};
 use aftercare_store::shortages::AlertRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
@@ -118,7 +119,7 @@ async fn page(
 pub async fn view_shortages_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<ShortagesParams>,
+    PageQuery(q): PageQuery<ShortagesParams>,
 ) -> Result<Response, PageError> {
     let warehouse_id = id_of(&q.warehouse_id);
     let quota_of = id_of(&q.part_id).zip(warehouse_id);

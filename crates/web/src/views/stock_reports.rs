@@ -3,6 +3,7 @@
 //! (`/stock/count`), and the catalogue's Excel export and import (`/parts/export.xlsx`,
 //! `/parts/import`).
 
+use super::PageQuery;
 use super::import::{ImportKind, ImportPage, answer_upload};
 use super::{Ctx, FormErrors, field, render};
 use crate::AppState;
@@ -17,7 +18,7 @@ use aftercare_store::parts::WarehouseRow;
 use aftercare_store::stock_reports::CountLine;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -67,7 +68,7 @@ impl ValuationPage {
 pub async fn view_valuation_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<PeriodForm>,
+    PageQuery(f): PageQuery<PeriodForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let (from, to) = (date(&f.from), date(&f.to));
@@ -144,7 +145,7 @@ async fn count_page(
 pub async fn view_count_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<CountForm>,
+    PageQuery(f): PageQuery<CountForm>,
 ) -> Result<Response, PageError> {
     let wh = f.warehouse.as_deref().and_then(|s| s.trim().parse::<i64>().ok());
     let ok = f.ok.filter(|s| s.chars().all(|c| c.is_ascii_digit()) && !s.is_empty());

@@ -2,6 +2,7 @@
 //! fault type; the manager and the administrator add subcategories, edit their names and
 //! typical cause, and deactivate or reactivate them (never delete: tickets keep codes).
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -12,7 +13,7 @@ use aftercare_service::taxonomy::{SubcategoryInput, SubcategoryUpdate};
 use aftercare_store::tickets::SubcategoryRow;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -169,7 +170,7 @@ async fn taxonomy_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<
 pub async fn view_taxonomy_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<TaxonomyParams>,
+    PageQuery(q): PageQuery<TaxonomyParams>,
 ) -> Result<Response, PageError> {
     let mut page = taxonomy_page(&st, &u, q.ok.as_deref()).await?;
     if page.can_edit

@@ -2,6 +2,7 @@
 //! the actions the user may take, the visit form with the signature pad, the technician's
 //! "today", the callback queue, and the notifications.
 
+use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, fields, render};
 use crate::AppState;
 use crate::api::tickets::TicketParams;
@@ -17,7 +18,7 @@ use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use aftercare_store::tickets::{EventRow, NotificationRow, SubcategoryRow, TicketRow};
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
@@ -165,7 +166,7 @@ fn views_for(c: &Ctx, u: &PageUser, current: Option<&str>) -> Vec<(&'static str,
 pub async fn view_tickets_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(f): Query<ListForm>,
+    PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let p = f.params();
@@ -353,7 +354,7 @@ async fn new_page(
 pub async fn view_ticket_new_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<NewParams>,
+    PageQuery(p): PageQuery<NewParams>,
 ) -> Result<Response, PageError> {
     if !u.actor.has_any(&[Role::Agent, Role::Engineer, Role::Customer]) {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
@@ -638,7 +639,7 @@ pub async fn view_ticket_get(
     State(st): State<AppState>,
     u: PageUser,
     PageId(id): PageId,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     let mut page = ticket_page(&st, &u, id, FormErrors::default(), "").await?;
     page.c = page.c.flash_from(q.ok.as_deref());
@@ -649,7 +650,8 @@ pub async fn view_ticket_get(
 pub fn local_to_utc(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .ok()?;
+        .ok()
+        .filter(|n| aftercare_domain::validation::YEARS.contains(&chrono::Datelike::year(n)))?;
     tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
 }
 
@@ -948,7 +950,10 @@ pub async fn view_visit_post(
                 Some(real) => photos.push((real.to_owned(), bytes.to_vec())),
             }
         } else {
-            values.push((name, String::from_utf8_lossy(&bytes).into_owned()));
+            match crate::input::multipart_text(&bytes) {
+                Ok(v) => values.push((name, v)),
+                Err(code) => bad.push(name, code),
+            }
         }
     }
     let g = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|s| !s.trim().is_empty());
@@ -1048,8 +1053,12 @@ pub struct DayParam {
 pub async fn view_today_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<DayParam>,
+    PageQuery(p): PageQuery<DayParam>,
 ) -> Result<Response, PageError> {
+    // Staff work lists: a school has its own page (/portal), never these.
+    if !u.actor.is_staff() {
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
+    }
     let tz = st.cfg.tz;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let day = p.day.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or(today);
@@ -1079,8 +1088,12 @@ pub struct CallbacksPage {
 pub async fn view_callbacks_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(q): Query<OkParam>,
+    PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
+    // Staff work lists: a school has its own page (/portal), never these.
+    if !u.actor.is_staff() {
+        return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
+    }
     let query = aftercare_store::tickets::TicketQuery {
         statuses: vec!["resolved".into()],
         sort: Some("oldest".into()),
@@ -1143,7 +1156,7 @@ pub fn notification_text(tr: crate::Tr, n: &NotificationRow) -> String {
 pub async fn view_notifications_get(
     State(st): State<AppState>,
     u: PageUser,
-    Query(p): Query<PageParam>,
+    PageQuery(p): PageQuery<PageParam>,
 ) -> Result<Response, PageError> {
     let page = Page::new(p.page, Some(50));
     let rows = st.svc.notifications(&u.actor, page).await.map_err(|e| PageError::from_service(u.tr, e))?;
