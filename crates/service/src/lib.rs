@@ -104,6 +104,9 @@ pub struct Services {
     mail: std::sync::Arc<mail::MailConfig>,
     /// The department's local time zone: working hours and days are reckoned in it.
     pub tz: chrono_tz::Tz,
+    /// Workbooks being parsed: a parse is CPU and memory bound, so only a few at once,
+    /// off the async workers (see `excel::parse_upload`).
+    imports: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Services {
@@ -116,6 +119,7 @@ impl Services {
             caches: cache::Caches::default(),
             mail: Default::default(),
             tz: aftercare_store::DEFAULT_TZ,
+            imports: std::sync::Arc::new(tokio::sync::Semaphore::new(excel::PARALLEL_IMPORTS)),
         }
     }
 
