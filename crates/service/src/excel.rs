@@ -746,3 +746,68 @@ mod tests {
         assert_eq!(cell_text(&Data::Empty), None);
     }
 }
+
+/// Time and peak memory of reading hostile workbooks, for the record (not a check):
+/// `cargo test --release -p aftercare-service --lib measure -- --ignored --nocapture`.
+#[cfg(test)]
+mod measure {
+    use super::*;
+    use std::io::Write;
+
+    /// A workbook whose 学校 sheet is `mib` MiB of `filler`.
+    fn bomb(filler: &[u8], mib: usize) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        wb.add_worksheet().set_name("学校").unwrap().write_string(0, 0, "学校编码").unwrap();
+        let base = wb.save_to_buffer().unwrap();
+        let mut src = zip::ZipArchive::new(Cursor::new(base)).unwrap();
+        let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let o = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for i in 0..src.len() {
+            let f = src.by_index(i).unwrap();
+            let name = f.name().unwrap().into_owned();
+            if name != "xl/worksheets/sheet1.xml" {
+                out.raw_copy_file(f).unwrap();
+                continue;
+            }
+            out.start_file(name, o).unwrap();
+            out.write_all(br#"<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#).unwrap();
+            let chunk: Vec<u8> = filler.iter().copied().cycle().take((1 << 20) / filler.len() * filler.len()).collect();
+            for _ in 0..mib {
+                out.write_all(&chunk).unwrap();
+            }
+            out.write_all(b"</sheetData></worksheet>").unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    fn hwm() -> String {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap()
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .unwrap()
+            .to_owned()
+    }
+
+    fn run(label: &str, bytes: &[u8]) {
+        let t = std::time::Instant::now();
+        let r = open_upload(bytes).and_then(|mut wb| read_sheet(&mut wb, "学校", SCHOOL_COLS, &mut Budget::default()));
+        let code = match r {
+            Ok(s) => format!("ok {} rows", s.rows.len()),
+            Err(e) => e.0[0].code.to_string(),
+        };
+        eprintln!("{label}: {} bytes -> {code} in {:?}; {}", bytes.len(), t.elapsed(), hwm());
+    }
+
+    #[test]
+    #[ignore = "a measurement: run it in a release build"]
+    fn hostile_workbooks() {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet().set_name("学校").unwrap();
+        ws.write_string(0, 0, "学校编码").unwrap();
+        ws.write_string(1_048_575, 16_383, "x").unwrap();
+        run("A1 + XFD1048576", &wb.save_to_buffer().unwrap());
+        run("95 MiB of empty cells (under the cap)", &bomb(br#"<c r="A1"></c>"#, 95));
+        run("1.4 GiB of XML", &bomb(b"<c r=\"A1\"></c>", 1400));
+    }
+}
