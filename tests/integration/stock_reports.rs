@@ -4,7 +4,7 @@
 
 use crate::both;
 use crate::common::{TestApp, hidden};
-use crate::excel::workbook;
+use crate::excel::{far_corner, workbook, zip_bomb};
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -283,6 +283,32 @@ both!(catalogue_export_imports_again_and_bad_rows_write_nothing, |app: TestApp| 
     let (c, _) = app.browser("store").await;
     let html = c.get(app.url("/parts")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("/parts/export.xlsx") && html.contains("/parts/import"), "{html}");
+});
+
+both!(a_hostile_catalogue_is_refused_and_the_server_lives, |app: TestApp| async move {
+    let t = app.token("store").await;
+    let (c, csrf) = app.browser("store").await;
+    let before = (app.count("parts").await, app.count("audit_log").await);
+    for (bytes, code) in
+        [(far_corner("备件", "备件编码"), "too_many_rows"), (zip_bomb("备件", "备件编码", b" ", 110), "too_large")]
+    {
+        let (s, v) = import(&app, &t, bytes).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(
+            (v["error"]["fields"][0]["field"].as_str(), v["error"]["fields"][0]["code"].as_str()),
+            (Some("file"), Some(code)),
+            "{v}"
+        );
+    }
+    // Through the page too, in the reader's language.
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .part("file", reqwest::multipart::Part::bytes(far_corner("备件", "备件编码")).file_name("parts.xlsx"));
+    let r = c.post(app.url("/parts/import")).multipart(form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("行数超过上限"));
+    assert_eq!(app.client.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(before, (app.count("parts").await, app.count("audit_log").await));
 });
 
 /// Appends one ledger row at `at` directly (only the reports' columns matter here).

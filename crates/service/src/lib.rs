@@ -106,6 +106,9 @@ pub struct Services {
     mail: std::sync::Arc<mail::MailConfig>,
     /// The department's local time zone: working hours and days are reckoned in it.
     pub tz: chrono_tz::Tz,
+    /// Workbooks being parsed: a parse is CPU and memory bound, so only a few at once,
+    /// off the async workers (see `excel::parse_upload`).
+    imports: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Services {
@@ -119,6 +122,7 @@ impl Services {
             technician_moves: Default::default(),
             mail: Default::default(),
             tz: aftercare_store::DEFAULT_TZ,
+            imports: std::sync::Arc::new(tokio::sync::Semaphore::new(excel::PARALLEL_IMPORTS)),
         }
     }
 

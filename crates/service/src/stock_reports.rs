@@ -116,7 +116,7 @@ pub struct CountResult {
 }
 
 /// (field, 中文 header, English header) of the catalogue sheet.
-const PART_COLS: &[(&str, &str, &str)] = &[
+const PART_COLS: &[crate::excel::Col] = &[
     ("code", "备件编码", "Code"),
     ("name", "名称", "Name"),
     ("spec", "规格型号", "Specification"),
@@ -372,49 +372,27 @@ impl Services {
     /// with a report of all of them. Returns (created, updated).
     pub async fn import_parts(&self, by: &Actor, bytes: &[u8]) -> Result<(usize, usize)> {
         require(can_manage_stock(by))?;
-        let bad_file = || ServiceError::Invalid(FieldErrors::single("file", "invalid_xlsx"));
-        let mut wb: calamine::Xlsx<_> =
-            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).map_err(|_| bad_file())?;
-        let names = wb.sheet_names();
-        let sheet = names
-            .iter()
-            .find(|n| n.trim() == PARTS_SHEET.0 || n.trim().eq_ignore_ascii_case(PARTS_SHEET.1))
-            .or(names.first())
-            .cloned()
-            .ok_or_else(bad_file)?;
-        let range = wb.worksheet_range(&sheet).map_err(|_| bad_file())?;
-        let mut rows = range.rows();
-        let header: Vec<Option<&'static str>> = rows
-            .next()
-            .unwrap_or_default()
-            .iter()
-            .map(|h| {
-                let h = crate::excel::cell_text(h).unwrap_or_default();
-                let h = h.trim_end_matches('*').to_owned();
-                PART_COLS.iter().find(|c| c.1 == h || c.2.eq_ignore_ascii_case(&h)).map(|c| c.0)
+        let (sheet, rows) = self
+            .parse_upload(bytes, |bytes| {
+                let mut wb = crate::excel::open_upload(bytes)?;
+                let names = wb.sheet_names();
+                let sheet = names
+                    .iter()
+                    .find(|n| n.trim() == PARTS_SHEET.0 || n.trim().eq_ignore_ascii_case(PARTS_SHEET.1))
+                    .or(names.first())
+                    .cloned()
+                    .ok_or_else(|| FieldErrors::single("file", "invalid_xlsx"))?;
+                let read = crate::excel::read_sheet(&mut wb, &sheet, PART_COLS, &mut Default::default())?;
+                if !read.fields.contains(&"code") {
+                    return Err(FieldErrors::single("file", "no_code_column").into());
+                }
+                Ok((sheet, read.rows))
             })
-            .collect();
-        if !header.contains(&Some("code")) {
-            return Err(FieldErrors::single("file", "no_code_column").into());
-        }
-        let start = range.start().map(|(r, _)| r as usize).unwrap_or(0);
+            .await?;
         let mut errors = Vec::new();
         let mut parts = Vec::new();
         let mut codes: HashMap<String, usize> = HashMap::new();
-        for (i, r) in rows.enumerate() {
-            let row = start + i + 2;
-            let mut m: HashMap<&str, String> = HashMap::new();
-            for (j, cell) in r.iter().enumerate() {
-                if let (Some(Some(f)), Some(v)) = (header.get(j), crate::excel::cell_text(cell)) {
-                    m.insert(f, v);
-                }
-            }
-            if m.is_empty() {
-                continue;
-            }
-            if parts.len() + errors.len() >= crate::excel::MAX_IMPORT_ROWS {
-                return Err(FieldErrors::single("file", "too_many_rows").into());
-            }
+        for (row, m) in rows {
             let mut err = |field: &str, code: &'static str| {
                 errors.push(RowError { sheet: sheet.clone(), row, field: field.into(), code })
             };
