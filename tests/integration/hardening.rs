@@ -504,3 +504,67 @@ async fn only_a_trusted_proxy_names_the_client() {
     assert_eq!(login("198.51.100.9", "agent".into(), password("agent")).await, StatusCode::OK, "another client is not");
     db.close().await;
 }
+
+both!(writes_are_limited_per_user_and_schools_far_lower, |app: TestApp| async move {
+    let school = app.token("school1").await;
+    let report =
+        json!({"customer_id": app.school1, "system": "classroom", "title": "投影仪不亮", "description": "三年级"});
+    let mut created = 0;
+    let mut refused = None;
+    for _ in 0..40 {
+        let r = app.client.post(app.url("/api/v1/tickets")).bearer_auth(&school).json(&report).send().await.unwrap();
+        match r.status() {
+            StatusCode::CREATED => created += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                refused = Some(r);
+                break;
+            }
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(created, 30, "a school's minute's worth");
+    let r = refused.expect("the 31st is refused");
+    let wait: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=2).contains(&wait), "{wait}");
+    let e: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(e["error"]["code"], "rate_limited");
+    assert!(e["error"]["message"].as_str().unwrap().contains("秒后再试"));
+    // Reading is never limited, nor is another user.
+    assert_eq!(app.get(&school, "/api/v1/tickets").await.status(), StatusCode::OK);
+    let agent = app.token("agent").await;
+    let (s, _) = app.post_json(&agent, "/api/v1/tickets", &report).await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    // The manager changes the limits on the settings page; 0 lifts them.
+    let manager = app.token("manager").await;
+    let (s, e) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &manager,
+            "/api/v1/settings/write-limits",
+            &json!({"school_per_minute": 2000000, "staff_per_minute": 10}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["fields"][0]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("school_per_minute"))
+    );
+    let (c, csrf) = app.browser("manager").await;
+    let form = [("_csrf", csrf.as_str()), ("school_per_minute", "0"), ("staff_per_minute", "600")];
+    let r = c.post(app.url("/settings/write-limits")).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, l) = app.get_json(&manager, "/api/v1/settings/write-limits").await;
+    assert_eq!(l, json!({"school_per_minute": 0, "staff_per_minute": 600}));
+    let (s, e) = app.post_json(&school, "/api/v1/tickets", &report).await;
+    assert_eq!(s, StatusCode::CREATED, "no limit now: {e}");
+    // Only the manager and the admin set them.
+    let (s, _) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &agent,
+            "/api/v1/settings/write-limits",
+            &json!({"school_per_minute": 0, "staff_per_minute": 0}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+});

@@ -35,6 +35,8 @@ pub(crate) struct Caches {
     /// The desk's working hours, missed-call callback minutes and SLA calendar (read on every
     /// call event and every new ticket).
     hours: Timed<(WorkingHours, i64, bool)>,
+    /// The write limits per minute (read on every write).
+    limits: Timed<crate::rate::WriteLimits>,
 }
 
 impl Caches {
@@ -110,6 +112,23 @@ impl Caches {
     pub fn put_hours(&self, h: (WorkingHours, i64, bool)) {
         if let Ok(mut guard) = self.hours.lock() {
             *guard = Some((Instant::now(), h));
+        }
+    }
+
+    pub fn limits(&self) -> Option<crate::rate::WriteLimits> {
+        let guard = self.limits.lock().ok()?;
+        guard.as_ref().filter(|(at, _)| at.elapsed() < TTL).map(|(_, l)| *l)
+    }
+
+    pub fn put_limits(&self, l: crate::rate::WriteLimits) {
+        if let Ok(mut guard) = self.limits.lock() {
+            *guard = Some((Instant::now(), l));
+        }
+    }
+
+    pub fn forget_limits(&self) {
+        if let Ok(mut guard) = self.limits.lock() {
+            *guard = None;
         }
     }
 

@@ -25,6 +25,7 @@ pub mod paperwork;
 pub mod parts;
 pub mod phrases;
 pub mod portal;
+pub mod rate;
 pub mod requisitions;
 pub mod roster;
 pub mod search;
@@ -53,6 +54,9 @@ pub enum ServiceError {
     Unauthorized,
     #[error("too many failed sign-ins")]
     Throttled,
+    /// Over the user's writes per minute; a write is back in `retry_after` seconds.
+    #[error("too many writes")]
+    RateLimited { retry_after: u64 },
     #[error("duplicate {0}")]
     Duplicate(&'static str),
     #[error("changed by someone else")]
@@ -100,6 +104,8 @@ pub struct Services {
     movements: batch::Batcher<batch::Movements>,
     /// Sessions and SLA policies read in the last few seconds (see `cache.rs`).
     caches: cache::Caches,
+    /// Writes per user per minute on this node (`rate.rs`).
+    limiter: std::sync::Arc<rate::Limiter>,
     /// Serialises technicians' bounded movements (check, then write) on this node.
     technician_moves: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Mail in and out (`[mail]`); empty: no mail is sent or fetched.
@@ -120,6 +126,7 @@ impl Services {
             movements: batch::Batcher::default(),
             caches: cache::Caches::default(),
             technician_moves: Default::default(),
+            limiter: Default::default(),
             mail: Default::default(),
             tz: aftercare_store::DEFAULT_TZ,
             imports: std::sync::Arc::new(tokio::sync::Semaphore::new(excel::PARALLEL_IMPORTS)),

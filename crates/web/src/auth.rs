@@ -42,6 +42,15 @@ fn time_days(d: i64) -> cookie::time::Duration {
     cookie::time::Duration::days(d)
 }
 
+/// Does this request count against its user's writes per minute? Every write does but
+/// signing out (a limited user may always leave) and the PBX's call events (a call centre
+/// reports every call; losing one would lose a record).
+fn counts_as_write(parts: &Parts) -> bool {
+    let path = parts.uri.path();
+    !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && !matches!(path, "/api/v1/session" | "/logout" | "/api/v1/telephony/calls")
+}
+
 /// A program calling the API with `Authorization: Bearer <token>`.
 pub struct ApiUser {
     pub actor: Actor,
@@ -66,6 +75,9 @@ impl FromRequestParts<AppState> for ApiUser {
             .await
             .map_err(|e| ApiError::from_service(tr, e))?;
         let tr = Tr::new(&actor.locale);
+        if counts_as_write(parts) {
+            state.svc.count_write(&actor).await.map_err(|e| ApiError::from_service(tr, e))?;
+        }
         Ok(ApiUser { actor, tr })
     }
 }
@@ -106,6 +118,9 @@ impl FromRequestParts<AppState> for PageUser {
         match state.svc.authenticate(&token, aftercare_service::auth::SessionKind::Web).await {
             Ok((actor, csrf)) => {
                 let tr = Tr::new(&actor.locale);
+                if counts_as_write(parts) {
+                    state.svc.count_write(&actor).await.map_err(|e| PageError::from_service(tr, e))?;
+                }
                 let unread = state.svc.unread_notifications(&actor).await.unwrap_or(0);
                 Ok(PageUser { actor, csrf, tr, unread })
             }

@@ -49,11 +49,17 @@ pub struct ErrorResponse {
 pub struct ApiError {
     pub status: StatusCode,
     pub body: ErrorBody,
+    /// Seconds until a rate-limited caller may write again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: String) -> ApiError {
-        ApiError { status, body: ErrorBody { code: code.into(), message, fields: Vec::new(), rows: Vec::new() } }
+        ApiError {
+            status,
+            body: ErrorBody { code: code.into(), message, fields: Vec::new(), rows: Vec::new() },
+            retry_after: None,
+        }
     }
 
     pub fn bad_request(tr: Tr, detail: &str) -> ApiError {
@@ -72,6 +78,7 @@ impl ApiError {
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     body: ErrorBody { code: "invalid".into(), message, fields, rows: Vec::new() },
+                    retry_after: None,
                 }
             }
             ServiceError::Duplicate(field) => {
@@ -85,6 +92,7 @@ impl ApiError {
                         fields: vec![FieldMessage { field: field.into(), code: "duplicate".into(), message }],
                         rows: Vec::new(),
                     },
+                    retry_after: None,
                 }
             }
             ServiceError::Import(rows) => {
@@ -93,6 +101,7 @@ impl ApiError {
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     body: ErrorBody { code: "import_rejected".into(), message, fields: Vec::new(), rows },
+                    retry_after: None,
                 }
             }
             ServiceError::NotFound => ApiError::new(StatusCode::NOT_FOUND, "not_found", tr.t("error.not_found")),
@@ -103,6 +112,14 @@ impl ApiError {
             ServiceError::Throttled => {
                 ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", tr.t("error.throttled"))
             }
+            ServiceError::RateLimited { retry_after } => ApiError {
+                retry_after: Some(retry_after),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    tr.tf("error.rate_limited", &[("s", &retry_after.to_string())]),
+                )
+            },
             ServiceError::Stale => ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale")),
             ServiceError::Insufficient { part, warehouse, on_hand } => ApiError::new(
                 StatusCode::CONFLICT,
@@ -160,7 +177,11 @@ pub fn row_message(tr: Tr, r: &RowError) -> RowMessage {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.status, Json(ErrorResponse { error: self.body })).into_response()
+        let mut r = (self.status, Json(ErrorResponse { error: self.body })).into_response();
+        if let Some(s) = self.retry_after {
+            r.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(s));
+        }
+        r
     }
 }
 

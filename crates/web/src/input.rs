@@ -178,7 +178,7 @@ fn refuse(tr: Tr, api: bool, field: &str, bad: Bad) -> Response {
     if api {
         let fields = vec![FieldMessage { field: field.to_owned(), code: bad.code().into(), message: message.clone() }];
         let body = ErrorBody { code: "invalid".into(), message, fields, rows: Vec::new() };
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, body }.into_response()
+        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, body, retry_after: None }.into_response()
     } else {
         PageError::Page { tr, status: StatusCode::UNPROCESSABLE_ENTITY, message }.into_response()
     }

@@ -158,3 +158,27 @@ pub async fn api_sla_calendar_set(
     let on = st.svc.set_sla_calendar(&u.actor, b.working_hours).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     Ok(Json(SlaCalendar { working_hours: Some(on) }))
 }
+
+#[utoipa::path(get, path = "/api/v1/settings/write-limits",
+    responses((status = 200, body = aftercare_service::rate::WriteLimits, description = "writes per minute per user; 0 is no limit"),
+        (status = 401, body = ErrorResponse), (status = 403, body = ErrorResponse)))]
+pub async fn api_write_limits_get(
+    State(st): State<AppState>,
+    u: ApiUser,
+) -> Result<Json<aftercare_service::rate::WriteLimits>, ApiError> {
+    if !u.actor.is_staff() {
+        return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::Forbidden));
+    }
+    Ok(Json(st.svc.write_limits().await.map_err(|e| ApiError::from_service(u.tr, e))?))
+}
+
+#[utoipa::path(put, path = "/api/v1/settings/write-limits", request_body = aftercare_service::rate::WriteLimits,
+    responses((status = 200, body = aftercare_service::rate::WriteLimits), (status = 400, body = ErrorResponse),
+        (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "a limit over 1,000,000")))]
+pub async fn api_write_limits_set(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<aftercare_service::rate::WriteLimits>,
+) -> Result<Json<aftercare_service::rate::WriteLimits>, ApiError> {
+    Ok(Json(st.svc.set_write_limits(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?))
+}

@@ -77,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .route("/sla-policies", get(assessments::api_sla_list))
         .route("/sla-policies/{priority}", axum::routing::put(assessments::api_sla_set))
         .route("/settings/sla-calendar", get(assessments::api_sla_calendar_get).put(assessments::api_sla_calendar_set))
+        .route("/settings/write-limits", get(assessments::api_write_limits_get).put(assessments::api_write_limits_set))
         .route("/fault-subcategories", get(assessments::api_subcategories).post(taxonomy::api_subcategory_create))
         .route("/fault-subcategories/{code}", axum::routing::put(taxonomy::api_subcategory_update))
         .route("/notifications", get(assessments::api_notifications))
@@ -139,7 +140,7 @@ pub fn routes() -> Router<AppState> {
         tickets::api_tickets_callback_attempt,
         attachments::api_attachments_list, attachments::api_attachments_create, attachments::api_attachments_get,
         assessments::api_penalties_list, assessments::api_penalties_review, assessments::api_scorecards, assessments::api_sla_list,
-        assessments::api_sla_set, assessments::api_sla_calendar_get, assessments::api_sla_calendar_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,
+        assessments::api_sla_set, assessments::api_sla_calendar_get, assessments::api_sla_calendar_set, assessments::api_write_limits_get, assessments::api_write_limits_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,
         taxonomy::api_subcategory_create, taxonomy::api_subcategory_update,
         contacts::api_contacts_list, contacts::api_contacts_create, contacts::api_contacts_get, contacts::api_contacts_update,
         contacts::api_contacts_review, contacts::api_contacts_callback, contacts::api_contacts_read, contacts::api_desk_lookup,

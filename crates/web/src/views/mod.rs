@@ -87,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/settings/sla/{priority}", post(settings::view_sla_post))
         .route("/settings/repeat-window", post(settings::view_repeat_window_post))
         .route("/settings/sla-calendar", post(settings::view_sla_calendar_post))
+        .route("/settings/write-limits", post(settings::view_write_limits_post))
         .route("/settings/taxonomy", get(taxonomy::view_taxonomy_get).post(taxonomy::view_taxonomy_post))
         .route("/settings/taxonomy/{code}", get(taxonomy::view_subcategory_get).post(taxonomy::view_subcategory_post))
         .route("/settings/taxonomy/{code}/active", post(taxonomy::view_subcategory_active_post))

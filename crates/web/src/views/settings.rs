@@ -46,6 +46,9 @@ pub struct SlaPage {
     pub sla_working_hours: bool,
     /// The desk's working hours (`working_hours_partial.html`, views/roster.rs).
     pub hours: super::roster::HoursForm,
+    /// Writes per minute for a school's user and for staff: saved, or as typed after an error.
+    pub limits: (String, String),
+    pub limit_errors: FormErrors,
 }
 
 impl SlaPage {
@@ -94,7 +97,10 @@ pub(super) async fn sla_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> R
         })
         .collect();
     let sla_working_hours = st.svc.sla_on_working_hours().await;
+    let l = st.svc.write_limits().await.map_err(e)?;
     Ok(SlaPage {
+        limits: (l.school_per_minute.to_string(), l.staff_per_minute.to_string()),
+        limit_errors: FormErrors::default(),
         sla_working_hours,
         c,
         forms,
@@ -204,4 +210,38 @@ pub async fn view_sla_calendar_post(
         Ok(_) => Ok(Redirect::to("/settings/sla?ok=calendar_saved#sla-calendar").into_response()),
         Err(e) => Err(PageError::from_service(u.tr, e)),
     }
+}
+
+/// Sets the writes per minute per user (0: no limit).
+pub async fn view_write_limits_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    may_edit(&u)?;
+    let raw = |k: &str| field(&form, k).map(|v| v.trim().to_owned()).unwrap_or_default();
+    let (school, staff) = (raw("school_per_minute"), raw("staff_per_minute"));
+    let mut bad = FieldErrors::default();
+    let mut num = |k: &'static str, v: &str| match v.parse::<u32>() {
+        Ok(n) => n,
+        Err(_) => {
+            bad.push(k, if v.is_empty() { "required" } else { "invalid" });
+            0
+        }
+    };
+    let limits = aftercare_service::rate::WriteLimits {
+        school_per_minute: num("school_per_minute", &school),
+        staff_per_minute: num("staff_per_minute", &staff),
+    };
+    let result =
+        if bad.is_empty() { st.svc.set_write_limits(&u.actor, &limits).await.map(|_| ()) } else { Err(bad.into()) };
+    let errors = match result {
+        Ok(()) => return Ok(Redirect::to("/settings/sla?ok=limits_saved#write-limits").into_response()),
+        Err(e) => super::form_errors(u.tr, e)?,
+    };
+    let mut page = sla_page(&st, &u, None).await?;
+    page.limits = (school, staff);
+    page.limit_errors = errors;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
