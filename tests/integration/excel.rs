@@ -282,7 +282,7 @@ both!(a_zip_bomb_is_refused_by_what_it_really_expands_to, |app: TestApp| async m
     let (s, v) = import(&app, &t, bomb).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["error"]["fields"][0]["field"], "file", "{v}");
-    assert_eq!(v["error"]["fields"][0]["code"], "too_large", "{v}");
+    assert_eq!(v["error"]["fields"][0]["code"], "too_much_data", "{v}");
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(before, (app.count("customers").await, app.count("equipment").await, app.count("audit_log").await));

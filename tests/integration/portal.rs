@@ -207,7 +207,8 @@ both!(a_report_with_photos_reaches_staff_and_stays_with_the_school, |app: TestAp
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.text().await.unwrap().contains("第 2 张照片：文件太大"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("第 2 张照片：文件太大"), "{body}");
     let seven = (0..7).map(|_| ("p.png", "image/png", png())).collect();
     let r = c.post(app.url("/portal/report")).multipart(report(&csrf, &fields, seven)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -290,7 +290,7 @@ both!(a_hostile_catalogue_is_refused_and_the_server_lives, |app: TestApp| async 
     let (c, csrf) = app.browser("store").await;
     let before = (app.count("parts").await, app.count("audit_log").await);
     for (bytes, code) in
-        [(far_corner("备件", "备件编码"), "too_many_rows"), (zip_bomb("备件", "备件编码", b" ", 110), "too_large")]
+        [(far_corner("备件", "备件编码"), "too_many_rows"), (zip_bomb("备件", "备件编码", b" ", 110), "too_much_data")]
     {
         let (s, v) = import(&app, &t, bytes).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");

@@ -167,7 +167,7 @@ fn check_expanded_size(bytes: &[u8], cap: u64) -> Result<(), FieldErrors> {
         let entry = zip.by_index(i).map_err(|_| invalid_xlsx())?;
         let n = std::io::copy(&mut entry.take(left + 1), &mut std::io::sink()).map_err(|_| invalid_xlsx())?;
         if n > left {
-            return Err(FieldErrors::single("file", "too_large"));
+            return Err(FieldErrors::single("file", "too_much_data"));
         }
         left -= n;
     }
@@ -226,8 +226,8 @@ pub(crate) fn read_sheet<RS: Read + Seek>(
             DataRef::SharedString(s) => s.len(),
             _ => 0,
         };
-        budget.cells = budget.cells.checked_sub(1).ok_or_else(|| refuse("too_large"))?;
-        budget.text = budget.text.checked_sub(len).ok_or_else(|| refuse("too_large"))?;
+        budget.cells = budget.cells.checked_sub(1).ok_or_else(|| refuse("too_much_data"))?;
+        budget.text = budget.text.checked_sub(len).ok_or_else(|| refuse("too_much_data"))?;
         if let Some(text) = ref_text(value) {
             cells.entry(row).or_default().push((col, text));
         }
@@ -693,16 +693,16 @@ mod tests {
         let bytes = book("学校", &[(0, 0, "学校编码"), (1, 0, "A"), (2, 0, "B")]);
         let mut wb = open_upload(&bytes).unwrap();
         let mut few_cells = Budget { cells: 2, text: 1000 };
-        assert_eq!(refusal(read_sheet(&mut wb, "学校", SCHOOL_COLS, &mut few_cells)), "too_large");
+        assert_eq!(refusal(read_sheet(&mut wb, "学校", SCHOOL_COLS, &mut few_cells)), "too_much_data");
         let mut little_text = Budget { cells: 100, text: 13 };
-        assert_eq!(refusal(read_sheet(&mut wb, "学校", SCHOOL_COLS, &mut little_text)), "too_large");
+        assert_eq!(refusal(read_sheet(&mut wb, "学校", SCHOOL_COLS, &mut little_text)), "too_much_data");
     }
 
     #[test]
     fn a_zip_is_measured_by_what_it_really_expands_to() {
         let bytes = book("学校", &[(0, 0, "学校编码"), (1, 0, &"x".repeat(10_000))]);
         assert!(check_expanded_size(&bytes, 1 << 20).is_ok());
-        assert_eq!(check_expanded_size(&bytes, 10_000).unwrap_err().0[0].code, "too_large");
+        assert_eq!(check_expanded_size(&bytes, 10_000).unwrap_err().0[0].code, "too_much_data");
         assert_eq!(check_expanded_size(b"PK\x03\x04 no zip", 1 << 20).unwrap_err().0[0].code, "invalid_xlsx");
     }
 

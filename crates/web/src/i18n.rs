@@ -185,6 +185,28 @@ mod tests {
         assert!(files > 0);
     }
 
+    /// A key defined in two files would read as whichever loads last: the portal's
+    /// "文件太大" became an import's "数据量过大" that way.
+    #[test]
+    fn no_key_is_defined_twice() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
+        let mut seen = std::collections::HashMap::new();
+        for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+            for line in text.lines() {
+                let Some(key) = line.strip_suffix(':') else { continue };
+                if key.starts_with([' ', '#', '_']) || key.contains(' ') {
+                    continue;
+                }
+                if let Some(first) = seen.insert(key.to_owned(), name.clone()) {
+                    panic!("{key} is in {first} and {name}");
+                }
+            }
+        }
+        assert!(seen.len() > 100);
+    }
+
     fn catalogue_file_is_complete(text: &str) {
         let mut key: Option<&str> = None;
         let mut langs = Vec::new();
