@@ -203,7 +203,7 @@ pub async fn check_input(req: Request, next: Next) -> Response {
     }
     let ctype = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let form = ctype.starts_with("application/x-www-form-urlencoded");
-    let json = ctype.starts_with("application/json") || (api && ctype.is_empty());
+    let json = ctype.starts_with("application/json");
     if !form && !json {
         return next.run(req).await;
     }
