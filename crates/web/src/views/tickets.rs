@@ -1135,6 +1135,7 @@ pub fn notification_text(tr: crate::Tr, n: &NotificationRow) -> String {
             ("reason", &s("reason")),
             ("by", &s("by")),
             ("clocks", &s("clocks")),
+            ("count", &s("count")),
         ],
     )
 }
