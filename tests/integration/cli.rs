@@ -159,3 +159,19 @@ async fn backup_import_and_export_from_the_command_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("角色：不是可选的值"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// SQLite waits for the disk before a commit is answered (FULL), unless told NORMAL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_commits_are_durable_against_power_loss_by_default() {
+    let (url, _) = fresh_database(Backend::Sqlite).await;
+    let level = |db: aftercare_store::Db| async move {
+        let aftercare_store::Db::Sqlite(p) = &db else { unreachable!() };
+        let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(p).await.unwrap();
+        db.close().await;
+        n
+    };
+    assert_eq!(level(aftercare_store::Db::connect(&url).await.unwrap()).await, 2, "FULL");
+    let normal = aftercare_store::DbOptions { sqlite_synchronous: aftercare_store::SqliteSync::Normal };
+    assert_eq!(level(aftercare_store::Db::connect_with(&url, normal).await.unwrap()).await, 1, "NORMAL");
+    let _ = std::fs::remove_dir_all(std::path::Path::new(url.trim_start_matches("sqlite://")).parent().unwrap());
+}
