@@ -431,15 +431,10 @@ async fn count(app: &TestApp, sql: &str) -> i64 {
     }
 }
 
-// Tickets opened together breach together: the sweep flags each exactly once, writes one
-// timeline entry each, and each manager (and the engineer) hears once per wave, not once
-// per ticket.
-both!(sla_sweep_flags_thousands_at_once_and_batches_notifications, |app: TestApp| async move {
-    let svc = app_svc(&app);
-    let now = chrono::Utc::now();
-    let opened = now - chrono::Duration::hours(100);
+/// `n` tickets titled `{title} {i}`, opened at `opened`, alternating between the two
+/// schools, written through the store's group insert.
+async fn bulk_tickets(app: &TestApp, title: &str, n: usize, opened: chrono::DateTime<chrono::Utc>) {
     let w = aftercare_store::Writer::system();
-    let n = 2000;
     let items: Vec<_> = (0..n)
         .map(|i| {
             (
@@ -448,7 +443,7 @@ both!(sla_sweep_flags_thousands_at_once_and_batches_notifications, |app: TestApp
                     customer_id: if i % 2 == 0 { app.school1 } else { app.school2 },
                     equipment_ids: Vec::new(),
                     system: "network".into(),
-                    title: format!("成批断网 {i}"),
+                    title: format!("{title} {i}"),
                     description: String::new(),
                     source: "phone".into(),
                     priority: "normal".into(),
@@ -466,6 +461,47 @@ both!(sla_sweep_flags_thousands_at_once_and_batches_notifications, |app: TestApp
     for chunk in items.chunks(500) {
         aftercare_store::tickets::create_many(&app.db, chunk).await.unwrap();
     }
+}
+
+// A word in more than 10,000 tickets: the list counts up to the cap and says so, instead
+// of counting every match; a narrower search is counted exactly.
+both!(search_counts_stop_at_ten_thousand, |app: TestApp| async move {
+    bulk_tickets(&app, "全县断网", 10_050, chrono::Utc::now()).await;
+    let t = app.token("agent").await;
+    let (s, v) = app.get_json(&t, &format!("/api/v1/tickets?q={}", crate::common::enc("断网"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(10_000), Some(true)));
+    assert_eq!(v["items"].as_array().unwrap().len(), 25);
+    // With the school as well: 5,025 of them, counted exactly.
+    let (_, v) = app
+        .get_json(&t, &format!("/api/v1/tickets?q={}&customer_id={}", crate::common::enc("断网"), app.school1))
+        .await;
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(5_025), Some(false)));
+    // Without search words the count is exact however large.
+    let (_, v) = app.get_json(&t, "/api/v1/tickets?per_page=1").await;
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(10_050), Some(false)));
+    let (c, _) = app.browser("agent").await;
+    let page = c
+        .get(app.url(&format!("/tickets?q={}", crate::common::enc("断网"))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<span class=\"count\">10,000+</span>"), "{page}");
+    assert!(page.contains("共 10,000+ 条"), "{page}");
+});
+
+// Tickets opened together breach together: the sweep flags each exactly once, writes one
+// timeline entry each, and each manager (and the engineer) hears once per wave, not once
+// per ticket.
+both!(sla_sweep_flags_thousands_at_once_and_batches_notifications, |app: TestApp| async move {
+    let svc = app_svc(&app);
+    let now = chrono::Utc::now();
+    let opened = now - chrono::Duration::hours(100);
+    let n = 2000;
+    bulk_tickets(&app, "成批断网", n, opened).await;
     let eng = user_id(&app, "engineer").await;
     // Half wait for a visit, so their arrive clock runs too; all have the same engineer.
     let mark = format!(

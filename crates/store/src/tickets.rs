@@ -776,12 +776,14 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
         n + 1,
         n + 2
     );
-    let count_sql = format!("SELECT COUNT(*) FROM tickets t {w}");
+    // Searching counts at most COUNT_CAP + 1 matches.
+    let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
+    let count_sql = crate::db::count_sql(&format!("FROM tickets t {w}"), searching);
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged::counted(items, total, searching))
 }
 
 /// (ticket id, technician id) for tickets scheduled in [from, to): the dispatch board.
@@ -988,7 +990,7 @@ pub async fn notifications(db: &Db, user_id: i64, page: Page) -> Result<Paged<No
             .bind(user_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1").bind(user_id).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
@@ -1053,7 +1055,7 @@ pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM penalty_events pe WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2)")
             .bind(status.unwrap_or_default()).bind(user_id.unwrap_or(-1)).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 /// Confirms or dismisses a proposed event (only once).
