@@ -20,6 +20,11 @@ pub struct Config {
     /// socket peer is the client (throttling counts per client address).
     #[serde(default)]
     pub trusted_proxies: String,
+    /// SQLite only: `full` (the default; an answered write survives a power cut) or `normal`
+    /// (survives a killed process but a power cut can lose the last commits; saves an fsync
+    /// per group commit). `AFTERCARE_SQLITE_SYNCHRONOUS=normal`.
+    #[serde(default)]
+    pub sqlite_synchronous: aftercare_store::SqliteSync,
     /// `[mail.imap]` (mail in) and `[mail.smtp]` (mail out); both optional, off when absent.
     /// From the environment: `AFTERCARE_MAIL__SMTP__HOST`, `AFTERCARE_MAIL__IMAP__PASSWORD`, …
     #[serde(default)]
@@ -34,6 +39,7 @@ impl Default for Config {
             timezone: "Asia/Shanghai".into(),
             secure_cookies: false,
             trusted_proxies: String::new(),
+            sqlite_synchronous: Default::default(),
             mail: Default::default(),
         }
     }
@@ -52,6 +58,10 @@ impl Config {
             fig = fig.merge(Serialized::default("database_url", url));
         }
         fig.extract().context("reading the configuration")
+    }
+
+    pub fn db_options(&self) -> aftercare_store::DbOptions {
+        aftercare_store::DbOptions { sqlite_synchronous: self.sqlite_synchronous }
     }
 
     pub fn web(&self) -> Result<aftercare_web::WebConfig> {
@@ -74,5 +84,26 @@ impl Config {
             }
             _ => self.database_url.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aftercare_store::SqliteSync;
+
+    fn load_toml(text: &str) -> Result<Config> {
+        let path = std::env::temp_dir().join(format!("aftercare-config-{}-{}.toml", std::process::id(), text.len()));
+        std::fs::write(&path, text)?;
+        let cfg = Config::load(path.to_str(), None);
+        let _ = std::fs::remove_file(&path);
+        cfg
+    }
+
+    #[test]
+    fn sqlite_commits_are_durable_unless_told_otherwise() {
+        assert_eq!(load_toml("").unwrap().sqlite_synchronous, SqliteSync::Full);
+        assert_eq!(load_toml("sqlite_synchronous = \"normal\"").unwrap().sqlite_synchronous, SqliteSync::Normal);
+        assert!(load_toml("sqlite_synchronous = \"off\"").is_err());
     }
 }

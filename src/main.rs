@@ -238,7 +238,9 @@ fn describe(e: aftercare_service::ServiceError) -> String {
 
 /// Connects and migrates: every subcommand works on an empty folder.
 async fn open(cfg: &Config) -> Result<Db> {
-    let db = Db::connect(&cfg.database_url).await.with_context(|| format!("opening {}", cfg.display_url()))?;
+    let db = Db::connect_with(&cfg.database_url, cfg.db_options())
+        .await
+        .with_context(|| format!("opening {}", cfg.display_url()))?;
     db.migrate().await.context("migrating the database")?;
     Ok(db)
 }

@@ -424,6 +424,133 @@ both!(callbacks_reopen_or_close_after_three_attempts, |app: TestApp| async move 
     assert_eq!((s, v["status"].as_str()), (StatusCode::OK, Some("triage")));
 });
 
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    match &app.db {
+        aftercare_store::Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+        aftercare_store::Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).fetch_one(p).await.unwrap(),
+    }
+}
+
+/// `n` tickets titled `{title} {i}`, opened at `opened`, alternating between the two
+/// schools, written through the store's group insert.
+async fn bulk_tickets(app: &TestApp, title: &str, n: usize, opened: chrono::DateTime<chrono::Utc>) {
+    let w = aftercare_store::Writer::system();
+    let items: Vec<_> = (0..n)
+        .map(|i| {
+            (
+                w.clone(),
+                aftercare_store::tickets::TicketWrite {
+                    customer_id: if i % 2 == 0 { app.school1 } else { app.school2 },
+                    equipment_ids: Vec::new(),
+                    system: "network".into(),
+                    title: format!("{title} {i}"),
+                    description: String::new(),
+                    source: "phone".into(),
+                    priority: "normal".into(),
+                    reporter_name: None,
+                    reporter_phone: None,
+                    respond_due: opened + chrono::Duration::hours(2),
+                    arrive_due: opened + chrono::Duration::hours(48),
+                    resolve_due: opened + chrono::Duration::hours(72),
+                    created_by: None,
+                    now: opened,
+                },
+            )
+        })
+        .collect();
+    for chunk in items.chunks(500) {
+        aftercare_store::tickets::create_many(&app.db, chunk).await.unwrap();
+    }
+}
+
+// A word in more than 10,000 tickets: the list counts up to the cap and says so, instead
+// of counting every match; a narrower search is counted exactly.
+both!(search_counts_stop_at_ten_thousand, |app: TestApp| async move {
+    bulk_tickets(&app, "全县断网", 10_050, chrono::Utc::now()).await;
+    let t = app.token("agent").await;
+    let (s, v) = app.get_json(&t, &format!("/api/v1/tickets?q={}", crate::common::enc("断网"))).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(10_000), Some(true)));
+    assert_eq!(v["items"].as_array().unwrap().len(), 25);
+    // With the school as well: 5,025 of them, counted exactly.
+    let (_, v) = app
+        .get_json(&t, &format!("/api/v1/tickets?q={}&customer_id={}", crate::common::enc("断网"), app.school1))
+        .await;
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(5_025), Some(false)));
+    // Without search words the count is exact however large.
+    let (_, v) = app.get_json(&t, "/api/v1/tickets?per_page=1").await;
+    assert_eq!((v["total"].as_i64(), v["total_capped"].as_bool()), (Some(10_050), Some(false)));
+    let (c, _) = app.browser("agent").await;
+    let page = c
+        .get(app.url(&format!("/tickets?q={}", crate::common::enc("断网"))))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<span class=\"count\">10,000+</span>"), "{page}");
+    assert!(page.contains("共 10,000+ 条"), "{page}");
+});
+
+// Tickets opened together breach together: the sweep flags each exactly once, writes one
+// timeline entry each, and each manager (and the engineer) hears once per wave, not once
+// per ticket.
+both!(sla_sweep_flags_thousands_at_once_and_batches_notifications, |app: TestApp| async move {
+    let svc = app_svc(&app);
+    let now = chrono::Utc::now();
+    let opened = now - chrono::Duration::hours(100);
+    let n = 2000;
+    bulk_tickets(&app, "成批断网", n, opened).await;
+    let eng = user_id(&app, "engineer").await;
+    // Half wait for a visit, so their arrive clock runs too; all have the same engineer.
+    let mark = format!(
+        "UPDATE tickets SET engineer_id = {eng}, status = CASE WHEN id % 2 = 0 THEN 'to_dispatch' ELSE 'new' END"
+    );
+    match &app.db {
+        aftercare_store::Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(mark)).execute(p).await.map(|_| ()).unwrap(),
+        aftercare_store::Db::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(mark)).execute(p).await.map(|_| ()).unwrap()
+        }
+    }
+    let waiting = count(&app, "SELECT COUNT(*) FROM tickets WHERE status = 'to_dispatch'").await;
+
+    assert_eq!(svc.check_sla(now).await.unwrap(), n);
+    assert_eq!(svc.check_sla(now + chrono::Duration::minutes(1)).await.unwrap(), 0, "flagged once only");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) FROM tickets WHERE respond_breached_at IS NOT NULL AND resolve_breached_at IS NOT NULL"
+        )
+        .await,
+        n as i64
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets WHERE arrive_breached_at IS NOT NULL").await, waiting);
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) FROM tickets WHERE arrive_breached_at IS NOT NULL AND status <> 'to_dispatch'")
+            .await,
+        0
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM ticket_events WHERE kind = 'sla_breach'").await, n as i64);
+    assert_eq!(
+        count(&app, "SELECT COUNT(DISTINCT ticket_id) FROM ticket_events WHERE kind = 'sla_breach'").await,
+        n as i64
+    );
+    assert_eq!(count(&app, "SELECT COUNT(*) FROM tickets WHERE version <> 2").await, 0, "each ticket written once");
+    // One line for the manager and one for the engineer, counting the tickets.
+    for who in ["manager", "engineer"] {
+        let (_, v) = app.get_json(&app.token(who).await, "/api/v1/notifications").await;
+        assert_eq!(v["total"], 1, "{who}: {v}");
+        assert_eq!(v["items"][0]["kind"], "sla_breach_many");
+        let args: Value = serde_json::from_str(v["items"][0]["args_json"].as_str().unwrap()).unwrap();
+        assert_eq!(args["count"], n);
+    }
+    let (c, _) = app.browser("manager").await;
+    let page = c.get(app.url("/notifications")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("2000 张工单超过响应、到场、修复时限"), "{page}");
+    assert!(page.contains("/tickets?view=overdue"));
+});
+
 both!(sla_clocks_breach_pause_and_notify, |app: TestApp| async move {
     let svc = app_svc(&app);
     let (t, _) = new_ticket(&app, "SLA-1", false).await;

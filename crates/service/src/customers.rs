@@ -68,7 +68,7 @@ impl Services {
                 CustomerDetail { customer, contacts: mine }
             })
             .collect();
-        Ok(Paged { items, total: rows.total })
+        Ok(Paged { items, total: rows.total, capped: rows.capped })
     }
 
     /// Towns (with their county) for filters; a school user sees only its own.

@@ -10,8 +10,8 @@ use aftercare_domain::tickets::{
 use aftercare_domain::{CustomerId, FieldErrors, Role};
 use aftercare_store::db::Arg;
 use aftercare_store::tickets::{
-    self as store, EventRow, NewEvent, NewNotification, NewPenalty, TicketChange, TicketQuery, TicketRow, TicketWrite,
-    VisitRow, VisitStockLine, VisitWrite,
+    self as store, Breached, EventRow, NewEvent, NewNotification, NewPenalty, SweepNotification, TicketChange,
+    TicketQuery, TicketRow, TicketWrite, VisitRow, VisitStockLine, VisitWrite,
 };
 use aftercare_store::{Page, Paged, StoreError};
 use base64::Engine;
@@ -757,71 +757,76 @@ impl Services {
         Ok(store::save_filter(&self.db, by.id.0, area, name, query).await?)
     }
 
-    /// Flags every clock that ran out by `now` and tells the manager and the engineer.
-    /// Run by the jobs worker; tests pass their own `now`.
+    /// Flags every clock that ran out by `now` and tells the managers and the engineer.
+    /// Run by the jobs worker; tests pass their own `now`. Works in waves of
+    /// [`SLA_WAVE`] tickets, each one statement and one transaction (see
+    /// `store::sweep_breaches`); each recipient hears once per wave.
     pub async fn check_sla(&self, now: DateTime<Utc>) -> Result<usize> {
         let managers = self.users_with(Role::Manager).await?;
+        let system = self.writer_named("system");
         let mut flagged = 0;
-        for t in store::clocks_due(&self.db, now).await? {
-            let Some(status) = TicketStatus::parse(&t.status) else { continue };
-            let clock = |due, met: Option<DateTime<Utc>>, flagged: Option<DateTime<Utc>>| rules::Clock {
-                due,
-                met: met.is_some(),
-                flagged: flagged.is_some(),
-            };
-            let b = rules::breaches(
-                &rules::ClockState {
-                    status,
-                    respond: clock(t.respond_due, t.responded_at, t.respond_breached_at),
-                    arrive: clock(t.arrive_due, t.arrived_at, t.arrive_breached_at),
-                    resolve: clock(t.resolve_due, t.resolved_at, t.resolve_breached_at),
-                },
-                now,
-            );
-            let mut change = TicketChange::default();
-            let mut which = Vec::new();
-            for (hit, col, name) in [
-                (b.respond, "respond_breached_at", "respond"),
-                (b.arrive, "arrive_breached_at", "arrive"),
-                (b.resolve, "resolve_breached_at", "resolve"),
-            ] {
-                if hit {
-                    change.sets.push((col, Arg::Time(now)));
-                    which.push(name);
+        loop {
+            let wave =
+                store::sweep_breaches(&self.db, &system, now, SLA_WAVE, |w| breach_notifications(&managers, w)).await?;
+            flagged += wave.len();
+            if self.mail.smtp.is_some() {
+                for b in &wave {
+                    if let Ok(t) = store::get(&self.db, b.id).await {
+                        self.mail_sla_breach(&t, &b.clocks).await;
+                    }
                 }
             }
-            if which.is_empty() {
-                continue;
-            }
-            let mut to_tell = managers.clone();
-            to_tell.extend(t.engineer_id);
-            to_tell.sort();
-            to_tell.dedup();
-            for u in to_tell {
-                change.notifications.push(NewNotification {
-                    user_id: u,
-                    kind: "sla_breach",
-                    args: serde_json::json!({"number": t.number, "clocks": which}),
-                });
-            }
-            change.events.push(NewEvent {
-                kind: "sla_breach",
-                data: Some(serde_json::json!({"clocks": which})),
-                ..Default::default()
-            });
-            let system = self.writer_named("system");
-            match store::update(&self.db, &system, t.id, t.version, &change, now).await {
-                Ok(()) => {
-                    flagged += 1;
-                    self.mail_sla_breach(&t, &which).await;
-                }
-                // Someone changed it meanwhile; the next run looks again.
-                Err(aftercare_store::StoreError::Stale) => {}
-                Err(e) => return Err(e.into()),
+            if (wave.len() as i64) < SLA_WAVE {
+                return Ok(flagged);
             }
         }
-        Ok(flagged)
     }
+}
+
+/// How many tickets one statement of the SLA sweep flags at most.
+pub const SLA_WAVE: i64 = 5000;
+
+/// What a wave of breaches tells whom: every manager and each ticket's engineer hear once
+/// per wave — of the ticket itself when it is the only one of theirs, else one line
+/// counting them (10,000 tickets breaching together made 10,000 lines per manager).
+pub fn breach_notifications(managers: &[i64], wave: &[Breached]) -> Vec<SweepNotification> {
+    let mut by_user: std::collections::BTreeMap<i64, Vec<&Breached>> = Default::default();
+    for b in wave {
+        for u in managers.iter().copied().chain(b.engineer_id) {
+            let list = by_user.entry(u).or_default();
+            if list.last().map(|l| l.id) != Some(b.id) {
+                list.push(b);
+            }
+        }
+    }
+    by_user
+        .into_iter()
+        .filter_map(|(user_id, list)| match list.as_slice() {
+            [] => None,
+            [one] => Some(SweepNotification {
+                ticket_id: Some(one.id),
+                note: NewNotification {
+                    user_id,
+                    kind: "sla_breach",
+                    args: serde_json::json!({"number": one.number, "clocks": one.clocks}),
+                },
+            }),
+            many => {
+                let clocks: Vec<&str> = ["respond", "arrive", "resolve"]
+                    .into_iter()
+                    .filter(|c| many.iter().any(|b| b.clocks.contains(c)))
+                    .collect();
+                Some(SweepNotification {
+                    ticket_id: None,
+                    note: NewNotification {
+                        user_id,
+                        kind: "sla_breach_many",
+                        args: serde_json::json!({"count": many.len(), "number": many[0].number, "clocks": clocks}),
+                    },
+                })
+            }
+        })
+        .collect()
 }
 
 fn status_str(s: &str) -> &'static str {

@@ -109,5 +109,5 @@ pub async fn list(db: &Db, q: &AuditQuery, page: Page) -> Result<Paged<AuditEntr
         }
         (q1.bind(page.limit()).bind(page.offset()).fetch_all(p).await?, q2.fetch_one(p).await?)
     });
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }

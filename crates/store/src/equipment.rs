@@ -259,12 +259,14 @@ pub async fn list(db: &Db, q: &EquipmentQuery, page: Page) -> Result<Paged<Equip
         n + 1,
         n + 2
     );
-    let count_sql = format!("SELECT COUNT(*) FROM equipment e {w}");
+    // Searching counts at most COUNT_CAP + 1 matches.
+    let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
+    let count_sql = crate::db::count_sql(&format!("FROM equipment e {w}"), searching);
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged::counted(items, total, searching))
 }
 
 /// Of `serials`, those already taken (imports check before writing).

@@ -25,7 +25,7 @@ pub mod tickets;
 pub mod users;
 
 use chrono::{DateTime, Utc};
-pub use db::{Backend, Db, Page, Paged};
+pub use db::{Backend, Db, DbOptions, Page, Paged, SqliteSync};
 
 /// What can go wrong in the store, in terms the services can act on.
 #[derive(Debug, thiserror::Error)]

@@ -264,7 +264,7 @@ pub async fn list(db: &Db, status: Option<&str>, page: Page) -> Result<Paged<Mai
         sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(status).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mail_messages WHERE ($1 = '' OR status = $1)").bind(status).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 /// Ends a job that cannot succeed (a mail the server refused for good, or after too many

@@ -218,7 +218,7 @@ pub async fn list_parts(db: &Db, q: &PartQuery, page: Page) -> Result<Paged<Part
         bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 // ---- warehouses ----
@@ -288,7 +288,7 @@ pub async fn stock(db: &Db, part_id: Option<i64>, warehouse_id: Option<i64>, pag
         bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 #[derive(Debug, Clone, Default)]
@@ -335,7 +335,7 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
         bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {

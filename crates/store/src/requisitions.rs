@@ -164,7 +164,7 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
         bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 /// Approves (`to` = `approved`) or rejects (`rejected`) a requisition still `requested`;

@@ -111,7 +111,8 @@ pub struct NewEvent {
 #[derive(Debug, Clone)]
 pub struct NewNotification {
     pub user_id: i64,
-    /// `assigned`, `escalated`, `sla_breach`, `callback_due`, `declined`, `penalty`.
+    /// `assigned`, `escalated`, `sla_breach`, `sla_breach_many` (the SLA sweep's one line for
+    /// many tickets; no ticket id), `callback_due`, `declined`, `penalty`.
     pub kind: &'static str,
     pub args: serde_json::Value,
 }
@@ -775,12 +776,14 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
         n + 1,
         n + 2
     );
-    let count_sql = format!("SELECT COUNT(*) FROM tickets t {w}");
+    // Searching counts at most COUNT_CAP + 1 matches.
+    let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
+    let count_sql = crate::db::count_sql(&format!("FROM tickets t {w}"), searching);
     let (items, total) = on_db!(db, p => (
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged::counted(items, total, searching))
 }
 
 /// (ticket id, technician id) for tickets scheduled in [from, to): the dispatch board.
@@ -791,15 +794,106 @@ pub async fn assignments_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>
         .bind(from).bind(to).fetch_all(p).await?))
 }
 
-/// Open tickets whose clocks may have run out by `now` (for the breach check).
-pub async fn clocks_due(db: &Db, now: DateTime<Utc>) -> Result<Vec<TicketRow>> {
-    let sql = format!(
-        "{SELECT} WHERE t.status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND (\
-         (t.responded_at IS NULL AND t.respond_breached_at IS NULL AND t.respond_due < $1) OR \
-         (t.arrived_at IS NULL AND t.arrive_breached_at IS NULL AND t.arrive_due < $1) OR \
-         (t.resolved_at IS NULL AND t.resolve_breached_at IS NULL AND t.resolve_due < $1)) ORDER BY t.id LIMIT 1000"
+/// A ticket the SLA sweep flagged, with the clocks it flagged (`respond`, `arrive`, `resolve`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Breached {
+    pub id: i64,
+    pub number: String,
+    pub engineer_id: Option<i64>,
+    pub clocks: Vec<&'static str>,
+}
+
+/// id, number, engineer and whether each clock (respond, arrive, resolve) was flagged now.
+type SweptRow = (i64, String, Option<i64>, Option<bool>, Option<bool>, Option<bool>);
+
+/// A notification of the sweep, about one ticket or (`ticket_id` None) about many.
+#[derive(Debug, Clone)]
+pub struct SweepNotification {
+    pub ticket_id: Option<i64>,
+    pub note: NewNotification,
+}
+
+/// Flags, with one statement, up to `limit` open tickets whose clocks ran out by `now` —
+/// the rules of `aftercare_domain::tickets::breaches` in SQL: a clock runs in the open
+/// states, the arrive clock only once a visit is needed — and writes their timeline
+/// events and the notifications `notify` makes of them, each table with multi-row
+/// statements, all in one transaction. Returns the tickets flagged (fewer than `limit`
+/// when none are left). Ten thousand tickets opened together breach together: one
+/// `update` per ticket cost minutes of CPU per wave.
+pub async fn sweep_breaches(
+    db: &Db,
+    w: &Writer,
+    now: DateTime<Utc>,
+    limit: i64,
+    notify: impl Fn(&[Breached]) -> Vec<SweepNotification>,
+) -> Result<Vec<Breached>> {
+    const RESPOND: &str = "responded_at IS NULL AND respond_breached_at IS NULL AND respond_due < $1";
+    const ARRIVE: &str = "status IN ('to_dispatch', 'scheduled', 'in_progress') AND arrived_at IS NULL AND arrive_breached_at IS NULL AND arrive_due < $1";
+    const RESOLVE: &str = "resolved_at IS NULL AND resolve_breached_at IS NULL AND resolve_due < $1";
+    // The late condition is repeated outside the subquery so that PostgreSQL, rechecking a
+    // row someone changed meanwhile, skips it when it is no longer late.
+    let late = format!(
+        "status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND (({RESPOND}) OR ({ARRIVE}) OR ({RESOLVE}))"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(now).fetch_all(p).await?))
+    let lock = match db {
+        Db::Sqlite(_) => "",
+        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    };
+    let sql = format!(
+        "UPDATE tickets SET \
+           respond_breached_at = CASE WHEN {RESPOND} THEN $1 ELSE respond_breached_at END, \
+           arrive_breached_at = CASE WHEN {ARRIVE} THEN $1 ELSE arrive_breached_at END, \
+           resolve_breached_at = CASE WHEN {RESOLVE} THEN $1 ELSE resolve_breached_at END, \
+           updated_at = $1, version = version + 1 \
+         WHERE id IN (SELECT id FROM tickets WHERE {late} ORDER BY id LIMIT $2{lock}) AND {late} \
+         RETURNING id, number, engineer_id, respond_breached_at = $1, arrive_breached_at = $1, resolve_breached_at = $1"
+    );
+    Ok(on_db!(db, p => {
+        let mut tx = p.begin_write().await?;
+        let rows: Vec<SweptRow> =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+        let mut hit: Vec<Breached> = rows
+            .into_iter()
+            .map(|(id, number, engineer_id, r, a, s)| {
+                let clocks = [(r, "respond"), (a, "arrive"), (s, "resolve")]
+                    .into_iter()
+                    .filter(|(b, _)| b.unwrap_or(false))
+                    .map(|(_, c)| c)
+                    .collect();
+                Breached { id, number, engineer_id, clocks }
+            })
+            .collect();
+        hit.sort_by_key(|b| b.id);
+        // 1,000 rows a statement keeps within either database's limit of bound values.
+        for chunk in hit.chunks(1000) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("(${}, $1, $2, $3, 'sla_breach', NULL, NULL, NULL, ${})", 2 * i + 4, 2 * i + 5))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json) VALUES {rows}")))
+                .bind(now).bind(w.user_id).bind(&w.name);
+            for b in chunk {
+                q = q.bind(b.id).bind(serde_json::json!({"clocks": b.clocks}).to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        let notes = if hit.is_empty() { Vec::new() } else { notify(&hit) };
+        for chunk in notes.chunks(1000) {
+            let rows = (0..chunk.len())
+                .map(|i| format!("(${}, $1, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO notifications (user_id, at, kind, ticket_id, args_json) VALUES {rows}"))).bind(now);
+            for n in chunk {
+                q = q.bind(n.note.user_id).bind(n.note.kind).bind(n.ticket_id).bind(n.note.args.to_string());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        hit
+    }))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -896,7 +990,7 @@ pub async fn notifications(db: &Db, user_id: i64, page: Page) -> Result<Paged<No
             .bind(user_id).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1").bind(user_id).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
@@ -961,7 +1055,7 @@ pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM penalty_events pe WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2)")
             .bind(status.unwrap_or_default()).bind(user_id.unwrap_or(-1)).fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 /// Confirms or dismisses a proposed event (only once).

@@ -75,7 +75,7 @@ pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
             .bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?,
     ));
-    Ok(Paged { items, total })
+    Ok(Paged { items, total, capped: false })
 }
 
 pub async fn count(db: &Db) -> Result<i64> {

@@ -29,7 +29,7 @@ pub async fn api_penalties_list(
     let page = aftercare_store::Page::new(p.page, p.per_page);
     let rows =
         st.svc.penalties(&u.actor, p.status.as_deref(), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -72,14 +72,14 @@ pub async fn api_scorecards(
     let from = p.from.unwrap_or(to - Duration::days(30));
     let items = st.svc.scorecards(&u.actor, from, to).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/sla-policies", responses((status = 200, body = List<SlaRow>)))]
 pub async fn api_sla_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SlaRow>>, ApiError> {
     let items = st.svc.sla_policies(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(put, path = "/api/v1/sla-policies/{priority}", params(("priority" = String, Path)), request_body = SlaInput,
@@ -96,14 +96,14 @@ pub async fn api_sla_set(
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/fault-subcategories", responses((status = 200, body = List<SubcategoryRow>)))]
 pub async fn api_subcategories(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SubcategoryRow>>, ApiError> {
     let items = st.svc.fault_subcategories(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/notifications", params(PageParams), responses((status = 200, body = List<NotificationRow>)))]
@@ -113,7 +113,7 @@ pub async fn api_notifications(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<List<NotificationRow>>, ApiError> {
     let rows = st.svc.notifications(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

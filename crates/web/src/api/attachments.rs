@@ -28,7 +28,7 @@ pub async fn api_attachments_list(
     let id = path_id(u.tr, &id)?;
     let items = st.svc.attachments(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets/{id}/attachments", params(("id" = i64, Path)),

@@ -46,5 +46,5 @@ pub async fn api_audit_list(
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
     let page = aftercare_store::Page::new(p.page, p.per_page);
     let rows = st.svc.list_audit(&u.actor, &p.query(), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }

@@ -101,7 +101,7 @@ pub async fn api_contacts_list(
         .list_contacts(&u.actor, &p.query(u.actor.id.0), page)
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts", request_body = ContactCreate,

@@ -76,7 +76,11 @@ pub async fn api_customers_list(
         .list_customers_with_contacts(&u.actor, p.query(), p.page())
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items.into_iter().map(CustomerOut::from).collect(), total: rows.total }))
+    Ok(Json(List {
+        items: rows.items.into_iter().map(CustomerOut::from).collect(),
+        total: rows.total,
+        total_capped: rows.capped,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/customers", request_body = CustomerInput,

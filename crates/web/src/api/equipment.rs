@@ -69,7 +69,7 @@ pub async fn api_equipment_list(
 ) -> Result<Json<List<EquipmentRow>>, ApiError> {
     let rows =
         st.svc.list_equipment(&u.actor, p.query(), p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[utoipa::path(post, path = "/api/v1/equipment", request_body = EquipmentInput,
@@ -118,5 +118,5 @@ pub async fn api_equipment_history(
     let items =
         st.svc.equipment_history(&u.actor, EquipmentId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }

@@ -23,7 +23,7 @@ pub async fn api_contact_mail_attachments(
 ) -> Result<Json<List<AttachmentRow>>, ApiError> {
     let items = st.svc.mail_attachments(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/mail/attachments/{id}", params(("id" = i64, Path)),
@@ -59,7 +59,7 @@ pub async fn api_mail_messages(
         .list_mail(&u.actor, p.status.as_deref(), aftercare_store::Page::new(p.page, p.per_page))
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: r.items, total: r.total }))
+    Ok(Json(List { items: r.items, total: r.total, total_capped: r.capped }))
 }
 
 #[utoipa::path(get, path = "/api/v1/mail/messages/{id}/raw", params(("id" = i64, Path)),

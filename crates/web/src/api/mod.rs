@@ -186,6 +186,8 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 pub struct List<T: utoipa::ToSchema> {
     pub items: Vec<T>,
     pub total: i64,
+    /// A search matched more than `total` (10,000) rows: they were not all counted.
+    pub total_capped: bool,
 }
 
 /// `page` (from 1) and `per_page` (up to 500).

@@ -92,7 +92,11 @@ pub async fn api_parts_list(
     let q = PartQuery { q: nonempty(&p.q), category: nonempty(&p.category), critical: p.critical, active: p.active };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
     let rows = st.svc.list_parts(&u.actor, &q, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items.into_iter().map(PartOut::from).collect(), total: rows.total }))
+    Ok(Json(List {
+        items: rows.items.into_iter().map(PartOut::from).collect(),
+        total: rows.total,
+        total_capped: rows.capped,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/parts", request_body = PartInput,
@@ -133,7 +137,7 @@ pub async fn api_parts_update(
 pub async fn api_warehouses_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<WarehouseRow>>, ApiError> {
     let items = st.svc.list_warehouses(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(post, path = "/api/v1/warehouses", request_body = WarehouseInput,
@@ -186,7 +190,11 @@ pub async fn api_stock_list(
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
     let rows =
         st.svc.stock(&u.actor, p.part_id, p.warehouse_id, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items.into_iter().map(StockOut::from).collect(), total: rows.total }))
+    Ok(Json(List {
+        items: rows.items.into_iter().map(StockOut::from).collect(),
+        total: rows.total,
+        total_capped: rows.capped,
+    }))
 }
 
 #[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
@@ -216,7 +224,11 @@ pub async fn api_movements_list(
     };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
     let rows = st.svc.movements(&u.actor, &q, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items.into_iter().map(MovementOut::from).collect(), total: rows.total }))
+    Ok(Json(List {
+        items: rows.items.into_iter().map(MovementOut::from).collect(),
+        total: rows.total,
+        total_capped: rows.capped,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/stock/movements", request_body = MovementInput,

@@ -88,7 +88,7 @@ pub async fn api_requisitions_list(
     };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
     let rows = st.svc.list_requisitions(&u.actor, scope, status, p.ticket_id, page).await.map_err(e)?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[utoipa::path(post, path = "/api/v1/requisitions", request_body = RequisitionInput,

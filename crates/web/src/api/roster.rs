@@ -36,7 +36,7 @@ pub async fn api_roster_list(
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 /// Plans a shift (manager or administrator).
@@ -74,7 +74,7 @@ pub async fn api_roster_delete(
 pub async fn api_roster_now(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<ShiftRow>>, ApiError> {
     let items = st.svc.roster_now(&u.actor, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 /// The people a shift may be planned for (active agents, engineers, technicians).
@@ -83,7 +83,7 @@ pub async fn api_roster_now(State(st): State<AppState>, u: ApiUser) -> Result<Js
 pub async fn api_roster_people(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<DutyPerson>>, ApiError> {
     let items = st.svc.duty_people(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

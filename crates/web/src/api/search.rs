@@ -26,5 +26,5 @@ pub async fn api_search(
     let items =
         st.svc.search(&u.actor, &p.q, p.limit.unwrap_or(50)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }

@@ -48,7 +48,7 @@ pub async fn api_shortages_list(
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(post, path = "/api/v1/stock/shortages/{id}/acknowledge", params(("id" = i64, Path)),
@@ -102,5 +102,5 @@ pub async fn api_purchase_suggestions(
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = rows.len() as i64;
-    Ok(Json(List { items: rows.into_iter().map(SuggestionOut::from).collect(), total }))
+    Ok(Json(List { items: rows.into_iter().map(SuggestionOut::from).collect(), total, total_capped: false }))
 }

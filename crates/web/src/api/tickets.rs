@@ -106,7 +106,7 @@ pub async fn api_tickets_list(
         .list_tickets(&u.actor, p.query(u.actor.id.0), p.page())
         .await
         .map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items, total: rows.total }))
+    Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", request_body = TicketInput,
@@ -155,7 +155,7 @@ pub async fn api_tickets_timeline(
 ) -> Result<Json<List<EventRow>>, ApiError> {
     let items = st.svc.timeline(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
-    Ok(Json(List { items, total }))
+    Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

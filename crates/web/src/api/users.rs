@@ -63,7 +63,11 @@ pub async fn api_users_list(
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<List<UserOut>>, ApiError> {
     let rows = st.svc.list_users(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
-    Ok(Json(List { items: rows.items.iter().map(UserOut::from).collect(), total: rows.total }))
+    Ok(Json(List {
+        items: rows.items.iter().map(UserOut::from).collect(),
+        total: rows.total,
+        total_capped: rows.capped,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/users", request_body = UserInput,

@@ -74,7 +74,7 @@ pub async fn view_customers_get(
     let c = Ctx::new(&st, &u, "/customers", u.tr.t("nav.customers")).crumb(u.tr.t("nav.customers"), "/customers");
     Ok(render(&CustomersPage {
         c,
-        pager: Pager::new("/customers", &params, page, rows.total),
+        pager: Pager::new("/customers", &params, page, rows.total).capped(rows.capped),
         rows: rows.items,
         q: p.q.clone().unwrap_or_default(),
         town: p.town.clone().unwrap_or_default(),

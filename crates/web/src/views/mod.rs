@@ -331,6 +331,22 @@ impl Ctx {
         self.tr.0
     }
 
+    /// A list's count: "10,000+" when the count stopped there.
+    pub fn count_text(&self, total: &i64, capped: &bool) -> String {
+        if !*capped {
+            return total.to_string();
+        }
+        let digits = total.to_string();
+        let mut n = String::new();
+        for (i, d) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                n.push(',');
+            }
+            n.push(d);
+        }
+        self.tr.tf("list.count_capped", &[("n", &n)])
+    }
+
     pub fn page_of(&self, page: impl ToString, pages: impl ToString, total: impl ToString) -> String {
         self.tr.tf(
             "list.page_of",
@@ -406,12 +422,20 @@ pub struct Pager {
     pub page: u32,
     pub pages: u32,
     pub total: i64,
+    /// More rows matched than `total` (see `aftercare_store::db::COUNT_CAP`).
+    pub capped: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
     pub links: Vec<(u32, String)>,
 }
 
 impl Pager {
+    /// Marks a count that stopped at the cap.
+    pub fn capped(mut self, capped: bool) -> Pager {
+        self.capped = capped;
+        self
+    }
+
     pub fn new(base: &str, params: &[(&str, String)], page: aftercare_store::Page, total: i64) -> Pager {
         let pages = ((total.max(0) as u64).div_ceil(u64::from(page.per_page)).max(1)) as u32;
         let link = |p: u32| {
@@ -426,6 +450,7 @@ impl Pager {
             page: page.page,
             pages,
             total,
+            capped: false,
             prev: (page.page > 1).then(|| link(page.page - 1)),
             next: (page.page < pages).then(|| link(page.page + 1)),
             links: (lo..=hi).map(|p| (p, link(p))).collect(),

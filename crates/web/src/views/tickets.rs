@@ -194,10 +194,10 @@ pub async fn view_tickets_get(
     let current_query = super::query_url("", &pairs).trim_start_matches('?').to_owned();
     let saved = st.svc.saved_filters(&u.actor, "tickets").await.map_err(e)?;
     let views = views_for(&c, &u, f.view.as_deref());
-    let total = rows.total;
+    let (total, capped) = (rows.total, rows.capped);
     let rows: Vec<Row> = rows.items.into_iter().map(|t| Row { sla: sla_of(&c, &t, now), t }).collect();
     Ok(render(&TicketsPage {
-        pager: Pager::new("/tickets", &pairs, page, total),
+        pager: Pager::new("/tickets", &pairs, page, total).capped(capped),
         c,
         rows,
         f,
@@ -1149,6 +1149,7 @@ pub fn notification_text(tr: crate::Tr, n: &NotificationRow) -> String {
             ("reason", &s("reason")),
             ("by", &s("by")),
             ("clocks", &s("clocks")),
+            ("count", &s("count")),
         ],
     )
 }
