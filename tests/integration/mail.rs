@@ -417,7 +417,8 @@ async fn mail_in_attachments_are_kept_with_the_contact() {
         let imap = Dovecot::start().await;
         school_email(&app, app.school1, "wang@school1.test").await;
         let svc = mail_services(&app, Some(imap.config()), None);
-        let photo: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+        // A JPEG's first bytes: stored files are served by what their bytes are.
+        let photo: Vec<u8> = b"\xff\xd8\xff\xe0".iter().copied().chain((0..=255u8).cycle()).take(3000).collect();
         let raw = format!(
             "From: wang@school1.test\r\nTo: {MAILBOX_USER}\r\nSubject: photos\r\nMessage-ID: <att-1@school1.test>\r\n\
              MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"XYZ\"\r\n\r\n\
