@@ -12,6 +12,7 @@ mod defective;
 mod equipment;
 mod excel;
 mod field_labels;
+mod fuzz_found;
 mod hardening;
 mod mail;
 mod movement_groups;

@@ -4,7 +4,10 @@ use crate::validation::{FieldErrors, optional, required};
 use serde::{Deserialize, Serialize};
 
 /// A contact person as typed into a form, an API body or a spreadsheet row.
+// Named apart from the contact record's input (`contacts::ContactInput`): sharing one name in
+// the OpenAPI document, a school's contact people were described as a contact record.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = CustomerContactInput)]
 pub struct ContactInput {
     pub name: Option<String>,
     pub title: Option<String>,

@@ -23,7 +23,10 @@ pub struct CustomerRow {
     pub equipment_count: i64,
 }
 
+// Named apart from the contact record (`contacts::ContactRow`): both were `ContactRow` in
+// the OpenAPI document, where the second silently replaced the first.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = CustomerContact)]
 pub struct ContactRow {
     pub id: i64,
     pub customer_id: i64,

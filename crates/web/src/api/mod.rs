@@ -160,7 +160,7 @@ pub fn routes() -> Router<AppState> {
         stock_reports::api_stock_valuation, stock_reports::api_stock_quality, stock_reports::api_stock_counts,
         stock_reports::api_parts_export, stock_reports::api_parts_import,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),
 )]
 pub struct ApiDoc;
@@ -174,6 +174,62 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The error answers that come from the layers every operation passes through rather than
+/// from its handler, so each `#[utoipa::path]` need not repeat them (the fuzzer in `.ci/fuzz`
+/// fails on any status code the document does not list):
+/// - 401 from the bearer-token extractor, on every operation that is not `security(())`;
+/// - 422 from the input check (`input.rs`: control characters, dates, `page`), on every one;
+/// - 400 from the JSON/query/path extractors, where there is a body or a parameter;
+/// - 413 from the body limit, where there is a body;
+/// - 404 where a path parameter names a record that may not exist.
+struct SharedErrors;
+impl utoipa::Modify for SharedErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::security::SecurityRequirement;
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let error = |what: &str| -> RefOr<utoipa::openapi::Response> {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(what)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorResponse"))).build(),
+                    )
+                    .build(),
+            )
+        };
+        let anonymous = openapi.security.clone();
+        for item in openapi.paths.paths.values_mut() {
+            let ops: [&mut Option<Operation>; 5] =
+                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+            for op in ops.into_iter().flatten() {
+                let security = op.security.as_ref().or(anonymous.as_ref());
+                let signed_in = !security.is_some_and(|s| s.iter().any(|r| *r == SecurityRequirement::default()));
+                let params = op.parameters.as_deref().unwrap_or_default();
+                let has_path = params.iter().any(|p| matches!(p, RefOr::T(p) if p.parameter_in == ParameterIn::Path));
+                let has_body = op.request_body.is_some();
+                let mut add = |status: &str, what: &str| {
+                    op.responses.responses.entry(status.to_owned()).or_insert_with(|| error(what));
+                };
+                if signed_in {
+                    add("401", "not signed in, or the token has expired");
+                }
+                add("422", "a field is invalid");
+                if has_body || !params.is_empty() {
+                    add("400", "the request cannot be read");
+                }
+                if has_body {
+                    add("413", "the body is over the size limit");
+                }
+                if has_path {
+                    add("404", "no such record");
+                }
+            }
+        }
     }
 }
 
