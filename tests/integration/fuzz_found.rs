@@ -200,3 +200,59 @@ fn no_two_schema_types_share_a_name() {
     let clashes: Vec<_> = seen.iter().filter(|(_, at)| at.len() > 1).collect();
     assert!(clashes.is_empty(), "schema names used by more than one type: {clashes:#?}");
 }
+
+// A school's user and an agent meet permission checks the document did not list: each of
+// these answered 403 (and a ticket naming an unknown school 404) where the fuzzer was told
+// only of other codes.
+both!(refusals_the_fuzzer_met_are_documented, |app: TestApp| async move {
+    let (_, doc) = app.get_json("", "/api/v1/openapi.json").await;
+    let listed = |method: &str, path: &str, code: &str| doc["paths"][path][method]["responses"][code].is_object();
+    let school = app.token("school1").await;
+    for (path, at) in [
+        ("/api/v1/sla-policies", "/api/v1/sla-policies".to_owned()),
+        ("/api/v1/fault-subcategories", "/api/v1/fault-subcategories".to_owned()),
+        ("/api/v1/parts/export", "/api/v1/parts/export".to_owned()),
+    ] {
+        let (s, e) = app.get_json(&school, &at).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{at}: {e}");
+        assert!(listed("get", path, "403"), "GET {path} does not list 403");
+    }
+    let (s, e) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &school,
+            &format!("/api/v1/customers/{}", app.school1),
+            &json!({
+                "name": "改名", "code": "X-1", "county": "青阳县", "town": "城关镇", "contacts": [], "version": 1
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{e}");
+    assert!(listed("put", "/api/v1/customers/{id}", "403"));
+    for (method, path) in [
+        ("patch", "/api/v1/parts/{id}"),
+        ("patch", "/api/v1/warehouses/{id}"),
+        ("get", "/api/v1/contacts/{id}"),
+        ("patch", "/api/v1/contacts/{id}"),
+        ("post", "/api/v1/contacts/{id}/callback"),
+        ("post", "/api/v1/contacts/{id}/read"),
+        ("get", "/api/v1/parts/{id}"),
+        ("get", "/api/v1/warehouses/{id}"),
+        ("put", "/api/v1/equipment/{id}"),
+    ] {
+        assert!(listed(method, path, "403"), "{method} {path} does not list 403");
+    }
+    // The fuzzer's own case: a school's user opening a ticket on no equipment.
+    let (s, e) = app
+        .post_json(
+            &school,
+            "/api/v1/tickets",
+            &json!({
+                "customer_id": null, "description": "", "equipment_ids": [], "priority": "", "reporter_name": "",
+                "reporter_phone": "", "source": "", "system": "", "title": null
+            }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{e}");
+    assert!(listed("post", "/api/v1/tickets", "404"));
+});

@@ -75,7 +75,7 @@ pub async fn api_scorecards(
     Ok(Json(List { items, total, total_capped: false }))
 }
 
-#[utoipa::path(get, path = "/api/v1/sla-policies", responses((status = 200, body = List<SlaRow>)))]
+#[utoipa::path(get, path = "/api/v1/sla-policies", responses((status = 403, body = ErrorResponse), (status = 200, body = List<SlaRow>)))]
 pub async fn api_sla_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SlaRow>>, ApiError> {
     let items = st.svc.sla_policies(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;
@@ -99,7 +99,7 @@ pub async fn api_sla_set(
     Ok(Json(List { items, total, total_capped: false }))
 }
 
-#[utoipa::path(get, path = "/api/v1/fault-subcategories", responses((status = 200, body = List<SubcategoryRow>)))]
+#[utoipa::path(get, path = "/api/v1/fault-subcategories", responses((status = 403, body = ErrorResponse), (status = 200, body = List<SubcategoryRow>)))]
 pub async fn api_subcategories(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SubcategoryRow>>, ApiError> {
     let items = st.svc.fault_subcategories(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
     let total = items.len() as i64;

@@ -119,7 +119,7 @@ pub async fn api_contacts_create(
     Ok((StatusCode::CREATED, Json(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), responses((status = 200, body = ContactRow), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), responses((status = 403, body = ErrorResponse), (status = 200, body = ContactRow), (status = 404, body = ErrorResponse)))]
 pub async fn api_contacts_get(
     State(st): State<AppState>,
     u: ApiUser,
@@ -129,7 +129,7 @@ pub async fn api_contacts_get(
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), request_body = ContactUpdate,
-    responses((status = 200, body = ContactRow), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = ContactRow), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_contacts_update(
     State(st): State<AppState>,
     u: ApiUser,
@@ -158,7 +158,7 @@ pub async fn api_contacts_review(
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/callback", params(("id" = i64, Path)), request_body = CallbackInput,
-    responses((status = 201, body = ContactRow, description = "the outbound call"), (status = 409, body = ErrorResponse, description = "nothing to call back"), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 201, body = ContactRow, description = "the outbound call"), (status = 409, body = ErrorResponse, description = "nothing to call back"), (status = 422, body = ErrorResponse)))]
 pub async fn api_contacts_callback(
     State(st): State<AppState>,
     u: ApiUser,
@@ -170,7 +170,7 @@ pub async fn api_contacts_callback(
 }
 
 #[utoipa::path(post, path = "/api/v1/contacts/{id}/read", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<ReadRow>, description = "who has read the suggestion"), (status = 404, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = Vec<ReadRow>, description = "who has read the suggestion"), (status = 404, body = ErrorResponse)))]
 pub async fn api_contacts_read(
     State(st): State<AppState>,
     u: ApiUser,

@@ -105,7 +105,7 @@ pub async fn api_customers_get(
 }
 
 #[utoipa::path(put, path = "/api/v1/customers/{id}", params(("id" = i64, Path)), request_body = CustomerBody,
-    responses((status = 200, body = CustomerOut), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = CustomerOut), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_customers_update(
     State(st): State<AppState>,
     u: ApiUser,

@@ -94,7 +94,7 @@ pub async fn api_equipment_get(
 }
 
 #[utoipa::path(put, path = "/api/v1/equipment/{id}", params(("id" = i64, Path)), request_body = EquipmentBody,
-    responses((status = 200, body = EquipmentRow), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = EquipmentRow), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_equipment_update(
     State(st): State<AppState>,
     u: ApiUser,

@@ -110,7 +110,7 @@ pub async fn api_parts_create(
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/parts/{id}", params(("id" = i64, Path)), responses((status = 200, body = PartOut), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/parts/{id}", params(("id" = i64, Path)), responses((status = 403, body = ErrorResponse), (status = 200, body = PartOut), (status = 404, body = ErrorResponse)))]
 pub async fn api_parts_get(
     State(st): State<AppState>,
     u: ApiUser,
@@ -121,7 +121,7 @@ pub async fn api_parts_get(
 }
 
 #[utoipa::path(patch, path = "/api/v1/parts/{id}", params(("id" = i64, Path)), request_body = PartBody,
-    responses((status = 200, body = PartOut), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = PartOut), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_parts_update(
     State(st): State<AppState>,
     u: ApiUser,
@@ -151,7 +151,7 @@ pub async fn api_warehouses_create(
     Ok((StatusCode::CREATED, Json(row)))
 }
 
-#[utoipa::path(get, path = "/api/v1/warehouses/{id}", params(("id" = i64, Path)), responses((status = 200, body = WarehouseRow), (status = 404, body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/warehouses/{id}", params(("id" = i64, Path)), responses((status = 403, body = ErrorResponse), (status = 200, body = WarehouseRow), (status = 404, body = ErrorResponse)))]
 pub async fn api_warehouses_get(
     State(st): State<AppState>,
     u: ApiUser,
@@ -162,7 +162,7 @@ pub async fn api_warehouses_get(
 }
 
 #[utoipa::path(patch, path = "/api/v1/warehouses/{id}", params(("id" = i64, Path)), request_body = WarehouseInput,
-    responses((status = 200, body = WarehouseRow), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 403, body = ErrorResponse), (status = 200, body = WarehouseRow), (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_warehouses_update(
     State(st): State<AppState>,
     u: ApiUser,

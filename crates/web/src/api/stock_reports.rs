@@ -81,7 +81,7 @@ pub struct ExportFormat {
     pub format: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/parts/export", params(ExportFormat), responses((status = 200, description = "the catalogue as xlsx or csv")))]
+#[utoipa::path(get, path = "/api/v1/parts/export", params(ExportFormat), responses((status = 403, body = ErrorResponse), (status = 200, description = "the catalogue as xlsx or csv")))]
 pub async fn api_parts_export(
     State(st): State<AppState>,
     u: ApiUser,

@@ -110,7 +110,7 @@ pub async fn api_tickets_list(
 }
 
 #[utoipa::path(post, path = "/api/v1/tickets", request_body = TicketInput,
-    responses((status = 201, body = TicketOut), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+    responses((status = 404, body = ErrorResponse), (status = 201, body = TicketOut), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_tickets_create(
     State(st): State<AppState>,
     u: ApiUser,
