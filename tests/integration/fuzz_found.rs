@@ -114,7 +114,8 @@ both!(customer_contacts_and_contact_records_are_described_apart, |app: TestApp| 
 });
 
 // Most operations listed neither 401 nor the input check's 422, though every signed-in one
-// answers 401 without a token and every one answers 422 to a control character.
+// answers 401 without a token and every one answers 422 to a control character (and every
+// signed-in write a 429 over the write limit).
 both!(every_operation_lists_the_shared_error_answers, |app: TestApp| async move {
     let (_, doc) = app.get_json("", "/api/v1/openapi.json").await;
     let mut missing = Vec::new();
@@ -131,6 +132,9 @@ both!(every_operation_lists_the_shared_error_answers, |app: TestApp| async move 
             }
             if op["requestBody"].is_object() {
                 want.extend(["400", "413"]);
+            }
+            if !anonymous && method != "get" && path != "/api/v1/session" {
+                want.push("429");
             }
             for code in want {
                 if !op["responses"][code].is_object() {

@@ -184,7 +184,8 @@ impl utoipa::Modify for BearerAuth {
 /// - 422 from the input check (`input.rs`: control characters, dates, `page`), on every one;
 /// - 400 from the JSON/query/path extractors, where there is a body or a parameter;
 /// - 413 from the body limit, where there is a body;
-/// - 404 where a path parameter names a record that may not exist.
+/// - 404 where a path parameter names a record that may not exist;
+/// - 429 from the per-user write limit, on every signed-in write (signing out is never limited).
 struct SharedErrors;
 impl utoipa::Modify for SharedErrors {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -203,10 +204,16 @@ impl utoipa::Modify for SharedErrors {
             )
         };
         let anonymous = openapi.security.clone();
-        for item in openapi.paths.paths.values_mut() {
-            let ops: [&mut Option<Operation>; 5] =
-                [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-            for op in ops.into_iter().flatten() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let ops: [(bool, &mut Option<Operation>); 5] = [
+                (false, &mut item.get),
+                (true, &mut item.put),
+                (true, &mut item.post),
+                (true, &mut item.delete),
+                (true, &mut item.patch),
+            ];
+            for (write, op) in ops {
+                let Some(op) = op.as_mut() else { continue };
                 let security = op.security.as_ref().or(anonymous.as_ref());
                 let signed_in = !security.is_some_and(|s| s.iter().any(|r| *r == SecurityRequirement::default()));
                 let params = op.parameters.as_deref().unwrap_or_default();
@@ -227,6 +234,9 @@ impl utoipa::Modify for SharedErrors {
                 }
                 if has_path {
                     add("404", "no such record");
+                }
+                if signed_in && write && path != "/api/v1/session" {
+                    add("429", "over the per-user write limit; see Retry-After");
                 }
             }
         }
