@@ -172,9 +172,21 @@ pub fn refuse_page(tr: Tr, field: &str, code: &'static str) -> PageError {
     PageError::Page { tr, status: StatusCode::UNPROCESSABLE_ENTITY, message: tr.field_error(&f) }
 }
 
+/// "标题：含有不可见的控制字符"; a name the catalogue does not know (any JSON key can be
+/// sent) is quoted as sent, cleaned, rather than shown as a catalogue key.
+fn field_message(tr: Tr, field: &str, bad: Bad) -> String {
+    let label = tr.field(field);
+    let label = if label.starts_with("field.") {
+        let clean: String = field.chars().filter(|c| !c.is_control()).take(60).collect();
+        format!("“{clean}”")
+    } else {
+        label
+    };
+    format!("{label}{}{}", if tr.is_en() { ": " } else { "：" }, tr.t(&format!("rule.{}", bad.code())))
+}
+
 fn refuse(tr: Tr, api: bool, field: &str, bad: Bad) -> Response {
-    let f = aftercare_domain::FieldError { field: field.to_owned(), code: bad.code(), area: None };
-    let message = tr.field_error(&f);
+    let message = field_message(tr, field, bad);
     if api {
         let fields = vec![FieldMessage { field: field.to_owned(), code: bad.code().into(), message: message.clone() }];
         let body = ErrorBody { code: "invalid".into(), message, fields, rows: Vec::new() };
@@ -242,6 +254,13 @@ mod tests {
         assert_eq!(check_text("a\u{1b}[31m"), Some(Bad::ControlChars));
         assert_eq!(check_text("第一行\r\n第二行\t制表"), None);
         assert_eq!(check_text("温度 25°C · 正常"), None);
+    }
+
+    #[test]
+    fn an_unknown_field_is_quoted_not_shown_as_a_key() {
+        let zh = Tr::new("zh-CN");
+        assert_eq!(field_message(zh, "title", Bad::ControlChars), "标题：含有不可见的控制字符");
+        assert_eq!(field_message(zh, "x\u{3}y", Bad::ControlChars), "“xy”：含有不可见的控制字符");
     }
 
     #[test]
