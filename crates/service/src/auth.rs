@@ -126,11 +126,12 @@ impl Services {
     pub async fn authenticate(&self, token: &str, kind: SessionKind) -> Result<(Actor, String)> {
         let now = Utc::now();
         // The kind is part of the cache key, so a cached session answers only its own kind.
-        let key = format!("{}:{}", kind.as_str(), hash(token));
+        let h = hash(token);
+        let key = format!("{}:{h}", kind.as_str());
         if let Some(s) = self.caches.session(&key, now) {
             return Ok((s.actor, s.csrf));
         }
-        let s = sessions::get(&self.db, &hash(token), now).await?.ok_or(ServiceError::Unauthorized)?;
+        let s = sessions::get(&self.db, &h, now).await?.ok_or(ServiceError::Unauthorized)?;
         if s.kind != kind.as_str() {
             return Err(ServiceError::Unauthorized);
         }
