@@ -224,3 +224,4 @@ mod tests {
         assert_eq!(warranty_state(d("2027-02-26"), today), WarrantyState::Valid);
     }
 }
+try_from_string!(EquipmentStatus);

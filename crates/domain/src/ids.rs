@@ -14,7 +14,42 @@ macro_rules! typed_id {
                 self.0.fmt(f)
             }
         }
+
+        /// Read from a row (`#[sqlx(try_from = "i64")]` in the store).
+        impl From<i64> for $name {
+            fn from(id: i64) -> Self {
+                $name(id)
+            }
+        }
+
+        impl From<$name> for i64 {
+            fn from(id: $name) -> i64 {
+                id.0
+            }
+        }
     )*};
 }
 
-typed_id!(UserId, CustomerId, ContactPersonId, EquipmentId, AuditId);
+typed_id!(
+    UserId,
+    CustomerId,
+    ContactPersonId,
+    EquipmentId,
+    AuditId,
+    TicketId,
+    VisitId,
+    ContactId,
+    PartId,
+    WarehouseId,
+    MovementId,
+    RequisitionId,
+    ShortageId,
+    DefectiveId,
+    PhraseId,
+    ShiftId,
+    PenaltyId,
+    NotificationId,
+    AttachmentId,
+    FaultTypeId,
+    MailId,
+);

@@ -20,6 +20,15 @@ pub mod users;
 pub mod validation;
 
 pub use ids::*;
+
+/// A stored value that its enum does not know (a row written by a newer version, or by
+/// hand): reading it fails rather than passing an unknown string on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} value {value:?}")]
+pub struct UnknownValue {
+    pub kind: &'static str,
+    pub value: String,
+}
 pub use roles::Role;
 pub use systems::System;
 pub use validation::{FieldError, FieldErrors};

@@ -18,10 +18,32 @@ macro_rules! string_enum {
             }
         }
 
+        /// Read from a row (`#[sqlx(try_from = "String")]` in the store): a value the
+        /// enum does not know is an error, never a string passed on.
+        impl TryFrom<String> for $name {
+            type Error = $crate::UnknownValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s).ok_or($crate::UnknownValue { kind: stringify!($name), value: s })
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
     };
+}
+
+/// `TryFrom<String>` for a hand-written enum with `parse(&str) -> Option<Self>`, so the store
+/// decodes its column into it (`#[sqlx(try_from = "String")]`).
+macro_rules! try_from_string {
+    ($($name:ident),* $(,)?) => {$(
+        impl TryFrom<String> for $name {
+            type Error = $crate::UnknownValue;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                $name::parse(&s).ok_or($crate::UnknownValue { kind: stringify!($name), value: s })
+            }
+        }
+    )*};
 }

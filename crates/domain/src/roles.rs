@@ -53,3 +53,4 @@ mod tests {
         assert_eq!(Role::parse("root"), None);
     }
 }
+try_from_string!(Role);

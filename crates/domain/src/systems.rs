@@ -71,3 +71,4 @@ mod tests {
         assert_eq!(System::parse("lighting"), None);
     }
 }
+try_from_string!(System);

@@ -2,7 +2,7 @@
 //! or anything uploaded through the API). The bytes live in `ticket_attachments`.
 
 use crate::db::WritePool;
-use crate::{Db, Result, Writer, audit_append, on_db};
+use crate::{Db, Result, Writer, on_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -33,7 +33,8 @@ pub struct NewAttachment {
 const META: &str = "SELECT a.id, a.ticket_id, a.filename, a.content_type, CAST(LENGTH(a.data) AS BIGINT) AS size, \
      a.uploaded_by, u.display_name AS uploaded_by_name, a.created_at \
      FROM ticket_attachments a LEFT JOIN users u ON u.id = a.uploaded_by";
-const META_WITH_DATA: &str = "SELECT a.id, a.ticket_id, a.filename, a.content_type, CAST(LENGTH(a.data) AS BIGINT) AS size, \
+const META_WITH_DATA: &str = "SELECT a.id, a.ticket_id, a.filename, a.content_type, CAST(LENGTH(a.data) AS BIGINT) \
+    AS size, \
      a.uploaded_by, u.display_name AS uploaded_by_name, a.created_at, a.data \
      FROM ticket_attachments a LEFT JOIN users u ON u.id = a.uploaded_by";
 
@@ -52,24 +53,48 @@ pub async fn add_many(
     }
     let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
     let data = serde_json::json!({"count": files.len(), "filenames": names});
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let mut ids = Vec::with_capacity(files.len());
         for f in files {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO ticket_attachments (ticket_id, filename, content_type, data, uploaded_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-                .bind(ticket_id).bind(&f.filename).bind(&f.content_type).bind(&f.data).bind(w.user_id).bind(now)
-                .fetch_one(&mut *tx).await?;
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(ticket_id)
+            .bind(&f.filename)
+            .bind(&f.content_type)
+            .bind(&f.data)
+            .bind(w.user_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
             ids.push(id);
         }
         sqlx::query(
-            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json) \
-             VALUES ($1, $2, $3, $4, 'attachment', NULL, NULL, NULL, $5)")
-            .bind(ticket_id).bind(now).bind(w.user_id).bind(&w.name).bind(data.to_string())
-            .execute(&mut *tx).await?;
+            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
+                data_json) \
+             VALUES ($1, $2, $3, $4, 'attachment', NULL, NULL, NULL, $5)",
+        )
+        .bind(ticket_id)
+        .bind(now)
+        .bind(w.user_id)
+        .bind(&w.name)
+        .bind(data.to_string())
+        .execute(&mut *tx)
+        .await?;
         let summary = names.join(", ");
-        audit_append!(tx, w, "ticket", ticket_id, "attach", &summary, None, Some(serde_json::json!({"attachment_ids": ids})));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "ticket",
+            ticket_id,
+            "attach",
+            &summary,
+            None,
+            Some(serde_json::json!({"attachment_ids": ids})),
+        )
+        .await?;
         tx.commit().await?;
         ids
     }))
@@ -78,14 +103,18 @@ pub async fn add_many(
 /// The attachments of a ticket, oldest first, without their bytes.
 pub async fn list(db: &Db, ticket_id: i64) -> Result<Vec<AttachmentMeta>> {
     let sql = format!("{META} WHERE a.ticket_id = $1 ORDER BY a.id");
-    Ok(on_db!(db, p => sqlx::query_as::<_, AttachmentMeta>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(ticket_id).fetch_all(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, AttachmentMeta>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(ticket_id)
+        .fetch_all(p)
+        .await?))
 }
 
 /// How many files a ticket has.
 pub async fn count(db: &Db, ticket_id: i64) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ticket_attachments WHERE ticket_id = $1")
-        .bind(ticket_id).fetch_one(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM ticket_attachments WHERE ticket_id = $1")
+        .bind(ticket_id)
+        .fetch_one(p)
+        .await?))
 }
 
 #[derive(sqlx::FromRow)]
@@ -98,7 +127,9 @@ struct WithData {
 /// One attachment with its bytes: (metadata, data).
 pub async fn get(db: &Db, id: i64) -> Result<Option<(AttachmentMeta, Vec<u8>)>> {
     let sql = format!("{META_WITH_DATA} WHERE a.id = $1");
-    let row = on_db!(db, p => sqlx::query_as::<_, WithData>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(id).fetch_optional(p).await?);
+    let row = on_db!(db, |p| sqlx::query_as::<_, WithData>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
     Ok(row.map(|r| (r.meta, r.data)))
 }

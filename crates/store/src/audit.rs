@@ -1,7 +1,8 @@
 //! The audit trail: append-only rows of who changed what, when, before → after.
 
+use crate::db::Conn;
 use crate::db::Filter;
-use crate::{Db, Page, Paged, Result, Writer, bind_args, db::Arg, on_db};
+use crate::{Db, Page, Paged, Result, Writer, bind_args, db::Arg, on_conn, on_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -22,35 +23,44 @@ pub struct AuditEntry {
     pub after_json: Option<String>,
 }
 
-/// Appends one entry inside the caller's transaction.
-#[macro_export]
-macro_rules! audit_append {
-    ($tx:expr, $writer:expr, $entity:expr, $entity_id:expr, $action:expr, $summary:expr, $before:expr, $after:expr) => {{
-        let before: Option<String> = $before.map(|v: serde_json::Value| v.to_string());
-        let after: Option<String> = $after.map(|v: serde_json::Value| v.to_string());
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(chrono::Utc::now())
-        .bind($writer.user_id)
-        .bind(&$writer.name)
-        .bind($entity)
-        .bind(i64::from($entity_id))
-        .bind($action)
-        .bind($summary)
-        .bind(before)
-        .bind(after)
-        .execute(&mut *$tx)
-        .await?;
-    }};
+/// Appends one entry inside the caller's transaction (`&mut *tx`).
+#[allow(clippy::too_many_arguments)]
+pub async fn record<'c>(
+    conn: impl Into<Conn<'c>>,
+    w: &Writer,
+    entity: &str,
+    entity_id: i64,
+    action: &str,
+    summary: &str,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<()> {
+    let before = before.map(|v| v.to_string());
+    let after = after.map(|v| v.to_string());
+    let sql = "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
+        after_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    on_conn!(&mut conn.into(), |c| {
+        sqlx::query(sql)
+            .bind(chrono::Utc::now())
+            .bind(w.user_id)
+            .bind(&w.name)
+            .bind(entity)
+            .bind(entity_id)
+            .bind(action)
+            .bind(summary)
+            .bind(&before)
+            .bind(&after)
+            .execute(&mut **c)
+            .await?;
+    });
+    Ok(())
 }
 
 /// Appends an entry that is not part of another write (sign-ins, exports).
 pub async fn append(db: &Db, w: &Writer, entity: &str, entity_id: i64, action: &str, summary: &str) -> Result<()> {
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin().await?;
-        audit_append!(tx, w, entity, entity_id, action, summary, None::<serde_json::Value>, None::<serde_json::Value>);
+        record(&mut *tx, w, entity, entity_id, action, summary, None, None).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -100,7 +110,7 @@ pub async fn list(db: &Db, q: &AuditQuery, page: Page) -> Result<Paged<AuditEntr
     let n = base + time_args.len();
     let sql = format!("SELECT * FROM audit_log {w} ORDER BY id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM audit_log {w}");
-    let (items, total) = on_db!(db, p => {
+    let (items, total) = on_db!(db, |p| {
         let mut q1 = bind_args!(sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql.as_str())), f.args);
         let mut q2 = bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args);
         for (_, t) in &time_args {

@@ -2,7 +2,7 @@
 //! suggestion read receipts, and the screen pop behind the agent's desk.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db, search};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db, search};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -194,17 +194,21 @@ pub struct Made {
 
 /// [`create_many`], answering each contact's id, record number and whether it is new.
 pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Result<Vec<Made>> {
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         // Already recorded (the PBX or the mailbox sent it again): answer with what exists;
         // the same source twice in one group is written once.
-        enum Slot { Existing((i64, String)), Fresh(usize) }
+        enum Slot {
+            Existing((i64, String)),
+            Fresh(usize),
+        }
         let refs: Vec<&String> = items.iter().filter_map(|(_, k)| k.source_ref.as_ref()).collect();
         let mut known: HashMap<String, (i64, String)> = HashMap::new();
         if !refs.is_empty() {
             let ps = (1..=refs.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
             let mut q = sqlx::query_as::<_, (i64, String, String)>(sqlx::AssertSqlSafe(format!(
-                "SELECT id, record_no, source_ref FROM contacts WHERE source_ref IN ({ps})")));
+                "SELECT id, record_no, source_ref FROM contacts WHERE source_ref IN ({ps})"
+            )));
             for r in &refs {
                 q = q.bind(*r);
             }
@@ -216,7 +220,8 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         let mut fresh: Vec<(&Writer, &ContactWrite)> = Vec::with_capacity(items.len());
         for (w, k) in items {
             let existing = k.source_ref.as_ref().and_then(|r| known.get(r)).cloned();
-            let earlier = k.source_ref.as_ref().and_then(|r| fresh.iter().position(|(_, x)| x.source_ref.as_ref() == Some(r)));
+            let earlier =
+                k.source_ref.as_ref().and_then(|r| fresh.iter().position(|(_, x)| x.source_ref.as_ref() == Some(r)));
             slots.push(match (existing, earlier) {
                 (Some(id), _) => Slot::Existing(id),
                 (None, Some(i)) => Slot::Fresh(i),
@@ -234,35 +239,81 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         for (day, n) in next.iter_mut() {
             let last: i64 = sqlx::query_scalar(
                 "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last")
-                .bind(format!("contact:{day}")).bind(*n).fetch_one(&mut *tx).await?;
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last",
+            )
+            .bind(format!("contact:{day}"))
+            .bind(*n)
+            .fetch_one(&mut *tx)
+            .await?;
             *n = last - *n;
         }
         let mut numbers = Vec::with_capacity(fresh.len());
         for (w, k) in &fresh {
             let day = w.number_day(k.received_at);
-            let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
+            let n = next
+                .get_mut(&day)
+                .map(|n| {
+                    *n += 1;
+                    *n
+                })
+                .ok_or(StoreError::NotFound)?;
             numbers.push(format!("KF{day}-{n:04}"));
         }
         let mut written: Vec<(i64, String)> = Vec::with_capacity(fresh.len());
         if !fresh.is_empty() {
             // One statement per table for the whole group, not one per contact.
             const COLS: usize = 32;
-            let rows = (0..fresh.len()).map(|i| {
-                let ps = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect::<Vec<_>>().join(", ");
-                format!("({ps}, 1)")
-            }).collect::<Vec<_>>().join(", ");
-            let sql = format!("INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, wait_seconds, talk_seconds, \
-                 customer_id, caller_name, caller_title, caller_phone, phone_digits, caller_email, category, system, urgency, content, reply, \
-                 handling, result, mood, promised_at, after_hours, handler_id, ticket_id, callback_owner_id, callback_due, source_ref, created_by, created_at, version) \
-                 VALUES {rows} RETURNING id, record_no");
+            let rows = (0..fresh.len())
+                .map(|i| {
+                    let ps = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect::<Vec<_>>().join(", ");
+                    format!("({ps}, 1)")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!(
+                "INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, \
+                    wait_seconds, talk_seconds, \
+                 customer_id, caller_name, caller_title, caller_phone, phone_digits, caller_email, category, \
+                 system, urgency, content, reply, \
+                 handling, result, mood, promised_at, after_hours, handler_id, ticket_id, callback_owner_id, \
+                 callback_due, source_ref, created_by, created_at, version) \
+                 VALUES {rows} RETURNING id, record_no"
+            );
             let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
             for ((_, k), number) in fresh.iter().zip(&numbers) {
-                q = q.bind(number).bind(&k.channel).bind(&k.direction).bind(k.received_at).bind(k.answered).bind(k.answered_at).bind(k.ended_at)
-                    .bind(k.wait_seconds).bind(k.talk_seconds).bind(k.customer_id).bind(&k.caller_name).bind(&k.caller_title).bind(&k.caller_phone)
-                    .bind(digits(&k.caller_phone)).bind(&k.caller_email).bind(&k.category).bind(&k.system).bind(&k.urgency).bind(&k.content).bind(&k.reply)
-                    .bind(&k.handling).bind(&k.result).bind(&k.mood).bind(k.promised_at).bind(k.after_hours).bind(k.handler_id).bind(k.ticket_id)
-                    .bind(k.callback_owner_id).bind(k.callback_due).bind(&k.source_ref).bind(k.created_by).bind(k.now);
+                q = q
+                    .bind(number)
+                    .bind(&k.channel)
+                    .bind(&k.direction)
+                    .bind(k.received_at)
+                    .bind(k.answered)
+                    .bind(k.answered_at)
+                    .bind(k.ended_at)
+                    .bind(k.wait_seconds)
+                    .bind(k.talk_seconds)
+                    .bind(k.customer_id)
+                    .bind(&k.caller_name)
+                    .bind(&k.caller_title)
+                    .bind(&k.caller_phone)
+                    .bind(digits(&k.caller_phone))
+                    .bind(&k.caller_email)
+                    .bind(&k.category)
+                    .bind(&k.system)
+                    .bind(&k.urgency)
+                    .bind(&k.content)
+                    .bind(&k.reply)
+                    .bind(&k.handling)
+                    .bind(&k.result)
+                    .bind(&k.mood)
+                    .bind(k.promised_at)
+                    .bind(k.after_hours)
+                    .bind(k.handler_id)
+                    .bind(k.ticket_id)
+                    .bind(k.callback_owner_id)
+                    .bind(k.callback_due)
+                    .bind(&k.source_ref)
+                    .bind(k.created_by)
+                    .bind(k.now);
             }
             // RETURNING promises no order: match the rows back by their unique numbers.
             let got: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(id, n)| (n, id)).collect();
@@ -272,19 +323,46 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
             // What only some contacts do: close the missed calls they call back, log an urge.
             for ((w, k), (id, number)) in fresh.iter().zip(&written) {
                 if let Some(of) = k.callback_of {
-                    sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 WHERE id = $3 AND called_back_at IS NULL")
-                        .bind(k.received_at).bind(id).bind(of).execute(&mut *tx).await?;
+                    sqlx::query(
+                        "UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = \
+                        version + 1 WHERE id = $3 AND called_back_at IS NULL",
+                    )
+                    .bind(k.received_at)
+                    .bind(id)
+                    .bind(of)
+                    .execute(&mut *tx)
+                    .await?;
                 }
-                if k.direction == "outbound" && let Some(d) = digits(&k.caller_phone) {
-                    sqlx::query("UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = version + 1 \
-                                 WHERE phone_digits = $3 AND answered = FALSE AND called_back_at IS NULL AND direction = 'inbound' AND received_at <= $1")
-                        .bind(k.received_at).bind(id).bind(d).execute(&mut *tx).await?;
+                if k.direction == "outbound"
+                    && let Some(d) = digits(&k.caller_phone)
+                {
+                    sqlx::query(
+                        "UPDATE contacts SET called_back_at = $1, callback_contact_id = $2, version = \
+                        version + 1 \
+                                 WHERE phone_digits = $3 AND answered = FALSE AND called_back_at IS NULL AND \
+                                 direction = 'inbound' AND received_at <= $1",
+                    )
+                    .bind(k.received_at)
+                    .bind(id)
+                    .bind(d)
+                    .execute(&mut *tx)
+                    .await?;
                 }
-                if k.urge && let Some(t) = k.ticket_id {
-                    sqlx::query("INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, note, data_json) VALUES ($1, $2, $3, $4, 'urge', $5, $6)")
-                        .bind(t).bind(k.now).bind(w.user_id).bind(&w.name).bind(&k.content)
-                        .bind(serde_json::json!({"contact_id": id, "record_no": number}).to_string())
-                        .execute(&mut *tx).await?;
+                if k.urge
+                    && let Some(t) = k.ticket_id
+                {
+                    sqlx::query(
+                        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, note, \
+                        data_json) VALUES ($1, $2, $3, $4, 'urge', $5, $6)",
+                    )
+                    .bind(t)
+                    .bind(k.now)
+                    .bind(w.user_id)
+                    .bind(&w.name)
+                    .bind(&k.content)
+                    .bind(serde_json::json!({"contact_id": id, "record_no": number}).to_string())
+                    .execute(&mut *tx)
+                    .await?;
                 }
             }
             let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(db, "contact", fresh.len())));
@@ -300,15 +378,30 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                 q = q.bind(id).bind(k.customer_id).bind(search::index_body(&text));
             }
             q.execute(&mut *tx).await?;
-            let rows = (0..fresh.len()).map(|i| {
-                let b = i * 6;
-                format!("(${}, ${}, ${}, 'contact', ${}, 'create', ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
-            }).collect::<Vec<_>>().join(", ");
+            let rows = (0..fresh.len())
+                .map(|i| {
+                    let b = i * 6;
+                    format!(
+                        "(${}, ${}, ${}, 'contact', ${}, 'create', ${}, NULL, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
+                    after_json) VALUES {rows}"
+            )));
             let at = Utc::now();
             for ((w, k), (id, number)) in fresh.iter().zip(&written) {
-                let after = serde_json::json!({"channel": k.channel, "category": k.category, "answered": k.answered, "customer_id": k.customer_id}).to_string();
+                let after = serde_json::json!({"channel": k.channel, "category": k.category,
+                    "answered": k.answered, "customer_id": k.customer_id})
+                .to_string();
                 q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
             }
             q.execute(&mut *tx).await?;
@@ -332,7 +425,10 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
 
 pub async fn get(db: &Db, id: i64) -> Result<ContactRow> {
     let sql = format!("{SELECT} WHERE k.id = $1");
-    let row = on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?);
+    let row = on_db!(db, |p| sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
     row.ok_or(StoreError::NotFound)
 }
 
@@ -419,15 +515,20 @@ pub async fn list(db: &Db, q: &ContactQuery, page: Page) -> Result<Paged<Contact
     let w = f.where_sql();
     let n = f.args.len();
     let sql = format!(
-        "{SELECT} WHERE k.id IN (SELECT k.id FROM contacts k {w} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY {order}",
+        "{SELECT} WHERE k.id IN (SELECT k.id FROM contacts k {w} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY \
+            {order}",
         n + 1,
         n + 2
     );
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM contacts k {w}"), searching);
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))
@@ -456,14 +557,16 @@ pub async fn update(
         let pv = f.arg(Arg::I64(v));
         sql.push_str(&format!(" AND version = {pv}"));
     }
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let n = bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), f.args).execute(&mut *tx).await?.rows_affected();
+        let n =
+            bind_args!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), f.args).execute(&mut *tx).await?.rows_affected();
         if n == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
+            let exists: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
             return Err(if exists.is_some() { StoreError::Stale } else { StoreError::NotFound });
         }
-        audit_append!(tx, w, "contact", id, action, action, None, Some(after));
+        crate::audit::record(&mut *tx, w, "contact", id, action, action, None, Some(after)).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -471,10 +574,17 @@ pub async fn update(
 
 /// Marks a suggestion read by a user (once; the first reading counts).
 pub async fn mark_read(db: &Db, contact_id: i64, user_id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        sqlx::query("INSERT INTO contact_reads (contact_id, user_id, read_at) VALUES ($1, $2, $3) ON CONFLICT (contact_id, user_id) DO NOTHING")
-            .bind(contact_id).bind(user_id).bind(now).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO contact_reads (contact_id, user_id, read_at) VALUES ($1, $2, $3) ON CONFLICT \
+            (contact_id, user_id) DO NOTHING",
+        )
+        .bind(contact_id)
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -489,17 +599,26 @@ pub struct ReadRow {
 
 /// Who has read a suggestion, and when.
 pub async fn reads(db: &Db, contact_id: i64) -> Result<Vec<ReadRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, ReadRow>(
-        "SELECT r.user_id, u.display_name, r.read_at FROM contact_reads r JOIN users u ON u.id = r.user_id WHERE r.contact_id = $1 ORDER BY r.read_at")
-        .bind(contact_id).fetch_all(p).await?))
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, ReadRow>(
+            "SELECT r.user_id, u.display_name, r.read_at FROM contact_reads r JOIN users u ON u.id = r.user_id WHERE \
+            r.contact_id = $1 ORDER BY r.read_at",
+        )
+        .bind(contact_id)
+        .fetch_all(p)
+        .await?
+    }))
 }
 
 /// Suggestions this user has not read yet.
 pub async fn unread_suggestions(db: &Db, user_id: i64) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>(
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
         "SELECT COUNT(*) FROM contacts k WHERE k.category = 'suggestion' AND NOT EXISTS \
-         (SELECT 1 FROM contact_reads r WHERE r.contact_id = k.id AND r.user_id = $1)")
-        .bind(user_id).fetch_one(p).await?))
+         (SELECT 1 FROM contact_reads r WHERE r.contact_id = k.id AND r.user_id = $1)"
+    )
+    .bind(user_id)
+    .fetch_one(p)
+    .await?))
 }
 
 /// Who a phone number belongs to: the schools whose contact people have it, the person's
@@ -515,16 +634,23 @@ pub struct PhoneMatch {
 
 pub async fn match_phone(db: &Db, digits: &str) -> Result<Vec<PhoneMatch>> {
     // The school's registered contact people first, then whoever last called from it.
-    let rows = on_db!(db, p => sqlx::query_as::<_, PhoneMatch>(
-        "SELECT * FROM ( \
-           SELECT c.id AS customer_id, c.name AS customer_name, c.town, p.name AS person_name, p.title AS person_title, 0 AS rank \
+    let rows = on_db!(db, |p| {
+        sqlx::query_as::<_, PhoneMatch>(
+            "SELECT * FROM ( \
+           SELECT c.id AS customer_id, c.name AS customer_name, c.town, p.name AS person_name, p.title AS \
+           person_title, 0 AS rank \
            FROM customer_contacts p JOIN customers c ON c.id = p.customer_id WHERE p.phone_digits = $1 \
            UNION ALL \
            SELECT c.id, c.name, c.town, k.caller_name, k.caller_title, 1 FROM ( \
-             SELECT customer_id, caller_name, caller_title FROM contacts WHERE phone_digits = $1 AND customer_id IS NOT NULL \
+             SELECT customer_id, caller_name, caller_title FROM contacts WHERE phone_digits = $1 AND customer_id IS \
+             NOT NULL \
              ORDER BY received_at DESC LIMIT 1) k JOIN customers c ON c.id = k.customer_id \
-         ) m ORDER BY rank, customer_id LIMIT 10")
-        .bind(digits).fetch_all(p).await?);
+         ) m ORDER BY rank, customer_id LIMIT 10",
+        )
+        .bind(digits)
+        .fetch_all(p)
+        .await?
+    });
     let mut seen = std::collections::HashSet::new();
     Ok(rows.into_iter().filter(|m| seen.insert(m.customer_id)).collect())
 }
@@ -532,33 +658,42 @@ pub async fn match_phone(db: &Db, digits: &str) -> Result<Vec<PhoneMatch>> {
 /// The last contacts from one number, newest first.
 pub async fn recent_by_phone(db: &Db, digits: &str, limit: i64) -> Result<Vec<ContactRow>> {
     let sql = format!(
-        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE phone_digits = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
+        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE phone_digits = $1 ORDER BY received_at DESC LIMIT \
+            $2) ORDER BY k.received_at DESC"
     );
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(digits).bind(limit).fetch_all(p).await?),
-    )
+    Ok(on_db!(db, |p| sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(digits)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
 }
 
 /// The last contacts with one school, newest first.
 pub async fn recent_by_customer(db: &Db, customer_id: i64, limit: i64) -> Result<Vec<ContactRow>> {
     let sql = format!(
-        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE customer_id = $1 ORDER BY received_at DESC LIMIT $2) ORDER BY k.received_at DESC"
+        "{SELECT} WHERE k.id IN (SELECT id FROM contacts WHERE customer_id = $1 ORDER BY received_at DESC LIMIT $2) \
+            ORDER BY k.received_at DESC"
     );
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(customer_id).bind(limit).fetch_all(p).await?),
-    )
+    Ok(on_db!(db, |p| sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(customer_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
 }
 
 /// Missed calls in working hours whose callback is overdue at `now` and that have no
 /// penalty event yet: (contact id, owner, record number).
 pub async fn overdue_missed(db: &Db, now: DateTime<Utc>) -> Result<Vec<(i64, i64, String)>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, (i64, i64, String)>(
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, i64, String)>(
         "SELECT k.id, k.callback_owner_id, k.record_no FROM contacts k \
          WHERE k.answered = FALSE AND k.called_back_at IS NULL AND k.direction = 'inbound' AND k.after_hours = FALSE \
            AND k.callback_due < $1 AND k.callback_owner_id IS NOT NULL \
            AND NOT EXISTS (SELECT 1 FROM penalty_events e WHERE e.contact_id = k.id) \
-         ORDER BY k.callback_due LIMIT 500")
-        .bind(now).fetch_all(p).await?))
+         ORDER BY k.callback_due LIMIT 500"
+    )
+    .bind(now)
+    .fetch_all(p)
+    .await?))
 }
 
 /// Proposes the missed-call penalty (§3.2.8) and notifies the owner, in one transaction.
@@ -569,15 +704,31 @@ pub async fn propose_missed_penalty(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM penalty_events WHERE contact_id = $1").bind(contact_id).fetch_optional(&mut *tx).await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM penalty_events WHERE contact_id = $1")
+            .bind(contact_id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if taken.is_none() {
-            sqlx::query("INSERT INTO penalty_events (kind, user_id, contact_id, at, status, reason) VALUES ('missed_call', $1, $2, $3, 'proposed', $4)")
-                .bind(user_id).bind(contact_id).bind(now).bind(reason).execute(&mut *tx).await?;
-            sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'missed_call_overdue', $3)")
-                .bind(user_id).bind(now).bind(serde_json::json!({"contact_id": contact_id, "number": reason}).to_string())
-                .execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO penalty_events (kind, user_id, contact_id, at, status, reason) VALUES \
+                ('missed_call', $1, $2, $3, 'proposed', $4)",
+            )
+            .bind(user_id)
+            .bind(contact_id)
+            .bind(now)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'missed_call_overdue', $3)",
+            )
+            .bind(user_id)
+            .bind(now)
+            .bind(serde_json::json!({"contact_id": contact_id, "number": reason}).to_string())
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
     });

@@ -1,7 +1,7 @@
 //! Customers (schools) and their contact people.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db, search};
 use aftercare_domain::customers::{NewCustomer, phone_digits};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -60,17 +60,39 @@ pub fn search_text(c: &NewCustomer) -> String {
 macro_rules! insert_customer {
     ($db:expr, $tx:expr, $w:expr, $c:expr, $now:expr) => {{
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (name, code, county, town, address, travel_minutes, version, created_at, updated_at) \
+            "INSERT INTO customers (name, code, county, town, address, travel_minutes, version, created_at, \
+                updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
         )
-        .bind(&$c.name).bind(&$c.code).bind(&$c.county).bind(&$c.town).bind(&$c.address).bind($c.travel_minutes).bind($now)
+        .bind(&$c.name)
+        .bind(&$c.code)
+        .bind(&$c.county)
+        .bind(&$c.town)
+        .bind(&$c.address)
+        .bind($c.travel_minutes)
+        .bind($now)
         .fetch_one(&mut *$tx)
         .await
         .map_err(|e| $crate::map_write_err(e, &["code"]))?;
         $crate::customers::insert_contacts!($tx, id, $c);
-        sqlx::query($crate::search::upsert_sql($db)).bind("customer").bind(id).bind(id).bind($crate::search::index_body(&$crate::customers::search_text($c)))
-            .execute(&mut *$tx).await?;
-        $crate::audit_append!($tx, $w, "customer", id, "create", &$c.name, None, Some(serde_json::to_value($c).unwrap_or_default()));
+        sqlx::query($crate::search::upsert_sql($db))
+            .bind("customer")
+            .bind(id)
+            .bind(id)
+            .bind($crate::search::index_body(&$crate::customers::search_text($c)))
+            .execute(&mut *$tx)
+            .await?;
+        $crate::audit::record(
+            &mut *$tx,
+            $w,
+            "customer",
+            i64::from(id),
+            "create",
+            &$c.name,
+            None,
+            Some(serde_json::to_value($c).unwrap_or_default()),
+        )
+        .await?;
         id
     }};
 }
@@ -100,7 +122,7 @@ pub(crate) use insert_contacts;
 
 pub async fn create(db: &Db, w: &Writer, c: &NewCustomer) -> Result<i64> {
     let now = Utc::now();
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let id = insert_customer!(db, tx, w, c, now);
         tx.commit().await?;
@@ -111,7 +133,7 @@ pub async fn create(db: &Db, w: &Writer, c: &NewCustomer) -> Result<i64> {
 /// Creates many customers in one transaction: all or nothing. Returns their ids in order.
 pub async fn create_many(db: &Db, w: &Writer, cs: &[NewCustomer]) -> Result<Vec<i64>> {
     let now = Utc::now();
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let mut ids = Vec::with_capacity(cs.len());
         for c in cs {
@@ -131,25 +153,51 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, c: &NewC
     let before_json = serde_json::json!({
         "name": before.name, "code": before.code, "county": before.county, "town": before.town,
         "address": before.address, "travel_minutes": before.travel_minutes,
-        "contacts": before_contacts.iter().map(|p| serde_json::json!({"name": p.name, "title": p.title, "phone": p.phone, "email": p.email, "im": p.im})).collect::<Vec<_>>(),
+        "contacts": before_contacts.iter().map(|p| serde_json::json!({"name": p.name, "title": p.title,
+            "phone": p.phone, "email": p.email, "im": p.im})).collect::<Vec<_>>(),
     });
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let n = sqlx::query(
             "UPDATE customers SET name = $2, code = $3, county = $4, town = $5, address = $6, travel_minutes = $7, \
              version = version + 1, updated_at = $8 WHERE id = $1 AND ($9 < 0 OR version = $9)",
         )
-        .bind(id).bind(&c.name).bind(&c.code).bind(&c.county).bind(&c.town).bind(&c.address).bind(c.travel_minutes).bind(now)
+        .bind(id)
+        .bind(&c.name)
+        .bind(&c.code)
+        .bind(&c.county)
+        .bind(&c.town)
+        .bind(&c.address)
+        .bind(c.travel_minutes)
+        .bind(now)
         .bind(version.unwrap_or(-1))
-        .execute(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?.rows_affected();
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_write_err(e, &["code"]))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Stale);
         }
         sqlx::query("DELETE FROM customer_contacts WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
         insert_contacts!(tx, id, c);
-        sqlx::query(search::upsert_sql(db)).bind("customer").bind(id).bind(id).bind(search::index_body(&search_text(c)))
-            .execute(&mut *tx).await?;
-        audit_append!(tx, w, "customer", id, "update", &c.name, Some(before_json), Some(serde_json::to_value(c).unwrap_or_default()));
+        sqlx::query(search::upsert_sql(db))
+            .bind("customer")
+            .bind(id)
+            .bind(id)
+            .bind(search::index_body(&search_text(c)))
+            .execute(&mut *tx)
+            .await?;
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "customer",
+            id,
+            "update",
+            &c.name,
+            Some(before_json),
+            Some(serde_json::to_value(c).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
     });
     if before.name != c.name || before.town != c.town {
@@ -159,16 +207,25 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, c: &NewC
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<CustomerRow> {
-    let row = on_db!(db, p => sqlx::query_as::<_, CustomerRow>(
-        "SELECT c.*, (SELECT COUNT(*) FROM equipment e WHERE e.customer_id = c.id) AS equipment_count FROM customers c WHERE c.id = $1")
-        .bind(id).fetch_optional(p).await?);
+    let row = on_db!(db, |p| {
+        sqlx::query_as::<_, CustomerRow>(
+            "SELECT c.*, (SELECT COUNT(*) FROM equipment e WHERE e.customer_id = c.id) AS equipment_count FROM \
+            customers c WHERE c.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(p)
+        .await?
+    });
     row.ok_or(StoreError::NotFound)
 }
 
 pub async fn contacts(db: &Db, customer_id: i64) -> Result<Vec<ContactRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(
-        "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id = $1 ORDER BY position")
-        .bind(customer_id).fetch_all(p).await?))
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, ContactRow>(
+        "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id = \
+            $1 ORDER BY position")
+        .bind(customer_id).fetch_all(p).await?
+    }))
 }
 
 /// Contacts of many customers at once (list pages and exports), keyed by customer.
@@ -178,9 +235,10 @@ pub async fn contacts_of(db: &Db, ids: &[i64]) -> Result<Vec<ContactRow>> {
     }
     let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
     let sql = format!(
-        "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id IN ({list}) ORDER BY customer_id, position"
+        "SELECT id, customer_id, position, name, title, phone, email, im FROM customer_contacts WHERE customer_id \
+            IN ({list}) ORDER BY customer_id, position"
     );
-    Ok(on_db!(db, p => sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -225,7 +283,8 @@ pub async fn list(db: &Db, q: &CustomerQuery, page: Page) -> Result<Paged<Custom
     let w = f.where_sql();
     let n = f.args.len();
     let sql = format!(
-        "SELECT c.*, (SELECT COUNT(*) FROM equipment e WHERE e.customer_id = c.id) AS equipment_count FROM customers c {w} \
+        "SELECT c.*, (SELECT COUNT(*) FROM equipment e WHERE e.customer_id = c.id) AS equipment_count FROM \
+            customers c {w} \
          ORDER BY {order} {dir}, c.id {dir} LIMIT ${} OFFSET ${}",
         n + 1,
         n + 2
@@ -233,8 +292,12 @@ pub async fn list(db: &Db, q: &CustomerQuery, page: Page) -> Result<Paged<Custom
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM customers c {w}"), searching);
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))
@@ -242,9 +305,11 @@ pub async fn list(db: &Db, q: &CustomerQuery, page: Page) -> Result<Paged<Custom
 
 /// Every (county, town) pair in use, for filters and forms.
 pub async fn towns(db: &Db) -> Result<Vec<(String, String)>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, (String, String)>("SELECT DISTINCT county, town FROM customers ORDER BY county, town").fetch_all(p).await?),
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (String, String)>(
+        "SELECT DISTINCT county, town FROM customers ORDER BY county, town"
     )
+    .fetch_all(p)
+    .await?))
 }
 
 /// Customers whose code is one of `codes` (imports check these before writing).
@@ -254,11 +319,16 @@ pub async fn ids_by_code(db: &Db, codes: &[String]) -> Result<Vec<(String, i64)>
         let mut f = Filter::default();
         let ps: Vec<String> = chunk.iter().map(|c| f.arg(Arg::Text(c.clone()))).collect();
         let sql = format!("SELECT code, id FROM customers WHERE code IN ({})", ps.join(","));
-        out.extend(on_db!(db, p => bind_args!(sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?));
+        out.extend(on_db!(db, |p| bind_args!(
+            sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(sql.as_str())),
+            f.args
+        )
+        .fetch_all(p)
+        .await?));
     }
     Ok(out)
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?))
 }

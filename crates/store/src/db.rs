@@ -54,10 +54,52 @@ pub enum Backend {
 /// result types, so the code is written once and compiled twice.
 #[macro_export]
 macro_rules! on_db {
-    ($db:expr, $pool:ident => $body:expr) => {
+    ($db:expr, |$pool:ident| $body:expr) => {
         match $db {
             $crate::Db::Sqlite($pool) => $body,
             $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// A connection inside a transaction, of either backend. The store's transaction helpers
+/// are functions taking one (`impl Into<Conn>`: pass `&mut *tx`), written once like
+/// [`on_db!`] code, instead of macros that would return from their caller.
+pub enum Conn<'a> {
+    Sqlite(&'a mut sqlx::SqliteConnection),
+    Postgres(&'a mut sqlx::PgConnection),
+}
+
+impl<'a> From<&'a mut sqlx::SqliteConnection> for Conn<'a> {
+    fn from(c: &'a mut sqlx::SqliteConnection) -> Self {
+        Conn::Sqlite(c)
+    }
+}
+
+impl<'a> From<&'a mut sqlx::PgConnection> for Conn<'a> {
+    fn from(c: &'a mut sqlx::PgConnection) -> Self {
+        Conn::Postgres(c)
+    }
+}
+
+impl Conn<'_> {
+    /// The same connection for one more call, leaving this one usable afterwards.
+    pub fn reborrow(&mut self) -> Conn<'_> {
+        match self {
+            Conn::Sqlite(c) => Conn::Sqlite(c),
+            Conn::Postgres(c) => Conn::Postgres(c),
+        }
+    }
+}
+
+/// Runs the same expression on whichever connection a [`Conn`] holds; `$c` is
+/// `&mut &mut …Connection` inside, so a query runs on `&mut **c`.
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::Conn::Sqlite($c) => $body,
+            $crate::db::Conn::Postgres($c) => $body,
         }
     };
 }
@@ -210,12 +252,14 @@ impl Db {
 
     /// Answers when the database does.
     pub async fn ping(&self) -> Result<()> {
-        on_db!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
+        on_db!(self, |p| {
+            sqlx::query("SELECT 1").execute(p).await?;
+        });
         Ok(())
     }
 
     pub async fn close(&self) {
-        on_db!(self, p => p.close().await)
+        on_db!(self, |p| p.close().await)
     }
 
     /// Writes a consistent copy of a live SQLite database to `dest` (`VACUUM INTO`

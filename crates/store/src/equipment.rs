@@ -1,7 +1,7 @@
 //! Equipment: the installed base at each school.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db, search};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db, search};
 use aftercare_domain::equipment::NewEquipment;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -27,7 +27,8 @@ pub struct EquipmentRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const SELECT: &str = "SELECT e.id, e.customer_id, c.name AS customer_name, c.town, e.system, e.kind, e.brand, e.model, e.serial_no, \
+const SELECT: &str = "SELECT e.id, e.customer_id, c.name AS customer_name, c.town, e.system, e.kind, e.brand, \
+    e.model, e.serial_no, \
     e.location, e.installed_on, e.warranty_until, e.critical, e.status, e.version, e.created_at, e.updated_at \
     FROM equipment e JOIN customers c ON c.id = e.customer_id";
 
@@ -69,18 +70,44 @@ macro_rules! insert_equipment {
             .await?
             .ok_or($crate::StoreError::MissingReference)?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO equipment (customer_id, system, kind, brand, model, serial_no, location, installed_on, warranty_until, \
-             critical, status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id",
+            "INSERT INTO equipment (customer_id, system, kind, brand, model, serial_no, location, installed_on, \
+                warranty_until, \
+             critical, status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
+             $11, 1, $12, $12) RETURNING id",
         )
-        .bind($e.customer_id.0).bind($e.system.as_str()).bind(&$e.kind).bind(&$e.brand).bind(&$e.model).bind(&$e.serial_no)
-        .bind(&$e.location).bind($e.installed_on).bind($e.warranty_until).bind($e.critical).bind($e.status.as_str()).bind($now)
+        .bind($e.customer_id.0)
+        .bind($e.system.as_str())
+        .bind(&$e.kind)
+        .bind(&$e.brand)
+        .bind(&$e.model)
+        .bind(&$e.serial_no)
+        .bind(&$e.location)
+        .bind($e.installed_on)
+        .bind($e.warranty_until)
+        .bind($e.critical)
+        .bind($e.status.as_str())
+        .bind($now)
         .fetch_one(&mut *$tx)
         .await
         .map_err(|err| $crate::map_write_err(err, &["serial_no"]))?;
-        sqlx::query($crate::search::upsert_sql($db)).bind("equipment").bind(id).bind($e.customer_id.0)
+        sqlx::query($crate::search::upsert_sql($db))
+            .bind("equipment")
+            .bind(id)
+            .bind($e.customer_id.0)
             .bind($crate::search::index_body(&$crate::equipment::search_text($e, &cname, &town)))
-            .execute(&mut *$tx).await?;
-        $crate::audit_append!($tx, $w, "equipment", id, "create", &$e.serial_no, None, Some(serde_json::to_value($e).unwrap_or_default()));
+            .execute(&mut *$tx)
+            .await?;
+        $crate::audit::record(
+            &mut *$tx,
+            $w,
+            "equipment",
+            i64::from(id),
+            "create",
+            &$e.serial_no,
+            None,
+            Some(serde_json::to_value($e).unwrap_or_default()),
+        )
+        .await?;
         id
     }};
 }
@@ -88,7 +115,7 @@ pub(crate) use insert_equipment;
 
 pub async fn create(db: &Db, w: &Writer, e: &NewEquipment) -> Result<i64> {
     let now = Utc::now();
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let id = insert_equipment!(db, tx, w, e, now);
         tx.commit().await?;
@@ -99,7 +126,7 @@ pub async fn create(db: &Db, w: &Writer, e: &NewEquipment) -> Result<i64> {
 /// Creates many pieces in one transaction: all or nothing.
 pub async fn create_many(db: &Db, w: &Writer, es: &[NewEquipment]) -> Result<Vec<i64>> {
     let now = Utc::now();
-    Ok(on_db!(db, p => {
+    Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let mut ids = Vec::with_capacity(es.len());
         for e in es {
@@ -114,31 +141,65 @@ pub async fn create_many(db: &Db, w: &Writer, es: &[NewEquipment]) -> Result<Vec
 pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, e: &NewEquipment) -> Result<()> {
     let now = Utc::now();
     let before = get(db, id).await?;
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let (cname, town): (String, String) = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1")
-            .bind(e.customer_id.0).fetch_optional(&mut *tx).await?.ok_or(StoreError::MissingReference)?;
+            .bind(e.customer_id.0)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::MissingReference)?;
         let n = sqlx::query(
-            "UPDATE equipment SET customer_id = $2, system = $3, kind = $4, brand = $5, model = $6, serial_no = $7, location = $8, \
-             installed_on = $9, warranty_until = $10, critical = $11, status = $12, version = version + 1, updated_at = $13 \
+            "UPDATE equipment SET customer_id = $2, system = $3, kind = $4, brand = $5, model = $6, serial_no = $7, \
+                location = $8, \
+             installed_on = $9, warranty_until = $10, critical = $11, status = $12, version = version + 1, \
+             updated_at = $13 \
              WHERE id = $1 AND ($14 < 0 OR version = $14)",
         )
-        .bind(id).bind(e.customer_id.0).bind(e.system.as_str()).bind(&e.kind).bind(&e.brand).bind(&e.model).bind(&e.serial_no)
-        .bind(&e.location).bind(e.installed_on).bind(e.warranty_until).bind(e.critical).bind(e.status.as_str()).bind(now)
+        .bind(id)
+        .bind(e.customer_id.0)
+        .bind(e.system.as_str())
+        .bind(&e.kind)
+        .bind(&e.brand)
+        .bind(&e.model)
+        .bind(&e.serial_no)
+        .bind(&e.location)
+        .bind(e.installed_on)
+        .bind(e.warranty_until)
+        .bind(e.critical)
+        .bind(e.status.as_str())
+        .bind(now)
         .bind(version.unwrap_or(-1))
-        .execute(&mut *tx).await.map_err(|err| map_write_err(err, &["serial_no"]))?.rows_affected();
+        .execute(&mut *tx)
+        .await
+        .map_err(|err| map_write_err(err, &["serial_no"]))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        sqlx::query(search::upsert_sql(db)).bind("equipment").bind(id).bind(e.customer_id.0)
-            .bind(search::index_body(&search_text(e, &cname, &town))).execute(&mut *tx).await?;
+        sqlx::query(search::upsert_sql(db))
+            .bind("equipment")
+            .bind(id)
+            .bind(e.customer_id.0)
+            .bind(search::index_body(&search_text(e, &cname, &town)))
+            .execute(&mut *tx)
+            .await?;
         let before_json = serde_json::json!({
             "customer_id": before.customer_id, "system": before.system, "kind": before.kind, "brand": before.brand,
             "model": before.model, "serial_no": before.serial_no, "location": before.location,
             "installed_on": before.installed_on, "warranty_until": before.warranty_until,
             "critical": before.critical, "status": before.status,
         });
-        audit_append!(tx, w, "equipment", id, "update", &e.serial_no, Some(before_json), Some(serde_json::to_value(e).unwrap_or_default()));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "equipment",
+            id,
+            "update",
+            &e.serial_no,
+            Some(before_json),
+            Some(serde_json::to_value(e).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -148,11 +209,16 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, e: &NewE
 pub async fn reindex_customer(db: &Db, customer_id: i64) -> Result<()> {
     let rows =
         list(db, &EquipmentQuery { customer_id: Some(customer_id), ..Default::default() }, Page::all()).await?.items;
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         for r in &rows {
-            sqlx::query(search::upsert_sql(db)).bind("equipment").bind(r.id).bind(r.customer_id).bind(search::index_body(&row_text(r)))
-                .execute(&mut *tx).await?;
+            sqlx::query(search::upsert_sql(db))
+                .bind("equipment")
+                .bind(r.id)
+                .bind(r.customer_id)
+                .bind(search::index_body(&row_text(r)))
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
     });
@@ -161,7 +227,10 @@ pub async fn reindex_customer(db: &Db, customer_id: i64) -> Result<()> {
 
 pub async fn get(db: &Db, id: i64) -> Result<EquipmentRow> {
     let sql = format!("{SELECT} WHERE e.id = $1");
-    let row = on_db!(db, p => sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?);
+    let row = on_db!(db, |p| sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
     row.ok_or(StoreError::NotFound)
 }
 
@@ -254,7 +323,8 @@ pub async fn list(db: &Db, q: &EquipmentQuery, page: Page) -> Result<Paged<Equip
     // the join never steers the plan into sorting the whole table.
     let join = if order.starts_with("c.") { "JOIN customers c ON c.id = e.customer_id" } else { "" };
     let sql = format!(
-        "{SELECT} WHERE e.id IN (SELECT e.id FROM equipment e {join} {w} ORDER BY {order} {dir}, e.id {dir} LIMIT ${} OFFSET ${}) \
+        "{SELECT} WHERE e.id IN (SELECT e.id FROM equipment e {join} {w} ORDER BY {order} {dir}, e.id {dir} LIMIT \
+            ${} OFFSET ${}) \
          ORDER BY {order} {dir}, e.id {dir}",
         n + 1,
         n + 2
@@ -262,8 +332,12 @@ pub async fn list(db: &Db, q: &EquipmentQuery, page: Page) -> Result<Paged<Equip
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM equipment e {w}"), searching);
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))
@@ -276,18 +350,26 @@ pub async fn existing_serials(db: &Db, serials: &[String]) -> Result<Vec<String>
         let mut f = Filter::default();
         let ps: Vec<String> = chunk.iter().map(|c| f.arg(Arg::Text(c.clone()))).collect();
         let sql = format!("SELECT serial_no FROM equipment WHERE serial_no IN ({})", ps.join(","));
-        out.extend(on_db!(db, p => bind_args!(sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?));
+        out.extend(on_db!(db, |p| bind_args!(
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.as_str())),
+            f.args
+        )
+        .fetch_all(p)
+        .await?));
     }
     Ok(out)
 }
 
 /// Counts per system for one customer (the school page) or all.
 pub async fn count_by_system(db: &Db, customer_id: Option<i64>) -> Result<Vec<(String, i64)>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, (String, i64)>(
-        "SELECT system, COUNT(*) FROM equipment WHERE ($1 < 0 OR customer_id = $1) GROUP BY system ORDER BY system")
-        .bind(customer_id.unwrap_or(-1)).fetch_all(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (String, i64)>(
+        "SELECT system, COUNT(*) FROM equipment WHERE ($1 < 0 OR customer_id = $1) GROUP BY system ORDER BY system"
+    )
+    .bind(customer_id.unwrap_or(-1))
+    .fetch_all(p)
+    .await?))
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM equipment").fetch_one(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM equipment").fetch_one(p).await?))
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 /// same import or one already stored).
 pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[(String, NewEquipment)]) -> Result<()> {
     let now = Utc::now();
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let mut ids: HashMap<String, i64> = HashMap::new();
         for c in customers {
@@ -26,7 +26,10 @@ pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[
                 Some(id) => *id,
                 None => {
                     let id: i64 = sqlx::query_scalar("SELECT id FROM customers WHERE code = $1")
-                        .bind(code).fetch_optional(&mut *tx).await?.ok_or(StoreError::MissingReference)?;
+                        .bind(code)
+                        .fetch_optional(&mut *tx)
+                        .await?
+                        .ok_or(StoreError::MissingReference)?;
                     ids.insert(code.clone(), id);
                     id
                 }

@@ -15,15 +15,23 @@ pub struct JobRow {
 }
 
 pub async fn enqueue(db: &Db, kind: &str, payload: &str, run_at: DateTime<Utc>) -> Result<i64> {
-    Ok(
-        on_db!(db, p => sqlx::query_scalar::<_, i64>("INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3) RETURNING id")
-        .bind(kind).bind(payload).bind(run_at).fetch_one(p).await?),
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3) RETURNING id"
     )
+    .bind(kind)
+    .bind(payload)
+    .bind(run_at)
+    .fetch_one(p)
+    .await?))
 }
 
 /// Enqueues `kind` unless one is already waiting (for periodic jobs).
 pub async fn ensure_pending(db: &Db, kind: &str, run_at: DateTime<Utc>) -> Result<()> {
-    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL").bind(kind).fetch_one(p).await?);
+    let n =
+        on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM jobs WHERE kind = $1 AND done_at IS NULL")
+            .bind(kind)
+            .fetch_one(p)
+            .await?);
     if n == 0 {
         enqueue(db, kind, "{}", run_at).await?;
     }
@@ -34,27 +42,54 @@ pub async fn ensure_pending(db: &Db, kind: &str, run_at: DateTime<Utc>) -> Resul
 pub async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> Result<Option<JobRow>> {
     let until = now + lease;
     let job = match db {
-        Db::Sqlite(p) => sqlx::query_as::<_, JobRow>(
-            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
-                SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-                ORDER BY run_at LIMIT 1) RETURNING id, kind, payload, run_at, attempts")
-            .bind(now).bind(until).fetch_optional(p).await?,
-        Db::Postgres(p) => sqlx::query_as::<_, JobRow>(
-            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
-                SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, run_at, attempts")
-            .bind(now).bind(until).fetch_optional(p).await?,
+        Db::Sqlite(p) => {
+            sqlx::query_as::<_, JobRow>(
+                "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
+                SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR \
+                locked_until < $1)
+                ORDER BY run_at LIMIT 1) RETURNING id, kind, payload, run_at, attempts",
+            )
+            .bind(now)
+            .bind(until)
+            .fetch_optional(p)
+            .await?
+        }
+        Db::Postgres(p) => {
+            sqlx::query_as::<_, JobRow>(
+                "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
+                SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR \
+                locked_until < $1)
+                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, run_at, attempts",
+            )
+            .bind(now)
+            .bind(until)
+            .fetch_optional(p)
+            .await?
+        }
     };
     Ok(job)
 }
 
 pub async fn finish(db: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(db, p => { sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1").bind(id).bind(now).execute(p).await?; });
+    on_db!(db, |p| {
+        sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(now)
+            .execute(p)
+            .await?;
+    });
     Ok(())
 }
 
 /// Records a failure and retries later.
 pub async fn fail(db: &Db, id: i64, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
-    on_db!(db, p => { sqlx::query("UPDATE jobs SET last_error = $2, run_at = $3, locked_until = NULL WHERE id = $1").bind(id).bind(error).bind(retry_at).execute(p).await?; });
+    on_db!(db, |p| {
+        sqlx::query("UPDATE jobs SET last_error = $2, run_at = $3, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .bind(error)
+            .bind(retry_at)
+            .execute(p)
+            .await?;
+    });
     Ok(())
 }

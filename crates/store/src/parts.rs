@@ -9,7 +9,7 @@
 
 use crate::db::{Arg, Filter, WritePool};
 use crate::shortages::EFFECTIVE_MIN;
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, map_write_err, on_db};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db};
 use aftercare_domain::parts::{MovementKind, NewMovement, NewPart, NewWarehouse, moving_average};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -37,7 +37,8 @@ pub struct PartRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const PART_SELECT: &str = "SELECT id, code, name, spec, unit, category, systems, models, critical, supplier, unit_cost_fen, \
+const PART_SELECT: &str = "SELECT id, code, name, spec, unit, category, systems, models, critical, supplier, \
+    unit_cost_fen, \
     lead_time_days, min_qty, max_qty, active, version, created_at, updated_at FROM parts";
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -54,7 +55,8 @@ pub struct WarehouseRow {
     pub updated_at: DateTime<Utc>,
 }
 
-const WAREHOUSE_SELECT: &str = "SELECT w.id, w.code, w.name, w.kind, w.holder_user_id, u.display_name AS holder_name, w.active, \
+const WAREHOUSE_SELECT: &str = "SELECT w.id, w.code, w.name, w.kind, w.holder_user_id, u.display_name AS \
+    holder_name, w.active, \
     w.created_at, w.updated_at FROM warehouses w LEFT JOIN users u ON u.id = w.holder_user_id";
 
 /// On-hand of one part in one warehouse.
@@ -81,7 +83,8 @@ pub struct StockRow {
 
 // The quota columns are `shortages::EFFECTIVE_MIN` / `EFFECTIVE_MAX` written out (a const
 // string cannot be spliced into another).
-pub(crate) const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, p.critical, s.warehouse_id, \
+pub(crate) const STOCK_SELECT: &str = "SELECT s.part_id, p.code AS part_code, p.name AS part_name, p.unit, \
+    p.critical, s.warehouse_id, \
     w.code AS warehouse_code, w.name AS warehouse_name, s.on_hand, s.defective, s.avg_cost_fen, \
     COALESCE(s.min_qty, CASE WHEN w.kind = 'depot' THEN p.min_qty ELSE 0 END) AS min_qty, \
     COALESCE(s.max_qty, CASE WHEN w.kind = 'depot' THEN p.max_qty END) AS max_qty \
@@ -121,27 +124,55 @@ pub struct MovementRow {
     pub outcome: Option<String>,
 }
 
-const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS part_name, \
+const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS \
+    part_name, \
     m.warehouse_id, w.name AS warehouse_name, m.to_warehouse_id, t.name AS to_warehouse_name, m.qty, m.direction, \
-    m.unit_cost_fen, m.ticket_id, m.equipment_id, m.serial_no, m.old_serial_no, m.note, m.by_user_id, u.display_name AS by_name, \
-    m.at, m.balance_after, m.outcome FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses w ON w.id = m.warehouse_id \
+    m.unit_cost_fen, m.ticket_id, m.equipment_id, m.serial_no, m.old_serial_no, m.note, m.by_user_id, \
+    u.display_name AS by_name, \
+    m.at, m.balance_after, m.outcome FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses w ON \
+    w.id = m.warehouse_id \
     LEFT JOIN warehouses t ON t.id = m.to_warehouse_id LEFT JOIN users u ON u.id = m.by_user_id";
 
 // ---- parts ----
 
 pub async fn create_part(db: &Db, w: &Writer, p: &NewPart, now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, pool => {
+    Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO parts (code, name, spec, unit, category, systems, models, critical, supplier, unit_cost_fen, lead_time_days, \
+            "INSERT INTO parts (code, name, spec, unit, category, systems, models, critical, supplier, \
+                unit_cost_fen, lead_time_days, \
              min_qty, max_qty, active, version, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 1, $15, $15) RETURNING id",
         )
-        .bind(&p.code).bind(&p.name).bind(&p.spec).bind(&p.unit).bind(&p.category).bind(&p.systems).bind(&p.models)
-        .bind(p.critical).bind(&p.supplier).bind(p.unit_cost_fen).bind(p.lead_time_days).bind(p.min_qty).bind(p.max_qty)
-        .bind(p.active).bind(now)
-        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?;
-        audit_append!(tx, w, "part", id, "create", &format!("{} {}", p.code, p.name), None, Some(serde_json::to_value(p).unwrap_or_default()));
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(&p.spec)
+        .bind(&p.unit)
+        .bind(&p.category)
+        .bind(&p.systems)
+        .bind(&p.models)
+        .bind(p.critical)
+        .bind(&p.supplier)
+        .bind(p.unit_cost_fen)
+        .bind(p.lead_time_days)
+        .bind(p.min_qty)
+        .bind(p.max_qty)
+        .bind(p.active)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| map_write_err(e, &["code"]))?;
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "part",
+            id,
+            "create",
+            &format!("{} {}", p.code, p.name),
+            None,
+            Some(serde_json::to_value(p).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
         id
     }))
@@ -157,22 +188,49 @@ pub async fn update_part(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let before = get_part(db, id).await?;
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE parts SET code = $2, name = $3, spec = $4, unit = $5, category = $6, systems = $7, models = $8, critical = $9, \
+            "UPDATE parts SET code = $2, name = $3, spec = $4, unit = $5, category = $6, systems = $7, models = $8, \
+                critical = $9, \
              supplier = $10, unit_cost_fen = $11, lead_time_days = $12, min_qty = $13, max_qty = $14, active = $15, \
              version = version + 1, updated_at = $16 WHERE id = $1 AND ($17 < 0 OR version = $17)",
         )
-        .bind(id).bind(&p.code).bind(&p.name).bind(&p.spec).bind(&p.unit).bind(&p.category).bind(&p.systems).bind(&p.models)
-        .bind(p.critical).bind(&p.supplier).bind(p.unit_cost_fen).bind(p.lead_time_days).bind(p.min_qty).bind(p.max_qty)
-        .bind(p.active).bind(now).bind(version.unwrap_or(-1))
-        .execute(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?.rows_affected();
+        .bind(id)
+        .bind(&p.code)
+        .bind(&p.name)
+        .bind(&p.spec)
+        .bind(&p.unit)
+        .bind(&p.category)
+        .bind(&p.systems)
+        .bind(&p.models)
+        .bind(p.critical)
+        .bind(&p.supplier)
+        .bind(p.unit_cost_fen)
+        .bind(p.lead_time_days)
+        .bind(p.min_qty)
+        .bind(p.max_qty)
+        .bind(p.active)
+        .bind(now)
+        .bind(version.unwrap_or(-1))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_write_err(e, &["code"]))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        audit_append!(tx, w, "part", id, "update", &format!("{} {}", p.code, p.name),
-            Some(serde_json::to_value(&before).unwrap_or_default()), Some(serde_json::to_value(p).unwrap_or_default()));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "part",
+            id,
+            "update",
+            &format!("{} {}", p.code, p.name),
+            Some(serde_json::to_value(&before).unwrap_or_default()),
+            Some(serde_json::to_value(p).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -180,7 +238,7 @@ pub async fn update_part(
 
 pub async fn get_part(db: &Db, id: i64) -> Result<PartRow> {
     let sql = format!("{PART_SELECT} WHERE id = $1");
-    on_db!(db, p => sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
+    on_db!(db, |p| sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
         .ok_or(StoreError::NotFound)
 }
 
@@ -214,8 +272,12 @@ pub async fn list_parts(db: &Db, q: &PartQuery, page: Page) -> Result<Paged<Part
     let n = f.args.len();
     let sql = format!("{PART_SELECT} {w} ORDER BY code LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM parts {w}");
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -224,15 +286,32 @@ pub async fn list_parts(db: &Db, q: &PartQuery, page: Page) -> Result<Paged<Part
 // ---- warehouses ----
 
 pub async fn create_warehouse(db: &Db, w: &Writer, h: &NewWarehouse, now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, pool => {
+    Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO warehouses (code, name, kind, holder_user_id, active, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
         )
-        .bind(&h.code).bind(&h.name).bind(h.kind.as_str()).bind(h.holder_user_id).bind(h.active).bind(now)
-        .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?;
-        audit_append!(tx, w, "warehouse", id, "create", &format!("{} {}", h.code, h.name), None, Some(serde_json::to_value(h).unwrap_or_default()));
+        .bind(&h.code)
+        .bind(&h.name)
+        .bind(h.kind.as_str())
+        .bind(h.holder_user_id)
+        .bind(h.active)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| map_write_err(e, &["code"]))?;
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "warehouse",
+            id,
+            "create",
+            &format!("{} {}", h.code, h.name),
+            None,
+            Some(serde_json::to_value(h).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
         id
     }))
@@ -240,18 +319,37 @@ pub async fn create_warehouse(db: &Db, w: &Writer, h: &NewWarehouse, now: DateTi
 
 pub async fn update_warehouse(db: &Db, w: &Writer, id: i64, h: &NewWarehouse, now: DateTime<Utc>) -> Result<()> {
     let before = get_warehouse(db, id).await?;
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE warehouses SET code = $2, name = $3, kind = $4, holder_user_id = $5, active = $6, updated_at = $7 WHERE id = $1",
+            "UPDATE warehouses SET code = $2, name = $3, kind = $4, holder_user_id = $5, active = $6, updated_at = \
+                $7 WHERE id = $1",
         )
-        .bind(id).bind(&h.code).bind(&h.name).bind(h.kind.as_str()).bind(h.holder_user_id).bind(h.active).bind(now)
-        .execute(&mut *tx).await.map_err(|e| map_write_err(e, &["code"]))?.rows_affected();
+        .bind(id)
+        .bind(&h.code)
+        .bind(&h.name)
+        .bind(h.kind.as_str())
+        .bind(h.holder_user_id)
+        .bind(h.active)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| map_write_err(e, &["code"]))?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        audit_append!(tx, w, "warehouse", id, "update", &format!("{} {}", h.code, h.name),
-            Some(serde_json::to_value(&before).unwrap_or_default()), Some(serde_json::to_value(h).unwrap_or_default()));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "warehouse",
+            id,
+            "update",
+            &format!("{} {}", h.code, h.name),
+            Some(serde_json::to_value(&before).unwrap_or_default()),
+            Some(serde_json::to_value(h).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -259,14 +357,17 @@ pub async fn update_warehouse(db: &Db, w: &Writer, id: i64, h: &NewWarehouse, no
 
 pub async fn get_warehouse(db: &Db, id: i64) -> Result<WarehouseRow> {
     let sql = format!("{WAREHOUSE_SELECT} WHERE w.id = $1");
-    on_db!(db, p => sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
-        .ok_or(StoreError::NotFound)
+    on_db!(db, |p| sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
 }
 
 /// Every warehouse, depots first.
 pub async fn list_warehouses(db: &Db) -> Result<Vec<WarehouseRow>> {
     let sql = format!("{WAREHOUSE_SELECT} ORDER BY w.kind, w.code");
-    Ok(on_db!(db, p => sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, WarehouseRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }
 
 // ---- stock and the ledger ----
@@ -284,8 +385,12 @@ pub async fn stock(db: &Db, part_id: Option<i64>, warehouse_id: Option<i64>, pag
     let n = f.args.len();
     let sql = format!("{STOCK_SELECT} {w} ORDER BY w.code, p.code LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM stock s {w}");
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -331,8 +436,12 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
     let n = f.args.len();
     let sql = format!("{MOVEMENT_SELECT} {w} ORDER BY m.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM stock_movements m {w}");
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -340,8 +449,11 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
 
 pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
     let sql = format!("{MOVEMENT_SELECT} WHERE m.id = $1");
-    on_db!(db, p => sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
-        .ok_or(StoreError::NotFound)
+    on_db!(db, |p| sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
 }
 
 /// Takes the next number of the counter `$scope` (`stock:20261127`, `requisition:…`) inside
@@ -448,7 +560,8 @@ macro_rules! lock_stock_rows {
             // Integers formatted by us; both databases name a VALUES list's columns column1, column2.
             let values = pairs.iter().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
             sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT 1 FROM stock s JOIN (VALUES {values}) v ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
+                "SELECT 1 FROM stock s JOIN (VALUES {values}) v ON s.part_id = v.column1 AND s.warehouse_id = \
+                    v.column2 \
                  ORDER BY s.part_id, s.warehouse_id FOR UPDATE OF s"
             )))
             .fetch_all(&mut *$tx)
@@ -514,7 +627,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             .flat_map(|(_, i)| std::iter::once(i.movement.warehouse_id).chain(i.movement.to_warehouse_id))
             .collect(),
     );
-    Ok(on_db!(db, pool => {
+    Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         if postgres {
             let pairs = items.iter().flat_map(|(_, i)| {
@@ -524,12 +637,21 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
         }
         // Integers formatted by us: nothing from the request reaches the SQL text.
-        let parts: HashMap<i64, (String, String, i64)> = sqlx::query_as::<_, (i64, String, String, i64)>(sqlx::AssertSqlSafe(
-            format!("SELECT id, code, name, unit_cost_fen FROM parts WHERE id IN ({part_ids})")))
-            .fetch_all(&mut *tx).await?.into_iter().map(|(id, c, n, f)| (id, (c, n, f))).collect();
-        let warehouses: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(
-            format!("SELECT id, name FROM warehouses WHERE id IN ({warehouse_ids})")))
-            .fetch_all(&mut *tx).await?.into_iter().collect();
+        let parts: HashMap<i64, (String, String, i64)> = sqlx::query_as::<_, (i64, String, String, i64)>(
+            sqlx::AssertSqlSafe(format!("SELECT id, code, name, unit_cost_fen FROM parts WHERE id IN ({part_ids})")),
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, c, n, f)| (id, (c, n, f)))
+        .collect();
+        let warehouses: HashMap<i64, String> = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, name FROM warehouses WHERE id IN ({warehouse_ids})"
+        )))
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
         // Per movement: Ok((balance after, unit cost)) or why it was not posted.
         let mut results: Vec<std::result::Result<(i64, i64), Unposted>> = Vec::with_capacity(items.len());
         let mut touched: Vec<(i64, i64, usize)> = Vec::new();
@@ -556,8 +678,12 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             if let (Some(book), true) = (item.expect_on_hand, atomic) {
                 // A stocktake's variance was worked out from the count sheet's book: if the
                 // stock moved since, the count no longer says what to post.
-                let now_on_hand: Option<i64> = sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
-                    .bind(m.part_id).bind(m.warehouse_id).fetch_optional(&mut *tx).await?;
+                let now_on_hand: Option<i64> =
+                    sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
+                        .bind(m.part_id)
+                        .bind(m.warehouse_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
                 if now_on_hand.unwrap_or(0) != book {
                     return Err(StoreError::Stale);
                 }
@@ -565,7 +691,11 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             let posted = if fx.on_hand < 0 {
                 match try_take_stock!(tx, m.part_id, m.warehouse_id, m.qty) {
                     Err(on_hand) if atomic => {
-                        return Err(StoreError::Insufficient { part_id: m.part_id, warehouse_id: m.warehouse_id, on_hand });
+                        return Err(StoreError::Insufficient {
+                            part_id: m.part_id,
+                            warehouse_id: m.warehouse_id,
+                            on_hand,
+                        });
                     }
                     Err(on_hand) => Err(Unposted::Short(on_hand)),
                     Ok((after, avg)) => {
@@ -573,8 +703,14 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                             let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
                             let new_avg = moving_average(to_after - m.qty, to_avg, m.qty, avg);
                             if new_avg != to_avg {
-                                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                                    .bind(m.part_id).bind(to).bind(new_avg).execute(&mut *tx).await?;
+                                sqlx::query(
+                                    "UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2",
+                                )
+                                .bind(m.part_id)
+                                .bind(to)
+                                .bind(new_avg)
+                                .execute(&mut *tx)
+                                .await?;
                             }
                             touched.push((m.part_id, to, i));
                         }
@@ -595,7 +731,11 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                     let new_avg = moving_average(before, avg, fx.on_hand, cost);
                     if new_avg != avg {
                         sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                            .bind(m.part_id).bind(m.warehouse_id).bind(new_avg).execute(&mut *tx).await?;
+                            .bind(m.part_id)
+                            .bind(m.warehouse_id)
+                            .bind(new_avg)
+                            .execute(&mut *tx)
+                            .await?;
                     }
                     Ok((after, cost))
                 } else {
@@ -619,15 +759,25 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
         for (day, n) in next.iter_mut() {
             let last: i64 = sqlx::query_scalar(
                 "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last")
-                .bind(format!("stock:{day}")).bind(*n).fetch_one(&mut *tx).await?;
+                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last",
+            )
+            .bind(format!("stock:{day}"))
+            .bind(*n)
+            .fetch_one(&mut *tx)
+            .await?;
             *n = last - *n;
         }
         let mut written: Vec<(usize, String, i64, i64)> = Vec::new();
         for (i, ((w, item), r)) in items.iter().zip(&results).enumerate() {
             if let Ok((balance, cost)) = r {
                 let day = w.number_day(item.now);
-                let n = next.get_mut(&day).map(|n| { *n += 1; *n }).ok_or(StoreError::NotFound)?;
+                let n = next
+                    .get_mut(&day)
+                    .map(|n| {
+                        *n += 1;
+                        *n
+                    })
+                    .ok_or(StoreError::NotFound)?;
                 written.push((i, format!("KC{day}-{n:05}"), *balance, *cost));
             }
         }
@@ -637,35 +787,80 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             // One statement per table for a whole group; a stocktake of thousands of lines
             // in chunks, within the databases' limits on bound values.
             for chunk in written.chunks(INSERT_CHUNK) {
-                let rows = (0..chunk.len()).map(|r| {
-                    let b = r * 16;
-                    format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
-                }).collect::<Vec<_>>().join(", ");
+                let rows = (0..chunk.len())
+                    .map(|r| {
+                        let b = r * 16;
+                        format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, direction, unit_cost_fen, \
-                     ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) VALUES {rows} \
-                     RETURNING id, movement_no")));
+                    "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, \
+                        direction, unit_cost_fen, \
+                     ticket_id, equipment_id, serial_no, old_serial_no, note, by_user_id, at, balance_after) VALUES \
+                     {rows} \
+                     RETURNING id, movement_no"
+                )));
                 for (i, no, balance, cost) in chunk {
                     let (w, item) = &items[*i];
                     let m = &item.movement;
-                    q = q.bind(no).bind(m.kind.as_str()).bind(m.part_id).bind(m.warehouse_id).bind(m.to_warehouse_id).bind(m.qty)
-                        .bind(m.direction.map(|d| d.as_str())).bind(*cost).bind(m.ticket_id).bind(m.equipment_id).bind(&m.serial_no)
-                        .bind(&m.old_serial_no).bind(&m.note).bind(w.user_id).bind(item.now).bind(*balance);
+                    q = q
+                        .bind(no)
+                        .bind(m.kind.as_str())
+                        .bind(m.part_id)
+                        .bind(m.warehouse_id)
+                        .bind(m.to_warehouse_id)
+                        .bind(m.qty)
+                        .bind(m.direction.map(|d| d.as_str()))
+                        .bind(*cost)
+                        .bind(m.ticket_id)
+                        .bind(m.equipment_id)
+                        .bind(&m.serial_no)
+                        .bind(&m.old_serial_no)
+                        .bind(&m.note)
+                        .bind(w.user_id)
+                        .bind(item.now)
+                        .bind(*balance);
                 }
                 // RETURNING promises no order: match the rows back by their unique numbers.
-                ids.extend(q.fetch_all(&mut *tx).await.map_err(|e| map_write_err(e, &["movement_no"]))?
-                    .into_iter().map(|(id, no)| (no, id)));
-                let rows = (0..chunk.len()).map(|r| {
-                    let b = r * 7;
-                    format!("(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7)
-                }).collect::<Vec<_>>().join(", ");
+                ids.extend(
+                    q.fetch_all(&mut *tx)
+                        .await
+                        .map_err(|e| map_write_err(e, &["movement_no"]))?
+                        .into_iter()
+                        .map(|(id, no)| (no, id)),
+                );
+                let rows = (0..chunk.len())
+                    .map(|r| {
+                        let b = r * 7;
+                        format!(
+                            "(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5,
+                            b + 6,
+                            b + 7
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json) VALUES {rows}")));
+                    "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, \
+                        before_json, after_json) VALUES {rows}"
+                )));
                 let at = Utc::now();
                 for (i, no, _, _) in chunk {
                     let (w, item) = &items[*i];
                     let id = ids.get(no).copied().ok_or(StoreError::NotFound)?;
-                    q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(item.movement.kind.as_str()).bind(no)
+                    q = q
+                        .bind(at)
+                        .bind(w.user_id)
+                        .bind(&w.name)
+                        .bind(id)
+                        .bind(item.movement.kind.as_str())
+                        .bind(no)
                         .bind(serde_json::to_value(&item.movement).unwrap_or_default().to_string());
                 }
                 q.execute(&mut *tx).await?;
@@ -683,8 +878,10 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 "SELECT s.part_id, s.warehouse_id, s.on_hand, {EFFECTIVE_MIN}, EXISTS (SELECT 1 FROM shortage_alerts a \
                  WHERE a.part_id = s.part_id AND a.warehouse_id = s.warehouse_id AND a.closed_at IS NULL) \
                  FROM (VALUES {pairs}) v JOIN stock s ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
-                 JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id")))
-                .fetch_all(&mut *tx).await?;
+                 JOIN parts p ON p.id = s.part_id JOIN warehouses w ON w.id = s.warehouse_id"
+            )))
+            .fetch_all(&mut *tx)
+            .await?;
             for (p, w, on_hand, min, open) in states {
                 let Some(&i) = last.get(&(p, w)) else { continue };
                 if aftercare_domain::shortages::is_short(on_hand, min) == open {
@@ -769,7 +966,8 @@ macro_rules! issue_in_tx {
             .execute(&mut *$tx)
             .await?;
             sqlx::query(
-                "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id FOR UPDATE",
+                "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id \
+                    FOR UPDATE",
             )
             .bind($part)
             .bind($wh)
@@ -793,8 +991,10 @@ macro_rules! issue_in_tx {
         let kind = if to.is_some() { "transfer" } else { "issue" };
         let movement_no = $crate::parts::next_movement_no!($tx, $w, $now);
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, unit_cost_fen, ticket_id, \
-             serial_no, note, by_user_id, at, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, \
+                unit_cost_fen, ticket_id, \
+             serial_no, note, by_user_id, at, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
+             $12, $13) RETURNING id",
         )
         .bind(&movement_no)
         .bind(kind)
@@ -811,17 +1011,8 @@ macro_rules! issue_in_tx {
         .bind(after)
         .fetch_one(&mut *$tx)
         .await?;
-        $crate::audit_append!(
-            $tx,
-            $w,
-            "stock_movement",
-            id,
-            kind,
-            &movement_no,
-            None,
-            Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "to_warehouse_id": to, "qty": $qty,
-                "ticket_id": $ticket, "note": $note}))
-        );
+        $crate::audit::record(&mut *$tx, $w, "stock_movement", i64::from(id), kind, &movement_no, None, Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "to_warehouse_id": to, "qty": $qty,
+                "ticket_id": $ticket, "note": $note}))).await?;
         (id, avg)
     }};
 }
@@ -843,17 +1034,18 @@ pub struct ReturnAllowance {
 pub async fn return_allowance(db: &Db, user_id: i64, part_id: i64, ticket_id: Option<i64>) -> Result<ReturnAllowance> {
     let issued_sql = "SELECT CAST(COALESCE((SELECT SUM(l.qty_issued) FROM requisition_lines l \
             JOIN requisitions r ON r.id = l.requisition_id JOIN stock_movements m ON m.id = l.movement_id \
-            WHERE m.kind = 'issue' AND r.requester_id = $1 AND l.part_id = $2 AND l.qty_issued IS NOT NULL AND l.return_movement_id IS NULL), 0) \
+            WHERE m.kind = 'issue' AND r.requester_id = $1 AND l.part_id = $2 AND l.qty_issued IS NOT NULL AND \
+            l.return_movement_id IS NULL), 0) \
         - COALESCE((SELECT SUM(qty) FROM stock_movements \
             WHERE by_user_id = $1 AND part_id = $2 AND kind = 'return' AND outcome IS NULL), 0) AS BIGINT)";
     let used_sql = "SELECT CAST(COALESCE(SUM(CASE WHEN kind = 'issue' THEN qty \
             WHEN kind = 'defective_return' THEN -qty ELSE 0 END), 0) AS BIGINT) \
         FROM stock_movements WHERE ticket_id = $1 AND part_id = $2 AND kind IN ('issue', 'defective_return')";
     let issued =
-        on_db!(db, p => sqlx::query_scalar::<_, i64>(issued_sql).bind(user_id).bind(part_id).fetch_one(p).await?);
+        on_db!(db, |p| sqlx::query_scalar::<_, i64>(issued_sql).bind(user_id).bind(part_id).fetch_one(p).await?);
     let used_on_ticket = match ticket_id {
         None => 0,
-        Some(t) => on_db!(db, p => sqlx::query_scalar::<_, i64>(used_sql).bind(t).bind(part_id).fetch_one(p).await?),
+        Some(t) => on_db!(db, |p| sqlx::query_scalar::<_, i64>(used_sql).bind(t).bind(part_id).fetch_one(p).await?),
     };
     Ok(ReturnAllowance { issued: issued.max(0), used_on_ticket: used_on_ticket.max(0) })
 }

@@ -10,7 +10,7 @@
 //! one they are `issue`s.
 
 use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, bind_args, on_db};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db};
 use aftercare_domain::requisitions::NewRequisition;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -50,10 +50,14 @@ pub struct RequisitionRow {
     pub return_note: Option<String>,
 }
 
-const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, r.warehouse_id, \
-    w.name AS warehouse_name, r.ticket_id, t.number AS ticket_number, r.purpose, r.issue_type, r.status, r.approver_id, \
-    au.display_name AS approver_name, r.approved_at, r.approval_note, r.issuer_id, iu.display_name AS issuer_name, r.issued_at, \
-    r.issue_note, r.cancel_reason, r.requested_at, r.updated_at, r.returned_at, bu.display_name AS returned_by_name, r.return_note \
+const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, \
+    r.warehouse_id, \
+    w.name AS warehouse_name, r.ticket_id, t.number AS ticket_number, r.purpose, r.issue_type, r.status, \
+    r.approver_id, \
+    au.display_name AS approver_name, r.approved_at, r.approval_note, r.issuer_id, iu.display_name AS issuer_name, \
+    r.issued_at, \
+    r.issue_note, r.cancel_reason, r.requested_at, r.updated_at, r.returned_at, bu.display_name AS \
+    returned_by_name, r.return_note \
     FROM requisitions r JOIN users ru ON ru.id = r.requester_id \
     JOIN warehouses w ON w.id = r.warehouse_id LEFT JOIN tickets t ON t.id = r.ticket_id \
     LEFT JOIN users au ON au.id = r.approver_id LEFT JOIN users iu ON iu.id = r.issuer_id \
@@ -82,30 +86,57 @@ pub struct RequisitionLineRow {
     pub movement_id: Option<i64>,
 }
 
-const LINE_SELECT: &str = "SELECT l.id, l.requisition_id, l.line_no, l.part_id, p.code AS part_code, p.name AS part_name, \
+const LINE_SELECT: &str = "SELECT l.id, l.requisition_id, l.line_no, l.part_id, p.code AS part_code, p.name AS \
+    part_name, \
     p.spec, p.unit, l.qty_requested, l.qty_issued, l.serial_no, l.unit_cost_fen, l.amount_fen, l.movement_id \
     FROM requisition_lines l JOIN parts p ON p.id = l.part_id";
 
 pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, pool => {
+    Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let day = w.number_day(now);
         let n = crate::parts::next_number!(tx, format!("requisition:{day}"));
         let no = format!("LY{day}-{n:04}");
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, status, \
+            "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, \
+                status, \
              requested_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, 'requested', $7, $7) RETURNING id",
         )
-        .bind(&no).bind(requester_id).bind(r.warehouse_id).bind(r.ticket_id).bind(&r.purpose).bind(r.issue_type.as_str()).bind(now)
-        .fetch_one(&mut *tx).await.map_err(|e| crate::map_write_err(e, &["requisition_no"]))?;
+        .bind(&no)
+        .bind(requester_id)
+        .bind(r.warehouse_id)
+        .bind(r.ticket_id)
+        .bind(&r.purpose)
+        .bind(r.issue_type.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| crate::map_write_err(e, &["requisition_no"]))?;
         for (i, l) in r.lines.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO requisition_lines (requisition_id, line_no, part_id, qty_requested, serial_no) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO requisition_lines (requisition_id, line_no, part_id, qty_requested, serial_no) VALUES \
+                    ($1, $2, $3, $4, $5)",
             )
-            .bind(id).bind(i as i64 + 1).bind(l.part_id).bind(l.qty_requested).bind(&l.serial_no)
-            .execute(&mut *tx).await.map_err(|e| crate::map_write_err(e, &[]))?;
+            .bind(id)
+            .bind(i as i64 + 1)
+            .bind(l.part_id)
+            .bind(l.qty_requested)
+            .bind(&l.serial_no)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| crate::map_write_err(e, &[]))?;
         }
-        audit_append!(tx, w, "requisition", id, "create", &no, None, Some(serde_json::to_value(r).unwrap_or_default()));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "requisition",
+            id,
+            "create",
+            &no,
+            None,
+            Some(serde_json::to_value(r).unwrap_or_default()),
+        )
+        .await?;
         tx.commit().await?;
         id
     }))
@@ -113,15 +144,19 @@ pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, 
 
 pub async fn get(db: &Db, id: i64) -> Result<RequisitionRow> {
     let sql = format!("{REQ_SELECT} WHERE r.id = $1");
-    on_db!(db, p => sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await?)
-        .ok_or(StoreError::NotFound)
+    on_db!(db, |p| sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_optional(p)
+        .await?)
+    .ok_or(StoreError::NotFound)
 }
 
 pub async fn lines(db: &Db, id: i64) -> Result<Vec<RequisitionLineRow>> {
     let sql = format!("{LINE_SELECT} WHERE l.requisition_id = $1 ORDER BY l.line_no");
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, RequisitionLineRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_all(p).await?),
-    )
+    Ok(on_db!(db, |p| sqlx::query_as::<_, RequisitionLineRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(id)
+        .fetch_all(p)
+        .await?))
 }
 
 #[derive(Debug, Clone, Default)]
@@ -160,8 +195,12 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
     let order = if q.oldest_issued_first { "r.issued_at, r.id" } else { "r.id DESC" };
     let sql = format!("{REQ_SELECT} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
     let count_sql = format!("SELECT COUNT(*) FROM requisitions r {w}");
-    let (items, total) = on_db!(db, p => (
-        bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+    let (items, total) = on_db!(db, |p| (
+        bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -178,18 +217,25 @@ pub async fn decide(
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE requisitions SET status = $2, approver_id = $3, approved_at = $4, approval_note = $5, updated_at = $4 \
+            "UPDATE requisitions SET status = $2, approver_id = $3, approved_at = $4, approval_note = $5, \
+                updated_at = $4 \
              WHERE id = $1 AND status = 'requested'",
         )
-        .bind(id).bind(to).bind(by).bind(now).bind(note)
-        .execute(&mut *tx).await?.rows_affected();
+        .bind(id)
+        .bind(to)
+        .bind(by)
+        .bind(now)
+        .bind(note)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        audit_append!(tx, w, "requisition", id, to, note.unwrap_or_default(), None, None::<serde_json::Value>);
+        crate::audit::record(&mut *tx, w, "requisition", id, to, note.unwrap_or_default(), None, None).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -197,17 +243,22 @@ pub async fn decide(
 
 /// Cancels a requisition still `requested`; `Stale` if it no longer is.
 pub async fn cancel(db: &Db, w: &Writer, id: i64, reason: &str, now: DateTime<Utc>) -> Result<()> {
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let n = sqlx::query(
-            "UPDATE requisitions SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE id = $1 AND status = 'requested'",
+            "UPDATE requisitions SET status = 'cancelled', cancel_reason = $2, updated_at = $3 WHERE id = $1 AND \
+                status = 'requested'",
         )
-        .bind(id).bind(reason).bind(now)
-        .execute(&mut *tx).await?.rows_affected();
+        .bind(id)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        audit_append!(tx, w, "requisition", id, "cancel", reason, None, None::<serde_json::Value>);
+        crate::audit::record(&mut *tx, w, "requisition", id, "cancel", reason, None, None).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -238,14 +289,19 @@ pub async fn issue(
     // (by part), so two slips with the same parts cannot wait for each other.
     todo.sort_by_key(|(lid, part, _, _)| (*part, *lid));
     let postgres = matches!(db, Db::Postgres(_));
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let r: Option<(i64, Option<i64>, String)> = sqlx::query_as(
-            "UPDATE requisitions SET status = 'issued', issuer_id = $2, issued_at = $3, issue_note = $4, updated_at = $3 \
+            "UPDATE requisitions SET status = 'issued', issuer_id = $2, issued_at = $3, issue_note = $4, updated_at \
+                = $3 \
              WHERE id = $1 AND status = 'approved' RETURNING warehouse_id, ticket_id, requisition_no",
         )
-        .bind(id).bind(by).bind(now).bind(note)
-        .fetch_optional(&mut *tx).await?;
+        .bind(id)
+        .bind(by)
+        .bind(now)
+        .bind(note)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((wh, ticket, no)) = r else {
             return Err(StoreError::Stale);
         };
@@ -254,29 +310,65 @@ pub async fn issue(
             "SELECT w.id FROM warehouses w JOIN requisitions r ON r.requester_id = w.holder_user_id \
              WHERE r.id = $1 AND w.kind = 'vehicle' AND w.active AND w.id <> r.warehouse_id ORDER BY w.id LIMIT 1",
         )
-        .bind(id).fetch_optional(&mut *tx).await?;
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if postgres {
-            let pairs = todo.iter().filter(|l| l.2 > 0).flat_map(|(_, part, _, _)| {
-                std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v)))
-            });
+            let pairs = todo
+                .iter()
+                .filter(|l| l.2 > 0)
+                .flat_map(|(_, part, _, _)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
             crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
         }
         let movement_note = Some(format!("领用单 {no}"));
         for (lid, part, q, serial) in &todo {
             if *q > 0 {
-                let (mid, cost) =
-                    crate::parts::issue_in_tx!(tx, w, *part, wh, vehicle, *q, ticket, serial, &movement_note, now, postgres);
+                let (mid, cost) = crate::parts::issue_in_tx!(
+                    tx,
+                    w,
+                    *part,
+                    wh,
+                    vehicle,
+                    *q,
+                    ticket,
+                    serial,
+                    &movement_note,
+                    now,
+                    postgres
+                );
                 sqlx::query(
-                    "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id = $5 WHERE id = $1",
+                    "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id \
+                        = $5 WHERE id = $1",
                 )
-                .bind(*lid).bind(*q).bind(cost).bind(cost.saturating_mul(*q)).bind(mid)
-                .execute(&mut *tx).await?;
+                .bind(*lid)
+                .bind(*q)
+                .bind(cost)
+                .bind(cost.saturating_mul(*q))
+                .bind(mid)
+                .execute(&mut *tx)
+                .await?;
             } else {
-                sqlx::query("UPDATE requisition_lines SET qty_issued = 0 WHERE id = $1").bind(*lid).execute(&mut *tx).await?;
+                sqlx::query("UPDATE requisition_lines SET qty_issued = 0 WHERE id = $1")
+                    .bind(*lid)
+                    .execute(&mut *tx)
+                    .await?;
             }
         }
-        audit_append!(tx, w, "requisition", id, "issue", &no, None,
-            Some(serde_json::json!(todo.iter().map(|(lid, part, q, _)| serde_json::json!({"line_id": lid, "part_id": part, "qty": q})).collect::<Vec<_>>())));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "requisition",
+            id,
+            "issue",
+            &no,
+            None,
+            Some(serde_json::json!(
+                todo.iter()
+                    .map(|(lid, part, q, _)| serde_json::json!({"line_id": lid, "part_id": part, "qty": q}))
+                    .collect::<Vec<_>>()
+            )),
+        )
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -300,25 +392,36 @@ pub async fn return_borrowed(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let postgres = matches!(db, Db::Postgres(_));
-    on_db!(db, pool => {
+    on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let r: Option<(i64, Option<i64>, String)> = sqlx::query_as(
-            "UPDATE requisitions SET status = 'returned', returned_at = $2, returned_by = $3, return_note = $4, updated_at = $2 \
-             WHERE id = $1 AND status = 'issued' AND issue_type = 'borrow' RETURNING warehouse_id, ticket_id, requisition_no",
+            "UPDATE requisitions SET status = 'returned', returned_at = $2, returned_by = $3, return_note = $4, \
+                updated_at = $2 \
+             WHERE id = $1 AND status = 'issued' AND issue_type = 'borrow' RETURNING warehouse_id, ticket_id, \
+             requisition_no",
         )
-        .bind(id).bind(now).bind(by).bind(note)
-        .fetch_optional(&mut *tx).await?;
+        .bind(id)
+        .bind(now)
+        .bind(by)
+        .bind(note)
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((wh, ticket, no)) = r else {
             return Err(StoreError::Stale);
         };
         let lines: Vec<LentLine> = sqlx::query_as(
-            "SELECT l.id, l.part_id, l.qty_issued, l.unit_cost_fen, m.to_warehouse_id, l.serial_no FROM requisition_lines l \
+            "SELECT l.id, l.part_id, l.qty_issued, l.unit_cost_fen, m.to_warehouse_id, l.serial_no FROM \
+                requisition_lines l \
              LEFT JOIN stock_movements m ON m.id = l.movement_id WHERE l.requisition_id = $1 AND l.qty_issued > 0 \
              ORDER BY l.part_id, l.id",
         )
-        .bind(id).fetch_all(&mut *tx).await?;
+        .bind(id)
+        .fetch_all(&mut *tx)
+        .await?;
         if postgres {
-            let pairs = lines.iter().flat_map(|(_, part, _, _, vehicle, _)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
+            let pairs = lines.iter().flat_map(|(_, part, _, _, vehicle, _)| {
+                std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v)))
+            });
             crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
         }
         let movement_note = Some(format!("归还 {no}"));
@@ -326,30 +429,82 @@ pub async fn return_borrowed(
             // Out of the vehicle it went to (at the vehicle's average cost, as any transfer),
             // else back into the warehouse at the cost it left at.
             let mid = if let Some(v) = vehicle {
-                crate::parts::issue_in_tx!(tx, w, *part, *v, Some(wh), *qty, ticket, serial, &movement_note, now, postgres).0
+                crate::parts::issue_in_tx!(
+                    tx,
+                    w,
+                    *part,
+                    *v,
+                    Some(wh),
+                    *qty,
+                    ticket,
+                    serial,
+                    &movement_note,
+                    now,
+                    postgres
+                )
+                .0
             } else {
-            let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
-            let cost = cost.unwrap_or(avg);
-            let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
-            if new_avg != avg {
-                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                    .bind(*part).bind(wh).bind(new_avg).execute(&mut *tx).await?;
-            }
-            let movement_no = crate::parts::next_movement_no!(tx, w, now);
-            let mid: i64 = sqlx::query_scalar(
-                "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, ticket_id, serial_no, note, \
-                 by_user_id, at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id")
-                .bind(&movement_no).bind(*part).bind(wh).bind(*qty).bind(cost).bind(ticket).bind(serial).bind(&movement_note)
-                .bind(w.user_id).bind(now).bind(after)
-                .fetch_one(&mut *tx).await?;
-            audit_append!(tx, w, "stock_movement", mid, "return", &movement_no, None,
-                Some(serde_json::json!({"part_id": part, "warehouse_id": wh, "qty": qty, "requisition_id": id})));
+                let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
+                let cost = cost.unwrap_or(avg);
+                let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
+                if new_avg != avg {
+                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
+                        .bind(*part)
+                        .bind(wh)
+                        .bind(new_avg)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let movement_no = crate::parts::next_movement_no!(tx, w, now);
+                let mid: i64 = sqlx::query_scalar(
+                    "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, \
+                    ticket_id, serial_no, note, \
+                 by_user_id, at, balance_after) VALUES ($1, 'return', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 RETURNING id",
+                )
+                .bind(&movement_no)
+                .bind(*part)
+                .bind(wh)
+                .bind(*qty)
+                .bind(cost)
+                .bind(ticket)
+                .bind(serial)
+                .bind(&movement_note)
+                .bind(w.user_id)
+                .bind(now)
+                .bind(after)
+                .fetch_one(&mut *tx)
+                .await?;
+                crate::audit::record(
+                    &mut *tx,
+                    w,
+                    "stock_movement",
+                    mid,
+                    "return",
+                    &movement_no,
+                    None,
+                    Some(serde_json::json!({"part_id": part, "warehouse_id": wh, "qty": qty, "requisition_id": id})),
+                )
+                .await?;
                 mid
             };
             sqlx::query("UPDATE requisition_lines SET return_movement_id = $2 WHERE id = $1")
-                .bind(*line).bind(mid).execute(&mut *tx).await?;
+                .bind(*line)
+                .bind(mid)
+                .execute(&mut *tx)
+                .await?;
         }
-        audit_append!(tx, w, "requisition", id, "return", &no, None, Some(serde_json::json!({"note": note})));
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "requisition",
+            id,
+            "return",
+            &no,
+            None,
+            Some(serde_json::json!({"note": note})),
+        )
+        .await?;
         tx.commit().await?;
     });
     Ok(())
@@ -406,8 +561,10 @@ pub async fn ledger(
     let w = f.where_sql();
     let n = f.args.len();
     let sql = format!(
-        "SELECT m.id AS movement_id, m.movement_no, m.kind, m.at, p.code AS part_code, p.name AS part_name, p.spec, p.unit, \
-         wh.name AS warehouse_name, m.qty, m.unit_cost_fen, m.balance_after, u.display_name AS by_name, t.number AS ticket_number, \
+        "SELECT m.id AS movement_id, m.movement_no, m.kind, m.at, p.code AS part_code, p.name AS part_name, p.spec, \
+            p.unit, \
+         wh.name AS warehouse_name, m.qty, m.unit_cost_fen, m.balance_after, u.display_name AS by_name, t.number AS \
+         ticket_number, \
          r.requisition_no, ru.display_name AS requester_name, au.display_name AS approver_name, r.purpose \
          FROM stock_movements m JOIN parts p ON p.id = m.part_id JOIN warehouses wh ON wh.id = m.warehouse_id \
          LEFT JOIN users u ON u.id = m.by_user_id LEFT JOIN tickets t ON t.id = m.ticket_id \
@@ -417,7 +574,8 @@ pub async fn ledger(
          {w} ORDER BY m.at, m.id LIMIT ${}",
         n + 1
     );
-    Ok(
-        on_db!(db, p => bind_args!(sqlx::query_as::<_, LedgerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).bind(limit).fetch_all(p).await?),
-    )
+    Ok(on_db!(db, |p| bind_args!(sqlx::query_as::<_, LedgerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+        .bind(limit)
+        .fetch_all(p)
+        .await?))
 }

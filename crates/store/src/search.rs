@@ -135,11 +135,13 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
         // On SQLite a document's rowid encodes its record (see `KIND_CODES`), so the match
         // needs no lookup in search_docs: a common word matching 50,000 documents stays cheap.
         Db::Sqlite(_) => format!(
-            "{id_expr} IN (SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH {placeholder} AND (rowid & 15) = {})",
+            "{id_expr} IN (SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH {placeholder} AND (rowid & 15) \
+                = {})",
             kind_code(kind)
         ),
         Db::Postgres(_) => format!(
-            "{id_expr} IN (SELECT d.ref_id FROM search_docs d WHERE d.tsv @@ {placeholder}::tsquery AND d.kind = '{kind}')"
+            "{id_expr} IN (SELECT d.ref_id FROM search_docs d WHERE d.tsv @@ {placeholder}::tsquery AND d.kind = \
+                '{kind}')"
         ),
     }
 }
@@ -158,13 +160,15 @@ pub fn upsert_sql(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => {
             "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
-             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN 'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
+             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN \
+             'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
              ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
         }
         Db::Postgres(_) => {
             "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
              VALUES ($1, $2, $3, $4, array_to_tsvector(string_to_array($4, ' '))) \
-             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv = excluded.tsv"
+             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
+             = excluded.tsv"
         }
     }
 }
@@ -192,7 +196,8 @@ pub fn upsert_many_sql(db: &Db, kind: &str, n: usize) -> String {
         ),
         Db::Postgres(_) => format!(
             "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) VALUES {rows} \
-             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv = excluded.tsv"
+             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
+             = excluded.tsv"
         ),
     }
 }
@@ -228,7 +233,8 @@ pub struct Hit {
 pub fn search_sql(db: &Db) -> String {
     let matched = match db {
         Db::Sqlite(_) => {
-            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN 'contact' END AS kind, rowid >> 4 AS ref_id \
+            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN \
+                'contact' END AS kind, rowid >> 4 AS ref_id \
              FROM search_fts WHERE search_fts MATCH $1 LIMIT 2000"
         }
         Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
@@ -236,17 +242,24 @@ pub fn search_sql(db: &Db) -> String {
     format!(
         "WITH m AS MATERIALIZED ({matched}) \
          SELECT * FROM ( \
-           SELECT 'customer' AS kind, c.id, c.name AS title, c.code AS number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+           SELECT 'customer' AS kind, c.id, c.name AS title, c.code AS number, CAST(NULL AS TEXT) AS model, c.id AS \
+           customer_id, c.name AS customer_name \
              FROM m CROSS JOIN customers c WHERE m.kind = 'customer' AND c.id = m.ref_id AND ($2 < 0 OR c.id = $2) \
            UNION ALL \
-           SELECT 'equipment' AS kind, e.id, e.kind || COALESCE(' · ' || e.location, '') AS title, e.serial_no AS number, e.model, c.id AS customer_id, c.name AS customer_name \
-             FROM m CROSS JOIN equipment e CROSS JOIN customers c WHERE m.kind = 'equipment' AND e.id = m.ref_id AND c.id = e.customer_id AND ($2 < 0 OR e.customer_id = $2) \
+           SELECT 'equipment' AS kind, e.id, e.kind || COALESCE(' · ' || e.location, '') AS title, e.serial_no AS \
+           number, e.model, c.id AS customer_id, c.name AS customer_name \
+             FROM m CROSS JOIN equipment e CROSS JOIN customers c WHERE m.kind = 'equipment' AND e.id = m.ref_id \
+             AND c.id = e.customer_id AND ($2 < 0 OR e.customer_id = $2) \
            UNION ALL \
-           SELECT 'ticket' AS kind, t.id, t.title, t.number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
-             FROM m CROSS JOIN tickets t CROSS JOIN customers c WHERE m.kind = 'ticket' AND t.id = m.ref_id AND c.id = t.customer_id AND ($2 < 0 OR t.customer_id = $2) \
+           SELECT 'ticket' AS kind, t.id, t.title, t.number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, \
+           c.name AS customer_name \
+             FROM m CROSS JOIN tickets t CROSS JOIN customers c WHERE m.kind = 'ticket' AND t.id = m.ref_id AND \
+             c.id = t.customer_id AND ($2 < 0 OR t.customer_id = $2) \
            UNION ALL \
-           SELECT 'contact' AS kind, k.id, SUBSTR(k.content, 1, 60) AS title, k.record_no AS number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
-             FROM m CROSS JOIN contacts k LEFT JOIN customers c ON c.id = k.customer_id WHERE m.kind = 'contact' AND k.id = m.ref_id AND $2 < 0 \
+           SELECT 'contact' AS kind, k.id, SUBSTR(k.content, 1, 60) AS title, k.record_no AS number, CAST(NULL AS \
+           TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+             FROM m CROSS JOIN contacts k LEFT JOIN customers c ON c.id = k.customer_id WHERE m.kind = 'contact' \
+             AND k.id = m.ref_id AND $2 < 0 \
          ) hits ORDER BY kind, title LIMIT $3"
     )
 }
@@ -258,7 +271,12 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<
     };
     let sql = search_sql(db);
     let scope = scope.unwrap_or(-1);
-    let hits = on_db!(db, p => sqlx::query_as::<_, Hit>(sqlx::AssertSqlSafe(sql.as_str())).bind(&expr).bind(scope).bind(limit).fetch_all(p).await?);
+    let hits = on_db!(db, |p| sqlx::query_as::<_, Hit>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&expr)
+        .bind(scope)
+        .bind(limit)
+        .fetch_all(p)
+        .await?);
     Ok(hits)
 }
 

@@ -23,28 +23,44 @@ pub async fn create(
     csrf: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
-    on_db!(db, p => {
-        sqlx::query("INSERT INTO sessions (id, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)")
-            .bind(id_hash).bind(user_id).bind(kind).bind(csrf).bind(Utc::now()).bind(expires_at)
-            .execute(p).await?;
+    on_db!(db, |p| {
+        sqlx::query(
+            "INSERT INTO sessions (id, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, \
+            $3, $4, $5, $6)",
+        )
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(kind)
+        .bind(csrf)
+        .bind(Utc::now())
+        .bind(expires_at)
+        .execute(p)
+        .await?;
     });
     Ok(())
 }
 
 /// A live session by the hash of its secret.
 pub async fn get(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRow>> {
-    Ok(on_db!(db, p => sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
-        .bind(id_hash).bind(now).fetch_optional(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, SessionRow>("SELECT * FROM sessions WHERE id = $1 AND expires_at > $2")
+        .bind(id_hash)
+        .bind(now)
+        .fetch_optional(p)
+        .await?))
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> Result<()> {
-    on_db!(db, p => { sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(p).await?; });
+    on_db!(db, |p| {
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(p).await?;
+    });
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64> {
-    Ok(
-        on_db!(db, p => sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(p).await?.rows_affected()),
-    )
+    Ok(on_db!(db, |p| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(p)
+        .await?
+        .rows_affected()))
 }

@@ -10,27 +10,42 @@ use chrono::{DateTime, Utc};
 /// least n: no more than the limit can ever get past it. The row stays as a failure unless
 /// [`forgive`] takes it back.
 pub async fn attempt(db: &Db, key: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<(i64, i64)> {
-    let id = on_db!(db, p => sqlx::query_scalar::<_, i64>("INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id")
-        .bind(key).bind(at).fetch_one(p).await?);
-    let n = on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
-        .bind(key).bind(since).fetch_one(p).await?);
+    let id = on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id"
+    )
+    .bind(key)
+    .bind(at)
+    .fetch_one(p)
+    .await?);
+    let n =
+        on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
+            .bind(key)
+            .bind(since)
+            .fetch_one(p)
+            .await?);
     Ok((id, n))
 }
 
 /// Takes back one attempt's row: it succeeded, or it was refused without a check.
 pub async fn forgive(db: &Db, id: i64) -> Result<()> {
-    on_db!(db, p => { sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(p).await?; });
+    on_db!(db, |p| {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(p).await?;
+    });
     Ok(())
 }
 
 /// A successful sign-in forgives the user's earlier failures (not the address's).
 pub async fn clear(db: &Db, key: &str) -> Result<()> {
-    on_db!(db, p => { sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?; });
+    on_db!(db, |p| {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?;
+    });
     Ok(())
 }
 
 pub async fn purge_before(db: &Db, before: DateTime<Utc>) -> Result<u64> {
-    Ok(
-        on_db!(db, p => sqlx::query("DELETE FROM login_failures WHERE at < $1").bind(before).execute(p).await?.rows_affected()),
-    )
+    Ok(on_db!(db, |p| sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(before)
+        .execute(p)
+        .await?
+        .rows_affected()))
 }

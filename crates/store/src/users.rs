@@ -1,6 +1,6 @@
 //! Users: accounts, password hashes, roles, the school a `customer` user belongs to.
 
-use crate::{Db, Page, Paged, Result, StoreError, Writer, audit_append, db::WritePool, map_write_err, on_db};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, db::WritePool, map_write_err, on_db};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -43,15 +43,25 @@ fn public_json(u: &UserWrite) -> serde_json::Value {
 
 pub async fn create(db: &Db, w: &Writer, u: &UserWrite) -> Result<i64> {
     let now = Utc::now();
-    let sql = "INSERT INTO users (username, password_hash, display_name, roles, customer_id, email, phone, locale, active, created_at, updated_at) \
+    let sql = "INSERT INTO users (username, password_hash, display_name, roles, customer_id, email, phone, locale, \
+        active, created_at, updated_at) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, TRUE, $9, $9) RETURNING id";
-    let id = on_db!(db, p => {
+    let id = on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let id: i64 = sqlx::query_scalar(sql)
-            .bind(&u.username).bind(&u.password_hash).bind(&u.display_name).bind(&u.roles)
-            .bind(u.customer_id).bind(&u.email).bind(&u.phone).bind(&u.locale).bind(now)
-            .fetch_one(&mut *tx).await.map_err(|e| map_write_err(e, &["username"]))?;
-        audit_append!(tx, w, "user", id, "create", &u.username, None, Some(public_json(u)));
+            .bind(&u.username)
+            .bind(&u.password_hash)
+            .bind(&u.display_name)
+            .bind(&u.roles)
+            .bind(u.customer_id)
+            .bind(&u.email)
+            .bind(&u.phone)
+            .bind(&u.locale)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| map_write_err(e, &["username"]))?;
+        crate::audit::record(&mut *tx, w, "user", id, "create", &u.username, None, Some(public_json(u))).await?;
         tx.commit().await?;
         id
     });
@@ -59,35 +69,45 @@ pub async fn create(db: &Db, w: &Writer, u: &UserWrite) -> Result<i64> {
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<UserRow> {
-    let row = on_db!(db, p => sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(p).await?);
+    let row = on_db!(db, |p| sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await?);
     row.ok_or(StoreError::NotFound)
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE username = $1").bind(username).fetch_optional(p).await?),
-    )
+    Ok(on_db!(db, |p| sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE username = $1")
+        .bind(username)
+        .fetch_optional(p)
+        .await?))
 }
 
 pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
-    let (items, total) = on_db!(db, p => (
+    let (items, total) = on_db!(db, |p| (
         sqlx::query_as::<_, UserRow>("SELECT * FROM users ORDER BY username LIMIT $1 OFFSET $2")
-            .bind(page.limit()).bind(page.offset()).fetch_all(p).await?,
+            .bind(page.limit())
+            .bind(page.offset())
+            .fetch_all(p)
+            .await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
-    Ok(on_db!(db, p => sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?))
 }
 
 /// Users of one role (roles are stored comma-separated, so match whole items).
 pub async fn with_role(db: &Db, role: &str) -> Result<Vec<UserRow>> {
     let pat = format!("%,{role},%");
-    Ok(on_db!(db, p => sqlx::query_as::<_, UserRow>(
-        "SELECT * FROM users WHERE (',' || roles || ',') LIKE $1 AND active ORDER BY display_name")
-        .bind(pat).fetch_all(p).await?))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, UserRow>(
+        "SELECT * FROM users WHERE (',' || roles || ',') LIKE $1 AND active ORDER BY display_name"
+    )
+    .bind(pat)
+    .fetch_all(p)
+    .await?))
 }
 
 /// Changes profile fields (not the password); `None` leaves a field as it is.
@@ -102,20 +122,30 @@ pub async fn update(
 ) -> Result<()> {
     let before = get(db, id).await?;
     let now = Utc::now();
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         let n = sqlx::query(
             "UPDATE users SET display_name = COALESCE($2, display_name), roles = COALESCE($3, roles), \
-             active = COALESCE($4, active), locale = COALESCE($5, locale), updated_at = $6 WHERE id = $1")
-            .bind(id).bind(display_name).bind(roles).bind(active).bind(locale).bind(now)
-            .execute(&mut *tx).await?.rows_affected();
+             active = COALESCE($4, active), locale = COALESCE($5, locale), updated_at = $6 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(display_name)
+        .bind(roles)
+        .bind(active)
+        .bind(locale)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         if n == 0 {
             return Err(StoreError::NotFound);
         }
-        let b = serde_json::json!({"display_name": before.display_name, "roles": before.roles, "active": before.active, "locale": before.locale});
-        let a = serde_json::json!({"display_name": display_name.unwrap_or(&before.display_name), "roles": roles.unwrap_or(&before.roles),
+        let b = serde_json::json!({"display_name": before.display_name, "roles": before.roles,
+            "active": before.active, "locale": before.locale});
+        let a = serde_json::json!({"display_name": display_name.unwrap_or(&before.display_name),
+            "roles": roles.unwrap_or(&before.roles),
             "active": active.unwrap_or(before.active), "locale": locale.unwrap_or(&before.locale)});
-        audit_append!(tx, w, "user", id, "update", &before.username, Some(b), Some(a));
+        crate::audit::record(&mut *tx, w, "user", id, "update", &before.username, Some(b), Some(a)).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -124,13 +154,18 @@ pub async fn update(
 /// Sets a user's e-mail and phone (`None` clears one); audited.
 pub async fn set_contact(db: &Db, w: &Writer, id: i64, email: Option<&str>, phone: Option<&str>) -> Result<()> {
     let before = get(db, id).await?;
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         sqlx::query("UPDATE users SET email = $2, phone = $3, updated_at = $4 WHERE id = $1")
-            .bind(id).bind(email).bind(phone).bind(Utc::now()).execute(&mut *tx).await?;
+            .bind(id)
+            .bind(email)
+            .bind(phone)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
         let b = serde_json::json!({"email": before.email, "phone": before.phone});
         let a = serde_json::json!({"email": email, "phone": phone});
-        audit_append!(tx, w, "user", id, "update", &before.username, Some(b), Some(a));
+        crate::audit::record(&mut *tx, w, "user", id, "update", &before.username, Some(b), Some(a)).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -138,12 +173,17 @@ pub async fn set_contact(db: &Db, w: &Writer, id: i64, email: Option<&str>, phon
 
 pub async fn set_password(db: &Db, w: &Writer, id: i64, password_hash: &str) -> Result<()> {
     let now = Utc::now();
-    on_db!(db, p => {
+    on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let name: Option<String> = sqlx::query_scalar("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING username")
-            .bind(id).bind(password_hash).bind(now).fetch_optional(&mut *tx).await?;
+        let name: Option<String> =
+            sqlx::query_scalar("UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1 RETURNING username")
+                .bind(id)
+                .bind(password_hash)
+                .bind(now)
+                .fetch_optional(&mut *tx)
+                .await?;
         let Some(name) = name else { return Err(StoreError::NotFound) };
-        audit_append!(tx, w, "user", id, "password", &name, None, None);
+        crate::audit::record(&mut *tx, w, "user", id, "password", &name, None, None).await?;
         // A new password signs the user out everywhere.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;

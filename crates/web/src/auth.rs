@@ -69,14 +69,11 @@ impl FromRequestParts<AppState> for ApiUser {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .ok_or_else(|| ApiError::from_service(tr, ServiceError::Unauthorized))?;
-        let (actor, _) = state
-            .svc
-            .authenticate(token, aftercare_service::auth::SessionKind::Api)
-            .await
-            .map_err(|e| ApiError::from_service(tr, e))?;
+        let (actor, _) = state.svc.authenticate(token, aftercare_service::auth::SessionKind::Api).await?;
         let tr = Tr::new(&actor.locale);
+        crate::i18n::set_current(tr);
         if counts_as_write(parts) {
-            state.svc.count_write(&actor).await.map_err(|e| ApiError::from_service(tr, e))?;
+            state.svc.count_write(&actor).await?;
         }
         Ok(ApiUser { actor, tr })
     }
@@ -118,8 +115,9 @@ impl FromRequestParts<AppState> for PageUser {
         match state.svc.authenticate(&token, aftercare_service::auth::SessionKind::Web).await {
             Ok((actor, csrf)) => {
                 let tr = Tr::new(&actor.locale);
+                crate::i18n::set_current(tr);
                 if counts_as_write(parts) {
-                    state.svc.count_write(&actor).await.map_err(|e| PageError::from_service(tr, e))?;
+                    state.svc.count_write(&actor).await?;
                 }
                 let unread = state.svc.unread_notifications(&actor).await.unwrap_or(0);
                 Ok(PageUser { actor, csrf, tr, unread })

@@ -175,6 +175,20 @@ pub fn row_message(tr: Tr, r: &RowError) -> RowMessage {
     }
 }
 
+/// `?` on a service call: the error in the current request's language ([`crate::i18n::current`]).
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> ApiError {
+        ApiError::from_service(crate::i18n::current(), e)
+    }
+}
+
+/// `?` on a service call in a page handler, in the current request's language.
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> PageError {
+        PageError::from_service(crate::i18n::current(), e)
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut r = (self.status, Json(ErrorResponse { error: self.body })).into_response();

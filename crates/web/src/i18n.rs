@@ -6,6 +6,29 @@ use aftercare_domain::FieldError;
 pub const DEFAULT_LOCALE: &str = "zh-CN";
 pub const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
+tokio::task_local! {
+    /// The language of the request being answered: the caller's before sign-in
+    /// ([`request_locale`] middleware), the user's once an extractor knows him. Errors
+    /// converted with `?` are translated in it, so no handler passes a translator around.
+    static REQUEST_TR: std::cell::Cell<Tr>;
+}
+
+/// The current request's translator (the default language outside a request).
+pub fn current() -> Tr {
+    REQUEST_TR.try_with(std::cell::Cell::get).unwrap_or(Tr(DEFAULT_LOCALE))
+}
+
+/// Makes `tr` the current request's language (the signed-in user's setting).
+pub fn set_current(tr: Tr) {
+    let _ = REQUEST_TR.try_with(|c| c.set(tr));
+}
+
+/// Middleware: runs the request with the anonymous caller's language as the current one.
+pub async fn request_locale(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let tr = crate::auth::anonymous_tr(req.headers());
+    REQUEST_TR.scope(std::cell::Cell::new(tr), next.run(req)).await
+}
+
 /// A translator bound to one locale; templates call `c.t("key")`.
 #[derive(Debug, Clone, Copy)]
 pub struct Tr(pub &'static str);

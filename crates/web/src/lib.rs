@@ -61,6 +61,7 @@ pub fn router(svc: Services, cfg: WebConfig) -> Router {
         .route("/healthz", axum::routing::get(api::health::healthz))
         .route("/assets/{*path}", axum::routing::get(assets::serve))
         .fallback(views::not_found)
+        .layer(axum::middleware::from_fn(i18n::request_locale))
         .layer(axum::middleware::from_fn(input::check_input))
         .layer(axum::middleware::from_fn(auth::same_origin_writes))
         .layer(axum::middleware::from_fn(headers::security_headers))

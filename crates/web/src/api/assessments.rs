@@ -27,8 +27,7 @@ pub async fn api_penalties_list(
     ApiQuery(p): ApiQuery<PenaltyParams>,
 ) -> Result<Json<List<PenaltyRow>>, ApiError> {
     let page = aftercare_store::Page::new(p.page, p.per_page);
-    let rows =
-        st.svc.penalties(&u.actor, p.status.as_deref(), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.penalties(&u.actor, p.status.as_deref(), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -47,10 +46,7 @@ pub async fn api_penalties_review(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReviewBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc
-        .review_penalty(&u.actor, id, &b.verdict, b.note.as_deref(), Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.review_penalty(&u.actor, id, &b.verdict, b.note.as_deref(), Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -70,14 +66,14 @@ pub async fn api_scorecards(
 ) -> Result<Json<List<Scorecard>>, ApiError> {
     let to = p.to.unwrap_or_else(Utc::now);
     let from = p.from.unwrap_or(to - Duration::days(30));
-    let items = st.svc.scorecards(&u.actor, from, to).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.scorecards(&u.actor, from, to).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/sla-policies", responses((status = 403, body = ErrorResponse), (status = 200, body = List<SlaRow>)))]
 pub async fn api_sla_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SlaRow>>, ApiError> {
-    let items = st.svc.sla_policies(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.sla_policies(&u.actor).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -90,18 +86,14 @@ pub async fn api_sla_set(
     Path(priority): Path<String>,
     ApiJson(b): ApiJson<SlaInput>,
 ) -> Result<Json<List<SlaRow>>, ApiError> {
-    let items = st
-        .svc
-        .set_sla_policy(&u.actor, &priority, &b, Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.set_sla_policy(&u.actor, &priority, &b, Utc::now()).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
 
 #[utoipa::path(get, path = "/api/v1/fault-subcategories", responses((status = 403, body = ErrorResponse), (status = 200, body = List<SubcategoryRow>)))]
 pub async fn api_subcategories(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<SubcategoryRow>>, ApiError> {
-    let items = st.svc.fault_subcategories(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.fault_subcategories(&u.actor).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -112,7 +104,7 @@ pub async fn api_notifications(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<List<NotificationRow>>, ApiError> {
-    let rows = st.svc.notifications(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.notifications(&u.actor, p.page()).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -128,7 +120,7 @@ pub async fn api_notifications_read(
     u: ApiUser,
     ApiJson(b): ApiJson<ReadBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.mark_notifications_read(&u.actor, b.id, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.mark_notifications_read(&u.actor, b.id, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,7 +147,7 @@ pub async fn api_sla_calendar_set(
     u: ApiUser,
     ApiJson(b): ApiJson<SlaCalendar>,
 ) -> Result<Json<SlaCalendar>, ApiError> {
-    let on = st.svc.set_sla_calendar(&u.actor, b.working_hours).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let on = st.svc.set_sla_calendar(&u.actor, b.working_hours).await?;
     Ok(Json(SlaCalendar { working_hours: Some(on) }))
 }
 
@@ -169,7 +161,7 @@ pub async fn api_write_limits_get(
     if !u.actor.is_staff() {
         return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::Forbidden));
     }
-    Ok(Json(st.svc.write_limits().await.map_err(|e| ApiError::from_service(u.tr, e))?))
+    Ok(Json(st.svc.write_limits().await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/settings/write-limits", request_body = aftercare_service::rate::WriteLimits,
@@ -180,5 +172,5 @@ pub async fn api_write_limits_set(
     u: ApiUser,
     ApiJson(b): ApiJson<aftercare_service::rate::WriteLimits>,
 ) -> Result<Json<aftercare_service::rate::WriteLimits>, ApiError> {
-    Ok(Json(st.svc.set_write_limits(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?))
+    Ok(Json(st.svc.set_write_limits(&u.actor, &b).await?))
 }

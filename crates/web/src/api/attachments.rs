@@ -26,7 +26,7 @@ pub async fn api_attachments_list(
     Path(id): Path<String>,
 ) -> Result<Json<List<AttachmentMeta>>, ApiError> {
     let id = path_id(u.tr, &id)?;
-    let items = st.svc.attachments(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.attachments(&u.actor, id).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -42,11 +42,7 @@ pub async fn api_attachments_create(
     ApiJson(b): ApiJson<AttachmentInput>,
 ) -> Result<(StatusCode, Json<AttachmentMeta>), ApiError> {
     let id = path_id(u.tr, &id)?;
-    let a = st
-        .svc
-        .add_attachment_base64(&u.actor, id, &b, Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let a = st.svc.add_attachment_base64(&u.actor, id, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -61,7 +57,7 @@ pub async fn api_attachments_get(
 ) -> Result<Response, ApiError> {
     let id = path_id(u.tr, &id)?;
     let attachment_id = path_id(u.tr, &attachment_id)?;
-    let (meta, data) = st.svc.attachment(&u.actor, attachment_id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let (meta, data) = st.svc.attachment(&u.actor, attachment_id).await?;
     if meta.ticket_id != id {
         return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::NotFound));
     }

@@ -45,6 +45,6 @@ pub async fn api_audit_list(
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
     let page = aftercare_store::Page::new(p.page, p.per_page);
-    let rows = st.svc.list_audit(&u.actor, &p.query(), page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_audit(&u.actor, &p.query(), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }

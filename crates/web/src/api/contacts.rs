@@ -96,11 +96,7 @@ pub async fn api_contacts_list(
     ApiQuery(p): ApiQuery<ContactParams>,
 ) -> Result<Json<List<ContactRow>>, ApiError> {
     let page = aftercare_store::Page::new(p.page, p.per_page);
-    let rows = st
-        .svc
-        .list_contacts(&u.actor, &p.query(u.actor.id.0), page)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_contacts(&u.actor, &p.query(u.actor.id.0), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -111,11 +107,7 @@ pub async fn api_contacts_create(
     u: ApiUser,
     ApiJson(b): ApiJson<ContactCreate>,
 ) -> Result<(StatusCode, Json<ContactRow>), ApiError> {
-    let row = st
-        .svc
-        .create_contact(&u.actor, &b.contact, b.open_ticket.as_ref(), Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_contact(&u.actor, &b.contact, b.open_ticket.as_ref(), Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -125,7 +117,7 @@ pub async fn api_contacts_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<ContactRow>, ApiError> {
-    Ok(Json(st.svc.get_contact(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?))
+    Ok(Json(st.svc.get_contact(&u.actor, id).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), request_body = ContactUpdate,
@@ -136,11 +128,7 @@ pub async fn api_contacts_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row = st
-        .svc
-        .update_contact(&u.actor, id, &b.contact, b.version)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_contact(&u.actor, id, &b.contact, b.version).await?;
     Ok(Json(row))
 }
 
@@ -152,8 +140,7 @@ pub async fn api_contacts_review(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReviewInput>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row =
-        st.svc.review_complaint(&u.actor, id, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.review_complaint(&u.actor, id, &b, Utc::now()).await?;
     Ok(Json(row))
 }
 
@@ -165,7 +152,7 @@ pub async fn api_contacts_callback(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<CallbackInput>,
 ) -> Result<(StatusCode, Json<ContactRow>), ApiError> {
-    let row = st.svc.call_back(&u.actor, id, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.call_back(&u.actor, id, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -176,7 +163,7 @@ pub async fn api_contacts_read(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<Vec<ReadRow>>, ApiError> {
-    Ok(Json(st.svc.read_suggestion(&u.actor, id, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?))
+    Ok(Json(st.svc.read_suggestion(&u.actor, id, Utc::now()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/desk/lookup", params(LookupParams), responses((status = 200, body = ScreenPop), (status = 422, body = ErrorResponse)))]
@@ -185,7 +172,7 @@ pub async fn api_desk_lookup(
     u: ApiUser,
     ApiQuery(p): ApiQuery<LookupParams>,
 ) -> Result<Json<ScreenPop>, ApiError> {
-    Ok(Json(st.svc.screen_pop(&u.actor, &p.phone).await.map_err(|e| ApiError::from_service(u.tr, e))?))
+    Ok(Json(st.svc.screen_pop(&u.actor, &p.phone).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/telephony/calls", request_body = CallEvent,
@@ -195,6 +182,6 @@ pub async fn api_telephony_call(
     u: ApiUser,
     ApiJson(b): ApiJson<CallEvent>,
 ) -> Result<(StatusCode, Json<ContactRow>), ApiError> {
-    let row = st.svc.telephony_call(&u.actor, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.telephony_call(&u.actor, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }

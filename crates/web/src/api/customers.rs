@@ -71,11 +71,7 @@ pub async fn api_customers_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<CustomerParams>,
 ) -> Result<Json<List<CustomerOut>>, ApiError> {
-    let rows = st
-        .svc
-        .list_customers_with_contacts(&u.actor, p.query(), p.page())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_customers_with_contacts(&u.actor, p.query(), p.page()).await?;
     Ok(Json(List {
         items: rows.items.into_iter().map(CustomerOut::from).collect(),
         total: rows.total,
@@ -90,7 +86,7 @@ pub async fn api_customers_create(
     u: ApiUser,
     ApiJson(b): ApiJson<CustomerInput>,
 ) -> Result<(StatusCode, Json<CustomerOut>), ApiError> {
-    let d = st.svc.create_customer(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.create_customer(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -100,7 +96,7 @@ pub async fn api_customers_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<CustomerOut>, ApiError> {
-    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await?;
     Ok(Json(d.into()))
 }
 

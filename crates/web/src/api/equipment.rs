@@ -67,8 +67,7 @@ pub async fn api_equipment_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<EquipmentParams>,
 ) -> Result<Json<List<EquipmentRow>>, ApiError> {
-    let rows =
-        st.svc.list_equipment(&u.actor, p.query(), p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_equipment(&u.actor, p.query(), p.page()).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -79,7 +78,7 @@ pub async fn api_equipment_create(
     u: ApiUser,
     ApiJson(b): ApiJson<EquipmentInput>,
 ) -> Result<(StatusCode, Json<EquipmentRow>), ApiError> {
-    let row = st.svc.create_equipment(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_equipment(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -89,7 +88,7 @@ pub async fn api_equipment_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<EquipmentRow>, ApiError> {
-    let row = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_equipment(&u.actor, EquipmentId(id)).await?;
     Ok(Json(row))
 }
 
@@ -101,11 +100,7 @@ pub async fn api_equipment_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<EquipmentBody>,
 ) -> Result<Json<EquipmentRow>, ApiError> {
-    let row = st
-        .svc
-        .update_equipment(&u.actor, EquipmentId(id), b.version, &b.input)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_equipment(&u.actor, EquipmentId(id), b.version, &b.input).await?;
     Ok(Json(row))
 }
 
@@ -115,8 +110,7 @@ pub async fn api_equipment_history(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
-    let items =
-        st.svc.equipment_history(&u.actor, EquipmentId(id)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.equipment_history(&u.actor, EquipmentId(id)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }

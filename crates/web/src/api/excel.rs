@@ -63,13 +63,13 @@ pub fn table_response(
 #[utoipa::path(post, path = "/api/v1/import", request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "a workbook with the 学校 and/or 设备 sheets of the template"),
     responses((status = 200, body = ImportOut), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "every bad row, nothing written")))]
 pub async fn api_import(State(st): State<AppState>, u: ApiUser, body: Bytes) -> Result<Json<ImportOut>, ApiError> {
-    let s = st.svc.import_xlsx(&u.actor, &body).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let s = st.svc.import_xlsx(&u.actor, &body).await?;
     Ok(Json(s.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/import/template", responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", description = "the import template")))]
 pub async fn api_import_template(State(st): State<AppState>, u: ApiUser) -> Result<Response, ApiError> {
-    let bytes = st.svc.import_template(u.tr.is_en()).map_err(|e| ApiError::from_service(u.tr, e))?;
+    let bytes = st.svc.import_template(u.tr.is_en())?;
     Ok(download(bytes, XLSX, &u.tr.t("import.template_file")))
 }
 

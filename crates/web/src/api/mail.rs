@@ -21,7 +21,7 @@ pub async fn api_contact_mail_attachments(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<AttachmentRow>>, ApiError> {
-    let items = st.svc.mail_attachments(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.mail_attachments(&u.actor, id).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -34,7 +34,7 @@ pub async fn api_mail_attachment_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let (meta, data) = st.svc.mail_attachment(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let (meta, data) = st.svc.mail_attachment(&u.actor, id).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }
 
@@ -54,11 +54,7 @@ pub async fn api_mail_messages(
     u: ApiUser,
     ApiQuery(p): ApiQuery<MailParams>,
 ) -> Result<Json<List<MailRow>>, ApiError> {
-    let r = st
-        .svc
-        .list_mail(&u.actor, p.status.as_deref(), aftercare_store::Page::new(p.page, p.per_page))
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let r = st.svc.list_mail(&u.actor, p.status.as_deref(), aftercare_store::Page::new(p.page, p.per_page)).await?;
     Ok(Json(List { items: r.items, total: r.total, total_capped: r.capped }))
 }
 
@@ -70,6 +66,6 @@ pub async fn api_mail_message_raw(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let m = st.svc.mail_raw(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let m = st.svc.mail_raw(&u.actor, id).await?;
     Ok(crate::files::download(m.raw, "message/rfc822", &format!("mail-{id}.eml")))
 }

@@ -91,7 +91,7 @@ pub async fn api_parts_list(
     let nonempty = |s: &Option<String>| s.clone().filter(|v| !v.trim().is_empty());
     let q = PartQuery { q: nonempty(&p.q), category: nonempty(&p.category), critical: p.critical, active: p.active };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
-    let rows = st.svc.list_parts(&u.actor, &q, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_parts(&u.actor, &q, page).await?;
     Ok(Json(List {
         items: rows.items.into_iter().map(PartOut::from).collect(),
         total: rows.total,
@@ -106,7 +106,7 @@ pub async fn api_parts_create(
     u: ApiUser,
     ApiJson(b): ApiJson<PartInput>,
 ) -> Result<(StatusCode, Json<PartOut>), ApiError> {
-    let row = st.svc.create_part(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_part(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }
 
@@ -116,7 +116,7 @@ pub async fn api_parts_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<PartOut>, ApiError> {
-    let row = st.svc.get_part(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_part(&u.actor, id).await?;
     Ok(Json(row.into()))
 }
 
@@ -128,14 +128,13 @@ pub async fn api_parts_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<PartBody>,
 ) -> Result<Json<PartOut>, ApiError> {
-    let row =
-        st.svc.update_part(&u.actor, id, b.version, &b.input).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_part(&u.actor, id, b.version, &b.input).await?;
     Ok(Json(row.into()))
 }
 
 #[utoipa::path(get, path = "/api/v1/warehouses", responses((status = 200, body = List<WarehouseRow>), (status = 403, body = ErrorResponse)))]
 pub async fn api_warehouses_list(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<WarehouseRow>>, ApiError> {
-    let items = st.svc.list_warehouses(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.list_warehouses(&u.actor).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -147,7 +146,7 @@ pub async fn api_warehouses_create(
     u: ApiUser,
     ApiJson(b): ApiJson<WarehouseInput>,
 ) -> Result<(StatusCode, Json<WarehouseRow>), ApiError> {
-    let row = st.svc.create_warehouse(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_warehouse(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -157,7 +156,7 @@ pub async fn api_warehouses_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<WarehouseRow>, ApiError> {
-    let row = st.svc.get_warehouse(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_warehouse(&u.actor, id).await?;
     Ok(Json(row))
 }
 
@@ -169,7 +168,7 @@ pub async fn api_warehouses_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<WarehouseInput>,
 ) -> Result<Json<WarehouseRow>, ApiError> {
-    let row = st.svc.update_warehouse(&u.actor, id, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_warehouse(&u.actor, id, &b).await?;
     Ok(Json(row))
 }
 
@@ -188,8 +187,7 @@ pub async fn api_stock_list(
     ApiQuery(p): ApiQuery<StockParams>,
 ) -> Result<Json<List<StockOut>>, ApiError> {
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
-    let rows =
-        st.svc.stock(&u.actor, p.part_id, p.warehouse_id, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.stock(&u.actor, p.part_id, p.warehouse_id, page).await?;
     Ok(Json(List {
         items: rows.items.into_iter().map(StockOut::from).collect(),
         total: rows.total,
@@ -223,7 +221,7 @@ pub async fn api_movements_list(
         ..Default::default()
     };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
-    let rows = st.svc.movements(&u.actor, &q, page).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.movements(&u.actor, &q, page).await?;
     Ok(Json(List {
         items: rows.items.into_iter().map(MovementOut::from).collect(),
         total: rows.total,
@@ -240,6 +238,6 @@ pub async fn api_movements_create(
     u: ApiUser,
     ApiJson(b): ApiJson<MovementInput>,
 ) -> Result<(StatusCode, Json<MovementOut>), ApiError> {
-    let row = st.svc.post_movement(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.post_movement(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(row.into())))
 }

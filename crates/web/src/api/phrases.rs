@@ -37,8 +37,7 @@ pub async fn api_phrases_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PhraseParams>,
 ) -> Result<Json<PhraseList>, ApiError> {
-    let items = if p.all == Some(true) { st.svc.all_phrases(&u.actor).await } else { st.svc.phrases(&u.actor).await }
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = if p.all == Some(true) { st.svc.all_phrases(&u.actor).await } else { st.svc.phrases(&u.actor).await }?;
     let total = items.len() as i64;
     Ok(Json(PhraseList { items, total, forbidden: FORBIDDEN_PHRASES.iter().map(|s| s.to_string()).collect() }))
 }
@@ -51,7 +50,7 @@ pub async fn api_phrases_create(
     u: ApiUser,
     ApiJson(b): ApiJson<PhraseInput>,
 ) -> Result<(StatusCode, Json<PhraseRow>), ApiError> {
-    let row = st.svc.create_phrase(&u.actor, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_phrase(&u.actor, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -66,6 +65,6 @@ pub async fn api_phrases_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<PhrasePatch>,
 ) -> Result<Json<PhraseRow>, ApiError> {
-    let row = st.svc.update_phrase(&u.actor, id, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_phrase(&u.actor, id, &b, Utc::now()).await?;
     Ok(Json(row))
 }

@@ -98,7 +98,7 @@ pub async fn api_requisitions_create(
     u: ApiUser,
     ApiJson(b): ApiJson<RequisitionInput>,
 ) -> Result<(StatusCode, Json<RequisitionOut>), ApiError> {
-    let d = st.svc.create_requisition(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.create_requisition(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(out(&u, d))))
 }
 
@@ -109,7 +109,7 @@ pub async fn api_requisitions_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<RequisitionOut>, ApiError> {
-    let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.get_requisition(&u.actor, id).await?;
     Ok(Json(out(&u, d)))
 }
 

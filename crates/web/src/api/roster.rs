@@ -30,11 +30,7 @@ pub async fn api_roster_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<RosterParams>,
 ) -> Result<Json<List<ShiftRow>>, ApiError> {
-    let items = st
-        .svc
-        .roster_between(&u.actor, p.from.as_deref(), p.to.as_deref(), Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.roster_between(&u.actor, p.from.as_deref(), p.to.as_deref(), Utc::now()).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -52,7 +48,7 @@ pub async fn api_roster_create(
     u: ApiUser,
     ApiJson(b): ApiJson<ShiftInput>,
 ) -> Result<(StatusCode, Json<ShiftRow>), ApiError> {
-    let row = st.svc.create_shift(&u.actor, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_shift(&u.actor, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -64,7 +60,7 @@ pub async fn api_roster_delete(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.delete_shift(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.delete_shift(&u.actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -72,7 +68,7 @@ pub async fn api_roster_delete(
 #[utoipa::path(get, path = "/api/v1/roster/now",
     responses((status = 200, body = List<ShiftRow>), (status = 403, body = ErrorResponse)))]
 pub async fn api_roster_now(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<ShiftRow>>, ApiError> {
-    let items = st.svc.roster_now(&u.actor, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.roster_now(&u.actor, Utc::now()).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -81,7 +77,7 @@ pub async fn api_roster_now(State(st): State<AppState>, u: ApiUser) -> Result<Js
 #[utoipa::path(get, path = "/api/v1/roster/people",
     responses((status = 200, body = List<DutyPerson>), (status = 403, body = ErrorResponse)))]
 pub async fn api_roster_people(State(st): State<AppState>, u: ApiUser) -> Result<Json<List<DutyPerson>>, ApiError> {
-    let items = st.svc.duty_people(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.duty_people(&u.actor).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -101,11 +97,7 @@ pub async fn api_roster_copy(
     u: ApiUser,
     ApiJson(b): ApiJson<CopyBody>,
 ) -> Result<Json<CopyOutcome>, ApiError> {
-    let out = st
-        .svc
-        .copy_roster_week(&u.actor, b.week.as_deref(), Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let out = st.svc.copy_roster_week(&u.actor, b.week.as_deref(), Utc::now()).await?;
     Ok(Json(out))
 }
 
@@ -116,7 +108,7 @@ pub async fn api_working_hours_get(
     State(st): State<AppState>,
     u: ApiUser,
 ) -> Result<Json<WorkingHoursSettings>, ApiError> {
-    let s = st.svc.working_hours_settings(&u.actor).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let s = st.svc.working_hours_settings(&u.actor).await?;
     Ok(Json(s))
 }
 
@@ -131,6 +123,6 @@ pub async fn api_working_hours_put(
     u: ApiUser,
     ApiJson(b): ApiJson<WorkingHoursInput>,
 ) -> Result<Json<WorkingHoursSettings>, ApiError> {
-    let s = st.svc.set_working_hours(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let s = st.svc.set_working_hours(&u.actor, &b).await?;
     Ok(Json(s))
 }

@@ -23,8 +23,7 @@ pub async fn api_search(
     u: ApiUser,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> Result<Json<List<Hit>>, ApiError> {
-    let items =
-        st.svc.search(&u.actor, &p.q, p.limit.unwrap_or(50)).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.search(&u.actor, &p.q, p.limit.unwrap_or(50)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }

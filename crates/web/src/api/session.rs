@@ -3,7 +3,7 @@
 use super::ApiJson;
 use crate::AppState;
 use crate::api::users::UserOut;
-use crate::auth::{ApiUser, PeerAddr, anonymous_tr};
+use crate::auth::{ApiUser, PeerAddr};
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_service::auth::SessionKind;
 use axum::Json;
@@ -29,23 +29,19 @@ pub struct SessionOut {
 pub async fn api_session_create(
     State(st): State<AppState>,
     PeerAddr(addr): PeerAddr,
-    headers: HeaderMap,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> Result<Json<SessionOut>, ApiError> {
-    let tr = anonymous_tr(&headers);
-    let s = st
-        .svc
-        .login(&b.username, &b.password, &addr, SessionKind::Api)
-        .await
-        .map_err(|e| ApiError::from_service(tr, e))?;
-    let user = st.svc.get_user(&s.actor, s.actor.id.0).await.map_err(|e| ApiError::from_service(tr, e))?;
+    // Errors in the caller's language (the request's, not yet the user's).
+    let s = st.svc.login(&b.username, &b.password, &addr, SessionKind::Api).await?;
+    let user = st.svc.get_user(&s.actor, s.actor.id.0).await?;
     Ok(Json(SessionOut { token: s.token, user: UserOut::from(&user) }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204, description = "signed out")))]
 pub async fn api_session_delete(
     State(st): State<AppState>,
-    u: ApiUser,
+    // Only a signed-in caller may sign out; the token it names is the one to end.
+    _u: ApiUser,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let token = headers
@@ -53,12 +49,12 @@ pub async fn api_session_delete(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' ').map(|(_, t)| t.trim().to_owned()))
         .unwrap_or_default();
-    st.svc.logout(&token).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.logout(&token).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserOut), (status = 401, body = ErrorResponse)))]
 pub async fn api_me_get(State(st): State<AppState>, u: ApiUser) -> Result<Json<UserOut>, ApiError> {
-    let row = st.svc.get_user(&u.actor, u.actor.id.0).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, u.actor.id.0).await?;
     Ok(Json(UserOut::from(&row)))
 }

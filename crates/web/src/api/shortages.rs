@@ -24,7 +24,7 @@ pub async fn api_quota_set(
     u: ApiUser,
     ApiJson(b): ApiJson<QuotaInput>,
 ) -> Result<Json<StockOut>, ApiError> {
-    let row = st.svc.set_quota(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.set_quota(&u.actor, &b).await?;
     Ok(Json(row.into()))
 }
 
@@ -42,11 +42,7 @@ pub async fn api_shortages_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<ShortageParams>,
 ) -> Result<Json<List<AlertRow>>, ApiError> {
-    let items = st
-        .svc
-        .shortages(&u.actor, p.open.unwrap_or(true), p.warehouse_id)
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.shortages(&u.actor, p.open.unwrap_or(true), p.warehouse_id).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -58,7 +54,7 @@ pub async fn api_shortage_acknowledge(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<AlertRow>, ApiError> {
-    let row = st.svc.acknowledge_shortage(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.acknowledge_shortage(&u.actor, id).await?;
     Ok(Json(row))
 }
 
@@ -96,11 +92,7 @@ pub async fn api_purchase_suggestions(
     u: ApiUser,
     ApiQuery(p): ApiQuery<SuggestionParams>,
 ) -> Result<Json<List<SuggestionOut>>, ApiError> {
-    let rows = st
-        .svc
-        .purchase_suggestions(&u.actor, p.warehouse_id, Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.purchase_suggestions(&u.actor, p.warehouse_id, Utc::now()).await?;
     let total = rows.len() as i64;
     Ok(Json(List { items: rows.into_iter().map(SuggestionOut::from).collect(), total, total_capped: false }))
 }

@@ -32,7 +32,7 @@ pub async fn api_stock_valuation(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> Result<Json<Valuation>, ApiError> {
-    let v = st.svc.stock_valuation(&u.actor, p.from, p.to).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let v = st.svc.stock_valuation(&u.actor, p.from, p.to).await?;
     Ok(Json(v))
 }
 
@@ -43,7 +43,7 @@ pub async fn api_stock_quality(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PeriodParams>,
 ) -> Result<Json<Quality>, ApiError> {
-    let q = st.svc.stock_quality(&u.actor, p.from, p.to).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let q = st.svc.stock_quality(&u.actor, p.from, p.to).await?;
     Ok(Json(q))
 }
 
@@ -63,7 +63,7 @@ pub async fn api_stock_counts(
     u: ApiUser,
     ApiJson(b): ApiJson<CountInput>,
 ) -> Result<(axum::http::StatusCode, Json<CountOut>), ApiError> {
-    let r = st.svc.post_count(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let r = st.svc.post_count(&u.actor, &b).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(CountOut {
@@ -105,6 +105,6 @@ pub async fn api_parts_import(
     u: ApiUser,
     body: Bytes,
 ) -> Result<Json<PartsImportOut>, ApiError> {
-    let (created, updated) = st.svc.import_parts(&u.actor, &body).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let (created, updated) = st.svc.import_parts(&u.actor, &body).await?;
     Ok(Json(PartsImportOut { created, updated }))
 }

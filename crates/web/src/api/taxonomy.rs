@@ -23,7 +23,7 @@ pub async fn api_subcategory_create(
     u: ApiUser,
     ApiJson(b): ApiJson<SubcategoryInput>,
 ) -> Result<(StatusCode, Json<SubcategoryRow>), ApiError> {
-    let row = st.svc.create_subcategory(&u.actor, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_subcategory(&u.actor, &b).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -41,6 +41,6 @@ pub async fn api_subcategory_update(
     Path(code): Path<String>,
     ApiJson(b): ApiJson<SubcategoryUpdate>,
 ) -> Result<Json<SubcategoryRow>, ApiError> {
-    let row = st.svc.update_subcategory(&u.actor, &code, &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.update_subcategory(&u.actor, &code, &b).await?;
     Ok(Json(row))
 }

@@ -101,11 +101,7 @@ pub async fn api_tickets_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<TicketParams>,
 ) -> Result<Json<List<TicketRow>>, ApiError> {
-    let rows = st
-        .svc
-        .list_tickets(&u.actor, p.query(u.actor.id.0), p.page())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_tickets(&u.actor, p.query(u.actor.id.0), p.page()).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -116,7 +112,7 @@ pub async fn api_tickets_create(
     u: ApiUser,
     ApiJson(b): ApiJson<TicketInput>,
 ) -> Result<(StatusCode, Json<TicketOut>), ApiError> {
-    let d = st.svc.create_ticket(&u.actor, &b, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.create_ticket(&u.actor, &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -126,7 +122,7 @@ pub async fn api_tickets_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<TicketOut>, ApiError> {
-    let d = st.svc.get_ticket(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.get_ticket(&u.actor, id).await?;
     Ok(Json(d.into()))
 }
 
@@ -153,7 +149,7 @@ pub async fn api_tickets_timeline(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<EventRow>>, ApiError> {
-    let items = st.svc.timeline(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let items = st.svc.timeline(&u.actor, id).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -173,11 +169,7 @@ pub async fn api_tickets_visit(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<VisitBody>,
 ) -> Result<(StatusCode, Json<VisitRow>), ApiError> {
-    let v = st
-        .svc
-        .add_visit(&u.actor, id, &b.visit, b.version, Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let v = st.svc.add_visit(&u.actor, id, &b.visit, b.version, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -187,7 +179,7 @@ pub async fn api_visit_signature(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let png = st.svc.visit_signature(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let png = st.svc.visit_signature(&u.actor, id).await?;
     Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
@@ -204,7 +196,7 @@ pub async fn api_tickets_comment(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.comment_ticket(&u.actor, id, &b.body, Utc::now()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    st.svc.comment_ticket(&u.actor, id, &b.body, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -221,10 +213,6 @@ pub async fn api_tickets_callback_attempt(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<AttemptBody>,
 ) -> Result<Json<TicketOut>, ApiError> {
-    let d = st
-        .svc
-        .callback_attempt(&u.actor, id, b.note.as_deref(), Utc::now())
-        .await
-        .map_err(|e| ApiError::from_service(u.tr, e))?;
+    let d = st.svc.callback_attempt(&u.actor, id, b.note.as_deref(), Utc::now()).await?;
     Ok(Json(d.into()))
 }

@@ -62,7 +62,7 @@ pub async fn api_users_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PageParams>,
 ) -> Result<Json<List<UserOut>>, ApiError> {
-    let rows = st.svc.list_users(&u.actor, p.page()).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let rows = st.svc.list_users(&u.actor, p.page()).await?;
     Ok(Json(List {
         items: rows.items.iter().map(UserOut::from).collect(),
         total: rows.total,
@@ -77,7 +77,7 @@ pub async fn api_users_create(
     u: ApiUser,
     ApiJson(b): ApiJson<UserInput>,
 ) -> Result<(StatusCode, Json<UserOut>), ApiError> {
-    let row = st.svc.create_user(Some(&u.actor), &b).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.create_user(Some(&u.actor), &b).await?;
     Ok((StatusCode::CREATED, Json(UserOut::from(&row))))
 }
 
@@ -87,7 +87,7 @@ pub async fn api_users_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<UserOut>, ApiError> {
-    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| ApiError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, id).await?;
     Ok(Json(UserOut::from(&row)))
 }
 

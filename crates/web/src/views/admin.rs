@@ -47,7 +47,7 @@ pub async fn view_users_get(
     PageQuery(p): PageQuery<ListParams>,
 ) -> Result<Response, PageError> {
     let page = Page::new(p.page, Some(50));
-    let rows = st.svc.list_users(&u.actor, page).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.list_users(&u.actor, page).await?;
     let c = Ctx::new(&st, &u, "/admin/users", u.tr.t("nav.users"))
         .crumb(u.tr.t("nav.users"), "/admin/users")
         .flash_from(p.ok.as_deref());
@@ -96,12 +96,7 @@ async fn user_form(
     if !u.actor.can_manage_users() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let customers = st
-        .svc
-        .list_customers(&u.actor, CustomerQuery::default(), Page::all())
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?
-        .items;
+    let customers = st.svc.list_customers(&u.actor, CustomerQuery::default(), Page::all()).await?.items;
     let c =
         Ctx::new(st, u, "/admin/users", title.clone()).crumb(u.tr.t("nav.users"), "/admin/users").crumb(title, &action);
     Ok(UserFormPage {
@@ -162,7 +157,7 @@ pub async fn view_user_edit_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, id).await?;
     let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     Ok(render(&page))
@@ -201,7 +196,7 @@ pub async fn view_user_edit_post(
         Ok(()) => return Ok(Redirect::to("/admin/users?ok=saved").into_response()),
         Err(e) => form_errors(u.tr, e)?,
     };
-    let row = st.svc.get_user(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let row = st.svc.get_user(&u.actor, id).await?;
     let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     page.roles = roles;

@@ -231,7 +231,7 @@ async fn form_page(
     if !u.actor.can_edit_installed_base() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let towns = st.svc.towns(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let towns = st.svc.towns(&u.actor).await?;
     if input.county.is_none() {
         input.county = towns.first().map(|(c, _)| c.clone());
     }
@@ -273,7 +273,7 @@ pub async fn view_customer_edit_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await?;
     let input = input_of(&d.customer, &d);
     let title = format!("{} · {}", u.tr.t("action.edit"), d.customer.name);
     let page =

@@ -352,11 +352,7 @@ pub async fn view_contacts_get(
         ..Default::default()
     };
     let page = aftercare_store::Page::new(p.page, Some(25));
-    let rows = st
-        .svc
-        .list_contacts(&u.actor, &params.query(u.actor.id.0), page)
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.list_contacts(&u.actor, &params.query(u.actor.id.0), page).await?;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let keep = [("q", s(&p.q)), ("view", s(&p.view)), ("channel", s(&p.channel)), ("category", s(&p.category))];
     Ok(render(&ContactsPage {
@@ -370,7 +366,7 @@ pub async fn view_contacts_get(
         channels: enum_list(Channel::ALL, Channel::as_str),
         categories: enum_list(Category::ALL, Category::as_str),
         views: vec!["missed", "complaints", "suggestions", "unmatched", "mine"],
-        unread_suggestions: st.svc.unread_suggestions(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?,
+        unread_suggestions: st.svc.unread_suggestions(&u.actor).await?,
     }))
 }
 
@@ -491,7 +487,7 @@ pub async fn view_contact_file_get(
     u: PageUser,
     axum::extract::Path((_, file)): axum::extract::Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let (meta, data) = st.svc.mail_attachment(&u.actor, file).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let (meta, data) = st.svc.mail_attachment(&u.actor, file).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }
 

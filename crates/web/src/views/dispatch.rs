@@ -131,7 +131,7 @@ pub async fn view_dispatch_get(
     let last = from + Duration::days(DAYS - 1);
     let (start, _) = day_bounds(from, tz);
     let (_, end) = day_bounds(last, tz);
-    let board = st.svc.dispatch_board(&u.actor, start, end).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let board = st.svc.dispatch_board(&u.actor, start, end).await?;
     let title = u.tr.t("nav.dispatch");
     let c = Ctx::new(&st, &u, "/dispatch", title.clone()).crumb(title, "/dispatch");
 

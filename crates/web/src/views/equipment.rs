@@ -363,8 +363,7 @@ async fn form_page(
     let customers = st
         .svc
         .list_customers(&u.actor, CustomerQuery { sort: Some("town".into()), ..Default::default() }, Page::all())
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?
+        .await?
         .items;
     let c =
         Ctx::new(st, u, "/equipment", title.clone()).crumb(u.tr.t("nav.equipment"), "/equipment").crumb(title, &action);
@@ -415,7 +414,7 @@ pub async fn view_equipment_edit_get(
     if !u.actor.can_edit_installed_base() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await?;
     let input = EquipmentInput {
         customer_id: Some(CustomerId(e.customer_id)),
         system: Some(e.system.clone()),

@@ -67,7 +67,7 @@ pub async fn view_import_get(State(st): State<AppState>, u: PageUser) -> Result<
 }
 
 pub async fn view_import_template_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
-    let bytes = st.svc.import_template(u.tr.is_en()).map_err(|e| PageError::from_service(u.tr, e))?;
+    let bytes = st.svc.import_template(u.tr.is_en())?;
     Ok(download(bytes, XLSX, &u.tr.t("import.template_file")))
 }
 

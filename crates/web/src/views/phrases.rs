@@ -268,7 +268,7 @@ pub async fn view_phrase_move_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
     let up = field(&form, "to").as_deref() == Some("up");
-    let r = st.svc.move_phrase(&u.actor, id, up, Utc::now()).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let r = st.svc.move_phrase(&u.actor, id, up, Utc::now()).await?;
     Ok(back(r.id, "phrase_moved"))
 }
 
@@ -282,8 +282,7 @@ pub async fn view_phrase_active_post(
     may_edit(&u)?;
     let active = matches!(field(&form, "active").as_deref().map(str::trim), Some("1" | "true"));
     let patch = PhrasePatch { active: Some(active), ..Default::default() };
-    let r =
-        st.svc.update_phrase(&u.actor, id, &patch, Utc::now()).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let r = st.svc.update_phrase(&u.actor, id, &patch, Utc::now()).await?;
     Ok(back(r.id, if r.active { "phrase_reactivated" } else { "phrase_deactivated" }))
 }
 

@@ -81,7 +81,7 @@ pub async fn view_portal_get(
     PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
     forbidden_unless_school(&u)?;
-    let home = st.svc.portal_home(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let home = st.svc.portal_home(&u.actor).await?;
     let c = Ctx::new(&st, &u, "/", u.tr.t("portal.title")).flash_from(q.ok.as_deref());
     let waiting = match home.open.iter().filter(|t| t.status == "resolved").count() {
         0 => String::new(),
@@ -448,7 +448,7 @@ async fn ticket_page(
     errors: FormErrors,
     form: &[(String, String)],
 ) -> Result<PortalTicketPage, PageError> {
-    let p = st.svc.portal_ticket(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let p = st.svc.portal_ticket(&u.actor, id).await?;
     let t = &p.detail.ticket;
     let title = format!("{} {}", t.number, t.title);
     let c = Ctx::new(st, u, "/", title).crumb(t.number.clone(), &format!("/portal/tickets/{id}"));
@@ -573,6 +573,6 @@ pub async fn view_attachment_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let (meta, data) = st.svc.attachment(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let (meta, data) = st.svc.attachment(&u.actor, id).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }

@@ -297,7 +297,7 @@ async fn detail_page(
     ok: Option<&str>,
     error: Option<String>,
 ) -> Result<DetailPage, PageError> {
-    let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let d = st.svc.get_requisition(&u.actor, id).await?;
     let actions = actions_for(&u.actor, &d.requisition).into_iter().map(ReqAction::as_str).collect();
     let title = d.requisition.requisition_no.clone();
     let c = Ctx::new(st, u, "/requisitions", title.clone())
@@ -405,7 +405,7 @@ pub async fn view_requisition_print_get(
     PageQuery(f): PageQuery<PrintForm>,
 ) -> Result<Response, PageError> {
     let a5 = f.size.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("a5"));
-    let d = st.svc.get_requisition(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let d = st.svc.get_requisition(&u.actor, id).await?;
     let title = format!("{} {}", u.tr.t("requisition.slip"), d.requisition.requisition_no);
     let c = Ctx::new(&st, &u, "/requisitions", title);
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();

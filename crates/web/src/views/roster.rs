@@ -346,7 +346,7 @@ pub async fn view_roster_delete_post(
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
-    let s = st.svc.delete_shift(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let s = st.svc.delete_shift(&u.actor, id).await?;
     let day = s.starts_at.with_timezone(&st.svc.tz).date_naive();
     let to = query_url(PATH, &[("week", week_start(day).to_string()), ("ok", "shift_removed".into())]);
     Ok(Redirect::to(&format!("{to}#day-{day}")).into_response())
@@ -360,11 +360,7 @@ pub async fn view_roster_copy_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
     let week = field(&form, "week");
-    let out = st
-        .svc
-        .copy_roster_week(&u.actor, week.as_deref(), Utc::now())
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let out = st.svc.copy_roster_week(&u.actor, week.as_deref(), Utc::now()).await?;
     let to = query_url(
         PATH,
         &[("week", week.unwrap_or_default()), ("copied", out.copied.to_string()), ("skipped", out.skipped.to_string())],
@@ -392,7 +388,7 @@ impl HoursForm {
 
 /// The form as saved.
 pub async fn hours_form(st: &AppState, u: &PageUser) -> Result<HoursForm, PageError> {
-    let s = st.svc.working_hours_settings(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let s = st.svc.working_hours_settings(&u.actor).await?;
     Ok(HoursForm {
         working_hours: s.working_hours,
         days: s.working_days,

@@ -30,7 +30,7 @@ pub async fn view_search_get(
     PageQuery(p): PageQuery<SearchParams>,
 ) -> Result<Response, PageError> {
     let q = p.q.unwrap_or_default();
-    let hits = st.svc.search(&u.actor, &q, 100).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let hits = st.svc.search(&u.actor, &q, 100).await?;
     let c = Ctx::new(&st, &u, "/search", u.tr.t("search.title")).crumb(u.tr.t("search.title"), "/search");
     Ok(render(&SearchPage { c, q, hits }))
 }

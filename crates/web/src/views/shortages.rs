@@ -168,6 +168,6 @@ pub async fn view_acknowledge_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    st.svc.acknowledge_shortage(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    st.svc.acknowledge_shortage(&u.actor, id).await?;
     Ok(Redirect::to(&format!("{PATH}?ok=shortage_acknowledged#shortage-{id}")).into_response())
 }

@@ -294,8 +294,7 @@ pub async fn view_subcategory_active_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
     let active = matches!(field(&form, "active").as_deref().map(str::trim), Some("1" | "true"));
-    let row =
-        st.svc.set_subcategory_active(&u.actor, &code, active).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let row = st.svc.set_subcategory_active(&u.actor, &code, active).await?;
     let ok = if row.active { "subcategory_reactivated" } else { "subcategory_deactivated" };
     Ok(Redirect::to(&format!("{PATH}?ok={ok}{}", anchor(&row.code))).into_response())
 }

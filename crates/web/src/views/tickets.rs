@@ -267,7 +267,7 @@ pub async fn view_tickets_save_filter_post(
     Form(f): Form<SaveFilterForm>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&f._csrf)?;
-    st.svc.save_filter(&u.actor, "tickets", &f.name, &f.query).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    st.svc.save_filter(&u.actor, "tickets", &f.name, &f.query).await?;
     Ok(Redirect::to(&format!("/tickets?{}", f.query)).into_response())
 }
 
@@ -821,14 +821,14 @@ async fn visit_page(
     errors: FormErrors,
     values: Vec<(String, String)>,
 ) -> Result<VisitPage, PageError> {
-    let d = st.svc.get_ticket(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let d = st.svc.get_ticket(&u.actor, id).await?;
     let title = u.tr.t("ticket.action.visit");
     let c = Ctx::new(st, u, "/tickets", title.clone())
         .crumb(u.tr.t("nav.tickets"), "/tickets")
         .crumb(d.ticket.number.clone(), &format!("/tickets/{id}"))
         .crumb(title, &format!("/tickets/{id}/visit"));
     let now_local = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%dT%H:%M").to_string();
-    let (stock, parts) = st.svc.visit_part_choices(&u.actor).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let (stock, parts) = st.svc.visit_part_choices(&u.actor).await?;
     Ok(VisitPage { c, d, errors, now_local, values, stock, parts })
 }
 
@@ -992,10 +992,7 @@ pub async fn view_visit_post(
     match result {
         Ok(v) => {
             for (ct, data) in photos {
-                st.svc
-                    .add_visit_photo(&u.actor, v.id, &ct, &data)
-                    .await
-                    .map_err(|e| PageError::from_service(u.tr, e))?;
+                st.svc.add_visit_photo(&u.actor, v.id, &ct, &data).await?;
             }
             Ok(Redirect::to(&format!("/tickets/{id}?ok=visit_saved")).into_response())
         }
@@ -1019,7 +1016,7 @@ pub async fn view_signature_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let png = st.svc.visit_signature(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let png = st.svc.visit_signature(&u.actor, id).await?;
     Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
@@ -1028,7 +1025,7 @@ pub async fn view_photo_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let (_, data) = st.svc.visit_photo(&u.actor, id).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let (_, data) = st.svc.visit_photo(&u.actor, id).await?;
     Ok(crate::files::stored_file(data, &format!("photo-{id}")))
 }
 
@@ -1070,7 +1067,7 @@ pub async fn view_today_get(
         sort: Some("scheduled".into()),
         ..Default::default()
     };
-    let rows = st.svc.list_tickets(&u.actor, q, Page::all()).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.list_tickets(&u.actor, q, Page::all()).await?;
     let c = Ctx::new(&st, &u, "/today", u.tr.t("nav.today"));
     let now = Utc::now();
     let rows = rows.items.into_iter().map(|t| Row { sla: sla_of(&c, &t, now), t }).collect();
@@ -1099,11 +1096,7 @@ pub async fn view_callbacks_get(
         sort: Some("oldest".into()),
         ..Default::default()
     };
-    let rows = st
-        .svc
-        .list_tickets(&u.actor, query, Page::new(Some(1), Some(200)))
-        .await
-        .map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.list_tickets(&u.actor, query, Page::new(Some(1), Some(200))).await?;
     let c = Ctx::new(&st, &u, "/callbacks", u.tr.t("nav.callbacks"))
         .crumb(u.tr.t("nav.callbacks"), "/callbacks")
         .flash_from(q.ok.as_deref());
@@ -1160,7 +1153,7 @@ pub async fn view_notifications_get(
     PageQuery(p): PageQuery<PageParam>,
 ) -> Result<Response, PageError> {
     let page = Page::new(p.page, Some(50));
-    let rows = st.svc.notifications(&u.actor, page).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    let rows = st.svc.notifications(&u.actor, page).await?;
     let c = Ctx::new(&st, &u, "/notifications", u.tr.t("nav.notifications"))
         .crumb(u.tr.t("nav.notifications"), "/notifications");
     let items = rows.items.into_iter().map(|n| NoteItem { text: notification_text(u.tr, &n), n }).collect();
@@ -1174,7 +1167,7 @@ pub async fn view_notifications_read_post(
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let id = field(&form, "id").and_then(|v| v.parse().ok());
-    st.svc.mark_notifications_read(&u.actor, id, Utc::now()).await.map_err(|e| PageError::from_service(u.tr, e))?;
+    st.svc.mark_notifications_read(&u.actor, id, Utc::now()).await?;
     let to = match field(&form, "go") {
         Some(go) => super::login::safe_next(Some(&go)),
         None => "/notifications".into(),
