@@ -48,7 +48,7 @@ async fn build(db: &Db, n: usize) {
     // The bench is one user writing thousands a second: lift the write limit (also on a
     // database built by an earlier run).
     for key in [aftercare_service::rate::STAFF_KEY, aftercare_service::rate::SCHOOL_KEY] {
-        aftercare_store::tickets::set_setting(db, &aftercare_store::Writer::system(), key, "0").await.unwrap();
+        aftercare_store::settings::set_setting(db, &aftercare_store::Writer::system(), key, "0").await.unwrap();
     }
     let ts = |t: chrono::DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::AutoSi, false);
     let now = Utc::now();

@@ -63,7 +63,7 @@ both!(a_script_dressed_as_a_photo_is_refused_and_stored_files_run_nothing, |app:
     let refused = svc.add_visit_photo(&tech.actor, visit, "image/svg+xml", SVG).await;
     assert!(matches!(refused, Err(aftercare_service::ServiceError::Invalid(_))), "the service refuses it too");
     let old =
-        aftercare_store::tickets::add_photo(&app.db, visit, "image/svg+xml", SVG, chrono::Utc::now()).await.unwrap();
+        aftercare_store::visits::add_photo(&app.db, visit, "image/svg+xml", SVG, chrono::Utc::now()).await.unwrap();
     let r = ac.get(app.url(&format!("/photos/{old}"))).send().await.unwrap();
     assert_eq!(r.headers()["content-type"], "application/octet-stream");
     assert!(r.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));

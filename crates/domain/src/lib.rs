@@ -5,6 +5,7 @@
 #[macro_use]
 mod macros;
 
+pub mod clock;
 pub mod contacts;
 pub mod customers;
 pub mod defective;

@@ -27,6 +27,12 @@ macro_rules! string_enum {
             }
         }
 
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
@@ -39,6 +45,12 @@ macro_rules! string_enum {
 /// decodes its column into it (`#[sqlx(try_from = "String")]`).
 macro_rules! try_from_string {
     ($($name:ident),* $(,)?) => {$(
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                self.as_str()
+            }
+        }
+
         impl TryFrom<String> for $name {
             type Error = $crate::UnknownValue;
             fn try_from(s: String) -> Result<Self, Self::Error> {

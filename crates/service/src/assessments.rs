@@ -4,7 +4,10 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::tickets::Priority;
 use aftercare_domain::{FieldErrors, Role};
-use aftercare_store::tickets::{self as store, NotificationRow, PenaltyRow, ScoreRow, SlaRow, SubcategoryRow};
+use aftercare_store::assessments::{PenaltyRow, ScoreRow};
+use aftercare_store::notifications::NotificationRow;
+use aftercare_store::sla::SlaRow;
+use aftercare_store::taxonomy::SubcategoryRow;
 use aftercare_store::{Page, Paged};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -36,7 +39,7 @@ pub struct SlaInput {
 impl Services {
     pub async fn penalties(&self, by: &Actor, status: Option<&str>, page: Page) -> Result<Paged<PenaltyRow>> {
         require(by.is_admin_or_manager())?;
-        Ok(store::penalties(&self.db, status.filter(|s| !s.is_empty()), None, page).await?)
+        Ok(aftercare_store::assessments::penalties(&self.db, status.filter(|s| !s.is_empty()), None, page).await?)
     }
 
     /// Confirms (`confirm`) or dismisses (`dismiss`) a proposed event.
@@ -55,17 +58,19 @@ impl Services {
             _ => return Err(FieldErrors::single("verdict", "unknown_value").into()),
         };
         let note = note.map(str::trim).filter(|s| !s.is_empty());
-        store::review_penalty(&self.db, &self.writer(by), id, status, note, now).await.map_err(|e| match e {
-            aftercare_store::StoreError::Stale => {
-                ServiceError::Transition { action: "review", status: "reviewed", reason: None }
-            }
-            other => other.into(),
-        })
+        aftercare_store::assessments::review_penalty(&self.db, &self.writer(by), id, status, note, now).await.map_err(
+            |e| match e {
+                aftercare_store::StoreError::Stale => {
+                    ServiceError::Transition { action: "review", status: "reviewed", reason: None }
+                }
+                other => other.into(),
+            },
+        )
     }
 
     pub async fn scorecards(&self, by: &Actor, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Scorecard>> {
         require(by.is_admin_or_manager())?;
-        Ok(store::scorecards(&self.db, from, to)
+        Ok(aftercare_store::assessments::scorecards(&self.db, from, to)
             .await?
             .into_iter()
             .map(|raw| Scorecard {
@@ -80,7 +85,7 @@ impl Services {
 
     pub async fn sla_policies(&self, by: &Actor) -> Result<Vec<SlaRow>> {
         require(by.is_staff())?;
-        Ok(store::sla_policies(&self.db).await?)
+        Ok(aftercare_store::sla::sla_policies(&self.db).await?)
     }
 
     pub async fn set_sla_policy(
@@ -120,26 +125,26 @@ impl Services {
             resolve_minutes: resolve,
             updated_at: now,
         };
-        store::set_sla_policy(&self.db, &self.writer(by), &row).await?;
+        aftercare_store::sla::set_sla_policy(&self.db, &self.writer(by), &row).await?;
         self.caches.forget_sla();
-        Ok(store::sla_policies(&self.db).await?)
+        Ok(aftercare_store::sla::sla_policies(&self.db).await?)
     }
 
     pub async fn fault_subcategories(&self, by: &Actor) -> Result<Vec<SubcategoryRow>> {
         require(by.is_staff())?;
-        Ok(store::subcategories(&self.db).await?)
+        Ok(aftercare_store::taxonomy::subcategories(&self.db).await?)
     }
 
     pub async fn notifications(&self, by: &Actor, page: Page) -> Result<Paged<NotificationRow>> {
-        Ok(store::notifications(&self.db, by.id.0, page).await?)
+        Ok(aftercare_store::notifications::notifications(&self.db, by.id.0, page).await?)
     }
 
     pub async fn unread_notifications(&self, by: &Actor) -> Result<i64> {
-        Ok(store::unread_count(&self.db, by.id.0).await?)
+        Ok(aftercare_store::notifications::unread_count(&self.db, by.id.0).await?)
     }
 
     pub async fn mark_notifications_read(&self, by: &Actor, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
-        Ok(store::mark_read(&self.db, by.id.0, id, now).await?)
+        Ok(aftercare_store::notifications::mark_read(&self.db, by.id.0, id, now).await?)
     }
 
     /// Staff who can be scheduled: technicians, with their display names.

@@ -5,7 +5,7 @@
 
 use crate::Actor;
 use aftercare_domain::contacts::WorkingHours;
-use aftercare_store::tickets::SlaRow;
+use aftercare_store::sla::SlaRow;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -12,7 +12,8 @@ use aftercare_store::contacts::{self as store, ContactQuery, ContactRow, Contact
 use aftercare_store::customers::CustomerRow;
 use aftercare_store::db::Arg;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
-use aftercare_store::tickets::{NewNotification, TicketQuery, TicketRow};
+use aftercare_store::notifications::NewNotification;
+use aftercare_store::tickets::{TicketQuery, TicketRow};
 use aftercare_store::{Page, Paged};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use serde::Serialize;
@@ -167,7 +168,7 @@ impl Services {
             match k.ticket_id {
                 None => e.push("ticket_id", "required"),
                 Some(t) => match aftercare_store::tickets::get(&self.db, t).await {
-                    Ok(t) if TicketStatus::parse(&t.status).is_some_and(TicketStatus::is_open) => {
+                    Ok(t) if t.status.is_open() => {
                         if k.customer_id.is_none() {
                             k.customer_id = Some(CustomerId(t.customer_id));
                         }
@@ -248,7 +249,7 @@ impl Services {
                 args: serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": row.customer_name.clone().unwrap_or_else(|| row.content.chars().take(30).collect())}),
             })
             .collect();
-        if let Err(e) = aftercare_store::tickets::notify(&self.db, row.ticket_id, &list, now).await {
+        if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &list, now).await {
             tracing::warn!("notifying managers of {}: {e}", row.record_no);
         }
         if kind == "complaint" {
@@ -570,7 +571,7 @@ impl Services {
                 kind: "complaint_reviewed",
                 args: serde_json::json!({"contact_id": id, "number": row.record_no, "reason": verdict.as_str()}),
             };
-            if let Err(e) = aftercare_store::tickets::notify(&self.db, row.ticket_id, &[n], now).await {
+            if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &[n], now).await {
                 tracing::warn!("notifying of the review of {}: {e}", row.record_no);
             }
         }

@@ -291,7 +291,7 @@ impl Services {
         if agent.customer_id.is_some() {
             return Err(ServiceError::NotFound);
         }
-        let (from, to) = aftercare_store::tickets::day_bounds(date, self.tz);
+        let (from, to) = aftercare_domain::clock::day_bounds(date, self.tz);
         let q = ContactQuery {
             handler_or_owner: Some(agent_id),
             from: Some(from),

@@ -3,6 +3,7 @@
 
 use crate::{Actor, Result, Services, require};
 use aftercare_domain::Role;
+use aftercare_domain::tickets::TicketStatus;
 use aftercare_store::Page;
 use aftercare_store::tickets::{self as store, TicketQuery, TicketRow};
 use chrono::{DateTime, Utc};
@@ -37,7 +38,7 @@ impl Services {
             ..Default::default()
         };
         let mut scheduled = store::list(&self.db, &period, Page::all()).await?.items;
-        scheduled.retain(|t| t.status != "cancelled");
+        scheduled.retain(|t| t.status != TicketStatus::Cancelled);
         let assignments = store::assignments_between(&self.db, from, to).await?;
         let queue = |statuses: &[&str]| TicketQuery {
             statuses: statuses.iter().map(|s| (*s).to_owned()).collect(),

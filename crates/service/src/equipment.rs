@@ -58,7 +58,7 @@ impl Services {
         &self,
         by: &Actor,
         id: EquipmentId,
-    ) -> Result<(Vec<aftercare_store::tickets::TicketRow>, Vec<aftercare_store::tickets::VisitRow>)> {
+    ) -> Result<(Vec<aftercare_store::tickets::TicketRow>, Vec<aftercare_store::visits::VisitRow>)> {
         self.get_equipment(by, id).await?;
         let q = aftercare_store::tickets::TicketQuery {
             equipment_id: Some(id.0),
@@ -66,7 +66,7 @@ impl Services {
             ..Default::default()
         };
         let tickets = aftercare_store::tickets::list(&self.db, &q, Page::new(Some(1), Some(100))).await?.items;
-        let visits = aftercare_store::tickets::visits_of_equipment(&self.db, id.0).await?;
+        let visits = aftercare_store::visits::visits_of_equipment(&self.db, id.0).await?;
         Ok((tickets, visits))
     }
 

@@ -111,7 +111,7 @@ pub fn ticket_opened(lang: Lang, f: &TicketFacts<'_>) -> Text {
                 f.school,
                 t.title,
                 t.number,
-                priority(lang, &t.priority),
+                priority(lang, t.priority.as_str()),
                 reply_hint(lang, &t.number),
                 signature(lang, f.company)
             ),
@@ -123,7 +123,7 @@ pub fn ticket_opened(lang: Lang, f: &TicketFacts<'_>) -> Text {
                 f.school,
                 t.title,
                 t.number,
-                priority(lang, &t.priority),
+                priority(lang, t.priority.as_str()),
                 reply_hint(lang, &t.number),
                 signature(lang, f.company)
             ),
@@ -251,8 +251,8 @@ pub fn sla_breach(lang: Lang, manager: &str, t: &TicketRow, dues: &[(&str, Strin
                     t.customer_name,
                     t.town,
                     t.title,
-                    priority(lang, &t.priority),
-                    status(lang, &t.status),
+                    priority(lang, t.priority.as_str()),
+                    status(lang, t.status.as_str()),
                     lines,
                     signature(lang, company)
                 ),
@@ -271,7 +271,7 @@ pub fn sla_breach(lang: Lang, manager: &str, t: &TicketRow, dues: &[(&str, Strin
                     t.town,
                     t.title,
                     t.priority,
-                    status(lang, &t.status),
+                    status(lang, t.status.as_str()),
                     lines,
                     signature(lang, company)
                 ),

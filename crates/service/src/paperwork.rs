@@ -6,7 +6,8 @@ use crate::tickets::TicketDetail;
 use crate::{Actor, Result, Services, require};
 use aftercare_domain::CustomerId;
 use aftercare_store::equipment::EquipmentRow;
-use aftercare_store::tickets::{self as store, SubcategoryRow};
+use aftercare_store::taxonomy::SubcategoryRow;
+use aftercare_store::tickets::{self as store};
 
 /// A ticket with everything its paper forms show.
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ impl Services {
             equipment.push(aftercare_store::equipment::get(&self.db, *e).await?);
         }
         let subcategory = match &t.fault_subcategory {
-            Some(code) => store::subcategory(&self.db, code).await?,
+            Some(code) => aftercare_store::taxonomy::subcategory(&self.db, code).await?,
             None => None,
         };
         let repeat_of_number = match t.repeat_of {

@@ -91,7 +91,7 @@ fn scene_rank(scene: &str) -> usize {
 impl Services {
     /// The company's name as phrases and forms print it (setting `company_name`).
     pub async fn company_name(&self) -> String {
-        aftercare_store::tickets::setting(&self.db, "company_name")
+        aftercare_store::settings::setting(&self.db, "company_name")
             .await
             .ok()
             .flatten()

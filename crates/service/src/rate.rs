@@ -80,8 +80,8 @@ impl Services {
         if let Some(l) = self.caches.limits() {
             return Ok(l);
         }
-        let school = aftercare_store::tickets::setting(&self.db, SCHOOL_KEY).await?;
-        let staff = aftercare_store::tickets::setting(&self.db, STAFF_KEY).await?;
+        let school = aftercare_store::settings::setting(&self.db, SCHOOL_KEY).await?;
+        let staff = aftercare_store::settings::setting(&self.db, STAFF_KEY).await?;
         let l = WriteLimits {
             school_per_minute: parse(school, DEFAULT_SCHOOL_PER_MINUTE),
             staff_per_minute: parse(staff, DEFAULT_STAFF_PER_MINUTE),
@@ -103,8 +103,8 @@ impl Services {
             return Err(e.into());
         }
         let w = self.writer(by);
-        aftercare_store::tickets::set_setting(&self.db, &w, SCHOOL_KEY, &l.school_per_minute.to_string()).await?;
-        aftercare_store::tickets::set_setting(&self.db, &w, STAFF_KEY, &l.staff_per_minute.to_string()).await?;
+        aftercare_store::settings::set_setting(&self.db, &w, SCHOOL_KEY, &l.school_per_minute.to_string()).await?;
+        aftercare_store::settings::set_setting(&self.db, &w, STAFF_KEY, &l.staff_per_minute.to_string()).await?;
         self.caches.forget_limits();
         Ok(*l)
     }

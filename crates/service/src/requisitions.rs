@@ -326,8 +326,8 @@ impl Services {
         if to < from {
             return Err(FieldErrors::single("to", "date_order").into());
         }
-        let (start, _) = aftercare_store::tickets::day_bounds(from, self.tz);
-        let (_, end) = aftercare_store::tickets::day_bounds(to, self.tz);
+        let (start, _) = aftercare_domain::clock::day_bounds(from, self.tz);
+        let (_, end) = aftercare_domain::clock::day_bounds(to, self.tz);
         Ok(store::ledger(&self.db, start, end, warehouse_id, 20_000).await?)
     }
 

@@ -7,7 +7,7 @@ use aftercare_domain::contacts::WorkingHours;
 use aftercare_domain::validation::optional;
 use aftercare_domain::{FieldErrors, Role};
 use aftercare_store::roster::{self as store, DutyPerson, MAX_SHIFT_HOURS, ShiftOutcome, ShiftRow, ShiftWrite};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
 /// Who may be on duty: the agents, and the engineers and technicians who often cover nights.
@@ -69,10 +69,7 @@ pub fn parse_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
         .and_then(|local| local_to_utc(local, tz))
 }
 
-/// A local time in `tz` as UTC (the earlier one when a clock change makes it ambiguous).
-pub fn local_to_utc(local: NaiveDateTime, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc))
-}
+pub use aftercare_domain::clock::local_to_utc;
 
 /// A period's bound: a day (its start, or with `end_of_day` its end, local) or a time.
 pub fn period_bound(field: &'static str, v: &str, tz: chrono_tz::Tz, end_of_day: bool) -> Result<DateTime<Utc>> {
@@ -343,7 +340,7 @@ impl Services {
             return Err(aftercare_domain::FieldErrors::single("sla_working_hours", "required").into());
         };
         let value = if on { "working_hours" } else { "24x7" };
-        aftercare_store::tickets::set_setting(&self.db, &self.writer(by), "sla_calendar", value).await?;
+        aftercare_store::settings::set_setting(&self.db, &self.writer(by), "sla_calendar", value).await?;
         self.caches.forget_hours();
         Ok(on)
     }

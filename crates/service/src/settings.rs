@@ -18,7 +18,7 @@ impl Services {
             }
             Some(d) => d,
         };
-        aftercare_store::tickets::set_setting(&self.db, &self.writer(by), "repeat_window_days", &days.to_string())
+        aftercare_store::settings::set_setting(&self.db, &self.writer(by), "repeat_window_days", &days.to_string())
             .await?;
         Ok(days)
     }

@@ -126,7 +126,7 @@ impl Services {
 
     /// `shortage_ack_hours`, default 24, kept within an hour and a month.
     pub async fn shortage_ack_hours(&self) -> i64 {
-        aftercare_store::tickets::setting(&self.db, "shortage_ack_hours")
+        aftercare_store::settings::setting(&self.db, "shortage_ack_hours")
             .await
             .ok()
             .flatten()

@@ -8,7 +8,7 @@ use aftercare_domain::FieldErrors;
 use aftercare_domain::System;
 use aftercare_domain::tickets::FaultType;
 use aftercare_domain::validation::{clean, optional, required};
-use aftercare_store::tickets::{self as store, SubcategoryRow};
+use aftercare_store::taxonomy::SubcategoryRow;
 use serde::Deserialize;
 use std::collections::HashMap;
 
@@ -151,20 +151,20 @@ impl Services {
     /// One subcategory, for any member of staff.
     pub async fn fault_subcategory(&self, by: &Actor, code: &str) -> Result<SubcategoryRow> {
         require(by.is_staff())?;
-        store::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)
+        aftercare_store::taxonomy::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)
     }
 
     /// How many tickets were diagnosed with each code (codes without tickets are absent).
     pub async fn fault_subcategory_usage(&self, by: &Actor) -> Result<HashMap<String, i64>> {
         require(by.is_staff())?;
-        Ok(store::subcategory_usage(&self.db).await?.into_iter().collect())
+        Ok(aftercare_store::taxonomy::subcategory_usage(&self.db).await?.into_iter().collect())
     }
 
     /// Adds a subcategory; audited. A code already taken is a `code` duplicate.
     pub async fn create_subcategory(&self, by: &Actor, input: &SubcategoryInput) -> Result<SubcategoryRow> {
         require(by.is_admin_or_manager())?;
         let row = input.validate()?;
-        store::create_subcategory(&self.db, &self.writer(by), &row).await?;
+        aftercare_store::taxonomy::create_subcategory(&self.db, &self.writer(by), &row).await?;
         Ok(row)
     }
 
@@ -177,12 +177,12 @@ impl Services {
         input: &SubcategoryUpdate,
     ) -> Result<SubcategoryRow> {
         require(by.is_admin_or_manager())?;
-        let current = store::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)?;
+        let current = aftercare_store::taxonomy::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)?;
         let row = input.apply(&current)?;
         let unchanged = (&row.name_zh, &row.name_en, &row.typical_cause, row.active)
             == (&current.name_zh, &current.name_en, &current.typical_cause, current.active);
         if !unchanged {
-            store::update_subcategory(&self.db, &self.writer(by), &row).await?;
+            aftercare_store::taxonomy::update_subcategory(&self.db, &self.writer(by), &row).await?;
         }
         Ok(row)
     }
@@ -190,12 +190,12 @@ impl Services {
     /// Deactivates (no longer offered when diagnosing) or reactivates a subcategory; audited.
     pub async fn set_subcategory_active(&self, by: &Actor, code: &str, active: bool) -> Result<SubcategoryRow> {
         require(by.is_admin_or_manager())?;
-        let current = store::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)?;
+        let current = aftercare_store::taxonomy::subcategory(&self.db, code).await?.ok_or(ServiceError::NotFound)?;
         if current.active == active {
             return Ok(current);
         }
         let row = SubcategoryRow { active, ..current };
-        store::update_subcategory(&self.db, &self.writer(by), &row).await?;
+        aftercare_store::taxonomy::update_subcategory(&self.db, &self.writer(by), &row).await?;
         Ok(row)
     }
 }

@@ -7,12 +7,14 @@ use aftercare_domain::tickets::{
     self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction,
     TicketInput, TicketStatus, TransitionError, VisitInput,
 };
-use aftercare_domain::{CustomerId, FieldErrors, Role};
-use aftercare_store::db::Arg;
+use aftercare_domain::{CustomerId, FieldErrors, Role, TicketId};
+
+use aftercare_store::notifications::NewNotification;
+use aftercare_store::sla::{Breached, SweepNotification};
 use aftercare_store::tickets::{
-    self as store, Breached, EventRow, NewEvent, NewNotification, NewPenalty, SweepNotification, TicketChange,
-    TicketQuery, TicketRow, TicketWrite, VisitRow, VisitStockLine, VisitWrite,
+    self as store, EventRow, NewEvent, NewPenalty, TicketChange, TicketPatch, TicketQuery, TicketRow, TicketWrite,
 };
+use aftercare_store::visits::{VisitRow, VisitStockLine, VisitWrite};
 use aftercare_store::{Page, Paged, StoreError};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -78,7 +80,7 @@ impl Services {
         let rows = match self.caches.sla() {
             Some(rows) => rows,
             None => {
-                let rows = store::sla_policies(&self.db).await?;
+                let rows = aftercare_store::sla::sla_policies(&self.db).await?;
                 self.caches.put_sla(rows.clone());
                 rows
             }
@@ -95,7 +97,7 @@ impl Services {
     }
 
     pub async fn repeat_window_days(&self) -> Result<i64> {
-        Ok(store::setting(&self.db, "repeat_window_days")
+        Ok(aftercare_store::settings::setting(&self.db, "repeat_window_days")
             .await?
             .and_then(|v| v.parse().ok())
             .unwrap_or(rules::DEFAULT_REPEAT_WINDOW_DAYS))
@@ -160,11 +162,11 @@ impl Services {
                 TicketWrite {
                     customer_id: t.customer_id.0,
                     equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
-                    system: system.as_str().into(),
+                    system,
                     title: t.title,
                     description: t.description,
-                    source: source.as_str().into(),
-                    priority: priority.as_str().into(),
+                    source,
+                    priority,
                     reporter_name: t.reporter_name,
                     reporter_phone: t.reporter_phone,
                     respond_due: due.respond,
@@ -190,7 +192,7 @@ impl Services {
         Ok(TicketDetail {
             equipment_ids: store::equipment_of(&self.db, id).await?,
             technician_ids: store::technicians_of(&self.db, id).await?,
-            visits: store::visits(&self.db, id).await?,
+            visits: aftercare_store::visits::visits(&self.db, id).await?,
             ticket,
         })
     }
@@ -249,15 +251,15 @@ impl Services {
     ) -> Result<TicketDetail> {
         crate::require(by.has_any(&[Role::Agent]))?;
         let t = self.get_ticket(by, id).await?;
-        if t.ticket.status != TicketStatus::Resolved.as_str() {
+        if t.ticket.status != TicketStatus::Resolved {
             return Err(ServiceError::Transition {
                 action: "callback",
-                status: status_str(&t.ticket.status),
+                status: t.ticket.status.as_str(),
                 reason: None,
             });
         }
         let change = TicketChange {
-            sets: vec![("callback_attempts", Arg::I64(i64::from(t.ticket.callback_attempts) + 1))],
+            patch: TicketPatch { callback_attempts: Some(t.ticket.callback_attempts + 1), ..Default::default() },
             events: vec![NewEvent {
                 kind: "callback_attempt",
                 note: note.map(str::to_owned).filter(|s| !s.trim().is_empty()),
@@ -287,14 +289,13 @@ impl Services {
         {
             return Err(ServiceError::Stale);
         }
-        let status =
-            TicketStatus::parse(&t.status).ok_or_else(|| ServiceError::Internal(format!("bad status {}", t.status)))?;
+        let status = t.status;
         let window = self.repeat_window_days().await?;
         let ctx = ActionContext {
             roles: by.roles.clone(),
             is_assigned_technician: d.technician_ids.contains(&by.id.0),
             remote: body.remote.unwrap_or(false),
-            has_signed_visit: store::has_signed_visit(&self.db, id).await?,
+            has_signed_visit: aftercare_store::visits::has_signed_visit(&self.db, id).await?,
             callback_resolved: body.resolved.unwrap_or(false),
             failed_callback_attempts: u32::try_from(t.callback_attempts).unwrap_or(0),
             within_reopen_window: t.closed_at.is_some_and(|c| now - c <= Duration::days(window)),
@@ -314,45 +315,45 @@ impl Services {
         use TicketAction as A;
         match action {
             A::Accept => {
-                change.sets.push(("responded_at", Arg::Time(now)));
+                change.patch.responded_at = Some(now);
                 if t.engineer_id.is_none() && by.has(Role::Engineer) {
-                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                    change.patch.engineer_id = Some(by.id);
                 }
             }
             A::Diagnose => {
                 let dg = body.diagnosis.validate()?;
                 if let Some(code) = &dg.fault_subcategory {
-                    let sub = store::subcategory(&self.db, code).await?;
+                    let sub = aftercare_store::taxonomy::subcategory(&self.db, code).await?;
                     if sub.as_ref().is_none_or(|s| s.fault_type != dg.fault_type.as_str() || !s.active) {
                         return Err(FieldErrors::single("fault_subcategory", "unknown_value").into());
                     }
                 }
                 self.rediagnosis_rules(by, &d, dg.fault_type, &dg.plan, now, window, &mut change).await?;
-                let sets: Vec<(&'static str, Arg)> = vec![
-                    ("fault_type", Arg::Text(dg.fault_type.as_str().into())),
-                    ("fault_subcategory", Arg::OptText(dg.fault_subcategory.clone())),
-                    ("needs_site_survey", Arg::Bool(dg.needs_site_survey)),
-                    ("diagnosis", Arg::Text(dg.diagnosis.clone())),
-                    ("plan", Arg::Text(dg.plan.clone())),
-                    ("parts_to_bring", Arg::OptText(dg.parts_to_bring.clone())),
-                    ("impact_scope", Arg::OptText(dg.impact_scope.clone())),
-                    ("root_cause", Arg::OptText(dg.root_cause.clone())),
-                    ("cause_class", Arg::OptText(dg.cause_class.clone())),
-                    ("responsibility", Arg::OptText(dg.responsibility.clone())),
-                    ("prevention", Arg::OptText(dg.prevention.clone())),
-                    ("diagnosed_by", Arg::I64(by.id.0)),
-                ];
-                change.sets.extend(sets);
+                change.patch = TicketPatch {
+                    fault_type: Some(dg.fault_type),
+                    fault_subcategory: Some(dg.fault_subcategory.clone()),
+                    needs_site_survey: Some(dg.needs_site_survey),
+                    diagnosis: Some(dg.diagnosis.clone()),
+                    plan: Some(dg.plan.clone()),
+                    parts_to_bring: Some(dg.parts_to_bring.clone()),
+                    impact_scope: Some(dg.impact_scope.clone()),
+                    root_cause: Some(dg.root_cause.clone()),
+                    cause_class: Some(dg.cause_class.clone()),
+                    responsibility: Some(dg.responsibility.clone()),
+                    prevention: Some(dg.prevention.clone()),
+                    diagnosed_by: Some(by.id),
+                    ..std::mem::take(&mut change.patch)
+                };
                 if t.responded_at.is_none() {
-                    change.sets.push(("responded_at", Arg::Time(now)));
+                    change.patch.responded_at = Some(now);
                 }
                 if t.engineer_id.is_none() {
-                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                    change.patch.engineer_id = Some(by.id);
                 }
                 if let Some(p) = dg.priority
-                    && p.as_str() != t.priority
+                    && p != t.priority
                 {
-                    change.sets.push(("priority", Arg::Text(p.as_str().into())));
+                    change.patch.priority = Some(p);
                 }
                 data["fault_type"] = serde_json::json!(dg.fault_type.as_str());
                 data["old"] = serde_json::json!({"fault_type": t.fault_type, "plan": t.plan});
@@ -377,9 +378,9 @@ impl Services {
                 if let Some(i) = techs.iter().position(|u| !known.contains(u)) {
                     return Err(FieldErrors::single(format!("technician_ids[{i}]"), "not_found").into());
                 }
-                change.sets.push(("scheduled_at", Arg::Time(at)));
+                change.patch.scheduled_at = Some(Some(at));
                 if t.engineer_id.is_none() && by.has(Role::Engineer) {
-                    change.sets.push(("engineer_id", Arg::I64(by.id.0)));
+                    change.patch.engineer_id = Some(by.id);
                 }
                 for u in &techs {
                     change.notifications.push(NewNotification {
@@ -395,7 +396,7 @@ impl Services {
             A::Decline => {
                 note = Some(need("reason", &body.reason)?);
                 change.technicians = Some(Vec::new());
-                change.sets.push(("scheduled_at", Arg::OptTime(None)));
+                change.patch.scheduled_at = Some(None);
                 let to_tell = match t.engineer_id {
                     Some(e) => vec![e],
                     None => self.users_with(Role::Engineer).await?,
@@ -410,13 +411,13 @@ impl Services {
             }
             A::Start => {
                 if t.arrived_at.is_none() {
-                    change.sets.push(("arrived_at", Arg::Time(now)));
+                    change.patch.arrived_at = Some(now);
                 }
             }
             A::Escalate => {
                 note = Some(need("reason", &body.reason)?);
                 let level = t.escalation_level + 1;
-                change.sets.push(("escalation_level", Arg::I64(i64::from(level))));
+                change.patch.escalation_level = Some(level);
                 // A new plan may come with the escalation; keep the old one in the timeline.
                 let new_plan = body.diagnosis.plan.as_deref().map(str::trim).filter(|s| !s.is_empty());
                 let new_type = match body.diagnosis.fault_type.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -430,9 +431,9 @@ impl Services {
                         new_type.or(t.fault_type.as_deref().and_then(FaultType::parse)).unwrap_or(FaultType::Other);
                     let plan = new_plan.map(str::to_owned).or(t.plan.clone()).unwrap_or_default();
                     self.rediagnosis_rules(by, &d, ft, &plan, now, window, &mut change).await?;
-                    change.sets.push(("fault_type", Arg::Text(ft.as_str().into())));
-                    change.sets.push(("plan", Arg::Text(plan.clone())));
-                    change.sets.push(("diagnosed_by", Arg::I64(by.id.0)));
+                    change.patch.fault_type = Some(ft);
+                    change.patch.plan = Some(plan.clone());
+                    change.patch.diagnosed_by = Some(by.id);
                     change.events.push(NewEvent {
                         kind: "diagnosis",
                         note: Some(plan.clone()),
@@ -463,28 +464,23 @@ impl Services {
             }
             A::Hold => {
                 note = Some(need("reason", &body.reason)?);
-                change.sets.push(("paused_at", Arg::Time(now)));
+                change.patch.paused_at = Some(Some(now));
             }
             A::Resume => {
                 if let Some(p) = t.paused_at {
-                    let moved = [
-                        ("respond_due", t.respond_due, t.responded_at.is_some()),
-                        ("arrive_due", t.arrive_due, t.arrived_at.is_some()),
-                        ("resolve_due", t.resolve_due, t.resolved_at.is_some()),
-                    ];
-                    for (col, due, met) in moved {
-                        change.sets.push((col, Arg::OptTime(rules::resume_due(due, met, p, now))));
-                    }
+                    change.patch.respond_due = Some(rules::resume_due(t.respond_due, t.responded_at.is_some(), p, now));
+                    change.patch.arrive_due = Some(rules::resume_due(t.arrive_due, t.arrived_at.is_some(), p, now));
+                    change.patch.resolve_due = Some(rules::resume_due(t.resolve_due, t.resolved_at.is_some(), p, now));
                     data["paused_minutes"] = serde_json::json!((now - p).num_minutes());
                 }
-                change.sets.push(("paused_at", Arg::OptTime(None)));
+                change.patch.paused_at = Some(None);
             }
             A::Resolve => {
                 let resolution = need("resolution", &body.resolution)?;
-                change.sets.push(("resolution", Arg::Text(resolution.clone())));
-                change.sets.push(("resolved_at", Arg::Time(now)));
+                change.patch.resolution = Some(resolution.clone());
+                change.patch.resolved_at = Some(Some(now));
                 if t.responded_at.is_none() {
-                    change.sets.push(("responded_at", Arg::Time(now)));
+                    change.patch.responded_at = Some(now);
                 }
                 data["remote"] = serde_json::json!(ctx.remote);
                 note = Some(resolution);
@@ -504,7 +500,7 @@ impl Services {
                 if body.resolved.is_none() {
                     return Err(FieldErrors::single("resolved", "required").into());
                 }
-                change.sets.push(("satisfaction", Arg::I64(i64::from(s))));
+                change.patch.satisfaction = Some(s);
                 data["satisfaction"] = serde_json::json!(s);
                 data["resolved"] = serde_json::json!(ctx.callback_resolved);
                 // The school confirmed and rated it itself (portal or API): the timeline says so.
@@ -512,33 +508,33 @@ impl Services {
                     data["by_school"] = serde_json::json!(true);
                 }
                 if ctx.callback_resolved {
-                    change.sets.push(("closed_at", Arg::Time(now)));
+                    change.patch.closed_at = Some(Some(now));
                 } else {
                     // Not really fixed: back to triage, and the visit's technicians repaired it twice.
-                    change.sets.push(("resolved_at", Arg::OptTime(None)));
+                    change.patch.resolved_at = Some(None);
                     self.propose_repeat(id, "callback_not_fixed", &mut change).await?;
                 }
             }
             A::Close => {
                 note = Some(need("note", &body.note)?);
-                change.sets.push(("closed_at", Arg::Time(now)));
+                change.patch.closed_at = Some(Some(now));
             }
             A::Reopen => {
                 note = Some(need("note", &body.note)?);
-                change.sets.push(("closed_at", Arg::OptTime(None)));
-                change.sets.push(("resolved_at", Arg::OptTime(None)));
+                change.patch.closed_at = Some(None);
+                change.patch.resolved_at = Some(None);
                 self.propose_repeat(id, "reopened", &mut change).await?;
             }
             A::Cancel => {
                 note = Some(need("reason", &body.reason)?);
             }
         }
-        change.sets.push(("status", Arg::Text(to.as_str().into())));
+        change.patch.status = Some(to);
         change.events.insert(
             0,
             NewEvent {
                 kind: "action",
-                from_status: Some(t.status.clone()),
+                from_status: Some(t.status.as_str().into()),
                 to_status: Some(to.as_str().into()),
                 note,
                 data: Some(data),
@@ -567,8 +563,8 @@ impl Services {
         if t.repeat_of.is_none() && !d.equipment_ids.is_empty() {
             let earlier = self.earlier_tickets(&d.equipment_ids, t.id).await?;
             if let Some(prev) = rules::repeat_of(&d.equipment_ids, fault_type, &earlier, now, window) {
-                change.sets.push(("repeat_of", Arg::I64(prev)));
-                for u in store::visit_technicians(&self.db, prev).await? {
+                change.patch.repeat_of = Some(TicketId(prev));
+                for u in aftercare_store::visits::visit_technicians(&self.db, prev).await? {
                     change.penalties.push(NewPenalty {
                         kind: "repeat_repair",
                         user_id: u,
@@ -584,7 +580,7 @@ impl Services {
             }
         }
         let old = (t.fault_type.as_deref().and_then(FaultType::parse), t.plan.as_deref());
-        let failed = store::failed_visit_since_diagnosis(&self.db, t.id).await?;
+        let failed = aftercare_store::visits::failed_visit_since_diagnosis(&self.db, t.id).await?;
         if rules::is_misdiagnosis(failed, old, (fault_type, plan))
             && let Some(engineer) = t.diagnosed_by
         {
@@ -604,7 +600,7 @@ impl Services {
     }
 
     async fn earlier_tickets(&self, equipment_ids: &[i64], except: i64) -> Result<Vec<EarlierTicket>> {
-        let rows = store::closed_on_equipment(&self.db, equipment_ids, except).await?;
+        let rows = aftercare_store::visits::closed_on_equipment(&self.db, equipment_ids, except).await?;
         let mut out: Vec<EarlierTicket> = Vec::new();
         for (id, eq, ft, closed) in rows {
             match out.iter_mut().find(|t| t.id == id) {
@@ -622,7 +618,7 @@ impl Services {
 
     /// The technicians of this ticket's visits repaired the same fault twice.
     async fn propose_repeat(&self, id: i64, why: &str, change: &mut TicketChange) -> Result<()> {
-        for u in store::visit_technicians(&self.db, id).await? {
+        for u in aftercare_store::visits::visit_technicians(&self.db, id).await? {
             change.penalties.push(NewPenalty {
                 kind: "repeat_repair",
                 user_id: u,
@@ -646,11 +642,7 @@ impl Services {
         let assigned = d.technician_ids.contains(&by.id.0);
         crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
         if !matches!(d.ticket.status.as_str(), "in_progress" | "on_hold") {
-            return Err(ServiceError::Transition {
-                action: "visit",
-                status: status_str(&d.ticket.status),
-                reason: None,
-            });
+            return Err(ServiceError::Transition { action: "visit", status: d.ticket.status.as_str(), reason: None });
         }
         if let Some(v) = version
             && v != d.ticket.version
@@ -689,38 +681,40 @@ impl Services {
             equipment_id: d.equipment_ids.first().copied(),
             parts,
         };
-        let visit_id = store::add_visit(&self.db, &self.writer(by), id, d.ticket.version, &write, &event, now)
-            .await
-            .map_err(|e| match e {
-                StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
-                    part: names.parts.get(&part_id).cloned().unwrap_or_else(|| format!("#{part_id}")),
-                    warehouse: names
-                        .warehouses
-                        .get(&warehouse_id)
-                        .cloned()
-                        .unwrap_or_else(|| format!("#{warehouse_id}")),
-                    on_hand,
-                },
-                other => other.into(),
-            })?;
+        let visit_id =
+            aftercare_store::visits::add_visit(&self.db, &self.writer(by), id, d.ticket.version, &write, &event, now)
+                .await
+                .map_err(|e| match e {
+                    StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
+                        part: names.parts.get(&part_id).cloned().unwrap_or_else(|| format!("#{part_id}")),
+                        warehouse: names
+                            .warehouses
+                            .get(&warehouse_id)
+                            .cloned()
+                            .unwrap_or_else(|| format!("#{warehouse_id}")),
+                        on_hand,
+                    },
+                    other => other.into(),
+                })?;
         // Reserve quotas: what the visit took may have raised a shortage.
         for l in write.parts.iter().filter(|l| !l.defective) {
             self.check_stock_level(l.part_id, l.warehouse_id, now).await;
         }
-        let visits = store::visits(&self.db, id).await?;
+        let visits = aftercare_store::visits::visits(&self.db, id).await?;
         visits.into_iter().find(|v| v.id == visit_id).ok_or(ServiceError::NotFound)
     }
 
     /// The signature PNG of a visit, if the actor may see the ticket.
     pub async fn visit_signature(&self, by: &Actor, visit_id: i64) -> Result<Vec<u8>> {
-        let (ticket, png) = store::signature(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+        let (ticket, png) =
+            aftercare_store::visits::signature(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
         self.get_ticket(by, ticket).await?;
         Ok(png)
     }
 
     /// A photo taken on a visit (by whoever may record the visit).
     pub async fn add_visit_photo(&self, by: &Actor, visit_id: i64, content_type: &str, data: &[u8]) -> Result<i64> {
-        let ticket = store::visits_ticket(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
+        let ticket = aftercare_store::visits::visits_ticket(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
         let d = self.get_ticket(by, ticket).await?;
         crate::require(by.is_admin_or_manager() || d.technician_ids.contains(&by.id.0))?;
         // The stored type is what the bytes are; the declared one only has to agree.
@@ -728,22 +722,22 @@ impl Services {
         if real != content_type {
             return Err(FieldErrors::single("photos", "not_image").into());
         }
-        Ok(store::add_photo(&self.db, visit_id, real, data, Utc::now()).await?)
+        Ok(aftercare_store::visits::add_photo(&self.db, visit_id, real, data, Utc::now()).await?)
     }
 
     pub async fn visit_photo(&self, by: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
-        let (ticket, ct, data) = store::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
+        let (ticket, ct, data) = aftercare_store::visits::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
         self.get_ticket(by, ticket).await?;
         Ok((ct, data))
     }
 
     pub async fn visit_photos(&self, by: &Actor, ticket: i64) -> Result<Vec<(i64, i64)>> {
         self.get_ticket(by, ticket).await?;
-        Ok(store::photos_of(&self.db, ticket).await?)
+        Ok(aftercare_store::visits::photos_of(&self.db, ticket).await?)
     }
 
     pub async fn saved_filters(&self, by: &Actor, area: &str) -> Result<Vec<(String, String)>> {
-        Ok(store::saved_filters(&self.db, by.id.0, area).await?)
+        Ok(aftercare_store::settings::saved_filters(&self.db, by.id.0, area).await?)
     }
 
     pub async fn save_filter(&self, by: &Actor, area: &str, name: &str, query: &str) -> Result<()> {
@@ -754,20 +748,22 @@ impl Services {
         if name.chars().count() > 40 || query.len() > 1000 {
             return Err(FieldErrors::single("name", "too_long").into());
         }
-        Ok(store::save_filter(&self.db, by.id.0, area, name, query).await?)
+        Ok(aftercare_store::settings::save_filter(&self.db, by.id.0, area, name, query).await?)
     }
 
     /// Flags every clock that ran out by `now` and tells the managers and the engineer.
     /// Run by the jobs worker; tests pass their own `now`. Works in waves of
     /// [`SLA_WAVE`] tickets, each one statement and one transaction (see
-    /// `store::sweep_breaches`); each recipient hears once per wave.
+    /// `aftercare_store::sla::sweep_breaches`); each recipient hears once per wave.
     pub async fn check_sla(&self, now: DateTime<Utc>) -> Result<usize> {
         let managers = self.users_with(Role::Manager).await?;
         let system = self.writer_named("system");
         let mut flagged = 0;
         loop {
-            let wave =
-                store::sweep_breaches(&self.db, &system, now, SLA_WAVE, |w| breach_notifications(&managers, w)).await?;
+            let wave = aftercare_store::sla::sweep_breaches(&self.db, &system, now, SLA_WAVE, |w| {
+                breach_notifications(&managers, w)
+            })
+            .await?;
             flagged += wave.len();
             if self.mail.smtp.is_some() {
                 for b in &wave {
@@ -829,10 +825,6 @@ pub fn breach_notifications(managers: &[i64], wave: &[Breached]) -> Vec<SweepNot
         .collect()
 }
 
-fn status_str(s: &str) -> &'static str {
-    TicketStatus::parse(s).map(|s| s.as_str()).unwrap_or("unknown")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -857,12 +849,12 @@ impl Services {
         &self,
         by: &Actor,
         id: aftercare_domain::EquipmentId,
-    ) -> Result<Vec<aftercare_store::tickets::EquipmentPartRow>> {
+    ) -> Result<Vec<aftercare_store::visits::EquipmentPartRow>> {
         self.get_equipment(by, id).await?;
         if !aftercare_domain::parts::can_read_stock(by) {
             return Ok(Vec::new());
         }
-        Ok(store::parts_of_equipment(&self.db, id.0).await?)
+        Ok(aftercare_store::visits::parts_of_equipment(&self.db, id.0).await?)
     }
 
     /// What the visit form offers: the usable stock (on-hand > 0) of the vehicle stocks the

@@ -2,6 +2,7 @@
 //! folders, and one module per business area. Only this crate holds SQL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod assessments;
 pub mod attachments;
 pub mod audit;
 pub mod contacts;
@@ -12,17 +13,22 @@ pub mod equipment;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 pub mod parts;
 pub mod phrases;
 pub mod requisitions;
 pub mod roster;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod shortages;
+pub mod sla;
 pub mod stock_reports;
+pub mod taxonomy;
 pub mod throttle;
 pub mod tickets;
 pub mod users;
+pub mod visits;
 
 use chrono::{DateTime, Utc};
 pub use db::{Backend, Db, DbOptions, Page, Paged, SqliteSync};

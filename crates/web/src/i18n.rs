@@ -114,12 +114,13 @@ impl Tr {
         )
     }
 
-    pub fn system(&self, s: &str) -> String {
-        self.t(&format!("system.{s}"))
+    /// A system's name; takes the enum or its stored name.
+    pub fn system(&self, s: impl AsRef<str>) -> String {
+        self.t(&format!("system.{}", s.as_ref()))
     }
 
-    pub fn status(&self, s: &str) -> String {
-        self.t(&format!("status.{s}"))
+    pub fn status(&self, s: impl AsRef<str>) -> String {
+        self.t(&format!("status.{}", s.as_ref()))
     }
 
     pub fn role(&self, s: &str) -> String {

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_service::taxonomy::{SubcategoryInput, SubcategoryUpdate};
-use aftercare_store::tickets::SubcategoryRow;
+use aftercare_store::taxonomy::SubcategoryRow;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

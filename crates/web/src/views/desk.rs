@@ -151,7 +151,7 @@ async fn desk_page(
         .map_err(e)?
         .items;
     let day = now.with_timezone(&st.cfg.tz).date_naive();
-    let (from, to) = aftercare_store::tickets::day_bounds(day, st.cfg.tz);
+    let (from, to) = aftercare_domain::clock::day_bounds(day, st.cfg.tz);
     let today = st
         .svc
         .list_contacts(
@@ -222,7 +222,7 @@ fn require_staff(u: &PageUser) -> Result<(), PageError> {
 
 /// A `datetime-local` value in the department's zone.
 fn local_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    super::tickets::local_to_utc(s, tz)
+    aftercare_domain::clock::parse_local(s, tz)
 }
 
 pub async fn view_desk_post(

@@ -8,7 +8,8 @@ use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_store::tickets::{TicketRow, day_bounds};
+use aftercare_domain::clock::day_bounds;
+use aftercare_store::tickets::TicketRow;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -115,8 +116,8 @@ fn item(t: &TicketRow, tz: chrono_tz::Tz) -> Item {
         title: t.title.clone(),
         school: t.customer_name.clone(),
         town: t.town.clone(),
-        status: t.status.clone(),
-        priority: t.priority.clone(),
+        status: t.status.as_str().into(),
+        priority: t.priority.as_str().into(),
     }
 }
 

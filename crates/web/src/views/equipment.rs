@@ -229,9 +229,9 @@ pub struct EquipmentPage {
     pub warranty: &'static str,
     pub history: Vec<HistoryItem>,
     pub tickets: Vec<aftercare_store::tickets::TicketRow>,
-    pub visits: Vec<aftercare_store::tickets::VisitRow>,
+    pub visits: Vec<aftercare_store::visits::VisitRow>,
     /// Parts fitted to and taken out of it over its life (staff only).
-    pub parts: Vec<aftercare_store::tickets::EquipmentPartRow>,
+    pub parts: Vec<aftercare_store::visits::EquipmentPartRow>,
 }
 
 impl EquipmentPage {

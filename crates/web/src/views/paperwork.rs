@@ -233,7 +233,7 @@ pub async fn view_print_repair_get(
                 in_warranty: e.warranty_until.map(|w| w >= on),
             })
             .collect();
-    let service_type = if t.source == "inspection" {
+    let service_type = if t.source == aftercare_domain::tickets::TicketSource::Inspection {
         "inspection"
     } else if !visits_rows.is_empty() || matches!(t.status.as_str(), "scheduled" | "in_progress" | "on_hold") {
         "onsite"

@@ -10,7 +10,7 @@ use super::{Ctx, FormErrors, OkParam, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::tickets::TicketInput;
+use aftercare_domain::tickets::{TicketInput, TicketStatus};
 use aftercare_domain::{EquipmentId, FieldErrors};
 use aftercare_service::ServiceError;
 use aftercare_service::attachments::{MAX_ATTACHMENT_BYTES, MAX_FILES_PER_UPLOAD, Upload};
@@ -83,7 +83,7 @@ pub async fn view_portal_get(
     forbidden_unless_school(&u)?;
     let home = st.svc.portal_home(&u.actor).await?;
     let c = Ctx::new(&st, &u, "/", u.tr.t("portal.title")).flash_from(q.ok.as_deref());
-    let waiting = match home.open.iter().filter(|t| t.status == "resolved").count() {
+    let waiting = match home.open.iter().filter(|t| t.status == TicketStatus::Resolved).count() {
         0 => String::new(),
         n => u.tr.tf("portal.waiting", &[("n", &n.to_string())]),
     };
@@ -454,7 +454,7 @@ async fn ticket_page(
     let c = Ctx::new(st, u, "/", title).crumb(t.number.clone(), &format!("/portal/tickets/{id}"));
     let status = status_words(&c, t);
     let hint = status_hint(&c, t);
-    let steps = steps(&c, &t.status);
+    let steps = steps(&c, t.status.as_str());
     let lines = p.timeline.iter().rev().map(|e| line(&c, e)).collect();
     let visits = p
         .detail
@@ -471,7 +471,7 @@ async fn ticket_page(
         })
         .collect();
     let reported = when(&c, &t.created_at);
-    let can_confirm = t.status == "resolved";
+    let can_confirm = t.status == TicketStatus::Resolved;
     let val = |k: &str| field(form, k).unwrap_or_default();
     Ok(PortalTicketPage {
         status,
@@ -548,7 +548,7 @@ pub async fn view_portal_confirm_post(
             st.svc
                 .confirm_repair(&u.actor, id, &c, Utc::now())
                 .await
-                .map(|d| if d.ticket.status == "closed" { "confirmed" } else { "not_fixed" })
+                .map(|d| if d.ticket.status == TicketStatus::Closed { "confirmed" } else { "not_fixed" })
         }
     };
     after_form(&st, &u, id, result, &form).await

@@ -10,7 +10,7 @@ use crate::error::PageError;
 use aftercare_domain::System;
 use aftercare_domain::tickets::FaultType;
 use aftercare_service::taxonomy::{SubcategoryInput, SubcategoryUpdate};
-use aftercare_store::tickets::SubcategoryRow;
+use aftercare_store::taxonomy::SubcategoryRow;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};

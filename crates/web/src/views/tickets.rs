@@ -15,13 +15,15 @@ use aftercare_service::tickets::{ActionBody, TicketDetail};
 use aftercare_store::Page;
 use aftercare_store::customers::CustomerRow;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
-use aftercare_store::tickets::{EventRow, NotificationRow, SubcategoryRow, TicketRow};
+use aftercare_store::notifications::NotificationRow;
+use aftercare_store::taxonomy::SubcategoryRow;
+use aftercare_store::tickets::{EventRow, TicketRow};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 /// How much time is left on a ticket's clocks, for the colour in lists.
@@ -33,7 +35,7 @@ pub struct Sla {
 
 pub fn sla_of(c: &Ctx, t: &TicketRow, now: DateTime<Utc>) -> Sla {
     let tr = c.tr;
-    let Some(status) = TicketStatus::parse(&t.status) else { return Sla { class: "done", label: String::new() } };
+    let status = t.status;
     if status == TicketStatus::OnHold {
         return Sla { class: "paused", label: tr.t("sla.paused") };
     }
@@ -240,7 +242,7 @@ fn ticket_table(tr: crate::Tr, rows: &[TicketRow], tz: chrono_tz::Tz) -> Vec<Vec
             r.number.clone(),
             r.customer_name.clone(),
             r.town.clone(),
-            tr.system(&r.system),
+            tr.system(r.system),
             r.title.clone(),
             t(&format!("priority.{}", r.priority)),
             t(&format!("ticket.status.{}", r.status)),
@@ -479,7 +481,7 @@ impl TicketPage {
 
 /// The actions this user could take on the ticket now (the buttons to show).
 fn possible_actions(u: &PageUser, d: &TicketDetail, signed: bool) -> Vec<&'static str> {
-    let Some(status) = TicketStatus::parse(&d.ticket.status) else { return Vec::new() };
+    let status = d.ticket.status;
     let base = aftercare_domain::tickets::ActionContext {
         roles: u.actor.roles.clone(),
         is_assigned_technician: d.technician_ids.contains(&u.actor.id.0),
@@ -607,7 +609,7 @@ async fn ticket_page(
     let can_visit = matches!(d.ticket.status.as_str(), "in_progress" | "on_hold")
         && (u.actor.is_admin_or_manager()
             || (u.actor.has(Role::Technician) && d.technician_ids.contains(&u.actor.id.0)));
-    let can_attempt = d.ticket.status == "resolved" && u.actor.has_any(&[Role::Agent]);
+    let can_attempt = d.ticket.status == TicketStatus::Resolved && u.actor.has_any(&[Role::Agent]);
     let default_schedule = d
         .ticket
         .scheduled_at
@@ -646,15 +648,6 @@ pub async fn view_ticket_get(
     Ok(render(&page))
 }
 
-/// A `datetime-local` value in the configured zone, as UTC.
-pub fn local_to_utc(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    let naive = NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M")
-        .or_else(|_| NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S"))
-        .ok()
-        .filter(|n| aftercare_domain::validation::YEARS.contains(&chrono::Datelike::year(n)))?;
-    tz.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc))
-}
-
 pub async fn view_ticket_act_post(
     State(st): State<AppState>,
     u: PageUser,
@@ -668,7 +661,7 @@ pub async fn view_ticket_act_post(
     let mut bad = aftercare_domain::FieldErrors::default();
     let scheduled_at = match g("scheduled_at") {
         Some(s) => {
-            let t = local_to_utc(&s, tz);
+            let t = aftercare_domain::clock::parse_local(&s, tz);
             if t.is_none() {
                 bad.push("scheduled_at", "invalid_date");
             }
@@ -962,7 +955,7 @@ pub async fn view_visit_post(
     let mut time = |k: &'static str| match g(k) {
         None => None,
         Some(s) => {
-            let t = local_to_utc(&s, tz);
+            let t = aftercare_domain::clock::parse_local(&s, tz);
             if t.is_none() {
                 bad.push(k, "invalid_date");
             }
@@ -1059,7 +1052,7 @@ pub async fn view_today_get(
     let tz = st.cfg.tz;
     let today = Utc::now().with_timezone(&tz).date_naive();
     let day = p.day.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or(today);
-    let (from, to) = aftercare_store::tickets::day_bounds(day, tz);
+    let (from, to) = aftercare_domain::clock::day_bounds(day, tz);
     let q = aftercare_store::tickets::TicketQuery {
         technician_id: Some(u.actor.id.0),
         scheduled_from: Some(from),
