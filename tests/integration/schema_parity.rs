@@ -51,6 +51,9 @@ struct Table {
 
 type Schema = BTreeMap<String, Table>;
 
+/// SQLite's foreign key while it is read: referenced table, on delete, from and to columns.
+type ForeignKey = (String, String, Vec<String>, Vec<String>);
+
 /// Differences that are inherent to the two engines, each with its reason.
 /// (what, table, name): `what` is `table`, `column`, `index`.
 const ALLOWED: &[(&str, &str, &str)] = &[
@@ -302,21 +305,22 @@ async fn sqlite_schema(pool: &sqlx::SqlitePool) -> Schema {
             let index = if origin == "u" { truncate63(&format!("{name}_{}_key", columns.join("_"))) } else { index };
             table.indexes.insert(index, Index { columns, unique: unique == 1, partial: partial == 1 });
         }
-        let mut fks: BTreeMap<i64, (String, String, String, Vec<String>, Vec<String>)> = BTreeMap::new();
+        // id → (referenced table, on delete, from columns, to columns)
+        let mut fks: BTreeMap<i64, ForeignKey> = BTreeMap::new();
         for f in sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA foreign_key_list(\"{name}\")")))
             .fetch_all(pool)
             .await
             .unwrap()
         {
             let id: i64 = f.get("id");
-            let e = fks.entry(id).or_insert_with(|| {
-                (f.get("table"), f.get::<String, _>("on_delete").to_lowercase(), String::new(), vec![], vec![])
-            });
-            e.3.push(f.get("from"));
+            let e = fks
+                .entry(id)
+                .or_insert_with(|| (f.get("table"), f.get::<String, _>("on_delete").to_lowercase(), vec![], vec![]));
+            e.2.push(f.get("from"));
             // `REFERENCES t` without a column means t's primary key, `id` everywhere here.
-            e.4.push(f.get::<Option<String>, _>("to").unwrap_or_else(|| "id".into()));
+            e.3.push(f.get::<Option<String>, _>("to").unwrap_or_else(|| "id".into()));
         }
-        for (_, (to, on_delete, _, from, cols)) in fks {
+        for (_, (to, on_delete, from, cols)) in fks {
             table.foreign_keys.insert(format!("{} -> {to}({}) on delete {on_delete}", from.join(","), cols.join(",")));
         }
         schema.insert(name, table);
