@@ -125,7 +125,7 @@ async fn main() -> Result<()> {
         Cmd::Demo { no_serve, seed, listen } => {
             let db = open(&cfg).await?;
             let svc = Services::new(db.clone());
-            let s = svc.load_demo(seed).await.context("loading the demo county")?;
+            let s = aftercare_demo::load_demo(&svc, seed).await.context("loading the demo county")?;
             if s.skipped {
                 println!("demo: the database already has schools; nothing loaded.");
             } else {
@@ -135,7 +135,7 @@ async fn main() -> Result<()> {
                 );
             }
             println!("\n  demo accounts (username / password — role):");
-            for u in aftercare_service::demo::DEMO_USERS {
+            for u in aftercare_demo::DEMO_USERS {
                 println!("    {:<9} / {:<14} — {}", u.username, u.password, u.roles.join(","));
             }
             println!();

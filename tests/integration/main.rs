@@ -22,6 +22,7 @@ mod portal;
 mod requisitions;
 mod roster;
 mod schema;
+mod schema_parity;
 mod search;
 mod shortages;
 mod stock_pages;

@@ -63,10 +63,10 @@ async fn demo_loads(backend: crate::common::Backend) {
     let db = aftercare_store::Db::connect(&url).await.unwrap();
     db.migrate().await.unwrap();
     let svc = aftercare_service::Services::new(db.clone());
-    let s = svc.load_demo(2026).await.unwrap();
+    let s = aftercare_demo::load_demo(&svc, 2026).await.unwrap();
     assert_eq!((s.customers, s.users, s.tickets), (30, 8, 30));
     assert!(s.equipment >= 600);
-    let again = svc.load_demo(2026).await.unwrap();
+    let again = aftercare_demo::load_demo(&svc, 2026).await.unwrap();
     assert!(again.skipped, "loading twice changes nothing");
     let q =
         |status: &str| aftercare_store::tickets::TicketQuery { statuses: vec![status.into()], ..Default::default() };
