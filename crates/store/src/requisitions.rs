@@ -3,13 +3,14 @@
 //! A status change is a conditional update (`… WHERE status = <expected>`): of two people
 //! acting at once, one wins and the other gets `Stale`. Issuing changes the status and
 //! posts every line's movement in ONE write transaction through
-//! [`crate::parts::issue_in_tx!`]: when one line lacks stock the whole transaction is
+//! [`crate::parts::issue_in_tx`]: when one line lacks stock the whole transaction is
 //! dropped and nothing is issued. When the requester holds a vehicle stock (随车备件) the
 //! lines are `transfer`s into it, because the visit form then takes the parts used from
 //! the vehicle: issuing them out of the depot as well would count them twice. Without
 //! one they are `issue`s.
 
 use crate::db::{Arg, Filter, WritePool};
+use crate::parts::{Outgoing, add_stock, issue_in_tx, next_movement_no, set_avg_cost};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db};
 use aftercare_domain::requisitions::NewRequisition;
 use chrono::{DateTime, Utc};
@@ -95,7 +96,7 @@ pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, 
     Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let day = w.number_day(now);
-        let n = crate::parts::next_number!(tx, format!("requisition:{day}"));
+        let n = crate::parts::next_number(&mut *tx, &format!("requisition:{day}")).await?;
         let no = format!("LY{day}-{n:04}");
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, \
@@ -318,24 +319,23 @@ pub async fn issue(
                 .iter()
                 .filter(|l| l.2 > 0)
                 .flat_map(|(_, part, _, _)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
-            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+            crate::parts::lock_stock_rows(&mut *tx, pairs.collect()).await?;
         }
-        let movement_note = Some(format!("领用单 {no}"));
+        let movement_note = format!("领用单 {no}");
         for (lid, part, q, serial) in &todo {
             if *q > 0 {
-                let (mid, cost) = crate::parts::issue_in_tx!(
-                    tx,
-                    w,
-                    *part,
-                    wh,
-                    vehicle,
-                    *q,
+                let out = Outgoing {
+                    part: *part,
+                    from: wh,
+                    to: vehicle,
+                    qty: *q,
                     ticket,
-                    serial,
-                    &movement_note,
+                    serial: serial.as_deref(),
+                    note: Some(&movement_note),
                     now,
-                    postgres
-                );
+                    postgres,
+                };
+                let (mid, cost) = issue_in_tx(&mut *tx, w, &out).await?;
                 sqlx::query(
                     "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id \
                         = $5 WHERE id = $1",
@@ -422,40 +422,33 @@ pub async fn return_borrowed(
             let pairs = lines.iter().flat_map(|(_, part, _, _, vehicle, _)| {
                 std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v)))
             });
-            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+            crate::parts::lock_stock_rows(&mut *tx, pairs.collect()).await?;
         }
-        let movement_note = Some(format!("归还 {no}"));
+        let movement_note = format!("归还 {no}");
         for (line, part, qty, cost, vehicle, serial) in &lines {
             // Out of the vehicle it went to (at the vehicle's average cost, as any transfer),
             // else back into the warehouse at the cost it left at.
             let mid = if let Some(v) = vehicle {
-                crate::parts::issue_in_tx!(
-                    tx,
-                    w,
-                    *part,
-                    *v,
-                    Some(wh),
-                    *qty,
+                let out = Outgoing {
+                    part: *part,
+                    from: *v,
+                    to: Some(wh),
+                    qty: *qty,
                     ticket,
-                    serial,
-                    &movement_note,
+                    serial: serial.as_deref(),
+                    note: Some(&movement_note),
                     now,
-                    postgres
-                )
-                .0
+                    postgres,
+                };
+                issue_in_tx(&mut *tx, w, &out).await?.0
             } else {
-                let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
+                let (after, _, avg) = add_stock(&mut *tx, *part, wh, *qty, 0).await?;
                 let cost = cost.unwrap_or(avg);
                 let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
                 if new_avg != avg {
-                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind(*part)
-                        .bind(wh)
-                        .bind(new_avg)
-                        .execute(&mut *tx)
-                        .await?;
+                    set_avg_cost(&mut *tx, *part, wh, new_avg).await?;
                 }
-                let movement_no = crate::parts::next_movement_no!(tx, w, now);
+                let movement_no = next_movement_no(&mut *tx, w, now).await?;
                 let mid: i64 = sqlx::query_scalar(
                     "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, \
                     ticket_id, serial_no, note, \
