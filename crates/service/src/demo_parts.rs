@@ -6,8 +6,9 @@
 
 use crate::requisitions::ActionInput;
 use crate::{Result, Services};
+use aftercare_domain::RequisitionId;
 use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput};
-use aftercare_domain::requisitions::{ReqAction, RequisitionInput, RequisitionLineInput};
+use aftercare_domain::requisitions::{IssueType, ReqAction, RequisitionInput, RequisitionLineInput};
 
 /// (code, name, spec, unit, category, critical, supplier, unit cost yuan, lead days, min, max, depot stock)
 type DemoPart =
@@ -154,11 +155,11 @@ impl Services {
                 warehouse_id: Some(depot),
                 ticket_id: ticket,
                 purpose: Some((*purpose).into()),
-                issue_type: lent.then(|| "borrow".into()),
+                issue_type: lent.then(|| IssueType::Borrow.as_str().into()),
                 lines: Some(vec![RequisitionLineInput { part_id: Some(part_id), qty: Some(*qty), serial_no: None }]),
             };
             let r = self.create_requisition(&tech, &input).await?;
-            let id = r.requisition.id;
+            let id = RequisitionId(r.requisition.id);
             if upto.is_some() {
                 let note = ActionInput { note: Some("同意".into()), ..Default::default() };
                 self.act_requisition(&manager, id, ReqAction::Approve, &note).await?;

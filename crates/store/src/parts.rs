@@ -10,7 +10,10 @@
 use crate::db::{Arg, Conn, Filter, WritePool};
 use crate::shortages::EFFECTIVE_MIN;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db};
-use aftercare_domain::parts::{MovementKind, NewMovement, NewPart, NewWarehouse, moving_average};
+use aftercare_domain::defective::Outcome;
+use aftercare_domain::parts::{
+    Direction, MovementKind, NewMovement, NewPart, NewWarehouse, WarehouseKind, moving_average,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -47,7 +50,8 @@ pub struct WarehouseRow {
     pub code: String,
     pub name: String,
     /// `depot` or `vehicle`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: WarehouseKind,
     pub holder_user_id: Option<i64>,
     pub holder_name: Option<String>,
     pub active: bool,
@@ -96,7 +100,8 @@ pub struct MovementRow {
     pub id: i64,
     /// e.g. `KC20261127-00042`.
     pub movement_no: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MovementKind,
     pub part_id: i64,
     pub part_code: String,
     pub part_name: String,
@@ -106,7 +111,8 @@ pub struct MovementRow {
     pub to_warehouse_name: Option<String>,
     pub qty: i64,
     /// An adjustment's `increase` or `decrease`.
-    pub direction: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub direction: Option<Direction>,
     /// Receipt: the purchase price; otherwise the average cost at the time, in fen.
     pub unit_cost_fen: i64,
     pub ticket_id: Option<i64>,
@@ -121,8 +127,48 @@ pub struct MovementRow {
     pub balance_after: i64,
     /// A disposal of defective units only (kind `return` or `scrap`): `repaired|rma|scrap`.
     /// It, not the kind, says what the row did to the stock (`aftercare_domain::parts::effect`).
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub outcome: Option<Outcome>,
 }
+
+/// A nullable text column read for an `Option<enum>` field (`#[sqlx(try_from =
+/// "NullableText")]`): sqlx cannot decode through `TryFrom` into an `Option` of a foreign
+/// type, and a type of the store's own can. NULL is `None`; a value the enum does not know
+/// is a decode error, as for the non-null enum columns.
+pub struct NullableText(Option<String>);
+
+impl<DB: sqlx::Database> sqlx::Type<DB> for NullableText
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for NullableText
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        Ok(NullableText(<Option<String> as sqlx::Decode<'r, DB>>::decode(value)?))
+    }
+}
+
+macro_rules! nullable_enum {
+    ($($t:ty),*) => {$(
+        impl TryFrom<NullableText> for Option<$t> {
+            type Error = aftercare_domain::UnknownValue;
+            fn try_from(v: NullableText) -> std::result::Result<Self, Self::Error> {
+                v.0.map(<$t>::try_from).transpose()
+            }
+        }
+    )*};
+}
+nullable_enum!(Direction, Outcome);
 
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS \
     part_name, \
@@ -401,7 +447,7 @@ pub struct MovementQuery {
     pub part_id: Option<i64>,
     /// Movements from or into this warehouse.
     pub warehouse_id: Option<i64>,
-    pub kind: Option<String>,
+    pub kind: Option<MovementKind>,
     pub ticket_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -421,7 +467,7 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
         f.and(format!("(m.warehouse_id = {a} OR m.to_warehouse_id = {a})"));
     }
     if let Some(k) = &q.kind {
-        let a = f.arg(Arg::Text(k.clone()));
+        let a = f.arg(Arg::Text(k.as_str().to_string()));
         f.and(format!("m.kind = {a}"));
     }
     if let Some(t) = q.since {
@@ -898,7 +944,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             let row = MovementRow {
                 id: ids.get(&no).copied().ok_or(StoreError::NotFound)?,
                 movement_no: no,
-                kind: m.kind.as_str().to_string(),
+                kind: m.kind,
                 part_id: m.part_id,
                 part_code: code,
                 part_name: name,
@@ -907,7 +953,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 to_warehouse_id: m.to_warehouse_id,
                 to_warehouse_name: m.to_warehouse_id.and_then(|t| warehouses.get(&t).cloned()),
                 qty: m.qty,
-                direction: m.direction.map(|d| d.as_str().to_string()),
+                direction: m.direction,
                 unit_cost_fen: cost,
                 ticket_id: m.ticket_id,
                 equipment_id: m.equipment_id,

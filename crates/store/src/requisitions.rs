@@ -12,7 +12,9 @@
 use crate::db::{Arg, Filter, WritePool};
 use crate::parts::{Outgoing, add_stock, issue_in_tx, next_movement_no, set_avg_cost};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db};
-use aftercare_domain::requisitions::NewRequisition;
+use aftercare_domain::UserId;
+use aftercare_domain::parts::MovementKind;
+use aftercare_domain::requisitions::{IssueType, NewRequisition, ReqFacts, ReqStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -29,9 +31,11 @@ pub struct RequisitionRow {
     pub ticket_number: Option<String>,
     pub purpose: Option<String>,
     /// `issue` or `borrow`.
-    pub issue_type: String,
+    #[sqlx(try_from = "String")]
+    pub issue_type: IssueType,
     /// `requested|approved|rejected|issued|cancelled|returned` (a borrow taken back).
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReqStatus,
     /// Who approved or rejected.
     pub approver_id: Option<i64>,
     pub approver_name: Option<String>,
@@ -49,6 +53,18 @@ pub struct RequisitionRow {
     pub returned_at: Option<DateTime<Utc>>,
     pub returned_by_name: Option<String>,
     pub return_note: Option<String>,
+}
+
+impl RequisitionRow {
+    /// What decides the actions open on it (`aftercare_domain::requisitions::check_action`).
+    pub fn facts(&self) -> ReqFacts {
+        ReqFacts { status: self.status, issue_type: self.issue_type, requester_id: UserId(self.requester_id) }
+    }
+
+    /// Issued and lent: still to come back (已借出).
+    pub fn lent_out(&self) -> bool {
+        self.facts().lent_out()
+    }
 }
 
 const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, \
@@ -163,9 +179,8 @@ pub async fn lines(db: &Db, id: i64) -> Result<Vec<RequisitionLineRow>> {
 #[derive(Debug, Clone, Default)]
 pub struct RequisitionQuery {
     pub requester_id: Option<i64>,
-    pub status: Option<String>,
-    /// `issue` or `borrow`.
-    pub issue_type: Option<String>,
+    pub status: Option<ReqStatus>,
+    pub issue_type: Option<IssueType>,
     /// Oldest issue first (the borrows to chase), instead of newest first.
     pub oldest_issued_first: bool,
     pub ticket_id: Option<i64>,
@@ -184,11 +199,11 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
         }
     }
     if let Some(s) = &q.status {
-        let a = f.arg(Arg::Text(s.clone()));
+        let a = f.arg(Arg::Text(s.as_str().to_string()));
         f.and(format!("r.status = {a}"));
     }
     if let Some(t) = &q.issue_type {
-        let a = f.arg(Arg::Text(t.clone()));
+        let a = f.arg(Arg::Text(t.as_str().to_string()));
         f.and(format!("r.issue_type = {a}"));
     }
     let w = f.where_sql();
@@ -213,7 +228,7 @@ pub async fn decide(
     db: &Db,
     w: &Writer,
     id: i64,
-    to: &str,
+    to: ReqStatus,
     by: i64,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -226,7 +241,7 @@ pub async fn decide(
              WHERE id = $1 AND status = 'requested'",
         )
         .bind(id)
-        .bind(to)
+        .bind(to.as_str())
         .bind(by)
         .bind(now)
         .bind(note)
@@ -236,7 +251,7 @@ pub async fn decide(
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        crate::audit::record(&mut *tx, w, "requisition", id, to, note.unwrap_or_default(), None, None).await?;
+        crate::audit::record(&mut *tx, w, "requisition", id, to.as_str(), note.unwrap_or_default(), None, None).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -510,7 +525,8 @@ pub async fn return_borrowed(
 pub struct LedgerRow {
     pub movement_id: i64,
     pub movement_no: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MovementKind,
     pub at: DateTime<Utc>,
     pub part_code: String,
     pub part_name: String,
