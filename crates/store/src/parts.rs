@@ -997,8 +997,8 @@ pub(crate) async fn issue_in_tx<'c>(conn: impl Into<Conn<'c>>, w: &Writer, o: &O
     let mut conn = conn.into();
     let (part, from, qty) = (o.part, o.from, o.qty);
     if let (Some(to), true) = (o.to, o.postgres) {
-        let make = "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
-             ON CONFLICT (part_id, warehouse_id) DO NOTHING";
+        let make = "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) \
+             VALUES ($1, $2, 0, 0, 0) ON CONFLICT (part_id, warehouse_id) DO NOTHING";
         let lock = "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id \
              FOR UPDATE";
         on_conn!(&mut conn, |c| {
