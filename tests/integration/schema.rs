@@ -104,8 +104,8 @@ async fn demo_loads(backend: crate::common::Backend) {
         [("issued", "issue"), ("approved", "issue"), ("requested", "issue"), ("issued", "borrow")]
     {
         let q = aftercare_store::requisitions::RequisitionQuery {
-            status: Some(status.into()),
-            issue_type: Some(issue_type.into()),
+            status: Some(status.to_string().try_into().unwrap()),
+            issue_type: Some(issue_type.to_string().try_into().unwrap()),
             ..Default::default()
         };
         let n = aftercare_store::requisitions::list(&db, &q, aftercare_store::Page::default()).await.unwrap().total;

@@ -6,7 +6,8 @@
 
 use crate::{Result, Services, demo_actor};
 use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput};
-use aftercare_domain::requisitions::{ReqAction, RequisitionInput, RequisitionLineInput};
+use aftercare_domain::RequisitionId;
+use aftercare_domain::requisitions::{IssueType, ReqAction, RequisitionInput, RequisitionLineInput};
 use aftercare_service::requisitions::ActionInput;
 
 /// (code, name, spec, unit, category, critical, supplier, unit cost yuan, lead days, min, max, depot stock)
@@ -154,11 +155,11 @@ async fn demo_requisitions(svc: &Services, depot: i64, parts: &[i64]) -> Result<
             warehouse_id: Some(depot),
             ticket_id: ticket,
             purpose: Some((*purpose).into()),
-            issue_type: lent.then(|| "borrow".into()),
+            issue_type: lent.then(|| IssueType::Borrow.as_str().into()),
             lines: Some(vec![RequisitionLineInput { part_id: Some(part_id), qty: Some(*qty), serial_no: None }]),
         };
         let r = svc.create_requisition(&tech, &input).await?;
-        let id = r.requisition.id;
+        let id = RequisitionId(r.requisition.id);
         if upto.is_some() {
             let note = ActionInput { note: Some("同意".into()), ..Default::default() };
             svc.act_requisition(&manager, id, ReqAction::Approve, &note).await?;

@@ -73,8 +73,68 @@ pub const BORROW_DAYS: i64 = 7;
 
 /// Only what was lent comes back through its requisition; consumed parts come back with a
 /// `return` movement.
-pub fn may_return(issue_type: &str) -> bool {
-    IssueType::parse(issue_type) == Some(IssueType::Borrow)
+pub fn may_return(issue_type: IssueType) -> bool {
+    issue_type == IssueType::Borrow
+}
+
+/// The facts about one requisition that decide what may be done to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReqFacts {
+    pub status: ReqStatus,
+    pub issue_type: IssueType,
+    pub requester_id: crate::UserId,
+}
+
+impl ReqFacts {
+    /// Issued and lent: still to come back (已借出).
+    pub fn lent_out(&self) -> bool {
+        self.status == ReqStatus::Issued && may_return(self.issue_type)
+    }
+}
+
+/// Why an action on a requisition is refused, in the order it is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReqRefusal {
+    /// The actor's roles do not allow it at all (403).
+    Forbidden,
+    /// Not from this status (see [`ReqStatus::next`]).
+    Status,
+    /// `return` of a requisition that lent nothing.
+    NotBorrowed,
+    /// Approving or rejecting one's own requisition.
+    OwnRequisition,
+}
+
+/// May `a` take `action` on the requisition now? The one place the rules live: the page
+/// draws its buttons from [`allowed_actions`], the service checks the action with this.
+/// Who: approve/reject the storekeeper or the manager, never on their own requisition;
+/// issue and return the storekeeper (the storekeeper takes a lent tool back, not the
+/// borrower); cancel the requester or an approver.
+pub fn check_action(a: &Actor, r: &ReqFacts, action: ReqAction) -> Result<(), ReqRefusal> {
+    let mine = r.requester_id == a.id;
+    let allowed = match action {
+        ReqAction::Approve | ReqAction::Reject => can_approve(a),
+        ReqAction::Issue | ReqAction::Return => can_issue(a),
+        ReqAction::Cancel => mine || can_approve(a),
+    };
+    if !allowed {
+        return Err(ReqRefusal::Forbidden);
+    }
+    if r.status.next(action).is_none() {
+        return Err(ReqRefusal::Status);
+    }
+    if action == ReqAction::Return && !may_return(r.issue_type) {
+        return Err(ReqRefusal::NotBorrowed);
+    }
+    if matches!(action, ReqAction::Approve | ReqAction::Reject) && mine {
+        return Err(ReqRefusal::OwnRequisition);
+    }
+    Ok(())
+}
+
+/// The actions `a` may take on the requisition now (for the page's buttons).
+pub fn allowed_actions(a: &Actor, r: &ReqFacts) -> Vec<ReqAction> {
+    ReqAction::ALL.iter().copied().filter(|x| check_action(a, r, *x).is_ok()).collect()
 }
 
 /// Whether a borrow issued at `issued_at` and not yet back is overdue at `now`.
@@ -257,7 +317,7 @@ mod tests {
         for a in ReqAction::ALL {
             assert_eq!(Issued.next(*a), (*a == Return).then_some(Returned), "{a}");
         }
-        assert!(may_return("borrow") && !may_return("issue") && !may_return("x"));
+        assert!(may_return(IssueType::Borrow) && !may_return(IssueType::Issue));
         let t = chrono::Utc::now();
         assert!(!borrow_overdue(t - chrono::Duration::days(BORROW_DAYS), t));
         assert!(borrow_overdue(t - chrono::Duration::days(BORROW_DAYS) - chrono::Duration::minutes(1), t));

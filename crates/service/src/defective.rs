@@ -2,9 +2,9 @@
 //! before the store takes them out of the defective count.
 
 use crate::{Actor, Result, ServiceError, Services, require};
-use aftercare_domain::FieldErrors;
 use aftercare_domain::defective::{DisposeInput, Outcome};
 use aftercare_domain::parts::can_manage_stock;
+use aftercare_domain::{FieldErrors, PartId, WarehouseId};
 use aftercare_store::parts::{self as parts_store, MovementRow, StockRow};
 use aftercare_store::{StoreError, defective as store};
 use chrono::Utc;
@@ -39,7 +39,7 @@ impl Services {
         })?;
         if d.outcome == Outcome::Repaired {
             // Usable stock went up: an open shortage may close.
-            self.check_stock_level(d.part_id, d.warehouse_id, Utc::now()).await;
+            self.check_stock_level(PartId(d.part_id), WarehouseId(d.warehouse_id), Utc::now()).await;
         }
         Ok((parts_store::get_movement(&self.db, id).await?, d.outcome))
     }
@@ -47,8 +47,8 @@ impl Services {
 
 impl Services {
     /// Stock rows with defective parts waiting for a decision (at most 200).
-    pub async fn defective_stock(&self, by: &Actor, warehouse_id: Option<i64>) -> Result<Vec<StockRow>> {
+    pub async fn defective_stock(&self, by: &Actor, warehouse_id: Option<WarehouseId>) -> Result<Vec<StockRow>> {
         require(aftercare_domain::parts::can_read_stock(by))?;
-        Ok(store::defective_stock(&self.db, warehouse_id, 200).await?)
+        Ok(store::defective_stock(&self.db, warehouse_id.map(i64::from), 200).await?)
     }
 }

@@ -2,12 +2,17 @@
 //! the checks before anything is written (DESIGN.md §2, §5; issue 5).
 
 use crate::{Actor, Result, ServiceError, Services, require};
-use aftercare_domain::FieldErrors;
-use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput, can_manage_stock, can_post, can_read_stock};
-use aftercare_store::parts::{
-    self as store, MovementQuery, MovementRow, MovementWrite, PartQuery, PartRow, Posted, StockRow, WarehouseRow,
+use aftercare_domain::parts::{
+    MovementInput, PartInput, WarehouseInput, WarehouseKind, can_manage_stock, can_post, can_read_stock,
 };
-use aftercare_store::{Page, Paged, StoreError};
+use aftercare_domain::{FieldErrors, PartId, WarehouseId};
+use aftercare_store::StoreError;
+use aftercare_store::parts::{self as store, MovementWrite, Posted};
+
+/// The rows and queries of this area, for the web crate (which does not name the store).
+pub use aftercare_store::parts::{MovementQuery, MovementRow, PartQuery, PartRow, StockRow, WarehouseRow};
+/// Paging of the lists.
+pub use aftercare_store::{Page, Paged};
 use chrono::{SubsecRound, Utc};
 
 /// A referenced record that does not exist is a field error, not a 404 of the request.
@@ -68,17 +73,24 @@ impl Services {
     }
 
     /// Changes the fields given; `version`, when given, must be the current one.
-    pub async fn update_part(&self, by: &Actor, id: i64, version: Option<i64>, patch: &PartInput) -> Result<PartRow> {
+    pub async fn update_part(
+        &self,
+        by: &Actor,
+        id: PartId,
+        version: Option<i64>,
+        patch: &PartInput,
+    ) -> Result<PartRow> {
         require(can_manage_stock(by))?;
+        let id = id.0;
         let before = store::get_part(&self.db, id).await?;
         let p = merge_part(part_input_of(&before), patch).validate()?;
         store::update_part(&self.db, &self.writer(by), id, version, &p, Utc::now()).await?;
         Ok(store::get_part(&self.db, id).await?)
     }
 
-    pub async fn get_part(&self, by: &Actor, id: i64) -> Result<PartRow> {
+    pub async fn get_part(&self, by: &Actor, id: PartId) -> Result<PartRow> {
         require(can_read_stock(by))?;
-        Ok(store::get_part(&self.db, id).await?)
+        Ok(store::get_part(&self.db, id.0).await?)
     }
 
     pub async fn list_parts(&self, by: &Actor, q: &PartQuery, page: Page) -> Result<Paged<PartRow>> {
@@ -102,13 +114,14 @@ impl Services {
     }
 
     /// Changes the fields given.
-    pub async fn update_warehouse(&self, by: &Actor, id: i64, patch: &WarehouseInput) -> Result<WarehouseRow> {
+    pub async fn update_warehouse(&self, by: &Actor, id: WarehouseId, patch: &WarehouseInput) -> Result<WarehouseRow> {
         require(can_manage_stock(by))?;
+        let id = id.0;
         let b = store::get_warehouse(&self.db, id).await?;
         let input = WarehouseInput {
             code: patch.code.clone().or(Some(b.code)),
             name: patch.name.clone().or(Some(b.name)),
-            kind: patch.kind.clone().or(Some(b.kind)),
+            kind: patch.kind.clone().or(Some(b.kind.as_str().to_string())),
             holder_user_id: patch.holder_user_id.or(b.holder_user_id),
             active: patch.active.or(Some(b.active)),
         };
@@ -118,9 +131,9 @@ impl Services {
         Ok(store::get_warehouse(&self.db, id).await?)
     }
 
-    pub async fn get_warehouse(&self, by: &Actor, id: i64) -> Result<WarehouseRow> {
+    pub async fn get_warehouse(&self, by: &Actor, id: WarehouseId) -> Result<WarehouseRow> {
         require(can_read_stock(by))?;
-        Ok(store::get_warehouse(&self.db, id).await?)
+        Ok(store::get_warehouse(&self.db, id.0).await?)
     }
 
     pub async fn list_warehouses(&self, by: &Actor) -> Result<Vec<WarehouseRow>> {
@@ -131,12 +144,12 @@ impl Services {
     pub async fn stock(
         &self,
         by: &Actor,
-        part_id: Option<i64>,
-        warehouse_id: Option<i64>,
+        part_id: Option<PartId>,
+        warehouse_id: Option<WarehouseId>,
         page: Page,
     ) -> Result<Paged<StockRow>> {
         require(can_read_stock(by))?;
-        Ok(store::stock(&self.db, part_id, warehouse_id, page).await?)
+        Ok(store::stock(&self.db, part_id.map(i64::from), warehouse_id.map(i64::from), page).await?)
     }
 
     pub async fn movements(&self, by: &Actor, q: &MovementQuery, page: Page) -> Result<Paged<MovementRow>> {
@@ -202,7 +215,7 @@ impl Services {
                     let to = aftercare_store::parts::get_warehouse(&self.db, to)
                         .await
                         .map_err(missing("to_warehouse_id"))?;
-                    require(to.kind == "depot")?;
+                    require(to.kind == WarehouseKind::Depot)?;
                 }
                 Ok(())
             }

@@ -3,22 +3,36 @@
 //! with its Excel export.
 
 use crate::{Actor, Result, ServiceError, Services, require};
-use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::fen_text;
 use aftercare_domain::requisitions::{
-    IssueLine, ReqAction, ReqStatus, RequisitionInput, can_approve, can_issue, can_request, may_return, sees_all,
+    IssueLine, IssueType, ReqAction, ReqRefusal, ReqStatus, RequisitionInput, allowed_actions, can_approve, can_issue,
+    can_request, check_action, sees_all,
 };
 use aftercare_domain::validation::clean;
-use aftercare_store::requisitions::{self as store, LedgerRow, RequisitionLineRow, RequisitionQuery, RequisitionRow};
+use aftercare_domain::{FieldErrors, PartId, RequisitionId, TicketId, WarehouseId};
+use aftercare_store::requisitions::{self as store, RequisitionQuery};
 use aftercare_store::{Page, Paged, StoreError};
 use chrono::{NaiveDate, Utc};
 use serde::Serialize;
 
-/// A requisition with its lines.
+/// The rows of this area, for the web crate (which does not name the store).
+pub use aftercare_store::requisitions::{LedgerRow, RequisitionLineRow, RequisitionRow};
+
+/// A requisition as its page and the API show it: the row, its lines, and the actions the
+/// viewer may take now ([`allowed_actions`], the same rule that checks an action). Two
+/// queries, whatever the number of lines.
 #[derive(Debug, Clone, Serialize)]
-pub struct RequisitionDetail {
+pub struct RequisitionView {
     pub requisition: RequisitionRow,
     pub lines: Vec<RequisitionLineRow>,
+    pub actions: Vec<ReqAction>,
+}
+
+impl RequisitionView {
+    /// Whether the viewer may take `action` now (the page's buttons).
+    pub fn can(&self, action: ReqAction) -> bool {
+        self.actions.contains(&action)
+    }
 }
 
 /// Which requisitions a list shows.
@@ -88,31 +102,12 @@ fn action_key(a: ReqAction) -> &'static str {
     }
 }
 
-/// The actions `by` may take on `r` now (for the pages' buttons).
-pub fn actions_for(by: &Actor, r: &RequisitionRow) -> Vec<ReqAction> {
-    let Some(status) = ReqStatus::parse(&r.status) else {
-        return Vec::new();
-    };
-    let mine = r.requester_id == by.id.0;
-    ReqAction::ALL
-        .iter()
-        .copied()
-        .filter(|a| status.next(*a).is_some())
-        .filter(|a| match a {
-            ReqAction::Approve | ReqAction::Reject => can_approve(by) && !mine,
-            ReqAction::Issue => can_issue(by),
-            ReqAction::Cancel => mine || can_approve(by),
-            ReqAction::Return => can_issue(by) && may_return(&r.issue_type),
-        })
-        .collect()
-}
-
 impl Services {
     fn may_see_requisition(by: &Actor, r: &RequisitionRow) -> bool {
         by.is_staff() && (sees_all(by) || r.requester_id == by.id.0)
     }
 
-    pub async fn create_requisition(&self, by: &Actor, input: &RequisitionInput) -> Result<RequisitionDetail> {
+    pub async fn create_requisition(&self, by: &Actor, input: &RequisitionInput) -> Result<RequisitionView> {
         require(can_request(by))?;
         let r = input.validate()?;
         let wh = aftercare_store::parts::get_warehouse(&self.db, r.warehouse_id)
@@ -137,20 +132,20 @@ impl Services {
             return Err(e.into());
         }
         let id = store::create(&self.db, &self.writer(by), by.id.0, &r, Utc::now()).await?;
-        self.requisition_detail(id).await
+        self.requisition_view(by, RequisitionId(id)).await
     }
 
-    async fn requisition_detail(&self, id: i64) -> Result<RequisitionDetail> {
-        Ok(RequisitionDetail { requisition: store::get(&self.db, id).await?, lines: store::lines(&self.db, id).await? })
-    }
-
-    pub async fn get_requisition(&self, by: &Actor, id: i64) -> Result<RequisitionDetail> {
+    /// One requisition with its lines and what `by` may do to it now: everything its page
+    /// needs, in one call.
+    pub async fn requisition_view(&self, by: &Actor, id: RequisitionId) -> Result<RequisitionView> {
         require(by.is_staff())?;
-        let d = self.requisition_detail(id).await?;
-        if !Self::may_see_requisition(by, &d.requisition) {
+        let requisition = store::get(&self.db, id.0).await?;
+        if !Self::may_see_requisition(by, &requisition) {
             return Err(ServiceError::NotFound);
         }
-        Ok(d)
+        let lines = store::lines(&self.db, id.0).await?;
+        let actions = allowed_actions(by, &requisition.facts());
+        Ok(RequisitionView { requisition, lines, actions })
     }
 
     pub async fn list_requisitions(
@@ -158,25 +153,24 @@ impl Services {
         by: &Actor,
         scope: Scope,
         status: Option<ReqStatus>,
-        ticket_id: Option<i64>,
+        ticket_id: Option<TicketId>,
         page: Page,
     ) -> Result<Paged<RequisitionRow>> {
         require(by.is_staff())?;
-        let mut q =
-            RequisitionQuery { ticket_id, status: status.map(|s| s.as_str().to_string()), ..Default::default() };
+        let mut q = RequisitionQuery { ticket_id: ticket_id.map(i64::from), status, ..Default::default() };
         match scope {
             Scope::Mine => q.requester_id = Some(by.id.0),
             Scope::ToApprove => {
                 require(can_approve(by))?;
-                q.status = Some(ReqStatus::Requested.as_str().into());
+                q.status = Some(ReqStatus::Requested);
             }
             Scope::ToIssue => {
                 require(can_issue(by))?;
-                q.status = Some(ReqStatus::Approved.as_str().into());
+                q.status = Some(ReqStatus::Approved);
             }
             Scope::Borrowed => {
-                q.status = Some(ReqStatus::Issued.as_str().into());
-                q.issue_type = Some("borrow".into());
+                q.status = Some(ReqStatus::Issued);
+                q.issue_type = Some(IssueType::Borrow);
                 q.oldest_issued_first = true;
                 if !sees_all(by) {
                     q.requester_id = Some(by.id.0);
@@ -188,51 +182,33 @@ impl Services {
         Ok(store::list(&self.db, &q, page).await?)
     }
 
-    /// Approves, rejects, issues, cancels, or takes a borrow back. Who: approve/reject the
-    /// storekeeper or the manager, never on their own requisition; issue and return the
-    /// storekeeper; cancel the requester or an approver. From where: see [`ReqStatus::next`]; otherwise 409 naming
-    /// the status.
+    /// Approves, rejects, issues, cancels, or takes a borrow back, when
+    /// [`check_action`] allows it: 403 for the wrong roles, else 409 naming why (the status,
+    /// one's own requisition, a return of what was not lent).
     pub async fn act_requisition(
         &self,
         by: &Actor,
-        id: i64,
+        id: RequisitionId,
         action: ReqAction,
         input: &ActionInput,
-    ) -> Result<RequisitionDetail> {
-        let d = self.get_requisition(by, id).await?;
+    ) -> Result<RequisitionView> {
+        let d = self.requisition_view(by, id).await?;
+        let id = id.0;
         let r = &d.requisition;
-        let allowed = match action {
-            ReqAction::Approve | ReqAction::Reject => can_approve(by),
-            ReqAction::Issue => can_issue(by),
-            ReqAction::Cancel => r.requester_id == by.id.0 || can_approve(by),
-            // The storekeeper takes a lent tool back, not the borrower.
-            ReqAction::Return => can_issue(by),
-        };
-        require(allowed)?;
-        let status =
-            ReqStatus::parse(&r.status).ok_or_else(|| ServiceError::Internal(format!("status {}", r.status)))?;
-        // The reason names the status in words (`precondition.requisition_<status>`): the
-        // generic transition message speaks of tickets.
-        let transition = ServiceError::Transition {
-            action: action_key(action),
-            status: status_key(status),
-            reason: Some(status_key(status)),
-        };
-        if status.next(action).is_none() {
-            return Err(transition);
-        }
-        if action == ReqAction::Return && !may_return(&r.issue_type) {
+        let status = r.status;
+        if let Err(refusal) = check_action(by, &r.facts(), action) {
+            // The reason names the status in words (`precondition.requisition_<status>`): the
+            // generic transition message speaks of tickets.
+            let reason = match refusal {
+                ReqRefusal::Forbidden => return Err(ServiceError::Forbidden),
+                ReqRefusal::Status => status_key(status),
+                ReqRefusal::NotBorrowed => "not_borrowed",
+                ReqRefusal::OwnRequisition => "own_requisition",
+            };
             return Err(ServiceError::Transition {
                 action: action_key(action),
                 status: status_key(status),
-                reason: Some("not_borrowed"),
-            });
-        }
-        if matches!(action, ReqAction::Approve | ReqAction::Reject) && r.requester_id == by.id.0 {
-            return Err(ServiceError::Transition {
-                action: action_key(action),
-                status: status_key(status),
-                reason: Some("own_requisition"),
+                reason: Some(reason),
             });
         }
         let mut e = FieldErrors::default();
@@ -257,12 +233,12 @@ impl Services {
             other => other.into(),
         };
         match action {
-            ReqAction::Approve => {
-                store::decide(&self.db, &w, id, "approved", by.id.0, note.as_deref(), now).await.map_err(stale)?
-            }
-            ReqAction::Reject => {
-                store::decide(&self.db, &w, id, "rejected", by.id.0, reason.as_deref(), now).await.map_err(stale)?
-            }
+            ReqAction::Approve => store::decide(&self.db, &w, id, ReqStatus::Approved, by.id.0, note.as_deref(), now)
+                .await
+                .map_err(stale)?,
+            ReqAction::Reject => store::decide(&self.db, &w, id, ReqStatus::Rejected, by.id.0, reason.as_deref(), now)
+                .await
+                .map_err(stale)?,
             ReqAction::Cancel => {
                 store::cancel(&self.db, &w, id, reason.as_deref().unwrap_or_default(), now).await.map_err(stale)?
             }
@@ -302,15 +278,15 @@ impl Services {
                 })?
             }
         }
-        let detail = self.requisition_detail(id).await?;
+        let view = self.requisition_view(by, RequisitionId(id)).await?;
         // Reserve quotas: an issue may have taken the warehouse below its min, a return
         // brought it back (the vehicles, carrying no catalogue quota, only by their own).
         if matches!(action, ReqAction::Issue | ReqAction::Return) {
-            for l in &detail.lines {
-                self.check_stock_level(l.part_id, detail.requisition.warehouse_id, now).await;
+            for l in &view.lines {
+                self.check_stock_level(PartId(l.part_id), WarehouseId(view.requisition.warehouse_id), now).await;
             }
         }
-        Ok(detail)
+        Ok(view)
     }
 
     /// The issue ledger (issues and returns) of the local dates `from..=to`, optionally of
@@ -320,7 +296,7 @@ impl Services {
         by: &Actor,
         from: NaiveDate,
         to: NaiveDate,
-        warehouse_id: Option<i64>,
+        warehouse_id: Option<WarehouseId>,
     ) -> Result<Vec<LedgerRow>> {
         require(aftercare_domain::parts::can_read_stock(by))?;
         if to < from {
@@ -328,7 +304,7 @@ impl Services {
         }
         let (start, _) = aftercare_domain::clock::day_bounds(from, self.tz);
         let (_, end) = aftercare_domain::clock::day_bounds(to, self.tz);
-        Ok(store::ledger(&self.db, start, end, warehouse_id, 20_000).await?)
+        Ok(store::ledger(&self.db, start, end, warehouse_id.map(i64::from), 20_000).await?)
     }
 
     /// The ledger as the paper form's table, header first.
@@ -359,7 +335,7 @@ impl Services {
             .collect::<Vec<_>>(),
         ];
         for r in rows {
-            let kind = aftercare_domain::parts::MovementKind::parse(&r.kind).map(|k| k.zh()).unwrap_or("");
+            let kind = r.kind.zh();
             t.push(vec![
                 r.at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string(),
                 r.movement_no.clone(),
@@ -390,7 +366,7 @@ impl Services {
         by: &Actor,
         from: NaiveDate,
         to: NaiveDate,
-        warehouse_id: Option<i64>,
+        warehouse_id: Option<WarehouseId>,
     ) -> Result<(String, Vec<u8>)> {
         let rows = self.issue_ledger(by, from, to, warehouse_id).await?;
         let bytes = crate::excel::table_to_xlsx("领用记录表", &self.issue_ledger_table(&rows))?;

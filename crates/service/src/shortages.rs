@@ -16,9 +16,13 @@ use aftercare_domain::shortages::{
     CONSUMPTION_DAYS, DEFAULT_ACK_HOURS, QuotaInput, RESPONSIBLE, SuggestionKey, can_manage_quotas, order_qty,
     proposed_min, suggestion_order,
 };
+use aftercare_domain::{PartId, ShortageId, WarehouseId};
 use aftercare_store::StoreError;
 use aftercare_store::parts::{self as parts_store, StockRow};
-use aftercare_store::shortages::{self as store, AlertRow, BelowMinRow, Level};
+use aftercare_store::shortages::{self as store, BelowMinRow, Level};
+
+/// The rows of this area, for the web crate (which does not name the store).
+pub use aftercare_store::shortages::AlertRow;
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
@@ -62,7 +66,7 @@ impl Services {
         parts_store::get_part(&self.db, q.part_id).await.map_err(missing("part_id"))?;
         parts_store::get_warehouse(&self.db, q.warehouse_id).await.map_err(missing("warehouse_id"))?;
         store::set_quota(&self.db, &self.writer(by), &q).await?;
-        self.check_stock_level(q.part_id, q.warehouse_id, Utc::now()).await;
+        self.check_stock_level(PartId(q.part_id), WarehouseId(q.warehouse_id), Utc::now()).await;
         let rows =
             parts_store::stock(&self.db, Some(q.part_id), Some(q.warehouse_id), aftercare_store::Page::new(None, None))
                 .await?;
@@ -71,8 +75,13 @@ impl Services {
 
     /// Raises or closes the alert of one stock row. Never fails the caller (the movement
     /// is already posted): a problem is logged and the minute sweep tries again.
-    pub async fn check_stock_level(&self, part_id: i64, warehouse_id: i64, now: DateTime<Utc>) -> Option<Level> {
-        match store::check_level(&self.db, part_id, warehouse_id, now).await {
+    pub async fn check_stock_level(
+        &self,
+        part_id: PartId,
+        warehouse_id: WarehouseId,
+        now: DateTime<Utc>,
+    ) -> Option<Level> {
+        match store::check_level(&self.db, part_id.0, warehouse_id.0, now).await {
             Ok(level) => {
                 if let Level::Raised(id) = level {
                     self.mail_shortage(id).await;
@@ -80,7 +89,7 @@ impl Services {
                 Some(level)
             }
             Err(e) => {
-                tracing::warn!(part_id, warehouse_id, error = %e, "could not check the reserve quota");
+                tracing::warn!(part_id = part_id.0, warehouse_id = warehouse_id.0, error = %e, "could not check the reserve quota");
                 None
             }
         }
@@ -96,7 +105,7 @@ impl Services {
             tracing::warn!(error = %e, "could not give catalogued quotas their depot rows");
         }
         for (part, wh) in store::out_of_date(&self.db).await? {
-            match self.check_stock_level(part, wh, now).await {
+            match self.check_stock_level(PartId(part), WarehouseId(wh), now).await {
                 Some(Level::Raised(_)) => run.raised += 1,
                 Some(Level::Closed) => run.closed += 1,
                 _ => {}
@@ -136,14 +145,15 @@ impl Services {
     }
 
     /// Shortage alerts for all staff; open ones only when `open`.
-    pub async fn shortages(&self, by: &Actor, open: bool, warehouse_id: Option<i64>) -> Result<Vec<AlertRow>> {
+    pub async fn shortages(&self, by: &Actor, open: bool, warehouse_id: Option<WarehouseId>) -> Result<Vec<AlertRow>> {
         require(can_read_stock(by))?;
-        Ok(store::list(&self.db, open, warehouse_id).await?)
+        Ok(store::list(&self.db, open, warehouse_id.map(i64::from)).await?)
     }
 
     /// The storekeeper or manager has seen the shortage: the escalation stops.
-    pub async fn acknowledge_shortage(&self, by: &Actor, id: i64) -> Result<AlertRow> {
+    pub async fn acknowledge_shortage(&self, by: &Actor, id: ShortageId) -> Result<AlertRow> {
         require(can_manage_quotas(by))?;
+        let id = id.0;
         store::acknowledge(&self.db, &self.writer(by), id, Utc::now()).await?;
         Ok(store::get(&self.db, id).await?)
     }
@@ -153,11 +163,12 @@ impl Services {
     pub async fn purchase_suggestions(
         &self,
         by: &Actor,
-        warehouse_id: Option<i64>,
+        warehouse_id: Option<WarehouseId>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Suggestion>> {
         require(can_read_stock(by))?;
-        let rows = store::below_min(&self.db, warehouse_id, now - Duration::days(CONSUMPTION_DAYS)).await?;
+        let rows =
+            store::below_min(&self.db, warehouse_id.map(i64::from), now - Duration::days(CONSUMPTION_DAYS)).await?;
         let mut out: Vec<Suggestion> = rows
             .into_iter()
             .map(|row| Suggestion {

@@ -20,12 +20,17 @@
 use crate::excel::RowError;
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
+use aftercare_domain::WarehouseId;
+use aftercare_domain::parts::MovementKind;
 use aftercare_domain::parts::{
     MAX_QTY, MovementInput, PartInput, can_manage_stock, can_read_stock, fen_to_yuan, yuan_to_fen,
 };
 use aftercare_domain::validation::required;
 use aftercare_store::parts::{self as parts_store, MovementRow, MovementWrite, PartQuery, Posted};
-use aftercare_store::stock_reports::{self as store, CountLine, FailureRow, SlowMover, ValueGroup};
+use aftercare_store::stock_reports::{self as store, FailureRow, SlowMover, ValueGroup};
+
+/// The rows of this area, for the web crate (which does not name the store).
+pub use aftercare_store::stock_reports::CountLine;
 use aftercare_store::{Page, StoreError};
 use calamine::Reader;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -232,8 +237,9 @@ impl Services {
     }
 
     /// The count sheet of a warehouse: every part it holds with the book quantity.
-    pub async fn count_sheet(&self, by: &Actor, warehouse_id: i64) -> Result<Vec<CountLine>> {
+    pub async fn count_sheet(&self, by: &Actor, warehouse_id: WarehouseId) -> Result<Vec<CountLine>> {
         require(can_read_stock(by))?;
+        let warehouse_id = warehouse_id.0;
         parts_store::get_warehouse(&self.db, warehouse_id).await?;
         Ok(store::count_sheet(&self.db, warehouse_id).await?)
     }
@@ -295,7 +301,7 @@ impl Services {
                 continue;
             }
             let m = MovementInput {
-                kind: Some("adjustment".into()),
+                kind: Some(MovementKind::Adjustment.as_str().into()),
                 part_id: Some(part_id),
                 warehouse_id: Some(warehouse_id),
                 qty: Some(diff.abs()),

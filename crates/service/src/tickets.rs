@@ -698,7 +698,12 @@ impl Services {
                 })?;
         // Reserve quotas: what the visit took may have raised a shortage.
         for l in write.parts.iter().filter(|l| !l.defective) {
-            self.check_stock_level(l.part_id, l.warehouse_id, now).await;
+            self.check_stock_level(
+                aftercare_domain::PartId(l.part_id),
+                aftercare_domain::WarehouseId(l.warehouse_id),
+                now,
+            )
+            .await;
         }
         let visits = aftercare_store::visits::visits(&self.db, id).await?;
         visits.into_iter().find(|v| v.id == visit_id).ok_or(ServiceError::NotFound)
@@ -868,7 +873,10 @@ impl Services {
         }
         let mut stock = Vec::new();
         for w in aftercare_store::parts::list_warehouses(&self.db).await? {
-            if w.active && w.kind == "vehicle" && w.holder_user_id == Some(by.id.0) {
+            if w.active
+                && w.kind == aftercare_domain::parts::WarehouseKind::Vehicle
+                && w.holder_user_id == Some(by.id.0)
+            {
                 let rows = aftercare_store::parts::stock(&self.db, None, Some(w.id), Page::all()).await?;
                 stock.extend(rows.items.into_iter().filter(|r| r.on_hand > 0));
             }
@@ -933,9 +941,15 @@ impl Services {
                 },
                 None => {
                     let vehicle = std::iter::once(by.id.0).chain(techs.iter().copied()).find_map(|u| {
-                        warehouses.iter().find(|w| w.active && w.kind == "vehicle" && w.holder_user_id == Some(u))
+                        warehouses.iter().find(|w| {
+                            w.active
+                                && w.kind == aftercare_domain::parts::WarehouseKind::Vehicle
+                                && w.holder_user_id == Some(u)
+                        })
                     });
-                    let depot = || warehouses.iter().find(|w| w.active && w.kind == "depot");
+                    let depot = || {
+                        warehouses.iter().find(|w| w.active && w.kind == aftercare_domain::parts::WarehouseKind::Depot)
+                    };
                     match vehicle.or_else(depot) {
                         Some(w) => w.id,
                         None => {

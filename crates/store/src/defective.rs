@@ -3,7 +3,7 @@
 //! ledger row and audit entry, all in one write transaction.
 
 use crate::db::WritePool;
-use crate::parts::add_stock;
+use crate::parts::{add_stock, next_movement_no, set_avg_cost};
 use crate::{Db, Result, StoreError, Writer, map_write_err, on_db};
 use aftercare_domain::defective::{NewDisposal, Outcome};
 use aftercare_domain::parts::moving_average;
@@ -45,26 +45,21 @@ pub async fn dispose(db: &Db, w: &Writer, d: &NewDisposal, now: DateTime<Utc>) -
         };
         let (kind, unit_cost_fen) = match d.outcome {
             Outcome::Repaired => {
-                let (after, _, avg) = add_stock!(tx, d.part_id, d.warehouse_id, d.qty, 0_i64);
+                let (after, _, avg) = add_stock(&mut *tx, d.part_id, d.warehouse_id, d.qty, 0).await?;
                 let before = after - d.qty;
                 // Back at the current average, like a return (the catalogue price when
                 // there has never been any).
                 let cost = if before > 0 || avg > 0 { avg } else { catalogue_cost };
                 let new_avg = moving_average(before, avg, d.qty, cost);
                 if new_avg != avg {
-                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind(d.part_id)
-                        .bind(d.warehouse_id)
-                        .bind(new_avg)
-                        .execute(&mut *tx)
-                        .await?;
+                    set_avg_cost(&mut *tx, d.part_id, d.warehouse_id, new_avg).await?;
                 }
                 ("return", cost)
             }
             // A defective unit was never in the stock's value: nothing is written off.
             Outcome::Rma | Outcome::Scrap => ("scrap", 0_i64),
         };
-        let movement_no = crate::parts::next_movement_no!(tx, w, now);
+        let movement_no = next_movement_no(&mut *tx, w, now).await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, note, \
                 by_user_id, at, \

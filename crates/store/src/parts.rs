@@ -7,10 +7,13 @@
 //! makes the losers re-check the condition against the winner's result. The CHECK on
 //! `stock.on_hand` is the last line of defence.
 
-use crate::db::{Arg, Filter, WritePool};
+use crate::db::{Arg, Conn, Filter, WritePool};
 use crate::shortages::EFFECTIVE_MIN;
-use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db};
-use aftercare_domain::parts::{MovementKind, NewMovement, NewPart, NewWarehouse, moving_average};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db};
+use aftercare_domain::defective::Outcome;
+use aftercare_domain::parts::{
+    Direction, MovementKind, NewMovement, NewPart, NewWarehouse, WarehouseKind, moving_average,
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -47,7 +50,8 @@ pub struct WarehouseRow {
     pub code: String,
     pub name: String,
     /// `depot` or `vehicle`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: WarehouseKind,
     pub holder_user_id: Option<i64>,
     pub holder_name: Option<String>,
     pub active: bool,
@@ -96,7 +100,8 @@ pub struct MovementRow {
     pub id: i64,
     /// e.g. `KC20261127-00042`.
     pub movement_no: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MovementKind,
     pub part_id: i64,
     pub part_code: String,
     pub part_name: String,
@@ -106,7 +111,8 @@ pub struct MovementRow {
     pub to_warehouse_name: Option<String>,
     pub qty: i64,
     /// An adjustment's `increase` or `decrease`.
-    pub direction: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub direction: Option<Direction>,
     /// Receipt: the purchase price; otherwise the average cost at the time, in fen.
     pub unit_cost_fen: i64,
     pub ticket_id: Option<i64>,
@@ -121,8 +127,48 @@ pub struct MovementRow {
     pub balance_after: i64,
     /// A disposal of defective units only (kind `return` or `scrap`): `repaired|rma|scrap`.
     /// It, not the kind, says what the row did to the stock (`aftercare_domain::parts::effect`).
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub outcome: Option<Outcome>,
 }
+
+/// A nullable text column read for an `Option<enum>` field (`#[sqlx(try_from =
+/// "NullableText")]`): sqlx cannot decode through `TryFrom` into an `Option` of a foreign
+/// type, and a type of the store's own can. NULL is `None`; a value the enum does not know
+/// is a decode error, as for the non-null enum columns.
+pub struct NullableText(Option<String>);
+
+impl<DB: sqlx::Database> sqlx::Type<DB> for NullableText
+where
+    String: sqlx::Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as sqlx::Type<DB>>::type_info()
+    }
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as sqlx::Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for NullableText
+where
+    String: sqlx::Decode<'r, DB>,
+{
+    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
+        Ok(NullableText(<Option<String> as sqlx::Decode<'r, DB>>::decode(value)?))
+    }
+}
+
+macro_rules! nullable_enum {
+    ($($t:ty),*) => {$(
+        impl TryFrom<NullableText> for Option<$t> {
+            type Error = aftercare_domain::UnknownValue;
+            fn try_from(v: NullableText) -> std::result::Result<Self, Self::Error> {
+                v.0.map(<$t>::try_from).transpose()
+            }
+        }
+    )*};
+}
+nullable_enum!(Direction, Outcome);
 
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS \
     part_name, \
@@ -401,7 +447,7 @@ pub struct MovementQuery {
     pub part_id: Option<i64>,
     /// Movements from or into this warehouse.
     pub warehouse_id: Option<i64>,
-    pub kind: Option<String>,
+    pub kind: Option<MovementKind>,
     pub ticket_id: Option<i64>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
@@ -421,7 +467,7 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
         f.and(format!("(m.warehouse_id = {a} OR m.to_warehouse_id = {a})"));
     }
     if let Some(k) = &q.kind {
-        let a = f.arg(Arg::Text(k.clone()));
+        let a = f.arg(Arg::Text(k.as_str().to_string()));
         f.and(format!("m.kind = {a}"));
     }
     if let Some(t) = q.since {
@@ -456,120 +502,111 @@ pub async fn get_movement(db: &Db, id: i64) -> Result<MovementRow> {
     .ok_or(StoreError::NotFound)
 }
 
-/// Takes the next number of the counter `$scope` (`stock:20261127`, `requisition:…`) inside
-/// `$tx` and evaluates to it. The counter row is held until commit: take it late.
-macro_rules! next_number {
-    ($tx:expr, $scope:expr) => {{
-        let n: i64 = sqlx::query_scalar(
-            "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last",
-        )
-        .bind($scope)
-        .fetch_one(&mut *$tx)
-        .await?;
-        n
-    }};
+/// Takes the next number of the counter `scope` (`stock:20261127`, `requisition:…`) inside
+/// the caller's transaction. The counter row is held until commit: take it late.
+pub(crate) async fn next_number<'c>(conn: impl Into<Conn<'c>>, scope: &str) -> Result<i64> {
+    let sql = "INSERT INTO number_counters (scope, last) VALUES ($1, 1) \
+         ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + 1 RETURNING last";
+    Ok(on_conn!(&mut conn.into(), |c| sqlx::query_scalar::<_, i64>(sql).bind(scope).fetch_one(&mut **c).await?))
 }
-pub(crate) use next_number;
 
-/// The next stock movement number, `KC20261127-00042`, for `$w`'s day of `$now`.
-macro_rules! next_movement_no {
-    ($tx:expr, $w:expr, $now:expr) => {{
-        let day = $w.number_day($now);
-        let n = $crate::parts::next_number!($tx, format!("stock:{day}"));
-        format!("KC{day}-{n:05}")
-    }};
+/// The next stock movement number, `KC20261127-00042`, for `w`'s day of `now`.
+pub(crate) async fn next_movement_no<'c>(conn: impl Into<Conn<'c>>, w: &Writer, now: DateTime<Utc>) -> Result<String> {
+    let day = w.number_day(now);
+    let n = next_number(conn, &format!("stock:{day}")).await?;
+    Ok(format!("KC{day}-{n:05}"))
 }
-pub(crate) use next_movement_no;
 
 /// Adds to a stock row (creating it when there is none) and returns (on_hand, defective,
 /// avg_cost_fen) after; the update holds the row's lock until commit. Only for amounts of
 /// zero or more: both databases check the row to be inserted against the CHECKs before
 /// they see the conflict, so a negative amount fails even on an existing row.
-macro_rules! add_stock {
-    ($tx:expr, $part:expr, $wh:expr, $on_hand:expr, $defective:expr) => {{
-        let r: (i64, i64, i64) = sqlx::query_as(
-            "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, $3, $4, 0) \
-             ON CONFLICT (part_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand, \
-             defective = stock.defective + excluded.defective RETURNING on_hand, defective, avg_cost_fen",
-        )
-        .bind($part)
-        .bind($wh)
-        .bind($on_hand)
-        .bind($defective)
-        .fetch_one(&mut *$tx)
-        .await?;
-        r
-    }};
+pub(crate) async fn add_stock<'c>(
+    conn: impl Into<Conn<'c>>,
+    part: i64,
+    wh: i64,
+    on_hand: i64,
+    defective: i64,
+) -> Result<(i64, i64, i64)> {
+    let sql = "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, $3, $4, 0) \
+         ON CONFLICT (part_id, warehouse_id) DO UPDATE SET on_hand = stock.on_hand + excluded.on_hand, \
+         defective = stock.defective + excluded.defective RETURNING on_hand, defective, avg_cost_fen";
+    Ok(on_conn!(&mut conn.into(), |c| sqlx::query_as::<_, (i64, i64, i64)>(sql)
+        .bind(part)
+        .bind(wh)
+        .bind(on_hand)
+        .bind(defective)
+        .fetch_one(&mut **c)
+        .await?))
 }
 
-/// Takes usable units from a stock row only if that many are there. Evaluates to
-/// `Ok((on_hand after, avg_cost_fen))`, or `Err(on_hand left)` having changed nothing.
-macro_rules! try_take_stock {
-    ($tx:expr, $part:expr, $wh:expr, $qty:expr) => {{
-        let r: Option<(i64, i64)> = sqlx::query_as(
-            "UPDATE stock SET on_hand = on_hand - $3 WHERE part_id = $1 AND warehouse_id = $2 AND on_hand >= $3 \
-             RETURNING on_hand, avg_cost_fen",
-        )
-        .bind($part)
-        .bind($wh)
-        .bind($qty)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        match r {
-            Some(r) => Ok::<(i64, i64), i64>(r),
-            None => {
-                let left: Option<i64> =
-                    sqlx::query_scalar("SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind($part)
-                        .bind($wh)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                Err(left.unwrap_or(0))
-            }
-        }
-    }};
+/// Sets a stock row's moving-average cost.
+pub(crate) async fn set_avg_cost<'c>(conn: impl Into<Conn<'c>>, part: i64, wh: i64, avg_fen: i64) -> Result<()> {
+    let sql = "UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2";
+    on_conn!(&mut conn.into(), |c| {
+        sqlx::query(sql).bind(part).bind(wh).bind(avg_fen).execute(&mut **c).await?;
+    });
+    Ok(())
 }
 
-/// [`try_take_stock!`] that returns `Insufficient` (with what is left) from the enclosing
-/// function, so the caller's transaction is dropped. Returns (on_hand after, avg_cost_fen).
-macro_rules! take_stock {
-    ($tx:expr, $part:expr, $wh:expr, $qty:expr) => {{
-        match $crate::parts::try_take_stock!($tx, $part, $wh, $qty) {
-            Ok(r) => r,
-            Err(on_hand) => return Err(StoreError::Insufficient { part_id: $part, warehouse_id: $wh, on_hand }),
-        }
-    }};
+/// Takes usable units from a stock row only if that many are there: `Ok((on_hand after,
+/// avg_cost_fen))`, or `Err(on_hand left)` having changed nothing.
+pub(crate) async fn try_take_stock<'c>(
+    conn: impl Into<Conn<'c>>,
+    part: i64,
+    wh: i64,
+    qty: i64,
+) -> Result<std::result::Result<(i64, i64), i64>> {
+    let mut conn = conn.into();
+    let take = "UPDATE stock SET on_hand = on_hand - $3 WHERE part_id = $1 AND warehouse_id = $2 AND on_hand >= $3 \
+         RETURNING on_hand, avg_cost_fen";
+    let r: Option<(i64, i64)> =
+        on_conn!(&mut conn, |c| sqlx::query_as(take).bind(part).bind(wh).bind(qty).fetch_optional(&mut **c).await?);
+    if let Some(r) = r {
+        return Ok(Ok(r));
+    }
+    let left_sql = "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id = $2";
+    let left: Option<i64> =
+        on_conn!(&mut conn, |c| sqlx::query_scalar(left_sql).bind(part).bind(wh).fetch_optional(&mut **c).await?);
+    Ok(Err(left.unwrap_or(0)))
+}
+
+/// [`try_take_stock`] that fails with `Insufficient` (with what is left), so the caller
+/// drops its transaction. Returns (on_hand after, avg_cost_fen).
+pub(crate) async fn take_stock<'c>(conn: impl Into<Conn<'c>>, part: i64, wh: i64, qty: i64) -> Result<(i64, i64)> {
+    try_take_stock(conn, part, wh, qty).await?.map_err(|on_hand| StoreError::Insufficient {
+        part_id: part,
+        warehouse_id: wh,
+        on_hand,
+    })
 }
 
 /// Rows per insert statement of [`post_many`]: 16 values each stays far inside SQLite's
 /// 32,766 and PostgreSQL's 65,535 bound values.
 const INSERT_CHUNK: usize = 500;
 
-/// PostgreSQL: locks the existing stock rows of `$pairs` (part, warehouse) in one order —
+/// PostgreSQL: locks the existing stock rows of `pairs` (part, warehouse) in one order —
 /// by part, then warehouse — before the transaction takes any other lock, so transactions
 /// that touch several rows (a group of movements, a requisition, a visit, another node's
 /// group) cannot wait for each other in a circle. Rows made later by the transaction are
 /// new and locked by their insert. SQLite needs none: a writer holds the whole database.
-macro_rules! lock_stock_rows {
-    ($tx:expr, $pairs:expr) => {{
-        let mut pairs: Vec<(i64, i64)> = $pairs;
-        pairs.sort_unstable();
-        pairs.dedup();
-        if !pairs.is_empty() {
-            // Integers formatted by us; both databases name a VALUES list's columns column1, column2.
-            let values = pairs.iter().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT 1 FROM stock s JOIN (VALUES {values}) v ON s.part_id = v.column1 AND s.warehouse_id = \
-                    v.column2 \
-                 ORDER BY s.part_id, s.warehouse_id FOR UPDATE OF s"
-            )))
-            .fetch_all(&mut *$tx)
-            .await?;
-        }
-    }};
+pub(crate) async fn lock_stock_rows<'c>(conn: impl Into<Conn<'c>>, mut pairs: Vec<(i64, i64)>) -> Result<()> {
+    pairs.sort_unstable();
+    pairs.dedup();
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    // Integers formatted by us; both databases name a VALUES list's columns column1, column2.
+    let values = pairs.iter().map(|(p, w)| format!("({p}, {w})")).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT 1 FROM stock s JOIN (VALUES {values}) v ON s.part_id = v.column1 AND s.warehouse_id = v.column2 \
+         ORDER BY s.part_id, s.warehouse_id FOR UPDATE OF s"
+    );
+    on_conn!(&mut conn.into(), |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(&mut **c).await?;
+    });
+    Ok(())
 }
-pub(crate) use lock_stock_rows;
 
 /// One movement for [`post_many`], with the moment it was asked for (microseconds, so
 /// the answer equals a read-back).
@@ -634,7 +671,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 let m = &i.movement;
                 std::iter::once((m.part_id, m.warehouse_id)).chain(m.to_warehouse_id.map(|t| (m.part_id, t)))
             });
-            lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+            lock_stock_rows(&mut *tx, pairs.collect()).await?;
         }
         // Integers formatted by us: nothing from the request reaches the SQL text.
         let parts: HashMap<i64, (String, String, i64)> = sqlx::query_as::<_, (i64, String, String, i64)>(
@@ -689,7 +726,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 }
             }
             let posted = if fx.on_hand < 0 {
-                match try_take_stock!(tx, m.part_id, m.warehouse_id, m.qty) {
+                match try_take_stock(&mut *tx, m.part_id, m.warehouse_id, m.qty).await? {
                     Err(on_hand) if atomic => {
                         return Err(StoreError::Insufficient {
                             part_id: m.part_id,
@@ -700,17 +737,10 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                     Err(on_hand) => Err(Unposted::Short(on_hand)),
                     Ok((after, avg)) => {
                         if let Some(to) = m.to_warehouse_id {
-                            let (to_after, _, to_avg) = add_stock!(tx, m.part_id, to, fx.to_on_hand, 0_i64);
+                            let (to_after, _, to_avg) = add_stock(&mut *tx, m.part_id, to, fx.to_on_hand, 0).await?;
                             let new_avg = moving_average(to_after - m.qty, to_avg, m.qty, avg);
                             if new_avg != to_avg {
-                                sqlx::query(
-                                    "UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2",
-                                )
-                                .bind(m.part_id)
-                                .bind(to)
-                                .bind(new_avg)
-                                .execute(&mut *tx)
-                                .await?;
+                                set_avg_cost(&mut *tx, m.part_id, to, new_avg).await?;
                             }
                             touched.push((m.part_id, to, i));
                         }
@@ -718,7 +748,8 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                     }
                 }
             } else {
-                let (after, defective, avg) = add_stock!(tx, m.part_id, m.warehouse_id, fx.on_hand, fx.defective);
+                let (after, defective, avg) =
+                    add_stock(&mut *tx, m.part_id, m.warehouse_id, fx.on_hand, fx.defective).await?;
                 if fx.on_hand > 0 {
                     let before = after - fx.on_hand;
                     // A receipt brings its price; a return or a stocktake gain comes back at the
@@ -730,12 +761,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                     };
                     let new_avg = moving_average(before, avg, fx.on_hand, cost);
                     if new_avg != avg {
-                        sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                            .bind(m.part_id)
-                            .bind(m.warehouse_id)
-                            .bind(new_avg)
-                            .execute(&mut *tx)
-                            .await?;
+                        set_avg_cost(&mut *tx, m.part_id, m.warehouse_id, new_avg).await?;
                     }
                     Ok((after, cost))
                 } else {
@@ -887,7 +913,9 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 if aftercare_domain::shortages::is_short(on_hand, min) == open {
                     continue;
                 }
-                if let crate::shortages::Level::Raised(id) = crate::shortages::level_in_tx!(tx, p, w, items[i].1.now) {
+                if let crate::shortages::Level::Raised(id) =
+                    crate::shortages::level_in_tx(&mut *tx, p, w, items[i].1.now).await?
+                {
                     raised.entry(i).or_default().push(id);
                 }
             }
@@ -916,7 +944,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             let row = MovementRow {
                 id: ids.get(&no).copied().ok_or(StoreError::NotFound)?,
                 movement_no: no,
-                kind: m.kind.as_str().to_string(),
+                kind: m.kind,
                 part_id: m.part_id,
                 part_code: code,
                 part_name: name,
@@ -925,7 +953,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                 to_warehouse_id: m.to_warehouse_id,
                 to_warehouse_name: m.to_warehouse_id.and_then(|t| warehouses.get(&t).cloned()),
                 qty: m.qty,
-                direction: m.direction.map(|d| d.as_str().to_string()),
+                direction: m.direction,
                 unit_cost_fen: cost,
                 ticket_id: m.ticket_id,
                 equipment_id: m.equipment_id,
@@ -944,82 +972,74 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
     }))
 }
 
-/// Posts one movement that takes stock inside the caller's write transaction `$tx` (a
-/// requisition issues all its lines in one, all or nothing): an `issue` out of `$wh` when
-/// `$to` is `None`, else a `transfer` from `$wh` into the warehouse `$to`. Takes the stock
-/// through [`take_stock!`] (which returns `Insufficient` from the enclosing function, so
-/// the caller's transaction is dropped and nothing is written), adds it to `$to` at the
-/// moving average, appends the ledger row and its audit entry. `$postgres`: lock the two
-/// stock rows of a transfer in warehouse order first, as [`post_many`] does, so
-/// opposite transfers cannot wait for each other. Evaluates to (movement id, unit cost in
-/// fen). Needs `StoreError` in scope.
-macro_rules! issue_in_tx {
-    ($tx:expr, $w:expr, $part:expr, $wh:expr, $to:expr, $qty:expr, $ticket:expr, $serial:expr, $note:expr, $now:expr, $postgres:expr) => {{
-        let to: Option<i64> = $to;
-        if let (Some(to), true) = (to, $postgres) {
-            sqlx::query(
-                "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) VALUES ($1, $2, 0, 0, 0) \
-                 ON CONFLICT (part_id, warehouse_id) DO NOTHING",
-            )
-            .bind($part)
-            .bind(to)
-            .execute(&mut *$tx)
-            .await?;
-            sqlx::query(
-                "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id \
-                    FOR UPDATE",
-            )
-            .bind($part)
-            .bind($wh)
-            .bind(to)
-            .fetch_all(&mut *$tx)
-            .await?;
-        }
-        let (after, avg): (i64, i64) = $crate::parts::take_stock!($tx, $part, $wh, $qty);
-        if let Some(to) = to {
-            let (to_after, _, to_avg): (i64, i64, i64) = $crate::parts::add_stock!($tx, $part, to, $qty, 0_i64);
-            let new_avg = aftercare_domain::parts::moving_average(to_after - $qty, to_avg, $qty, avg);
-            if new_avg != to_avg {
-                sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                    .bind($part)
-                    .bind(to)
-                    .bind(new_avg)
-                    .execute(&mut *$tx)
-                    .await?;
-            }
-        }
-        let kind = if to.is_some() { "transfer" } else { "issue" };
-        let movement_no = $crate::parts::next_movement_no!($tx, $w, $now);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, \
-                unit_cost_fen, ticket_id, \
-             serial_no, note, by_user_id, at, balance_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, \
-             $12, $13) RETURNING id",
-        )
-        .bind(&movement_no)
-        .bind(kind)
-        .bind($part)
-        .bind($wh)
-        .bind(to)
-        .bind($qty)
-        .bind(avg)
-        .bind($ticket)
-        .bind($serial)
-        .bind($note)
-        .bind($w.user_id)
-        .bind($now)
-        .bind(after)
-        .fetch_one(&mut *$tx)
-        .await?;
-        $crate::audit::record(&mut *$tx, $w, "stock_movement", i64::from(id), kind, &movement_no, None, Some(serde_json::json!({"part_id": $part, "warehouse_id": $wh, "to_warehouse_id": to, "qty": $qty,
-                "ticket_id": $ticket, "note": $note}))).await?;
-        (id, avg)
-    }};
+/// One movement that takes stock for [`issue_in_tx`]: an `issue` out of `from` when `to`
+/// is `None`, else a `transfer` from `from` into the warehouse `to`.
+pub(crate) struct Outgoing<'a> {
+    pub part: i64,
+    pub from: i64,
+    pub to: Option<i64>,
+    pub qty: i64,
+    pub ticket: Option<i64>,
+    pub serial: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    /// PostgreSQL: lock the two stock rows of a transfer in warehouse order first, as
+    /// [`post_many`] does, so opposite transfers cannot wait for each other.
+    pub postgres: bool,
 }
-pub(crate) use add_stock;
-pub(crate) use issue_in_tx;
-pub(crate) use take_stock;
-pub(crate) use try_take_stock;
+
+/// Posts one movement that takes stock inside the caller's write transaction (a
+/// requisition issues all its lines in one, all or nothing). Takes the stock through
+/// [`take_stock`] (`Insufficient` when it is not there: the caller drops its transaction
+/// and nothing is written), adds it to `to` at the moving average, appends the ledger row
+/// and its audit entry. Returns (movement id, unit cost in fen).
+pub(crate) async fn issue_in_tx<'c>(conn: impl Into<Conn<'c>>, w: &Writer, o: &Outgoing<'_>) -> Result<(i64, i64)> {
+    let mut conn = conn.into();
+    let (part, from, qty) = (o.part, o.from, o.qty);
+    if let (Some(to), true) = (o.to, o.postgres) {
+        let make = "INSERT INTO stock (part_id, warehouse_id, on_hand, defective, avg_cost_fen) \
+             VALUES ($1, $2, 0, 0, 0) ON CONFLICT (part_id, warehouse_id) DO NOTHING";
+        let lock = "SELECT on_hand FROM stock WHERE part_id = $1 AND warehouse_id IN ($2, $3) ORDER BY warehouse_id \
+             FOR UPDATE";
+        on_conn!(&mut conn, |c| {
+            sqlx::query(make).bind(part).bind(to).execute(&mut **c).await?;
+            sqlx::query(lock).bind(part).bind(from).bind(to).fetch_all(&mut **c).await?;
+        });
+    }
+    let (after, avg) = take_stock(conn.reborrow(), part, from, qty).await?;
+    if let Some(to) = o.to {
+        let (to_after, _, to_avg) = add_stock(conn.reborrow(), part, to, qty, 0).await?;
+        let new_avg = moving_average(to_after - qty, to_avg, qty, avg);
+        if new_avg != to_avg {
+            set_avg_cost(conn.reborrow(), part, to, new_avg).await?;
+        }
+    }
+    let kind = if o.to.is_some() { MovementKind::Transfer } else { MovementKind::Issue };
+    let movement_no = next_movement_no(conn.reborrow(), w, o.now).await?;
+    let sql = "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, \
+         unit_cost_fen, ticket_id, serial_no, note, by_user_id, at, balance_after) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
+    let id: i64 = on_conn!(&mut conn, |c| sqlx::query_scalar(sql)
+        .bind(&movement_no)
+        .bind(kind.as_str())
+        .bind(part)
+        .bind(from)
+        .bind(o.to)
+        .bind(qty)
+        .bind(avg)
+        .bind(o.ticket)
+        .bind(o.serial)
+        .bind(o.note)
+        .bind(w.user_id)
+        .bind(o.now)
+        .bind(after)
+        .fetch_one(&mut **c)
+        .await?);
+    let after_json = serde_json::json!({"part_id": part, "warehouse_id": from, "to_warehouse_id": o.to, "qty": qty,
+        "ticket_id": o.ticket, "note": o.note});
+    crate::audit::record(conn, w, "stock_movement", id, kind.as_str(), &movement_no, None, Some(after_json)).await?;
+    Ok((id, avg))
+}
 
 /// What a technician may still bring back of a part: `issued` is what his requisitions
 /// issued to him less what he has returned since (kind `return`, not a disposal); `used`

@@ -3,15 +3,18 @@
 //! A status change is a conditional update (`… WHERE status = <expected>`): of two people
 //! acting at once, one wins and the other gets `Stale`. Issuing changes the status and
 //! posts every line's movement in ONE write transaction through
-//! [`crate::parts::issue_in_tx!`]: when one line lacks stock the whole transaction is
+//! [`crate::parts::issue_in_tx`]: when one line lacks stock the whole transaction is
 //! dropped and nothing is issued. When the requester holds a vehicle stock (随车备件) the
 //! lines are `transfer`s into it, because the visit form then takes the parts used from
 //! the vehicle: issuing them out of the depot as well would count them twice. Without
 //! one they are `issue`s.
 
 use crate::db::{Arg, Filter, WritePool};
+use crate::parts::{Outgoing, add_stock, issue_in_tx, next_movement_no, set_avg_cost};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db};
-use aftercare_domain::requisitions::NewRequisition;
+use aftercare_domain::UserId;
+use aftercare_domain::parts::MovementKind;
+use aftercare_domain::requisitions::{IssueType, NewRequisition, ReqFacts, ReqStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -28,9 +31,11 @@ pub struct RequisitionRow {
     pub ticket_number: Option<String>,
     pub purpose: Option<String>,
     /// `issue` or `borrow`.
-    pub issue_type: String,
+    #[sqlx(try_from = "String")]
+    pub issue_type: IssueType,
     /// `requested|approved|rejected|issued|cancelled|returned` (a borrow taken back).
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ReqStatus,
     /// Who approved or rejected.
     pub approver_id: Option<i64>,
     pub approver_name: Option<String>,
@@ -48,6 +53,18 @@ pub struct RequisitionRow {
     pub returned_at: Option<DateTime<Utc>>,
     pub returned_by_name: Option<String>,
     pub return_note: Option<String>,
+}
+
+impl RequisitionRow {
+    /// What decides the actions open on it (`aftercare_domain::requisitions::check_action`).
+    pub fn facts(&self) -> ReqFacts {
+        ReqFacts { status: self.status, issue_type: self.issue_type, requester_id: UserId(self.requester_id) }
+    }
+
+    /// Issued and lent: still to come back (已借出).
+    pub fn lent_out(&self) -> bool {
+        self.facts().lent_out()
+    }
 }
 
 const REQ_SELECT: &str = "SELECT r.id, r.requisition_no, r.requester_id, ru.display_name AS requester_name, \
@@ -95,7 +112,7 @@ pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, 
     Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let day = w.number_day(now);
-        let n = crate::parts::next_number!(tx, format!("requisition:{day}"));
+        let n = crate::parts::next_number(&mut *tx, &format!("requisition:{day}")).await?;
         let no = format!("LY{day}-{n:04}");
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO requisitions (requisition_no, requester_id, warehouse_id, ticket_id, purpose, issue_type, \
@@ -162,9 +179,8 @@ pub async fn lines(db: &Db, id: i64) -> Result<Vec<RequisitionLineRow>> {
 #[derive(Debug, Clone, Default)]
 pub struct RequisitionQuery {
     pub requester_id: Option<i64>,
-    pub status: Option<String>,
-    /// `issue` or `borrow`.
-    pub issue_type: Option<String>,
+    pub status: Option<ReqStatus>,
+    pub issue_type: Option<IssueType>,
     /// Oldest issue first (the borrows to chase), instead of newest first.
     pub oldest_issued_first: bool,
     pub ticket_id: Option<i64>,
@@ -183,11 +199,11 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
         }
     }
     if let Some(s) = &q.status {
-        let a = f.arg(Arg::Text(s.clone()));
+        let a = f.arg(Arg::Text(s.as_str().to_string()));
         f.and(format!("r.status = {a}"));
     }
     if let Some(t) = &q.issue_type {
-        let a = f.arg(Arg::Text(t.clone()));
+        let a = f.arg(Arg::Text(t.as_str().to_string()));
         f.and(format!("r.issue_type = {a}"));
     }
     let w = f.where_sql();
@@ -212,7 +228,7 @@ pub async fn decide(
     db: &Db,
     w: &Writer,
     id: i64,
-    to: &str,
+    to: ReqStatus,
     by: i64,
     note: Option<&str>,
     now: DateTime<Utc>,
@@ -225,7 +241,7 @@ pub async fn decide(
              WHERE id = $1 AND status = 'requested'",
         )
         .bind(id)
-        .bind(to)
+        .bind(to.as_str())
         .bind(by)
         .bind(now)
         .bind(note)
@@ -235,7 +251,7 @@ pub async fn decide(
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        crate::audit::record(&mut *tx, w, "requisition", id, to, note.unwrap_or_default(), None, None).await?;
+        crate::audit::record(&mut *tx, w, "requisition", id, to.as_str(), note.unwrap_or_default(), None, None).await?;
         tx.commit().await?;
     });
     Ok(())
@@ -318,24 +334,23 @@ pub async fn issue(
                 .iter()
                 .filter(|l| l.2 > 0)
                 .flat_map(|(_, part, _, _)| std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v))));
-            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+            crate::parts::lock_stock_rows(&mut *tx, pairs.collect()).await?;
         }
-        let movement_note = Some(format!("领用单 {no}"));
+        let movement_note = format!("领用单 {no}");
         for (lid, part, q, serial) in &todo {
             if *q > 0 {
-                let (mid, cost) = crate::parts::issue_in_tx!(
-                    tx,
-                    w,
-                    *part,
-                    wh,
-                    vehicle,
-                    *q,
+                let out = Outgoing {
+                    part: *part,
+                    from: wh,
+                    to: vehicle,
+                    qty: *q,
                     ticket,
-                    serial,
-                    &movement_note,
+                    serial: serial.as_deref(),
+                    note: Some(&movement_note),
                     now,
-                    postgres
-                );
+                    postgres,
+                };
+                let (mid, cost) = issue_in_tx(&mut *tx, w, &out).await?;
                 sqlx::query(
                     "UPDATE requisition_lines SET qty_issued = $2, unit_cost_fen = $3, amount_fen = $4, movement_id \
                         = $5 WHERE id = $1",
@@ -422,40 +437,33 @@ pub async fn return_borrowed(
             let pairs = lines.iter().flat_map(|(_, part, _, _, vehicle, _)| {
                 std::iter::once((*part, wh)).chain(vehicle.map(|v| (*part, v)))
             });
-            crate::parts::lock_stock_rows!(tx, pairs.collect::<Vec<_>>());
+            crate::parts::lock_stock_rows(&mut *tx, pairs.collect()).await?;
         }
-        let movement_note = Some(format!("归还 {no}"));
+        let movement_note = format!("归还 {no}");
         for (line, part, qty, cost, vehicle, serial) in &lines {
             // Out of the vehicle it went to (at the vehicle's average cost, as any transfer),
             // else back into the warehouse at the cost it left at.
             let mid = if let Some(v) = vehicle {
-                crate::parts::issue_in_tx!(
-                    tx,
-                    w,
-                    *part,
-                    *v,
-                    Some(wh),
-                    *qty,
+                let out = Outgoing {
+                    part: *part,
+                    from: *v,
+                    to: Some(wh),
+                    qty: *qty,
                     ticket,
-                    serial,
-                    &movement_note,
+                    serial: serial.as_deref(),
+                    note: Some(&movement_note),
                     now,
-                    postgres
-                )
-                .0
+                    postgres,
+                };
+                issue_in_tx(&mut *tx, w, &out).await?.0
             } else {
-                let (after, _, avg): (i64, i64, i64) = crate::parts::add_stock!(tx, *part, wh, *qty, 0_i64);
+                let (after, _, avg) = add_stock(&mut *tx, *part, wh, *qty, 0).await?;
                 let cost = cost.unwrap_or(avg);
                 let new_avg = aftercare_domain::parts::moving_average(after - qty, avg, *qty, cost);
                 if new_avg != avg {
-                    sqlx::query("UPDATE stock SET avg_cost_fen = $3 WHERE part_id = $1 AND warehouse_id = $2")
-                        .bind(*part)
-                        .bind(wh)
-                        .bind(new_avg)
-                        .execute(&mut *tx)
-                        .await?;
+                    set_avg_cost(&mut *tx, *part, wh, new_avg).await?;
                 }
-                let movement_no = crate::parts::next_movement_no!(tx, w, now);
+                let movement_no = next_movement_no(&mut *tx, w, now).await?;
                 let mid: i64 = sqlx::query_scalar(
                     "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, \
                     ticket_id, serial_no, note, \
@@ -517,7 +525,8 @@ pub async fn return_borrowed(
 pub struct LedgerRow {
     pub movement_id: i64,
     pub movement_no: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: MovementKind,
     pub at: DateTime<Utc>,
     pub part_code: String,
     pub part_name: String,

@@ -6,8 +6,8 @@
 //! alert closes by itself when usable on-hand is back at min. The §3.2.9 penalty is
 //! proposed at most once per alert: the update that marks it is conditional.
 
-use crate::db::WritePool;
-use crate::{Db, Result, StoreError, Writer, on_db};
+use crate::db::{Conn, WritePool};
+use crate::{Db, Result, StoreError, Writer, on_conn, on_db};
 use aftercare_domain::shortages::Quota;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -97,81 +97,67 @@ pub async fn set_quota(db: &Db, w: &Writer, q: &Quota) -> Result<()> {
     Ok(())
 }
 
-/// The write half of [`check_level`] inside the caller's write transaction `$tx` (the
+/// The write half of [`check_level`] inside the caller's write transaction (the
 /// movements' group commit checks the rows it touched before it commits): raises an alert
 /// (once) and notifies the managers when the stock row is short, closes the open alert
-/// when it is not. Evaluates to a [`Level`].
-macro_rules! level_in_tx {
-    ($tx:expr, $part:expr, $wh:expr, $now:expr) => {{
-        let (part_id, warehouse_id, now): (i64, i64, chrono::DateTime<chrono::Utc>) = ($part, $wh, $now);
-        let row: Option<(i64, i64, String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT s.on_hand, {}, p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
-             JOIN warehouses w ON w.id = s.warehouse_id WHERE s.part_id = $1 AND s.warehouse_id = $2",
-            $crate::shortages::EFFECTIVE_MIN
-        )))
+/// when it is not.
+pub(crate) async fn level_in_tx<'c>(
+    conn: impl Into<Conn<'c>>,
+    part_id: i64,
+    warehouse_id: i64,
+    now: DateTime<Utc>,
+) -> Result<Level> {
+    let mut conn = conn.into();
+    let read = format!(
+        "SELECT s.on_hand, {EFFECTIVE_MIN}, p.code, p.name, w.name FROM stock s JOIN parts p ON p.id = s.part_id \
+         JOIN warehouses w ON w.id = s.warehouse_id WHERE s.part_id = $1 AND s.warehouse_id = $2"
+    );
+    let row: Option<(i64, i64, String, String, String)> =
+        on_conn!(&mut conn, |c| sqlx::query_as(sqlx::AssertSqlSafe(read.as_str()))
+            .bind(part_id)
+            .bind(warehouse_id)
+            .fetch_optional(&mut **c)
+            .await?);
+    let Some((on_hand, min, code, name, wh)) = row else { return Ok(Level::Unchanged) };
+    if !aftercare_domain::shortages::is_short(on_hand, min) {
+        let close = "UPDATE shortage_alerts SET closed_at = $3 WHERE part_id = $1 AND warehouse_id = $2 AND \
+             closed_at IS NULL";
+        let n = on_conn!(&mut conn, |c| sqlx::query(close)
+            .bind(part_id)
+            .bind(warehouse_id)
+            .bind(now)
+            .execute(&mut **c)
+            .await?
+            .rows_affected());
+        return Ok(if n > 0 { Level::Closed } else { Level::Unchanged });
+    }
+    let raise = "INSERT INTO shortage_alerts (part_id, warehouse_id, on_hand, min_qty, raised_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (part_id, warehouse_id) WHERE closed_at IS NULL DO NOTHING RETURNING id";
+    let id: Option<i64> = on_conn!(&mut conn, |c| sqlx::query_scalar(raise)
         .bind(part_id)
         .bind(warehouse_id)
-        .fetch_optional(&mut *$tx)
-        .await?;
-        match row {
-            None => $crate::shortages::Level::Unchanged,
-            Some((on_hand, min, code, name, wh)) if aftercare_domain::shortages::is_short(on_hand, min) => {
-                let id: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO shortage_alerts (part_id, warehouse_id, on_hand, min_qty, raised_at) VALUES ($1, \
-                        $2, $3, $4, $5) \
-                     ON CONFLICT (part_id, warehouse_id) WHERE closed_at IS NULL DO NOTHING RETURNING id",
-                )
-                .bind(part_id)
-                .bind(warehouse_id)
-                .bind(on_hand)
-                .bind(min)
-                .bind(now)
-                .fetch_optional(&mut *$tx)
-                .await?;
-                match id {
-                    Some(id) => {
-                        let managers: Vec<i64> = sqlx::query_scalar(
-                            "SELECT id FROM users WHERE (',' || roles || ',') LIKE '%,manager,%' AND active ORDER \
-                                BY id",
-                        )
-                        .fetch_all(&mut *$tx)
-                        .await?;
-                        let args = serde_json::json!({
-                            "alert_id": id, "number": code, "title": format!("{name} · {wh}"),
-                            "reason": format!("{on_hand}/{min}"),
-                        })
-                        .to_string();
-                        for m in managers {
-                            sqlx::query("INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, \
-                                'shortage', $3)")
-                                .bind(m)
-                                .bind(now)
-                                .bind(&args)
-                                .execute(&mut *$tx)
-                                .await?;
-                        }
-                        $crate::shortages::Level::Raised(id)
-                    }
-                    None => $crate::shortages::Level::Unchanged,
-                }
-            }
-            Some(_) => {
-                let n = sqlx::query(
-                    "UPDATE shortage_alerts SET closed_at = $3 WHERE part_id = $1 AND warehouse_id = $2 AND \
-                        closed_at IS NULL",
-                )
-                .bind(part_id)
-                .bind(warehouse_id)
-                .bind(now)
-                .execute(&mut *$tx)
-                .await?
-                .rows_affected();
-                if n > 0 { $crate::shortages::Level::Closed } else { $crate::shortages::Level::Unchanged }
-            }
+        .bind(on_hand)
+        .bind(min)
+        .bind(now)
+        .fetch_optional(&mut **c)
+        .await?);
+    let Some(id) = id else { return Ok(Level::Unchanged) };
+    let managers_sql = "SELECT id FROM users WHERE (',' || roles || ',') LIKE '%,manager,%' AND active ORDER BY id";
+    let notify = "INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'shortage', $3)";
+    let args = serde_json::json!({
+        "alert_id": id, "number": code, "title": format!("{name} · {wh}"),
+        "reason": format!("{on_hand}/{min}"),
+    })
+    .to_string();
+    on_conn!(&mut conn, |c| {
+        let managers: Vec<i64> = sqlx::query_scalar(managers_sql).fetch_all(&mut **c).await?;
+        for m in managers {
+            sqlx::query(notify).bind(m).bind(now).bind(&args).execute(&mut **c).await?;
         }
-    }};
+    });
+    Ok(Level::Raised(id))
 }
-pub(crate) use level_in_tx;
 
 /// Compares one stock row with its min: raises an alert (once) and notifies the managers
 /// when short, closes the open alert when not.
@@ -198,7 +184,7 @@ pub async fn check_level(db: &Db, part_id: i64, warehouse_id: i64, now: DateTime
     }
     Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let level = level_in_tx!(tx, part_id, warehouse_id, now);
+        let level = level_in_tx(&mut *tx, part_id, warehouse_id, now).await?;
         tx.commit().await?;
         level
     }))

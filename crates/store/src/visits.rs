@@ -130,7 +130,8 @@ pub async fn add_visit(
                 .await?;
         }
         if matches!(db, Db::Postgres(_)) {
-            crate::parts::lock_stock_rows!(tx, v.parts.iter().map(|l| (l.part_id, l.warehouse_id)).collect::<Vec<_>>());
+            crate::parts::lock_stock_rows(&mut *tx, v.parts.iter().map(|l| (l.part_id, l.warehouse_id)).collect())
+                .await?;
         }
         for l in &v.parts {
             // Usable stock is taken only if it is there (else the whole visit is undone);
@@ -147,10 +148,10 @@ pub async fn add_visit(
                         defective, avg_cost_fen")
                     .bind(l.part_id).bind(l.warehouse_id).bind(l.qty).fetch_one(&mut *tx).await?
                 } else {
-                    crate::parts::take_stock!(tx, l.part_id, l.warehouse_id, l.qty)
+                    crate::parts::take_stock(&mut *tx, l.part_id, l.warehouse_id, l.qty).await?
                 };
             let kind = if l.defective { "defective_return" } else { "issue" };
-            let movement_no = crate::parts::next_movement_no!(tx, w, now);
+            let movement_no = crate::parts::next_movement_no(&mut *tx, w, now).await?;
             let note = format!("visit {id}");
             let mid: i64 = sqlx::query_scalar(
                 "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, qty, unit_cost_fen, \

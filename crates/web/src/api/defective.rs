@@ -39,7 +39,7 @@ pub async fn api_defective_dispose(
                 &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
             ),
         ),
-        other => ApiError::from_service(u.tr, other),
+        other => other.into(),
     })?;
     Ok((StatusCode::CREATED, Json(DisposalOut { movement: MovementOut::from(row) })))
 }

@@ -6,8 +6,9 @@ use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
-use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput, fen_to_yuan};
-use aftercare_store::parts::{MovementQuery, MovementRow, PartQuery, PartRow, StockRow, WarehouseRow};
+use aftercare_domain::parts::{MovementInput, MovementKind, PartInput, WarehouseInput, fen_to_yuan};
+use aftercare_domain::{PartId, WarehouseId};
+use aftercare_service::parts::{MovementQuery, MovementRow, PartQuery, PartRow, StockRow, WarehouseRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -116,7 +117,7 @@ pub async fn api_parts_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<PartOut>, ApiError> {
-    let row = st.svc.get_part(&u.actor, id).await?;
+    let row = st.svc.get_part(&u.actor, PartId(id)).await?;
     Ok(Json(row.into()))
 }
 
@@ -128,7 +129,7 @@ pub async fn api_parts_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<PartBody>,
 ) -> Result<Json<PartOut>, ApiError> {
-    let row = st.svc.update_part(&u.actor, id, b.version, &b.input).await?;
+    let row = st.svc.update_part(&u.actor, PartId(id), b.version, &b.input).await?;
     Ok(Json(row.into()))
 }
 
@@ -156,7 +157,7 @@ pub async fn api_warehouses_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<WarehouseRow>, ApiError> {
-    let row = st.svc.get_warehouse(&u.actor, id).await?;
+    let row = st.svc.get_warehouse(&u.actor, WarehouseId(id)).await?;
     Ok(Json(row))
 }
 
@@ -168,7 +169,7 @@ pub async fn api_warehouses_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<WarehouseInput>,
 ) -> Result<Json<WarehouseRow>, ApiError> {
-    let row = st.svc.update_warehouse(&u.actor, id, &b).await?;
+    let row = st.svc.update_warehouse(&u.actor, WarehouseId(id), &b).await?;
     Ok(Json(row))
 }
 
@@ -187,7 +188,7 @@ pub async fn api_stock_list(
     ApiQuery(p): ApiQuery<StockParams>,
 ) -> Result<Json<List<StockOut>>, ApiError> {
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
-    let rows = st.svc.stock(&u.actor, p.part_id, p.warehouse_id, page).await?;
+    let rows = st.svc.stock(&u.actor, p.part_id.map(PartId), p.warehouse_id.map(WarehouseId), page).await?;
     Ok(Json(List {
         items: rows.items.into_iter().map(StockOut::from).collect(),
         total: rows.total,
@@ -213,10 +214,18 @@ pub async fn api_movements_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<MovementParams>,
 ) -> Result<Json<List<MovementOut>>, ApiError> {
+    let kind = match p.kind.as_deref().filter(|k| !k.trim().is_empty()) {
+        None => None,
+        // A kind the ledger does not know matches no movement.
+        Some(k) => match MovementKind::parse(k) {
+            Some(k) => Some(k),
+            None => return Ok(Json(List { items: Vec::new(), total: 0, total_capped: false })),
+        },
+    };
     let q = MovementQuery {
         part_id: p.part_id,
         warehouse_id: p.warehouse_id,
-        kind: p.kind.clone().filter(|k| !k.trim().is_empty()),
+        kind,
         ticket_id: p.ticket_id,
         ..Default::default()
     };

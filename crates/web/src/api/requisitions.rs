@@ -9,9 +9,9 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::parts::fen_to_yuan;
 use aftercare_domain::requisitions::{IssueLine, ReqAction, ReqStatus, RequisitionInput};
+use aftercare_domain::{RequisitionId, TicketId};
 use aftercare_service::ServiceError;
-use aftercare_service::requisitions::{ActionInput, RequisitionDetail, Scope, actions_for};
-use aftercare_store::requisitions::{RequisitionLineRow, RequisitionRow};
+use aftercare_service::requisitions::{ActionInput, RequisitionLineRow, RequisitionRow, RequisitionView, Scope};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -38,8 +38,8 @@ pub struct RequisitionOut {
     pub actions: Vec<String>,
 }
 
-fn out(u: &ApiUser, d: RequisitionDetail) -> RequisitionOut {
-    let actions = actions_for(&u.actor, &d.requisition).into_iter().map(|a| a.as_str().to_string()).collect();
+fn out(d: RequisitionView) -> RequisitionOut {
+    let actions = d.actions.iter().map(|a| a.as_str().to_string()).collect();
     RequisitionOut {
         lines: d
             .lines
@@ -77,17 +77,16 @@ pub async fn api_requisitions_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<RequisitionParams>,
 ) -> Result<Json<List<RequisitionRow>>, ApiError> {
-    let e = |e| ApiError::from_service(u.tr, e);
     let scope = match p.scope.as_deref().filter(|s| !s.trim().is_empty()) {
         None => Scope::Mine,
-        Some(s) => Scope::parse(s).ok_or_else(|| e(bad("scope", "unknown_value")))?,
+        Some(s) => Scope::parse(s).ok_or_else(|| bad("scope", "unknown_value"))?,
     };
     let status = match p.status.as_deref().filter(|s| !s.trim().is_empty()) {
         None => None,
-        Some(s) => Some(ReqStatus::parse(s).ok_or_else(|| e(bad("status", "unknown_value")))?),
+        Some(s) => Some(ReqStatus::parse(s).ok_or_else(|| bad("status", "unknown_value"))?),
     };
     let page = PageParams { page: p.page, per_page: p.per_page }.page();
-    let rows = st.svc.list_requisitions(&u.actor, scope, status, p.ticket_id, page).await.map_err(e)?;
+    let rows = st.svc.list_requisitions(&u.actor, scope, status, p.ticket_id.map(TicketId), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 
@@ -99,7 +98,7 @@ pub async fn api_requisitions_create(
     ApiJson(b): ApiJson<RequisitionInput>,
 ) -> Result<(StatusCode, Json<RequisitionOut>), ApiError> {
     let d = st.svc.create_requisition(&u.actor, &b).await?;
-    Ok((StatusCode::CREATED, Json(out(&u, d))))
+    Ok((StatusCode::CREATED, Json(out(d))))
 }
 
 #[utoipa::path(get, path = "/api/v1/requisitions/{id}", params(("id" = i64, Path)),
@@ -109,8 +108,8 @@ pub async fn api_requisitions_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<RequisitionOut>, ApiError> {
-    let d = st.svc.get_requisition(&u.actor, id).await?;
-    Ok(Json(out(&u, d)))
+    let d = st.svc.requisition_view(&u.actor, RequisitionId(id)).await?;
+    Ok(Json(out(d)))
 }
 
 /// The body of an action; each action reads what it needs.
@@ -136,10 +135,9 @@ pub async fn api_requisitions_action(
     Path((id, action)): Path<(String, String)>,
     ApiJson(b): ApiJson<RequisitionActionBody>,
 ) -> Result<Json<RequisitionOut>, ApiError> {
-    let e = |e| ApiError::from_service(u.tr, e);
-    let id: i64 = id.parse().map_err(|_| e(ServiceError::NotFound))?;
-    let action = ReqAction::parse(&action).ok_or_else(|| e(ServiceError::NotFound))?;
+    let id: i64 = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let action = ReqAction::parse(&action).ok_or(ServiceError::NotFound)?;
     let input = ActionInput { note: b.note, reason: b.reason, lines: b.lines.unwrap_or_default() };
-    let d = st.svc.act_requisition(&u.actor, id, action, &input).await.map_err(e)?;
-    Ok(Json(out(&u, d)))
+    let d = st.svc.act_requisition(&u.actor, RequisitionId(id), action, &input).await?;
+    Ok(Json(out(d)))
 }

@@ -9,8 +9,9 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::parts::fen_to_yuan;
 use aftercare_domain::shortages::QuotaInput;
+use aftercare_domain::{ShortageId, WarehouseId};
+use aftercare_service::shortages::AlertRow;
 use aftercare_service::shortages::Suggestion;
-use aftercare_store::shortages::AlertRow;
 use axum::Json;
 use axum::extract::State;
 use chrono::Utc;
@@ -42,7 +43,7 @@ pub async fn api_shortages_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<ShortageParams>,
 ) -> Result<Json<List<AlertRow>>, ApiError> {
-    let items = st.svc.shortages(&u.actor, p.open.unwrap_or(true), p.warehouse_id).await?;
+    let items = st.svc.shortages(&u.actor, p.open.unwrap_or(true), p.warehouse_id.map(WarehouseId)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -54,7 +55,7 @@ pub async fn api_shortage_acknowledge(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<AlertRow>, ApiError> {
-    let row = st.svc.acknowledge_shortage(&u.actor, id).await?;
+    let row = st.svc.acknowledge_shortage(&u.actor, ShortageId(id)).await?;
     Ok(Json(row))
 }
 
@@ -92,7 +93,7 @@ pub async fn api_purchase_suggestions(
     u: ApiUser,
     ApiQuery(p): ApiQuery<SuggestionParams>,
 ) -> Result<Json<List<SuggestionOut>>, ApiError> {
-    let rows = st.svc.purchase_suggestions(&u.actor, p.warehouse_id, Utc::now()).await?;
+    let rows = st.svc.purchase_suggestions(&u.actor, p.warehouse_id.map(WarehouseId), Utc::now()).await?;
     let total = rows.len() as i64;
     Ok(Json(List { items: rows.into_iter().map(SuggestionOut::from).collect(), total, total_capped: false }))
 }

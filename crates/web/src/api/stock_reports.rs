@@ -87,9 +87,8 @@ pub async fn api_parts_export(
     u: ApiUser,
     ApiQuery(f): ApiQuery<ExportFormat>,
 ) -> Result<Response, ApiError> {
-    let e = |e| ApiError::from_service(u.tr, e);
-    let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, f.format.as_deref(), &u.tr.t("parts.title"), st.svc.tz).map_err(e)
+    let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await?;
+    Ok(table_response(&table, f.format.as_deref(), &u.tr.t("parts.title"), st.svc.tz)?)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

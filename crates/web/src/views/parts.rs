@@ -8,11 +8,11 @@ use super::{Ctx, FormErrors, Pager, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::FieldErrors;
-use aftercare_domain::parts::{MovementInput, fen_display};
+use aftercare_domain::defective::Outcome;
+use aftercare_domain::parts::{Direction, MovementInput, MovementKind, WarehouseKind, fen_display};
+use aftercare_domain::{FieldErrors, WarehouseId};
 use aftercare_service::ServiceError;
-use aftercare_store::Page;
-use aftercare_store::parts::{PartQuery, PartRow, StockRow, WarehouseRow};
+use aftercare_service::parts::{Page, PartQuery, PartRow, StockRow, WarehouseRow};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -52,11 +52,10 @@ pub async fn view_parts_get(
     u: PageUser,
     PageQuery(f): PageQuery<PartsForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let page = Page::new(f.page, Some(50));
     let q = f.q.clone().unwrap_or_default();
     let query = PartQuery { q: Some(q.clone()).filter(|s| !s.trim().is_empty()), ..Default::default() };
-    let rows = st.svc.list_parts(&u.actor, &query, page).await.map_err(e)?;
+    let rows = st.svc.list_parts(&u.actor, &query, page).await?;
     let title = u.tr.t("parts.title");
     // The catalogue sits under the stock entry of the navigation.
     let c = Ctx::new(&st, &u, "/stock", title.clone()).crumb(title, "/parts");
@@ -105,64 +104,86 @@ pub struct StockPage {
 /// What was typed into one of the movement forms, kept when it is refused.
 #[derive(Debug, Default)]
 pub struct MoveForm {
-    pub kind: String,
+    /// `None` when the form named no kind the page offers.
+    pub kind: Option<MovementKind>,
     pub values: Vec<(String, String)>,
 }
 
 /// The kinds the stock page's forms post. Issues go through requisitions and visits, and
 /// defective returns through visits, so they have no bare form here.
-pub const MOVE_KINDS: [&str; 5] = ["receipt", "transfer", "adjustment", "return", "scrap"];
+pub const MOVE_KINDS: [MovementKind; 5] = [
+    MovementKind::Receipt,
+    MovementKind::Transfer,
+    MovementKind::Adjustment,
+    MovementKind::Return,
+    MovementKind::Scrap,
+];
 
 impl StockPage {
     /// Whether the refused movement form is this kind's (so it opens with its errors).
-    pub fn move_open(&self, kind: &str) -> bool {
-        self.move_errors.any() && self.move_form.kind == kind
+    pub fn move_open(&self, kind: &MovementKind) -> bool {
+        self.move_errors.any() && self.move_form.kind == Some(*kind)
     }
     /// The value typed into a refused form of this kind, else empty.
-    pub fn move_val(&self, kind: &str, name: &str) -> String {
+    pub fn move_val(&self, kind: &MovementKind, name: &str) -> String {
         if self.move_open(kind) { field(&self.move_form.values, name).unwrap_or_default() } else { String::new() }
     }
-    pub fn move_has(&self, kind: &str, name: &str) -> bool {
+    pub fn move_has(&self, kind: &MovementKind, name: &str) -> bool {
         self.move_open(kind) && self.move_errors.has(name)
     }
-    pub fn move_err(&self, kind: &str, name: &str) -> String {
+    pub fn move_err(&self, kind: &MovementKind, name: &str) -> String {
         if self.move_open(kind) { self.move_errors.get(name) } else { String::new() }
     }
     /// Whether `id` is chosen in a select: as typed in a refused form, else the warehouse
     /// the page is filtered on (the storekeeper usually posts into the one he looks at).
-    pub fn move_sel(&self, kind: &str, name: &str, id: &i64) -> bool {
+    pub fn move_sel(&self, kind: &MovementKind, name: &str, id: &i64) -> bool {
         if self.move_open(kind) {
             return self.move_val(kind, name).trim() == id.to_string();
         }
         name == "warehouse_id" && self.warehouse_id == Some(*id)
     }
-    pub fn move_kinds(&self) -> [&'static str; 5] {
+    pub fn move_kinds(&self) -> [MovementKind; 5] {
         MOVE_KINDS
     }
-    pub fn kind_label(&self, kind: &str) -> String {
+    pub fn kind_label(&self, kind: &MovementKind) -> String {
         self.c.tr.t(&format!("move.kind.{kind}"))
     }
     /// The warehouse a movement of this kind takes from or puts into.
-    pub fn wh_label(&self, kind: &str) -> String {
-        self.c.tr.t(if kind == "transfer" { "move.from_warehouse" } else { "field.warehouse_id" })
+    pub fn wh_label(&self, kind: &MovementKind) -> String {
+        self.c.tr.t(if *kind == MovementKind::Transfer { "move.from_warehouse" } else { "field.warehouse_id" })
     }
     /// A receipt's note names the supplier; an adjustment's is its required reason.
-    pub fn note_label(&self, kind: &str) -> String {
+    pub fn note_label(&self, kind: &MovementKind) -> String {
         match kind {
-            "receipt" => self.c.tr.t("move.supplier_note"),
-            "adjustment" => format!("{} *", self.c.tr.t("field.reason")),
+            MovementKind::Receipt => self.c.tr.t("move.supplier_note"),
+            MovementKind::Adjustment => format!("{} *", self.c.tr.t("field.reason")),
             _ => self.c.tr.t("field.note"),
         }
     }
     /// The name the note's error goes by (see [`adjustment_fields`]).
-    pub fn note_field(&self, kind: &str) -> &'static str {
-        if kind == "adjustment" { "reason" } else { "note" }
+    pub fn note_field(&self, kind: &MovementKind) -> &'static str {
+        if *kind == MovementKind::Adjustment { "reason" } else { "note" }
     }
-    pub fn is_kind(&self, kind: &str, other: &str) -> bool {
-        kind == other
+    /// A transfer names the warehouse it goes to.
+    pub fn is_transfer(&self, kind: &MovementKind) -> bool {
+        *kind == MovementKind::Transfer
     }
-    pub fn dir_sel(&self, kind: &str, d: &str) -> bool {
-        self.move_val(kind, "direction") == d
+    /// An adjustment has a direction and a required reason.
+    pub fn is_adjustment(&self, kind: &MovementKind) -> bool {
+        *kind == MovementKind::Adjustment
+    }
+    /// A receipt brings its purchase price.
+    pub fn is_receipt(&self, kind: &MovementKind) -> bool {
+        *kind == MovementKind::Receipt
+    }
+    pub fn directions(&self) -> &'static [Direction] {
+        Direction::ALL
+    }
+    pub fn dir_sel(&self, kind: &MovementKind, d: &Direction) -> bool {
+        self.move_val(kind, "direction") == d.as_str()
+    }
+    pub fn outcomes(&self) -> &'static [Outcome] {
+        Outcome::ALL
     }
     /// Whether the refused disposal form belongs to this row.
     pub fn is_refused(&self, r: &StockRow) -> bool {
@@ -170,8 +191,8 @@ impl StockPage {
             && self.dispose_form.part_id == r.part_id
             && self.dispose_form.warehouse_id == r.warehouse_id
     }
-    pub fn outcome_selected(&self, r: &StockRow, o: &str) -> bool {
-        self.is_refused(r) && self.dispose_form.outcome == o
+    pub fn outcome_selected(&self, r: &StockRow, o: &Outcome) -> bool {
+        self.is_refused(r) && self.dispose_form.outcome == o.as_str()
     }
     pub fn cost(&self, fen: &i64) -> String {
         fen_display(*fen)
@@ -185,7 +206,7 @@ impl StockPage {
     pub fn selected(&self, id: &i64) -> bool {
         self.warehouse_id == Some(*id)
     }
-    pub fn kind(&self, k: &str) -> String {
+    pub fn kind(&self, k: &WarehouseKind) -> String {
         self.c.tr.t(&format!("warehouse.kind.{k}"))
     }
 }
@@ -207,15 +228,14 @@ async fn stock_page(
     page: Option<u32>,
     ok: Option<&str>,
 ) -> Result<StockPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let page = Page::new(page, Some(100));
-    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
-    let rows = st.svc.stock(&u.actor, None, warehouse_id, page).await.map_err(e)?;
-    let defective = st.svc.defective_stock(&u.actor, warehouse_id).await.map_err(e)?;
+    let warehouses = st.svc.list_warehouses(&u.actor).await?;
+    let rows = st.svc.stock(&u.actor, None, warehouse_id.map(WarehouseId), page).await?;
+    let defective = st.svc.defective_stock(&u.actor, warehouse_id.map(WarehouseId)).await?;
     let can_post = aftercare_domain::parts::can_manage_stock(&u.actor);
     let parts = if can_post {
         let q = PartQuery { active: Some(true), ..Default::default() };
-        st.svc.list_parts(&u.actor, &q, Page::all()).await.map_err(e)?.items
+        st.svc.list_parts(&u.actor, &q, Page::all()).await?.items
     } else {
         Vec::new()
     };
@@ -309,12 +329,13 @@ pub async fn view_movement_post(
     // A technician may post returns through the API (from his vehicle), but these forms
     // are the storekeeper's desk.
     if !aftercare_domain::parts::can_manage_stock(&u.actor) {
-        return Err(PageError::from_service(u.tr, ServiceError::Forbidden));
+        return Err(ServiceError::Forbidden.into());
     }
     let kind = field(&form, "kind").unwrap_or_default();
+    let move_kind = MovementKind::parse(&kind).filter(|k| MOVE_KINDS.contains(k));
     let text = |k: &str| field(&form, k).filter(|v| !v.trim().is_empty());
     let mut bad = FieldErrors::default();
-    if !MOVE_KINDS.contains(&kind.as_str()) {
+    if move_kind.is_none() {
         bad.push("kind", "unknown_value");
     }
     // Yuan as typed, with or without the sign; the domain turns it into fen.
@@ -347,12 +368,14 @@ pub async fn view_movement_post(
             "error.insufficient_stock",
             &[("part", &part), ("warehouse", &warehouse), ("on_hand", &on_hand.to_string())],
         )),
-        Err(ServiceError::Invalid(fe)) if kind == "adjustment" => FormErrors::from_fields(u.tr, &adjustment_fields(fe)),
+        Err(ServiceError::Invalid(fe)) if move_kind == Some(MovementKind::Adjustment) => {
+            FormErrors::from_fields(u.tr, &adjustment_fields(fe))
+        }
         Err(e) => super::form_errors(u.tr, e)?,
     };
     let mut p = stock_page(&st, &u, num(&form, "view_warehouse"), None, None).await?;
     // The page comes back as it was: filtered on the warehouse the storekeeper was looking at.
-    p.move_form = MoveForm { kind, values: form.into_iter().filter(|(k, _)| k != "_csrf").collect() };
+    p.move_form = MoveForm { kind: move_kind, values: form.into_iter().filter(|(k, _)| k != "_csrf").collect() };
     p.move_errors = errors;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&p)).into_response())
 }

@@ -11,14 +11,13 @@ use crate::error::{ApiError, PageError};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::parts::fen_display;
 use aftercare_domain::requisitions::{
-    BORROW_DAYS, IssueLine, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, borrow_overdue, can_approve,
-    can_issue, can_request, may_return, sees_all,
+    BORROW_DAYS, IssueLine, IssueType, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, borrow_overdue,
+    can_approve, can_issue, can_request, sees_all,
 };
+use aftercare_domain::{RequisitionId, WarehouseId};
 use aftercare_service::ServiceError;
-use aftercare_service::requisitions::{ActionInput, RequisitionDetail, Scope, actions_for};
-use aftercare_store::Page;
-use aftercare_store::parts::{PartQuery, PartRow, WarehouseRow};
-use aftercare_store::requisitions::{LedgerRow, RequisitionRow};
+use aftercare_service::parts::{Page, PartQuery, PartRow, WarehouseRow};
+use aftercare_service::requisitions::{ActionInput, LedgerRow, RequisitionRow, RequisitionView, Scope};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -30,7 +29,7 @@ use serde::Deserialize;
 /// Status and action words of this area, shared by the templates. An issued borrow is
 /// "lent out" (已借出): it is still to come back.
 fn status_label(c: &Ctx, r: &RequisitionRow) -> String {
-    if r.status == "issued" && may_return(&r.issue_type) {
+    if r.lent_out() {
         return c.t("requisition.status.lent");
     }
     c.t(&format!("requisition.status.{}", r.status))
@@ -58,8 +57,8 @@ impl ListPage {
     pub fn status(&self, r: &RequisitionRow) -> String {
         status_label(&self.c, r)
     }
-    pub fn sclass(&self, s: &str) -> &'static str {
-        status_class(s)
+    pub fn sclass(&self, s: &ReqStatus) -> &'static str {
+        status_class(*s)
     }
     pub fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_else(|| "—".into())
@@ -73,7 +72,7 @@ impl ListPage {
 /// "逾期 N 天" for an issued borrow past its days, else empty.
 fn overdue_text(c: &Ctx, r: &RequisitionRow) -> String {
     match r.issued_at {
-        Some(at) if r.status == "issued" && may_return(&r.issue_type) && borrow_overdue(at, Utc::now()) => {
+        Some(at) if r.lent_out() && borrow_overdue(at, Utc::now()) => {
             let late = (Utc::now() - at).num_days() - BORROW_DAYS;
             c.tr.tf("requisition.overdue", &[("days", &late.max(1).to_string())])
         }
@@ -86,7 +85,6 @@ pub async fn view_requisitions_get(
     u: PageUser,
     PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let a = &u.actor;
     let mut tabs: Vec<(&'static str, String)> = Vec::new();
     if can_request(a) {
@@ -109,7 +107,7 @@ pub async fn view_requisitions_get(
     let scope_name = tabs.iter().map(|(k, _)| *k).find(|k| *k == wanted).unwrap_or("mine");
     let scope = Scope::parse(scope_name).unwrap_or_default();
     let page = Page::new(f.page, Some(50));
-    let rows = st.svc.list_requisitions(a, scope, None, None, page).await.map_err(e)?;
+    let rows = st.svc.list_requisitions(a, scope, None, None, page).await?;
     let title = u.tr.t("requisition.title");
     let c = Ctx::new(&st, &u, "/requisitions", title.clone()).crumb(title, "/requisitions").flash_from(f.ok.as_deref());
     let pager = Pager::new("/requisitions", &[("scope", scope_name.to_string())], page, rows.total);
@@ -141,6 +139,10 @@ pub struct NewPage {
 }
 
 impl NewPage {
+    /// Whether the form asks to borrow (借用) rather than consume.
+    pub fn is_borrow(&self) -> bool {
+        IssueType::parse(&self.form.issue_type) == Some(IssueType::Borrow)
+    }
     pub fn is(&self, a: &str, b: &i64) -> bool {
         a == b.to_string()
     }
@@ -157,10 +159,9 @@ impl NewPage {
 }
 
 async fn new_page(st: &AppState, u: &PageUser, form: NewForm, errors: FormErrors) -> Result<NewPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?.into_iter().filter(|w| w.active).collect();
+    let warehouses = st.svc.list_warehouses(&u.actor).await?.into_iter().filter(|w| w.active).collect();
     let q = PartQuery { active: Some(true), ..Default::default() };
-    let parts = st.svc.list_parts(&u.actor, &q, Page::new(Some(1), Some(Page::MAX_PER_PAGE))).await.map_err(e)?.items;
+    let parts = st.svc.list_parts(&u.actor, &q, Page::new(Some(1), Some(Page::MAX_PER_PAGE))).await?.items;
     let title = u.tr.t("requisition.new");
     let c = Ctx::new(st, u, "/requisitions", title.clone())
         .crumb(u.tr.t("requisition.title"), "/requisitions")
@@ -179,7 +180,7 @@ pub async fn view_requisition_new_get(
     PageQuery(q): PageQuery<NewQuery>,
 ) -> Result<Response, PageError> {
     if !can_request(&u.actor) {
-        return Err(PageError::from_service(u.tr, ServiceError::Forbidden));
+        return Err(ServiceError::Forbidden.into());
     }
     let mut form = NewForm { ticket_id: q.ticket_id.unwrap_or_default(), ..Default::default() };
     form.lines = vec![Default::default(); FORM_ROWS];
@@ -255,8 +256,7 @@ pub async fn view_requisition_new_post(
 #[template(path = "requisition.html")]
 pub struct DetailPage {
     pub c: Ctx,
-    pub d: RequisitionDetail,
-    pub actions: Vec<&'static str>,
+    pub d: RequisitionView,
     pub error: Option<String>,
 }
 
@@ -268,10 +268,7 @@ impl DetailPage {
         status_label(&self.c, &self.d.requisition)
     }
     pub fn sclass(&self) -> &'static str {
-        status_class(&self.d.requisition.status)
-    }
-    pub fn can(&self, a: &str) -> bool {
-        self.actions.contains(&a)
+        status_class(self.d.requisition.status)
     }
     pub fn opt(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_else(|| "—".into())
@@ -297,14 +294,13 @@ async fn detail_page(
     ok: Option<&str>,
     error: Option<String>,
 ) -> Result<DetailPage, PageError> {
-    let d = st.svc.get_requisition(&u.actor, id).await?;
-    let actions = actions_for(&u.actor, &d.requisition).into_iter().map(ReqAction::as_str).collect();
+    let d = st.svc.requisition_view(&u.actor, RequisitionId(id)).await?;
     let title = d.requisition.requisition_no.clone();
     let c = Ctx::new(st, u, "/requisitions", title.clone())
         .crumb(u.tr.t("requisition.title"), "/requisitions")
         .crumb(title, &format!("/requisitions/{id}"))
         .flash_from(ok);
-    Ok(DetailPage { c, d, actions, error })
+    Ok(DetailPage { c, d, error })
 }
 
 pub async fn view_requisition_get(
@@ -323,9 +319,8 @@ pub async fn view_requisition_act_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let not_found = || PageError::from_service(u.tr, ServiceError::NotFound);
-    let id: i64 = id.parse().map_err(|_| not_found())?;
-    let action = ReqAction::parse(&action).ok_or_else(not_found)?;
+    let id: i64 = id.parse().map_err(|_| ServiceError::NotFound)?;
+    let action = ReqAction::parse(&action).ok_or(ServiceError::NotFound)?;
     // The issue form has a `qty_<line id>` box per line.
     let mut bad = FieldErrors::default();
     let mut lines = Vec::new();
@@ -338,8 +333,11 @@ pub async fn view_requisition_act_post(
         }
     }
     let input = ActionInput { note: field(&form, "note"), reason: field(&form, "reason"), lines };
-    let result =
-        if bad.is_empty() { st.svc.act_requisition(&u.actor, id, action, &input).await } else { Err(bad.into()) };
+    let result = if bad.is_empty() {
+        st.svc.act_requisition(&u.actor, RequisitionId(id), action, &input).await
+    } else {
+        Err(bad.into())
+    };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/requisitions/{id}?ok=requisition_{}", action.as_str())).into_response()),
         Err(e @ (ServiceError::Invalid(_) | ServiceError::Transition { .. } | ServiceError::Insufficient { .. })) => {
@@ -347,7 +345,7 @@ pub async fn view_requisition_act_post(
             let page = detail_page(&st, &u, id, None, Some(api.body.message)).await?;
             Ok((api.status, render(&page)).into_response())
         }
-        Err(e) => Err(PageError::from_service(u.tr, e)),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -355,7 +353,7 @@ pub async fn view_requisition_act_post(
 #[template(path = "print_requisition.html")]
 pub struct PrintPage {
     pub c: Ctx,
-    pub d: RequisitionDetail,
+    pub d: RequisitionView,
     pub printed_on: String,
     pub org: String,
     /// Half A4 (A5 landscape, two slips cut from one A4 sheet) instead of a full A4 page.
@@ -386,7 +384,7 @@ impl PrintPage {
         let t: i64 = self.d.lines.iter().filter_map(|l| l.amount_fen).sum();
         if self.d.lines.iter().any(|l| l.amount_fen.is_some()) { fen_display(t) } else { String::new() }
     }
-    pub fn is_type(&self, t: &str) -> &'static str {
+    pub fn is_type(&self, t: IssueType) -> &'static str {
         if self.d.requisition.issue_type == t { "☑" } else { "☐" }
     }
     pub fn status(&self) -> String {
@@ -405,7 +403,7 @@ pub async fn view_requisition_print_get(
     PageQuery(f): PageQuery<PrintForm>,
 ) -> Result<Response, PageError> {
     let a5 = f.size.as_deref().is_some_and(|s| s.trim().eq_ignore_ascii_case("a5"));
-    let d = st.svc.get_requisition(&u.actor, id).await?;
+    let d = st.svc.requisition_view(&u.actor, RequisitionId(id)).await?;
     let title = format!("{} {}", u.tr.t("requisition.slip"), d.requisition.requisition_no);
     let c = Ctx::new(&st, &u, "/requisitions", title);
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
@@ -487,11 +485,10 @@ pub async fn view_ledger_get(
     u: PageUser,
     PageQuery(f): PageQuery<LedgerForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let today = Utc::now().with_timezone(&st.cfg.tz).date_naive();
-    let (from, to, warehouse) = period(&f, today).map_err(|x| e(x.into()))?;
-    let rows = st.svc.issue_ledger(&u.actor, from, to, warehouse).await.map_err(e)?;
-    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
+    let (from, to, warehouse) = period(&f, today).map_err(ServiceError::from)?;
+    let rows = st.svc.issue_ledger(&u.actor, from, to, warehouse.map(WarehouseId)).await?;
+    let warehouses = st.svc.list_warehouses(&u.actor).await?;
     let title = u.tr.t("ledger.title");
     let c = Ctx::new(&st, &u, "/stock", title);
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
@@ -508,10 +505,9 @@ pub async fn view_ledger_xlsx_get(
     u: PageUser,
     PageQuery(f): PageQuery<LedgerForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let today = Utc::now().with_timezone(&st.cfg.tz).date_naive();
-    let (from, to, warehouse) = period(&f, today).map_err(|x| e(x.into()))?;
-    let (name, bytes) = st.svc.issue_ledger_xlsx(&u.actor, from, to, warehouse).await.map_err(e)?;
+    let (from, to, warehouse) = period(&f, today).map_err(ServiceError::from)?;
+    let (name, bytes) = st.svc.issue_ledger_xlsx(&u.actor, from, to, warehouse.map(WarehouseId)).await?;
     Ok(download(bytes, XLSX, &name))
 }
 
@@ -530,12 +526,12 @@ mod tests {
 }
 
 /// The colour of a status pill.
-pub fn status_class(s: &str) -> &'static str {
-    match ReqStatus::parse(s) {
-        Some(ReqStatus::Requested) => "tstatus-new",
-        Some(ReqStatus::Approved) => "tstatus-scheduled",
-        Some(ReqStatus::Issued) => "tstatus-closed",
-        Some(ReqStatus::Returned) => "tstatus-resolved",
-        _ => "tstatus-cancelled",
+pub fn status_class(s: ReqStatus) -> &'static str {
+    match s {
+        ReqStatus::Requested => "tstatus-new",
+        ReqStatus::Approved => "tstatus-scheduled",
+        ReqStatus::Issued => "tstatus-closed",
+        ReqStatus::Returned => "tstatus-resolved",
+        ReqStatus::Rejected | ReqStatus::Cancelled => "tstatus-cancelled",
     }
 }

@@ -7,12 +7,12 @@ use super::{Ctx, FormErrors, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
+use aftercare_domain::parts::WarehouseKind;
 use aftercare_domain::parts::fen_display;
 use aftercare_domain::shortages::{QuotaInput, can_manage_quotas};
-use aftercare_service::shortages::Suggestion;
-use aftercare_store::Page;
-use aftercare_store::parts::{StockRow, WarehouseRow};
-use aftercare_store::shortages::AlertRow;
+use aftercare_domain::{PartId, ShortageId, WarehouseId};
+use aftercare_service::parts::{Page, StockRow, WarehouseRow};
+use aftercare_service::shortages::{AlertRow, Suggestion};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -57,7 +57,7 @@ impl ShortagesPage {
     pub fn selected(&self, id: &i64) -> bool {
         self.warehouse_id == Some(*id)
     }
-    pub fn kind(&self, k: &str) -> String {
+    pub fn kind(&self, k: &WarehouseKind) -> String {
         self.c.tr.t(&format!("warehouse.kind.{k}"))
     }
     pub fn at(&self, t: &chrono::DateTime<Utc>) -> String {
@@ -85,12 +85,13 @@ async fn page(
     quota_of: Option<(i64, i64)>,
     ok: Option<&str>,
 ) -> Result<ShortagesPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
-    let alerts = st.svc.shortages(&u.actor, true, warehouse_id).await.map_err(e)?;
-    let suggestions = st.svc.purchase_suggestions(&u.actor, warehouse_id, Utc::now()).await.map_err(e)?;
+    let warehouses = st.svc.list_warehouses(&u.actor).await?;
+    let alerts = st.svc.shortages(&u.actor, true, warehouse_id.map(WarehouseId)).await?;
+    let suggestions = st.svc.purchase_suggestions(&u.actor, warehouse_id.map(WarehouseId), Utc::now()).await?;
     let quota_row = match quota_of {
-        Some((p, w)) => st.svc.stock(&u.actor, Some(p), Some(w), Page::new(None, None)).await.map_err(e)?.items.pop(),
+        Some((p, w)) => {
+            st.svc.stock(&u.actor, Some(PartId(p)), Some(WarehouseId(w)), Page::new(None, None)).await?.items.pop()
+        }
         None => None,
     };
     let quota_form = quota_row
@@ -168,6 +169,6 @@ pub async fn view_acknowledge_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    st.svc.acknowledge_shortage(&u.actor, id).await?;
+    st.svc.acknowledge_shortage(&u.actor, ShortageId(id)).await?;
     Ok(Redirect::to(&format!("{PATH}?ok=shortage_acknowledged#shortage-{id}")).into_response())
 }

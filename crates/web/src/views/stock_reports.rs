@@ -10,12 +10,13 @@ use crate::AppState;
 use crate::api::excel::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::PageError;
+use aftercare_domain::WarehouseId;
 use aftercare_domain::parts::fen_display;
 use aftercare_service::ServiceError;
 use aftercare_service::excel::table_to_xlsx;
+use aftercare_service::parts::WarehouseRow;
+use aftercare_service::stock_reports::CountLine;
 use aftercare_service::stock_reports::{CountInput, CountLineInput, Failure, Quality, Valuation};
-use aftercare_store::parts::WarehouseRow;
-use aftercare_store::stock_reports::CountLine;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, State};
@@ -70,12 +71,11 @@ pub async fn view_valuation_get(
     u: PageUser,
     PageQuery(f): PageQuery<PeriodForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let (from, to) = (date(&f.from), date(&f.to));
     // A period typed backwards is shown as the default rather than refused.
     let (from, to) = if from.zip(to).is_some_and(|(a, b)| a > b) { (None, None) } else { (from, to) };
-    let v = st.svc.stock_valuation(&u.actor, from, to).await.map_err(e)?;
-    let q = st.svc.stock_quality(&u.actor, from, to).await.map_err(e)?;
+    let v = st.svc.stock_valuation(&u.actor, from, to).await?;
+    let q = st.svc.stock_quality(&u.actor, from, to).await?;
     let title = u.tr.t("stock_reports.valuation");
     let c = Ctx::new(&st, &u, "/stock", title.clone())
         .crumb(u.tr.t("stock.title"), "/stock")
@@ -128,11 +128,10 @@ async fn count_page(
     errors: FormErrors,
     ok: Option<String>,
 ) -> Result<CountPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let warehouses = st.svc.list_warehouses(&u.actor).await.map_err(e)?;
+    let warehouses = st.svc.list_warehouses(&u.actor).await?;
     let warehouse = warehouse_id.and_then(|id| warehouses.iter().find(|w| w.id == id).cloned());
     let lines = match &warehouse {
-        Some(w) => st.svc.count_sheet(&u.actor, w.id).await.map_err(e)?,
+        Some(w) => st.svc.count_sheet(&u.actor, WarehouseId(w.id)).await?,
         None => Vec::new(),
     };
     let title = u.tr.t("stock_reports.count");
@@ -191,10 +190,9 @@ pub async fn view_count_post(
 }
 
 pub async fn view_parts_export_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await.map_err(e)?;
+    let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await?;
     let name = u.tr.t("parts.title");
-    let bytes = table_to_xlsx(&name, &table).map_err(e)?;
+    let bytes = table_to_xlsx(&name, &table)?;
     let stamp = chrono::Utc::now().with_timezone(&st.svc.tz).format("%Y%m%d");
     Ok(download(bytes, XLSX, &format!("{name}-{stamp}.xlsx")))
 }
