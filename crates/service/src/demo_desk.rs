@@ -199,7 +199,7 @@ impl Services {
                 note: Some("属实，已列入周技术会议".into()),
                 version: None,
             };
-            self.review_complaint(&manager, id, &input, now - Duration::hours(48)).await?;
+            self.review_complaint(&manager, aftercare_domain::ContactId(id), &input, now - Duration::hours(48)).await?;
         }
         self.check_missed_calls(now).await?;
         Ok(made)
