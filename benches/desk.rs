@@ -102,13 +102,13 @@ async fn build(db: &Db, schools: usize, contacts: usize) {
                     let school = i % ids.len();
                     let at = base + CDuration::seconds(i as i64 * 600);
                     let k = ContactWrite {
-                        channel: "phone".into(),
-                        direction: "inbound".into(),
-                        category: CATEGORIES[i % 5].into(),
+                        channel: aftercare_domain::contacts::Channel::Phone,
+                        direction: aftercare_domain::contacts::Direction::Inbound,
+                        category: aftercare_domain::contacts::Category::parse(CATEGORIES[i % 5]).unwrap_or_default(),
                         customer_id: Some(ids[school]),
                         caller_name: Some(format!("王老师{school}")),
                         caller_phone: Some(phone(school)),
-                        urgency: "normal".into(),
+                        urgency: aftercare_domain::contacts::Urgency::Normal,
                         content: format!("第 {i} 次来电：班班通投影机无信号"),
                         received_at: at,
                         answered: true,

@@ -522,11 +522,11 @@ both!(a_call_event_sent_many_times_at_once_is_recorded_once, |app: TestApp| asyn
 both!(an_unmatched_contact_gets_its_school_on_its_page, |app: TestApp| async move {
     // Mail from an unknown address lands without a school; the agent names it.
     let w = aftercare_store::contacts::ContactWrite {
-        channel: "email".into(),
-        direction: "inbound".into(),
-        category: "other".into(),
+        channel: aftercare_domain::contacts::Channel::Email,
+        direction: aftercare_domain::contacts::Direction::Inbound,
+        category: aftercare_domain::contacts::Category::Other,
         caller_email: Some("someone@unknown.test".into()),
-        urgency: "normal".into(),
+        urgency: aftercare_domain::contacts::Urgency::Normal,
         content: "我们学校的广播不响了".into(),
         received_at: in_hours(),
         answered: true,

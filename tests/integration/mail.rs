@@ -579,10 +579,10 @@ async fn mail_in_message_kept_before_a_crash_is_processed_on_the_next_run() {
         assert!(email_contacts(&app.db, ContactQuery::default()).await.is_empty());
         // … and, for the second one, even after its contact was written.
         let w = aftercare_store::contacts::ContactWrite {
-            channel: "email".into(),
-            direction: "inbound".into(),
-            category: "other".into(),
-            urgency: "normal".into(),
+            channel: aftercare_domain::contacts::Channel::Email,
+            direction: aftercare_domain::contacts::Direction::Inbound,
+            category: aftercare_domain::contacts::Category::Other,
+            urgency: aftercare_domain::contacts::Urgency::Normal,
             content: "第二封".into(),
             received_at: Utc::now().trunc_subsecs(0),
             answered: true,
@@ -743,12 +743,12 @@ async fn mail_out_managers_hear_of_sla_breaches_and_complaints_in_their_language
         assert!(body.contains("交换机掉线") && body.contains("response"), "{body}");
 
         let w = aftercare_store::contacts::ContactWrite {
-            channel: "phone".into(),
-            direction: "inbound".into(),
-            category: "complaint".into(),
+            channel: aftercare_domain::contacts::Channel::Phone,
+            direction: aftercare_domain::contacts::Direction::Inbound,
+            category: aftercare_domain::contacts::Category::Complaint,
             customer_id: Some(app.school1),
             caller_name: Some("王老师".into()),
-            urgency: "normal".into(),
+            urgency: aftercare_domain::contacts::Urgency::Normal,
             content: "维修人员迟到两个小时".into(),
             received_at: Utc::now().trunc_subsecs(0),
             answered: true,

@@ -534,16 +534,16 @@ fn contact(
     f: impl FnOnce(&mut ContactWrite),
 ) -> ContactWrite {
     let mut k = ContactWrite {
-        channel: "phone".into(),
-        direction: "inbound".into(),
-        category: "repair".into(),
-        urgency: "normal".into(),
+        channel: aftercare_domain::contacts::Channel::Phone,
+        direction: aftercare_domain::contacts::Direction::Inbound,
+        category: aftercare_domain::contacts::Category::Repair,
+        urgency: aftercare_domain::contacts::Urgency::Normal,
         content: "三楼录播教室投影机不亮".into(),
         caller_name: Some("王老师".into()),
         caller_title: Some("电教管理员".into()),
         caller_phone: Some("13905661111".into()),
-        system: Some("classroom".into()),
-        handling: Some("ticket".into()),
+        system: Some(aftercare_domain::System::Classroom),
+        handling: Some(aftercare_domain::contacts::Handling::Ticket),
         result: Some("dispatched".into()),
         received_at: at,
         answered: true,
@@ -589,8 +589,8 @@ both!(daily_call_record_lists_the_agents_day_with_totals_page_and_excel, |app: T
             (
                 w.clone(),
                 contact(Some(agent), None, local(2026, 11, 23, 11, 0), |k| {
-                    k.channel = "email".into();
-                    k.category = "consultation".into();
+                    k.channel = aftercare_domain::contacts::Channel::Email;
+                    k.category = aftercare_domain::contacts::Category::Consultation;
                     k.talk_seconds = None;
                     k.caller_email = Some("wang@school.cn".into());
                     k.caller_phone = None;
@@ -609,8 +609,8 @@ both!(daily_call_record_lists_the_agents_day_with_totals_page_and_excel, |app: T
         &[(
             w.clone(),
             contact(Some(agent), None, local(2026, 11, 23, 10, 12), |k| {
-                k.direction = "outbound".into();
-                k.category = "other".into();
+                k.direction = aftercare_domain::contacts::Direction::Outbound;
+                k.category = aftercare_domain::contacts::Category::Other;
                 k.caller_phone = Some("13905662222".into());
                 k.talk_seconds = Some(60);
                 k.callback_of = Some(ids[1]);

@@ -200,7 +200,7 @@ pub(crate) async fn demo_desk(svc: &Services, customers: &[i64]) -> Result<usize
             note: Some("属实，已列入周技术会议".into()),
             version: None,
         };
-        svc.review_complaint(&manager, id, &input, now - Duration::hours(48)).await?;
+        svc.review_complaint(&manager, aftercare_domain::ContactId(id), &input, now - Duration::hours(48)).await?;
     }
     svc.check_missed_calls(now).await?;
     Ok(made)

@@ -5,8 +5,8 @@
 //! approved and waiting at the counter, waiting for the manager, and a tool lent to him.
 
 use crate::{Result, Services, demo_actor};
-use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput};
 use aftercare_domain::RequisitionId;
+use aftercare_domain::parts::{MovementInput, PartInput, WarehouseInput};
 use aftercare_domain::requisitions::{IssueType, ReqAction, RequisitionInput, RequisitionLineInput};
 use aftercare_service::requisitions::ActionInput;
 

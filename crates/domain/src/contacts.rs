@@ -86,6 +86,19 @@ string_enum!(
     }
 );
 
+/// The usual contact, for a record built field by field (a mail, a PBX event): a phone
+/// call in, about something else, of normal urgency.
+macro_rules! default_variant {
+    ($($t:ident::$v:ident),*) => {$(
+        impl Default for $t {
+            fn default() -> Self {
+                $t::$v
+            }
+        }
+    )*};
+}
+default_variant!(Channel::Phone, Direction::Inbound, Category::Other, Urgency::Normal);
+
 impl Urgency {
     /// The ticket priority a repair call of this urgency proposes.
     pub fn priority(self) -> crate::tickets::Priority {
@@ -429,6 +442,36 @@ impl CallEvent {
 }
 
 pub use crate::customers::phone_digits;
+
+/// What calling a school back about a contact answers (§2.2): its missed call, or its
+/// complaint once reviewed and not yet closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackFor {
+    MissedCall,
+    Complaint,
+}
+
+/// The one rule for calling back: what the call back would answer, or why there is
+/// nothing to call back (`complaint_unreviewed`, `nothing_to_call_back`). Used both to
+/// offer the form and to accept it.
+pub fn callback_for(
+    answered: bool,
+    direction: Direction,
+    called_back: bool,
+    category: Category,
+    reviewed: bool,
+    closed: bool,
+) -> Result<CallbackFor, &'static str> {
+    if !answered && direction == Direction::Inbound && !called_back {
+        Ok(CallbackFor::MissedCall)
+    } else if category == Category::Complaint && reviewed && !closed {
+        Ok(CallbackFor::Complaint)
+    } else if category == Category::Complaint && !reviewed {
+        Err("complaint_unreviewed")
+    } else {
+        Err("nothing_to_call_back")
+    }
+}
 
 /// A missed-call rate as a share of inbound calls, 0 when there were none.
 pub fn missed_rate(missed: i64, inbound: i64) -> f64 {

@@ -225,3 +225,9 @@ mod tests {
     }
 }
 try_from_string!(EquipmentStatus);
+
+impl std::fmt::Display for EquipmentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

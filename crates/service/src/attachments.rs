@@ -5,7 +5,8 @@
 use crate::tickets::TicketDetail;
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::FieldErrors;
-use aftercare_store::attachments::{self as store, AttachmentMeta, NewAttachment};
+pub use aftercare_store::attachments::AttachmentMeta;
+use aftercare_store::attachments::{self as store, NewAttachment};
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -142,11 +143,12 @@ impl Services {
     pub async fn add_attachments(
         &self,
         by: &Actor,
-        ticket_id: i64,
+        ticket_id: aftercare_domain::TicketId,
         field: &str,
         uploads: &[Upload],
         now: DateTime<Utc>,
     ) -> Result<Vec<AttachmentMeta>> {
+        let ticket_id = ticket_id.0;
         self.get_ticket(by, ticket_id).await?;
         let already = store::count(&self.db, ticket_id).await?;
         let files = check_uploads(field, uploads, already)?;
@@ -157,10 +159,11 @@ impl Services {
     pub async fn add_attachment_base64(
         &self,
         by: &Actor,
-        ticket_id: i64,
+        ticket_id: aftercare_domain::TicketId,
         input: &AttachmentInput,
         now: DateTime<Utc>,
     ) -> Result<AttachmentMeta> {
+        let ticket_id = ticket_id.0;
         self.get_ticket(by, ticket_id).await?;
         let upload = input.upload()?;
         if room(store::count(&self.db, ticket_id).await?) == 0 {
@@ -185,7 +188,8 @@ impl Services {
     }
 
     /// The files of a ticket the actor may see.
-    pub async fn attachments(&self, by: &Actor, ticket_id: i64) -> Result<Vec<AttachmentMeta>> {
+    pub async fn attachments(&self, by: &Actor, ticket_id: aftercare_domain::TicketId) -> Result<Vec<AttachmentMeta>> {
+        let ticket_id = ticket_id.0;
         let d = self.get_ticket(by, ticket_id).await?;
         self.attachments_of(&d).await
     }
@@ -196,7 +200,12 @@ impl Services {
     }
 
     /// One file with its bytes, if the actor may see its ticket (otherwise "not found").
-    pub async fn attachment(&self, by: &Actor, id: i64) -> Result<(AttachmentMeta, Vec<u8>)> {
+    pub async fn attachment(
+        &self,
+        by: &Actor,
+        id: aftercare_domain::AttachmentId,
+    ) -> Result<(AttachmentMeta, Vec<u8>)> {
+        let id = id.0;
         let (meta, data) = store::get(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
         self.get_ticket(by, meta.ticket_id).await?;
         Ok((meta, data))

@@ -3,18 +3,23 @@
 //! screen pop, PBX call events, complaint reviews and suggestion read receipts.
 
 use crate::{Actor, Result, ServiceError, Services, require};
+pub use aftercare_domain::clock::day_bounds;
 use aftercare_domain::contacts::{
-    Call, CallEvent, Category, ContactInput, Direction, Handling, NewContact, Verdict, phone_digits,
+    Call, CallEvent, CallbackFor, Category, Channel, ContactInput, Direction, Handling, NewContact, Verdict,
+    phone_digits,
 };
 use aftercare_domain::tickets::{TicketInput, TicketStatus};
-use aftercare_domain::{CustomerId, FieldErrors, Role};
-use aftercare_store::contacts::{self as store, ContactQuery, ContactRow, ContactWrite, PhoneMatch, ReadRow};
+use aftercare_domain::{ContactId, CustomerId, FieldErrors, Role};
+pub use aftercare_store::Page;
+use aftercare_store::Paged;
+use aftercare_store::contacts::{self as store, ContactWrite};
+pub use aftercare_store::contacts::{ContactQuery, ContactRow, PhoneMatch, ReadRow};
 use aftercare_store::customers::CustomerRow;
 use aftercare_store::db::Arg;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
+pub use aftercare_store::mail::AttachmentRow;
 use aftercare_store::notifications::NewNotification;
 use aftercare_store::tickets::{TicketQuery, TicketRow};
-use aftercare_store::{Page, Paged};
 use chrono::{DateTime, Duration, SubsecRound, TimeZone, Utc};
 use serde::Serialize;
 
@@ -60,6 +65,22 @@ pub struct CallbackInput {
     pub content: Option<String>,
 }
 
+/// Everything the contact page shows ([`Services::contact_view`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct ContactView {
+    pub contact: ContactRow,
+    /// Who has read it (suggestions only).
+    pub reads: Vec<ReadRow>,
+    /// The outbound call that answered it, if any.
+    pub callback: Option<ContactRow>,
+    /// Files that came with its email.
+    pub files: Vec<AttachmentRow>,
+    /// A manager may give a complaint its verdict.
+    pub can_review: bool,
+    /// Calling back would answer its missed call or its reviewed complaint.
+    pub can_call_back: bool,
+}
+
 impl Services {
     fn desk_local(&self, t: DateTime<Utc>) -> chrono::NaiveDateTime {
         t.with_timezone(&self.tz).naive_local()
@@ -78,7 +99,7 @@ impl Services {
     /// nights are often covered by engineers), else `fallback`.
     async fn missed_owner(&self, at: DateTime<Utc>, fallback: Option<i64>) -> Result<Option<i64>> {
         let duty = self.on_duty(at).await?;
-        let agent = duty.iter().find(|s| s.user_roles.split(',').any(|r| r.trim() == "agent"));
+        let agent = duty.iter().find(|s| s.user_roles.split(',').any(|r| Role::parse(r) == Some(Role::Agent)));
         Ok(agent.or(duty.first()).map(|s| s.user_id).or(fallback))
     }
 
@@ -105,19 +126,19 @@ impl Services {
             (None, None)
         };
         Ok(ContactWrite {
-            channel: k.channel.as_str().into(),
-            direction: k.direction.as_str().into(),
-            category: k.category.as_str().into(),
+            channel: k.channel,
+            direction: k.direction,
+            category: k.category,
             customer_id: k.customer_id.map(|c| c.0),
             caller_name: k.caller_name,
             caller_title: k.caller_title,
             caller_phone: k.caller_phone,
             caller_email: k.caller_email,
-            system: k.system.map(|s| s.as_str().into()),
-            urgency: k.urgency.as_str().into(),
+            system: k.system,
+            urgency: k.urgency,
             content: k.content,
             reply: k.reply,
-            handling: k.handling.map(|h| h.as_str().into()),
+            handling: k.handling,
             result: None,
             mood: k.mood,
             promised_at: k.promised_at,
@@ -217,7 +238,7 @@ impl Services {
                 )
                 .await?;
             w.ticket_id = Some(t.ticket.id);
-            w.handling = Some(Handling::Ticket.as_str().into());
+            w.handling = Some(Handling::Ticket);
             w.result = Some("dispatched".into());
         }
         let id = self.contacts.write(&self.db, self.writer(by), w).await?.id;
@@ -229,9 +250,9 @@ impl Services {
     /// Tells the manager of a complaint and leadership of a suggestion. A failure here must
     /// not undo the recorded contact, so it is logged, not returned.
     async fn after_contact(&self, row: &ContactRow, now: DateTime<Utc>) {
-        let kind = match row.category.as_str() {
-            "complaint" => "complaint",
-            "suggestion" => "suggestion",
+        let kind = match row.category {
+            Category::Complaint => "complaint",
+            Category::Suggestion => "suggestion",
             _ => return,
         };
         let managers = match aftercare_store::users::with_role(&self.db, "manager").await {
@@ -252,15 +273,47 @@ impl Services {
         if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &list, now).await {
             tracing::warn!("notifying managers of {}: {e}", row.record_no);
         }
-        if kind == "complaint" {
+        if row.category == Category::Complaint {
             // Logs its own failures: mail must never undo the recorded complaint.
             let _ = self.mail_complaint(row).await;
         }
     }
 
-    pub async fn get_contact(&self, by: &Actor, id: i64) -> Result<ContactRow> {
+    pub async fn get_contact(&self, by: &Actor, id: ContactId) -> Result<ContactRow> {
         require(by.is_staff())?;
-        Ok(store::get(&self.db, id).await?)
+        Ok(store::get(&self.db, id.0).await?)
+    }
+
+    /// The contact page in one call: the record, who read it (opening a suggestion as
+    /// leadership is reading it), the call that answered it, its email's files, and what the
+    /// actor may do now. A fixed number of queries.
+    pub async fn contact_view(&self, by: &Actor, id: ContactId, now: DateTime<Utc>) -> Result<ContactView> {
+        let contact = self.get_contact(by, id).await?;
+        let reads = if contact.category == Category::Suggestion {
+            if by.is_admin_or_manager() {
+                store::mark_read(&self.db, id.0, by.id.0, now).await?;
+            }
+            store::reads(&self.db, id.0).await?
+        } else {
+            Vec::new()
+        };
+        let callback = match contact.callback_contact_id {
+            Some(c) => store::get(&self.db, c).await.ok(),
+            None => None,
+        };
+        let files = if contact.channel == Channel::Email {
+            aftercare_store::mail::attachments_of_contact(&self.db, id.0).await?
+        } else {
+            Vec::new()
+        };
+        Ok(ContactView {
+            can_review: by.has(Role::Manager) && contact.category == Category::Complaint,
+            can_call_back: contact.callback_for().is_ok(),
+            contact,
+            reads,
+            callback,
+            files,
+        })
     }
 
     pub async fn list_contacts(&self, by: &Actor, q: &ContactQuery, page: Page) -> Result<Paged<ContactRow>> {
@@ -453,28 +506,29 @@ impl Services {
     pub async fn update_contact(
         &self,
         by: &Actor,
-        id: i64,
+        id: ContactId,
         input: &ContactInput,
         version: Option<i64>,
     ) -> Result<ContactRow> {
+        let id = id.0;
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
         // What the input leaves out stays as it is.
         let keep = |new: &Option<String>, old: &Option<String>| new.clone().or_else(|| old.clone());
         let merged = ContactInput {
-            channel: input.channel.clone().or(Some(row.channel.clone())),
-            direction: Some(row.direction.clone()),
-            category: input.category.clone().or(Some(row.category.clone())),
+            channel: input.channel.clone().or(Some(row.channel.as_str().into())),
+            direction: Some(row.direction.as_str().into()),
+            category: input.category.clone().or(Some(row.category.as_str().into())),
             customer_id: input.customer_id.or(row.customer_id.map(CustomerId)),
             caller_name: keep(&input.caller_name, &row.caller_name),
             caller_title: keep(&input.caller_title, &row.caller_title),
             caller_phone: keep(&input.caller_phone, &row.caller_phone),
             caller_email: keep(&input.caller_email, &row.caller_email),
-            system: keep(&input.system, &row.system),
-            urgency: input.urgency.clone().or(Some(row.urgency.clone())),
+            system: keep(&input.system, &row.system.map(|s| s.as_str().into())),
+            urgency: input.urgency.clone().or(Some(row.urgency.as_str().into())),
             content: input.content.clone().or(Some(row.content.clone())),
             reply: keep(&input.reply, &row.reply),
-            handling: keep(&input.handling, &row.handling),
+            handling: keep(&input.handling, &row.handling.map(|h| h.as_str().into())),
             mood: keep(&input.mood, &row.mood),
             received_at: Some(row.received_at),
             answered: Some(row.answered),
@@ -521,13 +575,14 @@ impl Services {
     pub async fn review_complaint(
         &self,
         by: &Actor,
-        id: i64,
+        id: ContactId,
         input: &ReviewInput,
         now: DateTime<Utc>,
     ) -> Result<ContactRow> {
+        let id = id.0;
         require(by.has(Role::Manager))?;
         let row = store::get(&self.db, id).await?;
-        if row.category != "complaint" {
+        if row.category != Category::Complaint {
             return Err(ServiceError::Transition { action: "review", status: "new", reason: Some("not_complaint") });
         }
         let mut e = FieldErrors::default();
@@ -583,22 +638,20 @@ impl Services {
     pub async fn call_back(
         &self,
         by: &Actor,
-        id: i64,
+        id: ContactId,
         input: &CallbackInput,
         now: DateTime<Utc>,
     ) -> Result<ContactRow> {
+        let id = id.0;
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
-        let missed_open = !row.answered && row.direction == "inbound" && row.called_back_at.is_none();
-        let complaint_open = row.category == "complaint" && row.review_verdict.is_some() && row.closed_at.is_none();
-        if !missed_open && !complaint_open {
-            let reason = if row.category == "complaint" && row.review_verdict.is_none() {
-                "complaint_unreviewed"
-            } else {
-                "nothing_to_call_back"
-            };
-            return Err(ServiceError::Transition { action: "callback", status: "new", reason: Some(reason) });
-        }
+        let answers = row.callback_for().map_err(|reason| ServiceError::Transition {
+            action: "callback",
+            status: "new",
+            reason: Some(reason),
+        })?;
+        let missed_open = answers == CallbackFor::MissedCall;
+        let complaint_open = answers == CallbackFor::Complaint;
         let answered = input.answered.unwrap_or(true);
         let content = input.content.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if answered && content.is_none() {
@@ -613,7 +666,7 @@ impl Services {
             caller_title: row.caller_title.clone(),
             caller_phone: row.caller_phone.clone(),
             caller_email: None,
-            system: row.system.as_deref().and_then(aftercare_domain::System::parse),
+            system: row.system,
             urgency: aftercare_domain::contacts::Urgency::Normal,
             content: content.unwrap_or_default().to_owned(),
             reply: None,
@@ -646,10 +699,11 @@ impl Services {
     }
 
     /// Leadership reads a suggestion (§2.2(4)); the first reading is kept as the receipt.
-    pub async fn read_suggestion(&self, by: &Actor, id: i64, now: DateTime<Utc>) -> Result<Vec<ReadRow>> {
+    pub async fn read_suggestion(&self, by: &Actor, id: ContactId, now: DateTime<Utc>) -> Result<Vec<ReadRow>> {
+        let id = id.0;
         require(by.is_staff())?;
         let row = store::get(&self.db, id).await?;
-        if row.category != "suggestion" {
+        if row.category != Category::Suggestion {
             return Err(ServiceError::NotFound);
         }
         if by.is_admin_or_manager() {

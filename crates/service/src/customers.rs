@@ -3,8 +3,11 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::CustomerId;
 use aftercare_domain::customers::CustomerInput;
-use aftercare_store::customers::{ContactRow, CustomerQuery, CustomerRow};
-use aftercare_store::{Page, Paged};
+pub use aftercare_store::Page;
+use aftercare_store::Paged;
+pub use aftercare_store::audit::AuditEntry;
+pub use aftercare_store::customers::{ContactRow, CustomerQuery, CustomerRow};
+pub use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize)]

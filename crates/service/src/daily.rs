@@ -34,9 +34,9 @@ impl DailyTotals {
     pub fn of(rows: &[ContactRow]) -> DailyTotals {
         let mut t = DailyTotals { records: rows.len() as i64, ..Default::default() };
         for r in rows {
-            if r.channel != "phone" {
+            if r.channel.as_str() != "phone" {
                 t.other_channels += 1;
-            } else if r.direction == "outbound" {
+            } else if r.direction.as_str() == "outbound" {
                 t.outbound_calls += 1;
             } else {
                 t.inbound_calls += 1;
@@ -178,17 +178,17 @@ pub fn daily_lines(rec: &DailyRecord, tz: chrono_tz::Tz) -> Vec<DailyLine> {
                 contact_id: r.id,
                 record_no: r.record_no.clone(),
                 time: fmt(&r.received_at, "%H:%M"),
-                channel: zh_label("channel", &r.channel),
-                direction: zh_label("direction", &r.direction),
+                channel: zh_label("channel", r.channel.as_str()),
+                direction: zh_label("direction", r.direction.as_str()),
                 missed,
                 missed_note,
                 school: r.customer_name.clone().unwrap_or_default(),
                 caller,
                 phone: r.caller_phone.clone().or_else(|| r.caller_email.clone()).unwrap_or_default(),
-                category: zh_label("category", &r.category),
-                system: r.system.as_deref().map(|s| zh_label("system", s)).unwrap_or_default(),
+                category: zh_label("category", r.category.as_str()),
+                system: r.system.map(|s| s.as_str()).map(|s| zh_label("system", s)).unwrap_or_default(),
                 content: r.content.clone(),
-                handling: r.handling.as_deref().map(|h| zh_label("handling", h)).unwrap_or_default(),
+                handling: r.handling.map(|h| h.as_str()).map(|h| zh_label("handling", h)).unwrap_or_default(),
                 promised: r.promised_at.map(|p| fmt(&p, "%m-%d %H:%M")).unwrap_or_default(),
                 ticket_id: r.ticket_id,
                 ticket: r.ticket_number.clone().unwrap_or_default(),
@@ -384,8 +384,8 @@ mod tests {
         ContactRow {
             id: 1,
             record_no: "KF20261123-0001".into(),
-            channel: channel.into(),
-            direction: direction.into(),
+            channel: channel.to_owned().try_into().unwrap(),
+            direction: direction.to_owned().try_into().unwrap(),
             received_at: at,
             answered,
             answered_at: None,
@@ -399,12 +399,12 @@ mod tests {
             caller_title: Some("电教管理员".into()),
             caller_phone: Some("13905661111".into()),
             caller_email: None,
-            category: "repair".into(),
-            system: Some("classroom".into()),
-            urgency: "normal".into(),
+            category: "repair".to_owned().try_into().unwrap(),
+            system: Some("classroom".to_owned().try_into().unwrap()),
+            urgency: "normal".to_owned().try_into().unwrap(),
             content: "投影机不亮".into(),
             reply: None,
-            handling: Some("ticket".into()),
+            handling: Some("ticket".to_owned().try_into().unwrap()),
             result: Some("dispatched".into()),
             mood: None,
             promised_at: None,

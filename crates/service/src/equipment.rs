@@ -3,11 +3,64 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::EquipmentId;
 use aftercare_domain::equipment::EquipmentInput;
-use aftercare_store::audit::{AuditEntry, AuditQuery};
-use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
-use aftercare_store::{Page, Paged};
+pub use aftercare_domain::equipment::WarrantyState;
+pub use aftercare_store::Page;
+use aftercare_store::Paged;
+pub use aftercare_store::audit::AuditEntry;
+use aftercare_store::audit::AuditQuery;
+pub use aftercare_store::customers::{CustomerQuery, CustomerRow};
+pub use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
+pub use aftercare_store::tickets::TicketRow;
+pub use aftercare_store::visits::{EquipmentPartRow, VisitRow};
+
+/// Everything the equipment page shows, read in one call with a fixed number of queries
+/// (one per list, whatever the number of tickets, visits or parts).
+#[derive(Debug, Clone)]
+pub struct EquipmentView {
+    pub equipment: EquipmentRow,
+    /// The warranty as of today.
+    pub warranty: WarrantyState,
+    /// Its changes from the audit trail (staff only: they name who changed what; empty else).
+    pub history: Vec<AuditEntry>,
+    pub tickets: Vec<TicketRow>,
+    pub visits: Vec<VisitRow>,
+    /// Parts fitted to and taken out of it (those who may read stock; empty else).
+    pub parts: Vec<EquipmentPartRow>,
+}
 
 impl Services {
+    /// The equipment page: the piece and everything shown beside it, scoped to the actor.
+    pub async fn equipment_view(&self, by: &Actor, id: EquipmentId) -> Result<EquipmentView> {
+        let equipment = self.get_equipment(by, id).await?;
+        // The same day the list filters by (`EquipmentQuery.today` defaults to it).
+        let today = chrono::Utc::now().date_naive();
+        let warranty = aftercare_domain::equipment::warranty_state(equipment.warranty_until, today);
+        let history = if by.is_staff() { self.equipment_audit(id).await? } else { Vec::new() };
+        let (tickets, visits) = self.equipment_tickets_visits(by, id).await?;
+        let parts = if aftercare_domain::parts::can_read_stock(by) {
+            aftercare_store::visits::parts_of_equipment(&self.db, id.0).await?
+        } else {
+            Vec::new()
+        };
+        Ok(EquipmentView { equipment, warranty, history, tickets, visits, parts })
+    }
+
+    async fn equipment_audit(&self, id: EquipmentId) -> Result<Vec<AuditEntry>> {
+        let q = AuditQuery { entity: Some("equipment".into()), entity_id: Some(id.0), ..Default::default() };
+        Ok(aftercare_store::audit::list(&self.db, &q, Page::new(Some(1), Some(200))).await?.items)
+    }
+
+    async fn equipment_tickets_visits(&self, by: &Actor, id: EquipmentId) -> Result<(Vec<TicketRow>, Vec<VisitRow>)> {
+        let q = aftercare_store::tickets::TicketQuery {
+            equipment_id: Some(id.0),
+            scope: by.customer_scope().map(|c| c.0),
+            ..Default::default()
+        };
+        let tickets = aftercare_store::tickets::list(&self.db, &q, Page::new(Some(1), Some(100))).await?.items;
+        let visits = aftercare_store::visits::visits_of_equipment(&self.db, id.0).await?;
+        Ok((tickets, visits))
+    }
+
     pub async fn create_equipment(&self, by: &Actor, input: &EquipmentInput) -> Result<EquipmentRow> {
         require(by.can_edit_installed_base())?;
         let e = input.validate()?;
@@ -49,8 +102,7 @@ impl Services {
         if !by.is_staff() {
             return Ok(Vec::new());
         }
-        let q = AuditQuery { entity: Some("equipment".into()), entity_id: Some(id.0), ..Default::default() };
-        Ok(aftercare_store::audit::list(&self.db, &q, Page::new(Some(1), Some(200))).await?.items)
+        self.equipment_audit(id).await
     }
 
     /// The tickets and visits of one piece of equipment (its page).
@@ -58,19 +110,17 @@ impl Services {
         &self,
         by: &Actor,
         id: EquipmentId,
-    ) -> Result<(Vec<aftercare_store::tickets::TicketRow>, Vec<aftercare_store::visits::VisitRow>)> {
+    ) -> Result<(Vec<TicketRow>, Vec<VisitRow>)> {
         self.get_equipment(by, id).await?;
-        let q = aftercare_store::tickets::TicketQuery {
-            equipment_id: Some(id.0),
-            scope: by.customer_scope().map(|c| c.0),
-            ..Default::default()
-        };
-        let tickets = aftercare_store::tickets::list(&self.db, &q, Page::new(Some(1), Some(100))).await?.items;
-        let visits = aftercare_store::visits::visits_of_equipment(&self.db, id.0).await?;
-        Ok((tickets, visits))
+        self.equipment_tickets_visits(by, id).await
     }
 
-    pub async fn equipment_counts_by_system(&self, by: &Actor, customer: Option<i64>) -> Result<Vec<(String, i64)>> {
+    pub async fn equipment_counts_by_system(
+        &self,
+        by: &Actor,
+        customer: Option<aftercare_domain::CustomerId>,
+    ) -> Result<Vec<(String, i64)>> {
+        let customer = customer.map(|c| c.0);
         let scope = by.customer_scope().map(|c| c.0).or(customer);
         if let (Some(s), Some(c)) = (by.customer_scope(), customer)
             && s.0 != c

@@ -515,9 +515,11 @@ impl Services {
 }
 
 fn equipment_cells(e: &EquipmentRow, codes: &HashMap<i64, String>, english: bool) -> Vec<String> {
-    let system = System::parse(&e.system).map(|s| if english { s.as_str() } else { s.zh() }).unwrap_or_default();
-    let status =
-        EquipmentStatus::parse(&e.status).map(|s| if english { s.as_str() } else { s.zh() }).unwrap_or_default();
+    let system =
+        System::parse(e.system.as_str()).map(|s| if english { s.as_str() } else { s.zh() }).unwrap_or_default();
+    let status = EquipmentStatus::parse(e.status.as_str())
+        .map(|s| if english { s.as_str() } else { s.zh() })
+        .unwrap_or_default();
     let yes_no = match (e.critical, english) {
         (true, false) => "是",
         (false, false) => "否",

@@ -14,9 +14,12 @@
 use crate::mail_text::{self, Lang, TicketFacts};
 use crate::{Result, ServiceError, Services};
 use aftercare_domain::Role;
+use aftercare_domain::contacts::{Category, Channel, Direction, Urgency};
+pub use aftercare_store::Page;
 use aftercare_store::StoreError;
 use aftercare_store::contacts::{self, ContactRow, ContactWrite};
 use aftercare_store::mail::{self as store, NewAttachment, Processed, RawMail, TicketEmail};
+pub use aftercare_store::mail::{AttachmentRow, MailRow};
 use aftercare_store::tickets::{self, TicketRow};
 use chrono::{DateTime, Duration, Utc};
 use mail_parser::{MessageParser, MimeHeaders};
@@ -401,13 +404,13 @@ impl Services {
         let sref = source_ref(msg.message_id(), &m.mailbox, m.uidvalidity, m.uid);
         let writer = self.writer_named("mail");
         let write = ContactWrite {
-            channel: "email".into(),
-            direction: "inbound".into(),
-            category: "other".into(),
+            channel: Channel::Email,
+            direction: Direction::Inbound,
+            category: Category::Other,
             customer_id,
             caller_name: name.clone(),
             caller_email: Some(address.clone()),
-            urgency: "normal".into(),
+            urgency: Urgency::Normal,
             content: content.clone(),
             received_at,
             answered: true,
@@ -637,27 +640,28 @@ impl Services {
     }
 
     /// One kept message as it came (RFC 5322 bytes), for the desk and managers.
-    pub async fn mail_raw(&self, by: &crate::Actor, id: i64) -> Result<aftercare_store::mail::MailRow> {
+    pub async fn mail_raw(&self, by: &crate::Actor, id: aftercare_domain::MailId) -> Result<MailRow> {
         crate::require(by.has_any(&[Role::Agent]))?;
-        Ok(store::get(&self.db, id).await?)
+        Ok(store::get(&self.db, id.0).await?)
     }
 
     /// The files that came with a contact's email (staff only).
     pub async fn mail_attachments(
         &self,
         by: &crate::Actor,
-        contact_id: i64,
-    ) -> Result<Vec<aftercare_store::mail::AttachmentRow>> {
+        contact: aftercare_domain::ContactId,
+    ) -> Result<Vec<AttachmentRow>> {
         crate::require(by.is_staff())?;
-        Ok(store::attachments_of_contact(&self.db, contact_id).await?)
+        Ok(store::attachments_of_contact(&self.db, contact.0).await?)
     }
 
     /// One attachment with its bytes (staff only).
     pub async fn mail_attachment(
         &self,
         by: &crate::Actor,
-        id: i64,
+        id: aftercare_domain::AttachmentId,
     ) -> Result<(aftercare_store::mail::AttachmentRow, Vec<u8>)> {
+        let id = id.0;
         crate::require(by.is_staff())?;
         store::attachment(&self.db, id).await?.ok_or(ServiceError::NotFound)
     }

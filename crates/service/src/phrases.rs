@@ -6,7 +6,8 @@ use crate::{Actor, Result, Services, require};
 use aftercare_domain::FieldErrors;
 use aftercare_domain::contacts::Scene;
 use aftercare_domain::validation::{optional, required};
-use aftercare_store::phrases::{self as store, PhraseRow, PhraseWrite};
+pub use aftercare_store::phrases::PhraseRow;
+use aftercare_store::phrases::{self as store, PhraseWrite};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
@@ -71,9 +72,12 @@ fn default_title(text: &str) -> String {
 pub fn validate_phrase(input: &PhraseInput, position: i32) -> Result<PhraseWrite, FieldErrors> {
     let mut e = FieldErrors::default();
     let scene = required(&mut e, "scene", input.scene.as_deref(), 30);
-    if !scene.is_empty() && Scene::parse(&scene).is_none() {
+    let parsed = Scene::parse(&scene);
+    if !scene.is_empty() && parsed.is_none() {
         e.push("scene", "unknown_value");
     }
+    // Only read when there is no error, so never the stand-in.
+    let scene = parsed.unwrap_or(Scene::Greeting);
     let text = required(&mut e, "text", input.text.as_deref(), MAX_TEXT);
     let title = optional(&mut e, "title", input.title.as_deref(), MAX_TITLE).unwrap_or_else(|| default_title(&text));
     let position = input.position.unwrap_or(position);
@@ -84,8 +88,8 @@ pub fn validate_phrase(input: &PhraseInput, position: i32) -> Result<PhraseWrite
 }
 
 /// The order of the scenes on the desk (the order of a call).
-fn scene_rank(scene: &str) -> usize {
-    Scene::ALL.iter().position(|s| s.as_str() == scene).unwrap_or(Scene::ALL.len())
+fn scene_rank(scene: Scene) -> usize {
+    Scene::ALL.iter().position(|s| *s == scene).unwrap_or(Scene::ALL.len())
 }
 
 impl Services {
@@ -107,7 +111,7 @@ impl Services {
             r.display = r.text.replace(COMPANY_PLACEHOLDER, &company);
         }
         // Scenes in the order of a call, each by position (a stable sort keeps the store's).
-        rows.sort_by_key(|r| scene_rank(&r.scene));
+        rows.sort_by_key(|r| scene_rank(r.scene));
         Ok(rows)
     }
 
@@ -144,14 +148,15 @@ impl Services {
     pub async fn update_phrase(
         &self,
         by: &Actor,
-        id: i64,
+        id: aftercare_domain::PhraseId,
         patch: &PhrasePatch,
         now: DateTime<Utc>,
     ) -> Result<PhraseRow> {
+        let id = id.0;
         require(by.is_admin_or_manager())?;
         let before = store::get(&self.db, id).await?;
         let input = PhraseInput {
-            scene: Some(patch.scene.clone().unwrap_or_else(|| before.scene.clone())),
+            scene: Some(patch.scene.clone().unwrap_or_else(|| before.scene.as_str().into())),
             // An explicitly emptied title falls back to the text's start, like on create.
             title: match &patch.title {
                 Some(t) => Some(t.clone()),
@@ -168,7 +173,14 @@ impl Services {
 
     /// Moves a phrase one place up or down within its scene (manager or administrator);
     /// the scene's phrases are renumbered 1, 2, 3 … in their new order.
-    pub async fn move_phrase(&self, by: &Actor, id: i64, up: bool, now: DateTime<Utc>) -> Result<PhraseRow> {
+    pub async fn move_phrase(
+        &self,
+        by: &Actor,
+        id: aftercare_domain::PhraseId,
+        up: bool,
+        now: DateTime<Utc>,
+    ) -> Result<PhraseRow> {
+        let id = id.0;
         require(by.is_admin_or_manager())?;
         let me = store::get(&self.db, id).await?;
         let mut scene: Vec<PhraseRow> =
@@ -231,8 +243,7 @@ mod tests {
 
     #[test]
     fn scenes_follow_the_order_of_a_call() {
-        assert!(scene_rank("greeting") < scene_rank("closing"));
-        assert!(scene_rank("closing") < scene_rank("visit"));
-        assert_eq!(scene_rank("nonsense"), Scene::ALL.len());
+        assert!(scene_rank(Scene::Greeting) < scene_rank(Scene::Closing));
+        assert!(scene_rank(Scene::Closing) < scene_rank(Scene::Visit));
     }
 }

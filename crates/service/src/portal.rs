@@ -7,12 +7,15 @@
 use crate::attachments::{Upload, check_uploads};
 use crate::tickets::{ActionBody, TicketDetail};
 use crate::{Actor, Result, ServiceError, Services};
-use aftercare_domain::tickets::TicketInput;
+use aftercare_domain::equipment::EquipmentStatus;
+use aftercare_domain::tickets::{TicketInput, TicketStatus};
 use aftercare_domain::{CustomerId, FieldErrors, Role};
-use aftercare_store::Page;
+pub use aftercare_store::Page;
 use aftercare_store::attachments::AttachmentMeta;
-use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
-use aftercare_store::tickets::{self as store, EventRow, TicketQuery, TicketRow};
+use aftercare_store::equipment::EquipmentQuery;
+pub use aftercare_store::equipment::EquipmentRow;
+pub use aftercare_store::tickets::TicketRow;
+use aftercare_store::tickets::{self as store, EventRow, TicketQuery};
 use aftercare_store::visits::VisitRow;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -86,6 +89,32 @@ pub struct PortalTicket {
     /// Oldest first.
     pub timeline: Vec<SchoolEvent>,
     pub attachments: Vec<AttachmentMeta>,
+}
+
+/// A ticket's status as the portal reads it: the one place that turns the row's value
+/// into the domain's [`TicketStatus`].
+pub fn status_of(t: &TicketRow) -> Option<TicketStatus> {
+    Some(t.status)
+}
+
+impl PortalTicket {
+    pub fn status(&self) -> Option<TicketStatus> {
+        status_of(&self.detail.ticket)
+    }
+
+    /// Still in our hands or awaiting the school: neither closed nor cancelled.
+    pub fn in_hand(&self) -> bool {
+        !matches!(self.status(), Some(TicketStatus::Closed | TicketStatus::Cancelled))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.status() == Some(TicketStatus::Closed)
+    }
+
+    /// A visit is planned or under way, so its time is worth showing.
+    pub fn visit_due(&self) -> bool {
+        matches!(self.status(), Some(TicketStatus::Scheduled | TicketStatus::InProgress | TicketStatus::OnHold))
+    }
 }
 
 /// The school's answer to "is it really fixed, and how did we do?".
@@ -207,8 +236,9 @@ impl Services {
         let school = Self::portal_school(by)?;
         let q = EquipmentQuery { customer_id: Some(school.0), sort: Some("kind".into()), ..Default::default() };
         let mut rows = self.list_equipment(by, q, Page::all()).await?.items;
-        rows.retain(|e| e.status != "retired");
-        rows.sort_by(|a, b| (&a.system, &a.kind, &a.location).cmp(&(&b.system, &b.kind, &b.location)));
+        rows.retain(|e| e.status != EquipmentStatus::Retired);
+        // By the system's name, as the page always listed them.
+        rows.sort_by(|a, b| (a.system.as_str(), &a.kind, &a.location).cmp(&(b.system.as_str(), &b.kind, &b.location)));
         Ok(rows)
     }
 
@@ -244,13 +274,14 @@ impl Services {
         }
         let d = self.create_ticket(by, &input, now).await?;
         if !photos.is_empty() {
-            self.add_attachments(by, d.ticket.id, "photos", photos, now).await?;
+            self.add_attachments(by, aftercare_domain::TicketId(d.ticket.id), "photos", photos, now).await?;
         }
         Ok(d)
     }
 
     /// A ticket of the user's school with everything the school's page shows.
-    pub async fn portal_ticket(&self, by: &Actor, id: i64) -> Result<PortalTicket> {
+    pub async fn portal_ticket(&self, by: &Actor, id: aftercare_domain::TicketId) -> Result<PortalTicket> {
+        let id = id.0;
         Self::portal_school(by)?;
         let detail = self.get_ticket(by, id).await?;
         let mut equipment = Vec::new();
@@ -280,10 +311,11 @@ impl Services {
     pub async fn confirm_repair(
         &self,
         by: &Actor,
-        id: i64,
+        id: aftercare_domain::TicketId,
         c: &Confirmation,
         now: DateTime<Utc>,
     ) -> Result<TicketDetail> {
+        let id = id.0;
         Self::portal_school(by)?;
         let note = c.note.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         if note.as_ref().is_some_and(|n| n.chars().count() > MAX_NOTE_CHARS) {

@@ -6,7 +6,8 @@ use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::contacts::WorkingHours;
 use aftercare_domain::validation::optional;
 use aftercare_domain::{FieldErrors, Role};
-use aftercare_store::roster::{self as store, DutyPerson, MAX_SHIFT_HOURS, ShiftOutcome, ShiftRow, ShiftWrite};
+use aftercare_store::roster::{self as store, MAX_SHIFT_HOURS, ShiftOutcome, ShiftWrite};
+pub use aftercare_store::roster::{DutyPerson, ShiftRow};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -268,7 +269,8 @@ impl Services {
     }
 
     /// Removes a shift (manager or administrator); returns what it was.
-    pub async fn delete_shift(&self, by: &Actor, id: i64) -> Result<ShiftRow> {
+    pub async fn delete_shift(&self, by: &Actor, id: aftercare_domain::ShiftId) -> Result<ShiftRow> {
+        let id = id.0;
         require(by.is_admin_or_manager())?;
         Ok(store::delete(&self.db, &self.writer(by), id).await?)
     }

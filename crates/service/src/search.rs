@@ -1,7 +1,7 @@
 //! The global search box: every kind the user may see.
 
 use crate::{Actor, Result, Services};
-use aftercare_store::search::Hit;
+pub use aftercare_store::search::Hit;
 
 impl Services {
     pub async fn search(&self, by: &Actor, q: &str, limit: i64) -> Result<Vec<Hit>> {

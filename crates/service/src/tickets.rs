@@ -129,7 +129,7 @@ impl Services {
             };
             any_critical |= row.critical;
             if system.is_none() {
-                system = aftercare_domain::System::parse(&row.system);
+                system = aftercare_domain::System::parse(row.system.as_str());
             }
         }
         let Some(system) = system else { return Err(FieldErrors::single("system", "required").into()) };

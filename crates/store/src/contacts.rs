@@ -3,17 +3,40 @@
 
 use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db, search};
+use aftercare_domain::System;
+use aftercare_domain::contacts::{CallbackFor, Category, Channel, Direction, Handling, Urgency, Verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
+
+/// A nullable enumerated column as read, before it becomes `Option<Enum>`: sqlx decodes
+/// `#[sqlx(try_from = "OptText")]` through it, since it cannot `try_from` into an `Option`
+/// itself. An unknown value is a decode error, as for the columns that are never null.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub struct OptText(Option<String>);
+
+macro_rules! opt_enum {
+    ($($t:ty),*) => {$(
+        impl TryFrom<OptText> for Option<$t> {
+            type Error = aftercare_domain::UnknownValue;
+            fn try_from(v: OptText) -> std::result::Result<Self, Self::Error> {
+                v.0.map(<$t>::try_from).transpose()
+            }
+        }
+    )*};
+}
+opt_enum!(System, Handling, Verdict);
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ContactRow {
     pub id: i64,
     /// Human number, e.g. `KF20261127-0007`.
     pub record_no: String,
-    pub channel: String,
-    pub direction: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub direction: Direction,
     pub received_at: DateTime<Utc>,
     /// False: a missed call.
     pub answered: bool,
@@ -28,12 +51,17 @@ pub struct ContactRow {
     pub caller_title: Option<String>,
     pub caller_phone: Option<String>,
     pub caller_email: Option<String>,
-    pub category: String,
-    pub system: Option<String>,
-    pub urgency: String,
+    #[sqlx(try_from = "String")]
+    pub category: Category,
+    #[sqlx(try_from = "OptText")]
+    pub system: Option<System>,
+    #[sqlx(try_from = "String")]
+    pub urgency: Urgency,
     pub content: String,
     pub reply: Option<String>,
-    pub handling: Option<String>,
+    #[sqlx(try_from = "OptText")]
+    pub handling: Option<Handling>,
+    /// Free text today (`dispatched` when a repair call made a ticket), kept a string.
     pub result: Option<String>,
     pub mood: Option<String>,
     pub promised_at: Option<DateTime<Utc>>,
@@ -47,7 +75,8 @@ pub struct ContactRow {
     pub callback_due: Option<DateTime<Utc>>,
     pub called_back_at: Option<DateTime<Utc>>,
     pub callback_contact_id: Option<i64>,
-    pub review_verdict: Option<String>,
+    #[sqlx(try_from = "OptText")]
+    pub review_verdict: Option<Verdict>,
     pub review_action: Option<String>,
     pub review_note: Option<String>,
     pub reviewed_by: Option<i64>,
@@ -69,6 +98,18 @@ pub struct KnownNames {
 }
 
 impl ContactRow {
+    /// What a call back would answer for this contact (the domain's rule), or why nothing.
+    pub fn callback_for(&self) -> std::result::Result<CallbackFor, &'static str> {
+        aftercare_domain::contacts::callback_for(
+            self.answered,
+            self.direction,
+            self.called_back_at.is_some(),
+            self.category,
+            self.review_verdict.is_some(),
+            self.closed_at.is_some(),
+        )
+    }
+
     /// A contact as [`create_numbered`] wrote it, so a busy writer (the PBX) needs no read back.
     pub fn fresh(id: i64, record_no: String, k: &ContactWrite, names: KnownNames) -> ContactRow {
         use chrono::SubsecRound;
@@ -76,8 +117,8 @@ impl ContactRow {
         ContactRow {
             id,
             record_no,
-            channel: k.channel.clone(),
-            direction: k.direction.clone(),
+            channel: k.channel,
+            direction: k.direction,
             received_at: us(k.received_at),
             answered: k.answered,
             answered_at: k.answered_at.map(us),
@@ -91,12 +132,12 @@ impl ContactRow {
             caller_title: k.caller_title.clone(),
             caller_phone: k.caller_phone.clone(),
             caller_email: k.caller_email.clone(),
-            category: k.category.clone(),
-            system: k.system.clone(),
-            urgency: k.urgency.clone(),
+            category: k.category,
+            system: k.system,
+            urgency: k.urgency,
             content: k.content.clone(),
             reply: k.reply.clone(),
-            handling: k.handling.clone(),
+            handling: k.handling,
             result: k.result.clone(),
             mood: k.mood.clone(),
             promised_at: k.promised_at.map(us),
@@ -132,19 +173,19 @@ const SELECT: &str = "SELECT k.*, c.name AS customer_name, c.town, h.display_nam
 /// A contact as the service decided it: everything but its number and id.
 #[derive(Debug, Clone, Default)]
 pub struct ContactWrite {
-    pub channel: String,
-    pub direction: String,
-    pub category: String,
+    pub channel: Channel,
+    pub direction: Direction,
+    pub category: Category,
     pub customer_id: Option<i64>,
     pub caller_name: Option<String>,
     pub caller_title: Option<String>,
     pub caller_phone: Option<String>,
     pub caller_email: Option<String>,
-    pub system: Option<String>,
-    pub urgency: String,
+    pub system: Option<System>,
+    pub urgency: Urgency,
     pub content: String,
     pub reply: Option<String>,
-    pub handling: Option<String>,
+    pub handling: Option<Handling>,
     pub result: Option<String>,
     pub mood: Option<String>,
     pub promised_at: Option<DateTime<Utc>>,
@@ -283,8 +324,8 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
             for ((_, k), number) in fresh.iter().zip(&numbers) {
                 q = q
                     .bind(number)
-                    .bind(&k.channel)
-                    .bind(&k.direction)
+                    .bind(k.channel.as_str())
+                    .bind(k.direction.as_str())
                     .bind(k.received_at)
                     .bind(k.answered)
                     .bind(k.answered_at)
@@ -297,12 +338,12 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                     .bind(&k.caller_phone)
                     .bind(digits(&k.caller_phone))
                     .bind(&k.caller_email)
-                    .bind(&k.category)
-                    .bind(&k.system)
-                    .bind(&k.urgency)
+                    .bind(k.category.as_str())
+                    .bind(k.system.map(|x| x.as_str()))
+                    .bind(k.urgency.as_str())
                     .bind(&k.content)
                     .bind(&k.reply)
-                    .bind(&k.handling)
+                    .bind(k.handling.map(|x| x.as_str()))
                     .bind(&k.result)
                     .bind(&k.mood)
                     .bind(k.promised_at)
@@ -333,7 +374,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                     .execute(&mut *tx)
                     .await?;
                 }
-                if k.direction == "outbound"
+                if k.direction == Direction::Outbound
                     && let Some(d) = digits(&k.caller_phone)
                 {
                     sqlx::query(

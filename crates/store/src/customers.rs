@@ -1,7 +1,8 @@
 //! Customers (schools) and their contact people.
 
-use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db, search};
+use crate::db::{Arg, Conn, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db, search};
+use aftercare_domain::CustomerId;
 use aftercare_domain::customers::{NewCustomer, phone_digits};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -57,76 +58,65 @@ pub fn search_text(c: &NewCustomer) -> String {
 }
 
 /// Inserts customer, contacts, search document and audit entry on an open transaction.
-macro_rules! insert_customer {
-    ($db:expr, $tx:expr, $w:expr, $c:expr, $now:expr) => {{
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO customers (name, code, county, town, address, travel_minutes, version, created_at, \
-                updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id",
-        )
-        .bind(&$c.name)
-        .bind(&$c.code)
-        .bind(&$c.county)
-        .bind(&$c.town)
-        .bind(&$c.address)
-        .bind($c.travel_minutes)
-        .bind($now)
-        .fetch_one(&mut *$tx)
-        .await
-        .map_err(|e| $crate::map_write_err(e, &["code"]))?;
-        $crate::customers::insert_contacts!($tx, id, $c);
-        sqlx::query($crate::search::upsert_sql($db))
-            .bind("customer")
-            .bind(id)
-            .bind(id)
-            .bind($crate::search::index_body(&$crate::customers::search_text($c)))
-            .execute(&mut *$tx)
-            .await?;
-        $crate::audit::record(
-            &mut *$tx,
-            $w,
-            "customer",
-            i64::from(id),
-            "create",
-            &$c.name,
-            None,
-            Some(serde_json::to_value($c).unwrap_or_default()),
-        )
-        .await?;
-        id
-    }};
+pub(crate) async fn insert_customer<'c>(
+    conn: impl Into<Conn<'c>>,
+    w: &Writer,
+    c: &NewCustomer,
+    now: DateTime<Utc>,
+) -> Result<CustomerId> {
+    let mut conn = conn.into();
+    let sql = "INSERT INTO customers (name, code, county, town, address, travel_minutes, version, created_at, \
+        updated_at) VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $7) RETURNING id";
+    let id: i64 = on_conn!(&mut conn, |x| {
+        sqlx::query_scalar(sql)
+            .bind(&c.name)
+            .bind(&c.code)
+            .bind(&c.county)
+            .bind(&c.town)
+            .bind(&c.address)
+            .bind(c.travel_minutes)
+            .bind(now)
+            .fetch_one(&mut **x)
+            .await
+            .map_err(|e| map_write_err(e, &["code"]))?
+    });
+    insert_contacts(conn.reborrow(), id, c).await?;
+    search::index_doc(conn.reborrow(), "customer", id, id, &search_text(c)).await?;
+    let json = serde_json::to_value(c).unwrap_or_default();
+    crate::audit::record(conn, w, "customer", id, "create", &c.name, None, Some(json)).await?;
+    Ok(CustomerId(id))
 }
-pub(crate) use insert_customer;
 
-macro_rules! insert_contacts {
-    ($tx:expr, $id:expr, $c:expr) => {
-        for (i, p) in $c.contacts.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO customer_contacts (customer_id, position, name, title, phone, phone_digits, email, im) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind($id)
-            .bind(i as i32)
-            .bind(&p.name)
-            .bind(&p.title)
-            .bind(&p.phone)
-            .bind(p.phone.as_deref().map(aftercare_domain::customers::phone_digits))
-            .bind(&p.email)
-            .bind(&p.im)
-            .execute(&mut *$tx)
-            .await?;
-        }
-    };
+/// Writes a customer's contact people, in order, on an open transaction.
+async fn insert_contacts<'c>(conn: impl Into<Conn<'c>>, id: i64, c: &NewCustomer) -> Result<()> {
+    let mut conn = conn.into();
+    let sql = "INSERT INTO customer_contacts (customer_id, position, name, title, phone, phone_digits, email, im) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+    for (i, p) in c.contacts.iter().enumerate() {
+        on_conn!(&mut conn, |x| {
+            sqlx::query(sql)
+                .bind(id)
+                .bind(i as i32)
+                .bind(&p.name)
+                .bind(&p.title)
+                .bind(&p.phone)
+                .bind(p.phone.as_deref().map(phone_digits))
+                .bind(&p.email)
+                .bind(&p.im)
+                .execute(&mut **x)
+                .await?;
+        });
+    }
+    Ok(())
 }
-pub(crate) use insert_contacts;
 
 pub async fn create(db: &Db, w: &Writer, c: &NewCustomer) -> Result<i64> {
     let now = Utc::now();
     Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let id = insert_customer!(db, tx, w, c, now);
+        let id = insert_customer(&mut *tx, w, c, now).await?;
         tx.commit().await?;
-        id
+        i64::from(id)
     }))
 }
 
@@ -137,7 +127,7 @@ pub async fn create_many(db: &Db, w: &Writer, cs: &[NewCustomer]) -> Result<Vec<
         let mut tx = p.begin_write().await?;
         let mut ids = Vec::with_capacity(cs.len());
         for c in cs {
-            ids.push(insert_customer!(db, tx, w, c, now));
+            ids.push(i64::from(insert_customer(&mut *tx, w, c, now).await?));
         }
         tx.commit().await?;
         ids
@@ -179,14 +169,8 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, c: &NewC
             return Err(StoreError::Stale);
         }
         sqlx::query("DELETE FROM customer_contacts WHERE customer_id = $1").bind(id).execute(&mut *tx).await?;
-        insert_contacts!(tx, id, c);
-        sqlx::query(search::upsert_sql(db))
-            .bind("customer")
-            .bind(id)
-            .bind(id)
-            .bind(search::index_body(&search_text(c)))
-            .execute(&mut *tx)
-            .await?;
+        insert_contacts(&mut *tx, id, c).await?;
+        search::index_doc(&mut *tx, "customer", id, id, &search_text(c)).await?;
         crate::audit::record(
             &mut *tx,
             w,

@@ -1,8 +1,10 @@
 //! Equipment: the installed base at each school.
 
-use crate::db::{Arg, Filter, WritePool};
-use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db, search};
-use aftercare_domain::equipment::NewEquipment;
+use crate::db::{Arg, Conn, Filter, WritePool};
+use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db, search};
+use aftercare_domain::EquipmentId;
+use aftercare_domain::System;
+use aftercare_domain::equipment::{EquipmentStatus, NewEquipment};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -12,7 +14,8 @@ pub struct EquipmentRow {
     pub customer_id: i64,
     pub customer_name: String,
     pub town: String,
-    pub system: String,
+    #[sqlx(try_from = "String")]
+    pub system: System,
     pub kind: String,
     pub brand: Option<String>,
     pub model: Option<String>,
@@ -21,7 +24,8 @@ pub struct EquipmentRow {
     pub installed_on: Option<NaiveDate>,
     pub warranty_until: Option<NaiveDate>,
     pub critical: bool,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: EquipmentStatus,
     pub version: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -49,9 +53,9 @@ pub fn search_text(e: &NewEquipment, customer_name: &str, town: &str) -> String 
 }
 
 fn row_text(r: &EquipmentRow) -> String {
-    let sys = aftercare_domain::System::parse(&r.system).map(|s| s.zh()).unwrap_or_default();
     format!(
-        "{sys} {} {} {} {} {} {} {}",
+        "{} {} {} {} {} {} {} {}",
+        r.system.zh(),
         r.kind,
         r.brand.as_deref().unwrap_or_default(),
         r.model.as_deref().unwrap_or_default(),
@@ -62,64 +66,55 @@ fn row_text(r: &EquipmentRow) -> String {
     )
 }
 
-macro_rules! insert_equipment {
-    ($db:expr, $tx:expr, $w:expr, $e:expr, $now:expr) => {{
-        let (cname, town): (String, String) = sqlx::query_as("SELECT name, town FROM customers WHERE id = $1")
-            .bind($e.customer_id.0)
-            .fetch_optional(&mut *$tx)
+/// Inserts a piece, its search document and audit entry on an open transaction.
+pub(crate) async fn insert_equipment<'c>(
+    conn: impl Into<Conn<'c>>,
+    w: &Writer,
+    e: &NewEquipment,
+    now: DateTime<Utc>,
+) -> Result<EquipmentId> {
+    let mut conn = conn.into();
+    let sql = "INSERT INTO equipment (customer_id, system, kind, brand, model, serial_no, location, installed_on, \
+        warranty_until, critical, status, version, created_at, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1, $12, $12) RETURNING id";
+    let (cname, town): (String, String) = on_conn!(&mut conn, |x| {
+        sqlx::query_as("SELECT name, town FROM customers WHERE id = $1")
+            .bind(e.customer_id.0)
+            .fetch_optional(&mut **x)
             .await?
-            .ok_or($crate::StoreError::MissingReference)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO equipment (customer_id, system, kind, brand, model, serial_no, location, installed_on, \
-                warranty_until, \
-             critical, status, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-             $11, 1, $12, $12) RETURNING id",
-        )
-        .bind($e.customer_id.0)
-        .bind($e.system.as_str())
-        .bind(&$e.kind)
-        .bind(&$e.brand)
-        .bind(&$e.model)
-        .bind(&$e.serial_no)
-        .bind(&$e.location)
-        .bind($e.installed_on)
-        .bind($e.warranty_until)
-        .bind($e.critical)
-        .bind($e.status.as_str())
-        .bind($now)
-        .fetch_one(&mut *$tx)
-        .await
-        .map_err(|err| $crate::map_write_err(err, &["serial_no"]))?;
-        sqlx::query($crate::search::upsert_sql($db))
-            .bind("equipment")
-            .bind(id)
-            .bind($e.customer_id.0)
-            .bind($crate::search::index_body(&$crate::equipment::search_text($e, &cname, &town)))
-            .execute(&mut *$tx)
-            .await?;
-        $crate::audit::record(
-            &mut *$tx,
-            $w,
-            "equipment",
-            i64::from(id),
-            "create",
-            &$e.serial_no,
-            None,
-            Some(serde_json::to_value($e).unwrap_or_default()),
-        )
-        .await?;
-        id
-    }};
+            .ok_or(StoreError::MissingReference)?
+    });
+    let id: i64 = on_conn!(&mut conn, |x| {
+        sqlx::query_scalar(sql)
+            .bind(e.customer_id.0)
+            .bind(e.system.as_str())
+            .bind(&e.kind)
+            .bind(&e.brand)
+            .bind(&e.model)
+            .bind(&e.serial_no)
+            .bind(&e.location)
+            .bind(e.installed_on)
+            .bind(e.warranty_until)
+            .bind(e.critical)
+            .bind(e.status.as_str())
+            .bind(now)
+            .fetch_one(&mut **x)
+            .await
+            .map_err(|err| map_write_err(err, &["serial_no"]))?
+    });
+    search::index_doc(conn.reborrow(), "equipment", id, e.customer_id.0, &search_text(e, &cname, &town)).await?;
+    let json = serde_json::to_value(e).unwrap_or_default();
+    crate::audit::record(conn, w, "equipment", id, "create", &e.serial_no, None, Some(json)).await?;
+    Ok(EquipmentId(id))
 }
-pub(crate) use insert_equipment;
 
 pub async fn create(db: &Db, w: &Writer, e: &NewEquipment) -> Result<i64> {
     let now = Utc::now();
     Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let id = insert_equipment!(db, tx, w, e, now);
+        let id = insert_equipment(&mut *tx, w, e, now).await?;
         tx.commit().await?;
-        id
+        i64::from(id)
     }))
 }
 
@@ -130,7 +125,7 @@ pub async fn create_many(db: &Db, w: &Writer, es: &[NewEquipment]) -> Result<Vec
         let mut tx = p.begin_write().await?;
         let mut ids = Vec::with_capacity(es.len());
         for e in es {
-            ids.push(insert_equipment!(db, tx, w, e, now));
+            ids.push(i64::from(insert_equipment(&mut *tx, w, e, now).await?));
         }
         tx.commit().await?;
         ids
@@ -176,13 +171,7 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, e: &NewE
         if n == 0 {
             return Err(StoreError::Stale);
         }
-        sqlx::query(search::upsert_sql(db))
-            .bind("equipment")
-            .bind(id)
-            .bind(e.customer_id.0)
-            .bind(search::index_body(&search_text(e, &cname, &town)))
-            .execute(&mut *tx)
-            .await?;
+        search::index_doc(&mut *tx, "equipment", id, e.customer_id.0, &search_text(e, &cname, &town)).await?;
         let before_json = serde_json::json!({
             "customer_id": before.customer_id, "system": before.system, "kind": before.kind, "brand": before.brand,
             "model": before.model, "serial_no": before.serial_no, "location": before.location,
@@ -212,13 +201,7 @@ pub async fn reindex_customer(db: &Db, customer_id: i64) -> Result<()> {
     on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
         for r in &rows {
-            sqlx::query(search::upsert_sql(db))
-                .bind("equipment")
-                .bind(r.id)
-                .bind(r.customer_id)
-                .bind(search::index_body(&row_text(r)))
-                .execute(&mut *tx)
-                .await?;
+            search::index_doc(&mut *tx, "equipment", r.id, r.customer_id, &row_text(r)).await?;
         }
         tx.commit().await?;
     });

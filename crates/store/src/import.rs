@@ -18,8 +18,8 @@ pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[
         let mut tx = p.begin_write().await?;
         let mut ids: HashMap<String, i64> = HashMap::new();
         for c in customers {
-            let id = insert_customer!(db, tx, w, c, now);
-            ids.insert(c.code.clone(), id);
+            let id = insert_customer(&mut *tx, w, c, now).await?;
+            ids.insert(c.code.clone(), id.0);
         }
         for (code, e) in equipment {
             let id = match ids.get(code) {
@@ -35,7 +35,7 @@ pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[
                 }
             };
             let e = NewEquipment { customer_id: CustomerId(id), ..e.clone() };
-            insert_equipment!(db, tx, w, &e, now);
+            insert_equipment(&mut *tx, w, &e, now).await?;
         }
         tx.commit().await?;
     });

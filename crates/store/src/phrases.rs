@@ -2,14 +2,15 @@
 
 use crate::db::WritePool;
 use crate::{Db, Result, StoreError, Writer, on_db};
+use aftercare_domain::contacts::Scene;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PhraseRow {
     pub id: i64,
-    /// One of `aftercare_domain::contacts::Scene`.
-    pub scene: String,
+    #[sqlx(try_from = "String")]
+    pub scene: Scene,
     /// A short label for a prompt button (没听清).
     pub title: String,
     /// As stored, with the `{公司}` placeholder.
@@ -26,7 +27,7 @@ pub struct PhraseRow {
 /// A phrase as the service decided it.
 #[derive(Debug, Clone)]
 pub struct PhraseWrite {
-    pub scene: String,
+    pub scene: Scene,
     pub title: String,
     pub text: String,
     pub position: i32,
@@ -68,7 +69,7 @@ pub async fn create(db: &Db, w: &Writer, ph: &PhraseWrite, now: DateTime<Utc>) -
             "INSERT INTO phrases (scene, title, text, position, active, updated_at) VALUES ($1, $2, $3, $4, $5, $6) \
                 RETURNING id",
         )
-        .bind(&ph.scene)
+        .bind(ph.scene.as_str())
         .bind(&ph.title)
         .bind(&ph.text)
         .bind(ph.position)
@@ -108,7 +109,7 @@ pub async fn update(
             "UPDATE phrases SET scene = $1, title = $2, text = $3, position = $4, active = $5, \
             updated_at = $6 WHERE id = $7",
         )
-        .bind(&ph.scene)
+        .bind(ph.scene.as_str())
         .bind(&ph.title)
         .bind(&ph.text)
         .bind(ph.position)

@@ -6,7 +6,8 @@
 //! 网监 does not find 网络监控. SQLite keeps the tokens in FTS5, PostgreSQL in a tsvector
 //! built with `array_to_tsvector` (its own parser never sees them).
 
-use crate::{Db, Result, on_db};
+use crate::db::Conn;
+use crate::{Db, Result, on_conn, on_db};
 use serde::Serialize;
 
 fn is_cjk(c: char) -> bool {
@@ -154,23 +155,44 @@ fn kind_code(kind: &str) -> i64 {
     KIND_CODES.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c).unwrap_or(0)
 }
 
+const UPSERT_SQLITE: &str = "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
+     VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN \
+     'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
+     ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body";
+
+const UPSERT_POSTGRES: &str = "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
+     VALUES ($1, $2, $3, $4, array_to_tsvector(string_to_array($4, ' '))) \
+     ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
+     = excluded.tsv";
+
 /// The statement that writes (or rewrites) one record's document; bind kind, ref_id,
 /// customer_id and the tokens joined by spaces ([`index_body`]).
 pub fn upsert_sql(db: &Db) -> &'static str {
     match db {
-        Db::Sqlite(_) => {
-            "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
-             VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN \
-             'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
-             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
-        }
-        Db::Postgres(_) => {
-            "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
-             VALUES ($1, $2, $3, $4, array_to_tsvector(string_to_array($4, ' '))) \
-             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
-             = excluded.tsv"
-        }
+        Db::Sqlite(_) => UPSERT_SQLITE,
+        Db::Postgres(_) => UPSERT_POSTGRES,
     }
+}
+
+/// Writes (or rewrites) one record's search document on an open transaction; `text` is
+/// the record's text before [`index_body`].
+pub async fn index_doc<'c>(
+    conn: impl Into<Conn<'c>>,
+    kind: &str,
+    ref_id: i64,
+    customer_id: i64,
+    text: &str,
+) -> Result<()> {
+    let body = index_body(text);
+    let mut conn = conn.into();
+    let sql = match conn {
+        Conn::Sqlite(_) => UPSERT_SQLITE,
+        Conn::Postgres(_) => UPSERT_POSTGRES,
+    };
+    on_conn!(&mut conn, |c| {
+        sqlx::query(sql).bind(kind).bind(ref_id).bind(customer_id).bind(&body).execute(&mut **c).await?;
+    });
+    Ok(())
 }
 
 /// [`upsert_sql`] for `n` records of one kind at once; bind ref_id, customer_id and body

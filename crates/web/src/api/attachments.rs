@@ -5,8 +5,9 @@ use super::{ApiJson, List};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
+use aftercare_domain::{AttachmentId, TicketId};
 use aftercare_service::attachments::AttachmentInput;
-use aftercare_store::attachments::AttachmentMeta;
+use aftercare_service::attachments::AttachmentMeta;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -26,7 +27,7 @@ pub async fn api_attachments_list(
     Path(id): Path<String>,
 ) -> Result<Json<List<AttachmentMeta>>, ApiError> {
     let id = path_id(u.tr, &id)?;
-    let items = st.svc.attachments(&u.actor, id).await?;
+    let items = st.svc.attachments(&u.actor, TicketId(id)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -42,7 +43,7 @@ pub async fn api_attachments_create(
     ApiJson(b): ApiJson<AttachmentInput>,
 ) -> Result<(StatusCode, Json<AttachmentMeta>), ApiError> {
     let id = path_id(u.tr, &id)?;
-    let a = st.svc.add_attachment_base64(&u.actor, id, &b, Utc::now()).await?;
+    let a = st.svc.add_attachment_base64(&u.actor, TicketId(id), &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -57,7 +58,7 @@ pub async fn api_attachments_get(
 ) -> Result<Response, ApiError> {
     let id = path_id(u.tr, &id)?;
     let attachment_id = path_id(u.tr, &attachment_id)?;
-    let (meta, data) = st.svc.attachment(&u.actor, attachment_id).await?;
+    let (meta, data) = st.svc.attachment(&u.actor, AttachmentId(attachment_id)).await?;
     if meta.ticket_id != id {
         return Err(ApiError::from_service(u.tr, aftercare_service::ServiceError::NotFound));
     }

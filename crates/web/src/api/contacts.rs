@@ -5,9 +5,10 @@ use super::{ApiId, ApiJson, ApiQuery, List};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
+use aftercare_domain::ContactId;
 use aftercare_domain::contacts::{CallEvent, ContactInput};
 use aftercare_service::contacts::{CallbackInput, OpenTicket, ReviewInput, ScreenPop};
-use aftercare_store::contacts::{ContactQuery, ContactRow, ReadRow};
+use aftercare_service::contacts::{ContactQuery, ContactRow, Page, ReadRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -95,7 +96,7 @@ pub async fn api_contacts_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<ContactParams>,
 ) -> Result<Json<List<ContactRow>>, ApiError> {
-    let page = aftercare_store::Page::new(p.page, p.per_page);
+    let page = Page::new(p.page, p.per_page);
     let rows = st.svc.list_contacts(&u.actor, &p.query(u.actor.id.0), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
@@ -117,7 +118,7 @@ pub async fn api_contacts_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<ContactRow>, ApiError> {
-    Ok(Json(st.svc.get_contact(&u.actor, id).await?))
+    Ok(Json(st.svc.get_contact(&u.actor, ContactId(id)).await?))
 }
 
 #[utoipa::path(patch, path = "/api/v1/contacts/{id}", params(("id" = i64, Path)), request_body = ContactUpdate,
@@ -128,7 +129,7 @@ pub async fn api_contacts_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ContactUpdate>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row = st.svc.update_contact(&u.actor, id, &b.contact, b.version).await?;
+    let row = st.svc.update_contact(&u.actor, ContactId(id), &b.contact, b.version).await?;
     Ok(Json(row))
 }
 
@@ -140,7 +141,7 @@ pub async fn api_contacts_review(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReviewInput>,
 ) -> Result<Json<ContactRow>, ApiError> {
-    let row = st.svc.review_complaint(&u.actor, id, &b, Utc::now()).await?;
+    let row = st.svc.review_complaint(&u.actor, ContactId(id), &b, Utc::now()).await?;
     Ok(Json(row))
 }
 
@@ -152,7 +153,7 @@ pub async fn api_contacts_callback(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<CallbackInput>,
 ) -> Result<(StatusCode, Json<ContactRow>), ApiError> {
-    let row = st.svc.call_back(&u.actor, id, &b, Utc::now()).await?;
+    let row = st.svc.call_back(&u.actor, ContactId(id), &b, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(row)))
 }
 
@@ -163,7 +164,7 @@ pub async fn api_contacts_read(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<Vec<ReadRow>>, ApiError> {
-    Ok(Json(st.svc.read_suggestion(&u.actor, id, Utc::now()).await?))
+    Ok(Json(st.svc.read_suggestion(&u.actor, ContactId(id), Utc::now()).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/desk/lookup", params(LookupParams), responses((status = 200, body = ScreenPop), (status = 422, body = ErrorResponse)))]

@@ -7,7 +7,7 @@ use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::CustomerId;
 use aftercare_domain::customers::CustomerInput;
 use aftercare_service::customers::CustomerDetail;
-use aftercare_store::customers::{ContactRow, CustomerQuery, CustomerRow};
+use aftercare_service::customers::{ContactRow, CustomerQuery, CustomerRow, Page};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -51,7 +51,7 @@ impl CustomerParams {
             scope: None,
         }
     }
-    pub fn page(&self) -> aftercare_store::Page {
+    pub fn page(&self) -> Page {
         PageParams { page: self.page, per_page: self.per_page }.page()
     }
 }
@@ -108,8 +108,7 @@ pub async fn api_customers_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<CustomerBody>,
 ) -> Result<Json<CustomerOut>, ApiError> {
-    let e = |e| ApiError::from_service(u.tr, e);
-    st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?;
-    let d = st.svc.update_customer(&u.actor, CustomerId(id), b.version, &b.input).await.map_err(e)?;
+    st.svc.get_customer(&u.actor, CustomerId(id)).await?;
+    let d = st.svc.update_customer(&u.actor, CustomerId(id), b.version, &b.input).await?;
     Ok(Json(d.into()))
 }

@@ -6,8 +6,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::EquipmentId;
 use aftercare_domain::equipment::EquipmentInput;
-use aftercare_store::audit::AuditEntry;
-use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
+use aftercare_service::equipment::{AuditEntry, EquipmentQuery, EquipmentRow, Page};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -49,7 +48,7 @@ impl EquipmentParams {
             ..Default::default()
         }
     }
-    pub fn page(&self) -> aftercare_store::Page {
+    pub fn page(&self) -> Page {
         PageParams { page: self.page, per_page: self.per_page }.page()
     }
 }

@@ -7,7 +7,7 @@ use super::{ApiId, ApiQuery, List};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
-use aftercare_store::mail::{AttachmentRow, MailRow};
+use aftercare_service::mail::{AttachmentRow, MailRow, Page};
 use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
@@ -21,7 +21,7 @@ pub async fn api_contact_mail_attachments(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<AttachmentRow>>, ApiError> {
-    let items = st.svc.mail_attachments(&u.actor, id).await?;
+    let items = st.svc.mail_attachments(&u.actor, aftercare_domain::ContactId(id)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -34,7 +34,7 @@ pub async fn api_mail_attachment_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let (meta, data) = st.svc.mail_attachment(&u.actor, id).await?;
+    let (meta, data) = st.svc.mail_attachment(&u.actor, aftercare_domain::AttachmentId(id)).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }
 
@@ -54,7 +54,7 @@ pub async fn api_mail_messages(
     u: ApiUser,
     ApiQuery(p): ApiQuery<MailParams>,
 ) -> Result<Json<List<MailRow>>, ApiError> {
-    let r = st.svc.list_mail(&u.actor, p.status.as_deref(), aftercare_store::Page::new(p.page, p.per_page)).await?;
+    let r = st.svc.list_mail(&u.actor, p.status.as_deref(), Page::new(p.page, p.per_page)).await?;
     Ok(Json(List { items: r.items, total: r.total, total_capped: r.capped }))
 }
 
@@ -66,6 +66,6 @@ pub async fn api_mail_message_raw(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let m = st.svc.mail_raw(&u.actor, id).await?;
+    let m = st.svc.mail_raw(&u.actor, aftercare_domain::MailId(id)).await?;
     Ok(crate::files::download(m.raw, "message/rfc822", &format!("mail-{id}.eml")))
 }

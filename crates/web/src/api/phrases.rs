@@ -5,8 +5,8 @@ use super::{ApiId, ApiJson, ApiQuery};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
+use aftercare_service::phrases::PhraseRow;
 use aftercare_service::phrases::{FORBIDDEN_PHRASES, PhraseInput, PhrasePatch};
-use aftercare_store::phrases::PhraseRow;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -65,6 +65,6 @@ pub async fn api_phrases_update(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<PhrasePatch>,
 ) -> Result<Json<PhraseRow>, ApiError> {
-    let row = st.svc.update_phrase(&u.actor, id, &b, Utc::now()).await?;
+    let row = st.svc.update_phrase(&u.actor, aftercare_domain::PhraseId(id), &b, Utc::now()).await?;
     Ok(Json(row))
 }

@@ -6,7 +6,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_service::roster::{CopyOutcome, ShiftInput, WorkingHoursInput, WorkingHoursSettings};
-use aftercare_store::roster::{DutyPerson, ShiftRow};
+use aftercare_service::roster::{DutyPerson, ShiftRow};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -60,7 +60,7 @@ pub async fn api_roster_delete(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.delete_shift(&u.actor, id).await?;
+    st.svc.delete_shift(&u.actor, aftercare_domain::ShiftId(id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,7 +4,7 @@ use super::{ApiQuery, List};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiError;
-use aftercare_store::search::Hit;
+use aftercare_service::search::Hit;
 use axum::Json;
 use axum::extract::State;
 use serde::Deserialize;

@@ -11,10 +11,7 @@ use crate::error::PageError;
 use aftercare_domain::CustomerId;
 use aftercare_domain::customers::{ContactInput, CustomerInput};
 use aftercare_service::customers::CustomerDetail;
-use aftercare_store::Page;
-use aftercare_store::audit::AuditEntry;
-use aftercare_store::customers::CustomerRow;
-use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
+use aftercare_service::customers::{AuditEntry, CustomerRow, EquipmentQuery, EquipmentRow, Page};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -56,10 +53,9 @@ pub async fn view_customers_get(
     u: PageUser,
     PageQuery(p): PageQuery<CustomerParams>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let page = p.page();
-    let rows = st.svc.list_customers_with_contacts(&u.actor, p.query(), page).await.map_err(e)?;
-    let towns = st.svc.towns(&u.actor).await.map_err(e)?;
+    let rows = st.svc.list_customers_with_contacts(&u.actor, p.query(), page).await?;
+    let towns = st.svc.towns(&u.actor).await?;
     let params = list_params(&p);
     let sort_links = ["code", "name", "town", "equipment", "travel"]
         .into_iter()
@@ -97,9 +93,8 @@ pub async fn view_customers_export_get(
     u: PageUser,
     PageQuery(p): PageQuery<ExportParams>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(e)
+    let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await?;
+    table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(PageError::from)
 }
 
 pub struct SystemGroup {
@@ -124,8 +119,7 @@ pub async fn view_customer_get(
     PageId(id): PageId,
     PageQuery(q): PageQuery<OkParam>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?;
+    let d = st.svc.get_customer(&u.actor, CustomerId(id)).await?;
     let eq = st
         .svc
         .list_equipment(
@@ -133,20 +127,19 @@ pub async fn view_customer_get(
             EquipmentQuery { customer_id: Some(id), sort: Some("kind".into()), ..Default::default() },
             Page::all(),
         )
-        .await
-        .map_err(e)?;
+        .await?;
     let total_equipment = eq.items.len();
     let mut groups: Vec<SystemGroup> = aftercare_domain::System::ALL
         .iter()
         .map(|s| SystemGroup { id: s.as_str().into(), label: u.tr.system(s.as_str()), items: Vec::new() })
         .collect();
     for row in eq.items {
-        if let Some(g) = groups.iter_mut().find(|g| g.id == row.system) {
+        if let Some(g) = groups.iter_mut().find(|g| g.id == row.system.as_str()) {
             g.items.push(row);
         }
     }
     groups.retain(|g| !g.items.is_empty());
-    let history = st.svc.customer_history(&u.actor, CustomerId(id)).await.map_err(e)?;
+    let history = st.svc.customer_history(&u.actor, CustomerId(id)).await?;
     let mut c = Ctx::new(&st, &u, "/customers", d.customer.name.clone());
     if u.actor.is_staff() {
         c = c.crumb(u.tr.t("nav.customers"), "/customers");

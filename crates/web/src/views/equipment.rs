@@ -10,10 +10,9 @@ use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::equipment::{EquipmentInput, WarrantyState, warranty_state};
 use aftercare_domain::{CustomerId, EquipmentId};
-use aftercare_store::Page;
-use aftercare_store::audit::AuditEntry;
-use aftercare_store::customers::{CustomerQuery, CustomerRow};
-use aftercare_store::equipment::EquipmentRow;
+use aftercare_service::equipment::{
+    AuditEntry, CustomerQuery, CustomerRow, EquipmentPartRow, EquipmentRow, Page, TicketRow, VisitRow,
+};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -128,14 +127,13 @@ pub async fn view_equipment_list_get(
     u: PageUser,
     PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let p = f.params();
     let page = p.page();
     let today = chrono::Utc::now().date_naive();
-    let rows = st.svc.list_equipment(&u.actor, p.query(), page).await.map_err(e)?;
-    let towns = st.svc.towns(&u.actor).await.map_err(e)?;
+    let rows = st.svc.list_equipment(&u.actor, p.query(), page).await?;
+    let towns = st.svc.towns(&u.actor).await?;
     let customer_name = match p.customer_id {
-        Some(id) => Some(st.svc.get_customer(&u.actor, CustomerId(id)).await.map_err(e)?.customer.name),
+        Some(id) => Some(st.svc.get_customer(&u.actor, CustomerId(id)).await?.customer.name),
         None => None,
     };
     let pairs = f.pairs();
@@ -179,9 +177,8 @@ pub async fn view_equipment_export_get(
     u: PageUser,
     PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let table = st.svc.equipment_table(&u.actor, f.params().query(), u.tr.is_en()).await.map_err(e)?;
-    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment"), st.svc.tz).map_err(e)
+    let table = st.svc.equipment_table(&u.actor, f.params().query(), u.tr.is_en()).await?;
+    table_response(&table, f.format.as_deref(), &u.tr.t("nav.equipment"), st.svc.tz).map_err(PageError::from)
 }
 
 /// One change in the history: which fields went from what to what.
@@ -228,10 +225,10 @@ pub struct EquipmentPage {
     pub e: EquipmentRow,
     pub warranty: &'static str,
     pub history: Vec<HistoryItem>,
-    pub tickets: Vec<aftercare_store::tickets::TicketRow>,
-    pub visits: Vec<aftercare_store::visits::VisitRow>,
+    pub tickets: Vec<TicketRow>,
+    pub visits: Vec<VisitRow>,
     /// Parts fitted to and taken out of it over its life (staff only).
-    pub parts: Vec<aftercare_store::visits::EquipmentPartRow>,
+    pub parts: Vec<EquipmentPartRow>,
 }
 
 impl EquipmentPage {
@@ -252,27 +249,23 @@ pub async fn view_equipment_get(
     PageId(id): PageId,
     PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
-    let err = |e| PageError::from_service(u.tr, e);
-    let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await.map_err(err)?;
-    let history = st
-        .svc
-        .equipment_history(&u.actor, EquipmentId(id))
-        .await
-        .map_err(err)?
+    let v = st.svc.equipment_view(&u.actor, EquipmentId(id)).await?;
+    let e = v.equipment;
+    let history = v
+        .history
         .into_iter()
         .map(|entry| HistoryItem {
             changes: if entry.action == "update" { changes(u.tr, &entry) } else { Vec::new() },
             entry,
         })
         .collect();
-    let warranty = warranty_class(warranty_state(e.warranty_until, chrono::Utc::now().date_naive()));
+    let warranty = warranty_class(v.warranty);
     let c = Ctx::new(&st, &u, "/equipment", format!("{} {}", e.kind, e.serial_no))
         .crumb(u.tr.t("nav.equipment"), "/equipment")
         .crumb(e.customer_name.clone(), &format!("/customers/{}", e.customer_id))
         .crumb(e.serial_no.clone(), &format!("/equipment/{id}"))
         .flash_from(f.ok.as_deref());
-    let (tickets, visits) = st.svc.equipment_service_history(&u.actor, EquipmentId(id)).await.map_err(err)?;
-    let parts = st.svc.equipment_parts(&u.actor, EquipmentId(id)).await.map_err(err)?;
+    let (tickets, visits, parts) = (v.tickets, v.visits, v.parts);
     Ok(render(&EquipmentPage { c, e, warranty, history, tickets, visits, parts }))
 }
 
@@ -417,7 +410,7 @@ pub async fn view_equipment_edit_get(
     let e = st.svc.get_equipment(&u.actor, EquipmentId(id)).await?;
     let input = EquipmentInput {
         customer_id: Some(CustomerId(e.customer_id)),
-        system: Some(e.system.clone()),
+        system: Some(e.system.as_str().into()),
         kind: Some(e.kind.clone()),
         brand: e.brand.clone(),
         model: e.model.clone(),
@@ -426,7 +419,7 @@ pub async fn view_equipment_edit_get(
         installed_on: e.installed_on.map(|d| d.to_string()),
         warranty_until: e.warranty_until.map(|d| d.to_string()),
         critical: Some(e.critical),
-        status: Some(e.status.clone()),
+        status: Some(e.status.as_str().into()),
     };
     let title = format!("{} · {}", u.tr.t("action.edit"), e.serial_no);
     let page =

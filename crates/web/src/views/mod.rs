@@ -2,9 +2,9 @@
 //! `*Page` template. Views never touch storage.
 
 mod admin;
+mod contacts;
 mod customers;
 mod daily;
-mod desk;
 mod dispatch;
 mod equipment;
 mod home;
@@ -128,14 +128,14 @@ pub fn routes() -> Router<AppState> {
         .route("/portal/tickets/{id}/confirm", post(portal::view_portal_confirm_post))
         .route("/portal/tickets/{id}/comment", post(portal::view_portal_comment_post))
         .route("/attachments/{id}", get(portal::view_attachment_get))
-        .route("/desk", get(desk::view_desk_get).post(desk::view_desk_post))
-        .route("/desk/pop", get(desk::view_desk_pop_get))
-        .route("/contacts", get(desk::view_contacts_get))
-        .route("/contacts/{id}", get(desk::view_contact_get))
-        .route("/contacts/{id}/review", post(desk::view_contact_review_post))
-        .route("/contacts/{id}/callback", post(desk::view_contact_callback_post))
-        .route("/contacts/{id}/school", post(desk::view_contact_school_post))
-        .route("/contacts/{id}/files/{file}", get(desk::view_contact_file_get))
+        .route("/desk", get(contacts::view_contacts_desk_get).post(contacts::view_contacts_desk_post))
+        .route("/desk/pop", get(contacts::view_contacts_desk_pop_get))
+        .route("/contacts", get(contacts::view_contacts_get))
+        .route("/contacts/{id}", get(contacts::view_contact_get))
+        .route("/contacts/{id}/review", post(contacts::view_contact_review_post))
+        .route("/contacts/{id}/callback", post(contacts::view_contact_callback_post))
+        .route("/contacts/{id}/school", post(contacts::view_contact_school_post))
+        .route("/contacts/{id}/files/{file}", get(contacts::view_contact_file_get))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the

@@ -7,9 +7,10 @@ use super::{Ctx, FormErrors, OkParam, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
+use aftercare_domain::PhraseId;
 use aftercare_domain::contacts::Scene;
+use aftercare_service::phrases::PhraseRow;
 use aftercare_service::phrases::{FORBIDDEN_PHRASES, PhraseInput, PhrasePatch};
-use aftercare_store::phrases::PhraseRow;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -62,7 +63,7 @@ pub struct PhraseForm {
 impl PhraseForm {
     fn of(r: &PhraseRow) -> PhraseForm {
         PhraseForm {
-            scene: r.scene.clone(),
+            scene: r.scene.as_str().into(),
             title: r.title.clone(),
             text: r.text.clone(),
             position: r.position.to_string(),
@@ -122,15 +123,14 @@ impl PhrasesPage {
 }
 
 async fn phrases_page(st: &AppState, u: &PageUser, ok: Option<&str>) -> Result<PhrasesPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let can_edit = u.actor.is_admin_or_manager();
-    let rows = if can_edit { st.svc.all_phrases(&u.actor).await } else { st.svc.phrases(&u.actor).await }.map_err(e)?;
+    let rows = if can_edit { st.svc.all_phrases(&u.actor).await } else { st.svc.phrases(&u.actor).await }?;
     let total = rows.len();
     let inactive = rows.iter().filter(|r| !r.active).count();
     let mut groups: Vec<SceneGroup> =
         Scene::ALL.iter().map(|s| SceneGroup { scene: s.as_str(), items: Vec::new() }).collect();
     for r in rows {
-        if let Some(g) = groups.iter_mut().find(|g| g.scene == r.scene) {
+        if let Some(g) = groups.iter_mut().find(|g| g.scene == r.scene.as_str()) {
             g.items.push(PhraseItem { pieces: pieces(&r.display), row: r, first: false, last: false });
         }
     }
@@ -244,7 +244,7 @@ pub async fn view_phrase_edit_post(
                 position,
                 active: None,
             };
-            st.svc.update_phrase(&u.actor, id, &patch, Utc::now()).await
+            st.svc.update_phrase(&u.actor, PhraseId(id), &patch, Utc::now()).await
         }
         Err(e) => Err(e),
     };
@@ -268,7 +268,7 @@ pub async fn view_phrase_move_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
     let up = field(&form, "to").as_deref() == Some("up");
-    let r = st.svc.move_phrase(&u.actor, id, up, Utc::now()).await?;
+    let r = st.svc.move_phrase(&u.actor, PhraseId(id), up, Utc::now()).await?;
     Ok(back(r.id, "phrase_moved"))
 }
 
@@ -282,7 +282,7 @@ pub async fn view_phrase_active_post(
     may_edit(&u)?;
     let active = matches!(field(&form, "active").as_deref().map(str::trim), Some("1" | "true"));
     let patch = PhrasePatch { active: Some(active), ..Default::default() };
-    let r = st.svc.update_phrase(&u.actor, id, &patch, Utc::now()).await?;
+    let r = st.svc.update_phrase(&u.actor, PhraseId(id), &patch, Utc::now()).await?;
     Ok(back(r.id, if r.active { "phrase_reactivated" } else { "phrase_deactivated" }))
 }
 

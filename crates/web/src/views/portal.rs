@@ -11,12 +11,11 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::tickets::{TicketInput, TicketStatus};
-use aftercare_domain::{EquipmentId, FieldErrors};
+use aftercare_domain::{AttachmentId, EquipmentId, FieldErrors, TicketId};
 use aftercare_service::ServiceError;
 use aftercare_service::attachments::{MAX_ATTACHMENT_BYTES, MAX_FILES_PER_UPLOAD, Upload};
 use aftercare_service::portal::{Confirmation, PortalTicket, SchoolEvent};
-use aftercare_store::equipment::EquipmentRow;
-use aftercare_store::tickets::TicketRow;
+use aftercare_service::portal::{EquipmentRow, TicketRow, status_of};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, State};
@@ -33,8 +32,8 @@ fn when(c: &Ctx, at: &DateTime<Utc>) -> String {
 /// The status in words written for a school, with the agreed visit time when there is one.
 fn status_words(c: &Ctx, t: &TicketRow) -> String {
     let label = c.t(&format!("portal.status.{}", t.status));
-    match (t.status.as_str(), t.scheduled_at) {
-        ("scheduled", Some(at)) => format!("{label} · {}", when(c, &at)),
+    match (status_of(t), t.scheduled_at) {
+        (Some(TicketStatus::Scheduled), Some(at)) => format!("{label} · {}", when(c, &at)),
         _ => label,
     }
 }
@@ -47,10 +46,17 @@ pub struct PortalRow {
     pub t: TicketRow,
     pub status: String,
     pub reported: String,
+    /// Fixed: waiting for the school to confirm.
+    pub resolved: bool,
 }
 
 fn row(c: &Ctx, t: TicketRow) -> PortalRow {
-    PortalRow { status: status_words(c, &t), reported: when(c, &t.created_at), t }
+    PortalRow {
+        status: status_words(c, &t),
+        reported: when(c, &t.created_at),
+        resolved: status_of(&t) == Some(TicketStatus::Resolved),
+        t,
+    }
 }
 
 fn forbidden_unless_school(u: &PageUser) -> Result<(), PageError> {
@@ -83,7 +89,7 @@ pub async fn view_portal_get(
     forbidden_unless_school(&u)?;
     let home = st.svc.portal_home(&u.actor).await?;
     let c = Ctx::new(&st, &u, "/", u.tr.t("portal.title")).flash_from(q.ok.as_deref());
-    let waiting = match home.open.iter().filter(|t| t.status == TicketStatus::Resolved).count() {
+    let waiting = match home.open.iter().filter(|t| status_of(t) == Some(TicketStatus::Resolved)).count() {
         0 => String::new(),
         n => u.tr.tf("portal.waiting", &[("n", &n.to_string())]),
     };
@@ -145,21 +151,20 @@ async fn report_page(
     mut input: TicketInput,
     errors: FormErrors,
 ) -> Result<PortalReportPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let equipment = st.svc.portal_equipment(&u.actor).await.map_err(e)?;
+    let equipment = st.svc.portal_equipment(&u.actor).await?;
     // First visit: who reports is the signed-in user.
     if input.reporter_name.is_none() && input.reporter_phone.is_none() && !errors.any() {
-        let r = st.svc.portal_reporter(&u.actor).await.map_err(e)?;
+        let r = st.svc.portal_reporter(&u.actor).await?;
         input.reporter_name = Some(r.name);
         input.reporter_phone = r.phone;
     }
     let mut groups: Vec<EquipmentGroup> = Vec::new();
     for row in equipment {
-        match groups.iter_mut().find(|g| g.system == row.system) {
+        match groups.iter_mut().find(|g| g.system == row.system.as_str()) {
             Some(g) => g.items.push(row),
             None => groups.push(EquipmentGroup {
-                system: row.system.clone(),
-                label: u.tr.system(&row.system),
+                system: row.system.as_str().into(),
+                label: u.tr.system(row.system.as_str()),
                 items: vec![row],
             }),
         }
@@ -360,22 +365,24 @@ impl PortalTicketPage {
     }
 }
 
-fn steps(c: &Ctx, status: &str) -> Vec<Step> {
+fn steps(c: &Ctx, status: Option<TicketStatus>) -> Vec<Step> {
+    use TicketStatus as S;
+    let Some(status) = status else { return Vec::new() };
     let now = match status {
-        "new" => 0,
-        "triage" => 1,
-        "to_dispatch" => 2,
-        "scheduled" | "in_progress" | "on_hold" => 3,
-        "resolved" => 4,
-        "closed" => 5,
-        _ => return Vec::new(),
+        S::New => 0,
+        S::Triage => 1,
+        S::ToDispatch => 2,
+        S::Scheduled | S::InProgress | S::OnHold => 3,
+        S::Resolved => 4,
+        S::Closed => 5,
+        S::Cancelled => return Vec::new(),
     };
     ["reported", "accepted", "diagnosed", "repair", "fixed", "done"]
         .iter()
         .enumerate()
         .map(|(i, k)| Step {
             label: c.t(&format!("portal.step.{k}")),
-            state: if i < now || (i == now && status == "closed") {
+            state: if i < now || (i == now && status == S::Closed) {
                 "done"
             } else if i == now {
                 "now"
@@ -448,13 +455,13 @@ async fn ticket_page(
     errors: FormErrors,
     form: &[(String, String)],
 ) -> Result<PortalTicketPage, PageError> {
-    let p = st.svc.portal_ticket(&u.actor, id).await?;
+    let p = st.svc.portal_ticket(&u.actor, TicketId(id)).await?;
     let t = &p.detail.ticket;
     let title = format!("{} {}", t.number, t.title);
     let c = Ctx::new(st, u, "/", title).crumb(t.number.clone(), &format!("/portal/tickets/{id}"));
     let status = status_words(&c, t);
     let hint = status_hint(&c, t);
-    let steps = steps(&c, t.status.as_str());
+    let steps = steps(&c, status_of(t));
     let lines = p.timeline.iter().rev().map(|e| line(&c, e)).collect();
     let visits = p
         .detail
@@ -471,7 +478,7 @@ async fn ticket_page(
         })
         .collect();
     let reported = when(&c, &t.created_at);
-    let can_confirm = t.status == TicketStatus::Resolved;
+    let can_confirm = status_of(t) == Some(TicketStatus::Resolved);
     let val = |k: &str| field(form, k).unwrap_or_default();
     Ok(PortalTicketPage {
         status,
@@ -546,9 +553,9 @@ pub async fn view_portal_confirm_post(
                 version: g("version").and_then(|v| v.parse().ok()),
             };
             st.svc
-                .confirm_repair(&u.actor, id, &c, Utc::now())
+                .confirm_repair(&u.actor, TicketId(id), &c, Utc::now())
                 .await
-                .map(|d| if d.ticket.status == TicketStatus::Closed { "confirmed" } else { "not_fixed" })
+                .map(|d| if status_of(&d.ticket) == Some(TicketStatus::Closed) { "confirmed" } else { "not_fixed" })
         }
     };
     after_form(&st, &u, id, result, &form).await
@@ -573,6 +580,6 @@ pub async fn view_attachment_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let (meta, data) = st.svc.attachment(&u.actor, id).await?;
+    let (meta, data) = st.svc.attachment(&u.actor, AttachmentId(id)).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }

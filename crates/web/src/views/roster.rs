@@ -7,9 +7,9 @@ use super::{Ctx, Flash, FormErrors, field, query_url, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_domain::FieldErrors;
+use aftercare_domain::{FieldErrors, ShiftId};
+use aftercare_service::roster::{DutyPerson, ShiftRow};
 use aftercare_service::roster::{ShiftInput, WorkingHoursInput, local_to_utc, week_start};
-use aftercare_store::roster::{DutyPerson, ShiftRow};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -196,15 +196,14 @@ async fn roster_page(
     pick: Option<&str>,
     ok: Option<&str>,
 ) -> Result<RosterPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
     let tz = st.svc.tz;
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
     let monday = week_start(parse_day(week).unwrap_or(today));
     let bound = |d: NaiveDate| local_to_utc(d.and_time(NaiveTime::MIN), tz).unwrap_or_default();
-    let shifts = st.svc.roster(&u.actor, bound(monday), bound(monday + Duration::days(7))).await.map_err(e)?;
-    let people = st.svc.duty_people(&u.actor).await.map_err(e)?;
-    let on_duty = st.svc.roster_now(&u.actor, now).await.map_err(e)?;
+    let shifts = st.svc.roster(&u.actor, bound(monday), bound(monday + Duration::days(7))).await?;
+    let people = st.svc.duty_people(&u.actor).await?;
+    let on_duty = st.svc.roster_now(&u.actor, now).await?;
     let hours = st.svc.working_hours().await;
     let days = (0..7)
         .map(|i| {
@@ -346,7 +345,7 @@ pub async fn view_roster_delete_post(
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     may_edit(&u)?;
-    let s = st.svc.delete_shift(&u.actor, id).await?;
+    let s = st.svc.delete_shift(&u.actor, ShiftId(id)).await?;
     let day = s.starts_at.with_timezone(&st.svc.tz).date_naive();
     let to = query_url(PATH, &[("week", week_start(day).to_string()), ("ok", "shift_removed".into())]);
     Ok(Redirect::to(&format!("{to}#day-{day}")).into_response())

@@ -5,7 +5,7 @@ use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_store::search::Hit;
+use aftercare_service::search::Hit;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;

@@ -10,9 +10,9 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::contacts::{Category, Channel, ContactInput, Handling, Urgency};
-use aftercare_domain::{CustomerId, EquipmentId, System};
+use aftercare_domain::{AttachmentId, ContactId, CustomerId, EquipmentId, System};
 use aftercare_service::contacts::{CallbackInput, OpenTicket, ReviewInput, ScreenPop};
-use aftercare_store::contacts::{ContactQuery, ContactRow, ReadRow};
+use aftercare_service::contacts::{ContactQuery, ContactRow, Page, ReadRow, day_bounds};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -69,7 +69,7 @@ pub struct DeskPage {
     pub today: Vec<ContactRow>,
     pub last: Option<ContactRow>,
     /// The courteous phrases, by scene in the order of a call.
-    pub phrases: Vec<aftercare_store::phrases::PhraseRow>,
+    pub phrases: Vec<aftercare_service::phrases::PhraseRow>,
     pub channels: Vec<&'static str>,
     pub categories: Vec<&'static str>,
     pub systems: Vec<&'static str>,
@@ -133,13 +133,12 @@ async fn desk_page(
     last: Option<i64>,
     ok: Option<&str>,
 ) -> Result<DeskPage, PageError> {
-    let e = |err| PageError::from_service(u.tr, err);
     let now = Utc::now();
     let pop = pop_for(st, u, &phone).await;
     let f = f.unwrap_or_else(|| prefill(&phone, &pop));
-    let after_hours = st.svc.is_after_hours(now).await.map_err(e)?;
-    let on_duty = st.svc.on_duty(now).await.map_err(e)?.into_iter().map(|s| s.user_name).collect();
-    let page = aftercare_store::Page::new(Some(1), Some(20));
+    let after_hours = st.svc.is_after_hours(now).await?;
+    let on_duty = st.svc.on_duty(now).await?.into_iter().map(|s| s.user_name).collect();
+    let page = Page::new(Some(1), Some(20));
     let missed = st
         .svc
         .list_contacts(
@@ -147,11 +146,10 @@ async fn desk_page(
             &ContactQuery { missed_open: true, sort: Some("due".into()), ..Default::default() },
             page,
         )
-        .await
-        .map_err(e)?
+        .await?
         .items;
     let day = now.with_timezone(&st.cfg.tz).date_naive();
-    let (from, to) = aftercare_domain::clock::day_bounds(day, st.cfg.tz);
+    let (from, to) = day_bounds(day, st.cfg.tz);
     let today = st
         .svc
         .list_contacts(
@@ -159,14 +157,13 @@ async fn desk_page(
             &ContactQuery { handler_id: Some(u.actor.id.0), from: Some(from), to: Some(to), ..Default::default() },
             page,
         )
-        .await
-        .map_err(e)?
+        .await?
         .items;
     let last = match last {
-        Some(id) => st.svc.get_contact(&u.actor, id).await.ok(),
+        Some(id) => st.svc.get_contact(&u.actor, ContactId(id)).await.ok(),
         None => None,
     };
-    let phrases = st.svc.phrases(&u.actor).await.map_err(e)?;
+    let phrases = st.svc.phrases(&u.actor).await?;
     Ok(DeskPage {
         phrases,
         // The logged contact's own banner says it better than a generic flash.
@@ -188,7 +185,7 @@ async fn desk_page(
     })
 }
 
-pub async fn view_desk_get(
+pub async fn view_contacts_desk_get(
     State(st): State<AppState>,
     u: PageUser,
     PageQuery(p): PageQuery<DeskParams>,
@@ -200,7 +197,7 @@ pub async fn view_desk_get(
 }
 
 /// The screen pop alone, fetched by the desk's script as the number is typed.
-pub async fn view_desk_pop_get(
+pub async fn view_contacts_desk_pop_get(
     State(st): State<AppState>,
     u: PageUser,
     PageQuery(p): PageQuery<DeskParams>,
@@ -225,7 +222,7 @@ fn local_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
     aftercare_domain::clock::parse_local(s, tz)
 }
 
-pub async fn view_desk_post(
+pub async fn view_contacts_desk_post(
     State(st): State<AppState>,
     u: PageUser,
     Form(form): Form<Vec<(String, String)>>,
@@ -351,7 +348,7 @@ pub async fn view_contacts_get(
         category: p.category.clone(),
         ..Default::default()
     };
-    let page = aftercare_store::Page::new(p.page, Some(25));
+    let page = Page::new(p.page, Some(25));
     let rows = st.svc.list_contacts(&u.actor, &params.query(u.actor.id.0), page).await?;
     let s = |v: &Option<String>| v.clone().unwrap_or_default();
     let keep = [("q", s(&p.q)), ("view", s(&p.view)), ("channel", s(&p.channel)), ("category", s(&p.category))];
@@ -381,7 +378,7 @@ pub struct ContactPage {
     pub can_call_back: bool,
     pub callback: Option<ContactRow>,
     /// Files that came with the contact's email.
-    pub files: Vec<aftercare_store::mail::AttachmentRow>,
+    pub files: Vec<aftercare_service::mail::AttachmentRow>,
 }
 
 async fn contact_page(
@@ -391,31 +388,18 @@ async fn contact_page(
     errors: FormErrors,
     ok: Option<&str>,
 ) -> Result<ContactPage, PageError> {
-    let e = |err| PageError::from_service(u.tr, err);
-    let k = st.svc.get_contact(&u.actor, id).await.map_err(e)?;
-    let reads = if k.category == "suggestion" {
-        // Opening a suggestion is reading it (for leadership).
-        st.svc.read_suggestion(&u.actor, id, Utc::now()).await.map_err(e)?
-    } else {
-        Vec::new()
-    };
-    let callback = match k.callback_contact_id {
-        Some(c) => st.svc.get_contact(&u.actor, c).await.ok(),
-        None => None,
-    };
-    let files = if k.channel == "email" { st.svc.mail_attachments(&u.actor, id).await.map_err(e)? } else { Vec::new() };
-    let missed_open = !k.answered && k.direction == "inbound" && k.called_back_at.is_none();
-    let complaint_open = k.category == "complaint" && k.review_verdict.is_some() && k.closed_at.is_none();
+    let v = st.svc.contact_view(&u.actor, ContactId(id), Utc::now()).await?;
+    let k = v.contact;
     Ok(ContactPage {
         c: Ctx::new(st, u, "/contacts", k.record_no.clone())
             .crumb(u.tr.t("contacts.title"), "/contacts")
             .flash_from(ok),
-        can_review: u.actor.has(aftercare_domain::Role::Manager) && k.category == "complaint",
-        can_call_back: missed_open || complaint_open,
-        reads,
+        can_review: v.can_review,
+        can_call_back: v.can_call_back,
+        reads: v.reads,
         errors,
-        callback,
-        files,
+        callback: v.callback,
+        files: v.files,
         k,
     })
 }
@@ -443,7 +427,7 @@ pub async fn view_contact_review_post(
         note: field(&form, "note"),
         version: field(&form, "version").and_then(|v| v.parse().ok()),
     };
-    let done = st.svc.review_complaint(&u.actor, id, &input, Utc::now()).await.map(|_| ());
+    let done = st.svc.review_complaint(&u.actor, ContactId(id), &input, Utc::now()).await.map(|_| ());
     after_contact_form(&st, &u, id, done, "reviewed").await
 }
 
@@ -458,7 +442,7 @@ pub async fn view_contact_callback_post(
         answered: Some(field(&form, "answered").as_deref() != Some("no")),
         content: field(&form, "content"),
     };
-    let done = st.svc.call_back(&u.actor, id, &input, Utc::now()).await.map(|_| ());
+    let done = st.svc.call_back(&u.actor, ContactId(id), &input, Utc::now()).await.map(|_| ());
     after_contact_form(&st, &u, id, done, "called_back").await
 }
 
@@ -487,7 +471,7 @@ pub async fn view_contact_file_get(
     u: PageUser,
     axum::extract::Path((_, file)): axum::extract::Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let (meta, data) = st.svc.mail_attachment(&u.actor, file).await?;
+    let (meta, data) = st.svc.mail_attachment(&u.actor, AttachmentId(file)).await?;
     Ok(crate::files::stored_file(data, &meta.filename))
 }
 
@@ -503,7 +487,7 @@ pub async fn view_contact_school_post(
     let input = ContactInput { customer_id: customer.map(CustomerId), ..Default::default() };
     let version = field(&form, "version").and_then(|v| v.parse().ok());
     let result = match customer {
-        Some(_) => st.svc.update_contact(&u.actor, id, &input, version).await.map(|_| ()),
+        Some(_) => st.svc.update_contact(&u.actor, ContactId(id), &input, version).await.map(|_| ()),
         None => Err(aftercare_domain::FieldErrors::single("customer_id", "required").into()),
     };
     after_contact_form(&st, &u, id, result, "school_set").await
