@@ -397,6 +397,7 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
     use chrono_tz::Asia::Shanghai;
 
     fn input(start: &str, end: &str) -> ShiftInput {

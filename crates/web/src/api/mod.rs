@@ -9,8 +9,8 @@ pub mod customers;
 pub mod daily;
 pub mod defective;
 pub mod equipment;
-pub mod excel;
 pub mod health;
+pub mod import;
 pub mod mail;
 pub mod parts;
 pub mod phrases;
@@ -48,14 +48,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users", get(users::api_users_list).post(users::api_users_create))
         .route("/users/{id}", get(users::api_users_get).patch(users::api_users_update))
         .route("/customers", get(customers::api_customers_list).post(customers::api_customers_create))
-        .route("/customers/export", get(excel::api_customers_export))
+        .route("/customers/export", get(import::api_customers_export))
         .route("/customers/{id}", get(customers::api_customers_get).put(customers::api_customers_update))
         .route("/equipment", get(equipment::api_equipment_list).post(equipment::api_equipment_create))
-        .route("/equipment/export", get(excel::api_equipment_export))
+        .route("/equipment/export", get(import::api_equipment_export))
         .route("/equipment/{id}", get(equipment::api_equipment_get).put(equipment::api_equipment_update))
         .route("/equipment/{id}/history", get(equipment::api_equipment_history))
-        .route("/import", post(excel::api_import))
-        .route("/import/template", get(excel::api_import_template))
+        .route("/import", post(import::api_import))
+        .route("/import/template", get(import::api_import_template))
         .route("/search", get(search::api_search))
         .route("/audit", get(audit::api_audit_list))
         .route("/tickets", get(tickets::api_tickets_list).post(tickets::api_tickets_create))
@@ -133,7 +133,7 @@ pub fn routes() -> Router<AppState> {
         customers::api_customers_list, customers::api_customers_create, customers::api_customers_get, customers::api_customers_update,
         equipment::api_equipment_list, equipment::api_equipment_create, equipment::api_equipment_get, equipment::api_equipment_update,
         equipment::api_equipment_history,
-        excel::api_import, excel::api_import_template, excel::api_customers_export, excel::api_equipment_export,
+        import::api_import, import::api_import_template, import::api_customers_export, import::api_equipment_export,
         search::api_search, audit::api_audit_list, health::healthz,
         tickets::api_tickets_list, tickets::api_tickets_create, tickets::api_tickets_get, tickets::api_tickets_action,
         tickets::api_tickets_timeline, tickets::api_tickets_visit, tickets::api_visit_signature, tickets::api_tickets_comment,

@@ -4,7 +4,7 @@
 
 use super::ApiJson;
 use super::ApiQuery;
-use super::excel::table_response;
+use super::import::table_response;
 use super::parts::MovementOut;
 use crate::AppState;
 use crate::auth::ApiUser;

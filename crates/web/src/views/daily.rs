@@ -5,7 +5,7 @@
 
 use super::PageQuery;
 use super::{Ctx, query_url, render};
-use crate::api::excel::{XLSX, download};
+use crate::api::import::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::{AppState, Tr};

@@ -5,7 +5,7 @@ use super::PageQuery;
 use super::{Ctx, FormErrors, PageId, Pager, field, form_errors, render, sort_link};
 use crate::AppState;
 use crate::api::equipment::EquipmentParams;
-use crate::api::excel::table_response;
+use crate::api::import::table_response;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::equipment::{EquipmentInput, WarrantyState, warranty_state};

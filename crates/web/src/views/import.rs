@@ -3,7 +3,7 @@
 
 use super::{Ctx, render};
 use crate::AppState;
-use crate::api::excel::{XLSX, download};
+use crate::api::import::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::{PageError, RowMessage, row_message};
 use aftercare_service::ServiceError;

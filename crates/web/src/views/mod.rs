@@ -1,7 +1,7 @@
 //! Pages for people: each handler extracts, authorises through the service, and fills a
 //! `*Page` template. Views never touch storage.
 
-mod admin;
+mod assessments;
 mod contacts;
 mod customers;
 mod daily;
@@ -16,7 +16,6 @@ mod parts;
 mod phrases;
 mod portal;
 mod requisitions;
-mod reviews;
 mod roster;
 mod search;
 mod settings;
@@ -24,6 +23,7 @@ mod shortages;
 mod stock_reports;
 mod taxonomy;
 mod tickets;
+mod users;
 
 use crate::AppState;
 use crate::auth::PageUser;
@@ -60,10 +60,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/import", get(import::view_import_get).post(import::view_import_post))
         .route("/import/template", get(import::view_import_template_get))
-        .route("/admin/users", get(admin::view_users_get))
-        .route("/admin/users/new", get(admin::view_user_new_get).post(admin::view_user_new_post))
-        .route("/admin/users/{id}", get(admin::view_user_edit_get).post(admin::view_user_edit_post))
-        .route("/admin/audit", get(admin::view_audit_get))
+        .route("/admin/users", get(users::view_users_get))
+        .route("/admin/users/new", get(users::view_user_new_get).post(users::view_user_new_post))
+        .route("/admin/users/{id}", get(users::view_user_edit_get).post(users::view_user_edit_post))
+        .route("/admin/audit", get(users::view_audit_get))
         .route("/tickets", get(tickets::view_tickets_get))
         .route("/tickets/filters", post(tickets::view_tickets_save_filter_post))
         .route("/tickets/new", get(tickets::view_ticket_new_get).post(tickets::view_ticket_new_post))
@@ -81,8 +81,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dispatch", get(dispatch::view_dispatch_get))
         .route("/tickets/{id}/print/analysis", get(paperwork::view_print_analysis_get))
         .route("/tickets/{id}/print/repair", get(paperwork::view_print_repair_get))
-        .route("/reviews", get(reviews::view_reviews_get))
-        .route("/reviews/{id}", post(reviews::view_review_post))
+        .route("/reviews", get(assessments::view_reviews_get))
+        .route("/reviews/{id}", post(assessments::view_review_post))
         .route("/settings/sla", get(settings::view_sla_get))
         .route("/settings/sla/{priority}", post(settings::view_sla_post))
         .route("/settings/repeat-window", post(settings::view_repeat_window_post))

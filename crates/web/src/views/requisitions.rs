@@ -5,7 +5,7 @@
 use super::PageQuery;
 use super::{Ctx, FormErrors, OkParam, PageId, Pager, field, render};
 use crate::AppState;
-use crate::api::excel::{XLSX, download};
+use crate::api::import::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::{ApiError, PageError};
 use aftercare_domain::FieldErrors;

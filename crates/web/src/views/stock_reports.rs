@@ -7,7 +7,7 @@ use super::PageQuery;
 use super::import::{ImportKind, ImportPage, answer_upload};
 use super::{Ctx, FormErrors, field, render};
 use crate::AppState;
-use crate::api::excel::{XLSX, download};
+use crate::api::import::{XLSX, download};
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::WarehouseId;

@@ -176,7 +176,7 @@ pub async fn view_tickets_get(
     if f.format.is_some() {
         let rows = st.svc.list_tickets(&u.actor, q, Page::all()).await.map_err(e)?;
         let table = ticket_table(u.tr, &rows.items, st.cfg.tz);
-        return crate::api::excel::table_response(&table, f.format.as_deref(), &u.tr.t("nav.tickets"), st.svc.tz)
+        return crate::api::import::table_response(&table, f.format.as_deref(), &u.tr.t("nav.tickets"), st.svc.tz)
             .map_err(e);
     }
     let page = p.page();
