@@ -98,3 +98,29 @@ pub async fn post_concurrently(
     lat.sort();
     ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
 }
+
+/// The resident memory of process `pid` in KiB (0 when it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples the resident memory of `pid` every 50 ms until the returned flag is set; the
+/// handle answers the highest seen, in KiB.
+pub fn rss_peak(pid: u32) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, tokio::task::JoinHandle<u64>) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = tokio::spawn(async move {
+        let mut peak = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = rss_kib(pid).max(peak);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        peak
+    });
+    (stop, handle)
+}
