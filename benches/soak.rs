@@ -150,7 +150,9 @@ async fn run(label: &str, url: &str) {
     let pid = server.id();
     println!("\n## {label}: creates at concurrency {concurrency} until {rows_target} tickets or {secs} s\n");
     println!("idle RSS after start: {:.1} MB\n", rss_kib(pid) as f64 / 1024.0);
-    println!("| s | tickets | tickets/s | p50 ms | p99 ms | max ms | RSS MB | WAL MB |\n|---|---|---|---|---|---|---|---|");
+    println!(
+        "| s | tickets | tickets/s | p50 ms | p99 ms | max ms | RSS MB | WAL MB |\n|---|---|---|---|---|---|---|---|"
+    );
 
     let stop = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));

@@ -20,9 +20,10 @@ pub async fn count(db: &Db, sql: &str) -> i64 {
     }
 }
 
-/// The release server on `url`, listening on `port`.
+/// The release server on `url`, listening on `port`; AFTERCARE_BENCH_BIN runs another build
+/// of it instead (an older one kept aside, to compare before and after a change).
 pub fn serve(url: &str, port: u16) -> Child {
-    Command::new(BIN)
+    Command::new(std::env::var("AFTERCARE_BENCH_BIN").unwrap_or_else(|_| BIN.to_owned()))
         .env("AFTERCARE_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
