@@ -103,10 +103,10 @@ fn cli_actor() -> Actor {
 }
 
 /// glibc's malloc gives threads that allocate at the same time arenas of their own, up to
-/// 8 per core, and each arena keeps the memory its threads freed; with a Tokio worker per
-/// core plus one thread per SQLite connection that is how the resident size climbed under
-/// load. Two arenas bound it, at no measurable cost in throughput (docs/BENCHMARKS.md,
-/// "Memory"). `MALLOC_ARENA_MAX` in the environment still wins.
+/// 8 per core, and each arena keeps the memory its threads freed: with a Tokio worker per
+/// core plus one thread per SQLite connection, one way for the resident size to climb under
+/// load. Two arenas bound that; in the benches here it cost nothing and saved little
+/// (docs/BENCHMARKS.md, "Memory"). `MALLOC_ARENA_MAX` in the environment still wins.
 fn cap_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
