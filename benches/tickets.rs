@@ -1,16 +1,17 @@
 //! `cargo bench --bench tickets`: work orders at scale. Ticket creation through the HTTP API
-//! (tickets/s and p99 at concurrency 1 and 16, then a kill -9 to check every answered write
-//! survived), the filtered ticket list and a ticket page with a 200-event timeline, with
-//! 1,000,000 tickets — on SQLite, and on PostgreSQL when AFTERCARE_BENCH_POSTGRES_URL names a
-//! database server (`postgres://postgres@127.0.0.1:5432/postgres`; the bench creates and keeps
-//! its own database `aftercare_bench_tickets` there).
+//! (tickets/s and p99 at concurrency 1, 16 and 200, the server's resident memory idle and
+//! under that load, then a kill -9 to check every answered write survived), the filtered
+//! ticket list and a ticket page with a 200-event timeline, with 1,000,000 tickets — on
+//! SQLite, and on PostgreSQL when AFTERCARE_BENCH_POSTGRES_URL names a database server
+//! (`postgres://postgres@127.0.0.1:5432/postgres`; the bench creates and keeps its own
+//! database `aftercare_bench_tickets` there).
 //!
 //! Sizes: AFTERCARE_BENCH_TICKETS (1,000,000), AFTERCARE_BENCH_CREATES (4,000 per run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{count, env_usize, pct, post_concurrently, ready, serve, token};
+use common::{count, env_usize, pct, post_concurrently, ready, rss_kib, rss_peak, serve, token};
 
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
@@ -188,6 +189,8 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
         .unwrap();
     let mut server = serve(url, port);
     ready(&client, &base).await;
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let rss_idle = rss_kib(server.id());
     let t = token(&client, &base, "agent").await;
 
     println!("\n## {label}: {n} tickets\n");
@@ -230,6 +233,22 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
         if sync == "normal" { "" } else { "; one WAL fsync each" }
     );
 
+    // Memory under load: 200 connections creating at once, the server's resident size
+    // sampled every 50 ms.
+    let rss_before_200 = rss_kib(server.id());
+    let (stop, peak) = rss_peak(server.id());
+    let (rate200, p99_200, ok200) = post_concurrently(&client, &create_url, &t, 200, creates_n / 100, body).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = peak.await.unwrap();
+    println!("| concurrency 200 ({ok200} tickets) | {rate200:.0} | {p99_200:.2} |");
+    println!(
+        "\nserver RSS: {:.1} MB idle after start, {:.1} MB after the creates at 1 and 16, peak {:.1} MB during 200 connections of creates, {:.1} MB after",
+        rss_idle as f64 / 1024.0,
+        rss_before_200 as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        rss_kib(server.id()) as f64 / 1024.0
+    );
+
     // kill -9 the instant after the last answer, then count.
     server.kill().unwrap();
     server.wait().unwrap();
@@ -242,9 +261,9 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
     println!(
         "\nkill -9 after the last answer: {} of {} answered creates found after restart",
         after - before,
-        ok1 + ok16
+        ok1 + ok16 + ok200
     );
-    assert_eq!((after - before) as usize, ok1 + ok16, "every answered write survives");
+    assert_eq!((after - before) as usize, ok1 + ok16 + ok200, "every answered write survives");
 
     let mut server = serve(url, port);
     ready(&client, &base).await;
@@ -288,6 +307,7 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
     )
     .await;
     println!("| API list, status + town | {p50:.2} | {p99:.2} |");
+    println!("\nserver RSS after the list runs: {:.1} MB", rss_kib(server.id()) as f64 / 1024.0);
     server.kill().unwrap();
     server.wait().unwrap();
 }

@@ -102,8 +102,32 @@ fn cli_actor() -> Actor {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// glibc's malloc gives threads that allocate at the same time arenas of their own, up to
+/// 8 per core, and each arena keeps the memory its threads freed: with a Tokio worker per
+/// core plus one thread per SQLite connection, one way for the resident size to climb under
+/// load. Two arenas bound that; in the benches here it cost nothing and saved little
+/// (docs/BENCHMARKS.md, "Memory"). `MALLOC_ARENA_MAX` in the environment still wins.
+fn cap_malloc_arenas() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        unsafe extern "C" {
+            fn mallopt(param: std::ffi::c_int, value: std::ffi::c_int) -> std::ffi::c_int;
+        }
+        const M_ARENA_MAX: std::ffi::c_int = -8;
+        // SAFETY: mallopt only sets one of glibc's malloc tunables; it is called first thing,
+        // and arenas made before it stay valid either way.
+        unsafe {
+            mallopt(M_ARENA_MAX, 2);
+        }
+    }
+}
+
+fn main() -> Result<()> {
+    cap_malloc_arenas();
+    tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -253,6 +277,21 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
     cfg.mail.check().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
     let svc = Services::new(db.clone()).with_tz(web.tz).with_mail(cfg.mail.clone());
     let worker = tokio::spawn(aftercare_jobs::work(svc.clone(), stop_rx));
+    // SQLite's WAL is checkpointed here, not inside the commits of the request that crosses
+    // the threshold (see `Db::checkpoint`).
+    let checkpoints = (db.backend() == aftercare_store::Backend::Sqlite).then(|| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                every.tick().await;
+                if let Err(e) = db.checkpoint().await {
+                    tracing::warn!(error = %e, "WAL checkpoint");
+                }
+            }
+        })
+    });
     let app = aftercare_web::router(svc, web);
     println!("Aftercare is serving http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -260,6 +299,9 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
         .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
+    if let Some(c) = checkpoints {
+        c.abort();
+    }
     db.close().await;
     Ok(())
 }

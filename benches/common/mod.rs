@@ -20,9 +20,10 @@ pub async fn count(db: &Db, sql: &str) -> i64 {
     }
 }
 
-/// The release server on `url`, listening on `port`.
+/// The release server on `url`, listening on `port`; AFTERCARE_BENCH_BIN runs another build
+/// of it instead (an older one kept aside, to compare before and after a change).
 pub fn serve(url: &str, port: u16) -> Child {
-    Command::new(BIN)
+    Command::new(std::env::var("AFTERCARE_BENCH_BIN").unwrap_or_else(|_| BIN.to_owned()))
         .env("AFTERCARE_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
@@ -97,4 +98,30 @@ pub async fn post_concurrently(
     let mut lat = lat.lock().await.clone();
     lat.sort();
     ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+}
+
+/// The resident memory of process `pid` in KiB (0 when it is gone).
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Samples the resident memory of `pid` every 50 ms until the returned flag is set; the
+/// handle answers the highest seen, in KiB.
+pub fn rss_peak(pid: u32) -> (std::sync::Arc<std::sync::atomic::AtomicBool>, tokio::task::JoinHandle<u64>) {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    let handle = tokio::spawn(async move {
+        let mut peak = 0;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            peak = rss_kib(pid).max(peak);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        peak
+    });
+    (stop, handle)
 }

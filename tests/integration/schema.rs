@@ -127,3 +127,23 @@ async fn the_demo_county_loads_sqlite() {
 async fn the_demo_county_loads_postgres() {
     demo_loads(crate::common::Backend::Postgres).await;
 }
+
+// Under continuous creates the tail grew with the data on SQLite: the WAL was checkpointed
+// inside the commit that crossed 1,000 pages, and FTS5 merged its segments in steps of
+// hundreds of pages inside whichever commit came next. The server checkpoints in the
+// background, and ticket groups merge the index in small steps (docs/BENCHMARKS.md).
+both!(commits_leave_wal_checkpoints_and_index_merges_to_the_background, |app: TestApp| async move {
+    let t = app.token("agent").await;
+    app.equipment(&t, app.school1, "network", "AP", "CKPT-1").await;
+    app.db.checkpoint().await.unwrap();
+    if let aftercare_store::Db::Sqlite(p) = &app.db {
+        let pages: i64 = sqlx::query_scalar("PRAGMA wal_autocheckpoint").fetch_one(p).await.unwrap();
+        assert_eq!(pages, 10_000, "a commit checkpoints only when the server's checkpoints fell far behind");
+        let (busy, log, done): (i64, i64, i64) =
+            sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(p).await.unwrap();
+        assert_eq!((busy, log), (0, done), "everything in the WAL is in the database file");
+        let automerge: i64 =
+            sqlx::query_scalar("SELECT v FROM search_fts_config WHERE k = 'automerge'").fetch_one(p).await.unwrap();
+        assert_eq!(automerge, 0, "FTS5 does not merge in large steps inside a commit");
+    }
+});

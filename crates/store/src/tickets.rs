@@ -457,6 +457,9 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             q = q.bind(id).bind(t.customer_id).bind(search::index_body(&search_text(t, number, customer)));
         }
         q.execute(&mut *tx).await?;
+        if let Db::Sqlite(_) = db {
+            sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *tx).await?;
+        }
         let rows = (0..items.len())
             .map(|i| {
                 let b = i * 6;
