@@ -791,7 +791,7 @@ async fn boot_server(dir: &Path) -> String {
         }]),
         ..Default::default()
     };
-    let id = aftercare_store::customers::create(&svc.db, &w, &school.validate().unwrap()).await.unwrap();
+    let id = aftercare_store::customers::create(svc.db(), &w, &school.validate().unwrap()).await.unwrap();
     let nvr = aftercare_domain::equipment::EquipmentInput {
         customer_id: Some(aftercare_domain::CustomerId(id)),
         system: Some("surveillance".into()),
@@ -800,7 +800,7 @@ async fn boot_server(dir: &Path) -> String {
         location: Some("行政楼 1 楼 中心机房".into()),
         ..Default::default()
     };
-    aftercare_store::equipment::create(&svc.db, &w, &nvr.validate().unwrap()).await.unwrap();
+    aftercare_store::equipment::create(svc.db(), &w, &nvr.validate().unwrap()).await.unwrap();
     // The school's administrator, for the portal journey.
     let school_user = UserInput {
         username: Some(SCHOOL.into()),

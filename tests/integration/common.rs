@@ -107,7 +107,7 @@ async fn seed(svc: &Services) -> (i64, i64) {
         };
         let admin = aftercare_store::Writer::system();
         let c = input.validate().unwrap();
-        ids.push(aftercare_store::customers::create(&svc.db, &admin, &c).await.unwrap());
+        ids.push(aftercare_store::customers::create(svc.db(), &admin, &c).await.unwrap());
     }
     for (name, roles) in USERS {
         user(svc, name, roles, None).await;

@@ -35,7 +35,7 @@ pub enum JobError {
 
 /// Runs one job by its kind.
 pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> Result<(), JobError> {
-    let db = &svc.db;
+    let db = svc.db();
     match job.kind.as_str() {
         SLA_CHECK => {
             let now = Utc::now();
@@ -117,7 +117,7 @@ pub async fn run_next(
     svc: &aftercare_service::Services,
     now: chrono::DateTime<Utc>,
 ) -> Result<Option<jobs::JobRow>, aftercare_store::StoreError> {
-    let db = &svc.db;
+    let db = svc.db();
     let Some(job) = jobs::claim(db, now, Duration::minutes(5)).await? else { return Ok(None) };
     let result = run_job(svc, &job).await;
     let done = match result {
@@ -141,7 +141,7 @@ pub async fn run_next(
 /// Claims and runs due jobs until `stop` fires; a failed job is retried with back-off.
 /// `svc` carries the time zone and the mail settings (`Services::with_mail`).
 pub async fn work(svc: aftercare_service::Services, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let db: Db = svc.db.clone();
+    let db: Db = svc.db().clone();
     let mut periodic = vec![HOUSEKEEPING, SLA_CHECK];
     if svc.mail().imap.is_some() {
         periodic.push(MAIL_POLL);

@@ -4,9 +4,10 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::tickets::Priority;
 use aftercare_domain::{FieldErrors, Role};
-use aftercare_store::assessments::{PenaltyRow, ScoreRow};
-use aftercare_store::notifications::NotificationRow;
-use aftercare_store::sla::SlaRow;
+pub use aftercare_store::assessments::PenaltyRow;
+use aftercare_store::assessments::ScoreRow;
+pub use aftercare_store::notifications::NotificationRow;
+pub use aftercare_store::sla::SlaRow;
 use aftercare_store::taxonomy::SubcategoryRow;
 use aftercare_store::{Page, Paged};
 use chrono::{DateTime, Utc};

@@ -1,7 +1,7 @@
 //! The audit trail, as the administrator and manager read it, and per record.
 
 use crate::{Actor, Result, Services, require};
-use aftercare_store::audit::{AuditEntry, AuditQuery};
+pub use aftercare_store::audit::{AuditEntry, AuditQuery};
 use aftercare_store::{Page, Paged};
 
 impl Services {

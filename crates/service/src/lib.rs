@@ -2,6 +2,8 @@
 //! (pages, API, CLI) and the store. Every function takes the acting user.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub use aftercare_store::{Page, Paged};
+
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
@@ -92,7 +94,8 @@ pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
 /// The services of one node: a handle on the database, cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Services {
-    pub db: Db,
+    /// Private: pages and the API reach the database only through the services' rules.
+    db: Db,
     /// Group commit for new tickets, shared by every clone of these services.
     tickets: batch::Batcher<batch::Tickets>,
     /// Group commit for contact records (every call a PBX reports).
@@ -115,6 +118,17 @@ pub struct Services {
 }
 
 impl Services {
+    /// The database, for the background jobs, the command line and the tests, which run
+    /// below the rules (migrations, sweeps, backups); the web layer never asks for it.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// Is the database answering? (`/healthz`)
+    pub async fn ping(&self) -> Result<()> {
+        Ok(self.db.ping().await?)
+    }
+
     pub fn new(db: Db) -> Services {
         Services {
             db,

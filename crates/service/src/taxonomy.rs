@@ -8,7 +8,7 @@ use aftercare_domain::FieldErrors;
 use aftercare_domain::System;
 use aftercare_domain::tickets::FaultType;
 use aftercare_domain::validation::{clean, optional, required};
-use aftercare_store::taxonomy::SubcategoryRow;
+pub use aftercare_store::taxonomy::SubcategoryRow;
 use serde::Deserialize;
 use std::collections::HashMap;
 

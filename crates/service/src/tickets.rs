@@ -8,13 +8,13 @@ use aftercare_domain::tickets::{
     TicketInput, TicketStatus, TransitionError, VisitInput,
 };
 use aftercare_domain::{CustomerId, FieldErrors, Role, TicketId};
+pub use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow};
+pub use aftercare_store::visits::VisitRow;
 
 use aftercare_store::notifications::NewNotification;
 use aftercare_store::sla::{Breached, SweepNotification};
-use aftercare_store::tickets::{
-    self as store, EventRow, NewEvent, NewPenalty, TicketChange, TicketPatch, TicketQuery, TicketRow, TicketWrite,
-};
-use aftercare_store::visits::{VisitRow, VisitStockLine, VisitWrite};
+use aftercare_store::tickets::{self as store, NewEvent, NewPenalty, TicketChange, TicketPatch, TicketWrite};
+use aftercare_store::visits::{VisitStockLine, VisitWrite};
 use aftercare_store::{Page, Paged, StoreError};
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};

@@ -4,7 +4,8 @@ use crate::auth::{actor_from_row, hash_password};
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::users::{LOCALES, UserInput, parse_roles};
 use aftercare_domain::{FieldErrors, Role};
-use aftercare_store::users::{UserRow, UserWrite};
+pub use aftercare_store::users::UserRow;
+use aftercare_store::users::UserWrite;
 use aftercare_store::{Page, Paged};
 
 impl Services {

@@ -4,11 +4,11 @@ use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
+use aftercare_service::assessments::NotificationRow;
+use aftercare_service::assessments::PenaltyRow;
+use aftercare_service::assessments::SlaRow;
 use aftercare_service::assessments::{Scorecard, SlaInput};
-use aftercare_store::assessments::PenaltyRow;
-use aftercare_store::notifications::NotificationRow;
-use aftercare_store::sla::SlaRow;
-use aftercare_store::taxonomy::SubcategoryRow;
+use aftercare_service::taxonomy::SubcategoryRow;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -29,7 +29,7 @@ pub async fn api_penalties_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<PenaltyParams>,
 ) -> Result<Json<List<PenaltyRow>>, ApiError> {
-    let page = aftercare_store::Page::new(p.page, p.per_page);
+    let page = aftercare_service::Page::new(p.page, p.per_page);
     let rows = st.svc.penalties(&u.actor, p.status.as_deref(), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }

@@ -4,7 +4,7 @@ use super::{ApiQuery, List};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
-use aftercare_store::audit::{AuditEntry, AuditQuery};
+use aftercare_service::audit::{AuditEntry, AuditQuery};
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};
@@ -44,7 +44,7 @@ pub async fn api_audit_list(
     u: ApiUser,
     ApiQuery(p): ApiQuery<AuditParams>,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
-    let page = aftercare_store::Page::new(p.page, p.per_page);
+    let page = aftercare_service::Page::new(p.page, p.per_page);
     let rows = st.svc.list_audit(&u.actor, &p.query(), page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }

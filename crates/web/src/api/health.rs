@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 
 #[utoipa::path(get, path = "/healthz", security(()), responses((status = 200, description = "ok"), (status = 503, description = "database unreachable")))]
 pub async fn healthz(State(st): State<AppState>) -> (StatusCode, &'static str) {
-    match st.svc.db.ping().await {
+    match st.svc.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check: database unreachable");

@@ -264,8 +264,8 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    pub fn page(&self) -> aftercare_store::Page {
-        aftercare_store::Page::new(self.page, self.per_page)
+    pub fn page(&self) -> aftercare_service::Page {
+        aftercare_service::Page::new(self.page, self.per_page)
     }
 }
 

@@ -5,9 +5,9 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::tickets::{TicketInput, VisitInput};
+use aftercare_service::tickets::VisitRow;
 use aftercare_service::tickets::{ActionBody, TicketDetail};
-use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow};
-use aftercare_store::visits::VisitRow;
+use aftercare_service::tickets::{EventRow, TicketQuery, TicketRow};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -91,8 +91,8 @@ impl TicketParams {
         }
         q
     }
-    pub fn page(&self) -> aftercare_store::Page {
-        aftercare_store::Page::new(self.page, self.per_page)
+    pub fn page(&self) -> aftercare_service::Page {
+        aftercare_service::Page::new(self.page, self.per_page)
     }
 }
 

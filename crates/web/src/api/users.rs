@@ -6,7 +6,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::Role;
 use aftercare_domain::users::UserInput;
-use aftercare_store::users::UserRow;
+use aftercare_service::users::UserRow;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

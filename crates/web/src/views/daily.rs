@@ -10,7 +10,7 @@ use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::{AppState, Tr};
 use aftercare_service::daily::{DailyLine, DailyRecord, daily_lines, duration_text, weekday_zh};
-use aftercare_store::roster::DutyPerson;
+use aftercare_service::roster::DutyPerson;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::clock::day_bounds;
-use aftercare_store::tickets::TicketRow;
+use aftercare_service::tickets::TicketRow;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;

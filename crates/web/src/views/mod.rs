@@ -422,7 +422,7 @@ pub struct Pager {
     pub page: u32,
     pub pages: u32,
     pub total: i64,
-    /// More rows matched than `total` (see `aftercare_store::db::COUNT_CAP`).
+    /// More rows matched than `total` (see `COUNT_CAP` of the store).
     pub capped: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
@@ -436,7 +436,7 @@ impl Pager {
         self
     }
 
-    pub fn new(base: &str, params: &[(&str, String)], page: aftercare_store::Page, total: i64) -> Pager {
+    pub fn new(base: &str, params: &[(&str, String)], page: aftercare_service::Page, total: i64) -> Pager {
         let pages = ((total.max(0) as u64).div_ceil(u64::from(page.per_page)).max(1)) as u32;
         let link = |p: u32| {
             let mut q: Vec<(&str, String)> =

@@ -10,14 +10,14 @@ use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::Role;
 use aftercare_domain::tickets::{DiagnoseInput, SignatureInput, TicketAction, TicketInput, TicketStatus, VisitInput};
+use aftercare_service::Page;
 use aftercare_service::ServiceError;
+use aftercare_service::assessments::NotificationRow;
+use aftercare_service::customers::CustomerRow;
+use aftercare_service::equipment::{EquipmentQuery, EquipmentRow};
+use aftercare_service::taxonomy::SubcategoryRow;
 use aftercare_service::tickets::{ActionBody, TicketDetail};
-use aftercare_store::Page;
-use aftercare_store::customers::CustomerRow;
-use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
-use aftercare_store::notifications::NotificationRow;
-use aftercare_store::taxonomy::SubcategoryRow;
-use aftercare_store::tickets::{EventRow, TicketRow};
+use aftercare_service::tickets::{EventRow, TicketRow};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, State};
@@ -325,7 +325,7 @@ async fn new_page(
         st.svc
             .list_customers(
                 &u.actor,
-                aftercare_store::customers::CustomerQuery { sort: Some("town".into()), ..Default::default() },
+                aftercare_service::customers::CustomerQuery { sort: Some("town".into()), ..Default::default() },
                 Page::all(),
             )
             .await
@@ -433,7 +433,7 @@ pub struct TicketPage {
     pub read_at: String,
     pub default_schedule: String,
     /// Photos the school (or anyone) attached.
-    pub attachments: Vec<aftercare_store::attachments::AttachmentMeta>,
+    pub attachments: Vec<aftercare_service::attachments::AttachmentMeta>,
 }
 
 impl TicketPage {
@@ -781,9 +781,9 @@ pub struct VisitPage {
     pub now_local: String,
     pub values: Vec<(String, String)>,
     /// The technician's vehicle stock with something on hand: the parts-used picker.
-    pub stock: Vec<aftercare_store::parts::StockRow>,
+    pub stock: Vec<aftercare_service::parts::StockRow>,
     /// The catalogue, for the defective parts brought back.
-    pub parts: Vec<aftercare_store::parts::PartRow>,
+    pub parts: Vec<aftercare_service::parts::PartRow>,
 }
 
 /// How many "defective part brought back" lines the visit form offers.
@@ -1053,7 +1053,7 @@ pub async fn view_today_get(
     let today = Utc::now().with_timezone(&tz).date_naive();
     let day = p.day.as_deref().and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).unwrap_or(today);
     let (from, to) = aftercare_domain::clock::day_bounds(day, tz);
-    let q = aftercare_store::tickets::TicketQuery {
+    let q = aftercare_service::tickets::TicketQuery {
         technician_id: Some(u.actor.id.0),
         scheduled_from: Some(from),
         scheduled_to: Some(to),
@@ -1084,7 +1084,7 @@ pub async fn view_callbacks_get(
     if !u.actor.is_staff() {
         return Err(PageError::status(u.tr, StatusCode::FORBIDDEN, "error.forbidden"));
     }
-    let query = aftercare_store::tickets::TicketQuery {
+    let query = aftercare_service::tickets::TicketQuery {
         statuses: vec!["resolved".into()],
         sort: Some("oldest".into()),
         ..Default::default()

@@ -8,10 +8,10 @@ use crate::error::PageError;
 use crate::views::equipment::{Change, changes};
 use aftercare_domain::users::UserInput;
 use aftercare_domain::{CustomerId, Role};
-use aftercare_store::Page;
-use aftercare_store::audit::AuditEntry;
-use aftercare_store::customers::{CustomerQuery, CustomerRow};
-use aftercare_store::users::UserRow;
+use aftercare_service::Page;
+use aftercare_service::audit::AuditEntry;
+use aftercare_service::customers::{CustomerQuery, CustomerRow};
+use aftercare_service::users::UserRow;
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -261,7 +261,7 @@ pub async fn view_audit_get(
             }
         }
     };
-    let q = aftercare_store::audit::AuditQuery {
+    let q = aftercare_service::audit::AuditQuery {
         entity: f.entity.clone().filter(|s| !s.is_empty()),
         entity_id: None,
         actor_id: f.actor_id.as_deref().and_then(|s| s.parse().ok()),
