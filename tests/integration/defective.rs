@@ -4,7 +4,7 @@
 use crate::both;
 use crate::common::{TestApp, hidden};
 use aftercare_domain::defective::Outcome;
-use aftercare_domain::parts::{Direction, LedgerEntry, MovementKind, ledger_defective, ledger_on_hand};
+use aftercare_domain::parts::{AdjustDirection, LedgerEntry, MovementKind, ledger_defective, ledger_on_hand};
 use aftercare_store::Db;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -215,7 +215,7 @@ both!(defective_disposals_add_up_in_the_ledger, |app: TestApp| async move {
         .iter()
         .map(|m| LedgerEntry {
             kind: MovementKind::parse(m["kind"].as_str().unwrap()).unwrap(),
-            direction: m["direction"].as_str().and_then(Direction::parse),
+            direction: m["direction"].as_str().and_then(AdjustDirection::parse),
             outcome: m["outcome"].as_str().map(|o| Outcome::parse(o).unwrap()),
             qty: m["qty"].as_i64().unwrap(),
             warehouse_id: m["warehouse_id"].as_i64().unwrap(),

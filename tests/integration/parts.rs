@@ -4,7 +4,7 @@
 use crate::both;
 use crate::common::TestApp;
 use aftercare_domain::defective::Outcome;
-use aftercare_domain::parts::{Direction, LedgerEntry, MovementKind, ledger_on_hand};
+use aftercare_domain::parts::{AdjustDirection, LedgerEntry, MovementKind, ledger_on_hand};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -45,7 +45,7 @@ async fn ledger(app: &TestApp, t: &str, part: i64, wh: i64) -> i64 {
     assert_eq!(s, StatusCode::OK, "{v}");
     let rows = v["items"].as_array().unwrap().iter().map(|m| LedgerEntry {
         kind: MovementKind::parse(m["kind"].as_str().unwrap()).unwrap(),
-        direction: m["direction"].as_str().and_then(Direction::parse),
+        direction: m["direction"].as_str().and_then(AdjustDirection::parse),
         outcome: m["outcome"].as_str().and_then(Outcome::parse),
         qty: m["qty"].as_i64().unwrap(),
         warehouse_id: m["warehouse_id"].as_i64().unwrap(),

@@ -53,10 +53,10 @@ impl MovementKind {
 
     /// Whether the kind takes from usable stock at its warehouse (and so may be refused
     /// for want of stock).
-    pub fn takes(self, direction: Option<Direction>) -> bool {
+    pub fn takes(self, direction: Option<AdjustDirection>) -> bool {
         match self {
             MovementKind::Issue | MovementKind::Transfer | MovementKind::Scrap => true,
-            MovementKind::Adjustment => direction == Some(Direction::Decrease),
+            MovementKind::Adjustment => direction == Some(AdjustDirection::Decrease),
             MovementKind::Receipt | MovementKind::Return | MovementKind::DefectiveReturn => false,
         }
     }
@@ -64,7 +64,7 @@ impl MovementKind {
 
 string_enum!(
     /// The sign of a stocktake adjustment.
-    Direction { Increase = "increase", Decrease = "decrease" }
+    AdjustDirection { Increase = "increase", Decrease = "decrease" }
 );
 
 string_enum!(
@@ -313,7 +313,7 @@ pub struct NewMovement {
     pub warehouse_id: i64,
     pub qty: i64,
     pub to_warehouse_id: Option<i64>,
-    pub direction: Option<Direction>,
+    pub direction: Option<AdjustDirection>,
     pub ticket_id: Option<i64>,
     pub equipment_id: Option<i64>,
     pub unit_cost_fen: Option<i64>,
@@ -364,7 +364,7 @@ impl MovementInput {
             match self.direction.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
                 None => e.push("direction", "required"),
                 Some(s) => {
-                    direction = Direction::parse(s);
+                    direction = AdjustDirection::parse(s);
                     if direction.is_none() {
                         e.push("direction", "unknown_value");
                     }
@@ -436,7 +436,7 @@ impl NewMovement {
 /// the defective count into usable on-hand; `rma` and `scrap` (kind `scrap`) only take
 /// them off the defective count. Reading such a row by its kind alone would take usable
 /// stock for an RMA and forget the defective count for a repair.
-pub fn effect(kind: MovementKind, direction: Option<Direction>, outcome: Option<Outcome>, qty: i64) -> Effect {
+pub fn effect(kind: MovementKind, direction: Option<AdjustDirection>, outcome: Option<Outcome>, qty: i64) -> Effect {
     let none = Effect { on_hand: 0, defective: 0, to_on_hand: 0 };
     match outcome {
         Some(Outcome::Repaired) => return Effect { on_hand: qty, defective: -qty, ..none },
@@ -449,7 +449,7 @@ pub fn effect(kind: MovementKind, direction: Option<Direction>, outcome: Option<
         MovementKind::DefectiveReturn => Effect { defective: qty, ..none },
         MovementKind::Transfer => Effect { on_hand: -qty, to_on_hand: qty, ..none },
         MovementKind::Adjustment => match direction {
-            Some(Direction::Decrease) => Effect { on_hand: -qty, ..none },
+            Some(AdjustDirection::Decrease) => Effect { on_hand: -qty, ..none },
             _ => Effect { on_hand: qty, ..none },
         },
     }
@@ -459,7 +459,7 @@ pub fn effect(kind: MovementKind, direction: Option<Direction>, outcome: Option<
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LedgerEntry {
     pub kind: MovementKind,
-    pub direction: Option<Direction>,
+    pub direction: Option<AdjustDirection>,
     /// Set on a disposal of defective units only.
     pub outcome: Option<Outcome>,
     pub qty: i64,
@@ -558,7 +558,7 @@ mod tests {
         assert_eq!(MovementKind::ALL.len(), 7);
         assert_eq!(MovementKind::parse("defective_return"), Some(MovementKind::DefectiveReturn));
         assert_eq!(MovementKind::parse("steal"), None);
-        assert_eq!(Direction::parse("decrease"), Some(Direction::Decrease));
+        assert_eq!(AdjustDirection::parse("decrease"), Some(AdjustDirection::Decrease));
     }
 
     #[test]
@@ -695,7 +695,7 @@ mod tests {
             MovementInput { direction: Some("decrease".into()), note: Some("盘亏 1 个".into()), ..mv("adjustment") }
                 .validate()
                 .unwrap_or_else(|e| unreachable!("{e}"));
-        assert_eq!(m.direction, Some(Direction::Decrease));
+        assert_eq!(m.direction, Some(AdjustDirection::Decrease));
         let e =
             MovementInput { direction: Some("increase".into()), ..mv("receipt") }.validate().err().unwrap_or_default();
         assert_eq!(fields(&e), vec![("direction", "invalid")]);
@@ -723,14 +723,16 @@ mod tests {
         // A broken part brought back is never usable stock.
         assert_eq!(e(DefectiveReturn, None), Effect { on_hand: 0, defective: 4, to_on_hand: 0 });
         assert_eq!(e(Transfer, None), Effect { on_hand: -4, defective: 0, to_on_hand: 4 });
-        assert_eq!(e(Adjustment, Some(Direction::Increase)).on_hand, 4);
-        assert_eq!(e(Adjustment, Some(Direction::Decrease)).on_hand, -4);
+        assert_eq!(e(Adjustment, Some(AdjustDirection::Increase)).on_hand, 4);
+        assert_eq!(e(Adjustment, Some(AdjustDirection::Decrease)).on_hand, -4);
         assert!(Issue.takes(None) && Transfer.takes(None) && Scrap.takes(None));
-        assert!(Adjustment.takes(Some(Direction::Decrease)) && !Adjustment.takes(Some(Direction::Increase)));
+        assert!(
+            Adjustment.takes(Some(AdjustDirection::Decrease)) && !Adjustment.takes(Some(AdjustDirection::Increase))
+        );
         assert!(!Receipt.takes(None) && !Return.takes(None) && !DefectiveReturn.takes(None));
     }
 
-    fn row(kind: MovementKind, direction: Option<Direction>, qty: i64, wh: i64, to: Option<i64>) -> LedgerEntry {
+    fn row(kind: MovementKind, direction: Option<AdjustDirection>, qty: i64, wh: i64, to: Option<i64>) -> LedgerEntry {
         LedgerEntry { kind, direction, outcome: None, qty, warehouse_id: wh, to_warehouse_id: to }
     }
 
@@ -765,8 +767,8 @@ mod tests {
             row(Transfer, None, 4, 1, Some(2)),
             row(Return, None, 1, 2, None),
             row(DefectiveReturn, None, 2, 2, None),
-            row(Adjustment, Some(Direction::Decrease), 1, 1, None),
-            row(Adjustment, Some(Direction::Increase), 2, 2, None),
+            row(Adjustment, Some(AdjustDirection::Decrease), 1, 1, None),
+            row(Adjustment, Some(AdjustDirection::Increase), 2, 2, None),
             row(Scrap, None, 1, 2, None),
         ];
         assert_eq!(ledger_on_hand(rows.clone(), 1), 10 - 3 - 4 - 1);

@@ -12,7 +12,7 @@ use crate::shortages::EFFECTIVE_MIN;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db};
 use aftercare_domain::defective::Outcome;
 use aftercare_domain::parts::{
-    Direction, MovementKind, NewMovement, NewPart, NewWarehouse, WarehouseKind, moving_average,
+    AdjustDirection, MovementKind, NewMovement, NewPart, NewWarehouse, WarehouseKind, moving_average,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -112,7 +112,7 @@ pub struct MovementRow {
     pub qty: i64,
     /// An adjustment's `increase` or `decrease`.
     #[sqlx(try_from = "NullableText")]
-    pub direction: Option<Direction>,
+    pub direction: Option<AdjustDirection>,
     /// Receipt: the purchase price; otherwise the average cost at the time, in fen.
     pub unit_cost_fen: i64,
     pub ticket_id: Option<i64>,
@@ -168,7 +168,7 @@ macro_rules! nullable_enum {
         }
     )*};
 }
-nullable_enum!(Direction, Outcome);
+nullable_enum!(AdjustDirection, Outcome);
 
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS \
     part_name, \

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::defective::Outcome;
-use aftercare_domain::parts::{Direction, MovementInput, MovementKind, WarehouseKind, fen_display};
+use aftercare_domain::parts::{AdjustDirection, MovementInput, MovementKind, WarehouseKind, fen_display};
 use aftercare_domain::{FieldErrors, WarehouseId};
 use aftercare_service::ServiceError;
 use aftercare_service::parts::{Page, PartQuery, PartRow, StockRow, WarehouseRow};
@@ -176,10 +176,10 @@ impl StockPage {
     pub fn is_receipt(&self, kind: &MovementKind) -> bool {
         *kind == MovementKind::Receipt
     }
-    pub fn directions(&self) -> &'static [Direction] {
-        Direction::ALL
+    pub fn directions(&self) -> &'static [AdjustDirection] {
+        AdjustDirection::ALL
     }
-    pub fn dir_sel(&self, kind: &MovementKind, d: &Direction) -> bool {
+    pub fn dir_sel(&self, kind: &MovementKind, d: &AdjustDirection) -> bool {
         self.move_val(kind, "direction") == d.as_str()
     }
     pub fn outcomes(&self) -> &'static [Outcome] {
