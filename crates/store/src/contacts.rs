@@ -1,32 +1,13 @@
 //! Contact records (客服记录), missed calls and their callbacks, complaint reviews,
 //! suggestion read receipts, and the screen pop behind the agent's desk.
 
-use crate::db::{Arg, Filter, WritePool};
+use crate::db::{Arg, Filter, NullableText, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db, search};
 use aftercare_domain::System;
 use aftercare_domain::contacts::{CallbackFor, Category, Channel, Direction, Handling, Urgency, Verdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
-
-/// A nullable enumerated column as read, before it becomes `Option<Enum>`: sqlx decodes
-/// `#[sqlx(try_from = "OptText")]` through it, since it cannot `try_from` into an `Option`
-/// itself. An unknown value is a decode error, as for the columns that are never null.
-#[derive(sqlx::Type)]
-#[sqlx(transparent)]
-pub struct OptText(Option<String>);
-
-macro_rules! opt_enum {
-    ($($t:ty),*) => {$(
-        impl TryFrom<OptText> for Option<$t> {
-            type Error = aftercare_domain::UnknownValue;
-            fn try_from(v: OptText) -> std::result::Result<Self, Self::Error> {
-                v.0.map(<$t>::try_from).transpose()
-            }
-        }
-    )*};
-}
-opt_enum!(System, Handling, Verdict);
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ContactRow {
@@ -53,13 +34,13 @@ pub struct ContactRow {
     pub caller_email: Option<String>,
     #[sqlx(try_from = "String")]
     pub category: Category,
-    #[sqlx(try_from = "OptText")]
+    #[sqlx(try_from = "NullableText")]
     pub system: Option<System>,
     #[sqlx(try_from = "String")]
     pub urgency: Urgency,
     pub content: String,
     pub reply: Option<String>,
-    #[sqlx(try_from = "OptText")]
+    #[sqlx(try_from = "NullableText")]
     pub handling: Option<Handling>,
     /// Free text today (`dispatched` when a repair call made a ticket), kept a string.
     pub result: Option<String>,
@@ -75,7 +56,7 @@ pub struct ContactRow {
     pub callback_due: Option<DateTime<Utc>>,
     pub called_back_at: Option<DateTime<Utc>>,
     pub callback_contact_id: Option<i64>,
-    #[sqlx(try_from = "OptText")]
+    #[sqlx(try_from = "NullableText")]
     pub review_verdict: Option<Verdict>,
     pub review_action: Option<String>,
     pub review_note: Option<String>,

@@ -104,6 +104,34 @@ macro_rules! on_conn {
     };
 }
 
+/// A nullable enumerated column as read, before it becomes `Option<Enum>`
+/// (`#[sqlx(try_from = "NullableText")] pub outcome: Option<Outcome>`): sqlx cannot decode
+/// through `TryFrom` into an `Option` of a foreign type, and a type of the store's own can.
+/// NULL is `None`; a value the enum does not know is a decode error, as for the non-null
+/// enum columns (`#[sqlx(try_from = "String")]`).
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub struct NullableText(Option<String>);
+
+macro_rules! nullable_enum {
+    ($($t:ty),* $(,)?) => {$(
+        impl TryFrom<NullableText> for Option<$t> {
+            type Error = aftercare_domain::UnknownValue;
+            fn try_from(v: NullableText) -> std::result::Result<Self, Self::Error> {
+                v.0.map(<$t>::try_from).transpose()
+            }
+        }
+    )*};
+}
+// Every enum some row reads from a nullable column; add one here when a row needs it.
+nullable_enum!(
+    aftercare_domain::System,
+    aftercare_domain::contacts::Handling,
+    aftercare_domain::contacts::Verdict,
+    aftercare_domain::parts::AdjustDirection,
+    aftercare_domain::defective::Outcome,
+);
+
 /// Begins a write transaction. On SQLite it takes the write lock up front
 /// (`BEGIN IMMEDIATE`), and writers of one database in this process first queue on an async
 /// lock: SQLite's own busy handler sleeps in growing steps, which under concurrent writes

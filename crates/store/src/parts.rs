@@ -7,7 +7,7 @@
 //! makes the losers re-check the condition against the winner's result. The CHECK on
 //! `stock.on_hand` is the last line of defence.
 
-use crate::db::{Arg, Conn, Filter, WritePool};
+use crate::db::{Arg, Conn, Filter, NullableText, WritePool};
 use crate::shortages::EFFECTIVE_MIN;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db};
 use aftercare_domain::defective::Outcome;
@@ -130,45 +130,6 @@ pub struct MovementRow {
     #[sqlx(try_from = "NullableText")]
     pub outcome: Option<Outcome>,
 }
-
-/// A nullable text column read for an `Option<enum>` field (`#[sqlx(try_from =
-/// "NullableText")]`): sqlx cannot decode through `TryFrom` into an `Option` of a foreign
-/// type, and a type of the store's own can. NULL is `None`; a value the enum does not know
-/// is a decode error, as for the non-null enum columns.
-pub struct NullableText(Option<String>);
-
-impl<DB: sqlx::Database> sqlx::Type<DB> for NullableText
-where
-    String: sqlx::Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as sqlx::Type<DB>>::type_info()
-    }
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as sqlx::Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for NullableText
-where
-    String: sqlx::Decode<'r, DB>,
-{
-    fn decode(value: <DB as sqlx::Database>::ValueRef<'r>) -> std::result::Result<Self, sqlx::error::BoxDynError> {
-        Ok(NullableText(<Option<String> as sqlx::Decode<'r, DB>>::decode(value)?))
-    }
-}
-
-macro_rules! nullable_enum {
-    ($($t:ty),*) => {$(
-        impl TryFrom<NullableText> for Option<$t> {
-            type Error = aftercare_domain::UnknownValue;
-            fn try_from(v: NullableText) -> std::result::Result<Self, Self::Error> {
-                v.0.map(<$t>::try_from).transpose()
-            }
-        }
-    )*};
-}
-nullable_enum!(AdjustDirection, Outcome);
 
 const MOVEMENT_SELECT: &str = "SELECT m.id, m.movement_no, m.kind, m.part_id, p.code AS part_code, p.name AS \
     part_name, \
