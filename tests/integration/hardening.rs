@@ -60,7 +60,7 @@ both!(a_script_dressed_as_a_photo_is_refused_and_stored_files_run_nothing, |app:
     };
     let svc = aftercare_service::Services::new(app.db.clone());
     let tech = svc.login("tech", &password("tech"), "t", aftercare_service::auth::SessionKind::Api).await.unwrap();
-    let refused = svc.add_visit_photo(&tech.actor, visit, "image/svg+xml", SVG).await;
+    let refused = svc.add_visit_photo(&tech.actor, aftercare_domain::VisitId(visit), "image/svg+xml", SVG).await;
     assert!(matches!(refused, Err(aftercare_service::ServiceError::Invalid(_))), "the service refuses it too");
     let old =
         aftercare_store::visits::add_photo(&app.db, visit, "image/svg+xml", SVG, chrono::Utc::now()).await.unwrap();

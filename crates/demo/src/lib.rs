@@ -222,7 +222,7 @@ async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
             continue;
         }
         let act = |who, action: &'static str, body: ActionBody| async move {
-            svc.ticket_action(who, id, action, &body, now).await
+            svc.ticket_action(who, aftercare_domain::TicketId(id), action, &body, now).await
         };
         act(&engineer, "accept", ActionBody::default()).await?;
         if stage == 1 {
@@ -270,7 +270,7 @@ async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
             }),
             ..Default::default()
         };
-        svc.add_visit(who, id, &visit, None, now).await?;
+        svc.add_visit(who, aftercare_domain::TicketId(id), &visit, None, now).await?;
         if stage == 4 {
             continue;
         }

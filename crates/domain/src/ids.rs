@@ -38,6 +38,7 @@ typed_id!(
     AuditId,
     TicketId,
     VisitId,
+    PhotoId,
     ContactId,
     PartId,
     WarehouseId,

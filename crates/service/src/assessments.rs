@@ -47,11 +47,12 @@ impl Services {
     pub async fn review_penalty(
         &self,
         by: &Actor,
-        id: i64,
+        penalty: aftercare_domain::PenaltyId,
         verdict: &str,
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<()> {
+        let id = penalty.0;
         require(by.is_admin_or_manager())?;
         let status = match verdict {
             "confirm" | "confirmed" => "confirmed",
@@ -144,7 +145,13 @@ impl Services {
         Ok(aftercare_store::notifications::unread_count(&self.db, by.id.0).await?)
     }
 
-    pub async fn mark_notifications_read(&self, by: &Actor, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn mark_notifications_read(
+        &self,
+        by: &Actor,
+        which: Option<aftercare_domain::NotificationId>,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let id = which.map(|n| n.0);
         Ok(aftercare_store::notifications::mark_read(&self.db, by.id.0, id, now).await?)
     }
 

@@ -149,7 +149,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<Vec<AttachmentMeta>> {
         let ticket_id = ticket_id.0;
-        self.get_ticket(by, ticket_id).await?;
+        self.get_ticket(by, aftercare_domain::TicketId(ticket_id)).await?;
         let already = store::count(&self.db, ticket_id).await?;
         let files = check_uploads(field, uploads, already)?;
         self.store_files(by, ticket_id, &files, now).await
@@ -164,7 +164,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<AttachmentMeta> {
         let ticket_id = ticket_id.0;
-        self.get_ticket(by, ticket_id).await?;
+        self.get_ticket(by, aftercare_domain::TicketId(ticket_id)).await?;
         let upload = input.upload()?;
         if room(store::count(&self.db, ticket_id).await?) == 0 {
             return Err(FieldErrors::single("data_base64", "too_many").into());
@@ -190,7 +190,7 @@ impl Services {
     /// The files of a ticket the actor may see.
     pub async fn attachments(&self, by: &Actor, ticket_id: aftercare_domain::TicketId) -> Result<Vec<AttachmentMeta>> {
         let ticket_id = ticket_id.0;
-        let d = self.get_ticket(by, ticket_id).await?;
+        let d = self.get_ticket(by, aftercare_domain::TicketId(ticket_id)).await?;
         self.attachments_of(&d).await
     }
 
@@ -207,7 +207,7 @@ impl Services {
     ) -> Result<(AttachmentMeta, Vec<u8>)> {
         let id = id.0;
         let (meta, data) = store::get(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
-        self.get_ticket(by, meta.ticket_id).await?;
+        self.get_ticket(by, aftercare_domain::TicketId(meta.ticket_id)).await?;
         Ok((meta, data))
     }
 }

@@ -285,7 +285,13 @@ impl Services {
     /// One agent's contacts of one local day: those they handled and the missed calls they
     /// own. An agent (any member of staff) reads their own; the manager and the
     /// administrator anyone's; schools none.
-    pub async fn daily_call_record(&self, by: &Actor, agent_id: i64, date: NaiveDate) -> Result<DailyRecord> {
+    pub async fn daily_call_record(
+        &self,
+        by: &Actor,
+        agent: aftercare_domain::UserId,
+        date: NaiveDate,
+    ) -> Result<DailyRecord> {
+        let agent_id = agent.0;
         require(by.is_staff() && (by.id.0 == agent_id || by.is_admin_or_manager()))?;
         let agent = aftercare_store::users::get(&self.db, agent_id).await?;
         if agent.customer_id.is_some() {
@@ -310,10 +316,11 @@ impl Services {
     pub async fn daily_call_record_xlsx(
         &self,
         by: &Actor,
-        agent_id: i64,
+        agent: aftercare_domain::UserId,
         date: NaiveDate,
     ) -> Result<(String, Vec<u8>)> {
-        let rec = self.daily_call_record(by, agent_id, date).await?;
+        let agent_id = agent.0;
+        let rec = self.daily_call_record(by, aftercare_domain::UserId(agent_id), date).await?;
         let company = self.company_name().await;
         let bytes = daily_xlsx(&rec, &daily_lines(&rec, self.tz), &company)?;
         Ok((format!("接听记录表-{}-{date}.xlsx", rec.agent_name), bytes))

@@ -30,7 +30,7 @@ impl Paperwork {
 
 impl Services {
     /// The forms of a ticket: staff only; a ticket the actor may not see is "not found".
-    pub async fn paperwork(&self, by: &Actor, id: i64) -> Result<Paperwork> {
+    pub async fn paperwork(&self, by: &Actor, id: aftercare_domain::TicketId) -> Result<Paperwork> {
         let detail = self.get_ticket(by, id).await?;
         require(by.is_staff())?;
         let t = &detail.ticket;

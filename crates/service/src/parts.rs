@@ -225,7 +225,7 @@ impl Services {
             }
             K::DefectiveReturn => {
                 let Some(ticket) = m.ticket_id else { return over("ticket_id", "required") };
-                let d = self.get_ticket(by, ticket).await?;
+                let d = self.get_ticket(by, aftercare_domain::TicketId(ticket)).await?;
                 require(d.technician_ids.contains(&by.id.0))?;
                 let a = aftercare_store::parts::return_allowance(&self.db, by.id.0, m.part_id, Some(ticket)).await?;
                 if m.qty > a.used_on_ticket { over("qty", "exceeds_used") } else { Ok(()) }

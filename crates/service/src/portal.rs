@@ -283,7 +283,7 @@ impl Services {
     pub async fn portal_ticket(&self, by: &Actor, id: aftercare_domain::TicketId) -> Result<PortalTicket> {
         let id = id.0;
         Self::portal_school(by)?;
-        let detail = self.get_ticket(by, id).await?;
+        let detail = self.get_ticket(by, aftercare_domain::TicketId(id)).await?;
         let mut equipment = Vec::new();
         for e in &detail.equipment_ids {
             equipment.push(aftercare_store::equipment::get(&self.db, *e).await?);
@@ -328,7 +328,7 @@ impl Services {
             resolved: c.resolved,
             ..Default::default()
         };
-        self.ticket_action(by, id, "callback", &body, now).await
+        self.ticket_action(by, aftercare_domain::TicketId(id), "callback", &body, now).await
     }
 }
 

@@ -7,7 +7,7 @@ use aftercare_domain::tickets::{
     self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction,
     TicketInput, TicketStatus, TransitionError, VisitInput,
 };
-use aftercare_domain::{CustomerId, FieldErrors, Role, TicketId};
+use aftercare_domain::{CustomerId, FieldErrors, Role, TicketId, VisitId};
 pub use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow};
 pub use aftercare_store::visits::VisitRow;
 
@@ -184,7 +184,8 @@ impl Services {
     }
 
     /// A ticket, if the actor may see it (a school only its own: others are "not found").
-    pub async fn get_ticket(&self, by: &Actor, id: i64) -> Result<TicketDetail> {
+    pub async fn get_ticket(&self, by: &Actor, id: TicketId) -> Result<TicketDetail> {
+        let id = id.0;
         let ticket = store::get(&self.db, id).await?;
         if !by.can_see_customer(CustomerId(ticket.customer_id)) {
             return Err(ServiceError::NotFound);
@@ -203,7 +204,7 @@ impl Services {
     }
 
     /// The timeline; a school sees status changes, visits and comments, not internal notes.
-    pub async fn timeline(&self, by: &Actor, id: i64) -> Result<Vec<EventRow>> {
+    pub async fn timeline(&self, by: &Actor, id: TicketId) -> Result<Vec<EventRow>> {
         let d = self.get_ticket(by, id).await?;
         self.timeline_of(by, &d).await
     }
@@ -224,7 +225,7 @@ impl Services {
     }
 
     /// A comment on the timeline: staff, or the school on its own ticket.
-    pub async fn comment_ticket(&self, by: &Actor, id: i64, body: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn comment_ticket(&self, by: &Actor, id: TicketId, body: &str, now: DateTime<Utc>) -> Result<()> {
         let t = self.get_ticket(by, id).await?;
         let text = body.trim();
         if text.is_empty() {
@@ -237,7 +238,7 @@ impl Services {
             events: vec![NewEvent { kind: "comment", note: Some(text.to_owned()), ..Default::default() }],
             ..Default::default()
         };
-        store::update(&self.db, &self.writer(by), id, t.ticket.version, &change, now).await?;
+        store::update(&self.db, &self.writer(by), id.0, t.ticket.version, &change, now).await?;
         Ok(())
     }
 
@@ -245,12 +246,13 @@ impl Services {
     pub async fn callback_attempt(
         &self,
         by: &Actor,
-        id: i64,
+        ticket: TicketId,
         note: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<TicketDetail> {
+        let id = ticket.0;
         crate::require(by.has_any(&[Role::Agent]))?;
-        let t = self.get_ticket(by, id).await?;
+        let t = self.get_ticket(by, TicketId(id)).await?;
         if t.ticket.status != TicketStatus::Resolved {
             return Err(ServiceError::Transition {
                 action: "callback",
@@ -269,20 +271,21 @@ impl Services {
             ..Default::default()
         };
         store::update(&self.db, &self.writer(by), id, t.ticket.version, &change, now).await?;
-        self.get_ticket(by, id).await
+        self.get_ticket(by, TicketId(id)).await
     }
 
     /// Does `action` on the ticket. Role, then state, then the action's own fields.
     pub async fn ticket_action(
         &self,
         by: &Actor,
-        id: i64,
+        ticket: TicketId,
         action: &str,
         body: &ActionBody,
         now: DateTime<Utc>,
     ) -> Result<TicketDetail> {
+        let id = ticket.0;
         let Some(action) = TicketAction::parse(action) else { return Err(ServiceError::NotFound) };
-        let d = self.get_ticket(by, id).await?;
+        let d = self.get_ticket(by, TicketId(id)).await?;
         let t = &d.ticket;
         if let Some(v) = body.version
             && v != t.version
@@ -541,7 +544,7 @@ impl Services {
             },
         );
         store::update(&self.db, &self.writer(by), id, t.version, &change, now).await?;
-        let done = self.get_ticket(by, id).await?;
+        let done = self.get_ticket(by, TicketId(id)).await?;
         self.mail_after_action(&done, action.as_str()).await;
         Ok(done)
     }
@@ -633,15 +636,16 @@ impl Services {
     pub async fn add_visit(
         &self,
         by: &Actor,
-        id: i64,
+        ticket: TicketId,
         input: &VisitInput,
         version: Option<i64>,
         now: DateTime<Utc>,
     ) -> Result<VisitRow> {
-        let d = self.get_ticket(by, id).await?;
+        let id = ticket.0;
+        let d = self.get_ticket(by, TicketId(id)).await?;
         let assigned = d.technician_ids.contains(&by.id.0);
         crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
-        if !matches!(d.ticket.status.as_str(), "in_progress" | "on_hold") {
+        if !matches!(d.ticket.status, TicketStatus::InProgress | TicketStatus::OnHold) {
             return Err(ServiceError::Transition { action: "visit", status: d.ticket.status.as_str(), reason: None });
         }
         if let Some(v) = version
@@ -710,17 +714,19 @@ impl Services {
     }
 
     /// The signature PNG of a visit, if the actor may see the ticket.
-    pub async fn visit_signature(&self, by: &Actor, visit_id: i64) -> Result<Vec<u8>> {
+    pub async fn visit_signature(&self, by: &Actor, visit_id: VisitId) -> Result<Vec<u8>> {
+        let visit_id = visit_id.0;
         let (ticket, png) =
             aftercare_store::visits::signature(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
-        self.get_ticket(by, ticket).await?;
+        self.get_ticket(by, TicketId(ticket)).await?;
         Ok(png)
     }
 
     /// A photo taken on a visit (by whoever may record the visit).
-    pub async fn add_visit_photo(&self, by: &Actor, visit_id: i64, content_type: &str, data: &[u8]) -> Result<i64> {
+    pub async fn add_visit_photo(&self, by: &Actor, visit_id: VisitId, content_type: &str, data: &[u8]) -> Result<i64> {
+        let visit_id = visit_id.0;
         let ticket = aftercare_store::visits::visits_ticket(&self.db, visit_id).await?.ok_or(ServiceError::NotFound)?;
-        let d = self.get_ticket(by, ticket).await?;
+        let d = self.get_ticket(by, TicketId(ticket)).await?;
         crate::require(by.is_admin_or_manager() || d.technician_ids.contains(&by.id.0))?;
         // The stored type is what the bytes are; the declared one only has to agree.
         let real = crate::attachments::sniff_image(data).ok_or_else(|| FieldErrors::single("photos", "not_image"))?;
@@ -730,15 +736,16 @@ impl Services {
         Ok(aftercare_store::visits::add_photo(&self.db, visit_id, real, data, Utc::now()).await?)
     }
 
-    pub async fn visit_photo(&self, by: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
+    pub async fn visit_photo(&self, by: &Actor, id: aftercare_domain::PhotoId) -> Result<(String, Vec<u8>)> {
+        let id = id.0;
         let (ticket, ct, data) = aftercare_store::visits::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
-        self.get_ticket(by, ticket).await?;
+        self.get_ticket(by, TicketId(ticket)).await?;
         Ok((ct, data))
     }
 
-    pub async fn visit_photos(&self, by: &Actor, ticket: i64) -> Result<Vec<(i64, i64)>> {
+    pub async fn visit_photos(&self, by: &Actor, ticket: TicketId) -> Result<Vec<(i64, i64)>> {
         self.get_ticket(by, ticket).await?;
-        Ok(aftercare_store::visits::photos_of(&self.db, ticket).await?)
+        Ok(aftercare_store::visits::photos_of(&self.db, ticket.0).await?)
     }
 
     pub async fn saved_filters(&self, by: &Actor, area: &str) -> Result<Vec<(String, String)>> {

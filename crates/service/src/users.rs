@@ -45,7 +45,8 @@ impl Services {
     }
 
     /// A user record: the administrator and manager see everyone, a user sees itself.
-    pub async fn get_user(&self, by: &Actor, id: i64) -> Result<UserRow> {
+    pub async fn get_user(&self, by: &Actor, id: aftercare_domain::UserId) -> Result<UserRow> {
+        let id = id.0;
         require(by.can_manage_users() || by.has(Role::Manager) || by.id.0 == id)?;
         Ok(aftercare_store::users::get(&self.db, id).await?)
     }
@@ -54,11 +55,12 @@ impl Services {
     pub async fn update_user(
         &self,
         by: &Actor,
-        id: i64,
+        user: aftercare_domain::UserId,
         display_name: Option<&str>,
         roles: Option<&[String]>,
         active: Option<bool>,
     ) -> Result<UserRow> {
+        let id = user.0;
         require(by.can_manage_users())?;
         let mut e = FieldErrors::default();
         let roles = roles.map(|r| parse_roles(&mut e, r));
@@ -80,10 +82,11 @@ impl Services {
     pub async fn set_user_contact(
         &self,
         by: &Actor,
-        id: i64,
+        user: aftercare_domain::UserId,
         email: Option<&str>,
         phone: Option<&str>,
     ) -> Result<UserRow> {
+        let id = user.0;
         require(by.can_manage_users() || by.id.0 == id)?;
         let mut e = FieldErrors::default();
         let email = aftercare_domain::validation::optional(&mut e, "email", email, 100);
@@ -117,7 +120,14 @@ impl Services {
 
     /// Sets a new password: the administrator for anyone, a user for itself — and one's own
     /// only with the current password, so a session left open is not an account taken.
-    pub async fn set_password(&self, by: &Actor, id: i64, password: &str, current: Option<&str>) -> Result<()> {
+    pub async fn set_password(
+        &self,
+        by: &Actor,
+        user: aftercare_domain::UserId,
+        password: &str,
+        current: Option<&str>,
+    ) -> Result<()> {
+        let id = user.0;
         require(by.can_manage_users() || by.id.0 == id)?;
         if by.id.0 == id {
             let stored = aftercare_store::users::get(&self.db, id).await?.password_hash;

@@ -49,7 +49,7 @@ pub async fn api_penalties_review(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReviewBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.review_penalty(&u.actor, id, &b.verdict, b.note.as_deref(), Utc::now()).await?;
+    st.svc.review_penalty(&u.actor, aftercare_domain::PenaltyId(id), &b.verdict, b.note.as_deref(), Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -123,7 +123,7 @@ pub async fn api_notifications_read(
     u: ApiUser,
     ApiJson(b): ApiJson<ReadBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.mark_notifications_read(&u.actor, b.id, Utc::now()).await?;
+    st.svc.mark_notifications_read(&u.actor, b.id.map(aftercare_domain::NotificationId), Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -33,7 +33,7 @@ pub async fn api_session_create(
 ) -> Result<Json<SessionOut>, ApiError> {
     // Errors in the caller's language (the request's, not yet the user's).
     let s = st.svc.login(&b.username, &b.password, &addr, SessionKind::Api).await?;
-    let user = st.svc.get_user(&s.actor, s.actor.id.0).await?;
+    let user = st.svc.get_user(&s.actor, s.actor.id).await?;
     Ok(Json(SessionOut { token: s.token, user: UserOut::from(&user) }))
 }
 
@@ -55,6 +55,6 @@ pub async fn api_session_delete(
 
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = UserOut), (status = 401, body = ErrorResponse)))]
 pub async fn api_me_get(State(st): State<AppState>, u: ApiUser) -> Result<Json<UserOut>, ApiError> {
-    let row = st.svc.get_user(&u.actor, u.actor.id.0).await?;
+    let row = st.svc.get_user(&u.actor, u.actor.id).await?;
     Ok(Json(UserOut::from(&row)))
 }

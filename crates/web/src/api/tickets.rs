@@ -123,7 +123,7 @@ pub async fn api_tickets_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<TicketOut>, ApiError> {
-    let d = st.svc.get_ticket(&u.actor, id).await?;
+    let d = st.svc.get_ticket(&u.actor, aftercare_domain::TicketId(id)).await?;
     Ok(Json(d.into()))
 }
 
@@ -140,7 +140,7 @@ pub async fn api_tickets_action(
 ) -> Result<Json<TicketOut>, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
     let id: i64 = id.parse().map_err(|_| e(aftercare_service::ServiceError::NotFound))?;
-    let d = st.svc.ticket_action(&u.actor, id, &action, &b, Utc::now()).await.map_err(e)?;
+    let d = st.svc.ticket_action(&u.actor, aftercare_domain::TicketId(id), &action, &b, Utc::now()).await.map_err(e)?;
     Ok(Json(d.into()))
 }
 
@@ -150,7 +150,7 @@ pub async fn api_tickets_timeline(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<List<EventRow>>, ApiError> {
-    let items = st.svc.timeline(&u.actor, id).await?;
+    let items = st.svc.timeline(&u.actor, aftercare_domain::TicketId(id)).await?;
     let total = items.len() as i64;
     Ok(Json(List { items, total, total_capped: false }))
 }
@@ -170,7 +170,7 @@ pub async fn api_tickets_visit(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<VisitBody>,
 ) -> Result<(StatusCode, Json<VisitRow>), ApiError> {
-    let v = st.svc.add_visit(&u.actor, id, &b.visit, b.version, Utc::now()).await?;
+    let v = st.svc.add_visit(&u.actor, aftercare_domain::TicketId(id), &b.visit, b.version, Utc::now()).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -180,7 +180,7 @@ pub async fn api_visit_signature(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Response, ApiError> {
-    let png = st.svc.visit_signature(&u.actor, id).await?;
+    let png = st.svc.visit_signature(&u.actor, aftercare_domain::VisitId(id)).await?;
     Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
@@ -197,7 +197,7 @@ pub async fn api_tickets_comment(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<CommentBody>,
 ) -> Result<StatusCode, ApiError> {
-    st.svc.comment_ticket(&u.actor, id, &b.body, Utc::now()).await?;
+    st.svc.comment_ticket(&u.actor, aftercare_domain::TicketId(id), &b.body, Utc::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -214,6 +214,6 @@ pub async fn api_tickets_callback_attempt(
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<AttemptBody>,
 ) -> Result<Json<TicketOut>, ApiError> {
-    let d = st.svc.callback_attempt(&u.actor, id, b.note.as_deref(), Utc::now()).await?;
+    let d = st.svc.callback_attempt(&u.actor, aftercare_domain::TicketId(id), b.note.as_deref(), Utc::now()).await?;
     Ok(Json(d.into()))
 }

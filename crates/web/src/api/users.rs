@@ -87,7 +87,7 @@ pub async fn api_users_get(
     u: ApiUser,
     ApiId(id): ApiId,
 ) -> Result<Json<UserOut>, ApiError> {
-    let row = st.svc.get_user(&u.actor, id).await?;
+    let row = st.svc.get_user(&u.actor, aftercare_domain::UserId(id)).await?;
     Ok(Json(UserOut::from(&row)))
 }
 
@@ -101,18 +101,34 @@ pub async fn api_users_update(
 ) -> Result<Json<UserOut>, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
     if let Some(p) = &b.password {
-        st.svc.set_password(&u.actor, id, p, b.current_password.as_deref()).await.map_err(e)?;
+        st.svc
+            .set_password(&u.actor, aftercare_domain::UserId(id), p, b.current_password.as_deref())
+            .await
+            .map_err(e)?;
     }
     let mut row = if b.display_name.is_some() || b.roles.is_some() || b.active.is_some() {
-        st.svc.update_user(&u.actor, id, b.display_name.as_deref(), b.roles.as_deref(), b.active).await.map_err(e)?
+        st.svc
+            .update_user(
+                &u.actor,
+                aftercare_domain::UserId(id),
+                b.display_name.as_deref(),
+                b.roles.as_deref(),
+                b.active,
+            )
+            .await
+            .map_err(e)?
     } else {
-        st.svc.get_user(&u.actor, id).await.map_err(e)?
+        st.svc.get_user(&u.actor, aftercare_domain::UserId(id)).await.map_err(e)?
     };
     if b.email.is_some() || b.phone.is_some() {
         // What the body leaves out stays as it is.
         let email = b.email.clone().or(row.email.clone());
         let phone = b.phone.clone().or(row.phone.clone());
-        row = st.svc.set_user_contact(&u.actor, id, email.as_deref(), phone.as_deref()).await.map_err(e)?;
+        row = st
+            .svc
+            .set_user_contact(&u.actor, aftercare_domain::UserId(id), email.as_deref(), phone.as_deref())
+            .await
+            .map_err(e)?;
     }
     Ok(Json(UserOut::from(&row)))
 }

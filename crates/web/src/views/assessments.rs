@@ -201,7 +201,8 @@ pub async fn view_review_post(
     let verdict = field(&form, "verdict").unwrap_or_default();
     let note = field(&form, "note");
     let back = PeriodParams { from: field(&form, "from"), to: field(&form, "to"), ok: None };
-    match st.svc.review_penalty(&u.actor, id, &verdict, note.as_deref(), Utc::now()).await {
+    match st.svc.review_penalty(&u.actor, aftercare_domain::PenaltyId(id), &verdict, note.as_deref(), Utc::now()).await
+    {
         Ok(()) => {
             let ok = if verdict.starts_with("dismiss") { "penalty_dismissed" } else { "penalty_confirmed" };
             let mut q: Vec<(&str, String)> = vec![("ok", ok.into())];

@@ -35,7 +35,7 @@ pub async fn view_me_post(
         FormErrors::from_fields(u.tr, &aftercare_domain::FieldErrors::single("password_again", "mismatch"))
     } else {
         let current = field(&form, "current_password");
-        match st.svc.set_password(&u.actor, u.actor.id.0, &new, current.as_deref()).await {
+        match st.svc.set_password(&u.actor, u.actor.id, &new, current.as_deref()).await {
             // A new password ends every session, this one too.
             Ok(()) => return Ok(Redirect::to("/login").into_response()),
             Err(e) => form_errors(u.tr, e)?,

@@ -86,7 +86,7 @@ pub const CAUSES: [&str; 7] = [
 ];
 
 async fn sheet(st: &AppState, u: &PageUser, id: i64, title_key: &str) -> Result<Sheet, PageError> {
-    let p = st.svc.paperwork(&u.actor, id).await?;
+    let p = st.svc.paperwork(&u.actor, aftercare_domain::TicketId(id)).await?;
     let zh = Tr::new("zh-CN");
     let mut c = Ctx::new(st, u, "/tickets", format!("{} {}", zh.t(title_key), p.detail.ticket.number));
     c.tr = zh;
@@ -108,7 +108,7 @@ pub async fn view_print_analysis_get(
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
     let s = sheet(&st, &u, id, "print.analysis").await?;
-    let timeline = st.svc.timeline(&u.actor, id).await?;
+    let timeline = st.svc.timeline(&u.actor, aftercare_domain::TicketId(id)).await?;
     let analysed_on = timeline
         .iter()
         .rev()

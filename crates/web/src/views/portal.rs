@@ -570,7 +570,8 @@ pub async fn view_portal_comment_post(
     forbidden_unless_school(&u)?;
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let body = field(&form, "body").unwrap_or_default();
-    let result = st.svc.comment_ticket(&u.actor, id, &body, Utc::now()).await.map(|()| "commented");
+    let result =
+        st.svc.comment_ticket(&u.actor, aftercare_domain::TicketId(id), &body, Utc::now()).await.map(|()| "commented");
     after_form(&st, &u, id, result, &form).await
 }
 

@@ -570,7 +570,7 @@ async fn ticket_page(
     open_action: &str,
 ) -> Result<TicketPage, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let d = st.svc.get_ticket(&u.actor, id).await.map_err(e)?;
+    let d = st.svc.get_ticket(&u.actor, aftercare_domain::TicketId(id)).await.map_err(e)?;
     let mut equipment = Vec::new();
     for eid in &d.equipment_ids {
         if let Ok(row) = st.svc.get_equipment(&u.actor, aftercare_domain::EquipmentId(*eid)).await {
@@ -705,7 +705,7 @@ pub async fn view_ticket_act_post(
         resolved: g("resolved").map(|v| v == "true"),
     };
     let result = if bad.is_empty() {
-        st.svc.ticket_action(&u.actor, id, &action, &body, Utc::now()).await.map(|_| ())
+        st.svc.ticket_action(&u.actor, aftercare_domain::TicketId(id), &action, &body, Utc::now()).await.map(|_| ())
     } else {
         Err(bad.into())
     };
@@ -754,7 +754,10 @@ pub async fn view_ticket_comment_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let r = st.svc.comment_ticket(&u.actor, id, &field(&form, "body").unwrap_or_default(), Utc::now()).await;
+    let r = st
+        .svc
+        .comment_ticket(&u.actor, aftercare_domain::TicketId(id), &field(&form, "body").unwrap_or_default(), Utc::now())
+        .await;
     action_result(&st, &u, id, "comment", r, None).await
 }
 
@@ -765,7 +768,11 @@ pub async fn view_ticket_attempt_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let r = st.svc.callback_attempt(&u.actor, id, field(&form, "note").as_deref(), Utc::now()).await.map(|_| ());
+    let r = st
+        .svc
+        .callback_attempt(&u.actor, aftercare_domain::TicketId(id), field(&form, "note").as_deref(), Utc::now())
+        .await
+        .map(|_| ());
     action_result(&st, &u, id, "attempt", r, None).await
 }
 
@@ -814,7 +821,7 @@ async fn visit_page(
     errors: FormErrors,
     values: Vec<(String, String)>,
 ) -> Result<VisitPage, PageError> {
-    let d = st.svc.get_ticket(&u.actor, id).await?;
+    let d = st.svc.get_ticket(&u.actor, aftercare_domain::TicketId(id)).await?;
     let title = u.tr.t("ticket.action.visit");
     let c = Ctx::new(st, u, "/tickets", title.clone())
         .crumb(u.tr.t("nav.tickets"), "/tickets")
@@ -978,14 +985,22 @@ pub async fn view_visit_post(
         defective_parts: visit_defective_parts(&values, &mut bad),
     };
     let result = if bad.is_empty() {
-        st.svc.add_visit(&u.actor, id, &input, g("version").and_then(|v| v.parse().ok()), Utc::now()).await
+        st.svc
+            .add_visit(
+                &u.actor,
+                aftercare_domain::TicketId(id),
+                &input,
+                g("version").and_then(|v| v.parse().ok()),
+                Utc::now(),
+            )
+            .await
     } else {
         Err(bad.into())
     };
     match result {
         Ok(v) => {
             for (ct, data) in photos {
-                st.svc.add_visit_photo(&u.actor, v.id, &ct, &data).await?;
+                st.svc.add_visit_photo(&u.actor, aftercare_domain::VisitId(v.id), &ct, &data).await?;
             }
             Ok(Redirect::to(&format!("/tickets/{id}?ok=visit_saved")).into_response())
         }
@@ -1009,7 +1024,7 @@ pub async fn view_signature_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let png = st.svc.visit_signature(&u.actor, id).await?;
+    let png = st.svc.visit_signature(&u.actor, aftercare_domain::VisitId(id)).await?;
     Ok(crate::files::stored_file(png, &format!("signature-{id}.png")))
 }
 
@@ -1018,7 +1033,7 @@ pub async fn view_photo_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let (_, data) = st.svc.visit_photo(&u.actor, id).await?;
+    let (_, data) = st.svc.visit_photo(&u.actor, aftercare_domain::PhotoId(id)).await?;
     Ok(crate::files::stored_file(data, &format!("photo-{id}")))
 }
 
@@ -1159,7 +1174,7 @@ pub async fn view_notifications_read_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let id = field(&form, "id").and_then(|v| v.parse().ok());
+    let id = field(&form, "id").and_then(|v| v.parse::<i64>().ok()).map(aftercare_domain::NotificationId);
     st.svc.mark_notifications_read(&u.actor, id, Utc::now()).await?;
     let to = match field(&form, "go") {
         Some(go) => super::login::safe_next(Some(&go)),

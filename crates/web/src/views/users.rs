@@ -157,7 +157,7 @@ pub async fn view_user_edit_get(
     u: PageUser,
     PageId(id): PageId,
 ) -> Result<Response, PageError> {
-    let row = st.svc.get_user(&u.actor, id).await?;
+    let row = st.svc.get_user(&u.actor, aftercare_domain::UserId(id)).await?;
     let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     Ok(render(&page))
@@ -184,19 +184,30 @@ pub async fn view_user_edit_post(
     let name = field(&form, "display_name");
     let active = field(&form, "active").is_some();
     let password = field(&form, "password").filter(|p| !p.is_empty());
-    let mut result = st.svc.update_user(&u.actor, id, name.as_deref(), Some(&roles), Some(active)).await.map(|_| ());
+    let mut result = st
+        .svc
+        .update_user(&u.actor, aftercare_domain::UserId(id), name.as_deref(), Some(&roles), Some(active))
+        .await
+        .map(|_| ());
     if result.is_ok() {
         let (email, phone) = (field(&form, "email"), field(&form, "phone"));
-        result = st.svc.set_user_contact(&u.actor, id, email.as_deref(), phone.as_deref()).await.map(|_| ());
+        result = st
+            .svc
+            .set_user_contact(&u.actor, aftercare_domain::UserId(id), email.as_deref(), phone.as_deref())
+            .await
+            .map(|_| ());
     }
     if let (Ok(()), Some(p)) = (&result, &password) {
-        result = st.svc.set_password(&u.actor, id, p, field(&form, "current_password").as_deref()).await;
+        result = st
+            .svc
+            .set_password(&u.actor, aftercare_domain::UserId(id), p, field(&form, "current_password").as_deref())
+            .await;
     }
     let errors = match result {
         Ok(()) => return Ok(Redirect::to("/admin/users?ok=saved").into_response()),
         Err(e) => form_errors(u.tr, e)?,
     };
-    let row = st.svc.get_user(&u.actor, id).await?;
+    let row = st.svc.get_user(&u.actor, aftercare_domain::UserId(id)).await?;
     let mut page = user_form(&st, &u, row.display_name.clone(), format!("/admin/users/{id}"), false).await?;
     fill(&mut page, &row);
     page.roles = roles;
