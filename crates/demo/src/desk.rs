@@ -122,11 +122,11 @@ pub(crate) async fn demo_desk(svc: &Services, customers: &[i64]) -> Result<usize
     let open = svc
         .list_tickets(
             &agent,
-            aftercare_store::tickets::TicketQuery {
+            aftercare_service::tickets::TicketQuery {
                 statuses: vec!["scheduled".into(), "in_progress".into()],
                 ..Default::default()
             },
-            aftercare_store::Page::new(Some(1), Some(2)),
+            aftercare_service::Page::new(Some(1), Some(2)),
         )
         .await?
         .items;

@@ -195,12 +195,12 @@ async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
         let eq = svc
             .list_equipment(
                 &agent,
-                aftercare_store::equipment::EquipmentQuery {
+                aftercare_service::equipment::EquipmentQuery {
                     customer_id: Some(customer),
                     system: Some(f.0.into()),
                     ..Default::default()
                 },
-                aftercare_store::Page::new(Some(1), Some(1)),
+                aftercare_service::Page::new(Some(1), Some(1)),
             )
             .await?
             .items;

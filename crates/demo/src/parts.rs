@@ -130,11 +130,11 @@ async fn demo_requisitions(svc: &Services, depot: i64, parts: &[i64]) -> Result<
     let open = svc
         .list_tickets(
             &tech,
-            aftercare_store::tickets::TicketQuery {
+            aftercare_service::tickets::TicketQuery {
                 statuses: vec!["scheduled".into(), "in_progress".into(), "diagnosed".into()],
                 ..Default::default()
             },
-            aftercare_store::Page::new(Some(1), Some(3)),
+            aftercare_service::Page::new(Some(1), Some(3)),
         )
         .await?
         .items;

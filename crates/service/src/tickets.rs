@@ -252,7 +252,7 @@ impl Services {
     ) -> Result<TicketDetail> {
         let id = ticket.0;
         crate::require(by.has_any(&[Role::Agent]))?;
-        let t = self.get_ticket(by, TicketId(id)).await?;
+        let t = self.get_ticket(by, ticket).await?;
         if t.ticket.status != TicketStatus::Resolved {
             return Err(ServiceError::Transition {
                 action: "callback",
@@ -271,7 +271,7 @@ impl Services {
             ..Default::default()
         };
         store::update(&self.db, &self.writer(by), id, t.ticket.version, &change, now).await?;
-        self.get_ticket(by, TicketId(id)).await
+        self.get_ticket(by, ticket).await
     }
 
     /// Does `action` on the ticket. Role, then state, then the action's own fields.
@@ -285,7 +285,7 @@ impl Services {
     ) -> Result<TicketDetail> {
         let id = ticket.0;
         let Some(action) = TicketAction::parse(action) else { return Err(ServiceError::NotFound) };
-        let d = self.get_ticket(by, TicketId(id)).await?;
+        let d = self.get_ticket(by, ticket).await?;
         let t = &d.ticket;
         if let Some(v) = body.version
             && v != t.version
@@ -544,7 +544,7 @@ impl Services {
             },
         );
         store::update(&self.db, &self.writer(by), id, t.version, &change, now).await?;
-        let done = self.get_ticket(by, TicketId(id)).await?;
+        let done = self.get_ticket(by, ticket).await?;
         self.mail_after_action(&done, action.as_str()).await;
         Ok(done)
     }
@@ -642,7 +642,7 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<VisitRow> {
         let id = ticket.0;
-        let d = self.get_ticket(by, TicketId(id)).await?;
+        let d = self.get_ticket(by, ticket).await?;
         let assigned = d.technician_ids.contains(&by.id.0);
         crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
         if !matches!(d.ticket.status, TicketStatus::InProgress | TicketStatus::OnHold) {
