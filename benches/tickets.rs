@@ -139,9 +139,8 @@ async fn build(db: &Db, n: usize) -> i64 {
         let t = aftercare_store::tickets::get(db, id).await.unwrap();
         let change = aftercare_store::tickets::TicketChange {
             events: vec![aftercare_store::tickets::NewEvent {
-                kind: "comment",
                 note: Some(format!("第 {k} 条备注：学校来电催单")),
-                ..Default::default()
+                ..aftercare_store::tickets::NewEvent::new(aftercare_domain::tickets::EventKind::Comment)
             }],
             ..Default::default()
         };

@@ -501,7 +501,7 @@ async fn mail_in_polling_twice_or_a_repeated_message_records_nothing_twice() {
         assert!(rows.iter().all(|m| m.status == "processed" && m.contact_id == rows[0].contact_id));
         assert!(rows[1].error.as_deref().unwrap_or_default().contains("recorded once"), "{:?}", rows[1].error);
         let events = aftercare_store::tickets::events(&app.db, t["id"].as_i64().unwrap()).await.unwrap();
-        assert_eq!(events.iter().filter(|e| e.kind == "email").count(), 1);
+        assert_eq!(events.iter().filter(|e| e.kind.as_str() == "email").count(), 1);
     })
     .await;
 }
@@ -827,7 +827,7 @@ async fn mail_in_on_postgres() {
         let rows = kept(&app.db).await;
         assert_eq!(rows.iter().map(|m| m.status.as_str()).collect::<Vec<_>>(), ["processed", "error", "processed"]);
         let events = aftercare_store::tickets::events(&app.db, t["id"].as_i64().unwrap()).await.unwrap();
-        assert_eq!(events.iter().filter(|e| e.kind == "email").count(), 1);
+        assert_eq!(events.iter().filter(|e| e.kind.as_str() == "email").count(), 1);
     })
     .await;
 }

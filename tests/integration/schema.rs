@@ -86,11 +86,18 @@ async fn demo_loads(backend: crate::common::Backend) {
         c(aftercare_store::contacts::ContactQuery { unreviewed_complaints: true, ..Default::default() }).await,
         1
     );
-    let proposed =
-        aftercare_store::assessments::penalties(&db, Some("proposed"), None, aftercare_store::Page::default())
-            .await
-            .unwrap();
-    assert!(proposed.items.iter().any(|p| p.kind == "missed_call"), "the overdue missed call is proposed");
+    let proposed = aftercare_store::assessments::penalties(
+        &db,
+        Some(aftercare_domain::assessments::PenaltyStatus::Proposed),
+        None,
+        aftercare_store::Page::default(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        proposed.items.iter().any(|p| p.kind == aftercare_domain::assessments::PenaltyKind::MissedCall),
+        "the overdue missed call is proposed"
+    );
     // The warehouse: a catalogue, the depot and the vehicles with stock, one part short
     // (the UPS batteries: none in stock against a minimum of 4).
     assert!(s.movements >= 15, "{s:?}");

@@ -315,6 +315,10 @@ both!(repeat_repairs_and_misdiagnoses_are_proposed_and_reviewed, |app: TestApp| 
     assert_eq!(rep.len(), 1);
     assert_eq!(rep[0]["user_id"], tech_id);
     assert_eq!(rep[0]["related_ticket_id"], first);
+    // A status the list does not know is a field error, not an empty list.
+    let (s, e) = app.get_json(&manager, "/api/v1/penalties?status=approved").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["error"]["fields"][0]["field"], "status", "{e}");
     // A different fault type is no repeat.
     let (_, t3) = app
         .post_json(

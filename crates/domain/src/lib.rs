@@ -5,12 +5,14 @@
 #[macro_use]
 mod macros;
 
+pub mod assessments;
 pub mod clock;
 pub mod contacts;
 pub mod customers;
 pub mod defective;
 pub mod equipment;
 pub mod ids;
+pub mod notifications;
 pub mod parts;
 pub mod requisitions;
 pub mod roles;

@@ -228,11 +228,89 @@ pub fn transition(
     }
 }
 
+/// The actions this actor may take on a ticket in `status` now: those [`transition`]
+/// allows for some choice made in the action's own form (remote or on site; fixed or not).
+/// The page draws its buttons from this; the chosen action is then checked by `transition`
+/// with what was really chosen.
+pub fn available_actions(status: TicketStatus, ctx: &ActionContext) -> Vec<TicketAction> {
+    let choices = [(false, false), (false, true), (true, false), (true, true)];
+    TicketAction::ALL
+        .iter()
+        .copied()
+        .filter(|&a| {
+            choices.iter().any(|&(remote, callback_resolved)| {
+                let c = ActionContext { remote, callback_resolved, ..ctx.clone() };
+                transition(status, a, &c).is_ok()
+            })
+        })
+        .collect()
+}
+
+/// Who records visits (派工单): a manager, or one of the ticket's assigned technicians.
+pub fn may_record_visits(ctx: &ActionContext) -> bool {
+    let boss = ctx.roles.iter().any(|r| matches!(r, Role::Admin | Role::Manager));
+    boss || (ctx.roles.contains(&Role::Technician) && ctx.is_assigned_technician)
+}
+
+/// Visits are recorded while someone is working on the ticket.
+pub fn takes_visits(status: TicketStatus) -> bool {
+    matches!(status, TicketStatus::InProgress | TicketStatus::OnHold)
+}
+
+/// Who logs a callback that did not reach the school: an agent (or a manager). They are
+/// logged while the resolved ticket waits for its callback; three of them allow `close`.
+pub fn may_log_callback_attempts(ctx: &ActionContext) -> bool {
+    ctx.roles.iter().any(|r| matches!(r, Role::Admin | Role::Manager | Role::Agent))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use TicketAction as A;
     use TicketStatus as S;
+
+    #[test]
+    fn available_actions_follow_the_rules_with_the_real_facts() {
+        let tech = ActionContext { roles: vec![Role::Technician], is_assigned_technician: true, ..Default::default() };
+        // On site without the school's signature there is nothing to resolve yet.
+        assert_eq!(available_actions(S::InProgress, &tech), vec![A::Hold]);
+        let signed = ActionContext { has_signed_visit: true, ..tech.clone() };
+        assert!(available_actions(S::InProgress, &signed).contains(&A::Resolve));
+        // Someone else's ticket: no buttons at all.
+        let other = ActionContext { is_assigned_technician: false, ..signed };
+        assert!(available_actions(S::InProgress, &other).is_empty());
+        // An engineer may resolve remotely before dispatch.
+        let eng = ActionContext { roles: vec![Role::Engineer], ..Default::default() };
+        assert!(available_actions(S::ToDispatch, &eng).contains(&A::Resolve));
+        // An agent closes only after three failed callbacks; the callback itself is always there.
+        let agent = ActionContext { roles: vec![Role::Agent], failed_callback_attempts: 2, ..Default::default() };
+        assert_eq!(available_actions(S::Resolved, &agent), vec![A::Callback]);
+        let agent3 = ActionContext { failed_callback_attempts: 3, ..agent };
+        assert_eq!(available_actions(S::Resolved, &agent3), vec![A::Callback, A::Close]);
+        // Reopen only inside the repeat window.
+        assert!(!available_actions(S::Closed, &eng).contains(&A::Reopen));
+        let inside = ActionContext { within_reopen_window: true, ..eng };
+        assert!(available_actions(S::Closed, &inside).contains(&A::Reopen));
+        // Whatever the state, an engineer is never offered a technician's or an agent's step.
+        for s in TicketStatus::ALL {
+            for a in available_actions(*s, &inside) {
+                assert!(
+                    !matches!(a, A::Decline | A::Start | A::Hold | A::Callback | A::Close),
+                    "{a:?} offered in {s:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn visits_and_callback_attempts_have_their_own_rules() {
+        let tech = ActionContext { roles: vec![Role::Technician], is_assigned_technician: true, ..Default::default() };
+        assert!(may_record_visits(&tech) && may_record_visits(&boss()));
+        assert!(!may_record_visits(&ActionContext { is_assigned_technician: false, ..tech.clone() }));
+        assert!(takes_visits(S::InProgress) && takes_visits(S::OnHold) && !takes_visits(S::Scheduled));
+        assert!(may_log_callback_attempts(&ActionContext { roles: vec![Role::Agent], ..Default::default() }));
+        assert!(!may_log_callback_attempts(&tech));
+    }
 
     fn boss() -> ActionContext {
         ActionContext { roles: vec![Role::Manager], ..Default::default() }
@@ -596,6 +674,36 @@ impl DiagnoseInput {
             }),
             _ => Err(e),
         }
+    }
+}
+
+string_enum!(
+    /// What one entry of a ticket's timeline (append-only) records.
+    EventKind {
+        Created = "created",
+        /// A step of the flow chart (`data.action` names it; the statuses say where it led).
+        Action = "action",
+        Diagnosis = "diagnosis",
+        Comment = "comment",
+        Visit = "visit",
+        CallbackAttempt = "callback_attempt",
+        SlaBreach = "sla_breach",
+        /// Proposed as a repeat repair of an earlier ticket.
+        Repeat = "repeat",
+        Misdiagnosis = "misdiagnosis",
+        /// The school attached a photo.
+        Attachment = "attachment",
+        /// A reply by mail.
+        Email = "email",
+        /// The school asked to hurry (催单).
+        Urge = "urge",
+    }
+);
+
+impl EventKind {
+    /// What a school user reads of the timeline: no internal notes, no bookkeeping.
+    pub fn school_sees(self) -> bool {
+        matches!(self, EventKind::Created | EventKind::Action | EventKind::Visit | EventKind::Comment)
     }
 }
 

@@ -2,6 +2,7 @@
 //! policies, and each user's notifications.
 
 use crate::{Actor, Result, ServiceError, Services, require};
+use aftercare_domain::assessments::PenaltyStatus;
 use aftercare_domain::tickets::Priority;
 use aftercare_domain::{FieldErrors, Role};
 pub use aftercare_store::assessments::PenaltyRow;
@@ -38,9 +39,9 @@ pub struct SlaInput {
 }
 
 impl Services {
-    pub async fn penalties(&self, by: &Actor, status: Option<&str>, page: Page) -> Result<Paged<PenaltyRow>> {
+    pub async fn penalties(&self, by: &Actor, status: Option<PenaltyStatus>, page: Page) -> Result<Paged<PenaltyRow>> {
         require(by.is_admin_or_manager())?;
-        Ok(aftercare_store::assessments::penalties(&self.db, status.filter(|s| !s.is_empty()), None, page).await?)
+        Ok(aftercare_store::assessments::penalties(&self.db, status, None, page).await?)
     }
 
     /// Confirms (`confirm`) or dismisses (`dismiss`) a proposed event.
@@ -54,10 +55,8 @@ impl Services {
     ) -> Result<()> {
         let id = penalty.0;
         require(by.is_admin_or_manager())?;
-        let status = match verdict {
-            "confirm" | "confirmed" => "confirmed",
-            "dismiss" | "dismissed" => "dismissed",
-            _ => return Err(FieldErrors::single("verdict", "unknown_value").into()),
+        let Some(status) = PenaltyStatus::from_verdict(verdict) else {
+            return Err(FieldErrors::single("verdict", "unknown_value").into());
         };
         let note = note.map(str::trim).filter(|s| !s.is_empty());
         aftercare_store::assessments::review_penalty(&self.db, &self.writer(by), id, status, note, now).await.map_err(

@@ -8,6 +8,7 @@ use aftercare_domain::contacts::{
     Call, CallEvent, CallbackFor, Category, Channel, ContactInput, Direction, Handling, NewContact, Verdict,
     phone_digits,
 };
+use aftercare_domain::notifications::NotificationKind;
 use aftercare_domain::tickets::{TicketInput, TicketStatus};
 use aftercare_domain::{ContactId, CustomerId, FieldErrors, Role};
 pub use aftercare_store::Page;
@@ -251,8 +252,8 @@ impl Services {
     /// not undo the recorded contact, so it is logged, not returned.
     async fn after_contact(&self, row: &ContactRow, now: DateTime<Utc>) {
         let kind = match row.category {
-            Category::Complaint => "complaint",
-            Category::Suggestion => "suggestion",
+            Category::Complaint => NotificationKind::Complaint,
+            Category::Suggestion => NotificationKind::Suggestion,
             _ => return,
         };
         let managers = match aftercare_store::users::with_role(&self.db, "manager").await {
@@ -623,7 +624,7 @@ impl Services {
         if let Some(h) = row.handler_id {
             let n = NewNotification {
                 user_id: h,
-                kind: "complaint_reviewed",
+                kind: NotificationKind::ComplaintReviewed,
                 args: serde_json::json!({"contact_id": id, "number": row.record_no, "reason": verdict.as_str()}),
             };
             if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &[n], now).await {

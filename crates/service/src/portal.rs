@@ -8,7 +8,7 @@ use crate::attachments::{Upload, check_uploads};
 use crate::tickets::{ActionBody, TicketDetail};
 use crate::{Actor, Result, ServiceError, Services};
 use aftercare_domain::equipment::EquipmentStatus;
-use aftercare_domain::tickets::{TicketInput, TicketStatus};
+use aftercare_domain::tickets::{EventKind, TicketInput, TicketStatus};
 use aftercare_domain::{CustomerId, FieldErrors, Role};
 pub use aftercare_store::Page;
 use aftercare_store::attachments::AttachmentMeta;
@@ -59,7 +59,7 @@ pub struct SchoolEvent {
     pub actor: String,
     /// Written by the signed-in user.
     pub mine: bool,
-    pub to_status: Option<String>,
+    pub to_status: Option<TicketStatus>,
     /// A comment, the work done on a visit, the resolution, or the school's own note.
     pub text: Option<String>,
     /// `schedule`: the time agreed for the visit, and who comes.
@@ -148,20 +148,20 @@ pub fn school_timeline(
             at: e.at,
             actor: e.actor_name.clone(),
             mine: e.actor_id == Some(me),
-            to_status: e.to_status.clone(),
+            to_status: e.to_status,
             ..Default::default()
         };
-        match e.kind.as_str() {
-            "created" => ev.kind = "created".into(),
-            "comment" => {
+        match e.kind {
+            EventKind::Created => ev.kind = "created".into(),
+            EventKind::Comment => {
                 ev.kind = "comment".into();
                 ev.text = e.note.clone();
             }
-            "attachment" => {
+            EventKind::Attachment => {
                 ev.kind = "attachment".into();
                 ev.photos = data["count"].as_i64().unwrap_or(0);
             }
-            "visit" => {
+            EventKind::Visit => {
                 ev.kind = "visit".into();
                 ev.text = e.note.clone();
                 ev.visit_result = data["result"].as_str().map(str::to_owned);
@@ -170,7 +170,7 @@ pub fn school_timeline(
                     ev.technicians = names_of(v.technician_ids.split(',').filter_map(|x| x.trim().parse().ok()), names);
                 }
             }
-            "action" => {
+            EventKind::Action => {
                 let Some(action) = data["action"].as_str() else { continue };
                 ev.kind = action.to_owned();
                 match action {
@@ -343,7 +343,7 @@ mod tests {
             at: DateTime::<Utc>::default(),
             actor_id: Some(actor),
             actor_name: format!("user{actor}"),
-            kind: kind.into(),
+            kind: EventKind::parse(kind).unwrap(),
             from_status: None,
             to_status: None,
             note: note.map(str::to_owned),

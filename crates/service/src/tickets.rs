@@ -4,13 +4,18 @@
 
 use crate::{Actor, Result, ServiceError, Services};
 use aftercare_domain::tickets::{
-    self as rules, ActionContext, DiagnoseInput, EarlierTicket, FaultType, Priority, SlaPolicy, TicketAction,
-    TicketInput, TicketStatus, TransitionError, VisitInput,
+    self as rules, ActionContext, DiagnoseInput, EarlierTicket, EventKind, FaultType, Priority, SlaPolicy,
+    TicketAction, TicketInput, TicketStatus, TransitionError, VisitInput,
 };
 use aftercare_domain::{CustomerId, FieldErrors, Role, TicketId, VisitId};
 pub use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow};
 pub use aftercare_store::visits::VisitRow;
+pub use view::TicketView;
 
+mod view;
+
+use aftercare_domain::assessments::PenaltyKind;
+use aftercare_domain::notifications::NotificationKind;
 use aftercare_store::notifications::NewNotification;
 use aftercare_store::sla::{Breached, SweepNotification};
 use aftercare_store::tickets::{self as store, NewEvent, NewPenalty, TicketChange, TicketPatch, TicketWrite};
@@ -64,6 +69,23 @@ impl From<TransitionError> for ServiceError {
                 ServiceError::Transition { action: action.as_str(), status: "", reason: Some(reason.as_str()) }
             }
         }
+    }
+}
+
+/// What is true of this actor and this ticket, for the rules of the flow chart; the
+/// choices made in an action's own form (`remote`, `callback_resolved`) are left false.
+/// `window` is the repeat window in days (a closed ticket reopens inside it).
+fn action_context(by: &Actor, d: &TicketDetail, now: DateTime<Utc>, window: i64) -> ActionContext {
+    let t = &d.ticket;
+    ActionContext {
+        roles: by.roles.clone(),
+        is_assigned_technician: d.technician_ids.contains(&by.id.0),
+        remote: false,
+        has_signed_visit: d.visits.iter().any(|v| v.signed),
+        callback_resolved: false,
+        failed_callback_attempts: u32::try_from(t.callback_attempts).unwrap_or(0),
+        within_reopen_window: t.closed_at.is_some_and(|c| now - c <= Duration::days(window)),
+        own_school: by.has(Role::Customer) && by.customer_id == Some(CustomerId(t.customer_id)),
     }
 }
 
@@ -213,9 +235,9 @@ impl Services {
     pub async fn timeline_of(&self, by: &Actor, d: &TicketDetail) -> Result<Vec<EventRow>> {
         let mut events = store::events(&self.db, d.ticket.id).await?;
         if !by.is_staff() {
-            events.retain(|e| matches!(e.kind.as_str(), "created" | "action" | "visit" | "comment"));
+            events.retain(|e| e.kind.school_sees());
             for e in &mut events {
-                if e.kind == "action" {
+                if e.kind == EventKind::Action {
                     e.note = None;
                     e.data_json = None;
                 }
@@ -235,7 +257,7 @@ impl Services {
             return Err(FieldErrors::single("body", "too_long").into());
         }
         let change = TicketChange {
-            events: vec![NewEvent { kind: "comment", note: Some(text.to_owned()), ..Default::default() }],
+            events: vec![NewEvent { note: Some(text.to_owned()), ..NewEvent::new(EventKind::Comment) }],
             ..Default::default()
         };
         store::update(&self.db, &self.writer(by), id.0, t.ticket.version, &change, now).await?;
@@ -251,8 +273,8 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<TicketDetail> {
         let id = ticket.0;
-        crate::require(by.has_any(&[Role::Agent]))?;
         let t = self.get_ticket(by, ticket).await?;
+        crate::require(rules::may_log_callback_attempts(&action_context(by, &t, now, 0)))?;
         if t.ticket.status != TicketStatus::Resolved {
             return Err(ServiceError::Transition {
                 action: "callback",
@@ -263,10 +285,9 @@ impl Services {
         let change = TicketChange {
             patch: TicketPatch { callback_attempts: Some(t.ticket.callback_attempts + 1), ..Default::default() },
             events: vec![NewEvent {
-                kind: "callback_attempt",
                 note: note.map(str::to_owned).filter(|s| !s.trim().is_empty()),
                 data: Some(serde_json::json!({"attempt": t.ticket.callback_attempts + 1})),
-                ..Default::default()
+                ..NewEvent::new(EventKind::CallbackAttempt)
             }],
             ..Default::default()
         };
@@ -295,14 +316,9 @@ impl Services {
         let status = t.status;
         let window = self.repeat_window_days().await?;
         let ctx = ActionContext {
-            roles: by.roles.clone(),
-            is_assigned_technician: d.technician_ids.contains(&by.id.0),
             remote: body.remote.unwrap_or(false),
-            has_signed_visit: aftercare_store::visits::has_signed_visit(&self.db, id).await?,
             callback_resolved: body.resolved.unwrap_or(false),
-            failed_callback_attempts: u32::try_from(t.callback_attempts).unwrap_or(0),
-            within_reopen_window: t.closed_at.is_some_and(|c| now - c <= Duration::days(window)),
-            own_school: by.has(Role::Customer) && by.customer_id == Some(CustomerId(t.customer_id)),
+            ..action_context(by, &d, now, window)
         };
         let to = rules::transition(status, action, &ctx)?;
         let mut change = TicketChange { audit_action: action.as_str(), ..Default::default() };
@@ -361,10 +377,9 @@ impl Services {
                 data["fault_type"] = serde_json::json!(dg.fault_type.as_str());
                 data["old"] = serde_json::json!({"fault_type": t.fault_type, "plan": t.plan});
                 change.events.push(NewEvent {
-                    kind: "diagnosis",
                     note: Some(dg.plan.clone()),
                     data: Some(serde_json::json!({"fault_type": dg.fault_type.as_str(), "diagnosis": dg.diagnosis, "plan": dg.plan})),
-                    ..Default::default()
+                    ..NewEvent::new(EventKind::Diagnosis)
                 });
             }
             A::Schedule => {
@@ -388,7 +403,7 @@ impl Services {
                 for u in &techs {
                     change.notifications.push(NewNotification {
                         user_id: *u,
-                        kind: "assigned",
+                        kind: NotificationKind::Assigned,
                         args: serde_json::json!({"number": t.number, "title": t.title, "at": at}),
                     });
                 }
@@ -407,7 +422,7 @@ impl Services {
                 for u in to_tell {
                     change.notifications.push(NewNotification {
                         user_id: u,
-                        kind: "declined",
+                        kind: NotificationKind::Declined,
                         args: serde_json::json!({"number": t.number, "by": by.display_name, "reason": note}),
                     });
                 }
@@ -438,10 +453,9 @@ impl Services {
                     change.patch.plan = Some(plan.clone());
                     change.patch.diagnosed_by = Some(by.id);
                     change.events.push(NewEvent {
-                        kind: "diagnosis",
                         note: Some(plan.clone()),
                         data: Some(serde_json::json!({"fault_type": ft.as_str(), "plan": plan})),
-                        ..Default::default()
+                        ..NewEvent::new(EventKind::Diagnosis)
                     });
                 }
                 data["level"] = serde_json::json!(level);
@@ -460,7 +474,7 @@ impl Services {
                 for u in to_tell {
                     change.notifications.push(NewNotification {
                         user_id: u,
-                        kind: "escalated",
+                        kind: NotificationKind::Escalated,
                         args: serde_json::json!({"number": t.number, "level": level, "reason": note}),
                     });
                 }
@@ -490,7 +504,7 @@ impl Services {
                 for u in self.users_with(Role::Agent).await? {
                     change.notifications.push(NewNotification {
                         user_id: u,
-                        kind: "callback_due",
+                        kind: NotificationKind::CallbackDue,
                         args: serde_json::json!({"number": t.number, "title": t.title}),
                     });
                 }
@@ -536,9 +550,9 @@ impl Services {
         change.events.insert(
             0,
             NewEvent {
-                kind: "action",
-                from_status: Some(t.status.as_str().into()),
-                to_status: Some(to.as_str().into()),
+                kind: EventKind::Action,
+                from_status: Some(t.status),
+                to_status: Some(to),
                 note,
                 data: Some(data),
             },
@@ -569,16 +583,15 @@ impl Services {
                 change.patch.repeat_of = Some(TicketId(prev));
                 for u in aftercare_store::visits::visit_technicians(&self.db, prev).await? {
                     change.penalties.push(NewPenalty {
-                        kind: "repeat_repair",
+                        kind: PenaltyKind::RepeatRepair,
                         user_id: u,
                         related_ticket_id: Some(prev),
                         reason: format!("repeat_of:{prev}"),
                     });
                 }
                 change.events.push(NewEvent {
-                    kind: "repeat",
                     data: Some(serde_json::json!({"repeat_of": prev})),
-                    ..Default::default()
+                    ..NewEvent::new(EventKind::Repeat)
                 });
             }
         }
@@ -588,15 +601,14 @@ impl Services {
             && let Some(engineer) = t.diagnosed_by
         {
             change.penalties.push(NewPenalty {
-                kind: "misdiagnosis",
+                kind: PenaltyKind::Misdiagnosis,
                 user_id: engineer,
                 related_ticket_id: None,
                 reason: format!("{} → {}", t.fault_type.as_deref().unwrap_or("-"), fault_type.as_str()),
             });
             change.events.push(NewEvent {
-                kind: "misdiagnosis",
                 data: Some(serde_json::json!({"engineer_id": engineer, "by": by.id.0})),
-                ..Default::default()
+                ..NewEvent::new(EventKind::Misdiagnosis)
             });
         }
         Ok(())
@@ -623,7 +635,7 @@ impl Services {
     async fn propose_repeat(&self, id: i64, why: &str, change: &mut TicketChange) -> Result<()> {
         for u in aftercare_store::visits::visit_technicians(&self.db, id).await? {
             change.penalties.push(NewPenalty {
-                kind: "repeat_repair",
+                kind: PenaltyKind::RepeatRepair,
                 user_id: u,
                 related_ticket_id: Some(id),
                 reason: why.into(),
@@ -643,9 +655,8 @@ impl Services {
     ) -> Result<VisitRow> {
         let id = ticket.0;
         let d = self.get_ticket(by, ticket).await?;
-        let assigned = d.technician_ids.contains(&by.id.0);
-        crate::require(by.is_admin_or_manager() || (by.has(Role::Technician) && assigned))?;
-        if !matches!(d.ticket.status, TicketStatus::InProgress | TicketStatus::OnHold) {
+        crate::require(rules::may_record_visits(&action_context(by, &d, now, 0)))?;
+        if !rules::takes_visits(d.ticket.status) {
             return Err(ServiceError::Transition { action: "visit", status: d.ticket.status.as_str(), reason: None });
         }
         if let Some(v) = version
@@ -664,12 +675,11 @@ impl Services {
         }
         let (parts, names) = self.visit_stock_lines(by, &v, &techs).await?;
         let event = NewEvent {
-            kind: "visit",
             note: Some(v.work_done.clone()),
             data: Some(
                 serde_json::json!({"result": v.result.as_str(), "signed_by": v.signature.as_ref().map(|s| s.0.clone())}),
             ),
-            ..Default::default()
+            ..NewEvent::new(EventKind::Visit)
         };
         let write = VisitWrite {
             technician_ids: techs,
@@ -678,7 +688,7 @@ impl Services {
             finished_at: v.finished_at,
             returned_at: v.returned_at,
             work_done: v.work_done,
-            result: v.result.as_str().into(),
+            result: v.result,
             parts_used: v.parts_used,
             defective_parts: v.defective_parts,
             signature: v.signature,
@@ -815,7 +825,7 @@ pub fn breach_notifications(managers: &[i64], wave: &[Breached]) -> Vec<SweepNot
                 ticket_id: Some(one.id),
                 note: NewNotification {
                     user_id,
-                    kind: "sla_breach",
+                    kind: NotificationKind::SlaBreach,
                     args: serde_json::json!({"number": one.number, "clocks": one.clocks}),
                 },
             }),
@@ -828,7 +838,7 @@ pub fn breach_notifications(managers: &[i64], wave: &[Breached]) -> Vec<SweepNot
                     ticket_id: None,
                     note: NewNotification {
                         user_id,
-                        kind: "sla_breach_many",
+                        kind: NotificationKind::SlaBreachMany,
                         args: serde_json::json!({"count": many.len(), "number": many[0].number, "clocks": clocks}),
                     },
                 })

@@ -2,21 +2,23 @@
 
 use crate::db::WritePool;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, on_db};
+use aftercare_domain::assessments::{PenaltyKind, PenaltyStatus};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PenaltyRow {
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PenaltyKind,
     pub user_id: i64,
     pub user_name: String,
     pub ticket_id: Option<i64>,
     pub ticket_number: Option<String>,
     pub related_ticket_id: Option<i64>,
     pub at: DateTime<Utc>,
-    /// `proposed`, `confirmed`, `dismissed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: PenaltyStatus,
     pub reason: String,
     pub reviewed_by: Option<i64>,
     pub reviewed_at: Option<DateTime<Utc>>,
@@ -30,7 +32,12 @@ const PENALTY_SELECT: &str = "SELECT pe.id, pe.kind, pe.user_id, u.display_name 
     pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, pe.reviewed_at, pe.review_note, pe.contact_id \
     FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id";
 
-pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page: Page) -> Result<Paged<PenaltyRow>> {
+pub async fn penalties(
+    db: &Db,
+    status: Option<PenaltyStatus>,
+    user_id: Option<i64>,
+    page: Page,
+) -> Result<Paged<PenaltyRow>> {
     let sql = format!(
         "{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC \
             LIMIT $3 OFFSET $4"
@@ -38,7 +45,7 @@ pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page
     let (items, total) = on_db!(db, |p| {
         (
         sqlx::query_as::<_, PenaltyRow>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(status.unwrap_or_default())
+            .bind(status.map(PenaltyStatus::as_str).unwrap_or_default())
             .bind(user_id.unwrap_or(-1))
             .bind(page.limit())
             .bind(page.offset())
@@ -47,7 +54,7 @@ pub async fn penalties(db: &Db, status: Option<&str>, user_id: Option<i64>, page
         sqlx::query_scalar::<_, i64>(
             "SELECT COUNT(*) FROM penalty_events pe WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2)"
         )
-        .bind(status.unwrap_or_default())
+        .bind(status.map(PenaltyStatus::as_str).unwrap_or_default())
         .bind(user_id.unwrap_or(-1))
         .fetch_one(p)
         .await?,
@@ -61,7 +68,7 @@ pub async fn review_penalty(
     db: &Db,
     w: &Writer,
     id: i64,
-    status: &str,
+    status: PenaltyStatus,
     note: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<()> {
@@ -72,7 +79,7 @@ pub async fn review_penalty(
             = $5 WHERE id = $1 AND status = 'proposed'",
         )
         .bind(id)
-        .bind(status)
+        .bind(status.as_str())
         .bind(w.user_id)
         .bind(now)
         .bind(note)
@@ -91,8 +98,8 @@ pub async fn review_penalty(
             w,
             "penalty",
             id,
-            status,
-            status,
+            status.as_str(),
+            status.as_str(),
             None,
             note.map(|n| serde_json::json!({"note": n})),
         )

@@ -130,6 +130,7 @@ nullable_enum!(
     aftercare_domain::contacts::Verdict,
     aftercare_domain::parts::AdjustDirection,
     aftercare_domain::defective::Outcome,
+    aftercare_domain::tickets::TicketStatus,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front

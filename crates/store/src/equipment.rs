@@ -217,6 +217,16 @@ pub async fn get(db: &Db, id: i64) -> Result<EquipmentRow> {
     row.ok_or(StoreError::NotFound)
 }
 
+/// The equipment a ticket is about, in one query however many there are.
+pub async fn of_ticket(db: &Db, ticket_id: i64) -> Result<Vec<EquipmentRow>> {
+    let sql =
+        format!("{SELECT} JOIN ticket_equipment te ON te.equipment_id = e.id WHERE te.ticket_id = $1 ORDER BY e.id");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(ticket_id)
+        .fetch_all(p)
+        .await?))
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct EquipmentQuery {
     pub q: Option<String>,

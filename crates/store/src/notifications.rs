@@ -4,15 +4,14 @@ use crate::db::Conn;
 use crate::db::WritePool;
 use crate::on_conn;
 use crate::{Db, Page, Paged, Result, on_db};
+use aftercare_domain::notifications::NotificationKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct NewNotification {
     pub user_id: i64,
-    /// `assigned`, `escalated`, `sla_breach`, `sla_breach_many` (the SLA sweep's one line for
-    /// many tickets; no ticket id), `callback_due`, `declined`, `penalty`.
-    pub kind: &'static str,
+    pub kind: NotificationKind,
     pub args: serde_json::Value,
 }
 
@@ -21,7 +20,8 @@ pub struct NotificationRow {
     pub id: i64,
     pub user_id: i64,
     pub at: DateTime<Utc>,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NotificationKind,
     pub ticket_id: Option<i64>,
     pub args_json: String,
     pub read_at: Option<DateTime<Utc>>,
@@ -91,7 +91,7 @@ pub async fn record<'c>(
             sqlx::query(sql)
                 .bind(n.user_id)
                 .bind(now)
-                .bind(n.kind)
+                .bind(n.kind.as_str())
                 .bind(ticket_id)
                 .bind(n.args.to_string())
                 .execute(&mut **c)

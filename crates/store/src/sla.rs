@@ -108,7 +108,7 @@ pub async fn sweep_breaches(
             )))
             .bind(now);
             for n in chunk {
-                q = q.bind(n.note.user_id).bind(n.note.kind).bind(n.ticket_id).bind(n.note.args.to_string());
+                q = q.bind(n.note.user_id).bind(n.note.kind.as_str()).bind(n.ticket_id).bind(n.note.args.to_string());
             }
             q.execute(&mut *tx).await?;
         }

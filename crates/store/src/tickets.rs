@@ -2,11 +2,12 @@
 //! Visits, SLA clocks, settings, the taxonomy, notifications and assessments have their
 //! own modules.
 
-use crate::db::{Arg, Conn, Filter, WritePool};
+use crate::db::{Arg, Conn, Filter, NullableText, WritePool};
 use crate::notifications::NewNotification;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_conn, on_db, search};
 use aftercare_domain::System;
-use aftercare_domain::tickets::{FaultType, Priority, TicketSource, TicketStatus};
+use aftercare_domain::assessments::PenaltyKind;
+use aftercare_domain::tickets::{EventKind, FaultType, Priority, TicketSource, TicketStatus};
 use aftercare_domain::{TicketId, UserId};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
@@ -100,27 +101,35 @@ pub struct EventRow {
     /// Who: a person's display name, or `system`.
     #[serde(rename = "actor")]
     pub actor_name: String,
-    /// `created`, `action`, `comment`, `visit`, `callback_attempt`, `sla_breach`, `repeat`, `misdiagnosis`.
-    pub kind: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub kind: EventKind,
+    #[sqlx(try_from = "NullableText")]
+    pub from_status: Option<TicketStatus>,
+    #[sqlx(try_from = "NullableText")]
+    pub to_status: Option<TicketStatus>,
     pub note: Option<String>,
     pub data_json: Option<String>,
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewEvent {
-    pub kind: &'static str,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
+    pub kind: EventKind,
+    pub from_status: Option<TicketStatus>,
+    pub to_status: Option<TicketStatus>,
     pub note: Option<String>,
     pub data: Option<serde_json::Value>,
 }
 
+impl NewEvent {
+    /// An entry of this kind with no statuses, note or data yet.
+    pub fn new(kind: EventKind) -> NewEvent {
+        NewEvent { kind, from_status: None, to_status: None, note: None, data: None }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewPenalty {
-    /// `repeat_repair`, `misdiagnosis`, `missed_call`, `unreported_shortage`.
-    pub kind: &'static str,
+    pub kind: PenaltyKind,
     pub user_id: i64,
     pub related_ticket_id: Option<i64>,
     pub reason: String,
@@ -234,9 +243,9 @@ pub async fn record_event<'c>(
             .bind(now)
             .bind(w.user_id)
             .bind(&w.name)
-            .bind(e.kind)
-            .bind(&e.from_status)
-            .bind(&e.to_status)
+            .bind(e.kind.as_str())
+            .bind(e.from_status.map(TicketStatus::as_str))
+            .bind(e.to_status.map(TicketStatus::as_str))
             .bind(&e.note)
             .bind(&data)
             .execute(&mut **c)
@@ -571,7 +580,7 @@ pub async fn update(
                 "INSERT INTO penalty_events (kind, user_id, ticket_id, related_ticket_id, at, status, reason) \
                     VALUES ($1, $2, $3, $4, $5, 'proposed', $6)",
             )
-            .bind(pe.kind)
+            .bind(pe.kind.as_str())
             .bind(pe.user_id)
             .bind(id)
             .bind(pe.related_ticket_id)
@@ -582,7 +591,7 @@ pub async fn update(
         }
         crate::notifications::record(&mut *tx, Some(id), &change.notifications, now).await?;
         if !change.audit_action.is_empty() {
-            let summary = change.events.first().and_then(|e| e.to_status.clone()).unwrap_or_default();
+            let summary = change.events.first().and_then(|e| e.to_status).map(|s| s.as_str()).unwrap_or_default();
             crate::audit::record(&mut *tx, w, "ticket", id, change.audit_action, &summary, None, None).await?;
         }
         tx.commit().await?;

@@ -5,6 +5,7 @@
 use crate::db::WritePool;
 use crate::tickets::{NewEvent, record_event};
 use crate::{Db, Result, StoreError, Writer, map_write_err, on_db};
+use aftercare_domain::tickets::VisitResult;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -17,12 +18,14 @@ pub struct VisitRow {
     pub finished_at: DateTime<Utc>,
     pub returned_at: Option<DateTime<Utc>>,
     pub work_done: String,
-    /// `fixed`, `partial`, `not_fixed`, `escalated`.
-    pub result: String,
+    #[sqlx(try_from = "String")]
+    pub result: VisitResult,
     pub parts_used: Option<String>,
     pub defective_parts: Option<String>,
     pub signer_name: Option<String>,
     pub signed_at: Option<DateTime<Utc>>,
+    /// The school signed this visit: [`SIGNED`], the one definition.
+    pub signed: bool,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     /// Comma-separated user ids of who went.
@@ -30,9 +33,20 @@ pub struct VisitRow {
     pub technician_ids: String,
 }
 
-const VISIT_COLUMNS: &str = "v.id, v.ticket_id, v.departed_at, v.arrived_at, v.finished_at, v.returned_at, \
-    v.work_done, v.result, \
-    v.parts_used, v.defective_parts, v.signer_name, v.signed_at, v.created_by, v.created_at";
+/// A visit is signed when it carries both the school's name and its handwritten signature:
+/// what an on-site resolve needs and what pages and printed forms show as signed.
+macro_rules! signed {
+    () => {
+        "(v.signer_name IS NOT NULL AND v.signature_png IS NOT NULL)"
+    };
+}
+
+const VISIT_COLUMNS: &str = concat!(
+    "v.id, v.ticket_id, v.departed_at, v.arrived_at, v.finished_at, v.returned_at, v.work_done, v.result, \
+    v.parts_used, v.defective_parts, v.signer_name, v.signed_at, ",
+    signed!(),
+    " AS signed, v.created_by, v.created_at"
+);
 
 #[derive(Debug, Clone)]
 pub struct VisitWrite {
@@ -42,7 +56,7 @@ pub struct VisitWrite {
     pub finished_at: DateTime<Utc>,
     pub returned_at: Option<DateTime<Utc>>,
     pub work_done: String,
-    pub result: String,
+    pub result: VisitResult,
     pub parts_used: Option<String>,
     pub defective_parts: Option<String>,
     pub signature: Option<(String, Vec<u8>)>,
@@ -112,7 +126,7 @@ pub async fn add_visit(
         .bind(v.finished_at)
         .bind(v.returned_at)
         .bind(&v.work_done)
-        .bind(&v.result)
+        .bind(v.result.as_str())
         .bind(&v.parts_used)
         .bind(&v.defective_parts)
         .bind(&signer)
@@ -281,16 +295,6 @@ pub async fn failed_visit_since_diagnosis(db: &Db, ticket_id: i64) -> Result<boo
            SELECT 1 FROM ticket_events e WHERE e.ticket_id = $1 AND e.kind = 'diagnosis' AND e.at > v.created_at)")
         .bind(ticket_id).fetch_one(p).await?
         });
-    Ok(n > 0)
-}
-
-pub async fn has_signed_visit(db: &Db, ticket_id: i64) -> Result<bool> {
-    let n: i64 = on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM visits WHERE ticket_id = $1 AND signer_name IS NOT NULL AND signature_png IS NOT NULL"
-    )
-    .bind(ticket_id)
-    .fetch_one(p)
-    .await?);
     Ok(n > 0)
 }
 

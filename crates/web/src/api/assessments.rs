@@ -4,6 +4,7 @@ use super::{ApiId, ApiJson, ApiQuery, List, PageParams};
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
+use aftercare_domain::assessments::PenaltyStatus;
 use aftercare_service::assessments::NotificationRow;
 use aftercare_service::assessments::PenaltyRow;
 use aftercare_service::assessments::SlaRow;
@@ -23,14 +24,20 @@ pub struct PenaltyParams {
     pub per_page: Option<u32>,
 }
 
-#[utoipa::path(get, path = "/api/v1/penalties", params(PenaltyParams), responses((status = 200, body = List<PenaltyRow>), (status = 403, body = ErrorResponse)))]
+#[utoipa::path(get, path = "/api/v1/penalties", params(PenaltyParams), responses((status = 200, body = List<PenaltyRow>), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse, description = "`status`: unknown_value")))]
 pub async fn api_penalties_list(
     State(st): State<AppState>,
     u: ApiUser,
     ApiQuery(p): ApiQuery<PenaltyParams>,
 ) -> Result<Json<List<PenaltyRow>>, ApiError> {
     let page = aftercare_service::Page::new(p.page, p.per_page);
-    let rows = st.svc.penalties(&u.actor, p.status.as_deref(), page).await?;
+    let status = match p.status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) => Some(PenaltyStatus::parse(s).ok_or_else(|| {
+            aftercare_service::ServiceError::Invalid(aftercare_domain::FieldErrors::single("status", "unknown_value"))
+        })?),
+    };
+    let rows = st.svc.penalties(&u.actor, status, page).await?;
     Ok(Json(List { items: rows.items, total: rows.total, total_capped: rows.capped }))
 }
 

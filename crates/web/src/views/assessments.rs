@@ -6,6 +6,7 @@ use super::{Ctx, FormErrors, PageId, field, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
+use aftercare_domain::assessments::{PenaltyKind, PenaltyStatus};
 use aftercare_domain::clock::day_bounds;
 use aftercare_service::Page;
 use aftercare_service::ServiceError;
@@ -48,7 +49,7 @@ pub struct ReviewsPage {
 }
 
 impl ReviewsPage {
-    pub fn kind(&self, k: &str) -> String {
+    pub fn kind(&self, k: &PenaltyKind) -> String {
         self.c.t(&format!("penalty.kind.{k}"))
     }
     pub fn pct(&self, v: &Option<f64>) -> String {
@@ -102,10 +103,10 @@ fn reason(tr: crate::Tr, p: &PenaltyRow) -> String {
         "callback_not_fixed" | "reopened" => return tr.t(&format!("penalty.reason.{r}")),
         _ => {}
     }
-    if p.kind == "missed_call" {
+    if p.kind == PenaltyKind::MissedCall {
         return tr.tf("penalty.reason.missed_call", &[("number", r)]);
     }
-    if p.kind == "misdiagnosis"
+    if p.kind == PenaltyKind::Misdiagnosis
         && let Some((a, b)) = r.split_once('→')
     {
         let ft = |s: &str| {
@@ -143,9 +144,10 @@ async fn reviews_page(
     if from > to {
         std::mem::swap(&mut from, &mut to);
     }
-    let proposed = st.svc.penalties(&u.actor, Some("proposed"), Page::new(Some(1), Some(200))).await.map_err(e)?;
+    let proposed =
+        st.svc.penalties(&u.actor, Some(PenaltyStatus::Proposed), Page::new(Some(1), Some(200))).await.map_err(e)?;
     let mut reviewed = Vec::new();
-    for status in ["confirmed", "dismissed"] {
+    for status in [PenaltyStatus::Confirmed, PenaltyStatus::Dismissed] {
         let rows =
             st.svc.penalties(&u.actor, Some(status), Page::new(Some(1), Some(RECENT as u32))).await.map_err(e)?;
         reviewed.extend(rows.items);

@@ -112,7 +112,7 @@ pub async fn view_print_analysis_get(
     let analysed_on = timeline
         .iter()
         .rev()
-        .find(|e| e.kind == "diagnosis")
+        .find(|e| e.kind == aftercare_domain::tickets::EventKind::Diagnosis)
         .map(|e| e.at.with_timezone(&st.cfg.tz).format("%Y-%m-%d").to_string())
         .unwrap_or_default();
     Ok(render(&AnalysisSheet { s, analysed_on }))
@@ -257,7 +257,7 @@ pub async fn view_print_repair_get(
         .enumerate()
         .filter_map(|(i, v)| v.defective_parts.as_deref().map(|p| numbered(i, p)))
         .collect();
-    let signed = visits_rows.iter().rev().find(|v| v.signer_name.is_some()).map(|v| SignedBy {
+    let signed = visits_rows.iter().rev().find(|v| v.signed).map(|v| SignedBy {
         visit_id: v.id,
         signer: v.signer_name.clone().unwrap_or_default(),
         signed_at: v.signed_at.map(|a| s.c.dt(&a)).unwrap_or_default(),
@@ -274,7 +274,7 @@ pub async fn view_print_repair_get(
         visits,
         equipment,
         service_type,
-        result: visits_rows.last().map(|v| v.result.clone()).unwrap_or_default(),
+        result: visits_rows.last().map(|v| v.result.as_str().to_owned()).unwrap_or_default(),
         work_done,
         parts_used,
         defective,

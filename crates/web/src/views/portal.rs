@@ -471,10 +471,14 @@ async fn ticket_page(
         .map(|(v, names)| VisitView {
             when: format!("{} – {}", when(&c, &v.arrived_at), v.finished_at.with_timezone(&c.tz).format("%H:%M")),
             result: c.t(&format!("visit_result.{}", v.result)),
-            result_class: v.result.clone(),
+            result_class: v.result.as_str().to_owned(),
             work_done: v.work_done.clone(),
             technicians: names.join("、"),
-            signed_by: v.signer_name.as_ref().map(|s| c.tr.tf("timeline.signed_by", &[("name", s)])),
+            signed_by: v
+                .signer_name
+                .as_ref()
+                .filter(|_| v.signed)
+                .map(|s| c.tr.tf("timeline.signed_by", &[("name", s)])),
         })
         .collect();
     let reported = when(&c, &t.created_at);

@@ -9,7 +9,7 @@ use crate::api::tickets::TicketParams;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::Role;
-use aftercare_domain::tickets::{DiagnoseInput, SignatureInput, TicketAction, TicketInput, TicketStatus, VisitInput};
+use aftercare_domain::tickets::{DiagnoseInput, SignatureInput, TicketInput, TicketStatus, VisitInput};
 use aftercare_service::Page;
 use aftercare_service::ServiceError;
 use aftercare_service::assessments::NotificationRow;
@@ -479,37 +479,9 @@ impl TicketPage {
     }
 }
 
-/// The actions this user could take on the ticket now (the buttons to show).
-fn possible_actions(u: &PageUser, d: &TicketDetail, signed: bool) -> Vec<&'static str> {
-    let status = d.ticket.status;
-    let base = aftercare_domain::tickets::ActionContext {
-        roles: u.actor.roles.clone(),
-        is_assigned_technician: d.technician_ids.contains(&u.actor.id.0),
-        has_signed_visit: signed,
-        callback_resolved: true,
-        failed_callback_attempts: u32::try_from(d.ticket.callback_attempts).unwrap_or(0),
-        within_reopen_window: true,
-        remote: false,
-        own_school: false,
-    };
-    TicketAction::ALL
-        .iter()
-        .copied()
-        .filter(|a| {
-            let remote = aftercare_domain::tickets::ActionContext { remote: true, ..base.clone() };
-            aftercare_domain::tickets::transition(status, *a, &base).is_ok()
-                || (*a == TicketAction::Resolve && aftercare_domain::tickets::transition(status, *a, &remote).is_ok())
-                || (*a == TicketAction::Close
-                    && status == TicketStatus::Resolved
-                    && aftercare_domain::tickets::may(*a, &base))
-        })
-        .map(|a| a.as_str())
-        .collect()
-}
-
 fn describe_event(tr: crate::Tr, e: &EventRow) -> (String, Vec<String>) {
     let data: serde_json::Value = e.data_json.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default();
-    let status = |s: &Option<String>| s.as_deref().map(|s| tr.t(&format!("ticket.status.{s}"))).unwrap_or_default();
+    let status = |s: &Option<TicketStatus>| s.map(|s| tr.t(&format!("ticket.status.{s}"))).unwrap_or_default();
     let mut detail = Vec::new();
     let title = match e.kind.as_str() {
         "action" => {
@@ -569,25 +541,11 @@ async fn ticket_page(
     errors: FormErrors,
     open_action: &str,
 ) -> Result<TicketPage, PageError> {
-    let e = |e| PageError::from_service(u.tr, e);
-    let d = st.svc.get_ticket(&u.actor, aftercare_domain::TicketId(id)).await.map_err(e)?;
-    let mut equipment = Vec::new();
-    for eid in &d.equipment_ids {
-        if let Ok(row) = st.svc.get_equipment(&u.actor, aftercare_domain::EquipmentId(*eid)).await {
-            equipment.push(row);
-        }
-    }
-    let technicians = if u.actor.is_staff() { st.svc.technicians(&u.actor).await.map_err(e)? } else { Vec::new() };
-    let assigned = d
-        .technician_ids
-        .iter()
-        .map(|id| technicians.iter().find(|(t, _)| t == id).map(|(_, n)| n.clone()).unwrap_or_default())
-        .collect();
-    let timeline = st
-        .svc
-        .timeline_of(&u.actor, &d)
-        .await
-        .map_err(e)?
+    let v = st.svc.ticket_view(&u.actor, aftercare_domain::TicketId(id), Utc::now()).await?;
+    let assigned =
+        v.detail.technician_ids.iter().map(|t| v.technician_name(*t).unwrap_or_default().to_owned()).collect();
+    let timeline = v
+        .timeline
         .into_iter()
         .rev()
         .map(|ev| {
@@ -595,21 +553,13 @@ async fn ticket_page(
             TimelineItem { e: ev, title, detail }
         })
         .collect();
-    let signed = d.visits.iter().any(|v| v.signer_name.is_some());
-    let attachments = st.svc.attachments_of(&d).await.map_err(e)?;
-    let actions = if u.actor.is_staff() { possible_actions(u, &d, signed) } else { Vec::new() };
-    let subcategories =
-        if u.actor.is_staff() { st.svc.fault_subcategories(&u.actor).await.map_err(e)? } else { Vec::new() };
+    let d = v.detail;
     let title = format!("{} {}", d.ticket.number, d.ticket.title);
     let list_label = if u.actor.is_staff() { u.tr.t("nav.tickets") } else { u.tr.t("nav.my_tickets") };
     let c = Ctx::new(st, u, "/tickets", title)
         .crumb(list_label, "/tickets")
         .crumb(d.ticket.number.clone(), &format!("/tickets/{id}"));
     let sla = sla_of(&c, &d.ticket, Utc::now());
-    let can_visit = matches!(d.ticket.status.as_str(), "in_progress" | "on_hold")
-        && (u.actor.is_admin_or_manager()
-            || (u.actor.has(Role::Technician) && d.technician_ids.contains(&u.actor.id.0)));
-    let can_attempt = d.ticket.status == TicketStatus::Resolved && u.actor.has_any(&[Role::Agent]);
     let default_schedule = d
         .ticket
         .scheduled_at
@@ -619,20 +569,20 @@ async fn ticket_page(
         .to_string();
     Ok(TicketPage {
         c,
-        equipment,
-        technicians,
+        equipment: v.equipment,
+        technicians: v.technicians,
         assigned,
         timeline,
-        actions,
-        subcategories,
+        actions: v.actions.iter().map(|a| a.as_str()).collect(),
+        subcategories: v.subcategories,
         errors,
         open_action: open_action.to_owned(),
         sla,
-        can_visit,
-        can_attempt,
+        can_visit: v.can_visit,
+        can_attempt: v.can_attempt,
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
-        attachments,
+        attachments: v.attachments,
         d,
     })
 }

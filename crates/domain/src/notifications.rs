@@ -1,0 +1,23 @@
+//! What a user is told in the product (the bell): one kind per reason.
+
+string_enum!(
+    /// Why a notification was sent; the page words it from its arguments.
+    NotificationKind {
+        /// A technician was scheduled on a ticket.
+        Assigned = "assigned",
+        Escalated = "escalated",
+        Declined = "declined",
+        SlaBreach = "sla_breach",
+        /// The SLA sweep's one line for many tickets at once (no ticket).
+        SlaBreachMany = "sla_breach_many",
+        /// A resolved ticket waits for its callback.
+        CallbackDue = "callback_due",
+        Complaint = "complaint",
+        ComplaintReviewed = "complaint_reviewed",
+        Suggestion = "suggestion",
+        MissedCallOverdue = "missed_call_overdue",
+        /// A part fell below its reserve quota.
+        Shortage = "shortage",
+        ShortageOverdue = "shortage_overdue",
+    }
+);

@@ -1,0 +1,131 @@
+//! The ticket page's database statements do not grow with what the ticket holds.
+//!
+//! Its own binary because it counts every statement the process runs (sqlx reports each
+//! one as a `sqlx::query` event; SQLite's run on its worker threads), which only works
+//! with no other test running beside it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[allow(dead_code)]
+#[path = "integration/common.rs"]
+mod common;
+
+use common::{Backend, TestApp};
+use serde_json::json;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tracing_subscriber::layer::SubscriberExt;
+
+static STATEMENTS: AtomicU64 = AtomicU64::new(0);
+static LOG: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Counts sqlx's statement events (and keeps their text to show on failure).
+struct CountStatements;
+
+struct Text(String);
+
+impl tracing::field::Visit for Text {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+            self.0 = format!("{value:?}");
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "db.statement" || (field.name() == "summary" && self.0.is_empty()) {
+            self.0 = value.to_owned();
+        }
+    }
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for CountStatements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            let mut t = Text(String::new());
+            event.record(&mut t);
+            // Who is signed in is cached for a few seconds (service::cache::TTL), so on a
+            // slow machine a request may read it again: that is sign-in, not the page. And
+            // the pool may open a connection meanwhile, which sets itself up first.
+            let s = t.0.trim_start();
+            if s.contains("FROM sessions") || s.contains("FROM users WHERE id = ") || s.starts_with("PRAGMA") {
+                return;
+            }
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            LOG.lock().unwrap().push(t.0);
+        }
+    }
+}
+
+/// The statements one `GET path` runs, the second time (so caches are as warm as they get).
+async fn statements_of(app: &TestApp, c: &reqwest::Client, path: &str, shows: &str) -> u64 {
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    r.text().await.unwrap();
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    LOG.lock().unwrap().clear();
+    let r = c.get(app.url(path)).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{path}");
+    let page = r.text().await.unwrap();
+    assert!(page.contains(shows), "{path} shows {shows}");
+    let n = STATEMENTS.load(Ordering::SeqCst) - before;
+    println!("{path}: {n} statements\n{}", LOG.lock().unwrap().join("\n"));
+    n
+}
+
+/// A ticket on `n` pieces of equipment, with `n` comments; returns its id.
+async fn ticket_with(app: &TestApp, token: &str, n: usize, tag: &str) -> i64 {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let e = app.equipment(token, app.school1, "network", "接入交换机", &format!("QC-{tag}-{i}")).await;
+        ids.push(e["id"].as_i64().unwrap());
+    }
+    let (s, t) = app
+        .post_json(
+            token,
+            "/api/v1/tickets",
+            &json!({"customer_id": app.school1, "equipment_ids": ids, "title": format!("{tag} 网络中断"), "reporter_name": "王老师", "reporter_phone": "13905661111"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{t}");
+    let id = t["id"].as_i64().unwrap();
+    for i in 0..n {
+        let (s, v) = app
+            .post_json(token, &format!("/api/v1/tickets/{id}/comments"), &json!({"body": format!("第 {i} 次备注")}))
+            .await;
+        assert!(s.is_success(), "{v}");
+    }
+    id
+}
+
+async fn ticket_page_is_flat(backend: Backend) {
+    let (url, pg) = common::fresh_database(backend).await;
+    let app = TestApp::boot(backend, &url).await;
+    let agent = app.token("agent").await;
+    let small = ticket_with(&app, &agent, 1, "ONE").await;
+    let big = ticket_with(&app, &agent, 8, "EIGHT").await;
+    for user in ["agent", "engineer", "school1"] {
+        let (c, _) = app.browser(user).await;
+        let one = statements_of(&app, &c, &format!("/tickets/{small}"), "QC-ONE-0").await;
+        let eight = statements_of(&app, &c, &format!("/tickets/{big}"), "QC-EIGHT-7").await;
+        assert!(one > 0, "statements are being counted");
+        assert!(one <= 12, "{backend:?}, {user}: {one} statements for one ticket page");
+        assert_eq!(
+            one, eight,
+            "{backend:?}, {user}: the page of a ticket with 8 pieces of equipment and 8 comments runs as many statements as one with 1 ({one})"
+        );
+        println!("{backend:?} {user}: {one} statements per ticket page");
+    }
+    app.db.close().await;
+    if let Some((admin, name)) = pg {
+        common::drop_database(&admin, &name).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ticket_page_statements_do_not_grow_with_its_equipment() {
+    let subscriber = tracing_subscriber::registry().with(CountStatements);
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    ticket_page_is_flat(Backend::Sqlite).await;
+    // On PostgreSQL too when a server is given (CI sets it; see common::PG_HINT).
+    if std::env::var("AFTERCARE_TEST_POSTGRES_URL").is_ok() {
+        ticket_page_is_flat(Backend::Postgres).await;
+    }
+}
