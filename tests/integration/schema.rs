@@ -154,3 +154,33 @@ both!(commits_leave_wal_checkpoints_and_index_merges_to_the_background, |app: Te
         assert_eq!(automerge, 0, "FTS5 does not merge in large steps inside a commit");
     }
 });
+
+both!(a_missing_reference_names_its_field, |app: TestApp| async move {
+    // A part deleted between the check and the write: the foreign key catches it, and the
+    // error names `part_id`, not some other field.
+    let t = app.token("store").await;
+    let (s, w) = app.post_json(&t, "/api/v1/warehouses", &serde_json::json!({"code": "fk-1", "name": "县仓"})).await;
+    assert_eq!(s, reqwest::StatusCode::CREATED, "{w}");
+    let r = aftercare_domain::requisitions::NewRequisition {
+        warehouse_id: w["id"].as_i64().unwrap(),
+        ticket_id: None,
+        purpose: Some("外场备件".into()),
+        issue_type: aftercare_domain::requisitions::IssueType::Issue,
+        lines: vec![aftercare_domain::requisitions::NewRequisitionLine {
+            part_id: 987_654,
+            qty_requested: 1,
+            serial_no: None,
+        }],
+    };
+    let err =
+        aftercare_store::requisitions::create(&app.db, &aftercare_store::Writer::system(), 1, &r, chrono::Utc::now())
+            .await
+            .unwrap_err();
+    assert!(
+        matches!(err, aftercare_store::StoreError::MissingReference { field: "part_id" }),
+        "{err:?} should name part_id"
+    );
+    let e = aftercare_service::ServiceError::from(err);
+    assert!(format!("{e:?}").contains("part_id"), "{e:?}");
+    assert_eq!(app.count("requisitions").await, 0, "nothing of the slip is written");
+});

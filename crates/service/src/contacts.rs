@@ -13,10 +13,9 @@ use aftercare_domain::tickets::{TicketInput, TicketStatus};
 use aftercare_domain::{ContactId, CustomerId, FieldErrors, Role};
 pub use aftercare_store::Page;
 use aftercare_store::Paged;
-use aftercare_store::contacts::{self as store, ContactWrite};
+use aftercare_store::contacts::{self as store, ContactPatch, ContactWrite};
 pub use aftercare_store::contacts::{ContactQuery, ContactRow, PhoneMatch, ReadRow};
 use aftercare_store::customers::CustomerRow;
-use aftercare_store::db::Arg;
 use aftercare_store::equipment::{EquipmentQuery, EquipmentRow};
 pub use aftercare_store::mail::AttachmentRow;
 use aftercare_store::notifications::NewNotification;
@@ -544,27 +543,27 @@ impl Services {
         {
             return Err(FieldErrors::single("customer_id", "not_found").into());
         }
-        let text = |v: Option<String>| v.map(Arg::Text).unwrap_or(Arg::OptText(None));
-        let sets = vec![
-            ("channel", Arg::Text(k.channel.as_str().into())),
-            ("category", Arg::Text(k.category.as_str().into())),
-            ("customer_id", Arg::OptI64(k.customer_id.map(|c| c.0))),
-            ("caller_name", text(k.caller_name.clone())),
-            ("caller_title", text(k.caller_title.clone())),
-            ("system", text(k.system.map(|s| s.as_str().into()))),
-            ("urgency", Arg::Text(k.urgency.as_str().into())),
-            ("content", Arg::Text(k.content.clone())),
-            ("reply", text(k.reply.clone())),
-            ("handling", text(k.handling.map(|h| h.as_str().into()))),
-            ("mood", text(k.mood.clone())),
-            ("promised_at", Arg::OptTime(k.promised_at)),
-        ];
+        let patch = ContactPatch {
+            channel: Some(k.channel),
+            category: Some(k.category),
+            customer_id: Some(k.customer_id.map(|c| c.0)),
+            caller_name: Some(k.caller_name.clone()),
+            caller_title: Some(k.caller_title.clone()),
+            system: Some(k.system),
+            urgency: Some(k.urgency),
+            content: Some(k.content.clone()),
+            reply: Some(k.reply.clone()),
+            handling: Some(k.handling),
+            mood: Some(k.mood.clone()),
+            promised_at: Some(k.promised_at),
+            ..Default::default()
+        };
         store::update(
             &self.db,
             &self.writer(by),
             id,
             version,
-            &sets,
+            &patch,
             "update",
             serde_json::json!({"category": k.category.as_str(), "customer_id": k.customer_id.map(|c| c.0)}),
         )
@@ -608,15 +607,16 @@ impl Services {
             &self.writer(by),
             id,
             input.version,
-            &[
-                ("review_verdict", Arg::Text(verdict.as_str().into())),
-                ("review_action", Arg::OptText(action.clone())),
-                ("review_note", Arg::OptText(note.clone())),
-                ("reviewed_by", Arg::I64(by.id.0)),
-                ("reviewed_at", Arg::Time(now)),
+            &ContactPatch {
+                review_verdict: Some(verdict),
+                review_action: Some(action.clone()),
+                review_note: Some(note.clone()),
+                reviewed_by: Some(by.id.0),
+                reviewed_at: Some(now),
                 // The school is called back about it: the owner is who took the complaint.
-                ("callback_due", Arg::Time(now + Duration::days(1))),
-            ],
+                callback_due: Some(now + Duration::days(1)),
+                ..Default::default()
+            },
             "review",
             serde_json::json!({"verdict": verdict.as_str(), "action": action, "note": note}),
         )
@@ -690,7 +690,7 @@ impl Services {
                 &self.writer(by),
                 id,
                 None,
-                &[("closed_at", Arg::Time(now)), ("callback_contact_id", Arg::I64(new_id))],
+                &ContactPatch { closed_at: Some(now), callback_contact_id: Some(new_id), ..Default::default() },
                 "close",
                 serde_json::json!({"callback_contact_id": new_id}),
             )

@@ -78,7 +78,7 @@ impl From<StoreError> for ServiceError {
             StoreError::NotFound => ServiceError::NotFound,
             StoreError::Duplicate { field } => ServiceError::Duplicate(field),
             StoreError::Stale => ServiceError::Stale,
-            StoreError::MissingReference => ServiceError::Invalid(FieldErrors::single("customer_id", "not_found")),
+            StoreError::MissingReference { field } => ServiceError::Invalid(FieldErrors::single(field, "not_found")),
             StoreError::Insufficient { part_id, warehouse_id, on_hand } => ServiceError::Insufficient {
                 part: format!("#{part_id}"),
                 warehouse: format!("#{warehouse_id}"),

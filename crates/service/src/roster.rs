@@ -257,7 +257,9 @@ impl Services {
         self.check_duty_person(s.user_id).await?;
         let out = store::create_shifts(&self.db, &self.writer(by), std::slice::from_ref(&s), now).await.map_err(
             |e| match e {
-                aftercare_store::StoreError::MissingReference => FieldErrors::single("user_id", "not_found").into(),
+                aftercare_store::StoreError::MissingReference { field } => {
+                    FieldErrors::single(field, "not_found").into()
+                }
                 other => ServiceError::from(other),
             },
         )?;

@@ -556,22 +556,82 @@ pub async fn list(db: &Db, q: &ContactQuery, page: Page) -> Result<Paged<Contact
     Ok(Paged::counted(items, total, searching))
 }
 
-/// Applies simple field changes if the contact still has `version`; audited.
+/// The columns one change to a contact sets, by name in the type: `None` leaves a column
+/// as it is, `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactPatch {
+    pub channel: Option<Channel>,
+    pub category: Option<Category>,
+    pub customer_id: Option<Option<i64>>,
+    pub caller_name: Option<Option<String>>,
+    pub caller_title: Option<Option<String>>,
+    pub system: Option<Option<System>>,
+    pub urgency: Option<Urgency>,
+    pub content: Option<String>,
+    pub reply: Option<Option<String>>,
+    pub handling: Option<Option<Handling>>,
+    pub mood: Option<Option<String>>,
+    pub promised_at: Option<Option<DateTime<Utc>>>,
+    /// The manager's review of a complaint.
+    pub review_verdict: Option<Verdict>,
+    pub review_action: Option<Option<String>>,
+    pub review_note: Option<Option<String>>,
+    pub reviewed_by: Option<i64>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub callback_due: Option<DateTime<Utc>>,
+    /// A complaint answered by a callback.
+    pub closed_at: Option<DateTime<Utc>>,
+    pub callback_contact_id: Option<i64>,
+}
+
+impl ContactPatch {
+    /// `column = $n` for every field that is set, its value bound in `f`. Column names come
+    /// from this list only, never from input.
+    fn assignments(&self, f: &mut Filter) -> Vec<String> {
+        let text = |v: &Option<String>| Arg::OptText(v.clone());
+        let name = |v: Option<&str>| Arg::OptText(v.map(str::to_owned));
+        let mut cols: Vec<(&str, Arg)> = Vec::new();
+        let mut put = |col, a: Option<Arg>| {
+            if let Some(a) = a {
+                cols.push((col, a));
+            }
+        };
+        put("channel", self.channel.map(|v| Arg::Text(v.as_str().into())));
+        put("category", self.category.map(|v| Arg::Text(v.as_str().into())));
+        put("customer_id", self.customer_id.map(Arg::OptI64));
+        put("caller_name", self.caller_name.as_ref().map(text));
+        put("caller_title", self.caller_title.as_ref().map(text));
+        put("system", self.system.map(|v| name(v.map(System::as_str))));
+        put("urgency", self.urgency.map(|v| Arg::Text(v.as_str().into())));
+        put("content", self.content.clone().map(Arg::Text));
+        put("reply", self.reply.as_ref().map(text));
+        put("handling", self.handling.map(|v| name(v.map(Handling::as_str))));
+        put("mood", self.mood.as_ref().map(text));
+        put("promised_at", self.promised_at.map(Arg::OptTime));
+        put("review_verdict", self.review_verdict.map(|v| Arg::Text(v.as_str().into())));
+        put("review_action", self.review_action.as_ref().map(text));
+        put("review_note", self.review_note.as_ref().map(text));
+        put("reviewed_by", self.reviewed_by.map(Arg::I64));
+        put("reviewed_at", self.reviewed_at.map(Arg::Time));
+        put("callback_due", self.callback_due.map(Arg::Time));
+        put("closed_at", self.closed_at.map(Arg::Time));
+        put("callback_contact_id", self.callback_contact_id.map(Arg::I64));
+        cols.into_iter().map(|(col, a)| format!("{col} = {}", f.arg(a))).collect()
+    }
+}
+
+/// Applies `patch` if the contact still has `version`; audited as `action` with `after`.
 pub async fn update(
     db: &Db,
     w: &Writer,
     id: i64,
     version: Option<i64>,
-    sets: &[(&'static str, Arg)],
+    patch: &ContactPatch,
     action: &str,
     after: serde_json::Value,
 ) -> Result<()> {
     let mut f = Filter::default();
-    let mut cols = Vec::new();
-    for (col, v) in sets {
-        let p = f.arg(v.clone());
-        cols.push(format!("{col} = {p}"));
-    }
+    let mut cols = patch.assignments(&mut f);
     cols.push("version = version + 1".into());
     let pid = f.arg(Arg::I64(id));
     let mut sql = format!("UPDATE contacts SET {} WHERE id = {pid}", cols.join(", "));

@@ -18,7 +18,7 @@ pub async fn dispose(db: &Db, w: &Writer, d: &NewDisposal, now: DateTime<Utc>) -
             .bind(d.part_id)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(StoreError::MissingReference)?;
+            .ok_or(StoreError::MissingReference { field: "part_id" })?;
         // The condition in the update is what keeps two disposals from taking the same
         // units: the loser re-checks it against the winner's result.
         let taken: Option<i64> = sqlx::query_scalar(

@@ -82,7 +82,7 @@ pub(crate) async fn insert_equipment<'c>(
             .bind(e.customer_id.0)
             .fetch_optional(&mut **x)
             .await?
-            .ok_or(StoreError::MissingReference)?
+            .ok_or(StoreError::MissingReference { field: "customer_id" })?
     });
     let id: i64 = on_conn!(&mut conn, |x| {
         sqlx::query_scalar(sql)
@@ -142,7 +142,7 @@ pub async fn update(db: &Db, w: &Writer, id: i64, version: Option<i64>, e: &NewE
             .bind(e.customer_id.0)
             .fetch_optional(&mut *tx)
             .await?
-            .ok_or(StoreError::MissingReference)?;
+            .ok_or(StoreError::MissingReference { field: "customer_id" })?;
         let n = sqlx::query(
             "UPDATE equipment SET customer_id = $2, system = $3, kind = $4, brand = $5, model = $6, serial_no = $7, \
                 location = $8, \

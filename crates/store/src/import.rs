@@ -29,7 +29,7 @@ pub async fn apply(db: &Db, w: &Writer, customers: &[NewCustomer], equipment: &[
                         .bind(code)
                         .fetch_optional(&mut *tx)
                         .await?
-                        .ok_or(StoreError::MissingReference)?;
+                        .ok_or(StoreError::MissingReference { field: "customer_code" })?;
                     ids.insert(code.clone(), id);
                     id
                 }

@@ -44,9 +44,9 @@ pub enum StoreError {
     /// The record changed since the caller read it.
     #[error("stale version")]
     Stale,
-    /// A referenced record does not exist (foreign key).
-    #[error("missing reference")]
-    MissingReference,
+    /// A referenced record does not exist (foreign key); `field` names the reference.
+    #[error("missing {field}")]
+    MissingReference { field: &'static str },
     /// Not enough usable stock of a part in a warehouse: `on_hand` is what is left.
     #[error("not enough stock of part {part_id} in warehouse {warehouse_id}: {on_hand} left")]
     Insufficient { part_id: i64, warehouse_id: i64, on_hand: i64 },
@@ -91,16 +91,25 @@ impl Writer {
     }
 }
 
-/// Maps a unique or foreign-key violation to a typed error naming the field.
+/// Maps a unique or foreign-key violation to a typed error naming the field. `fields` are
+/// the unique columns and the references (`…_id`) the statement can violate: the one the
+/// database names in its message or constraint is the field. SQLite does not say which
+/// foreign key failed, so there the statement's only reference is named; callers with
+/// several check them first.
 pub(crate) fn map_write_err(e: sqlx::Error, fields: &[&'static str]) -> StoreError {
     if let sqlx::Error::Database(d) = &e {
+        let msg = format!("{} {}", d.message(), d.constraint().unwrap_or_default());
+        let named = fields.iter().find(|f| msg.contains(*f)).copied();
         if d.is_unique_violation() {
-            let msg = format!("{} {}", d.message(), d.constraint().unwrap_or_default());
-            let field = fields.iter().find(|f| msg.contains(*f)).copied().unwrap_or("id");
-            return StoreError::Duplicate { field };
+            return StoreError::Duplicate { field: named.unwrap_or("id") };
         }
         if d.is_foreign_key_violation() {
-            return StoreError::MissingReference;
+            let mut refs = fields.iter().filter(|f| f.ends_with("_id"));
+            let only = match (refs.next(), refs.next()) {
+                (Some(f), None) => Some(*f),
+                _ => None,
+            };
+            return StoreError::MissingReference { field: named.or(only).unwrap_or("id") };
         }
     }
     StoreError::Db(e)

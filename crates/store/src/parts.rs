@@ -667,7 +667,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             };
             if let Some(field) = missing {
                 if atomic {
-                    return Err(StoreError::MissingReference);
+                    return Err(StoreError::MissingReference { field });
                 }
                 results.push(Err(Unposted::Missing(field)));
                 continue;

@@ -141,7 +141,7 @@ pub async fn create(db: &Db, w: &Writer, requester_id: i64, r: &NewRequisition, 
             .bind(&l.serial_no)
             .execute(&mut *tx)
             .await
-            .map_err(|e| crate::map_write_err(e, &[]))?;
+            .map_err(|e| crate::map_write_err(e, &["part_id"]))?;
         }
         crate::audit::record(
             &mut *tx,

@@ -64,7 +64,7 @@ pub async fn create_shifts(db: &Db, w: &Writer, items: &[ShiftWrite], now: DateT
         for s in items {
             let user: Option<i64> = sqlx::query_scalar(lock).bind(s.user_id).fetch_optional(&mut *tx).await?;
             if user.is_none() {
-                return Err(StoreError::MissingReference);
+                return Err(StoreError::MissingReference { field: "user_id" });
             }
             let clash: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM duty_shifts WHERE user_id = $1 AND starts_at < $2 AND ends_at > $3 ORDER BY \

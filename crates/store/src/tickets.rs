@@ -365,7 +365,7 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
         let mut numbers = Vec::with_capacity(items.len());
         for (w, t) in items {
             if !schools.contains_key(&t.customer_id) {
-                return Err(StoreError::MissingReference);
+                return Err(StoreError::MissingReference { field: "customer_id" });
             }
             let day = w.number_day(t.now);
             let n = next
@@ -592,7 +592,7 @@ pub async fn update(
         crate::notifications::record(&mut *tx, Some(id), &change.notifications, now).await?;
         if !change.audit_action.is_empty() {
             let summary = change.events.first().and_then(|e| e.to_status).map(|s| s.as_str()).unwrap_or_default();
-            crate::audit::record(&mut *tx, w, "ticket", id, change.audit_action, &summary, None, None).await?;
+            crate::audit::record(&mut *tx, w, "ticket", id, change.audit_action, summary, None, None).await?;
         }
         tx.commit().await?;
     });

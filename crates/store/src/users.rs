@@ -60,7 +60,7 @@ pub async fn create(db: &Db, w: &Writer, u: &UserWrite) -> Result<i64> {
             .bind(now)
             .fetch_one(&mut *tx)
             .await
-            .map_err(|e| map_write_err(e, &["username"]))?;
+            .map_err(|e| map_write_err(e, &["username", "customer_id"]))?;
         crate::audit::record(&mut *tx, w, "user", id, "create", &u.username, None, Some(public_json(u))).await?;
         tx.commit().await?;
         id
