@@ -354,7 +354,7 @@ async fn mail_in_known_sender_matched_to_the_school_unknown_sender_unmatched() {
         assert!(unmatched[0].content.contains("你们负责哪些学校"));
 
         for m in kept(&app.db).await {
-            assert_eq!(m.status, "processed", "{m:?}");
+            assert_eq!(m.status.as_str(), "processed", "{m:?}");
             assert!(m.contact_id.is_some());
         }
         // The mailbox was only read: nothing marked seen there.
@@ -498,7 +498,7 @@ async fn mail_in_polling_twice_or_a_repeated_message_records_nothing_twice() {
         assert_eq!(email_contacts(&app.db, ContactQuery::default()).await.len(), 1);
         let rows = kept(&app.db).await;
         assert_eq!(rows.len(), 2, "each UID kept once");
-        assert!(rows.iter().all(|m| m.status == "processed" && m.contact_id == rows[0].contact_id));
+        assert!(rows.iter().all(|m| m.status.as_str() == "processed" && m.contact_id == rows[0].contact_id));
         assert!(rows[1].error.as_deref().unwrap_or_default().contains("recorded once"), "{:?}", rows[1].error);
         let events = aftercare_store::tickets::events(&app.db, t["id"].as_i64().unwrap()).await.unwrap();
         assert_eq!(events.iter().filter(|e| e.kind.as_str() == "email").count(), 1);
@@ -525,16 +525,16 @@ async fn mail_in_malformed_and_huge_messages_are_kept_with_an_error_and_the_poll
         assert_eq!((r.fetched, r.run.processed, r.run.errors), (4, 1, 2), "{r:?}");
         let rows = kept(&app.db).await;
         assert_eq!(rows.len(), 4, "nothing dropped");
-        assert_eq!(rows[0].status, "error");
+        assert_eq!(rows[0].status.as_str(), "error");
         assert!(rows[0].raw.windows(7).any(|w| w == b"garbage"), "kept raw");
         assert!(!rows[0].error.as_deref().unwrap_or_default().is_empty());
-        assert_eq!(rows[1].status, "error");
+        assert_eq!(rows[1].status.as_str(), "error");
         assert!(rows[1].error.as_deref().unwrap().contains("sender"), "{:?}", rows[1].error);
-        assert_eq!(rows[2].status, "error");
+        assert_eq!(rows[2].status.as_str(), "error");
         assert!(rows[2].error.as_deref().unwrap().contains("too large"), "{:?}", rows[2].error);
         assert!(rows[2].raw.len() < 4096 && rows[2].raw.windows(10).any(|w| w == b"Message-ID"), "header kept");
         assert_eq!(rows[2].message_id.as_deref(), Some("huge-1@school1.test"));
-        assert_eq!(rows[3].status, "processed");
+        assert_eq!(rows[3].status.as_str(), "processed");
         let contacts = email_contacts(&app.db, ContactQuery::default()).await;
         assert_eq!(contacts.len(), 1);
         assert!(contacts[0].content.contains("在后面的正常邮件"));
@@ -575,7 +575,7 @@ async fn mail_in_message_kept_before_a_crash_is_processed_on_the_next_run() {
         imap.append(&[&a, &b]).await;
         // The process dies after keeping the messages, before processing them …
         assert_eq!(aftercare_jobs::mail::fetch_new(&svc, &imap.config()).await.unwrap(), 2);
-        assert!(kept(&app.db).await.iter().all(|m| m.status == "new"));
+        assert!(kept(&app.db).await.iter().all(|m| m.status.as_str() == "new"));
         assert!(email_contacts(&app.db, ContactQuery::default()).await.is_empty());
         // … and, for the second one, even after its contact was written.
         let w = aftercare_store::contacts::ContactWrite {
@@ -598,7 +598,7 @@ async fn mail_in_message_kept_before_a_crash_is_processed_on_the_next_run() {
         let contacts = email_contacts(&app.db, ContactQuery::default()).await;
         assert_eq!(contacts.len(), 2, "one contact per message");
         let rows = kept(&app.db).await;
-        assert!(rows.iter().all(|m| m.status == "processed"));
+        assert!(rows.iter().all(|m| m.status.as_str() == "processed"));
         assert_eq!(rows[1].contact_id, Some(made[0]));
     })
     .await;

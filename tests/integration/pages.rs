@@ -127,6 +127,18 @@ both!(list_pages_search_filter_and_page, |app: TestApp| async move {
     assert!(page.contains("蓉城镇初级中学") && !page.contains("城关镇中心小学"));
     let page = c.get(app.url("/search?q=PG-01")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("PG-010") && page.contains("PG-019"));
+    // A ticket found by its title opens the ticket, not an equipment page of the same id.
+    let (s, tk) = app
+        .post_json(
+            &t,
+            "/api/v1/tickets",
+            &serde_json::json!({"customer_id": app.school1, "title": "校门口监控黑屏", "system": "surveillance"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{tk}");
+    let page =
+        c.get(app.url("/search?q=%E7%9B%91%E6%8E%A7%E9%BB%91%E5%B1%8F")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains(&format!("href=\"/tickets/{}\"", tk["id"])), "the hit links to its ticket");
     let x = c.get(app.url("/equipment/export?format=xlsx&system=network")).send().await.unwrap();
     assert_eq!(x.status(), StatusCode::OK);
     assert!(x.bytes().await.unwrap().starts_with(b"PK"));

@@ -22,7 +22,7 @@ macro_rules! string_enum {
         /// enum does not know is an error, never a string passed on.
         impl TryFrom<String> for $name {
             type Error = $crate::UnknownValue;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
+            fn try_from(s: String) -> Result<Self, $crate::UnknownValue> {
                 $name::parse(&s).ok_or($crate::UnknownValue { kind: stringify!($name), value: s })
             }
         }
@@ -53,7 +53,7 @@ macro_rules! try_from_string {
 
         impl TryFrom<String> for $name {
             type Error = $crate::UnknownValue;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
+            fn try_from(s: String) -> Result<Self, $crate::UnknownValue> {
                 $name::parse(&s).ok_or($crate::UnknownValue { kind: stringify!($name), value: s })
             }
         }

@@ -15,6 +15,7 @@ use crate::mail_text::{self, Lang, TicketFacts};
 use crate::{Result, ServiceError, Services};
 use aftercare_domain::Role;
 use aftercare_domain::contacts::{Category, Channel, Direction, Urgency};
+use aftercare_domain::mail::MailStatus;
 pub use aftercare_store::Page;
 use aftercare_store::StoreError;
 use aftercare_store::contacts::{self, ContactRow, ContactWrite};
@@ -298,13 +299,13 @@ impl Services {
         let from = parsed.as_ref().and_then(|p| p.from()).and_then(|a| a.first()).and_then(|a| a.address.as_deref());
         let (status, error) = match m.too_large {
             Some(size) => (
-                "error",
+                MailStatus::Error,
                 Some(format!(
                     "too large: {size} bytes (limit {}); only the header is kept, the message stays in the mailbox",
                     self.mail.imap.as_ref().map(|i| i.max_message_bytes).unwrap_or_default()
                 )),
             ),
-            None => ("new", None),
+            None => (MailStatus::New, None),
         };
         let raw = RawMail {
             mailbox: m.mailbox,
@@ -632,10 +633,12 @@ impl Services {
         page: aftercare_store::Page,
     ) -> Result<aftercare_store::Paged<aftercare_store::mail::MailRow>> {
         crate::require(by.has_any(&[Role::Agent]))?;
-        let status = status.map(str::trim).filter(|s| !s.is_empty());
-        if status.is_some_and(|s| !matches!(s, "new" | "processed" | "error")) {
-            return Err(aftercare_domain::FieldErrors::single("status", "unknown_value").into());
-        }
+        let status = match status.map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(
+                MailStatus::parse(s).ok_or_else(|| aftercare_domain::FieldErrors::single("status", "unknown_value"))?,
+            ),
+        };
         Ok(store::list(&self.db, status, page).await?)
     }
 

@@ -445,8 +445,7 @@ impl Services {
                     }
                 };
                 if new_plan.is_some() || new_type.is_some() {
-                    let ft =
-                        new_type.or(t.fault_type.as_deref().and_then(FaultType::parse)).unwrap_or(FaultType::Other);
+                    let ft = new_type.or(t.fault_type).unwrap_or(FaultType::Other);
                     let plan = new_plan.map(str::to_owned).or(t.plan.clone()).unwrap_or_default();
                     self.rediagnosis_rules(by, &d, ft, &plan, now, window, &mut change).await?;
                     change.patch.fault_type = Some(ft);
@@ -595,7 +594,7 @@ impl Services {
                 });
             }
         }
-        let old = (t.fault_type.as_deref().and_then(FaultType::parse), t.plan.as_deref());
+        let old = (t.fault_type, t.plan.as_deref());
         let failed = aftercare_store::visits::failed_visit_since_diagnosis(&self.db, t.id).await?;
         if rules::is_misdiagnosis(failed, old, (fault_type, plan))
             && let Some(engineer) = t.diagnosed_by
@@ -604,7 +603,7 @@ impl Services {
                 kind: PenaltyKind::Misdiagnosis,
                 user_id: engineer,
                 related_ticket_id: None,
-                reason: format!("{} → {}", t.fault_type.as_deref().unwrap_or("-"), fault_type.as_str()),
+                reason: format!("{} → {}", t.fault_type.map_or("-", FaultType::as_str), fault_type.as_str()),
             });
             change.events.push(NewEvent {
                 data: Some(serde_json::json!({"engineer_id": engineer, "by": by.id.0})),

@@ -131,6 +131,7 @@ nullable_enum!(
     aftercare_domain::parts::AdjustDirection,
     aftercare_domain::defective::Outcome,
     aftercare_domain::tickets::TicketStatus,
+    aftercare_domain::tickets::FaultType,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front

@@ -7,6 +7,7 @@
 
 use crate::db::WritePool;
 use crate::{Db, Page, Paged, Result, StoreError, on_db};
+use aftercare_domain::mail::MailStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -34,8 +35,8 @@ pub struct RawMail<'a> {
     pub from_addr: Option<String>,
     pub subject: Option<String>,
     pub raw: &'a [u8],
-    /// `new`, or `error` when it is already known that it cannot be processed (too large).
-    pub status: &'a str,
+    /// `New`, or `Error` when it is already known that it cannot be processed (too large).
+    pub status: MailStatus,
     pub error: Option<String>,
     pub now: DateTime<Utc>,
 }
@@ -58,7 +59,7 @@ pub async fn store_raw(db: &Db, m: &RawMail<'_>) -> Result<Option<i64>> {
         .bind(&m.subject)
         .bind(m.raw)
         .bind(m.now)
-        .bind(m.status)
+        .bind(m.status.as_str())
         .bind(&m.error)
         .fetch_optional(&mut *tx)
         .await?;
@@ -79,8 +80,8 @@ pub struct MailRow {
     #[serde(skip)]
     pub raw: Vec<u8>,
     pub fetched_at: DateTime<Utc>,
-    /// `new`, `processed` or `error`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: MailStatus,
     pub error: Option<String>,
     pub contact_id: Option<i64>,
     pub ticket_id: Option<i64>,
@@ -344,7 +345,7 @@ pub async fn attachment(db: &Db, id: i64) -> Result<Option<(AttachmentRow, Vec<u
 }
 
 /// Kept messages, newest first, optionally of one status (`error` is the list to look at).
-pub async fn list(db: &Db, status: Option<&str>, page: Page) -> Result<Paged<MailRow>> {
+pub async fn list(db: &Db, status: Option<MailStatus>, page: Page) -> Result<Paged<MailRow>> {
     // The raw message is not read for a list.
     const COLS: &str = "id, mailbox, uidvalidity, uid, message_id, from_addr, subject, CAST(x'' AS BLOB) AS raw, \
         fetched_at, status, error, contact_id, ticket_id, processed_at";
@@ -354,7 +355,7 @@ pub async fn list(db: &Db, status: Option<&str>, page: Page) -> Result<Paged<Mai
     };
     let sql =
         format!("SELECT {cols} FROM mail_messages WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2 OFFSET $3");
-    let status = status.unwrap_or_default();
+    let status = status.map(MailStatus::as_str).unwrap_or_default();
     let (items, total) = on_db!(db, |p| (
         sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(status)

@@ -238,8 +238,8 @@ pub fn index_body(text: &str) -> String {
 /// One hit of the global search.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Hit {
-    /// `customer`, `equipment`, `ticket` or `contact` (staff only).
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: aftercare_domain::search::SearchKind,
     pub id: i64,
     /// Name (customer) or kind + location (equipment).
     pub title: String,

@@ -33,7 +33,8 @@ pub struct TicketRow {
     pub status: TicketStatus,
     pub reporter_name: Option<String>,
     pub reporter_phone: Option<String>,
-    pub fault_type: Option<String>,
+    #[sqlx(try_from = "NullableText")]
+    pub fault_type: Option<FaultType>,
     pub fault_subcategory: Option<String>,
     pub needs_site_survey: bool,
     pub diagnosis: Option<String>,

@@ -27,7 +27,7 @@ impl Sheet {
         v.clone().unwrap_or_default()
     }
     pub fn is_fault(&self, f: &str) -> bool {
-        self.p.detail.ticket.fault_type.as_deref() == Some(f)
+        self.p.detail.ticket.fault_type.map(|t| t.as_str()) == Some(f)
     }
     /// The engineer who wrote the diagnosis (else the ticket's engineer).
     pub fn analyst(&self) -> String {

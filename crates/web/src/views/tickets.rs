@@ -246,7 +246,7 @@ fn ticket_table(tr: crate::Tr, rows: &[TicketRow], tz: chrono_tz::Tz) -> Vec<Vec
             r.title.clone(),
             t(&format!("priority.{}", r.priority)),
             t(&format!("ticket.status.{}", r.status)),
-            r.fault_type.as_deref().map(|f| t(&format!("fault_type.{f}"))).unwrap_or_default(),
+            r.fault_type.map(|f| t(&format!("fault_type.{f}"))).unwrap_or_default(),
             dt(Some(r.created_at)),
             dt(r.scheduled_at),
             dt(r.resolved_at),
@@ -447,7 +447,7 @@ impl TicketPage {
         v.clone().unwrap_or_default()
     }
     pub fn is_fault(&self, f: &str) -> bool {
-        self.d.ticket.fault_type.as_deref() == Some(f)
+        self.d.ticket.fault_type.map(|t| t.as_str()) == Some(f)
     }
     pub fn sub_label(&self, s: &SubcategoryRow) -> String {
         let name = if self.c.tr.is_en() { &s.name_en } else { &s.name_zh };
