@@ -8,6 +8,8 @@ string_enum!(
         Equipment = "equipment",
         Ticket = "ticket",
         Contact = "contact",
+        /// Spare parts of the catalogue (staff only).
+        Part = "part",
     }
 );
 
@@ -19,8 +21,13 @@ impl SearchKind {
             SearchKind::Equipment => "/equipment",
             SearchKind::Ticket => "/tickets",
             SearchKind::Contact => "/contacts",
+            SearchKind::Part => "/parts",
         }
     }
+
+    /// The order the groups of a search are shown in: what the desk looks for most first.
+    pub const SHOWN: &'static [SearchKind] =
+        &[SearchKind::Ticket, SearchKind::Customer, SearchKind::Equipment, SearchKind::Contact, SearchKind::Part];
 }
 
 #[cfg(test)]

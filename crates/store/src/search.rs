@@ -8,6 +8,7 @@
 
 use crate::db::Conn;
 use crate::{Db, Result, on_conn, on_db};
+use aftercare_domain::search::SearchKind;
 use serde::Serialize;
 
 fn is_cjk(c: char) -> bool {
@@ -239,26 +240,36 @@ pub fn index_body(text: &str) -> String {
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Hit {
     #[sqlx(try_from = "String")]
-    pub kind: aftercare_domain::search::SearchKind,
+    pub kind: SearchKind,
     pub id: i64,
-    /// Name (customer) or kind + location (equipment).
+    /// Name (customer), kind + location (equipment), title (ticket), the first words of a
+    /// contact, a part's name.
     pub title: String,
-    /// Customer code or equipment serial number.
+    /// Customer code, equipment serial, ticket number, contact record number, part code.
     pub number: Option<String>,
     pub model: Option<String>,
     /// The school a hit belongs to.
     pub customer_id: Option<i64>,
     pub customer_name: Option<String>,
+    /// How many hits of this kind there are in all (see [`MATCH_CAP`]).
+    #[serde(skip)]
+    pub kind_total: i64,
 }
 
-/// The global search statement: bind the match expression, the scope (a customer id, or
-/// -1 for every school) and the limit.
+/// At most this many index entries are read for one search; a kind's total is then "at
+/// least".
+pub const MATCH_CAP: i64 = 2000;
+
+/// The grouped search: for each kind its best `per_kind` hits (open and recent first) and
+/// its total. The FTS hits (at most [`MATCH_CAP`]) drive every branch and each record is
+/// then fetched by its primary key; `CROSS JOIN` pins that order on SQLite. Left to the
+/// statistics, the planner chose differently after the `ANALYZE` at start-up — scanning
+/// the 5,000 schools and their 200,000 pieces of equipment and probing the hits — which
+/// made a search 500× slower after a restart. PostgreSQL reads `CROSS JOIN … WHERE` as the
+/// plain join it is. Parts are few (a catalogue) and are matched by code, name or spec.
 ///
-/// The FTS hits (at most 2,000) drive every branch and each record is then fetched by its
-/// primary key; `CROSS JOIN` pins that order on SQLite. Left to the statistics, the planner
-/// chose differently after the `ANALYZE` at start-up — scanning the 5,000 schools and their
-/// 200,000 pieces of equipment and probing the hits — which made a search 500× slower
-/// after a restart. PostgreSQL reads `CROSS JOIN … WHERE` as the plain join it is.
+/// Binds: the match expression, the scope (a customer id, -1 for every school), hits per
+/// kind, the code pattern and the name pattern of parts.
 pub fn search_sql(db: &Db) -> String {
     let matched = match db {
         Db::Sqlite(_) => {
@@ -269,44 +280,80 @@ pub fn search_sql(db: &Db) -> String {
         Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
     };
     format!(
-        "WITH m AS MATERIALIZED ({matched}) \
-         SELECT * FROM ( \
+        "WITH m AS MATERIALIZED ({matched}), \
+         hits AS ( \
            SELECT 'customer' AS kind, c.id, c.name AS title, c.code AS number, CAST(NULL AS TEXT) AS model, c.id AS \
-           customer_id, c.name AS customer_name \
+           customer_id, c.name AS customer_name, 0 AS closed \
              FROM m CROSS JOIN customers c WHERE m.kind = 'customer' AND c.id = m.ref_id AND ($2 < 0 OR c.id = $2) \
            UNION ALL \
            SELECT 'equipment' AS kind, e.id, e.kind || COALESCE(' · ' || e.location, '') AS title, e.serial_no AS \
-           number, e.model, c.id AS customer_id, c.name AS customer_name \
+           number, e.model, c.id AS customer_id, c.name AS customer_name, \
+           CASE WHEN e.status = 'retired' THEN 1 ELSE 0 END AS closed \
              FROM m CROSS JOIN equipment e CROSS JOIN customers c WHERE m.kind = 'equipment' AND e.id = m.ref_id \
              AND c.id = e.customer_id AND ($2 < 0 OR e.customer_id = $2) \
            UNION ALL \
            SELECT 'ticket' AS kind, t.id, t.title, t.number, CAST(NULL AS TEXT) AS model, c.id AS customer_id, \
-           c.name AS customer_name \
+           c.name AS customer_name, CASE WHEN t.status IN ('closed', 'cancelled') THEN 1 ELSE 0 END AS closed \
              FROM m CROSS JOIN tickets t CROSS JOIN customers c WHERE m.kind = 'ticket' AND t.id = m.ref_id AND \
              c.id = t.customer_id AND ($2 < 0 OR t.customer_id = $2) \
            UNION ALL \
            SELECT 'contact' AS kind, k.id, SUBSTR(k.content, 1, 60) AS title, k.record_no AS number, CAST(NULL AS \
-           TEXT) AS model, c.id AS customer_id, c.name AS customer_name \
+           TEXT) AS model, c.id AS customer_id, c.name AS customer_name, 0 AS closed \
              FROM m CROSS JOIN contacts k LEFT JOIN customers c ON c.id = k.customer_id WHERE m.kind = 'contact' \
              AND k.id = m.ref_id AND $2 < 0 \
-         ) hits ORDER BY kind, title LIMIT $3"
+           UNION ALL \
+           SELECT 'part' AS kind, p.id, p.name AS title, p.code AS number, p.spec AS model, CAST(NULL AS BIGINT) AS \
+           customer_id, CAST(NULL AS TEXT) AS customer_name, CASE WHEN p.active THEN 0 ELSE 1 END AS closed \
+             FROM parts p WHERE $2 < 0 AND (p.code LIKE $4 ESCAPE '\\' OR p.name LIKE $5 ESCAPE '\\' OR p.spec LIKE $5 ESCAPE '\\') \
+         ) \
+         SELECT kind, id, title, number, model, customer_id, customer_name, kind_total FROM ( \
+           SELECT hits.*, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY closed, id DESC) AS n, \
+           COUNT(*) OVER (PARTITION BY kind) AS kind_total FROM hits \
+         ) ranked WHERE n <= $3 ORDER BY kind, n"
     )
 }
 
-/// Searches every kind; `scope` limits hits to one customer.
-pub async fn search(db: &Db, q: &str, scope: Option<i64>, limit: i64) -> Result<Vec<Hit>> {
+/// One kind's part of a search: its best hits and how many there are.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Group {
+    pub kind: SearchKind,
+    /// Hits of this kind in all (at least, when `capped`).
+    pub total: i64,
+    /// The index was read up to its cap: there may be more.
+    pub capped: bool,
+    pub hits: Vec<Hit>,
+}
+
+/// Searches every kind; `scope` limits hits to one customer (and leaves out contacts and
+/// parts). Groups come in [`SearchKind::SHOWN`] order, only the kinds with hits.
+pub async fn search(db: &Db, q: &str, scope: Option<i64>, per_kind: i64) -> Result<Vec<Group>> {
     let Some(expr) = match_expr(db, q) else {
         return Ok(Vec::new());
     };
     let sql = search_sql(db);
     let scope = scope.unwrap_or(-1);
+    let phrase = q.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
     let hits = on_db!(db, |p| sqlx::query_as::<_, Hit>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&expr)
         .bind(scope)
-        .bind(limit)
+        .bind(per_kind)
+        .bind(format!("%{}%", phrase.to_uppercase()))
+        .bind(format!("%{phrase}%"))
         .fetch_all(p)
         .await?);
-    Ok(hits)
+    let mut groups: Vec<Group> = Vec::new();
+    for h in hits {
+        match groups.iter_mut().find(|g| g.kind == h.kind) {
+            Some(g) => g.hits.push(h),
+            None => groups.push(Group { kind: h.kind, total: h.kind_total, capped: false, hits: vec![h] }),
+        }
+    }
+    let capped = groups.iter().filter(|g| g.kind != SearchKind::Part).map(|g| g.total).sum::<i64>() >= MATCH_CAP;
+    for g in groups.iter_mut().filter(|g| g.kind != SearchKind::Part) {
+        g.capped = capped;
+    }
+    groups.sort_by_key(|g| SearchKind::SHOWN.iter().position(|k| *k == g.kind));
+    Ok(groups)
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
-use aftercare_service::search::Hit;
+use aftercare_service::search::Group;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -16,7 +16,18 @@ use serde::Deserialize;
 pub struct SearchPage {
     pub c: Ctx,
     pub q: String,
-    pub hits: Vec<Hit>,
+    pub groups: Vec<Group>,
+}
+
+impl SearchPage {
+    /// The kind's own list filtered by the same words ("all N").
+    pub fn list_url(&self, g: &Group) -> String {
+        crate::api::search::list_url(g.kind, &self.q)
+    }
+    /// "All 12" under a group that shows fewer.
+    pub fn all_label(&self, g: &Group) -> String {
+        self.c.tr.tf("search.all", &[("n", &g.total.to_string())])
+    }
 }
 
 #[derive(Deserialize)]
@@ -30,7 +41,7 @@ pub async fn view_search_get(
     PageQuery(p): PageQuery<SearchParams>,
 ) -> Result<Response, PageError> {
     let q = p.q.unwrap_or_default();
-    let hits = st.svc.search(&u.actor, &q, 100).await?;
+    let groups = st.svc.search(&u.actor, &q, 10).await?;
     let c = Ctx::new(&st, &u, "/search", u.tr.t("search.title")).crumb(u.tr.t("search.title"), "/search");
-    Ok(render(&SearchPage { c, q, hits }))
+    Ok(render(&SearchPage { c, q, groups }))
 }
