@@ -14,6 +14,7 @@ mod excel;
 mod field_labels;
 mod fuzz_found;
 mod hardening;
+mod home;
 mod mail;
 mod movement_groups;
 mod pages;

@@ -17,6 +17,7 @@ pub mod defective;
 pub mod dispatch;
 pub mod equipment;
 pub mod excel;
+pub mod home;
 pub mod mail;
 pub mod mail_text;
 pub mod paperwork;

@@ -469,6 +469,8 @@ pub struct ContactQuery {
     pub missed_open: bool,
     /// Complaints without a verdict.
     pub unreviewed_complaints: bool,
+    /// A callback was due before this time (with `missed_open`: the overdue ones).
+    pub due_before: Option<DateTime<Utc>>,
     /// No school matched (mail from unknown senders).
     pub unmatched: bool,
     pub ticket_id: Option<i64>,
@@ -486,6 +488,10 @@ pub fn filter(db: &Db, q: &ContactQuery) -> Filter {
             let p = f.arg(Arg::I64(v));
             f.and(format!("{col} = {p}"));
         }
+    }
+    if let Some(t) = q.due_before {
+        let p = f.arg(Arg::Time(t));
+        f.and(format!("k.callback_due < {p}"));
     }
     if let Some(u) = q.handler_or_owner {
         let p = f.arg(Arg::I64(u));

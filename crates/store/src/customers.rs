@@ -316,3 +316,32 @@ pub async fn ids_by_code(db: &Db, codes: &[String]) -> Result<Vec<(String, i64)>
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM customers").fetch_one(p).await?))
 }
+
+/// Where a technician goes and whom to call there: a school's address and its first
+/// contact, for each of `ids`, in one query.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SiteRow {
+    pub id: i64,
+    pub name: String,
+    pub county: String,
+    pub town: String,
+    pub address: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+}
+
+pub async fn sites(db: &Db, ids: &[i64]) -> Result<Vec<SiteRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT c.id, c.name, c.county, c.town, c.address, \
+           (SELECT k.name FROM customer_contacts k WHERE k.customer_id = c.id ORDER BY k.position, k.id LIMIT 1) \
+           AS contact_name, \
+           (SELECT k.phone FROM customer_contacts k WHERE k.customer_id = c.id AND k.phone IS NOT NULL \
+             ORDER BY k.position, k.id LIMIT 1) AS contact_phone \
+         FROM customers c WHERE c.id IN ({list})"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as::<_, SiteRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}

@@ -624,6 +624,10 @@ pub struct TicketQuery {
     pub unassigned: bool,
     /// Open with a due time passed or a breach flagged, at `now`.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// Open, nothing breached yet, but the response or the resolve falls due in [now, until).
+    pub at_risk: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Open and escalated at least once.
+    pub escalated: bool,
     /// Scheduled within [from, to).
     pub scheduled_from: Option<DateTime<Utc>>,
     pub scheduled_to: Option<DateTime<Utc>>,
@@ -678,6 +682,18 @@ pub fn filter(db: &Db, q: &TicketQuery) -> Filter {
              t.respond_breached_at IS NOT NULL OR t.arrive_breached_at IS NOT NULL OR t.resolve_breached_at IS NOT \
              NULL)"
         ));
+    }
+    if let Some((now, until)) = q.at_risk {
+        let (a, b) = (f.arg(Arg::Time(now)), f.arg(Arg::Time(until)));
+        f.and(format!(
+            "t.status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND \
+             t.respond_breached_at IS NULL AND t.arrive_breached_at IS NULL AND t.resolve_breached_at IS NULL AND (\
+             (t.responded_at IS NULL AND t.respond_due >= {a} AND t.respond_due < {b}) OR \
+             (t.resolve_due >= {a} AND t.resolve_due < {b}))"
+        ));
+    }
+    if q.escalated {
+        f.and("t.escalation_level > 0 AND t.status IN ('in_progress', 'on_hold')".into());
     }
     if let Some(from) = q.scheduled_from {
         let p = f.arg(Arg::Time(from));
@@ -734,6 +750,39 @@ pub async fn assignments_between(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>
     Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, i64)>(
         "SELECT t.id, tt.user_id FROM tickets t JOIN ticket_technicians tt ON tt.ticket_id = t.id \
          WHERE t.scheduled_at >= $1 AND t.scheduled_at < $2 ORDER BY t.scheduled_at"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(p)
+    .await?))
+}
+
+/// Tickets opened in [from, to) by status and system: the manager's month chart.
+pub async fn count_by_status_and_system(
+    db: &Db,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(String, String, i64)>> {
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT status, system, COUNT(*) FROM tickets WHERE created_at >= $1 AND created_at < $2 GROUP BY status, system"
+    )
+    .bind(from)
+    .bind(to)
+    .fetch_all(p)
+    .await?
+    }))
+}
+
+/// Each technician's load: tickets scheduled in [from, to) and open tickets assigned.
+pub async fn technician_load(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(i64, i64, i64)>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, i64, i64)>(
+        "SELECT x.user_id, \
+           SUM(CASE WHEN t.scheduled_at >= $1 AND t.scheduled_at < $2 AND t.status <> 'cancelled' THEN 1 ELSE 0 END), \
+           SUM(CASE WHEN t.status IN ('scheduled', 'in_progress', 'on_hold') THEN 1 ELSE 0 END) \
+         FROM ticket_technicians x JOIN tickets t ON t.id = x.ticket_id \
+         WHERE t.status IN ('scheduled', 'in_progress', 'on_hold') OR (t.scheduled_at >= $1 AND t.scheduled_at < $2) \
+         GROUP BY x.user_id"
     )
     .bind(from)
     .bind(to)

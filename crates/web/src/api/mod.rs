@@ -10,6 +10,7 @@ pub mod daily;
 pub mod defective;
 pub mod equipment;
 pub mod health;
+pub mod home;
 pub mod import;
 pub mod mail;
 pub mod parts;
@@ -57,6 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/import", post(import::api_import))
         .route("/import/template", get(import::api_import_template))
         .route("/search", get(search::api_search))
+        .route("/home", get(home::api_home))
         .route("/audit", get(audit::api_audit_list))
         .route("/tickets", get(tickets::api_tickets_list).post(tickets::api_tickets_create))
         .route("/tickets/{id}", get(tickets::api_tickets_get))
@@ -134,7 +136,7 @@ pub fn routes() -> Router<AppState> {
         equipment::api_equipment_list, equipment::api_equipment_create, equipment::api_equipment_get, equipment::api_equipment_update,
         equipment::api_equipment_history,
         import::api_import, import::api_import_template, import::api_customers_export, import::api_equipment_export,
-        search::api_search, audit::api_audit_list, health::healthz,
+        search::api_search, home::api_home, audit::api_audit_list, health::healthz,
         tickets::api_tickets_list, tickets::api_tickets_create, tickets::api_tickets_get, tickets::api_tickets_action,
         tickets::api_tickets_timeline, tickets::api_tickets_visit, tickets::api_visit_signature, tickets::api_tickets_comment,
         tickets::api_tickets_callback_attempt,

@@ -48,7 +48,8 @@ pub struct TicketParams {
     pub priority: Option<String>,
     pub technician_id: Option<i64>,
     pub engineer_id: Option<i64>,
-    /// `mine` (assigned to me / my engineering), `unassigned`, `overdue`, `callback` (waiting for the callback).
+    /// `mine` (assigned to me), `mine_engineer`, `unassigned`, `overdue`, `at_risk` (due within 2 h),
+    /// `escalated`, `callback` (waiting for the callback).
     pub view: Option<String>,
     /// `newest`, `oldest`, `due`, `priority`, `scheduled`, `updated`.
     pub sort: Option<String>,
@@ -86,6 +87,11 @@ impl TicketParams {
             Some("mine_engineer") => q.engineer_id = Some(me),
             Some("unassigned") => q.unassigned = true,
             Some("overdue") => q.overdue_at = Some(Utc::now()),
+            Some("at_risk") => {
+                let now = Utc::now();
+                q.at_risk = Some((now, now + chrono::Duration::hours(aftercare_service::home::AT_RISK_HOURS)));
+            }
+            Some("escalated") => q.escalated = true,
             Some("callback") => q.statuses = vec!["resolved".into()],
             _ => {}
         }

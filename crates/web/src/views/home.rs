@@ -1,12 +1,15 @@
-//! The start page: the installed base at a glance, and where to go next.
+//! The start page of each role: the counts its day begins with (each opening its list),
+//! the technician's stops, the manager's workload and month, and the installed base.
 
 use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
+use aftercare_domain::Role;
 use aftercare_service::Page;
 use aftercare_service::customers::CustomerQuery;
 use aftercare_service::equipment::EquipmentQuery;
+use aftercare_service::home::{Home, Stop};
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -28,6 +31,79 @@ pub struct HomePage {
     pub expiring: i64,
     pub expired: i64,
     pub systems: Vec<SystemBar>,
+    pub home: Home,
+    /// The installed base is shown to the office (not on a technician's phone).
+    pub show_base: bool,
+    /// The month by status and by system, with their titles.
+    pub charts: Vec<(String, Chart)>,
+}
+
+/// A horizontal bar chart drawn as SVG on the server (no script; sharp when printed).
+#[derive(Default)]
+pub struct Chart {
+    pub bars: Vec<ChartBar>,
+    pub height: i64,
+}
+
+pub struct ChartBar {
+    pub label: String,
+    pub n: i64,
+    /// Bar length in the 480-wide view box (the label takes the first 120).
+    pub w: i64,
+    pub y: i64,
+    pub href: String,
+}
+
+/// Rows 24 high; the longest bar 300 wide.
+fn chart(items: &[(String, i64)], label: impl Fn(&str) -> String, href: impl Fn(&str) -> String) -> Chart {
+    let max = items.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
+    let bars: Vec<ChartBar> = items
+        .iter()
+        .enumerate()
+        .map(|(i, (k, n))| ChartBar {
+            label: label(k),
+            n: *n,
+            w: (n * 300 / max).max(2),
+            y: i as i64 * 24,
+            href: href(k),
+        })
+        .collect();
+    Chart { height: (bars.len() as i64 * 24).max(24), bars }
+}
+
+impl HomePage {
+    pub fn month_title(&self, n: &i64) -> String {
+        self.c.tr.tf("home.month", &[("n", &n.to_string())])
+    }
+    pub fn card_label(&self, key: &str) -> String {
+        self.c.t(&format!("home.card.{key}"))
+    }
+    /// `tel:` with the digits of a phone number.
+    pub fn tel(&self, phone: &str) -> String {
+        let digits: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        format!("tel:{digits}")
+    }
+    /// The school's address as one line.
+    pub fn address(&self, s: &Stop) -> String {
+        s.site
+            .as_ref()
+            .map(|x| {
+                let parts = [Some(x.county.as_str()), Some(x.town.as_str()), x.address.as_deref()];
+                parts.into_iter().flatten().filter(|p| !p.is_empty()).collect::<Vec<_>>().join(" ")
+            })
+            .unwrap_or_default()
+    }
+    /// Opens the address in the phone's map app (Amap's link hands over to the app).
+    pub fn map_link(&self, s: &Stop) -> String {
+        let q: String = format!("{} {}", self.address(s), s.ticket.customer_name)
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        format!("https://uri.amap.com/search?keyword={q}")
+    }
+    pub fn time(&self, s: &Stop) -> String {
+        s.ticket.scheduled_at.map(|t| t.with_timezone(&self.c.tz).format("%H:%M").to_string()).unwrap_or_default()
+    }
 }
 
 pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
@@ -37,6 +113,8 @@ pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Re
         return Ok(Redirect::to("/portal").into_response());
     }
     let e = |e| PageError::from_service(u.tr, e);
+    let home = st.svc.home(a, chrono::Utc::now()).await?;
+    let show_base = a.is_admin_or_manager() || a.has_any(&[Role::Agent, Role::Engineer]);
     let one = Page::new(Some(1), Some(1));
     let count = |q: EquipmentQuery| {
         let svc = st.svc.clone();
@@ -58,6 +136,17 @@ pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Re
             SystemBar { id: s.as_str().into(), label: u.tr.system(s.as_str()), count, pct: count * 100 / max }
         })
         .collect();
+    let tr = u.tr;
+    let charts = match &home.month {
+        Some(m) => vec![
+            (
+                tr.t("home.by_status"),
+                chart(&m.by_status, |k| tr.t(&format!("ticket.status.{k}")), |k| format!("/tickets?status={k}")),
+            ),
+            (tr.t("home.by_system_tickets"), chart(&m.by_system, |k| tr.system(k), |k| format!("/tickets?system={k}"))),
+        ],
+        None => Vec::new(),
+    };
     let c = Ctx::new(&st, &u, "/", u.tr.t("home.title"));
-    Ok(render(&HomePage { c, customers, equipment, faulty, expiring, expired, systems }))
+    Ok(render(&HomePage { c, customers, equipment, faulty, expiring, expired, systems, home, show_base, charts }))
 }

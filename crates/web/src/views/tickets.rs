@@ -160,6 +160,8 @@ fn views_for(c: &Ctx, u: &PageUser, current: Option<&str>) -> Vec<(&'static str,
     if u.actor.is_staff() {
         v.push(("unassigned", c.t("tickets.view.unassigned")));
         v.push(("overdue", c.t("tickets.view.overdue")));
+        v.push(("at_risk", c.t("tickets.view.at_risk")));
+        v.push(("escalated", c.t("tickets.view.escalated")));
         v.push(("callback", c.t("tickets.view.callback")));
     }
     v.into_iter().map(|(k, l)| (k, l, current.unwrap_or_default() == k)).collect()
