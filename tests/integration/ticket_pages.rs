@@ -155,6 +155,16 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
     assert_eq!(app.count("visit_photos").await, 1);
     let page = tc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("/signature.png") && page.contains("王老师"));
+    // The visit's photo is on the ticket, resolving is now the primary step, and the
+    // resolution starts from the work done.
+    assert!(page.contains("<img src=\"/photos/"), "the visit's photo is shown");
+    assert!(page.contains("class=\"btn btn-primary\" id=\"action-resolve\""), "resolve is the primary button");
+    assert!(page.contains(">更换电源板，开机正常</textarea>"), "the resolution is prefilled");
+    let (school, _) = app.browser("school1").await;
+    let mine = school.get(app.url(&format!("/portal/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(mine.contains("<img src=\"/photos/"), "the school sees the visit's photo on its ticket");
+    let paper = tc.get(app.url(&format!("/tickets/{id}/print/repair"))).send().await.unwrap().text().await.unwrap();
+    assert!(paper.contains("class=\"paper-photos\"><img src=\"/photos/"), "the printed record shows the photo");
     let r = post(
         &tc,
         &app,
@@ -172,12 +182,20 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
         &agent,
         &app,
         &format!("/tickets/{id}/act/callback"),
-        &[("_csrf", &csrf), ("version", &v(&page)), ("satisfaction", "5"), ("resolved", "true")],
+        &[
+            ("_csrf", &csrf),
+            ("version", &v(&page)),
+            ("satisfaction", "5"),
+            ("resolved", "true"),
+            ("note", "老师说修得很快，一体机已正常使用"),
+        ],
     )
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = agent.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("已关闭") && page.contains("★★★★★"));
+    let paper = agent.get(app.url(&format!("/tickets/{id}/print/repair"))).send().await.unwrap().text().await.unwrap();
+    assert!(paper.contains("老师说修得很快，一体机已正常使用"), "客户意见 comes from the callback");
     // The list shows it under its status and exports it.
     let list = agent.get(app.url("/tickets?status=closed")).send().await.unwrap().text().await.unwrap();
     assert!(list.contains("302 教室一体机黑屏"));

@@ -20,6 +20,10 @@ pub struct Paperwork {
     pub repeat_of_number: Option<String>,
     /// Display names of everyone the forms name (engineer, analyst, technicians), by user id.
     pub names: Vec<(i64, String)>,
+    /// Photos taken on the visits: (visit id, photo id).
+    pub photos: Vec<(i64, i64)>,
+    /// What the school said on the callback (客户意见).
+    pub customer_comment: Option<String>,
 }
 
 impl Paperwork {
@@ -35,10 +39,20 @@ impl Services {
         require(by.is_staff())?;
         let t = &detail.ticket;
         let customer = self.get_customer(by, CustomerId(t.customer_id)).await?;
-        let mut equipment = Vec::new();
-        for e in &detail.equipment_ids {
-            equipment.push(aftercare_store::equipment::get(&self.db, *e).await?);
-        }
+        let equipment = aftercare_store::equipment::of_ticket(&self.db, t.id).await?;
+        let photos = aftercare_store::visits::photos_of(&self.db, t.id).await?;
+        let events = store::events(&self.db, t.id).await?;
+        let customer_comment = events
+            .iter()
+            .rev()
+            .filter(|e| e.kind == aftercare_domain::tickets::EventKind::Action)
+            .find(|e| {
+                e.data_json
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .is_some_and(|d| d["action"] == "callback")
+            })
+            .and_then(|e| e.note.clone());
         let subcategory = match &t.fault_subcategory {
             Some(code) => aftercare_store::taxonomy::subcategory(&self.db, code).await?,
             None => None,
@@ -60,6 +74,6 @@ impl Services {
                 names.push((u, row.display_name));
             }
         }
-        Ok(Paperwork { detail, customer, equipment, subcategory, repeat_of_number, names })
+        Ok(Paperwork { detail, customer, equipment, subcategory, repeat_of_number, names, photos, customer_comment })
     }
 }

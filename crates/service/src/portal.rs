@@ -89,6 +89,8 @@ pub struct PortalTicket {
     /// Oldest first.
     pub timeline: Vec<SchoolEvent>,
     pub attachments: Vec<AttachmentMeta>,
+    /// Photos taken on the visits: (visit id, photo id).
+    pub photos: Vec<(i64, i64)>,
 }
 
 /// A ticket's status as the portal reads it: the one place that turns the row's value
@@ -302,7 +304,8 @@ impl Services {
         let events = store::events(&self.db, id).await?;
         let timeline = school_timeline(&events, by.id.0, &names, &detail.visits);
         let attachments = self.attachments_of(&detail).await?;
-        Ok(PortalTicket { detail, equipment, technicians, visit_technicians, timeline, attachments })
+        let photos = aftercare_store::visits::photos_of(&self.db, id).await?;
+        Ok(PortalTicket { detail, equipment, technicians, visit_technicians, timeline, attachments, photos })
     }
 
     /// The school confirms (or not) that its resolved ticket is really fixed and rates the

@@ -23,6 +23,8 @@ pub struct TicketView {
     /// Oldest first; a school sees its filtered timeline ([`Services::timeline_of`]).
     pub timeline: Vec<EventRow>,
     pub attachments: Vec<AttachmentMeta>,
+    /// Photos taken on visits: (visit id, photo id), oldest first.
+    pub photos: Vec<(i64, i64)>,
     /// The fault subcategories for the diagnose form (staff only).
     pub subcategories: Vec<SubcategoryRow>,
     /// The actions the viewer may take now ([`rules::available_actions`]). A school user
@@ -48,6 +50,7 @@ impl Services {
         let equipment = aftercare_store::equipment::of_ticket(&self.db, id.0).await?;
         let timeline = self.timeline_of(by, &detail).await?;
         let attachments = self.attachments_of(&detail).await?;
+        let photos = aftercare_store::visits::photos_of(&self.db, id.0).await?;
         let staff = by.is_staff();
         let (technicians, subcategories, actions, can_visit, can_attempt) = if staff {
             let window = self.repeat_window_days().await?;
@@ -69,6 +72,7 @@ impl Services {
             technicians,
             timeline,
             attachments,
+            photos,
             subcategories,
             actions,
             can_visit,

@@ -338,6 +338,8 @@ pub struct VisitView {
     pub technicians: String,
     /// "王老师 签字确认".
     pub signed_by: Option<String>,
+    /// The visit's photos (ids for `/photos/{id}`).
+    pub photos: Vec<i64>,
 }
 
 #[derive(Template)]
@@ -479,6 +481,7 @@ async fn ticket_page(
                 .as_ref()
                 .filter(|_| v.signed)
                 .map(|s| c.tr.tf("timeline.signed_by", &[("name", s)])),
+            photos: p.photos.iter().filter(|(visit, _)| *visit == v.id).map(|(_, ph)| *ph).collect(),
         })
         .collect();
     let reported = when(&c, &t.created_at);

@@ -436,9 +436,25 @@ pub struct TicketPage {
     pub default_schedule: String,
     /// Photos the school (or anyone) attached.
     pub attachments: Vec<aftercare_service::attachments::AttachmentMeta>,
+    /// Photos taken on visits: (visit id, photo id).
+    pub photos: Vec<(i64, i64)>,
 }
 
 impl TicketPage {
+    /// The likely next step is the primary button: resolving once the school has signed a
+    /// visit (not holding it), otherwise the first allowed action.
+    pub fn is_primary(&self, a: &&str) -> bool {
+        let primary = if self.actions.contains(&"resolve") { Some("resolve") } else { self.actions.first().copied() };
+        primary == Some(*a)
+    }
+    /// The resolution starts from what the last visit did.
+    /// The photos of one visit.
+    pub fn photos_of(&self, visit: &i64) -> Vec<i64> {
+        self.photos.iter().filter(|(v, _)| v == visit).map(|(_, p)| *p).collect()
+    }
+    pub fn resolution_default(&self) -> String {
+        self.d.visits.last().map(|v| v.work_done.clone()).unwrap_or_default()
+    }
     pub fn close_hint(&self) -> String {
         self.c.tr.tf("tickets.close_hint", &[("n", &self.d.ticket.callback_attempts.to_string())])
     }
@@ -585,6 +601,7 @@ async fn ticket_page(
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
         attachments: v.attachments,
+        photos: v.photos,
         d,
     })
 }
