@@ -470,6 +470,36 @@ both!(the_desk_page_pops_the_caller_and_logs_a_repair_as_a_ticket, |app: TestApp
     let html = c.get(app.url(&to)).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"last-ticket\""), "{html}");
     assert_eq!(app.count("tickets WHERE title LIKE '%投影机%'").await, 1);
+    // The school is picked the way the agent knows it: by name, by phone or by code; a
+    // text that names none is an error at the field, with every other mistake at once.
+    let picker = c.get(app.url("/pick/schools?q=%E8%93%89%E5%9F%8E")).send().await.unwrap();
+    let hits: serde_json::Value = picker.json().await.unwrap();
+    assert_eq!(hits[0]["id"], app.school2, "{hits}");
+    for (typed, want) in [("蓉城镇初级中学", app.school2), ("13905661111", app.school1), ("t-rc-01", app.school2)]
+    {
+        let mut f: Vec<(&str, &str)> =
+            form.iter().filter(|(k, _)| *k != "customer_id" && *k != "open_ticket").copied().collect();
+        f.push(("customer", typed));
+        let r = c.post(app.url("/desk")).form(&f).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "{typed}");
+        let last = r.headers()["location"].to_str().unwrap().rsplit('=').next().unwrap().to_owned();
+        let (_, k) = app.get_json(&app.token("agent").await, &format!("/api/v1/contacts/{last}")).await;
+        assert_eq!(k["customer_id"], want, "{typed} names its school");
+    }
+    let before = contacts_count(&app).await;
+    let f = [
+        ("_csrf", csrf.as_str()),
+        ("channel", "phone"),
+        ("content", "x"),
+        ("customer", "不存在的学校"),
+        ("promised_at", promise.as_str()),
+    ];
+    let r = c.post(app.url("/desk")).form(&f).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("没有匹配的记录") && html.contains("问题类型：必填"), "the school and the category at once");
+    assert!(html.contains("value=\"不存在的学校\""), "what was typed is kept");
+    assert_eq!(contacts_count(&app).await, before);
     // A missing category comes back on the page with the field named, nothing written.
     let before = contacts_count(&app).await;
     let bad = [("_csrf", csrf.as_str()), ("channel", "phone"), ("content", "x"), ("promised_at", promise.as_str())];
@@ -541,6 +571,15 @@ both!(an_unmatched_contact_gets_its_school_on_its_page, |app: TestApp| async mov
     let (c, csrf) = app.browser("agent").await;
     let html = c.get(app.url(&format!("/contacts/{id}"))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("id=\"school-form\""), "{html}");
+    // A name that matches no school is named on the page and nothing changes.
+    let r = c
+        .post(app.url(&format!("/contacts/{id}/school")))
+        .form(&[("_csrf", csrf.as_str()), ("customer", "火星小学")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("没有匹配的记录"));
     // A school that does not exist is named on the page and nothing changes.
     let r = c
         .post(app.url(&format!("/contacts/{id}/school")))

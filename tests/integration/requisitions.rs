@@ -367,7 +367,11 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     assert_eq!(page.status(), StatusCode::OK);
     let html = page.text().await.unwrap();
     assert!(html.contains("SW-8") && html.contains("新建领用单"), "catalogue on the form");
-    let ticket = s0.ticket.to_string();
+    // The ticket is named by its number, as a person knows it; an id is no ticket number.
+    let (_, t) = app.get_json(&app.token("tech").await, &format!("/api/v1/tickets/{}", s0.ticket)).await;
+    let number = t["number"].as_str().unwrap().to_owned();
+    assert!(html.contains(&format!("name=\"ticket_id\" value=\"{number}\"")), "the form shows the number");
+    let ticket = number.to_lowercase();
     let depot = s0.depot.to_string();
     let switch = s0.switch.to_string();
     let cable = s0.cable.to_string();
@@ -382,6 +386,18 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     let r = tc.post(app.url("/requisitions/new")).form(&bad).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("第 1 行"));
+    assert_eq!(app.count("requisitions").await, 0);
+    let by_id = s0.ticket.to_string();
+    let wrong = [
+        ("_csrf", csrf.as_str()),
+        ("warehouse_id", depot.as_str()),
+        ("ticket_id", by_id.as_str()),
+        ("part_0", switch.as_str()),
+        ("qty_0", "1"),
+    ];
+    let r = tc.post(app.url("/requisitions/new")).form(&wrong).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap().contains("没有匹配的记录"), "an internal id is not a ticket number");
     assert_eq!(app.count("requisitions").await, 0);
     let good = [
         ("_csrf", csrf.as_str()),

@@ -23,6 +23,7 @@ pub mod mail_text;
 pub mod paperwork;
 pub mod parts;
 pub mod phrases;
+mod pick;
 pub mod portal;
 pub mod rate;
 pub mod requisitions;

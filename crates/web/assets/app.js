@@ -85,6 +85,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const set = (id, v) => { const el = document.getElementById(id); if (el && v && !el.value) el.value = v; };
     if (m) {
       set("desk-customer", m.dataset.customer);
+      set("desk-customer-text", m.textContent.trim());
       const name = document.getElementById("desk-customer-name");
       if (name) name.textContent = m.textContent;
     }
@@ -169,5 +170,40 @@ document.addEventListener("DOMContentLoaded", () => {
       if (m >= 1440) { s += " · " + box.dataset.d.replace("%{d}", num(m / 1440)); }
       out.textContent = s;
     });
+  });
+  // Record pickers: type a name, code or phone; the suggestions come from the server, a
+  // chosen one fills the hidden id. Without the script the server resolves the text.
+  document.querySelectorAll("input[data-picker]").forEach(function (input) {
+    var hidden = document.getElementById(input.dataset.pickerId);
+    var list = document.getElementById(input.getAttribute("list"));
+    var found = [], timer = null;
+    var choose = function () {
+      var hit = found.find(function (h) { return h.name === input.value || h.code === input.value; });
+      if (hidden) hidden.value = hit ? hit.id : "";
+    };
+    input.addEventListener("input", function () {
+      choose();
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 2) return;
+      timer = setTimeout(function () {
+        fetch("/pick/" + input.dataset.picker + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (hits) {
+            found = hits;
+            if (!list) return;
+            list.textContent = "";
+            hits.forEach(function (h) {
+              var o = document.createElement("option");
+              o.value = h.name;
+              if (h.code) o.label = h.code;
+              list.appendChild(o);
+            });
+            choose();
+          })
+          .catch(function () {});
+      }, 200);
+    });
+    input.addEventListener("change", choose);
   });
 });

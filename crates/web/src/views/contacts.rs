@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::contacts::{Category, Channel, ContactInput, Handling, Urgency};
-use aftercare_domain::{AttachmentId, ContactId, CustomerId, EquipmentId, System};
+use aftercare_domain::{AttachmentId, ContactId, EquipmentId, System};
 use aftercare_service::contacts::{CallbackInput, OpenTicket, ReviewInput, ScreenPop};
 use aftercare_service::contacts::{ContactQuery, ContactRow, Page, ReadRow, day_bounds};
 use askama::Template;
@@ -34,6 +34,9 @@ pub struct DeskForm {
     pub channel: String,
     pub direction: String,
     pub category: String,
+    /// What the agent typed to name the school (a name, code or phone) …
+    pub customer: String,
+    /// … and the school the picker chose, if any.
     pub customer_id: String,
     pub caller_name: String,
     pub caller_title: String,
@@ -118,6 +121,7 @@ fn prefill(phone: &str, pop: &Option<ScreenPop>) -> DeskForm {
     }
     if let Some(m) = pop.as_ref().and_then(|p| p.matches.first()) {
         f.customer_id = m.customer_id.to_string();
+        f.customer = m.customer_name.clone();
         f.caller_name = m.person_name.clone().unwrap_or_default();
         f.caller_title = m.person_title.clone().unwrap_or_default();
     }
@@ -234,6 +238,7 @@ pub async fn view_contacts_desk_post(
         channel: g("channel"),
         direction: g("direction"),
         category: g("category"),
+        customer: g("customer"),
         customer_id: g("customer_id"),
         caller_name: g("caller_name"),
         caller_title: g("caller_title"),
@@ -260,7 +265,15 @@ pub async fn view_contacts_desk_post(
         }
         None => None,
     };
-    let customer_id = opt(&f.customer_id).and_then(|s| s.parse::<i64>().ok()).map(CustomerId);
+    let picked = opt(&f.customer_id).and_then(|s| s.parse::<i64>().ok());
+    let customer_id = match st.svc.pick_school(&u.actor, "customer_id", &f.customer, picked).await {
+        Ok(c) => c,
+        Err(aftercare_service::ServiceError::Invalid(e)) => {
+            bad.0.extend(e.0);
+            None
+        }
+        Err(other) => return Err(other.into()),
+    };
     let ticket_id = opt(&f.ticket_id).and_then(|s| s.parse::<i64>().ok());
     // An urge names the ticket; picking one implies it.
     let handling = opt(&f.handling).or_else(|| ticket_id.map(|_| "urge".to_owned())).filter(|_| !f.open_ticket);
@@ -289,6 +302,10 @@ pub async fn view_contacts_desk_post(
     let result = if bad.is_empty() {
         st.svc.create_contact(&u.actor, &input, open.as_ref(), Utc::now()).await
     } else {
+        // Every mistake at once: the form's own rules too, not only the school.
+        if let Err(e) = input.validate(Utc::now()) {
+            bad.0.extend(e.0.into_iter().filter(|x| x.field != "customer_id"));
+        }
         Err(bad.into())
     };
     match result {
@@ -483,12 +500,40 @@ pub async fn view_contact_school_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let customer = field(&form, "customer_id").and_then(|s| s.trim().parse::<i64>().ok());
-    let input = ContactInput { customer_id: customer.map(CustomerId), ..Default::default() };
+    let picked = field(&form, "customer_id").and_then(|s| s.trim().parse::<i64>().ok());
+    let text = field(&form, "customer").unwrap_or_default();
     let version = field(&form, "version").and_then(|v| v.parse().ok());
-    let result = match customer {
-        Some(_) => st.svc.update_contact(&u.actor, ContactId(id), &input, version).await.map(|_| ()),
-        None => Err(aftercare_domain::FieldErrors::single("customer_id", "required").into()),
+    let result = match st.svc.pick_school(&u.actor, "customer_id", &text, picked).await {
+        Ok(Some(c)) => {
+            let input = ContactInput { customer_id: Some(c), ..Default::default() };
+            st.svc.update_contact(&u.actor, ContactId(id), &input, version).await.map(|_| ())
+        }
+        Ok(None) => Err(aftercare_domain::FieldErrors::single("customer_id", "required").into()),
+        Err(e) => Err(e),
     };
     after_contact_form(&st, &u, id, result, "school_set").await
+}
+
+#[derive(Deserialize)]
+pub struct PickParams {
+    pub q: Option<String>,
+}
+
+/// Suggestions for a school picker: the schools the words find (name, code, contact,
+/// phone), as `{id, name, code}` for the page's script.
+pub async fn view_pick_schools_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageQuery(p): PageQuery<PickParams>,
+) -> Result<Response, PageError> {
+    require_staff(&u)?;
+    let q = p.q.unwrap_or_default();
+    let groups = st.svc.search(&u.actor, &q, 8).await?;
+    let items: Vec<serde_json::Value> = groups
+        .into_iter()
+        .filter(|g| g.kind == aftercare_domain::search::SearchKind::Customer)
+        .flat_map(|g| g.hits)
+        .map(|h| serde_json::json!({"id": h.id, "name": h.title, "code": h.number}))
+        .collect();
+    Ok(axum::Json(items).into_response())
 }

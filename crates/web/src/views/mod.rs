@@ -132,6 +132,7 @@ pub fn routes() -> Router<AppState> {
         .route("/desk/pop", get(contacts::view_contacts_desk_pop_get))
         .route("/contacts", get(contacts::view_contacts_get))
         .route("/contacts/{id}", get(contacts::view_contact_get))
+        .route("/pick/schools", get(contacts::view_pick_schools_get))
         .route("/contacts/{id}/review", post(contacts::view_contact_review_post))
         .route("/contacts/{id}/callback", post(contacts::view_contact_callback_post))
         .route("/contacts/{id}/school", post(contacts::view_contact_school_post))

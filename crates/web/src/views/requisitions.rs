@@ -14,7 +14,7 @@ use aftercare_domain::requisitions::{
     BORROW_DAYS, IssueLine, IssueType, ReqAction, ReqStatus, RequisitionInput, RequisitionLineInput, borrow_overdue,
     can_approve, can_issue, can_request, sees_all,
 };
-use aftercare_domain::{RequisitionId, WarehouseId};
+use aftercare_domain::{RequisitionId, TicketId, WarehouseId};
 use aftercare_service::ServiceError;
 use aftercare_service::parts::{Page, PartQuery, PartRow, WarehouseRow};
 use aftercare_service::requisitions::{ActionInput, LedgerRow, RequisitionRow, RequisitionView, Scope};
@@ -182,7 +182,12 @@ pub async fn view_requisition_new_get(
     if !can_request(&u.actor) {
         return Err(ServiceError::Forbidden.into());
     }
-    let mut form = NewForm { ticket_id: q.ticket_id.unwrap_or_default(), ..Default::default() };
+    // Opened from a ticket: the field shows the ticket's number, as a person knows it.
+    let ticket = match q.ticket_id.as_deref().and_then(|s| s.trim().parse::<i64>().ok()) {
+        Some(id) => st.svc.get_ticket(&u.actor, TicketId(id)).await.map(|d| d.ticket.number).unwrap_or_default(),
+        None => String::new(),
+    };
+    let mut form = NewForm { ticket_id: ticket, ..Default::default() };
     form.lines = vec![Default::default(); FORM_ROWS];
     Ok(render(&new_page(&st, &u, form, FormErrors::default()).await?))
 }
@@ -213,7 +218,14 @@ pub async fn view_requisition_new_post(
         s.parse::<i64>().map_err(|_| bad.push(name, "invalid")).ok()
     };
     let warehouse_id = num(&mut bad, "warehouse_id".into(), &form.warehouse_id);
-    let ticket_id = num(&mut bad, "ticket_id".into(), form.ticket_id.trim_start_matches('#'));
+    let ticket_id = match st.svc.pick_ticket(&u.actor, "ticket_id", &form.ticket_id).await {
+        Ok(t) => t.map(i64::from),
+        Err(ServiceError::Invalid(e)) => {
+            bad.0.extend(e.0);
+            None
+        }
+        Err(other) => return Err(other.into()),
+    };
     // A row with neither a part nor a quantity is an unused row; the service numbers the
     // lines as sent, so errors name the rows that were filled in.
     let mut lines = Vec::new();
