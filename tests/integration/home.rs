@@ -82,6 +82,11 @@ both!(every_role_lands_on_its_own_start_page, |app: TestApp| async move {
     let load = home["workload"].as_array().unwrap().iter().find(|l| l["user_id"] == tech).cloned().unwrap();
     assert_eq!((load["today"].as_i64(), load["open"].as_i64()), (Some(1), Some(1)), "{home}");
 
+    // The audit trail names the ticket by its number and says where it went, in words.
+    let number =
+        app.get_json(&agent, &format!("/api/v1/tickets/{}", ids[0])).await.1["number"].as_str().unwrap().to_owned();
+    let audit = c.get(app.url("/admin/audit?entity=ticket")).send().await.unwrap().text().await.unwrap();
+    assert!(audit.contains(&format!("href=\"/tickets/{}\">{number} → 已派工", ids[0])), "{audit}");
     // A school lands on its portal, and has no start page in the API.
     let (c, _) = app.browser("school1").await;
     let r = c.get(app.url("/")).send().await.unwrap();

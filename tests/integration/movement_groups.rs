@@ -137,7 +137,7 @@ both!(the_group_checks_reserve_quotas_before_it_commits, |app: TestApp| async mo
         .collect();
     assert_eq!(raised, [0, 1]);
     assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 1);
-    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 1, "the manager is told");
+    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 2, "the manager and the storekeeper are told");
     // Through the API a receipt back to min closes it in the same transaction.
     let (s, v) = app
         .post_json(

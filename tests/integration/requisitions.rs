@@ -104,6 +104,19 @@ both!(requisition_request_approve_issue, |app: TestApp| async move {
     assert_eq!(s, StatusCode::OK, "{a}");
     assert_eq!(a["status"], "approved");
     assert_eq!(a["approver_name"], "manager 测试");
+    // The storekeeper, who must issue it, is told, and the note leads to the requisition.
+    let (_, notes) = app.get_json(&store, "/api/v1/notifications").await;
+    let note = notes["items"].as_array().unwrap().iter().find(|n| n["kind"] == "requisition_approved").cloned();
+    assert!(
+        note.is_some_and(|n| n["args_json"].as_str().unwrap().contains(&format!("\"requisition_id\":{id}"))),
+        "{notes}"
+    );
+    let (sc, _) = app.browser("store").await;
+    let page = sc.get(app.url("/notifications")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        page.contains(&format!("name=\"go\" value=\"/requisitions/{id}\"")) && page.contains("已审批，请发料"),
+        "{page}"
+    );
     assert_eq!(a["approval_note"], "同意");
     // Approving twice: 409 naming the status.
     let (s, e) = act(&app, &manager, id, "approve", json!({})).await;
@@ -488,6 +501,9 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     let cells: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
     assert!(cells.contains(&no), "{cells:?}");
     assert!(cells.iter().any(|c| c == "领用单号"), "{cells:?}");
+    // 数量 and 金额 are numbers, so the sheet adds them up.
+    let line = sheet.rows().find(|r| r[1] != "单据号").unwrap().to_vec();
+    assert!(matches!(line[8], calamine::Data::Float(_)) && matches!(line[10], calamine::Data::Float(_)), "{line:?}");
     // A bad date is 422; a school may not read the ledger.
     let r = sc.get(app.url("/stock/ledger?from=2026-13-40")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -665,7 +681,7 @@ both!(an_issue_below_the_reserve_quota_raises_the_alert_at_once, |app: TestApp| 
     assert_eq!(app.count("shortage_alerts").await, 0);
     let (s, v) = act(&app, &store, id, "issue", json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    // 5 − 2 = 3 < 4: the manager hears of it now, not at the next sweep.
+    // 5 − 2 = 3 < 4: the manager and the storekeeper hear of it now, not at the next sweep.
     assert_eq!(app.count("shortage_alerts WHERE closed_at IS NULL").await, 1);
-    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 1);
+    assert_eq!(app.count("notifications WHERE kind = 'shortage'").await, 2);
 });

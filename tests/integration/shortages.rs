@@ -129,6 +129,7 @@ both!(shortage_issue_below_min_raises_one_alert_and_receipt_closes_it, |app: Tes
     move_(&app, &store, "receipt", p, w, 5).await;
     assert!(alerts(&app, &store, "").await.is_empty());
     let before = notifications(&app, &manager, "shortage").await.len();
+    let store_before = notifications(&app, &store, "shortage").await.len();
 
     move_(&app, &store, "issue", p, w, 2).await; // 3: at min, not short
     assert!(alerts(&app, &store, "").await.is_empty());
@@ -145,7 +146,8 @@ both!(shortage_issue_below_min_raises_one_alert_and_receipt_closes_it, |app: Tes
     assert!(
         n[0]["text"].as_str().unwrap_or_default().contains("SW-8") || n[0]["args_json"].to_string().contains("SW-8")
     );
-    assert!(notifications(&app, &store, "shortage").await.is_empty(), "the manager is told, not the storekeeper");
+    // The storekeeper, who must reorder, is told as well (issue 12: the role that acts).
+    assert_eq!(notifications(&app, &store, "shortage").await.len(), store_before + 1, "the storekeeper is told too");
     // The sweep finds nothing more to raise.
     let svc = aftercare_service::Services::new(app.db.clone());
     let run = svc.check_shortages(Utc::now()).await.unwrap();

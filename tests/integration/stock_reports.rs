@@ -234,6 +234,16 @@ both!(catalogue_export_imports_again_and_bad_rows_write_nothing, |app: TestApp| 
     let r = app.get(&t, "/api/v1/parts/export").await;
     assert_eq!(r.status(), StatusCode::OK);
     let bytes = r.bytes().await.unwrap().to_vec();
+    // Prices and quotas are numbers in the workbook (a SUM works); codes stay text.
+    {
+        use calamine::{Data, Reader, Xlsx};
+        let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.clone())).unwrap();
+        let sheet = wb.worksheet_range_at(0).unwrap().unwrap();
+        let sw = sheet.rows().find(|r| r[0] == "SW-24").unwrap().to_vec();
+        assert_eq!(sw[9], Data::Float(1280.5), "{sw:?}");
+        assert_eq!(sw[11], Data::Float(2.0), "{sw:?}");
+        assert!(matches!(sw[0], Data::String(_)), "{sw:?}");
+    }
     // Round trip: the same file updates both parts and changes nothing else.
     let (s, v) = import(&app, &t, bytes).await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -232,3 +232,44 @@ both!(saved_filters_and_views, |app: TestApp| async move {
         );
     }
 });
+
+both!(the_technician_on_site_asks_the_engineer_to_escalate, |app: TestApp| async move {
+    let (id, _) = crate::tickets::in_progress(&app, "ESC-REQ-1").await;
+    let (tc, csrf) = app.browser("tech").await;
+    let page = tc.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"request-escalation\""), "the technician on site may ask");
+    // Without a reason: the field is named and nothing happens.
+    let r = post(&tc, &app, &format!("/tickets/{id}/escalation-request"), &[("_csrf", &csrf), ("note", " ")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = post(
+        &tc,
+        &app,
+        &format!("/tickets/{id}/escalation-request"),
+        &[("_csrf", &csrf), ("note", "主板烧毁，需厂家返修")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // The engineer is told at once, and the request is on the timeline.
+    let eng = app.token("engineer").await;
+    let (_, notes) = app.get_json(&eng, "/api/v1/notifications").await;
+    assert!(notes["items"].as_array().unwrap().iter().any(|n| n["kind"] == "escalation_requested"), "{notes}");
+    let (_, tl) = app.get_json(&eng, &format!("/api/v1/tickets/{id}/timeline")).await;
+    assert!(tl.to_string().contains("主板烧毁，需厂家返修"), "{tl}");
+    // Only the technician on site asks: the agent may not, through the API either.
+    let (s, _) = app
+        .post_json(
+            &app.token("agent").await,
+            &format!("/api/v1/tickets/{id}/escalation-request"),
+            &serde_json::json!({"note": "x"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .post_json(
+            &app.token("tech").await,
+            &format!("/api/v1/tickets/{id}/escalation-request"),
+            &serde_json::json!({"note": "再次请求"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+});

@@ -394,6 +394,10 @@ both!(repeat_repairs_and_misdiagnoses_are_proposed_and_reviewed, |app: TestApp| 
     assert_eq!(card(tech_id)["repeat_repairs"], 1);
     assert_eq!(card(eng_id)["misdiagnoses"], 0);
     assert_eq!(card(tech_id)["first_time_fix_rate"], 0.5, "one of two visited tickets fixed at the first visit");
+    // Only people who do field or desk work are scored: not the storekeeper nor the admin.
+    let store_id = user_id(&app, "store").await;
+    let admin_id = user_id(&app, "admin").await;
+    assert!(cards["items"].as_array().unwrap().iter().all(|c| c["user_id"] != store_id && c["user_id"] != admin_id));
 });
 
 both!(callbacks_reopen_or_close_after_three_attempts, |app: TestApp| async move {

@@ -326,3 +326,31 @@ both!(service_levels_are_edited_by_the_manager_with_field_messages, |app: TestAp
     let (s1, _) = app.browser("school1").await;
     assert_eq!(page(&s1, &app, "/settings/sla").await.0, StatusCode::FORBIDDEN);
 });
+
+both!(the_dispatch_board_warns_past_the_daily_limit, |app: TestApp| async move {
+    let agent = app.token("agent").await;
+    let eng = app.token("engineer").await;
+    let tech = crate::tickets::user_id(&app, "tech").await;
+    // Five visits for one technician tomorrow: one more than a day holds.
+    let day = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive() + chrono::Duration::days(1);
+    for i in 0..=aftercare_domain::tickets::DAILY_VISIT_LIMIT {
+        let body =
+            serde_json::json!({"customer_id": app.school1, "system": "network", "title": format!("第 {i} 间教室断网")});
+        let (s, t) = app.post_json(&agent, "/api/v1/tickets", &body).await;
+        assert_eq!(s, StatusCode::CREATED, "{t}");
+        let id = t["id"].as_i64().unwrap();
+        let act = |a: &'static str, b: serde_json::Value| crate::tickets::act(&app, &eng, id, a, b);
+        assert_eq!(act("accept", serde_json::json!({})).await.0, StatusCode::OK);
+        let dg = serde_json::json!({"fault_type": "cabling", "diagnosis": "网线松动", "plan": "重新压接"});
+        assert_eq!(act("diagnose", dg).await.0, StatusCode::OK);
+        let at = format!("{day}T0{}:00:00+08:00", i + 1);
+        let (s, v) = act("schedule", serde_json::json!({"technician_ids": [tech], "scheduled_at": at})).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (c, _) = app.browser("engineer").await;
+    let page = c.get(app.url(&format!("/dispatch?from={day}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"over-limit\""), "the board warns");
+    assert!(page.contains("排了 5 单，超过每日 4 单上限"), "naming who, when and how many");
+    assert!(page.contains("over-limit\">"), "the cell is marked");
+    assert!(page.contains("卡片左边框：优先级"), "the legend explains the marks");
+});

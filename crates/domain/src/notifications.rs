@@ -6,6 +6,8 @@ string_enum!(
         /// A technician was scheduled on a ticket.
         Assigned = "assigned",
         Escalated = "escalated",
+        /// A technician on site asks the engineer to escalate.
+        EscalationRequested = "escalation_requested",
         Declined = "declined",
         SlaBreach = "sla_breach",
         /// The SLA sweep's one line for many tickets at once (no ticket).
@@ -16,8 +18,10 @@ string_enum!(
         ComplaintReviewed = "complaint_reviewed",
         Suggestion = "suggestion",
         MissedCallOverdue = "missed_call_overdue",
-        /// A part fell below its reserve quota.
+        /// A part fell below its reserve quota (managers and storekeepers).
         Shortage = "shortage",
+        /// A requisition was approved: the storekeeper issues it.
+        RequisitionApproved = "requisition_approved",
         ShortageOverdue = "shortage_overdue",
     }
 );

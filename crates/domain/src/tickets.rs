@@ -161,6 +161,10 @@ impl Precondition {
     }
 }
 
+/// Visits one technician can do in a day across the county's towns: the dispatch board
+/// warns beyond it.
+pub const DAILY_VISIT_LIMIT: usize = 4;
+
 /// Failed callback attempts after which a resolved ticket may be closed with a note.
 pub const CALLBACK_ATTEMPTS_BEFORE_CLOSE: u32 = 3;
 
@@ -250,6 +254,12 @@ pub fn available_actions(status: TicketStatus, ctx: &ActionContext) -> Vec<Ticke
 pub fn may_record_visits(ctx: &ActionContext) -> bool {
     let boss = ctx.roles.iter().any(|r| matches!(r, Role::Admin | Role::Manager));
     boss || (ctx.roles.contains(&Role::Technician) && ctx.is_assigned_technician)
+}
+
+/// The assigned technician on site may ask the engineer to escalate (§2.6(4)) while the
+/// ticket is being worked on; the engineer decides (`escalate`) and answers on the ticket.
+pub fn may_request_escalation(status: TicketStatus, ctx: &ActionContext) -> bool {
+    takes_visits(status) && ctx.roles.contains(&Role::Technician) && ctx.is_assigned_technician
 }
 
 /// Visits are recorded while someone is working on the ticket.
@@ -697,6 +707,8 @@ string_enum!(
         Email = "email",
         /// The school asked to hurry (催单).
         Urge = "urge",
+        /// The technician on site asked the engineer to escalate (§2.6(4)).
+        EscalationRequest = "escalation_request",
     }
 );
 

@@ -10,6 +10,16 @@ impl Services {
         Ok(aftercare_store::audit::list(&self.db, q, page).await?)
     }
 
+    /// The record numbers of the tickets these entries are about (the trail names a ticket
+    /// by its number, not its id).
+    pub async fn audit_ticket_numbers(&self, by: &Actor, entries: &[AuditEntry]) -> Result<Vec<(i64, String)>> {
+        require(by.can_read_audit())?;
+        let mut ids: Vec<i64> = entries.iter().filter(|e| e.entity == "ticket").map(|e| e.entity_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(aftercare_store::tickets::numbers(&self.db, &ids).await?)
+    }
+
     /// A customer's own trail, shown on its page to staff.
     pub async fn customer_history(&self, by: &Actor, id: aftercare_domain::CustomerId) -> Result<Vec<AuditEntry>> {
         self.get_customer(by, id).await?;

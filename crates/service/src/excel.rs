@@ -543,6 +543,18 @@ fn equipment_cells(e: &EquipmentRow, codes: &HashMap<i64, String>, english: bool
 }
 
 fn add_sheet(wb: &mut rust_xlsxwriter::Workbook, name: &str, header: Vec<&str>, rows: Vec<Vec<String>>) -> Result<()> {
+    add_sheet_with(wb, name, header, rows, &[])
+}
+
+/// A sheet whose `numeric` columns are written as numbers wherever their text is one, so
+/// quantities and prices add up in the spreadsheet; every other cell is text.
+fn add_sheet_with(
+    wb: &mut rust_xlsxwriter::Workbook,
+    name: &str,
+    header: Vec<&str>,
+    rows: Vec<Vec<String>>,
+    numeric: &[usize],
+) -> Result<()> {
     let internal = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(e.to_string());
     let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color("#E8EEF7");
     let ws = wb.add_worksheet();
@@ -553,20 +565,29 @@ fn add_sheet(wb: &mut rust_xlsxwriter::Workbook, name: &str, header: Vec<&str>, 
     }
     for (i, r) in rows.iter().enumerate() {
         for (j, v) in r.iter().enumerate() {
-            // Text cells keep serials, phones and codes exactly as typed.
-            ws.write_string((i + 1) as u32, j as u16, v).map_err(internal)?;
+            let (row, col) = ((i + 1) as u32, j as u16);
+            match v.trim().parse::<f64>() {
+                Ok(n) if numeric.contains(&j) && n.is_finite() => ws.write_number(row, col, n).map_err(internal)?,
+                // Text cells keep serials, phones and codes exactly as typed.
+                _ => ws.write_string(row, col, v).map_err(internal)?,
+            };
         }
     }
     ws.set_freeze_panes(1, 0).map_err(internal)?;
     Ok(())
 }
 
-/// A table as an `.xlsx` workbook of one sheet.
+/// A table as an `.xlsx` workbook of one sheet, every cell text.
 pub fn table_to_xlsx(sheet: &str, table: &[Vec<String>]) -> Result<Vec<u8>> {
+    table_to_xlsx_with(sheet, table, &[])
+}
+
+/// A table as an `.xlsx` workbook of one sheet; the `numeric` columns (by index) are numbers.
+pub fn table_to_xlsx_with(sheet: &str, table: &[Vec<String>], numeric: &[usize]) -> Result<Vec<u8>> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let (header, rows) =
         table.split_first().map(|(h, r)| (h.iter().map(String::as_str).collect(), r.to_vec())).unwrap_or_default();
-    add_sheet(&mut wb, sheet, header, rows)?;
+    add_sheet_with(&mut wb, sheet, header, rows, numeric)?;
     wb.save_to_buffer().map_err(|e| ServiceError::Internal(e.to_string()))
 }
 

@@ -9,7 +9,7 @@ use aftercare_domain::requisitions::{
     can_request, check_action, sees_all,
 };
 use aftercare_domain::validation::clean;
-use aftercare_domain::{FieldErrors, PartId, RequisitionId, TicketId, WarehouseId};
+use aftercare_domain::{FieldErrors, PartId, RequisitionId, Role, TicketId, WarehouseId};
 use aftercare_store::requisitions::{self as store, RequisitionQuery};
 use aftercare_store::{Page, Paged, StoreError};
 use chrono::{NaiveDate, Utc};
@@ -233,9 +233,12 @@ impl Services {
             other => other.into(),
         };
         match action {
-            ReqAction::Approve => store::decide(&self.db, &w, id, ReqStatus::Approved, by.id.0, note.as_deref(), now)
-                .await
-                .map_err(stale)?,
+            ReqAction::Approve => {
+                store::decide(&self.db, &w, id, ReqStatus::Approved, by.id.0, note.as_deref(), now)
+                    .await
+                    .map_err(stale)?;
+                self.tell_storekeepers(&d.requisition, now).await;
+            }
             ReqAction::Reject => store::decide(&self.db, &w, id, ReqStatus::Rejected, by.id.0, reason.as_deref(), now)
                 .await
                 .map_err(stale)?,
@@ -369,8 +372,34 @@ impl Services {
         warehouse_id: Option<WarehouseId>,
     ) -> Result<(String, Vec<u8>)> {
         let rows = self.issue_ledger(by, from, to, warehouse_id).await?;
-        let bytes = crate::excel::table_to_xlsx("领用记录表", &self.issue_ledger_table(&rows))?;
+        // 数量, 单价, 金额 and 结存 are numbers, so the sheet sums them.
+        let bytes = crate::excel::table_to_xlsx_with("领用记录表", &self.issue_ledger_table(&rows), &[8, 9, 10, 11])?;
         Ok((format!("备件仓库领用记录表-{from}-{to}.xlsx"), bytes))
+    }
+}
+
+impl Services {
+    /// An approved requisition is the storekeeper's to issue: each one is told. A failure
+    /// here must not undo the approval, so it is logged, not returned.
+    async fn tell_storekeepers(&self, r: &RequisitionRow, now: chrono::DateTime<Utc>) {
+        let keepers = match aftercare_store::users::with_role(&self.db, Role::Storekeeper.as_str()).await {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!("listing storekeepers for {}: {e}", r.requisition_no);
+                return;
+            }
+        };
+        let list: Vec<aftercare_store::notifications::NewNotification> = keepers
+            .iter()
+            .map(|k| aftercare_store::notifications::NewNotification {
+                user_id: k.id,
+                kind: aftercare_domain::notifications::NotificationKind::RequisitionApproved,
+                args: serde_json::json!({"requisition_id": r.id, "number": r.requisition_no, "title": r.requester_name}),
+            })
+            .collect();
+        if let Err(e) = aftercare_store::notifications::notify(&self.db, None, &list, now).await {
+            tracing::warn!("telling the storekeepers of {}: {e}", r.requisition_no);
+        }
     }
 }
 

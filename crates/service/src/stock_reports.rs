@@ -338,6 +338,9 @@ impl Services {
         Ok(CountResult { warehouse_id, lines: lines.len(), unchanged, adjustments })
     }
 
+    /// The columns of [`Services::parts_table`] that are numbers: price, lead time, quotas.
+    pub const PARTS_NUMERIC: [usize; 4] = [9, 10, 11, 12];
+
     /// The whole catalogue as a table, header first, in the user's language; the
     /// headers are the import's, so an export imports again unchanged.
     pub async fn parts_table(&self, by: &Actor, english: bool) -> Result<Vec<Vec<String>>> {

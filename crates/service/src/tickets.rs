@@ -246,6 +246,49 @@ impl Services {
         Ok(events)
     }
 
+    /// The technician on site asks for escalation (§2.6(4)): the request goes on the
+    /// timeline and the ticket's engineer (every engineer when none is named yet) is told
+    /// at once; the engineer answers on the ticket.
+    pub async fn request_escalation(&self, by: &Actor, id: TicketId, note: &str, now: DateTime<Utc>) -> Result<()> {
+        let d = self.get_ticket(by, id).await?;
+        let t = &d.ticket;
+        let ctx = action_context(by, &d, now, 0);
+        crate::require(by.has(Role::Technician) && ctx.is_assigned_technician)?;
+        if !rules::may_request_escalation(t.status, &ctx) {
+            return Err(ServiceError::Transition {
+                action: "request_escalation",
+                status: t.status.as_str(),
+                reason: None,
+            });
+        }
+        let text = note.trim();
+        if text.is_empty() {
+            return Err(FieldErrors::single("note", "required").into());
+        }
+        if text.chars().count() > 2000 {
+            return Err(FieldErrors::single("note", "too_long").into());
+        }
+        let engineers = match t.engineer_id {
+            Some(e) => vec![e],
+            None => self.users_with(Role::Engineer).await?,
+        };
+        let args = serde_json::json!({"number": t.number, "title": t.title, "by": by.display_name, "reason": text});
+        let change = TicketChange {
+            events: vec![NewEvent { note: Some(text.to_owned()), ..NewEvent::new(EventKind::EscalationRequest) }],
+            notifications: engineers
+                .into_iter()
+                .map(|user_id| NewNotification {
+                    user_id,
+                    kind: NotificationKind::EscalationRequested,
+                    args: args.clone(),
+                })
+                .collect(),
+            ..Default::default()
+        };
+        store::update(&self.db, &self.writer(by), id.0, t.version, &change, now).await?;
+        Ok(())
+    }
+
     /// A comment on the timeline: staff, or the school on its own ticket.
     pub async fn comment_ticket(&self, by: &Actor, id: TicketId, body: &str, now: DateTime<Utc>) -> Result<()> {
         let t = self.get_ticket(by, id).await?;

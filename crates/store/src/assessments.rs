@@ -21,6 +21,8 @@ pub struct PenaltyRow {
     pub status: PenaltyStatus,
     pub reason: String,
     pub reviewed_by: Option<i64>,
+    /// Who reviewed it, by name.
+    pub reviewed_by_name: Option<String>,
     pub reviewed_at: Option<DateTime<Utc>>,
     pub review_note: Option<String>,
     /// The missed call a `missed_call` event is about.
@@ -29,8 +31,10 @@ pub struct PenaltyRow {
 
 const PENALTY_SELECT: &str = "SELECT pe.id, pe.kind, pe.user_id, u.display_name AS user_name, pe.ticket_id, \
     t.number AS ticket_number, \
-    pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, pe.reviewed_at, pe.review_note, pe.contact_id \
-    FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id";
+    pe.related_ticket_id, pe.at, pe.status, pe.reason, pe.reviewed_by, rv.display_name AS reviewed_by_name, \
+    pe.reviewed_at, pe.review_note, pe.contact_id \
+    FROM penalty_events pe JOIN users u ON u.id = pe.user_id LEFT JOIN tickets t ON t.id = pe.ticket_id \
+    LEFT JOIN users rv ON rv.id = pe.reviewed_by";
 
 pub async fn penalties(
     db: &Db,
@@ -168,6 +172,7 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
           (SELECT COUNT(*) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND \
           t.resolved_at IS NOT NULL AND t.resolved_at <= t.resolve_due AND t.created_at >= $1 AND t.created_at < \
           $2) AS resolved_in_time \
-        FROM users u WHERE u.active AND u.roles NOT LIKE '%customer%' ORDER BY u.display_name";
+        FROM users u WHERE u.active AND (u.roles LIKE '%technician%' OR u.roles LIKE '%engineer%' OR u.roles LIKE \
+          '%agent%') ORDER BY u.display_name";
     Ok(on_db!(db, |p| sqlx::query_as::<_, ScoreRow>(sql).bind(from).bind(to).fetch_all(p).await?))
 }

@@ -143,7 +143,9 @@ pub(crate) async fn level_in_tx<'c>(
         .fetch_optional(&mut **c)
         .await?);
     let Some(id) = id else { return Ok(Level::Unchanged) };
-    let managers_sql = "SELECT id FROM users WHERE (',' || roles || ',') LIKE '%,manager,%' AND active ORDER BY id";
+    // The manager is told, and the storekeeper who must reorder.
+    let managers_sql = "SELECT id FROM users WHERE ((',' || roles || ',') LIKE '%,manager,%' OR (',' || roles || ',') \
+        LIKE '%,storekeeper,%') AND active ORDER BY id";
     let notify = "INSERT INTO notifications (user_id, at, kind, args_json) VALUES ($1, $2, 'shortage', $3)";
     let args = serde_json::json!({
         "alert_id": id, "number": code, "title": format!("{name} · {wh}"),

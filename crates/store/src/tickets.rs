@@ -789,3 +789,13 @@ pub async fn technician_load(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) ->
     .fetch_all(p)
     .await?))
 }
+
+/// The numbers of these tickets (`GD20261206-0022`), in one query.
+pub async fn numbers(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+    let sql = format!("SELECT id, number FROM tickets WHERE id IN ({list})");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}

@@ -51,6 +51,11 @@ impl Tr {
         s
     }
 
+    /// The colon after a label: full-width in Chinese (`解决方案：`), `: ` in English.
+    pub fn colon(&self) -> &'static str {
+        if self.is_en() { ": " } else { "：" }
+    }
+
     pub fn is_en(&self) -> bool {
         self.0 == "en"
     }

@@ -34,6 +34,8 @@ pub struct TicketView {
     pub can_visit: bool,
     /// The viewer may log a callback that did not get through.
     pub can_attempt: bool,
+    /// The viewer (the technician on site) may ask the engineer to escalate.
+    pub can_request_escalation: bool,
 }
 
 impl TicketView {
@@ -52,7 +54,7 @@ impl Services {
         let attachments = self.attachments_of(&detail).await?;
         let photos = aftercare_store::visits::photos_of(&self.db, id.0).await?;
         let staff = by.is_staff();
-        let (technicians, subcategories, actions, can_visit, can_attempt) = if staff {
+        let (technicians, subcategories, actions, can_visit, can_attempt, can_request_escalation) = if staff {
             let window = self.repeat_window_days().await?;
             let ctx = action_context(by, &detail, now, window);
             let status = detail.ticket.status;
@@ -62,6 +64,7 @@ impl Services {
                 rules::available_actions(status, &ctx),
                 rules::takes_visits(status) && rules::may_record_visits(&ctx),
                 status == rules::TicketStatus::Resolved && rules::may_log_callback_attempts(&ctx),
+                rules::may_request_escalation(status, &ctx),
             )
         } else {
             Default::default()
@@ -77,6 +80,7 @@ impl Services {
             actions,
             can_visit,
             can_attempt,
+            can_request_escalation,
         })
     }
 }

@@ -6,7 +6,7 @@ use super::equipment::EquipmentParams;
 use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
-use aftercare_service::excel::{ImportSummary, table_to_csv, table_to_xlsx};
+use aftercare_service::excel::{ImportSummary, table_to_csv, table_to_xlsx_with};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -50,13 +50,24 @@ pub fn table_response(
     base_name: &str,
     tz: chrono_tz::Tz,
 ) -> Result<Response, aftercare_service::ServiceError> {
+    table_response_with(table, format, base_name, tz, &[])
+}
+
+/// [`table_response`] whose `numeric` columns are numbers in the workbook.
+pub fn table_response_with(
+    table: &[Vec<String>],
+    format: Option<&str>,
+    base_name: &str,
+    tz: chrono_tz::Tz,
+    numeric: &[usize],
+) -> Result<Response, aftercare_service::ServiceError> {
     // The department's day, as on its record numbers.
     let stamp = chrono::Utc::now().with_timezone(&tz).format("%Y%m%d");
     Ok(match format {
         Some("csv") => {
             download(table_to_csv(table).into_bytes(), "text/csv; charset=utf-8", &format!("{base_name}-{stamp}.csv"))
         }
-        _ => download(table_to_xlsx(base_name, table)?, XLSX, &format!("{base_name}-{stamp}.xlsx")),
+        _ => download(table_to_xlsx_with(base_name, table, numeric)?, XLSX, &format!("{base_name}-{stamp}.xlsx")),
     })
 }
 

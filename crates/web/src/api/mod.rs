@@ -66,6 +66,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/timeline", get(tickets::api_tickets_timeline))
         .route("/tickets/{id}/visits", post(tickets::api_tickets_visit))
         .route("/tickets/{id}/comments", post(tickets::api_tickets_comment))
+        .route("/tickets/{id}/escalation-request", post(tickets::api_tickets_escalation_request))
         .route("/tickets/{id}/callback-attempts", post(tickets::api_tickets_callback_attempt))
         .route("/visits/{id}/signature.png", get(tickets::api_visit_signature))
         .route(
@@ -139,7 +140,7 @@ pub fn routes() -> Router<AppState> {
         search::api_search, home::api_home, audit::api_audit_list, health::healthz,
         tickets::api_tickets_list, tickets::api_tickets_create, tickets::api_tickets_get, tickets::api_tickets_action,
         tickets::api_tickets_timeline, tickets::api_tickets_visit, tickets::api_visit_signature, tickets::api_tickets_comment,
-        tickets::api_tickets_callback_attempt,
+        tickets::api_tickets_callback_attempt, tickets::api_tickets_escalation_request,
         attachments::api_attachments_list, attachments::api_attachments_create, attachments::api_attachments_get,
         assessments::api_penalties_list, assessments::api_penalties_review, assessments::api_scorecards, assessments::api_sla_list,
         assessments::api_sla_set, assessments::api_sla_calendar_get, assessments::api_sla_calendar_set, assessments::api_write_limits_get, assessments::api_write_limits_set, assessments::api_subcategories, assessments::api_notifications, assessments::api_notifications_read,

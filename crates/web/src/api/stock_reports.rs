@@ -4,7 +4,7 @@
 
 use super::ApiJson;
 use super::ApiQuery;
-use super::import::table_response;
+use super::import::table_response_with;
 use super::parts::MovementOut;
 use crate::AppState;
 use crate::auth::ApiUser;
@@ -88,7 +88,8 @@ pub async fn api_parts_export(
     ApiQuery(f): ApiQuery<ExportFormat>,
 ) -> Result<Response, ApiError> {
     let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await?;
-    Ok(table_response(&table, f.format.as_deref(), &u.tr.t("parts.title"), st.svc.tz)?)
+    let numeric = aftercare_service::Services::PARTS_NUMERIC;
+    Ok(table_response_with(&table, f.format.as_deref(), &u.tr.t("parts.title"), st.svc.tz, &numeric)?)
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -208,6 +208,26 @@ pub async fn api_tickets_comment(
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+pub struct EscalationRequestBody {
+    /// What the technician found and why it needs escalating.
+    pub note: String,
+}
+
+/// The technician on site asks the engineer to escalate (§2.6(4)); the engineer is told.
+#[utoipa::path(post, path = "/api/v1/tickets/{id}/escalation-request", params(("id" = i64, Path)), request_body = EscalationRequestBody,
+    responses((status = 204, description = "on the timeline; the engineer is notified"), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse), (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_tickets_escalation_request(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+    ApiJson(b): ApiJson<EscalationRequestBody>,
+) -> Result<StatusCode, ApiError> {
+    st.svc.request_escalation(&u.actor, aftercare_domain::TicketId(id), &b.note, Utc::now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct AttemptBody {
     pub note: Option<String>,
 }

@@ -86,11 +86,6 @@ impl ReviewsPage {
     pub fn earlier(&self, p: &PenaltyRow) -> Option<i64> {
         p.related_ticket_id.filter(|r| p.ticket_id != Some(*r))
     }
-    pub fn reviewer(&self, id: &Option<i64>) -> String {
-        id.and_then(|u| self.cards.iter().find(|c| c.s.raw.user_id == u))
-            .map(|c| c.s.raw.display_name.clone())
-            .unwrap_or_default()
-    }
 }
 
 /// A proposal's reason as a sentence (the rules store short codes).

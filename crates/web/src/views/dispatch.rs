@@ -9,6 +9,7 @@ use crate::AppState;
 use crate::auth::PageUser;
 use crate::error::PageError;
 use aftercare_domain::clock::day_bounds;
+use aftercare_domain::tickets::DAILY_VISIT_LIMIT;
 use aftercare_service::tickets::TicketRow;
 use askama::Template;
 use axum::extract::State;
@@ -46,9 +47,13 @@ impl Cell {
         match self.items.len() {
             0 => "load-0",
             1 | 2 => "load-1",
-            3 | 4 => "load-2",
+            n if n <= DAILY_VISIT_LIMIT => "load-2",
             _ => "load-3",
         }
+    }
+    /// More visits than one person can do in a day.
+    pub fn over_limit(&self) -> bool {
+        self.items.len() > DAILY_VISIT_LIMIT
     }
 }
 
@@ -82,6 +87,8 @@ pub struct DispatchPage {
     pub next: String,
     pub scheduled: usize,
     pub busiest: usize,
+    /// Who is over the daily limit on which day: (name, day label, visits).
+    pub over: Vec<(String, String, usize)>,
 }
 
 impl DispatchPage {
@@ -93,6 +100,18 @@ impl DispatchPage {
     }
     pub fn towns_label(&self, n: impl std::fmt::Display) -> String {
         self.c.tr.tf("dispatch.towns", &[("n", &n.to_string())])
+    }
+    pub fn limit_n(&self) -> usize {
+        DAILY_VISIT_LIMIT
+    }
+    /// The legend of the load colours, with the limit it warns at.
+    pub fn limit_label(&self) -> String {
+        self.c.tr.tf("dispatch.limit", &[("n", &DAILY_VISIT_LIMIT.to_string())])
+    }
+    pub fn over_label(&self, o: &(String, String, usize)) -> String {
+        let n = o.2.to_string();
+        let limit = DAILY_VISIT_LIMIT.to_string();
+        self.c.tr.tf("dispatch.over", &[("name", &o.0), ("day", &o.1), ("n", &n), ("limit", &limit)])
     }
     pub fn busiest_label(&self) -> String {
         self.c.tr.tf("dispatch.busiest", &[("n", &self.busiest.to_string())])
@@ -175,6 +194,10 @@ pub async fn view_dispatch_get(
         }
     }
     let busiest = rows.iter().flat_map(|r| r.cells.iter().map(|c| c.items.len())).max().unwrap_or(0);
+    let over = rows
+        .iter()
+        .flat_map(|r| r.cells.iter().filter(|c| c.over_limit()).map(|c| (r.name.clone(), c.day.clone(), c.items.len())))
+        .collect();
     let days = (0..DAYS)
         .map(|d| {
             let date = from + Duration::days(d);
@@ -205,6 +228,7 @@ pub async fn view_dispatch_get(
         next: (from + Duration::days(DAYS)).to_string(),
         scheduled: board.scheduled.len(),
         busiest,
+        over,
         c,
     }))
 }

@@ -71,6 +71,7 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/act/{action}", post(tickets::view_ticket_act_post))
         .route("/tickets/{id}/comment", post(tickets::view_ticket_comment_post))
         .route("/tickets/{id}/attempt", post(tickets::view_ticket_attempt_post))
+        .route("/tickets/{id}/escalation-request", post(tickets::view_ticket_escalation_request_post))
         .route("/tickets/{id}/visit", get(tickets::view_visit_get).post(tickets::view_visit_post))
         .route("/visits/{id}/signature.png", get(tickets::view_signature_get))
         .route("/photos/{id}", get(tickets::view_photo_get))

@@ -13,7 +13,7 @@ use crate::error::PageError;
 use aftercare_domain::WarehouseId;
 use aftercare_domain::parts::fen_display;
 use aftercare_service::ServiceError;
-use aftercare_service::excel::table_to_xlsx;
+use aftercare_service::excel::table_to_xlsx_with;
 use aftercare_service::parts::WarehouseRow;
 use aftercare_service::stock_reports::CountLine;
 use aftercare_service::stock_reports::{CountInput, CountLineInput, Failure, Quality, Valuation};
@@ -192,7 +192,7 @@ pub async fn view_count_post(
 pub async fn view_parts_export_get(State(st): State<AppState>, u: PageUser) -> Result<Response, PageError> {
     let table = st.svc.parts_table(&u.actor, u.tr.is_en()).await?;
     let name = u.tr.t("parts.title");
-    let bytes = table_to_xlsx(&name, &table)?;
+    let bytes = table_to_xlsx_with(&name, &table, &aftercare_service::Services::PARTS_NUMERIC)?;
     let stamp = chrono::Utc::now().with_timezone(&st.svc.tz).format("%Y%m%d");
     Ok(download(bytes, XLSX, &format!("{name}-{stamp}.xlsx")))
 }

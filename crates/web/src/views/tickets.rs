@@ -432,6 +432,7 @@ pub struct TicketPage {
     pub sla: Sla,
     pub can_visit: bool,
     pub can_attempt: bool,
+    pub can_request_escalation: bool,
     pub read_at: String,
     pub default_schedule: String,
     /// Photos the school (or anyone) attached.
@@ -511,7 +512,12 @@ fn describe_event(tr: crate::Tr, e: &EventRow) -> (String, Vec<String>) {
                 detail.push(tr.tf("timeline.old_plan", &[("p", p)]));
             }
             if let Some(s) = data["satisfaction"].as_i64() {
-                detail.push(format!("{}: {}", tr.t("field.satisfaction"), "★".repeat(s.clamp(0, 5) as usize)));
+                detail.push(format!(
+                    "{}{}{}",
+                    tr.t("field.satisfaction"),
+                    tr.colon(),
+                    "★".repeat(s.clamp(0, 5) as usize)
+                ));
             }
             if data["by_school"].as_bool() == Some(true) {
                 detail.push(tr.t("timeline.by_school"));
@@ -520,13 +526,13 @@ fn describe_event(tr: crate::Tr, e: &EventRow) -> (String, Vec<String>) {
         }
         "diagnosis" => {
             if let Some(f) = data["fault_type"].as_str() {
-                detail.push(format!("{}: {}", tr.t("field.fault_type"), tr.t(&format!("fault_type.{f}"))));
+                detail.push(format!("{}{}{}", tr.t("field.fault_type"), tr.colon(), tr.t(&format!("fault_type.{f}"))));
             }
             tr.t("timeline.diagnosis")
         }
         "visit" => {
             if let Some(r) = data["result"].as_str() {
-                detail.push(format!("{}: {}", tr.t("field.result"), tr.t(&format!("visit_result.{r}"))));
+                detail.push(format!("{}{}{}", tr.t("field.result"), tr.colon(), tr.t(&format!("visit_result.{r}"))));
             }
             if let Some(s) = data["signed_by"].as_str() {
                 detail.push(tr.tf("timeline.signed_by", &[("name", s)]));
@@ -598,6 +604,7 @@ async fn ticket_page(
         sla,
         can_visit: v.can_visit,
         can_attempt: v.can_attempt,
+        can_request_escalation: v.can_request_escalation,
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
         attachments: v.attachments,
@@ -728,6 +735,18 @@ pub async fn view_ticket_comment_post(
         .comment_ticket(&u.actor, aftercare_domain::TicketId(id), &field(&form, "body").unwrap_or_default(), Utc::now())
         .await;
     action_result(&st, &u, id, "comment", r, None).await
+}
+
+pub async fn view_ticket_escalation_request_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let note = field(&form, "note").unwrap_or_default();
+    let r = st.svc.request_escalation(&u.actor, aftercare_domain::TicketId(id), &note, Utc::now()).await;
+    action_result(&st, &u, id, "request_escalation", r, None).await
 }
 
 pub async fn view_ticket_attempt_post(
@@ -1085,6 +1104,24 @@ pub async fn view_callbacks_get(
 pub struct NoteItem {
     pub n: NotificationRow,
     pub text: String,
+    /// Where the notification leads: the record that needs the reader.
+    pub link: String,
+}
+
+/// The record a notification is about: its ticket, requisition, contact or shortage list.
+pub fn notification_link(n: &NotificationRow) -> String {
+    use aftercare_domain::notifications::NotificationKind as K;
+    let a: serde_json::Value = serde_json::from_str(&n.args_json).unwrap_or_default();
+    if let Some(t) = n.ticket_id {
+        return format!("/tickets/{t}");
+    }
+    let link = match n.kind {
+        K::SlaBreachMany => Some("/tickets?view=overdue".to_owned()),
+        K::RequisitionApproved => a["requisition_id"].as_i64().map(|r| format!("/requisitions/{r}")),
+        K::Shortage | K::ShortageOverdue => Some("/shortages".to_owned()),
+        _ => a["contact_id"].as_i64().map(|c| format!("/contacts/{c}")),
+    };
+    link.unwrap_or_else(|| "/notifications".to_owned())
 }
 
 #[derive(Template)]
@@ -1133,7 +1170,11 @@ pub async fn view_notifications_get(
     let rows = st.svc.notifications(&u.actor, page).await?;
     let c = Ctx::new(&st, &u, "/notifications", u.tr.t("nav.notifications"))
         .crumb(u.tr.t("nav.notifications"), "/notifications");
-    let items = rows.items.into_iter().map(|n| NoteItem { text: notification_text(u.tr, &n), n }).collect();
+    let items = rows
+        .items
+        .into_iter()
+        .map(|n| NoteItem { text: notification_text(u.tr, &n), link: notification_link(&n), n })
+        .collect();
     Ok(render(&NotificationsPage { c, items, pager: Pager::new("/notifications", &[], page, rows.total) }))
 }
 

@@ -228,6 +228,8 @@ pub struct AuditForm {
 pub struct AuditRow {
     pub e: AuditEntry,
     pub link: String,
+    /// What the entry is about, in words: a ticket's number and where it went, a verdict.
+    pub label: String,
     pub changes: Vec<Change>,
 }
 
@@ -291,22 +293,42 @@ pub async fn view_audit_get(
         ("to", f.to.clone().unwrap_or_default()),
     ];
     let total = rows.total;
-    let rows = rows_with_links(u.tr, rows.items);
+    let numbers = st.svc.audit_ticket_numbers(&u.actor, &rows.items).await.map_err(e)?;
+    let rows = rows_with_links(u.tr, rows.items, &numbers);
     let c = Ctx::new(&st, &u, "/admin/audit", u.tr.t("nav.audit")).crumb(u.tr.t("nav.audit"), "/admin/audit");
     Ok(render(&AuditPage { c, pager: Pager::new("/admin/audit", &pairs, page, total), rows, f, users, bad_date }))
 }
 
-fn rows_with_links(tr: crate::Tr, items: Vec<AuditEntry>) -> Vec<AuditRow> {
+fn rows_with_links(tr: crate::Tr, items: Vec<AuditEntry>, numbers: &[(i64, String)]) -> Vec<AuditRow> {
     items
         .into_iter()
         .map(|e| {
+            let id = e.entity_id;
             let link = match e.entity.as_str() {
-                "customer" => format!("/customers/{}", e.entity_id),
-                "equipment" => format!("/equipment/{}", e.entity_id),
-                "user" => format!("/admin/users/{}", e.entity_id),
+                "customer" => format!("/customers/{id}"),
+                "equipment" => format!("/equipment/{id}"),
+                "user" => format!("/admin/users/{id}"),
+                "ticket" => format!("/tickets/{id}"),
+                "contact" => format!("/contacts/{id}"),
+                "requisition" => format!("/requisitions/{id}"),
+                "penalty" => "/reviews".to_owned(),
                 _ => String::new(),
             };
-            AuditRow { changes: if e.action == "update" { changes(tr, &e) } else { Vec::new() }, link, e }
+            // Tickets and penalties store the status they reached: say it in words.
+            let label = match e.entity.as_str() {
+                "ticket" => {
+                    let number = numbers.iter().find(|(t, _)| *t == id).map(|(_, n)| n.clone());
+                    let status = aftercare_domain::tickets::TicketStatus::parse(&e.summary)
+                        .map(|s| format!(" → {}", tr.t(&format!("ticket.status.{s}"))))
+                        .unwrap_or_default();
+                    format!("{}{status}", number.unwrap_or_else(|| e.summary.clone()))
+                }
+                "penalty" => aftercare_domain::assessments::PenaltyStatus::parse(&e.summary)
+                    .map(|s| tr.t(&format!("penalty.status.{s}")))
+                    .unwrap_or_else(|| e.summary.clone()),
+                _ => e.summary.clone(),
+            };
+            AuditRow { changes: if e.action == "update" { changes(tr, &e) } else { Vec::new() }, link, label, e }
         })
         .collect()
 }
