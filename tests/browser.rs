@@ -154,7 +154,9 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
     sign_in_as(c, &base, "tech", "password-tech-42").await?;
     c.goto(&format!("{base}/requisitions/new")).await?;
     el(c, "#requisition-form select[name=warehouse_id]").await.select_by_value("1").await?;
-    el(c, "#requisition-form input[name=ticket_id]").await.send_keys(&ticket.to_string()).await?;
+    // The ticket by its number, as the technician reads it on the ticket (never its id).
+    let number = t["number"].as_str().unwrap().to_owned();
+    el(c, "#requisition-form input[name=ticket_id]").await.send_keys(&number).await?;
     el(c, "#requisition-form input[name=purpose]").await.send_keys("更换 NVR 硬盘").await?;
     el(c, "#requisition-form select[name=part_0]").await.select_by_value("1").await?;
     let qty = el(c, "#requisition-form input[name=qty_0]").await;
