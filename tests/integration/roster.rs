@@ -657,6 +657,9 @@ both!(daily_call_record_lists_the_agents_day_with_totals_page_and_excel, |app: T
         .await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(v["items"].as_array().unwrap().len(), 5);
+    // The manager takes no calls: his record opens on the agents, not on himself.
+    let (_, v) = app.get_json(&app.token("manager").await, "/api/v1/contacts/daily").await;
+    assert_eq!(v["agent_id"], agent);
     let (s, _) =
         app.get_json(&app.token("manager").await, "/api/v1/contacts/daily?agent_id=999999&date=2026-11-23").await;
     assert_eq!(s, StatusCode::NOT_FOUND);

@@ -87,6 +87,9 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     let page = eng.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    // The proposed visit time falls on a quarter hour, as people agree on the phone.
+    let proposed = hidden(&page, "scheduled_at");
+    assert!(["00", "15", "30", "45"].iter().any(|m| proposed.ends_with(m)), "{proposed}");
     let tech = user_id(&app, "tech").await.to_string();
     let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
         .with_timezone(&chrono_tz::Asia::Shanghai)

@@ -26,9 +26,30 @@ pub fn parse_local(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
         .and_then(|local| local_to_utc(local, tz))
 }
 
+/// The next quarter hour at or after `t` (seconds dropped): the time a person would agree
+/// on the phone, as a form's default.
+pub fn next_quarter(t: DateTime<Utc>) -> DateTime<Utc> {
+    let secs = t.timestamp();
+    let q = 15 * 60;
+    let up = (secs + q - 1).div_euclid(q) * q;
+    DateTime::from_timestamp(up, 0).unwrap_or(t)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn defaults_fall_on_the_quarter_hour() {
+        let at = |h, m, s| Utc.with_ymd_and_hms(2026, 12, 6, h, m, s).single().unwrap_or_default();
+        assert_eq!(next_quarter(at(9, 0, 0)), at(9, 0, 0));
+        assert_eq!(next_quarter(at(9, 0, 1)), at(9, 15, 0));
+        assert_eq!(next_quarter(at(9, 44, 59)), at(9, 45, 0));
+        assert_eq!(
+            next_quarter(at(23, 50, 0)),
+            Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).single().unwrap_or_default()
+        );
+    }
 
     #[test]
     fn a_shanghai_day_starts_at_sixteen_utc_the_day_before() {

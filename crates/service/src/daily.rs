@@ -264,9 +264,10 @@ pub fn totals_text(t: &DailyTotals) -> String {
 }
 
 impl Services {
-    /// The agent and day a request asks for: the caller and today (local) when omitted. A
-    /// school user is refused before anything else; a bad date is 422 `date`.
-    pub fn daily_params(
+    /// The agent and day a request asks for: the caller and today (local) when omitted — but
+    /// a manager who takes no calls himself gets the first agent's (the record is about the
+    /// agents). A school user is refused before anything else; a bad date is 422 `date`.
+    pub async fn daily_params(
         &self,
         by: &Actor,
         agent_id: Option<i64>,
@@ -279,7 +280,16 @@ impl Services {
             Some(d) => NaiveDate::parse_from_str(d, "%Y-%m-%d")
                 .map_err(|_| aftercare_domain::FieldErrors::single("date", "invalid_date"))?,
         };
-        Ok((agent_id.unwrap_or(by.id.0), date))
+        let agent = match agent_id {
+            Some(a) => a,
+            None if by.has(aftercare_domain::Role::Agent) || !by.is_admin_or_manager() => by.id.0,
+            None => aftercare_store::users::with_role(&self.db, aftercare_domain::Role::Agent.as_str())
+                .await?
+                .first()
+                .map(|u| u.id)
+                .unwrap_or(by.id.0),
+        };
+        Ok((agent, date))
     }
 
     /// One agent's contacts of one local day: those they handled and the missed calls they

@@ -244,11 +244,19 @@ impl Services {
         Ok(rows)
     }
 
-    /// Name and phone to prefill the report with.
+    /// Name and phone to prefill the report with: the signed-in person's, or, when the
+    /// account has no phone (a school's shared login), the school's own contact person.
     pub async fn portal_reporter(&self, by: &Actor) -> Result<Reporter> {
-        Self::portal_school(by)?;
+        let school = Self::portal_school(by)?;
         let u = aftercare_store::users::get(&self.db, by.id.0).await?;
-        Ok(Reporter { name: u.display_name, phone: u.phone })
+        if u.phone.as_deref().is_some_and(|p| !p.trim().is_empty()) {
+            return Ok(Reporter { name: u.display_name, phone: u.phone });
+        }
+        let site = aftercare_store::customers::sites(&self.db, &[school.0]).await?.into_iter().next();
+        match site.and_then(|s| s.contact_phone.map(|p| (s.contact_name, p))) {
+            Some((name, phone)) => Ok(Reporter { name: name.unwrap_or(u.display_name), phone: Some(phone) }),
+            None => Ok(Reporter { name: u.display_name, phone: None }),
+        }
     }
 
     /// Reports a fault for the user's own school, with photos. Every field and photo is

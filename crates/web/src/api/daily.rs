@@ -28,7 +28,7 @@ pub async fn api_contacts_daily(
     ApiQuery(p): ApiQuery<DailyParams>,
 ) -> Result<Json<DailyRecord>, ApiError> {
     let e = |e| ApiError::from_service(u.tr, e);
-    let (agent, date) = st.svc.daily_params(&u.actor, p.agent_id, p.date.as_deref(), Utc::now()).map_err(e)?;
+    let (agent, date) = st.svc.daily_params(&u.actor, p.agent_id, p.date.as_deref(), Utc::now()).await.map_err(e)?;
     let rec = st.svc.daily_call_record(&u.actor, aftercare_domain::UserId(agent), date).await.map_err(e)?;
     Ok(Json(rec))
 }

@@ -64,7 +64,7 @@ pub async fn view_daily_get(
     PageQuery(p): PageQuery<DailyParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).map_err(e)?;
+    let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).await.map_err(e)?;
     let rec = st.svc.daily_call_record(&u.actor, aftercare_domain::UserId(agent), date).await.map_err(e)?;
     let can_pick = u.actor.is_admin_or_manager();
     let mut people = if can_pick { st.svc.duty_people(&u.actor).await.map_err(e)? } else { Vec::new() };
@@ -102,7 +102,7 @@ pub async fn view_daily_xlsx_get(
     PageQuery(p): PageQuery<DailyParams>,
 ) -> Result<Response, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
-    let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).map_err(e)?;
+    let (agent, date) = st.svc.daily_params(&u.actor, p.agent, p.date.as_deref(), Utc::now()).await.map_err(e)?;
     let (name, bytes) =
         st.svc.daily_call_record_xlsx(&u.actor, aftercare_domain::UserId(agent), date).await.map_err(e)?;
     Ok(download(bytes, XLSX, &name))

@@ -587,7 +587,7 @@ async fn ticket_page(
     let default_schedule = d
         .ticket
         .scheduled_at
-        .unwrap_or_else(|| Utc::now() + chrono::Duration::hours(2))
+        .unwrap_or_else(|| aftercare_domain::clock::next_quarter(Utc::now() + chrono::Duration::hours(2)))
         .with_timezone(&st.cfg.tz)
         .format("%Y-%m-%dT%H:%M")
         .to_string();
