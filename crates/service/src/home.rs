@@ -152,9 +152,8 @@ impl Services {
             let defective = self.defective_stock(by, None).await?.len() as i64;
             card("defective_waiting", defective, "/defective", false);
         }
+        // The manager's complaints card came with the desk's above.
         if boss {
-            let complaints = contacts(ContactQuery { unreviewed_complaints: true, ..Default::default() }).await?;
-            card("complaints_open", complaints, "/contacts?view=complaints", complaints > 0);
             home.workload = self.workload(by, day_from, day_to).await?;
             home.month = Some(self.month(now).await?);
         }

@@ -121,13 +121,18 @@ pub async fn view_home_get(State(st): State<AppState>, u: PageUser) -> Result<Re
         let a = a.clone();
         async move { svc.list_equipment(&a, q, one).await.map(|p| p.total) }
     };
-    let customers = st.svc.list_customers(a, CustomerQuery::default(), one).await.map_err(e)?.total;
-    let equipment = count(EquipmentQuery::default()).await.map_err(e)?;
-    let faulty = count(EquipmentQuery { status: Some("faulty".into()), ..Default::default() }).await.map_err(e)?;
-    let expiring =
-        count(EquipmentQuery { warranty: Some("expiring".into()), ..Default::default() }).await.map_err(e)?;
-    let expired = count(EquipmentQuery { warranty: Some("expired".into()), ..Default::default() }).await.map_err(e)?;
-    let by_system = st.svc.equipment_counts_by_system(a, None).await.map_err(e)?;
+    // A technician's phone does not show the installed base: its six counts are not read.
+    let (mut customers, mut equipment, mut faulty, mut expiring, mut expired) = (0, 0, 0, 0, 0);
+    let mut by_system = Vec::new();
+    if show_base {
+        customers = st.svc.list_customers(a, CustomerQuery::default(), one).await.map_err(e)?.total;
+        equipment = count(EquipmentQuery::default()).await.map_err(e)?;
+        faulty = count(EquipmentQuery { status: Some("faulty".into()), ..Default::default() }).await.map_err(e)?;
+        expiring =
+            count(EquipmentQuery { warranty: Some("expiring".into()), ..Default::default() }).await.map_err(e)?;
+        expired = count(EquipmentQuery { warranty: Some("expired".into()), ..Default::default() }).await.map_err(e)?;
+        by_system = st.svc.equipment_counts_by_system(a, None).await.map_err(e)?;
+    }
     let max = by_system.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let systems = aftercare_domain::System::ALL
         .iter()
