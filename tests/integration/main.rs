@@ -13,6 +13,7 @@ mod equipment;
 mod excel;
 mod field_labels;
 mod fuzz_found;
+mod handoffs;
 mod hardening;
 mod home;
 mod mail;

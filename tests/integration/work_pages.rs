@@ -105,12 +105,8 @@ both!(printable_forms_are_chinese_a4_with_the_signature, |app: TestApp| async mo
     let (_, t) = app.get_json(&tech, &format!("/api/v1/tickets/{id}")).await;
     let number = t["number"].as_str().unwrap().to_owned();
 
-    // Always in Chinese, even for a user who reads the product in English.
-    let (c, csrf) = app.browser("engineer").await;
-    let r =
-        c.post(app.url("/lang")).form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", "/")]).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert!(page(&c, &app, "/tickets").await.1.contains("Tickets"), "the product is in English now");
+    // A Chinese reader gets the Chinese form.
+    let (c, _) = app.browser("manager").await;
     let (s, html) = page(&c, &app, &format!("/tickets/{id}/print/analysis")).await;
     assert_eq!(s, StatusCode::OK);
     for want in
@@ -137,6 +133,28 @@ both!(printable_forms_are_chinese_a4_with_the_signature, |app: TestApp| async mo
         "客户负责人签字",
     ] {
         assert!(html.contains(want), "repair record lacks {want}");
+    }
+    // An English reader gets the same forms in English; the paper keeps its Chinese title.
+    let (c, csrf) = app.browser("engineer").await;
+    let r =
+        c.post(app.url("/lang")).form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", "/")]).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, html) = page(&c, &app, &format!("/tickets/{id}/print/analysis")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("<html lang=\"en\">"));
+    for want in ["<h1>故障分析表</h1>", "Fault analysis form", "Analysis no.", "☑ Hardware", "Reviewed by", "Print"]
+    {
+        assert!(html.contains(want), "English analysis form lacks {want}");
+    }
+    for zh in ["分析单号", "审核人", "打印", "硬件"] {
+        assert!(!html.contains(zh), "English analysis form still says {zh}");
+    }
+    let (_, html) = page(&c, &app, &format!("/tickets/{id}/print/repair")).await;
+    for want in ["<h1>上门维修记录表</h1>", "On-site repair record", "☑ Fixed", "Signed by the school"] {
+        assert!(html.contains(want), "English repair record lacks {want}");
+    }
+    for zh in ["客户负责人签字", "已修复", "上门维修<"] {
+        assert!(!html.contains(zh), "English repair record still says {zh}");
     }
     // The stylesheet makes it A4.
     let css = c.get(app.url("/assets/app.css")).send().await.unwrap().text().await.unwrap();

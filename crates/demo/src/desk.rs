@@ -102,6 +102,7 @@ pub(crate) async fn demo_desk(svc: &Services, customers: &[i64]) -> Result<usize
         wait_seconds: Some(8),
         talk_seconds: Some(150),
         ticket_id: None,
+        about_user_id: None,
     };
     let mut items = Vec::new();
     for (i, (ago, ch, cat, sys, what, reply, handling)) in CALLS.iter().enumerate() {

@@ -137,6 +137,8 @@ pub struct ContactInput {
     pub talk_seconds: Option<i32>,
     /// An open ticket this contact is about (an urge, 催单, is logged on it).
     pub ticket_id: Option<i64>,
+    /// The member of staff a complaint is about.
+    pub about_user_id: Option<crate::UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +163,8 @@ pub struct NewContact {
     pub wait_seconds: Option<i32>,
     pub talk_seconds: Option<i32>,
     pub ticket_id: Option<i64>,
+    /// Complaints only: the person it is about.
+    pub about_user_id: Option<i64>,
 }
 
 impl ContactInput {
@@ -240,6 +244,7 @@ impl ContactInput {
                 wait_seconds: self.wait_seconds,
                 talk_seconds: self.talk_seconds,
                 ticket_id: self.ticket_id,
+                about_user_id: self.about_user_id.filter(|_| category == Category::Complaint).map(|u| u.0),
             }),
             _ => Err(e),
         }
@@ -449,23 +454,34 @@ pub use crate::customers::phone_digits;
 pub enum CallbackFor {
     MissedCall,
     Complaint,
+    /// A consultation the engineer answered: the agent passes the answer on (§2.4(1)).
+    Consultation,
+}
+
+/// What a contact is waiting for, for [`callback_for`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallbackFacts {
+    pub answered: bool,
+    pub direction: Direction,
+    pub called_back: bool,
+    pub category: Category,
+    pub reviewed: bool,
+    pub closed: bool,
+    /// Handed to the engineer and answered by him.
+    pub engineer_replied: bool,
 }
 
 /// The one rule for calling back: what the call back would answer, or why there is
 /// nothing to call back (`complaint_unreviewed`, `nothing_to_call_back`). Used both to
 /// offer the form and to accept it.
-pub fn callback_for(
-    answered: bool,
-    direction: Direction,
-    called_back: bool,
-    category: Category,
-    reviewed: bool,
-    closed: bool,
-) -> Result<CallbackFor, &'static str> {
+pub fn callback_for(f: CallbackFacts) -> Result<CallbackFor, &'static str> {
+    let CallbackFacts { answered, direction, called_back, category, reviewed, closed, engineer_replied } = f;
     if !answered && direction == Direction::Inbound && !called_back {
         Ok(CallbackFor::MissedCall)
     } else if category == Category::Complaint && reviewed && !closed {
         Ok(CallbackFor::Complaint)
+    } else if engineer_replied && !closed {
+        Ok(CallbackFor::Consultation)
     } else if category == Category::Complaint && !reviewed {
         Err("complaint_unreviewed")
     } else {

@@ -231,3 +231,132 @@ impl std::fmt::Display for EquipmentStatus {
         f.write_str(self.as_str())
     }
 }
+
+string_enum!(
+    /// What a technician or engineer proposes for a piece of equipment (§二 2.6).
+    SuggestionKind {
+        /// 升级: more capacity, newer firmware or model.
+        Upgrade = "upgrade",
+        /// 更换: worn out or beyond economic repair.
+        Replace = "replace",
+    }
+);
+
+string_enum!(
+    /// Where a suggestion stands on the manager's list.
+    SuggestionStatus {
+        Open = "open",
+        /// Taken up: put to the school or into the plan.
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+);
+
+/// A suggestion as typed (`POST /api/v1/equipment/{id}/suggestions`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuggestionInput {
+    /// `upgrade` or `replace`.
+    pub kind: Option<String>,
+    /// Why: age, repeated faults, capacity.
+    pub reason: Option<String>,
+    /// The ticket it came from, by number (`GD20261206-0022`), when there is one.
+    pub ticket: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewSuggestion {
+    pub kind: SuggestionKind,
+    pub reason: String,
+}
+
+impl SuggestionInput {
+    pub fn validate(&self) -> Result<NewSuggestion, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let kind = match self.kind.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push("kind", "required");
+                None
+            }
+            Some(k) => {
+                let p = SuggestionKind::parse(k);
+                if p.is_none() {
+                    e.push("kind", "unknown_value");
+                }
+                p
+            }
+        };
+        let reason = required(&mut e, "reason", self.reason.as_deref(), 2000);
+        match kind {
+            Some(kind) if e.is_empty() => Ok(NewSuggestion { kind, reason }),
+            _ => Err(e),
+        }
+    }
+}
+
+/// The manager's decision (`POST /api/v1/suggestions/{id}/decision`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SuggestionDecisionInput {
+    /// `accepted` or `declined`.
+    pub status: Option<String>,
+    pub note: Option<String>,
+}
+
+impl SuggestionDecisionInput {
+    pub fn validate(&self) -> Result<(SuggestionStatus, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let status = match self.status.as_deref().map(str::trim).and_then(SuggestionStatus::parse) {
+            Some(SuggestionStatus::Open) | None => {
+                e.push(
+                    "status",
+                    if self.status.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                        "required"
+                    } else {
+                        "unknown_value"
+                    },
+                );
+                None
+            }
+            s => s,
+        };
+        let note = optional(&mut e, "note", self.note.as_deref(), 2000);
+        match status {
+            Some(s) if e.is_empty() => Ok((s, note)),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Only an open suggestion is decided, once.
+pub fn may_decide_suggestion(status: SuggestionStatus) -> bool {
+    status == SuggestionStatus::Open
+}
+
+#[cfg(test)]
+mod suggestion_tests {
+    use super::*;
+
+    #[test]
+    fn a_suggestion_needs_a_known_kind_and_a_reason() {
+        let e = SuggestionInput::default().validate().unwrap_err();
+        assert!(e.has("kind") && e.has("reason"), "{e:?}");
+        let e = SuggestionInput { kind: Some("paint".into()), reason: Some("x".into()), ticket: None }
+            .validate()
+            .unwrap_err();
+        assert!(e.has("kind"));
+        let ok =
+            SuggestionInput { kind: Some("replace".into()), reason: Some(" 硬盘频繁掉线 ".into()), ticket: None }
+                .validate()
+                .unwrap();
+        assert_eq!(ok, NewSuggestion { kind: SuggestionKind::Replace, reason: "硬盘频繁掉线".into() });
+    }
+
+    #[test]
+    fn a_decision_is_accepted_or_declined_never_open() {
+        let d = |s: &str| SuggestionDecisionInput { status: Some(s.into()), note: None }.validate();
+        assert!(d("open").is_err());
+        assert!(d("maybe").is_err());
+        assert_eq!(d("accepted").unwrap().0, SuggestionStatus::Accepted);
+        assert!(may_decide_suggestion(SuggestionStatus::Open));
+        assert!(!may_decide_suggestion(SuggestionStatus::Declined));
+    }
+}

@@ -53,4 +53,5 @@ typed_id!(
     AttachmentId,
     FaultTypeId,
     MailId,
+    SuggestionId,
 );

@@ -23,5 +23,15 @@ string_enum!(
         /// A requisition was approved: the storekeeper issues it.
         RequisitionApproved = "requisition_approved",
         ShortageOverdue = "shortage_overdue",
+        /// The desk agreed a visit time with the school: the technicians are told.
+        VisitAgreed = "visit_agreed",
+        /// The engineer sent a visit back to its technicians with a note.
+        VisitReturned = "visit_returned",
+        /// A consultation was handed to the engineers (转工程师).
+        ConsultationToEngineer = "consultation_to_engineer",
+        /// The engineer answered it: the agent passes the answer on.
+        ConsultationAnswered = "consultation_answered",
+        /// An upgrade or replacement was suggested for a piece of equipment.
+        EquipmentSuggested = "equipment_suggested",
     }
 );

@@ -628,6 +628,10 @@ pub struct DiagnoseInput {
     pub responsibility: Option<String>,
     pub prevention: Option<String>,
     pub priority: Option<String>,
+    /// 故障发生时间: when the fault began, as the school tells it.
+    pub occurred_at: Option<DateTime<Utc>>,
+    /// 诊断过程: how it was narrowed down (先软后硬, 先电源后信号).
+    pub diagnosis_steps: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -644,6 +648,8 @@ pub struct Diagnosis {
     pub responsibility: Option<String>,
     pub prevention: Option<String>,
     pub priority: Option<Priority>,
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub diagnosis_steps: Option<String>,
 }
 
 impl DiagnoseInput {
@@ -667,6 +673,7 @@ impl DiagnoseInput {
         let responsibility = o(&mut e, "responsibility", &self.responsibility);
         let prevention = o(&mut e, "prevention", &self.prevention);
         let priority = parse_enum(&mut e, "priority", self.priority.as_deref(), Priority::parse);
+        let diagnosis_steps = optional(&mut e, "diagnosis_steps", self.diagnosis_steps.as_deref(), 4000);
         match fault_type {
             Some(fault_type) if e.is_empty() => Ok(Diagnosis {
                 fault_type,
@@ -681,6 +688,8 @@ impl DiagnoseInput {
                 responsibility,
                 prevention,
                 priority,
+                occurred_at: self.occurred_at,
+                diagnosis_steps,
             }),
             _ => Err(e),
         }
@@ -709,13 +718,96 @@ string_enum!(
         Urge = "urge",
         /// The technician on site asked the engineer to escalate (§2.6(4)).
         EscalationRequest = "escalation_request",
+        /// The desk recorded the visit time agreed with the school (§2.2(5)).
+        VisitAgreed = "visit_agreed",
+        /// The engineer checked a visit (复核, §2.4(4)).
+        VisitReview = "visit_review",
     }
 );
 
 impl EventKind {
     /// What a school user reads of the timeline: no internal notes, no bookkeeping.
     pub fn school_sees(self) -> bool {
-        matches!(self, EventKind::Created | EventKind::Action | EventKind::Visit | EventKind::Comment)
+        matches!(
+            self,
+            EventKind::Created | EventKind::Action | EventKind::Visit | EventKind::Comment | EventKind::VisitAgreed
+        )
+    }
+}
+
+string_enum!(
+    /// The engineer's check of a completed visit (复核, §2.4(4)).
+    VisitVerdict {
+        Accepted = "accepted",
+        /// Sent back to the technicians with a note (redo, complete the record).
+        Returned = "returned",
+    }
+);
+
+/// The engineer's check of a visit (`POST /api/v1/visits/{id}/review`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct VisitReviewInput {
+    /// `accepted` or `returned`.
+    pub verdict: Option<String>,
+    /// Required when returned: what to put right.
+    pub note: Option<String>,
+}
+
+impl VisitReviewInput {
+    pub fn validate(&self) -> Result<(VisitVerdict, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let verdict = match self.verdict.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push("verdict", "required");
+                None
+            }
+            Some(v) => parse_enum(&mut e, "verdict", Some(v), VisitVerdict::parse),
+        };
+        let note = optional(&mut e, "note", self.note.as_deref(), 2000);
+        if verdict == Some(VisitVerdict::Returned) && note.is_none() {
+            e.push("note", "required");
+        }
+        match verdict {
+            Some(v) if e.is_empty() => Ok((v, note)),
+            _ => Err(e),
+        }
+    }
+}
+
+/// Who checks visits (复核): an engineer, or a manager.
+pub fn may_review_visits(roles: &[Role]) -> bool {
+    roles.iter().any(|r| matches!(r, Role::Engineer | Role::Manager | Role::Admin))
+}
+
+/// Who records the visit time agreed with the school (§2.2(5)): the desk that called the
+/// school, the engineer, a manager; while the visit is planned and not yet begun.
+pub fn may_agree_visit_time(status: TicketStatus, roles: &[Role]) -> bool {
+    status == TicketStatus::Scheduled
+        && roles.iter().any(|r| matches!(r, Role::Agent | Role::Engineer | Role::Manager | Role::Admin))
+}
+
+/// The visit time agreed with the school (`POST /api/v1/tickets/{id}/agreed-visit`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct AgreedVisitInput {
+    pub agreed_at: Option<DateTime<Utc>>,
+    /// Who at the school agreed, what was said.
+    pub note: Option<String>,
+}
+
+impl AgreedVisitInput {
+    /// The time may not lie in the past (a minute of slack for the clock).
+    pub fn validate(&self, now: DateTime<Utc>) -> Result<(DateTime<Utc>, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        match self.agreed_at {
+            None => e.push("agreed_at", "required"),
+            Some(t) if t < now - chrono::Duration::minutes(1) => e.push("agreed_at", "in_past"),
+            Some(_) => {}
+        }
+        let note = optional(&mut e, "note", self.note.as_deref(), 500);
+        match self.agreed_at {
+            Some(t) if e.is_empty() => Ok((t, note)),
+            _ => Err(e),
+        }
     }
 }
 
@@ -765,6 +857,10 @@ pub struct VisitInput {
     /// Broken parts brought back, each posted as a `defective_return`.
     #[serde(default)]
     pub defective_parts: Vec<DefectivePartInput>,
+    /// 对客户说明/预防建议: what the school was told of the cause and how to avoid it.
+    pub advice: Option<String>,
+    /// 工时, in hours (0.25 steps make sense); default: time on site × people who went.
+    pub labor_hours: Option<f64>,
 }
 
 /// A part used on a visit (API `{part_id, warehouse_id, qty, serial_no?}`).
@@ -824,6 +920,17 @@ pub struct NewVisit {
     pub parts_issued: Vec<VisitPart>,
     /// Defective parts brought back.
     pub parts_defective: Vec<VisitPart>,
+    pub advice: Option<String>,
+    pub labor_minutes: i64,
+}
+
+/// The most labour one visit records (a long day for a team of four).
+pub const MAX_LABOR_HOURS: f64 = 100.0;
+
+/// Labour of a visit when none is given: minutes on site times the people who went, at
+/// least one.
+pub fn default_labor_minutes(arrived: DateTime<Utc>, finished: DateTime<Utc>, people: usize) -> i64 {
+    (finished - arrived).num_minutes().max(0) * people.max(1) as i64
 }
 
 /// A serial number: trimmed, upper case like the ledger keeps them, at most 64 characters.
@@ -943,6 +1050,15 @@ impl VisitInput {
         let mut technician_ids = self.technician_ids.clone();
         technician_ids.sort();
         technician_ids.dedup();
+        let advice = optional(&mut e, "advice", self.advice.as_deref(), 2000);
+        let labor = match self.labor_hours {
+            Some(h) if !h.is_finite() || h <= 0.0 || h > MAX_LABOR_HOURS => {
+                e.push("labor_hours", "out_of_range");
+                None
+            }
+            Some(h) => Some((h * 60.0).round() as i64),
+            None => None,
+        };
         match (self.arrived_at, self.finished_at, result) {
             (Some(arrived_at), Some(finished_at), Some(result)) if e.is_empty() => Ok(NewVisit {
                 technician_ids,
@@ -957,6 +1073,9 @@ impl VisitInput {
                 signature,
                 parts_issued,
                 parts_defective,
+                advice,
+                labor_minutes: labor
+                    .unwrap_or_else(|| default_labor_minutes(arrived_at, finished_at, self.technician_ids.len())),
             }),
             _ => Err(e),
         }

@@ -40,6 +40,10 @@ impl FieldErrors {
     pub fn into_result<T>(self, ok: T) -> Result<T, FieldErrors> {
         if self.0.is_empty() { Ok(ok) } else { Err(self) }
     }
+    /// Some error names this field.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
+    }
     pub fn single(field: impl Into<String>, code: &'static str) -> Self {
         let mut e = Self::default();
         e.push(field, code);

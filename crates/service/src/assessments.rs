@@ -154,6 +154,22 @@ impl Services {
         Ok(aftercare_store::notifications::mark_read(&self.db, by.id.0, id, now).await?)
     }
 
+    /// The people who do field or desk work (technicians, engineers, agents), by name: whom
+    /// a complaint or a scorecard can be about.
+    pub async fn field_and_desk_people(&self, by: &Actor) -> Result<Vec<(i64, String)>> {
+        require(by.is_staff())?;
+        let mut out: Vec<(i64, String)> = Vec::new();
+        for role in [Role::Technician, Role::Engineer, Role::Agent] {
+            for u in aftercare_store::users::with_role(&self.db, role.as_str()).await? {
+                if !out.iter().any(|(id, _)| *id == u.id) {
+                    out.push((u.id, u.display_name));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
     /// Staff who can be scheduled: technicians, with their display names.
     pub async fn technicians(&self, by: &Actor) -> Result<Vec<(i64, String)>> {
         require(by.is_staff())?;

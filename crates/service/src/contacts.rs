@@ -151,6 +151,7 @@ impl Services {
             talk_seconds: k.talk_seconds,
             handler_id: if missed { None } else { Some(by.id.0) },
             ticket_id: k.ticket_id,
+            about_user_id: k.about_user_id,
             callback_owner_id: owner,
             callback_due: due,
             source_ref: None,
@@ -176,6 +177,11 @@ impl Services {
             && aftercare_store::customers::get(&self.db, c.0).await.is_err()
         {
             e.push("customer_id", "not_found");
+        }
+        if let Some(u) = k.about_user_id
+            && !self.is_staff_member(u).await
+        {
+            e.push("about_user_id", "not_found");
         }
         // After hours the caller must be told how long to wait (§2.2(2)).
         if k.answered
@@ -250,6 +256,9 @@ impl Services {
     /// Tells the manager of a complaint and leadership of a suggestion. A failure here must
     /// not undo the recorded contact, so it is logged, not returned.
     async fn after_contact(&self, row: &ContactRow, now: DateTime<Utc>) {
+        if row.handling == Some(Handling::ToEngineer) {
+            self.tell_engineers(row, now).await;
+        }
         let kind = match row.category {
             Category::Complaint => NotificationKind::Complaint,
             Category::Suggestion => NotificationKind::Suggestion,
@@ -425,6 +434,7 @@ impl Services {
             town: school.map(|m| m.town),
             handler_name: w.handler_id.map(|_| handler.display_name.clone()),
             callback_owner_name: owner_name,
+            about_user_name: None,
         };
         let made = self.contacts.write(&self.db, self.writer(&handler), w.clone()).await?;
         if !made.new {
@@ -492,6 +502,7 @@ impl Services {
                     wait_seconds: Some(call.wait_seconds()),
                     talk_seconds: call.talk_seconds(),
                     ticket_id: None,
+                    about_user_id: None,
                 }
             }
         };
@@ -536,6 +547,7 @@ impl Services {
             wait_seconds: input.wait_seconds.or(row.wait_seconds),
             talk_seconds: input.talk_seconds.or(row.talk_seconds),
             ticket_id: input.ticket_id.or(row.ticket_id),
+            about_user_id: input.about_user_id.or(row.about_user_id.map(aftercare_domain::UserId)),
         };
         let k = merged.validate(Utc::now().max(row.received_at))?;
         if let Some(c) = k.customer_id
@@ -543,6 +555,12 @@ impl Services {
         {
             return Err(FieldErrors::single("customer_id", "not_found").into());
         }
+        if let Some(u) = k.about_user_id
+            && !self.is_staff_member(u).await
+        {
+            return Err(FieldErrors::single("about_user_id", "not_found").into());
+        }
+        let newly_to_engineer = k.handling == Some(Handling::ToEngineer) && row.handling != Some(Handling::ToEngineer);
         let patch = ContactPatch {
             channel: Some(k.channel),
             category: Some(k.category),
@@ -556,6 +574,7 @@ impl Services {
             handling: Some(k.handling),
             mood: Some(k.mood.clone()),
             promised_at: Some(k.promised_at),
+            about_user_id: Some(k.about_user_id),
             ..Default::default()
         };
         store::update(
@@ -568,7 +587,42 @@ impl Services {
             serde_json::json!({"category": k.category.as_str(), "customer_id": k.customer_id.map(|c| c.0)}),
         )
         .await?;
-        Ok(store::get(&self.db, id).await?)
+        let row = store::get(&self.db, id).await?;
+        if newly_to_engineer {
+            self.tell_engineers(&row, Utc::now()).await;
+        }
+        Ok(row)
+    }
+
+    /// An active member of staff (a complaint names the person it is about).
+    async fn is_staff_member(&self, id: i64) -> bool {
+        aftercare_store::users::get(&self.db, id)
+            .await
+            .is_ok_and(|u| u.active && u.customer_id.is_none() && !u.roles.contains("customer"))
+    }
+
+    /// The engineers hear of a consultation handed to them (转工程师). Logged, not returned:
+    /// the recorded contact stands either way.
+    pub(crate) async fn tell_engineers(&self, row: &ContactRow, now: DateTime<Utc>) {
+        let engineers = match aftercare_store::users::with_role(&self.db, Role::Engineer.as_str()).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!("listing engineers for {}: {e}", row.record_no);
+                return;
+            }
+        };
+        let title = row.customer_name.clone().unwrap_or_else(|| row.content.chars().take(30).collect());
+        let list: Vec<NewNotification> = engineers
+            .iter()
+            .map(|u| NewNotification {
+                user_id: u.id,
+                kind: NotificationKind::ConsultationToEngineer,
+                args: serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": title}),
+            })
+            .collect();
+        if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &list, now).await {
+            tracing::warn!("notifying engineers of {}: {e}", row.record_no);
+        }
     }
 
     /// The manager's verdict on a complaint (§2.2(1)).
@@ -653,6 +707,8 @@ impl Services {
         })?;
         let missed_open = answers == CallbackFor::MissedCall;
         let complaint_open = answers == CallbackFor::Complaint;
+        // Passing on the engineer's answer closes the consultation like a complaint's call.
+        let closes = complaint_open || answers == CallbackFor::Consultation;
         let answered = input.answered.unwrap_or(true);
         let content = input.content.as_deref().map(str::trim).filter(|s| !s.is_empty());
         if answered && content.is_none() {
@@ -661,7 +717,11 @@ impl Services {
         let k = NewContact {
             channel: aftercare_domain::contacts::Channel::Phone,
             direction: Direction::Outbound,
-            category: if complaint_open { Category::Complaint } else { Category::Other },
+            category: match answers {
+                CallbackFor::Complaint => Category::Complaint,
+                CallbackFor::Consultation => Category::Consultation,
+                CallbackFor::MissedCall => Category::Other,
+            },
             customer_id: row.customer_id.map(CustomerId),
             caller_name: row.caller_name.clone(),
             caller_title: row.caller_title.clone(),
@@ -679,12 +739,13 @@ impl Services {
             wait_seconds: None,
             talk_seconds: None,
             ticket_id: row.ticket_id,
+            about_user_id: None,
         };
         let mut w = self.contact_write(by, k, now).await?;
         w.callback_of = missed_open.then_some(id);
         w.handler_id = Some(by.id.0);
         let new_id = self.contacts.write(&self.db, self.writer(by), w).await?.id;
-        if complaint_open && answered {
+        if closes && answered {
             store::update(
                 &self.db,
                 &self.writer(by),

@@ -26,6 +26,10 @@ pub struct EquipmentView {
     pub visits: Vec<VisitRow>,
     /// Parts fitted to and taken out of it (those who may read stock; empty else).
     pub parts: Vec<EquipmentPartRow>,
+    /// Upgrade and replacement suggestions for it (staff only), newest first.
+    pub suggestions: Vec<crate::suggestions::SuggestionRow>,
+    /// The viewer may suggest an upgrade or replacement.
+    pub can_suggest: bool,
 }
 
 impl Services {
@@ -42,7 +46,13 @@ impl Services {
         } else {
             Vec::new()
         };
-        Ok(EquipmentView { equipment, warranty, history, tickets, visits, parts })
+        let suggestions = if by.is_staff() {
+            aftercare_store::suggestions::list(&self.db, None, Some(id.0), Page::new(Some(1), Some(50))).await?.items
+        } else {
+            Vec::new()
+        };
+        let can_suggest = crate::suggestions::may_suggest(by);
+        Ok(EquipmentView { equipment, warranty, history, tickets, visits, parts, suggestions, can_suggest })
     }
 
     async fn equipment_audit(&self, id: EquipmentId) -> Result<Vec<AuditEntry>> {

@@ -102,6 +102,8 @@ impl Services {
             card("callbacks_due", callbacks, "/callbacks", false);
             let complaints = contacts(ContactQuery { unreviewed_complaints: true, ..Default::default() }).await?;
             card("complaints_open", complaints, "/contacts?view=complaints", complaints > 0);
+            let pass_on = contacts(ContactQuery { to_pass_on: true, ..Default::default() }).await?;
+            card("answers_to_pass_on", pass_on, "/contacts?view=pass_on", pass_on > 0);
         }
         if boss || by.has(Role::Engineer) {
             let triage = tickets(TicketQuery { statuses: vec!["new".into(), "triage".into()], ..Default::default() });
@@ -113,6 +115,10 @@ impl Services {
             let risk = (now, now + Duration::hours(AT_RISK_HOURS));
             let at_risk = tickets(TicketQuery { at_risk: Some(risk), ..Default::default() }).await?;
             card("at_risk", at_risk, "/tickets?view=at_risk&sort=due", at_risk > 0);
+            let asked = contacts(ContactQuery { to_engineer_open: true, ..Default::default() }).await?;
+            card("consultations", asked, "/contacts?view=to_engineer&sort=oldest", asked > 0);
+            let to_review = tickets(TicketQuery { visits_to_review: true, ..Default::default() }).await?;
+            card("visits_to_review", to_review, "/tickets?view=to_review&sort=updated", false);
         }
         if by.has(Role::Technician) {
             let q = TicketQuery {
@@ -154,6 +160,8 @@ impl Services {
         }
         // The manager's complaints card came with the desk's above.
         if boss {
+            let open = aftercare_store::suggestions::open_count(&self.db).await?;
+            card("suggestions_open", open, "/suggestions", false);
             home.workload = self.workload(by, day_from, day_to).await?;
             home.month = Some(self.month(now).await?);
         }

@@ -320,3 +320,18 @@ pub fn complaint(lang: Lang, manager: &str, c: &ContactRow, at: &str, company: &
         },
     }
 }
+
+/// The engineer's answer to a consultation that came by mail, to the person who asked
+/// (in Chinese: the school's language).
+pub fn consultation_answer(c: &ContactRow, answer: &str, company: &str) -> Text {
+    let lang = Lang::Zh;
+    let name = c.caller_name.as_deref().unwrap_or("老师");
+    Text {
+        subject: format!("回复：您的咨询 [{}]", c.record_no),
+        body: format!(
+            "{name}，您好！\n\n您咨询的问题，我们的技术工程师答复如下：\n\n{answer}\n\n您的问题：\n{}\n\n如仍有疑问，请直接回复本邮件或致电我们。\n\n{}\n",
+            c.content,
+            signature(lang, company)
+        ),
+    }
+}

@@ -24,6 +24,11 @@ pub struct Paperwork {
     pub photos: Vec<(i64, i64)>,
     /// What the school said on the callback (客户意见).
     pub customer_comment: Option<String>,
+    /// Parts fitted and broken parts brought back on the visits, oldest first.
+    pub parts: Vec<aftercare_store::visits::EquipmentPartRow>,
+    /// 判断是否正确: once the ticket is resolved, whether the first diagnosis held (no
+    /// misdiagnosis was found on the way); `None` while it is still open.
+    pub diagnosis_held: Option<bool>,
 }
 
 impl Paperwork {
@@ -42,6 +47,9 @@ impl Services {
         let equipment = aftercare_store::equipment::of_ticket(&self.db, t.id).await?;
         let photos = aftercare_store::visits::photos_of(&self.db, t.id).await?;
         let events = store::events(&self.db, t.id).await?;
+        let misdiagnosed = events.iter().any(|e| e.kind == aftercare_domain::tickets::EventKind::Misdiagnosis);
+        let diagnosis_held = (t.fault_type.is_some() && t.resolved_at.is_some()).then_some(!misdiagnosed);
+        let parts = aftercare_store::visits::parts_of_ticket(&self.db, t.id).await?;
         let customer_comment = events
             .iter()
             .rev()
@@ -63,17 +71,42 @@ impl Services {
         };
         let mut ids: Vec<i64> = [t.diagnosed_by, t.engineer_id].into_iter().flatten().collect();
         ids.extend(&detail.technician_ids);
+        ids.extend(detail.visits.iter().filter_map(|v| v.reviewed_by));
         for v in &detail.visits {
             ids.extend(v.technician_ids.split(',').filter_map(|x| x.parse::<i64>().ok()));
         }
         ids.sort_unstable();
         ids.dedup();
-        let mut names = Vec::new();
-        for u in ids {
-            if let Ok(row) = aftercare_store::users::get(&self.db, u).await {
-                names.push((u, row.display_name));
-            }
-        }
-        Ok(Paperwork { detail, customer, equipment, subcategory, repeat_of_number, names, photos, customer_comment })
+        let names = aftercare_store::users::names(&self.db, &ids).await?;
+        Ok(Paperwork {
+            detail,
+            customer,
+            equipment,
+            subcategory,
+            repeat_of_number,
+            names,
+            photos,
+            customer_comment,
+            parts,
+            diagnosis_held,
+        })
+    }
+}
+
+/// Minutes as hours for forms and pages: `1.5`, `2`, `0.25`.
+pub fn hours_text(minutes: i64) -> String {
+    let h = minutes as f64 / 60.0;
+    let s = format!("{h:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hours_read_like_a_person_writes_them() {
+        assert_eq!(super::hours_text(90), "1.5");
+        assert_eq!(super::hours_text(120), "2");
+        assert_eq!(super::hours_text(15), "0.25");
+        assert_eq!(super::hours_text(0), "0");
     }
 }

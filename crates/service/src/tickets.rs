@@ -12,6 +12,7 @@ pub use aftercare_store::tickets::{EventRow, TicketQuery, TicketRow};
 pub use aftercare_store::visits::VisitRow;
 pub use view::TicketView;
 
+mod handoffs;
 mod view;
 
 use aftercare_domain::assessments::PenaltyKind;
@@ -403,6 +404,8 @@ impl Services {
                     cause_class: Some(dg.cause_class.clone()),
                     responsibility: Some(dg.responsibility.clone()),
                     prevention: Some(dg.prevention.clone()),
+                    diagnosis_steps: Some(dg.diagnosis_steps.clone()),
+                    occurred_at: dg.occurred_at.map(Some),
                     diagnosed_by: Some(by.id),
                     ..std::mem::take(&mut change.patch)
                 };
@@ -734,6 +737,8 @@ impl Services {
             parts_used: v.parts_used,
             defective_parts: v.defective_parts,
             signature: v.signature,
+            advice: v.advice,
+            labor_minutes: v.labor_minutes,
             equipment_id: d.equipment_ids.first().copied(),
             parts,
         };

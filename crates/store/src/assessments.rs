@@ -135,6 +135,13 @@ pub struct ScoreRow {
     /// Resolved tickets of this person and how many met the resolve clock.
     pub resolved: i64,
     pub resolved_in_time: i64,
+    /// Visits this person went on that the engineer checked: accepted, and sent back.
+    pub visits_accepted: i64,
+    pub visits_returned: i64,
+    /// Visits this person checked (复核), by when the check was made.
+    pub visits_reviewed: i64,
+    /// Complaints about this person the manager found valid, by when they came in.
+    pub complaints_valid: i64,
 }
 
 pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScoreRow>> {
@@ -171,7 +178,17 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
           t.resolved_at IS NOT NULL AND t.created_at >= $1 AND t.created_at < $2) AS resolved, \
           (SELECT COUNT(*) FROM mine m JOIN tickets t ON t.id = m.ticket_id WHERE m.user_id = u.id AND \
           t.resolved_at IS NOT NULL AND t.resolved_at <= t.resolve_due AND t.created_at >= $1 AND t.created_at < \
-          $2) AS resolved_in_time \
+          $2) AS resolved_in_time, \
+          (SELECT COUNT(*) FROM visits v JOIN visit_technicians vt ON vt.visit_id = v.id JOIN tickets t ON t.id = \
+          v.ticket_id WHERE vt.user_id = u.id AND v.review_verdict = 'accepted' AND t.created_at >= $1 AND \
+          t.created_at < $2) AS visits_accepted, \
+          (SELECT COUNT(*) FROM visits v JOIN visit_technicians vt ON vt.visit_id = v.id JOIN tickets t ON t.id = \
+          v.ticket_id WHERE vt.user_id = u.id AND v.review_verdict = 'returned' AND t.created_at >= $1 AND \
+          t.created_at < $2) AS visits_returned, \
+          (SELECT COUNT(*) FROM visits v WHERE v.reviewed_by = u.id AND v.reviewed_at >= $1 AND v.reviewed_at < $2) \
+          AS visits_reviewed, \
+          (SELECT COUNT(*) FROM contacts k WHERE k.about_user_id = u.id AND k.review_verdict = 'valid' AND \
+          k.received_at >= $1 AND k.received_at < $2) AS complaints_valid \
         FROM users u WHERE u.active AND (u.roles LIKE '%technician%' OR u.roles LIKE '%engineer%' OR u.roles LIKE \
           '%agent%') ORDER BY u.display_name";
     Ok(on_db!(db, |p| sqlx::query_as::<_, ScoreRow>(sql).bind(from).bind(to).fetch_all(p).await?))

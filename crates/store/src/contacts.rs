@@ -64,6 +64,13 @@ pub struct ContactRow {
     pub reviewed_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
     pub source_ref: Option<String>,
+    /// A consultation handed to the engineers (转工程师) and their answer.
+    pub engineer_reply: Option<String>,
+    pub engineer_replied_by: Option<i64>,
+    pub engineer_replied_at: Option<DateTime<Utc>>,
+    /// A complaint: the member of staff it is about.
+    pub about_user_id: Option<i64>,
+    pub about_user_name: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub version: i64,
@@ -76,19 +83,21 @@ pub struct KnownNames {
     pub town: Option<String>,
     pub handler_name: Option<String>,
     pub callback_owner_name: Option<String>,
+    pub about_user_name: Option<String>,
 }
 
 impl ContactRow {
     /// What a call back would answer for this contact (the domain's rule), or why nothing.
     pub fn callback_for(&self) -> std::result::Result<CallbackFor, &'static str> {
-        aftercare_domain::contacts::callback_for(
-            self.answered,
-            self.direction,
-            self.called_back_at.is_some(),
-            self.category,
-            self.review_verdict.is_some(),
-            self.closed_at.is_some(),
-        )
+        aftercare_domain::contacts::callback_for(aftercare_domain::contacts::CallbackFacts {
+            answered: self.answered,
+            direction: self.direction,
+            called_back: self.called_back_at.is_some(),
+            category: self.category,
+            reviewed: self.review_verdict.is_some(),
+            closed: self.closed_at.is_some(),
+            engineer_replied: self.engineer_replied_at.is_some(),
+        })
     }
 
     /// A contact as [`create_numbered`] wrote it, so a busy writer (the PBX) needs no read back.
@@ -139,6 +148,11 @@ impl ContactRow {
             reviewed_at: None,
             closed_at: None,
             source_ref: k.source_ref.clone(),
+            engineer_reply: None,
+            engineer_replied_by: None,
+            engineer_replied_at: None,
+            about_user_id: k.about_user_id,
+            about_user_name: names.about_user_name,
             created_by: k.created_by,
             created_at: us(k.now),
             version: 1,
@@ -147,9 +161,10 @@ impl ContactRow {
 }
 
 const SELECT: &str = "SELECT k.*, c.name AS customer_name, c.town, h.display_name AS handler_name, \
-     o.display_name AS callback_owner_name, t.number AS ticket_number \
+     o.display_name AS callback_owner_name, t.number AS ticket_number, ab.display_name AS about_user_name \
      FROM contacts k LEFT JOIN customers c ON c.id = k.customer_id LEFT JOIN users h ON h.id = k.handler_id \
-     LEFT JOIN users o ON o.id = k.callback_owner_id LEFT JOIN tickets t ON t.id = k.ticket_id";
+     LEFT JOIN users o ON o.id = k.callback_owner_id LEFT JOIN tickets t ON t.id = k.ticket_id \
+     LEFT JOIN users ab ON ab.id = k.about_user_id";
 
 /// A contact as the service decided it: everything but its number and id.
 #[derive(Debug, Clone, Default)]
@@ -179,6 +194,8 @@ pub struct ContactWrite {
     pub talk_seconds: Option<i32>,
     pub handler_id: Option<i64>,
     pub ticket_id: Option<i64>,
+    /// A complaint: the member of staff it is about.
+    pub about_user_id: Option<i64>,
     /// Missed calls: who calls back, by when.
     pub callback_owner_id: Option<i64>,
     pub callback_due: Option<DateTime<Utc>>,
@@ -284,7 +301,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         let mut written: Vec<(i64, String)> = Vec::with_capacity(fresh.len());
         if !fresh.is_empty() {
             // One statement per table for the whole group, not one per contact.
-            const COLS: usize = 32;
+            const COLS: usize = 33;
             let rows = (0..fresh.len())
                 .map(|i| {
                     let ps = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect::<Vec<_>>().join(", ");
@@ -298,7 +315,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                  customer_id, caller_name, caller_title, caller_phone, phone_digits, caller_email, category, \
                  system, urgency, content, reply, \
                  handling, result, mood, promised_at, after_hours, handler_id, ticket_id, callback_owner_id, \
-                 callback_due, source_ref, created_by, created_at, version) \
+                 callback_due, source_ref, created_by, created_at, about_user_id, version) \
                  VALUES {rows} RETURNING id, record_no"
             );
             let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
@@ -335,7 +352,8 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                     .bind(k.callback_due)
                     .bind(&k.source_ref)
                     .bind(k.created_by)
-                    .bind(k.now);
+                    .bind(k.now)
+                    .bind(k.about_user_id);
             }
             // RETURNING promises no order: match the rows back by their unique numbers.
             let got: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(id, n)| (n, id)).collect();
@@ -469,6 +487,12 @@ pub struct ContactQuery {
     pub missed_open: bool,
     /// Complaints without a verdict.
     pub unreviewed_complaints: bool,
+    /// Consultations handed to the engineers and not yet answered.
+    pub to_engineer_open: bool,
+    /// Answers (complaint verdicts, engineers' replies) waiting to be passed on to the school.
+    pub to_pass_on: bool,
+    /// Complaints about this person.
+    pub about_user_id: Option<i64>,
     /// A callback was due before this time (with `missed_open`: the overdue ones).
     pub due_before: Option<DateTime<Utc>>,
     /// No school matched (mail from unknown senders).
@@ -483,7 +507,12 @@ pub struct ContactQuery {
 
 pub fn filter(db: &Db, q: &ContactQuery) -> Filter {
     let mut f = Filter::default();
-    for (col, v) in [("k.customer_id", q.customer_id), ("k.handler_id", q.handler_id), ("k.ticket_id", q.ticket_id)] {
+    for (col, v) in [
+        ("k.customer_id", q.customer_id),
+        ("k.handler_id", q.handler_id),
+        ("k.ticket_id", q.ticket_id),
+        ("k.about_user_id", q.about_user_id),
+    ] {
         if let Some(v) = v {
             let p = f.arg(Arg::I64(v));
             f.and(format!("{col} = {p}"));
@@ -512,6 +541,16 @@ pub fn filter(db: &Db, q: &ContactQuery) -> Filter {
     }
     if q.unreviewed_complaints {
         f.and("k.category = 'complaint' AND k.review_verdict IS NULL".into());
+    }
+    if q.to_engineer_open {
+        f.and("k.handling = 'to_engineer' AND k.engineer_replied_at IS NULL".into());
+    }
+    if q.to_pass_on {
+        f.and(
+            "k.closed_at IS NULL AND ((k.category = 'complaint' AND k.review_verdict IS NOT NULL) OR \
+             k.engineer_replied_at IS NOT NULL)"
+                .into(),
+        );
     }
     if q.unmatched {
         f.and("k.customer_id IS NULL".into());
@@ -588,6 +627,13 @@ pub struct ContactPatch {
     /// A complaint answered by a callback.
     pub closed_at: Option<DateTime<Utc>>,
     pub callback_contact_id: Option<i64>,
+    pub about_user_id: Option<Option<i64>>,
+    pub ticket_id: Option<Option<i64>>,
+    /// The engineer's answer to a consultation handed to him.
+    pub engineer_reply: Option<String>,
+    pub engineer_replied_by: Option<i64>,
+    pub engineer_replied_at: Option<DateTime<Utc>>,
+    pub callback_owner_id: Option<i64>,
 }
 
 impl ContactPatch {
@@ -622,6 +668,12 @@ impl ContactPatch {
         put("callback_due", self.callback_due.map(Arg::Time));
         put("closed_at", self.closed_at.map(Arg::Time));
         put("callback_contact_id", self.callback_contact_id.map(Arg::I64));
+        put("about_user_id", self.about_user_id.map(Arg::OptI64));
+        put("ticket_id", self.ticket_id.map(Arg::OptI64));
+        put("engineer_reply", self.engineer_reply.clone().map(Arg::Text));
+        put("engineer_replied_by", self.engineer_replied_by.map(Arg::I64));
+        put("engineer_replied_at", self.engineer_replied_at.map(Arg::Time));
+        put("callback_owner_id", self.callback_owner_id.map(Arg::I64));
         cols.into_iter().map(|(col, a)| format!("{col} = {}", f.arg(a))).collect()
     }
 }

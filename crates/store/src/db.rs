@@ -132,6 +132,7 @@ nullable_enum!(
     aftercare_domain::defective::Outcome,
     aftercare_domain::tickets::TicketStatus,
     aftercare_domain::tickets::FaultType,
+    aftercare_domain::tickets::VisitVerdict,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front

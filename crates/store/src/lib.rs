@@ -24,6 +24,7 @@ pub mod settings;
 pub mod shortages;
 pub mod sla;
 pub mod stock_reports;
+pub mod suggestions;
 pub mod taxonomy;
 pub mod throttle;
 pub mod tickets;

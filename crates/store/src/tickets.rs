@@ -64,6 +64,12 @@ pub struct TicketRow {
     pub respond_breached_at: Option<DateTime<Utc>>,
     pub arrive_breached_at: Option<DateTime<Utc>>,
     pub resolve_breached_at: Option<DateTime<Utc>>,
+    /// The visit time agreed with the school (§2.2(5)) and who recorded it.
+    pub agreed_visit_at: Option<DateTime<Utc>>,
+    pub agreed_by: Option<i64>,
+    /// 故障发生时间 and 诊断过程 of the fault analysis.
+    pub occurred_at: Option<DateTime<Utc>>,
+    pub diagnosis_steps: Option<String>,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -169,6 +175,10 @@ pub struct TicketPatch {
     pub resolved_at: Option<Option<DateTime<Utc>>>,
     pub closed_at: Option<Option<DateTime<Utc>>>,
     pub paused_at: Option<Option<DateTime<Utc>>>,
+    pub agreed_visit_at: Option<Option<DateTime<Utc>>>,
+    pub agreed_by: Option<UserId>,
+    pub occurred_at: Option<Option<DateTime<Utc>>>,
+    pub diagnosis_steps: Option<Option<String>>,
 }
 
 impl TicketPatch {
@@ -212,6 +222,10 @@ impl TicketPatch {
         put("resolved_at", self.resolved_at.as_ref().map(time));
         put("closed_at", self.closed_at.as_ref().map(time));
         put("paused_at", self.paused_at.as_ref().map(time));
+        put("agreed_visit_at", self.agreed_visit_at.as_ref().map(time));
+        put("agreed_by", self.agreed_by.map(|v| Arg::I64(v.0)));
+        put("occurred_at", self.occurred_at.as_ref().map(time));
+        put("diagnosis_steps", self.diagnosis_steps.as_ref().map(text));
         cols.into_iter().map(|(col, a)| format!("{col} = {}", f.arg(a))).collect()
     }
 }
@@ -314,6 +328,10 @@ impl TicketRow {
             respond_breached_at: None,
             arrive_breached_at: None,
             resolve_breached_at: None,
+            agreed_visit_at: None,
+            agreed_by: None,
+            occurred_at: None,
+            diagnosis_steps: None,
             created_by: t.created_by,
             created_at: now,
             updated_at: now,
@@ -628,6 +646,8 @@ pub struct TicketQuery {
     pub at_risk: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// Open and escalated at least once.
     pub escalated: bool,
+    /// With a visit the engineer has not checked yet (复核).
+    pub visits_to_review: bool,
     /// Scheduled within [from, to).
     pub scheduled_from: Option<DateTime<Utc>>,
     pub scheduled_to: Option<DateTime<Utc>>,
@@ -691,6 +711,13 @@ pub fn filter(db: &Db, q: &TicketQuery) -> Filter {
              (t.responded_at IS NULL AND t.respond_due >= {a} AND t.respond_due < {b}) OR \
              (t.resolve_due >= {a} AND t.resolve_due < {b}))"
         ));
+    }
+    if q.visits_to_review {
+        f.and(
+            "t.status <> 'cancelled' AND EXISTS (SELECT 1 FROM visits v WHERE v.ticket_id = t.id AND \
+             v.review_verdict IS NULL)"
+                .into(),
+        );
     }
     if q.escalated {
         f.and("t.escalation_level > 0 AND t.status IN ('in_progress', 'on_hold')".into());

@@ -100,6 +100,17 @@ pub async fn count(db: &Db) -> Result<i64> {
 }
 
 /// Users of one role (roles are stored comma-separated, so match whole items).
+/// Display names of these users, by id (one query, whatever the number).
+pub async fn names(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids are numbers, never text from a request: the list is written into the statement.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT id, display_name FROM users WHERE id IN ({list})");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}
+
 pub async fn with_role(db: &Db, role: &str) -> Result<Vec<UserRow>> {
     let pat = format!("%,{role},%");
     Ok(on_db!(db, |p| sqlx::query_as::<_, UserRow>(

@@ -2,10 +2,12 @@
 //! parts used and brought back, the school's signature), its photos, and what the
 //! equipment pages read of them.
 
+use crate::db::NullableText;
 use crate::db::WritePool;
+use crate::notifications::NewNotification;
 use crate::tickets::{NewEvent, record_event};
 use crate::{Db, Result, StoreError, Writer, map_write_err, on_db};
-use aftercare_domain::tickets::VisitResult;
+use aftercare_domain::tickets::{EventKind, VisitResult, VisitVerdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -26,6 +28,16 @@ pub struct VisitRow {
     pub signed_at: Option<DateTime<Utc>>,
     /// The school signed this visit: [`SIGNED`], the one definition.
     pub signed: bool,
+    /// 对客户说明/预防建议 and 工时 (minutes, all who went together).
+    pub advice: Option<String>,
+    pub labor_minutes: Option<i64>,
+    /// The engineer's check (复核): the verdict, its note, who and when.
+    #[sqlx(try_from = "NullableText")]
+    pub review_verdict: Option<VisitVerdict>,
+    pub review_note: Option<String>,
+    pub reviewed_by: Option<i64>,
+    pub reviewer_name: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
     pub created_by: Option<i64>,
     pub created_at: DateTime<Utc>,
     /// Comma-separated user ids of who went.
@@ -45,7 +57,9 @@ const VISIT_COLUMNS: &str = concat!(
     "v.id, v.ticket_id, v.departed_at, v.arrived_at, v.finished_at, v.returned_at, v.work_done, v.result, \
     v.parts_used, v.defective_parts, v.signer_name, v.signed_at, ",
     signed!(),
-    " AS signed, v.created_by, v.created_at"
+    " AS signed, v.advice, v.labor_minutes, v.review_verdict, v.review_note, v.reviewed_by, \
+    (SELECT r.display_name FROM users r WHERE r.id = v.reviewed_by) AS reviewer_name, v.reviewed_at, \
+    v.created_by, v.created_at"
 );
 
 #[derive(Debug, Clone)]
@@ -60,6 +74,8 @@ pub struct VisitWrite {
     pub parts_used: Option<String>,
     pub defective_parts: Option<String>,
     pub signature: Option<(String, Vec<u8>)>,
+    pub advice: Option<String>,
+    pub labor_minutes: i64,
     /// The equipment the part movements are linked to (the ticket's first).
     pub equipment_id: Option<i64>,
     /// Catalogue parts used and defective parts brought back, posted as movements in the
@@ -117,8 +133,8 @@ pub async fn add_visit(
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO visits (ticket_id, departed_at, arrived_at, finished_at, returned_at, work_done, result, \
                 parts_used, defective_parts, \
-             signer_name, signed_at, signature_png, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
-             $9, $10, $11, $12, $13, $14) RETURNING id",
+             signer_name, signed_at, signature_png, created_by, created_at, advice, labor_minutes) VALUES ($1, $2, $3, \
+             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
         )
         .bind(ticket_id)
         .bind(v.departed_at)
@@ -134,6 +150,8 @@ pub async fn add_visit(
         .bind(&png)
         .bind(w.user_id)
         .bind(now)
+        .bind(&v.advice)
+        .bind(v.labor_minutes)
         .fetch_one(&mut *tx)
         .await?;
         for u in &v.technician_ids {
@@ -245,6 +263,8 @@ pub struct EquipmentPartRow {
     pub part_code: String,
     pub part_name: String,
     pub unit: String,
+    /// The part's model or specification (规格型号), for the printed record.
+    pub part_spec: Option<String>,
     pub qty: i64,
     pub serial_no: Option<String>,
     pub old_serial_no: Option<String>,
@@ -254,11 +274,25 @@ pub struct EquipmentPartRow {
 pub async fn parts_of_equipment(db: &Db, equipment_id: i64) -> Result<Vec<EquipmentPartRow>> {
     Ok(on_db!(db, |p| sqlx::query_as::<_, EquipmentPartRow>(
         "SELECT m.movement_no, m.kind, m.at, m.ticket_id, t.number AS ticket_number, m.part_id, pa.code AS part_code, \
-         pa.name AS part_name, pa.unit, m.qty, m.serial_no, m.old_serial_no FROM stock_movements m \
-         JOIN parts pa ON pa.id = m.part_id LEFT JOIN tickets t ON t.id = m.ticket_id \
+         pa.name AS part_name, pa.unit, pa.spec AS part_spec, m.qty, m.serial_no, m.old_serial_no \
+         FROM stock_movements m JOIN parts pa ON pa.id = m.part_id LEFT JOIN tickets t ON t.id = m.ticket_id \
          WHERE m.equipment_id = $1 ORDER BY m.id DESC LIMIT 500"
     )
     .bind(equipment_id)
+    .fetch_all(p)
+    .await?))
+}
+
+/// The parts fitted (`issue`) and broken parts brought back (`defective_return`) on a
+/// ticket's visits, oldest first: the printed record's 更换配件 and 旧件回收.
+pub async fn parts_of_ticket(db: &Db, ticket_id: i64) -> Result<Vec<EquipmentPartRow>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, EquipmentPartRow>(
+        "SELECT m.movement_no, m.kind, m.at, m.ticket_id, t.number AS ticket_number, m.part_id, pa.code AS part_code, \
+         pa.name AS part_name, pa.unit, pa.spec AS part_spec, m.qty, m.serial_no, m.old_serial_no \
+         FROM stock_movements m JOIN parts pa ON pa.id = m.part_id LEFT JOIN tickets t ON t.id = m.ticket_id \
+         WHERE m.ticket_id = $1 AND m.kind IN ('issue', 'defective_return') ORDER BY m.id LIMIT 500"
+    )
+    .bind(ticket_id)
     .fetch_all(p)
     .await?))
 }
@@ -377,4 +411,68 @@ pub async fn photos_of(db: &Db, ticket_id: i64) -> Result<Vec<(i64, i64)>> {
         .fetch_all(p)
         .await?
     }))
+}
+
+// ---------------------------------------------------------------------------------------
+// The engineer's check of visits (复核, §2.4(4)).
+
+/// A visit as it waits for (or got) its check: with its ticket and who went.
+pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<VisitRow>> {
+    let sql = format!("SELECT {VISIT_COLUMNS} FROM visits v WHERE v.id = $1");
+    Ok(on_db!(db, |p| sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(visit_id)
+        .fetch_optional(p)
+        .await?))
+}
+
+/// Records the check of a visit not yet checked, with its timeline entry, the technicians'
+/// notifications and the audit entry, in one transaction. `Stale` when someone checked it
+/// first.
+pub async fn review(
+    db: &Db,
+    w: &Writer,
+    visit: &VisitRow,
+    verdict: VisitVerdict,
+    note: Option<&str>,
+    notify: &[NewNotification],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    on_db!(db, |p| {
+        let mut tx = p.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE visits SET review_verdict = $2, review_note = $3, reviewed_by = $4, reviewed_at = $5 \
+             WHERE id = $1 AND review_verdict IS NULL",
+        )
+        .bind(visit.id)
+        .bind(verdict.as_str())
+        .bind(note)
+        .bind(w.user_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        let ev = NewEvent {
+            note: note.map(str::to_owned),
+            data: Some(serde_json::json!({"visit_id": visit.id, "verdict": verdict.as_str()})),
+            ..NewEvent::new(EventKind::VisitReview)
+        };
+        record_event(&mut *tx, w, visit.ticket_id, &ev, now).await?;
+        crate::notifications::record(&mut *tx, Some(visit.ticket_id), notify, now).await?;
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "visit",
+            visit.id,
+            "review",
+            verdict.as_str(),
+            None,
+            Some(serde_json::json!({"verdict": verdict.as_str(), "note": note, "ticket_id": visit.ticket_id})),
+        )
+        .await?;
+        tx.commit().await?;
+    });
+    Ok(())
 }

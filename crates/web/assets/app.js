@@ -207,3 +207,56 @@ document.addEventListener("DOMContentLoaded", () => {
     input.addEventListener("change", choose);
   });
 });
+
+// Forms with photos (the visit, the portal's report) are sent in the background, so that
+// a refused submit keeps what was typed, drawn and attached: the page's answer only marks
+// the fields at fault and shows its summary. Without script they post as usual.
+// Marks a refused form from the server's answer (the same page with the errors).
+window.aftercareShowErrors = (form, html) => {
+  const doc = new DOMParser().parseFromString(html, "text/html");
+  const fresh = doc.getElementById(form.id);
+  if (!fresh) { document.open(); document.write(html); document.close(); return; }
+  form.querySelectorAll(".flash-error, .field-error").forEach((n) => n.remove());
+  form.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
+  const summary = fresh.querySelector(".flash-error");
+  if (summary) form.prepend(summary);
+  fresh.querySelectorAll(".field-error").forEach((err) => {
+    const holder = err.closest("label, fieldset");
+    const named = holder && holder.querySelector("[name]");
+    const mine = named && form.querySelector('[name="' + CSS.escape(named.name) + '"]');
+    const target = mine && mine.closest("label, fieldset");
+    if (target) { target.classList.add("invalid"); target.appendChild(err); }
+  });
+  (summary || form).scrollIntoView({ block: "start" });
+};
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-keep-files]").forEach((form) => {
+    form.addEventListener("submit", async (e) => {
+      if (e.defaultPrevented || !window.fetch || !window.DOMParser) return;
+      // A photo over the portal's limit is shrunk first by the portal's own script.
+      const limit = Number(form.dataset.maxBytes || 0);
+      const files = Array.from(form.querySelectorAll("input[type=file]")).flatMap((i) => Array.from(i.files));
+      if (limit && files.some((f) => f.size > limit)) return;
+      e.preventDefault();
+      const button = form.querySelector("[type=submit]");
+      if (button) button.disabled = true;
+      try {
+        const res = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+        if (res.redirected || res.ok) { location.href = res.url; return; }
+        window.aftercareShowErrors(form, await res.text());
+      } catch (_) {
+        form.submit();
+      } finally {
+        if (button) button.disabled = false;
+      }
+    });
+  });
+  // "One more" shows the next hidden line of a repeating block (a defective part).
+  document.querySelectorAll("[data-more]").forEach((btn) => {
+    btn.addEventListener("click", () => {
+      const next = document.querySelector(btn.dataset.more + "[hidden]");
+      if (next) { next.hidden = false; next.querySelector("select, input")?.focus(); }
+      if (!document.querySelector(btn.dataset.more + "[hidden]")) btn.hidden = true;
+    });
+  });
+});

@@ -84,8 +84,12 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     }
     const r = await fetch(form.action, { method: "POST", body: data, credentials: "same-origin" });
+    if (button) button.disabled = false;
     if (r.redirected) {
       location.href = r.url;
+    } else if (window.aftercareShowErrors) {
+      // The photos stay attached: only the fields at fault are marked.
+      window.aftercareShowErrors(form, await r.text());
     } else {
       document.open();
       document.write(await r.text());

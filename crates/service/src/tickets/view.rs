@@ -36,6 +36,12 @@ pub struct TicketView {
     pub can_attempt: bool,
     /// The viewer (the technician on site) may ask the engineer to escalate.
     pub can_request_escalation: bool,
+    /// The viewer may check (复核) the visits not yet checked.
+    pub can_review_visits: bool,
+    /// The viewer may record the visit time agreed with the school.
+    pub can_agree_visit: bool,
+    /// The viewer may suggest an upgrade or replacement of the ticket's equipment.
+    pub can_suggest: bool,
 }
 
 impl TicketView {
@@ -69,6 +75,10 @@ impl Services {
         } else {
             Default::default()
         };
+        let status = detail.ticket.status;
+        let can_review_visits = staff && rules::may_review_visits(&by.roles);
+        let can_agree_visit = staff && rules::may_agree_visit_time(status, &by.roles);
+        let can_suggest = staff && !equipment.is_empty() && crate::suggestions::may_suggest(by);
         Ok(TicketView {
             detail,
             equipment,
@@ -81,6 +91,9 @@ impl Services {
             can_visit,
             can_attempt,
             can_request_escalation,
+            can_review_visits,
+            can_agree_visit,
+            can_suggest,
         })
     }
 }

@@ -62,6 +62,8 @@ impl ContactParams {
             Some("complaints") => q.unreviewed_complaints = true,
             Some("suggestions") => q.category = Some("suggestion".into()),
             Some("unmatched") => q.unmatched = true,
+            Some("to_engineer") => q.to_engineer_open = true,
+            Some("pass_on") => q.to_pass_on = true,
             Some("mine") => q.handler_id = Some(me),
             _ => {}
         }

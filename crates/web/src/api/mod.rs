@@ -9,6 +9,7 @@ pub mod customers;
 pub mod daily;
 pub mod defective;
 pub mod equipment;
+pub mod handoffs;
 pub mod health;
 pub mod home;
 pub mod import;
@@ -124,6 +125,12 @@ pub fn routes() -> Router<AppState> {
         .route("/stock/counts", post(stock_reports::api_stock_counts))
         .route("/parts/export", get(stock_reports::api_parts_export))
         .route("/parts/import", post(stock_reports::api_parts_import))
+        .route("/tickets/{id}/agreed-visit", post(handoffs::api_tickets_agreed_visit))
+        .route("/visits/{id}/review", post(handoffs::api_visits_review))
+        .route("/contacts/{id}/engineer-reply", post(handoffs::api_contacts_engineer_reply))
+        .route("/equipment/{id}/suggestions", post(handoffs::api_equipment_suggest))
+        .route("/suggestions", get(handoffs::api_suggestions_list))
+        .route("/suggestions/{id}/decision", post(handoffs::api_suggestions_decide))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -162,6 +169,8 @@ pub fn routes() -> Router<AppState> {
         shortages::api_purchase_suggestions,
         stock_reports::api_stock_valuation, stock_reports::api_stock_quality, stock_reports::api_stock_counts,
         stock_reports::api_parts_export, stock_reports::api_parts_import,
+        handoffs::api_tickets_agreed_visit, handoffs::api_visits_review, handoffs::api_contacts_engineer_reply,
+        handoffs::api_equipment_suggest, handoffs::api_suggestions_list, handoffs::api_suggestions_decide,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -92,6 +92,7 @@ impl TicketParams {
                 q.at_risk = Some((now, now + chrono::Duration::hours(aftercare_service::home::AT_RISK_HOURS)));
             }
             Some("escalated") => q.escalated = true,
+            Some("to_review") => q.visits_to_review = true,
             Some("callback") => q.statuses = vec!["resolved".into()],
             _ => {}
         }

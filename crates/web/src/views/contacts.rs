@@ -50,6 +50,8 @@ pub struct DeskForm {
     pub ticket_id: String,
     pub open_ticket: bool,
     pub equipment_ids: Vec<String>,
+    /// A complaint: the member of staff it is about.
+    pub about_user_id: String,
 }
 
 impl DeskForm {
@@ -78,6 +80,8 @@ pub struct DeskPage {
     pub systems: Vec<&'static str>,
     pub urgencies: Vec<&'static str>,
     pub handlings: Vec<&'static str>,
+    /// Field and desk staff a complaint may name.
+    pub people: Vec<(i64, String)>,
 }
 
 impl DeskPage {
@@ -186,6 +190,7 @@ async fn desk_page(
         systems: System::ALL.iter().map(|s| s.as_str()).collect(),
         urgencies: enum_list(Urgency::ALL, Urgency::as_str),
         handlings: enum_list(Handling::ALL, Handling::as_str),
+        people: st.svc.field_and_desk_people(&u.actor).await?,
     })
 }
 
@@ -252,6 +257,7 @@ pub async fn view_contacts_desk_post(
         ticket_id: g("ticket_id"),
         open_ticket: field(&form, "open_ticket").is_some(),
         equipment_ids: fields(&form, "equipment_ids"),
+        about_user_id: g("about_user_id"),
     };
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|v| !v.is_empty());
     let mut bad = aftercare_domain::FieldErrors::default();
@@ -275,8 +281,21 @@ pub async fn view_contacts_desk_post(
         Err(other) => return Err(other.into()),
     };
     let ticket_id = opt(&f.ticket_id).and_then(|s| s.parse::<i64>().ok());
-    // An urge names the ticket; picking one implies it.
-    let handling = opt(&f.handling).or_else(|| ticket_id.map(|_| "urge".to_owned())).filter(|_| !f.open_ticket);
+    // An urge names the ticket; picking one implies it (a complaint about it is no urge).
+    let complaint = f.category == Category::Complaint.as_str();
+    let handling = opt(&f.handling)
+        .or_else(|| ticket_id.filter(|_| !complaint).map(|_| "urge".to_owned()))
+        .filter(|_| !f.open_ticket);
+    let about_user_id = match opt(&f.about_user_id) {
+        None => None,
+        Some(s) => match s.parse::<i64>() {
+            Ok(v) => Some(aftercare_domain::UserId(v)),
+            Err(_) => {
+                bad.push("about_user_id", "invalid");
+                None
+            }
+        },
+    };
     let input = ContactInput {
         channel: opt(&f.channel),
         direction: opt(&f.direction),
@@ -292,6 +311,7 @@ pub async fn view_contacts_desk_post(
         handling,
         promised_at,
         ticket_id: if f.open_ticket { None } else { ticket_id },
+        about_user_id,
         ..Default::default()
     };
     let open = f.open_ticket.then(|| OpenTicket {
@@ -379,7 +399,7 @@ pub async fn view_contacts_get(
         category: s(&p.category),
         channels: enum_list(Channel::ALL, Channel::as_str),
         categories: enum_list(Category::ALL, Category::as_str),
-        views: vec!["missed", "complaints", "suggestions", "unmatched", "mine"],
+        views: vec!["missed", "complaints", "to_engineer", "pass_on", "suggestions", "unmatched", "mine"],
         unread_suggestions: st.svc.unread_suggestions(&u.actor).await?,
     }))
 }
@@ -393,6 +413,8 @@ pub struct ContactPage {
     pub errors: FormErrors,
     pub can_review: bool,
     pub can_call_back: bool,
+    /// The viewer (an engineer) may answer this consultation handed to the engineers.
+    pub can_answer: bool,
     pub callback: Option<ContactRow>,
     /// Files that came with the contact's email.
     pub files: Vec<aftercare_service::mail::AttachmentRow>,
@@ -413,6 +435,9 @@ async fn contact_page(
             .flash_from(ok),
         can_review: v.can_review,
         can_call_back: v.can_call_back,
+        can_answer: k.handling == Some(aftercare_domain::contacts::Handling::ToEngineer)
+            && k.engineer_replied_at.is_none()
+            && aftercare_service::consultations::may_answer(&u.actor),
         reads: v.reads,
         errors,
         callback: v.callback,
@@ -446,6 +471,18 @@ pub async fn view_contact_review_post(
     };
     let done = st.svc.review_complaint(&u.actor, ContactId(id), &input, Utc::now()).await.map(|_| ());
     after_contact_form(&st, &u, id, done, "reviewed").await
+}
+
+pub async fn view_contact_engineer_reply_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let input = aftercare_service::consultations::EngineerReplyInput { reply: field(&form, "reply") };
+    let done = st.svc.reply_consultation(&u.actor, ContactId(id), &input, Utc::now()).await.map(|_| ());
+    after_contact_form(&st, &u, id, done, "answered").await
 }
 
 pub async fn view_contact_callback_post(

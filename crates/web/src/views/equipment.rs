@@ -229,6 +229,9 @@ pub struct EquipmentPage {
     pub visits: Vec<VisitRow>,
     /// Parts fitted to and taken out of it over its life (staff only).
     pub parts: Vec<EquipmentPartRow>,
+    pub suggestions: Vec<aftercare_service::suggestions::SuggestionRow>,
+    pub can_suggest: bool,
+    pub errors: FormErrors,
 }
 
 impl EquipmentPage {
@@ -249,6 +252,27 @@ pub async fn view_equipment_get(
     PageId(id): PageId,
     PageQuery(f): PageQuery<ListForm>,
 ) -> Result<Response, PageError> {
+    Ok(render(&equipment_page(&st, &u, id, f.ok.as_deref(), FormErrors::default()).await?))
+}
+
+/// The equipment page again with a form's problem (422).
+pub async fn equipment_page_with(
+    st: &AppState,
+    u: &PageUser,
+    id: i64,
+    errors: FormErrors,
+) -> Result<Response, PageError> {
+    let page = equipment_page(st, u, id, None, errors).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+}
+
+async fn equipment_page(
+    st: &AppState,
+    u: &PageUser,
+    id: i64,
+    ok: Option<&str>,
+    errors: FormErrors,
+) -> Result<EquipmentPage, PageError> {
     let v = st.svc.equipment_view(&u.actor, EquipmentId(id)).await?;
     let e = v.equipment;
     let history = v
@@ -260,13 +284,24 @@ pub async fn view_equipment_get(
         })
         .collect();
     let warranty = warranty_class(v.warranty);
-    let c = Ctx::new(&st, &u, "/equipment", format!("{} {}", e.kind, e.serial_no))
+    let c = Ctx::new(st, u, "/equipment", format!("{} {}", e.kind, e.serial_no))
         .crumb(u.tr.t("nav.equipment"), "/equipment")
         .crumb(e.customer_name.clone(), &format!("/customers/{}", e.customer_id))
         .crumb(e.serial_no.clone(), &format!("/equipment/{id}"))
-        .flash_from(f.ok.as_deref());
+        .flash_from(ok);
     let (tickets, visits, parts) = (v.tickets, v.visits, v.parts);
-    Ok(render(&EquipmentPage { c, e, warranty, history, tickets, visits, parts }))
+    Ok(EquipmentPage {
+        c,
+        e,
+        warranty,
+        history,
+        tickets,
+        visits,
+        parts,
+        suggestions: v.suggestions,
+        can_suggest: v.can_suggest,
+        errors,
+    })
 }
 
 #[derive(Template)]

@@ -21,6 +21,7 @@ mod search;
 mod settings;
 mod shortages;
 mod stock_reports;
+mod suggestions;
 mod taxonomy;
 mod tickets;
 mod users;
@@ -72,6 +73,13 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/comment", post(tickets::view_ticket_comment_post))
         .route("/tickets/{id}/attempt", post(tickets::view_ticket_attempt_post))
         .route("/tickets/{id}/escalation-request", post(tickets::view_ticket_escalation_request_post))
+        .route("/tickets/{id}/agreed-visit", post(tickets::view_ticket_agreed_post))
+        .route("/tickets/{id}/suggest", post(tickets::view_ticket_suggest_post))
+        .route("/visits/{id}/review", post(tickets::view_visit_review_post))
+        .route("/suggestions", get(suggestions::view_suggestions_get))
+        .route("/suggestions/{id}/decide", post(suggestions::view_suggestion_decide_post))
+        .route("/equipment/{id}/suggest", post(suggestions::view_equipment_suggest_post))
+        .route("/contacts/{id}/engineer-reply", post(contacts::view_contact_engineer_reply_post))
         .route("/tickets/{id}/visit", get(tickets::view_visit_get).post(tickets::view_visit_post))
         .route("/visits/{id}/signature.png", get(tickets::view_signature_get))
         .route("/photos/{id}", get(tickets::view_photo_get))
@@ -82,6 +90,8 @@ pub fn routes() -> Router<AppState> {
         .route("/dispatch", get(dispatch::view_dispatch_get))
         .route("/tickets/{id}/print/analysis", get(paperwork::view_print_analysis_get))
         .route("/tickets/{id}/print/repair", get(paperwork::view_print_repair_get))
+        .route("/tickets/{id}/print/analysis.xlsx", get(paperwork::view_print_analysis_xlsx_get))
+        .route("/tickets/{id}/print/repair.xlsx", get(paperwork::view_print_repair_xlsx_get))
         .route("/reviews", get(assessments::view_reviews_get))
         .route("/reviews/{id}", post(assessments::view_review_post))
         .route("/settings/sla", get(settings::view_sla_get))

@@ -162,6 +162,7 @@ fn views_for(c: &Ctx, u: &PageUser, current: Option<&str>) -> Vec<(&'static str,
         v.push(("overdue", c.t("tickets.view.overdue")));
         v.push(("at_risk", c.t("tickets.view.at_risk")));
         v.push(("escalated", c.t("tickets.view.escalated")));
+        v.push(("to_review", c.t("tickets.view.to_review")));
         v.push(("callback", c.t("tickets.view.callback")));
     }
     v.into_iter().map(|(k, l)| (k, l, current.unwrap_or_default() == k)).collect()
@@ -433,6 +434,11 @@ pub struct TicketPage {
     pub can_visit: bool,
     pub can_attempt: bool,
     pub can_request_escalation: bool,
+    pub can_review_visits: bool,
+    pub can_agree_visit: bool,
+    pub can_suggest: bool,
+    /// The department's zone, for datetime-local fields.
+    pub tz: chrono_tz::Tz,
     pub read_at: String,
     pub default_schedule: String,
     /// Photos the school (or anyone) attached.
@@ -452,6 +458,22 @@ impl TicketPage {
     /// The photos of one visit.
     pub fn photos_of(&self, visit: &i64) -> Vec<i64> {
         self.photos.iter().filter(|(v, _)| v == visit).map(|(_, p)| *p).collect()
+    }
+    /// A time as a `datetime-local` value in the department's zone (empty for none).
+    pub fn local_opt(&self, t: &Option<DateTime<Utc>>) -> String {
+        t.map(|t| t.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+    }
+    /// The agreed-time field starts from the agreed time, else the planned one.
+    pub fn agreed_default(&self) -> String {
+        let t = &self.d.ticket;
+        match t.agreed_visit_at.or(t.scheduled_at) {
+            Some(x) => self.local_opt(&Some(x)),
+            None => self.default_schedule.clone(),
+        }
+    }
+    /// Labour minutes as hours (`1.5 h` / `1.5 小时`).
+    pub fn hours(&self, m: &i64) -> String {
+        self.c.tr.tf("value.hours", &[("n", &aftercare_service::paperwork::hours_text(*m))])
     }
     pub fn resolution_default(&self) -> String {
         self.d.visits.last().map(|v| v.work_done.clone()).unwrap_or_default()
@@ -605,6 +627,10 @@ async fn ticket_page(
         can_visit: v.can_visit,
         can_attempt: v.can_attempt,
         can_request_escalation: v.can_request_escalation,
+        can_review_visits: v.can_review_visits,
+        can_agree_visit: v.can_agree_visit,
+        can_suggest: v.can_suggest,
+        tz: st.cfg.tz,
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
         attachments: v.attachments,
@@ -672,6 +698,17 @@ pub async fn view_ticket_act_post(
             responsibility: g("responsibility"),
             prevention: g("prevention"),
             priority: g("priority"),
+            occurred_at: match g("occurred_at") {
+                Some(s) => {
+                    let t = aftercare_domain::clock::parse_local(&s, tz);
+                    if t.is_none() {
+                        bad.push("occurred_at", "invalid_date");
+                    }
+                    t
+                }
+                None => None,
+            },
+            diagnosis_steps: g("diagnosis_steps"),
         },
         technician_ids: fields(&form, "technician_ids").iter().filter_map(|s| s.parse().ok()).collect(),
         scheduled_at,
@@ -749,6 +786,71 @@ pub async fn view_ticket_escalation_request_post(
     action_result(&st, &u, id, "request_escalation", r, None).await
 }
 
+pub async fn view_ticket_agreed_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let raw = field(&form, "agreed_at").filter(|s| !s.trim().is_empty());
+    let agreed_at = raw.as_deref().and_then(|s| aftercare_domain::clock::parse_local(s, st.cfg.tz));
+    let r = if raw.is_some() && agreed_at.is_none() {
+        Err(aftercare_domain::FieldErrors::single("agreed_at", "invalid_date").into())
+    } else {
+        let input = aftercare_domain::tickets::AgreedVisitInput { agreed_at, note: field(&form, "note") };
+        st.svc.agree_visit_time(&u.actor, aftercare_domain::TicketId(id), &input, Utc::now()).await.map(|_| ())
+    };
+    action_result(&st, &u, id, "agree_visit", r, None).await
+}
+
+/// An upgrade or replacement suggested from the ticket, for one of its equipment.
+pub async fn view_ticket_suggest_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(id): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let t = st.svc.get_ticket(&u.actor, aftercare_domain::TicketId(id)).await?;
+    let equipment = field(&form, "equipment_id").and_then(|e| e.parse::<i64>().ok());
+    let r = match equipment.filter(|e| t.equipment_ids.contains(e)) {
+        None => Err(aftercare_domain::FieldErrors::single("equipment_id", "required").into()),
+        Some(e) => {
+            let input = aftercare_domain::equipment::SuggestionInput {
+                kind: field(&form, "kind"),
+                reason: field(&form, "reason"),
+                ticket: Some(t.ticket.number.clone()),
+            };
+            st.svc.suggest(&u.actor, aftercare_domain::EquipmentId(e), &input, Utc::now()).await.map(|_| ())
+        }
+    };
+    action_result(&st, &u, id, "suggest", r, None).await
+}
+
+/// The engineer's check of a visit, from the ticket page.
+pub async fn view_visit_review_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageId(visit): PageId,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let input =
+        aftercare_domain::tickets::VisitReviewInput { verdict: field(&form, "verdict"), note: field(&form, "note") };
+    match st.svc.review_visit(&u.actor, aftercare_domain::VisitId(visit), &input, Utc::now()).await {
+        Ok(v) => {
+            Ok(Redirect::to(&format!("/tickets/{}?ok=visit_reviewed#visit-review-{}", v.ticket_id, v.id))
+                .into_response())
+        }
+        Err(e) => {
+            // Back on the visit's ticket with the problem; a visit the user cannot see is "not found".
+            let ticket = st.svc.visit_ticket(&u.actor, aftercare_domain::VisitId(visit)).await?;
+            action_result(&st, &u, ticket.0, "review_visit", Err(e), None).await
+        }
+    }
+}
+
 pub async fn view_ticket_attempt_post(
     State(st): State<AppState>,
     u: PageUser,
@@ -781,8 +883,9 @@ pub struct VisitPage {
     pub parts: Vec<aftercare_service::parts::PartRow>,
 }
 
-/// How many "defective part brought back" lines the visit form offers.
-const DEFECTIVE_LINES: usize = 3;
+/// How many "defective part brought back" lines the visit form offers: one shows, the
+/// others open on demand ("one more").
+const DEFECTIVE_LINES: usize = 10;
 
 impl VisitPage {
     pub fn val(&self, k: &str) -> String {
@@ -793,6 +896,10 @@ impl VisitPage {
     }
     pub fn line_val(&self, prefix: &str, i: &usize) -> String {
         self.val(&format!("{prefix}_{i}"))
+    }
+    /// The first line shows, and every line already filled in (after a refused submit).
+    pub fn line_shown(&self, i: &usize) -> bool {
+        *i == 0 || !self.line_val("def_part", i).is_empty()
     }
     pub fn is_def_part(&self, i: &usize, part: &i64) -> bool {
         self.line_val("def_part", i) == part.to_string()
@@ -971,6 +1078,17 @@ pub async fn view_visit_post(
             .map(|png| SignatureInput { signer_name: g("signer_name"), image_png_base64: Some(png) }),
         parts_used: visit_parts_used(&values, &mut bad),
         defective_parts: visit_defective_parts(&values, &mut bad),
+        advice: g("advice"),
+        labor_hours: match g("labor_hours") {
+            None => None,
+            Some(h) => match h.trim().parse::<f64>() {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    bad.push("labor_hours", "invalid");
+                    None
+                }
+            },
+        },
     };
     let result = if bad.is_empty() {
         st.svc
@@ -1119,6 +1237,7 @@ pub fn notification_link(n: &NotificationRow) -> String {
         K::SlaBreachMany => Some("/tickets?view=overdue".to_owned()),
         K::RequisitionApproved => a["requisition_id"].as_i64().map(|r| format!("/requisitions/{r}")),
         K::Shortage | K::ShortageOverdue => Some("/shortages".to_owned()),
+        K::EquipmentSuggested => Some("/suggestions".to_owned()),
         _ => a["contact_id"].as_i64().map(|c| format!("/contacts/{c}")),
     };
     link.unwrap_or_else(|| "/notifications".to_owned())
