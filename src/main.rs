@@ -275,7 +275,10 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let web = cfg.web()?;
     cfg.mail.check().map_err(|e| anyhow::anyhow!("configuration: {e}"))?;
-    let svc = Services::new(db.clone()).with_tz(web.tz).with_mail(cfg.mail.clone());
+    let svc = Services::new(db.clone())
+        .with_tz(web.tz)
+        .with_mail(cfg.mail.clone())
+        .with_words(aftercare_web::robot_words(web.tz));
     let worker = tokio::spawn(aftercare_jobs::work(svc.clone(), stop_rx));
     // SQLite's WAL is checkpointed here, not inside the commits of the request that crosses
     // the threshold (see `Db::checkpoint`).

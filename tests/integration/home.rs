@@ -94,3 +94,17 @@ both!(every_role_lands_on_its_own_start_page, |app: TestApp| async move {
     assert_eq!(r.headers()["location"], "/portal");
     assert_eq!(app.get_json(&app.token("school1").await, "/api/v1/home").await.0, StatusCode::FORBIDDEN);
 });
+
+both!(every_card_on_every_start_page_opens_a_page, |app: TestApp| async move {
+    // A card that leads nowhere is worse than none: each role's cards all answer 200.
+    for who in ["admin", "manager", "agent", "engineer", "tech", "store"] {
+        let (s, home) = app.get_json(&app.token(who).await, "/api/v1/home").await;
+        assert_eq!(s, StatusCode::OK, "{who}: {home}");
+        let (c, _) = app.browser(who).await;
+        for card in home["cards"].as_array().unwrap() {
+            let href = card["href"].as_str().unwrap();
+            let r = c.get(app.url(href)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{who}: card {} leads to {href}", card["key"]);
+        }
+    }
+});

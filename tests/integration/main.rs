@@ -22,6 +22,7 @@ mod pages;
 mod parts;
 mod portal;
 mod requisitions;
+mod robots;
 mod roster;
 mod schema;
 mod schema_parity;

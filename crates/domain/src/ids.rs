@@ -54,4 +54,5 @@ typed_id!(
     FaultTypeId,
     MailId,
     SuggestionId,
+    RobotId,
 );

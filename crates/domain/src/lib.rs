@@ -16,6 +16,7 @@ pub mod mail;
 pub mod notifications;
 pub mod parts;
 pub mod requisitions;
+pub mod robots;
 pub mod roles;
 pub mod search;
 pub mod shortages;

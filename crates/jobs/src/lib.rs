@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod mail;
+pub mod robot;
 
 use aftercare_store::{Db, jobs, sessions, throttle};
 use chrono::{Duration, Utc};
@@ -16,6 +17,12 @@ pub const SLA_CHECK: &str = "sla_check";
 pub const MAIL_POLL: &str = "mail_poll";
 /// Sends one queued mail by SMTP.
 pub use aftercare_service::mail::SEND_MAIL;
+/// Posts one queued message to a group robot.
+pub use aftercare_service::robots::SEND_ROBOT;
+/// Turns new notifications into robot messages; runs every few seconds.
+pub const ROBOT_FORWARD: &str = "robot_forward";
+/// How often the forwarder looks for new notifications.
+const ROBOT_FORWARD_SECONDS: i64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JobError {
@@ -106,6 +113,27 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
                 Err(mail::SendError::Retry(e)) => Err(JobError::Retry(e)),
             }
         }
+        ROBOT_FORWARD => {
+            let now = Utc::now();
+            // The next run first: a failing forward never stops the forwarding.
+            if aftercare_store::mail::other_pending_jobs(db, ROBOT_FORWARD, job.id).await? == 0 {
+                jobs::enqueue(db, ROBOT_FORWARD, "{}", now + Duration::seconds(ROBOT_FORWARD_SECONDS)).await?;
+            }
+            match svc.forward_to_robots(now).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(messages = n, "notifications queued for the group robots"),
+                Err(e) => tracing::warn!(error = %e, "could not forward notifications to the robots"),
+            }
+            Ok(())
+        }
+        SEND_ROBOT => match robot::send(&job.payload).await {
+            Ok(()) => Ok(()),
+            Err(robot::SendError::GiveUp(e)) => Err(JobError::GiveUp(e)),
+            Err(robot::SendError::Retry(e)) if job.attempts >= robot::MAX_SEND_ATTEMPTS => {
+                Err(JobError::GiveUp(format!("gave up after {} tries: {e}", job.attempts)))
+            }
+            Err(robot::SendError::Retry(e)) => Err(JobError::Retry(e)),
+        },
         other => Err(JobError::UnknownKind(other.to_owned())),
     }
 }
@@ -142,7 +170,7 @@ pub async fn run_next(
 /// `svc` carries the time zone and the mail settings (`Services::with_mail`).
 pub async fn work(svc: aftercare_service::Services, mut stop: tokio::sync::watch::Receiver<bool>) {
     let db: Db = svc.db().clone();
-    let mut periodic = vec![HOUSEKEEPING, SLA_CHECK];
+    let mut periodic = vec![HOUSEKEEPING, SLA_CHECK, ROBOT_FORWARD];
     if svc.mail().imap.is_some() {
         periodic.push(MAIL_POLL);
     }

@@ -154,9 +154,9 @@ impl Services {
             let to_issue = self.list_requisitions(by, Scope::ToIssue, None, None, one).await?.total;
             card("requisitions_to_issue", to_issue, "/requisitions?scope=to_issue", false);
             let shortages = self.shortages(by, true, None).await?.len() as i64;
-            card("shortages", shortages, "/shortages", shortages > 0);
+            card("shortages", shortages, "/stock/shortages", shortages > 0);
             let defective = self.defective_stock(by, None).await?.len() as i64;
-            card("defective_waiting", defective, "/defective", false);
+            card("defective_waiting", defective, "/stock#defective", false);
         }
         // The manager's complaints card came with the desk's above.
         if boss {

@@ -28,6 +28,7 @@ mod pick;
 pub mod portal;
 pub mod rate;
 pub mod requisitions;
+pub mod robots;
 pub mod roster;
 pub mod search;
 pub mod seed;
@@ -116,6 +117,8 @@ pub struct Services {
     mail: std::sync::Arc<mail::MailConfig>,
     /// The department's local time zone: working hours and days are reckoned in it.
     pub tz: chrono_tz::Tz,
+    /// The words of notifications for robot messages (`robots::Words`), given at start.
+    words: Option<robots::Words>,
     /// Workbooks being parsed: a parse is CPU and memory bound, so only a few at once,
     /// off the async workers (see `excel::parse_upload`).
     imports: std::sync::Arc<tokio::sync::Semaphore>,
@@ -144,6 +147,7 @@ impl Services {
             limiter: Default::default(),
             mail: Default::default(),
             tz: aftercare_store::DEFAULT_TZ,
+            words: None,
             imports: std::sync::Arc::new(tokio::sync::Semaphore::new(excel::PARALLEL_IMPORTS)),
         }
     }

@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod parts;
 pub mod phrases;
 pub mod requisitions;
+pub mod robots;
 pub mod roster;
 pub mod search;
 pub mod sessions;

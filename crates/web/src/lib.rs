@@ -23,6 +23,15 @@ pub use error::row_message as api_row_message_full;
 pub use i18n::Tr;
 
 /// An import row error as a sentence ("第 12 行：序列号：已存在").
+/// The words of notifications for the group robots, in the department's language (Chinese):
+/// the same sentences as the bell's.
+pub fn robot_words(tz: chrono_tz::Tz) -> aftercare_service::robots::Words {
+    aftercare_service::robots::Words(std::sync::Arc::new(move |n| {
+        let tr = Tr::new(i18n::DEFAULT_LOCALE);
+        (tr.t("robot.title"), views::notification_text(tr, tz, n))
+    }))
+}
+
 pub fn api_row_message(tr: Tr, r: &aftercare_service::excel::RowError) -> String {
     error::row_message(tr, r).message
 }

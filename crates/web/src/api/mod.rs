@@ -17,6 +17,7 @@ pub mod mail;
 pub mod parts;
 pub mod phrases;
 pub mod requisitions;
+pub mod robots;
 pub mod roster;
 pub mod search;
 pub mod session;
@@ -131,6 +132,9 @@ pub fn routes() -> Router<AppState> {
         .route("/equipment/{id}/suggestions", post(handoffs::api_equipment_suggest))
         .route("/suggestions", get(handoffs::api_suggestions_list))
         .route("/suggestions/{id}/decision", post(handoffs::api_suggestions_decide))
+        .route("/robots", get(robots::api_robots_list).post(robots::api_robots_create))
+        .route("/robots/{id}", axum::routing::delete(robots::api_robots_delete))
+        .route("/settings/public-url", axum::routing::put(robots::api_public_url_set))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -171,6 +175,7 @@ pub fn routes() -> Router<AppState> {
         stock_reports::api_parts_export, stock_reports::api_parts_import,
         handoffs::api_tickets_agreed_visit, handoffs::api_visits_review, handoffs::api_contacts_engineer_reply,
         handoffs::api_equipment_suggest, handoffs::api_suggestions_list, handoffs::api_suggestions_decide,
+        robots::api_robots_list, robots::api_robots_create, robots::api_robots_delete, robots::api_public_url_set,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -16,6 +16,7 @@ mod parts;
 mod phrases;
 mod portal;
 mod requisitions;
+mod robots;
 mod roster;
 mod search;
 mod settings;
@@ -24,6 +25,7 @@ mod stock_reports;
 mod suggestions;
 mod taxonomy;
 mod tickets;
+pub use tickets::notification_text;
 mod users;
 
 use crate::AppState;
@@ -77,6 +79,9 @@ pub fn routes() -> Router<AppState> {
         .route("/tickets/{id}/suggest", post(tickets::view_ticket_suggest_post))
         .route("/visits/{id}/review", post(tickets::view_visit_review_post))
         .route("/suggestions", get(suggestions::view_suggestions_get))
+        .route("/settings/robots", get(robots::view_robots_get).post(robots::view_robots_post))
+        .route("/settings/robots/{id}/remove", post(robots::view_robot_remove_post))
+        .route("/settings/public-url", post(robots::view_public_url_post))
         .route("/suggestions/{id}/decide", post(suggestions::view_suggestion_decide_post))
         .route("/equipment/{id}/suggest", post(suggestions::view_equipment_suggest_post))
         .route("/contacts/{id}/engineer-reply", post(contacts::view_contact_engineer_reply_post))
@@ -261,10 +266,14 @@ impl Ctx {
             if a.is_admin_or_manager() {
                 add("/reviews", "nav.reviews", "review");
             }
+            add("/suggestions", "nav.suggestions", "review");
             // Everyone on staff may read the service levels; the manager edits them.
             add("/settings/sla", "nav.sla", "settings");
             if a.can_manage_users() || a.has(Role::Manager) {
                 add("/admin/users", "nav.users", "users");
+            }
+            if a.is_admin_or_manager() {
+                add("/settings/robots", "nav.robots", "chat");
             }
             if a.can_read_audit() {
                 add("/admin/audit", "nav.audit", "log");

@@ -1228,19 +1228,7 @@ pub struct NoteItem {
 
 /// The record a notification is about: its ticket, requisition, contact or shortage list.
 pub fn notification_link(n: &NotificationRow) -> String {
-    use aftercare_domain::notifications::NotificationKind as K;
-    let a: serde_json::Value = serde_json::from_str(&n.args_json).unwrap_or_default();
-    if let Some(t) = n.ticket_id {
-        return format!("/tickets/{t}");
-    }
-    let link = match n.kind {
-        K::SlaBreachMany => Some("/tickets?view=overdue".to_owned()),
-        K::RequisitionApproved => a["requisition_id"].as_i64().map(|r| format!("/requisitions/{r}")),
-        K::Shortage | K::ShortageOverdue => Some("/shortages".to_owned()),
-        K::EquipmentSuggested => Some("/suggestions".to_owned()),
-        _ => a["contact_id"].as_i64().map(|c| format!("/contacts/{c}")),
-    };
-    link.unwrap_or_else(|| "/notifications".to_owned())
+    aftercare_service::robots::notification_path(n)
 }
 
 #[derive(Template)]
@@ -1256,7 +1244,7 @@ pub struct PageParam {
     pub page: Option<u32>,
 }
 
-pub fn notification_text(tr: crate::Tr, n: &NotificationRow) -> String {
+pub fn notification_text(tr: crate::Tr, tz: chrono_tz::Tz, n: &NotificationRow) -> String {
     let a: serde_json::Value = serde_json::from_str(&n.args_json).unwrap_or_default();
     let s = |k: &str| match &a[k] {
         serde_json::Value::String(s) => s.clone(),
@@ -1276,6 +1264,15 @@ pub fn notification_text(tr: crate::Tr, n: &NotificationRow) -> String {
             ("by", &s("by")),
             ("clocks", &s("clocks")),
             ("count", &s("count")),
+            ("customer", &s("customer")),
+            (
+                "at",
+                &a["at"]
+                    .as_str()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_default(),
+            ),
         ],
     )
 }
@@ -1292,7 +1289,7 @@ pub async fn view_notifications_get(
     let items = rows
         .items
         .into_iter()
-        .map(|n| NoteItem { text: notification_text(u.tr, &n), link: notification_link(&n), n })
+        .map(|n| NoteItem { text: notification_text(u.tr, st.cfg.tz, &n), link: notification_link(&n), n })
         .collect();
     Ok(render(&NotificationsPage { c, items, pager: Pager::new("/notifications", &[], page, rows.total) }))
 }
