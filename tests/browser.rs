@@ -158,7 +158,7 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
     let number = t["number"].as_str().unwrap().to_owned();
     el(c, "#requisition-form input[name=ticket_id]").await.send_keys(&number).await?;
     el(c, "#requisition-form input[name=purpose]").await.send_keys("更换 NVR 硬盘").await?;
-    el(c, "#requisition-form select[name=part_0]").await.select_by_value("1").await?;
+    el(c, "#requisition-form input[name=part_0]").await.send_keys("HDD-4T 监控硬盘 4TB").await?;
     let qty = el(c, "#requisition-form input[name=qty_0]").await;
     qty.clear().await?;
     qty.send_keys("2").await?;
@@ -189,7 +189,7 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
     el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换两块硬盘，恢复录像").await?;
     el(c, "#visit-form input[name=use_1_2]").await.send_keys("2").await?;
     el(c, "#visit-form input[name=useserial_1_2]").await.send_keys("WX-NEW-1").await?;
-    el(c, "#visit-form select[name=def_part_0]").await.select_by_value("1").await?;
+    el(c, "#visit-form input[name=def_part_0]").await.send_keys("HDD-4T").await?;
     el(c, "#visit-form input[name=def_qty_0]").await.send_keys("1").await?;
     el(c, "#visit-form input[name=def_old_0]").await.send_keys("WX-OLD-1").await?;
     let pad = el(c, "#signature-pad").await;
@@ -455,8 +455,8 @@ async fn ticket_journey(c: Client, base: String) -> Result<(), CmdError> {
     // The agent takes the call: picks the school, ticks the NVR, opens the ticket.
     sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
     c.goto(&format!("{base}/tickets/new")).await?;
-    let school = el(c, "#ticket-form select[name=customer_id]").await;
-    school.select_by_label("城关镇 · 城关镇中心小学").await?;
+    // The school is named as people know it: the picker finds it and lists its equipment.
+    el(c, "#ticket-customer-text").await.send_keys("城关镇中心小学").await?;
     wait_until(
         c,
         "the school's equipment is listed",
@@ -504,7 +504,7 @@ async fn ticket_journey(c: Client, base: String) -> Result<(), CmdError> {
     wait_for_text(c, "#ticket-status", "处理中").await;
     el(c, "#record-visit").await.click().await?;
     el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换硬盘，恢复录像计划，录像保存 30 天").await?;
-    el(c, "#visit-form input[name=parts_used_text]").await.send_keys("监控硬盘 4TB × 1").await?;
+    el(c, "#visit-form textarea[name=advice]").await.send_keys("雷雨季节前检查接地").await?;
     let pad = el(c, "#signature-pad").await;
     c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&pad).unwrap()]).await?;
     let stroke = MouseActions::new("finger".into())

@@ -69,7 +69,7 @@ both!(field_labels_in_the_warehouse_area, |app: TestApp| async move {
 
     // A requisition form on the page: the issuing warehouse and the line's quantity.
     let (c, csrf) = app.browser("tech").await;
-    let part = p["id"].to_string();
+    let part = p["code"].as_str().unwrap().to_owned();
     let form = [("_csrf", csrf.as_str()), ("warehouse_id", ""), ("part_0", part.as_str()), ("qty_0", "0")];
     let r = c.post(app.url("/requisitions/new")).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);

@@ -386,8 +386,9 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     assert!(html.contains(&format!("name=\"ticket_id\" value=\"{number}\"")), "the form shows the number");
     let ticket = number.to_lowercase();
     let depot = s0.depot.to_string();
-    let switch = s0.switch.to_string();
-    let cable = s0.cable.to_string();
+    // Parts as people know them: the picker's "code name" label, or the code in any case.
+    let switch = "SW-8 8口交换机".to_owned();
+    let cable = "cat6".to_owned();
     // A zero quantity: 422 and the form again, nothing stored.
     let bad = [
         ("_csrf", csrf.as_str()),
@@ -411,6 +412,19 @@ both!(requisition_pages_slip_and_ledger, |app: TestApp| async move {
     let r = tc.post(app.url("/requisitions/new")).form(&wrong).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("没有匹配的记录"), "an internal id is not a ticket number");
+    assert_eq!(app.count("requisitions").await, 0);
+    // A part that matches nothing is an error at its line, and what was typed is kept.
+    let unknown = [
+        ("_csrf", csrf.as_str()),
+        ("warehouse_id", depot.as_str()),
+        ("ticket_id", ticket.as_str()),
+        ("part_0", "火星配件"),
+        ("qty_0", "1"),
+    ];
+    let r = tc.post(app.url("/requisitions/new")).form(&unknown).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("没有匹配的记录") && html.contains("value=\"火星配件\""), "named and kept");
     assert_eq!(app.count("requisitions").await, 0);
     let good = [
         ("_csrf", csrf.as_str()),

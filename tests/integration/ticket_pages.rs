@@ -29,6 +29,16 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
         .await
         .unwrap();
     assert!(page.contains("PAGE-PANEL-1"), "the school's equipment is listed");
+    // Named as people know it, without the internal id; a name that matches nothing is an
+    // error at the field, with what was typed kept.
+    let r = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer", "城关镇中心小学"), ("pick_school", "1")]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("PAGE-PANEL-1") && page.contains(&format!("id=\"ticket-customer\" value=\"{school}\"")));
+    let r = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer", "火星小学"), ("title", "x")]).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("没有匹配的记录") && page.contains("value=\"火星小学\""), "kept and named");
     let r = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer_id", &school), ("title", "")]).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.text().await.unwrap().contains("标题：必填"));

@@ -268,7 +268,7 @@ both!(visit_form_picks_vehicle_stock_and_equipment_page_lists_parts, |app: TestA
         .text("result", "fixed")
         .text(field.clone(), "1")
         .text(format!("useserial_{}_{}", k.hdd, k.vehicle), "wx-page-new")
-        .text("def_part_0", k.hdd.to_string())
+        .text("def_part_0", "HDD-4T 监控硬盘 4TB")
         .text("def_qty_0", "1")
         .text("def_old_0", "wx-page-old")
         .text("def_new_0", "wx-page-new");

@@ -2,6 +2,9 @@
 //! ticket by its number), never by an internal id. One match is the record; none, or
 //! several the words cannot tell apart, are an error at the form's field.
 
+use aftercare_domain::PartId;
+use aftercare_store::Page;
+use aftercare_store::parts::PartQuery;
 use crate::{Actor, Result, Services};
 use aftercare_domain::search::SearchKind;
 use aftercare_domain::{CustomerId, FieldErrors, TicketId};
@@ -54,6 +57,30 @@ impl Services {
         match found {
             Some(id) if self.get_ticket(by, TicketId(id)).await.is_ok() => Ok(Some(TicketId(id))),
             _ => Err(FieldErrors::single(field, "no_match").into()),
+        }
+    }
+
+    /// The catalogue part `text` names: its code (what the picker's options begin with, so
+    /// `SP-HDD-4T 监控硬盘 4TB` is taken by its code), else a name or code only one active
+    /// part contains. Empty is none.
+    pub async fn pick_part(&self, by: &Actor, field: &str, text: &str) -> Result<Option<PartId>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let code = text.split_whitespace().next().unwrap_or(text).to_uppercase();
+        let q = |s: &str| PartQuery { q: Some(s.to_owned()), active: Some(true), ..Default::default() };
+        let by_code = self.list_parts(by, &q(&code), Page::new(Some(1), Some(50))).await?.items;
+        if let Some(p) = by_code.iter().find(|p| p.code.eq_ignore_ascii_case(&code)) {
+            return Ok(Some(PartId(p.id)));
+        }
+        let found = self.list_parts(by, &q(text), Page::new(Some(1), Some(20))).await?.items;
+        let exact: Vec<_> = found.iter().filter(|p| p.name == text).collect();
+        match (exact.as_slice(), found.as_slice()) {
+            ([one], _) => Ok(Some(PartId(one.id))),
+            ([], [one]) => Ok(Some(PartId(one.id))),
+            ([], []) => Err(FieldErrors::single(field, "no_match").into()),
+            _ => Err(FieldErrors::single(field, "ambiguous").into()),
         }
     }
 }

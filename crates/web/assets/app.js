@@ -179,7 +179,13 @@ document.addEventListener("DOMContentLoaded", () => {
     var found = [], timer = null;
     var choose = function () {
       var hit = found.find(function (h) { return h.name === input.value || h.code === input.value; });
+      var before = hidden ? hidden.value : "";
       if (hidden) hidden.value = hit ? hit.id : "";
+      // A form that lists what belongs to the record (the school's equipment) reloads on a pick.
+      if (hit && hidden && before !== hidden.value && input.dataset.pickedSubmit) {
+        var b = input.form.querySelector('button[name="' + input.dataset.pickedSubmit + '"]');
+        if (b) b.click();
+      }
     };
     input.addEventListener("input", function () {
       choose();
@@ -258,5 +264,21 @@ document.addEventListener("DOMContentLoaded", () => {
       if (next) { next.hidden = false; next.querySelector("select, input")?.focus(); }
       if (!document.querySelector(btn.dataset.more + "[hidden]")) btn.hidden = true;
     });
+  });
+});
+
+// A filter box over a long list of choices (a school's equipment): typing hides what does
+// not match; checked choices always stay in sight.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("input[data-filter]").forEach((box) => {
+    box.addEventListener("input", () => {
+      const q = box.value.trim().toLowerCase();
+      document.querySelectorAll(box.dataset.filter).forEach((item) => {
+        const on = item.querySelector("input:checked");
+        item.hidden = q !== "" && !on && !item.textContent.toLowerCase().includes(q);
+      });
+    });
+    // Enter in the filter must not submit the form.
+    box.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
   });
 });

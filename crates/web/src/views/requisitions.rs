@@ -146,6 +146,14 @@ impl NewPage {
     pub fn is(&self, a: &str, b: &i64) -> bool {
         a == b.to_string()
     }
+    /// A line's part as the picker shows it: what was typed, or the label of a part given
+    /// by id (a link from a ticket).
+    pub fn part_text(&self, p: &str) -> String {
+        match p.parse::<i64>().ok().and_then(|id| self.parts.iter().find(|x| x.id == id)) {
+            Some(pt) => format!("{} {}", pt.code, pt.name),
+            None => p.to_owned(),
+        }
+    }
     pub fn line_error(&self, i: &usize) -> String {
         ["part_id", "qty", "serial_no"]
             .iter()
@@ -234,8 +242,20 @@ pub async fn view_requisition_new_post(
             continue;
         }
         let i = lines.len();
+        // The part as people know it: its code, or the picker's "code name" label.
+        let part_id = match st.svc.pick_part(&u.actor, &format!("lines[{i}].part_id"), p).await {
+            Ok(id) => id.map(|p| p.0),
+            Err(ServiceError::Invalid(e)) => {
+                bad.0.extend(e.0);
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if part_id.is_none() && p.trim().is_empty() {
+            bad.push(format!("lines[{i}].part_id"), "required");
+        }
         lines.push(RequisitionLineInput {
-            part_id: num(&mut bad, format!("lines[{i}].part_id"), p),
+            part_id,
             qty: num(&mut bad, format!("lines[{i}].qty"), q),
             serial_no: Some(s.clone()),
         });

@@ -13,7 +13,6 @@ use aftercare_domain::tickets::{DiagnoseInput, SignatureInput, TicketInput, Tick
 use aftercare_service::Page;
 use aftercare_service::ServiceError;
 use aftercare_service::assessments::NotificationRow;
-use aftercare_service::customers::CustomerRow;
 use aftercare_service::equipment::{EquipmentQuery, EquipmentRow};
 use aftercare_service::taxonomy::SubcategoryRow;
 use aftercare_service::tickets::{ActionBody, TicketDetail};
@@ -283,7 +282,8 @@ pub async fn view_tickets_save_filter_post(
 #[template(path = "ticket_new.html")]
 pub struct TicketNewPage {
     pub c: Ctx,
-    pub customers: Vec<CustomerRow>,
+    /// The school as named in the picker (its name once chosen, or what was typed).
+    pub customer_text: String,
     pub customer_id: Option<i64>,
     pub equipment: Vec<EquipmentRow>,
     pub input: TicketInput,
@@ -294,9 +294,6 @@ pub struct TicketNewPage {
 impl TicketNewPage {
     pub fn v(&self, v: &Option<String>) -> String {
         v.clone().unwrap_or_default()
-    }
-    pub fn is_customer(&self, id: &i64) -> bool {
-        self.customer_id == Some(*id)
     }
     pub fn checked(&self, id: &i64) -> bool {
         self.input.equipment_ids.iter().any(|e| e.0 == *id)
@@ -316,24 +313,22 @@ async fn new_page(
     st: &AppState,
     u: &PageUser,
     customer_id: Option<i64>,
+    typed: &str,
     input: TicketInput,
     errors: FormErrors,
 ) -> Result<TicketNewPage, PageError> {
     let e = |e| PageError::from_service(u.tr, e);
     let is_school = !u.actor.is_staff();
     let customer_id = if is_school { u.actor.customer_id.map(|c| c.0) } else { customer_id };
-    let customers = if is_school {
-        Vec::new()
-    } else {
-        st.svc
-            .list_customers(
-                &u.actor,
-                aftercare_service::customers::CustomerQuery { sort: Some("town".into()), ..Default::default() },
-                Page::all(),
-            )
+    // The picker shows the chosen school by name (and keeps what was typed when it matched none).
+    let customer_text = match customer_id {
+        Some(c) if !is_school => st
+            .svc
+            .get_customer(&u.actor, aftercare_domain::CustomerId(c))
             .await
-            .map_err(e)?
-            .items
+            .map(|d| d.customer.name)
+            .unwrap_or(typed.to_owned()),
+        _ => typed.to_owned(),
     };
     let equipment = match customer_id {
         Some(c) => {
@@ -353,7 +348,7 @@ async fn new_page(
     let c = Ctx::new(st, u, "/tickets", title.clone())
         .crumb(u.tr.t("nav.tickets"), "/tickets")
         .crumb(title, "/tickets/new");
-    Ok(TicketNewPage { c, customers, customer_id, equipment, input, errors, is_school })
+    Ok(TicketNewPage { c, customer_text, customer_id, equipment, input, errors, is_school })
 }
 
 pub async fn view_ticket_new_get(
@@ -368,7 +363,7 @@ pub async fn view_ticket_new_get(
     if let Some(e) = p.equipment_id {
         input.equipment_ids.push(aftercare_domain::EquipmentId(e));
     }
-    Ok(render(&new_page(&st, &u, p.customer_id, input, FormErrors::default()).await?))
+    Ok(render(&new_page(&st, &u, p.customer_id, "", input, FormErrors::default()).await?))
 }
 
 pub async fn view_ticket_new_post(
@@ -378,7 +373,18 @@ pub async fn view_ticket_new_post(
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let g = |k: &str| field(&form, k).filter(|s| !s.trim().is_empty());
-    let customer_id = g("customer_id").and_then(|s| s.parse::<i64>().ok());
+    let typed = g("customer").unwrap_or_default();
+    let picked = g("customer_id").and_then(|s| s.parse::<i64>().ok());
+    // A school's own login names no school; staff name it by what they know.
+    let (customer_id, bad) = if !u.actor.is_staff() {
+        (picked, None)
+    } else {
+        match st.svc.pick_school(&u.actor, "customer_id", &typed, picked).await {
+            Ok(c) => (c.map(|c| c.0), None),
+            Err(aftercare_service::ServiceError::Invalid(e)) => (None, Some(e)),
+            Err(other) => return Err(other.into()),
+        }
+    };
     let input = TicketInput {
         customer_id: customer_id.map(aftercare_domain::CustomerId),
         equipment_ids: fields(&form, "equipment_ids")
@@ -395,14 +401,16 @@ pub async fn view_ticket_new_post(
         reporter_phone: g("reporter_phone"),
     };
     // Choosing the school first reloads the form with its equipment.
-    if field(&form, "pick_school").is_some() {
-        return Ok(render(&new_page(&st, &u, customer_id, input, FormErrors::default()).await?));
+    if field(&form, "pick_school").is_some() || bad.is_some() {
+        let errors = bad.map(|e| FormErrors::from_fields(u.tr, &e)).unwrap_or_default();
+        let status = if errors.any() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+        return Ok((status, render(&new_page(&st, &u, customer_id, &typed, input, errors).await?)).into_response());
     }
     match st.svc.create_ticket(&u.actor, &input, Utc::now()).await {
         Ok(d) => Ok(Redirect::to(&format!("/tickets/{}?ok=created", d.ticket.id)).into_response()),
         Err(err) => {
             let errors = super::form_errors(u.tr, err)?;
-            let page = new_page(&st, &u, customer_id, input, errors).await?;
+            let page = new_page(&st, &u, customer_id, &typed, input, errors).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
         }
     }
@@ -901,9 +909,7 @@ impl VisitPage {
     pub fn line_shown(&self, i: &usize) -> bool {
         *i == 0 || !self.line_val("def_part", i).is_empty()
     }
-    pub fn is_def_part(&self, i: &usize, part: &i64) -> bool {
-        self.line_val("def_part", i) == part.to_string()
-    }
+
     pub fn is_result(&self, r: &str) -> bool {
         self.val("result") == r
     }
@@ -972,12 +978,14 @@ fn visit_parts_used(
     out
 }
 
-/// The defective lines `def_part_{i}`, `def_qty_{i}`, `def_old_{i}`, `def_new_{i}`; a line
-/// without a part is left out.
-fn visit_defective_parts(
+/// The defective lines `def_part_{i}` (the part by code or name, as the picker shows it),
+/// `def_qty_{i}`, `def_old_{i}`, `def_new_{i}`; a line without a part is left out.
+async fn visit_defective_parts(
+    st: &AppState,
+    u: &PageUser,
     values: &[(String, String)],
     bad: &mut aftercare_domain::FieldErrors,
-) -> Vec<aftercare_domain::tickets::DefectivePartInput> {
+) -> Result<Vec<aftercare_domain::tickets::DefectivePartInput>, PageError> {
     let g =
         |k: String| values.iter().find(|(n, _)| *n == k).map(|(_, v)| v.trim().to_owned()).filter(|s| !s.is_empty());
     let mut out = Vec::new();
@@ -986,10 +994,14 @@ fn visit_defective_parts(
             continue;
         };
         let n = out.len();
-        let part_id = part.parse::<i64>().ok();
-        if part_id.is_none() {
-            bad.push(format!("defective_parts[{n}].part_id"), "invalid");
-        }
+        let part_id = match st.svc.pick_part(&u.actor, &format!("defective_parts[{n}].part_id"), &part).await {
+            Ok(p) => p.map(|p| p.0),
+            Err(ServiceError::Invalid(e)) => {
+                bad.0.extend(e.0);
+                None
+            }
+            Err(other) => return Err(other.into()),
+        };
         let qty = match g(format!("def_qty_{i}")) {
             None => Some(1),
             Some(q) => {
@@ -1008,7 +1020,7 @@ fn visit_defective_parts(
             warehouse_id: None,
         });
     }
-    out
+    Ok(out)
 }
 
 /// The most photos one visit takes, and the largest photo.
@@ -1077,7 +1089,7 @@ pub async fn view_visit_post(
         signature: g("signature_png")
             .map(|png| SignatureInput { signer_name: g("signer_name"), image_png_base64: Some(png) }),
         parts_used: visit_parts_used(&values, &mut bad),
-        defective_parts: visit_defective_parts(&values, &mut bad),
+        defective_parts: visit_defective_parts(&st, &u, &values, &mut bad).await?,
         advice: g("advice"),
         labor_hours: match g("labor_hours") {
             None => None,
