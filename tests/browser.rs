@@ -3,7 +3,10 @@
 //! engineer's triage and dispatch and the technician's phone view with a drawn signature
 //! to the callback; and a school reports a fault on its portal, follows it and rates the
 //! repair, on a phone; and parts requested for a ticket are approved, issued, used on the
-//! visit with a defective return, and show on the stock page.
+//! visit with a defective return, and show on the stock page and the printed repair record
+//! with the visit's photo; and every role lands on its own start page and opens the first
+//! count on it, the desk's picker finds a school by name and by phone, search groups its
+//! hits; the desk, the requisition and the visit forms fit a 360 px phone.
 //!
 //! Run with `cargo test --test browser -- --ignored`; it needs `/usr/bin/chromium` and
 //! `/usr/bin/chromedriver` (Debian: `apt-get install chromium chromium-driver fonts-noto-cjk`).
@@ -84,6 +87,12 @@ async fn parts_requested_for_a_ticket_are_issued_used_on_the_visit_and_shown_in_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn each_role_lands_on_its_home_and_opens_the_first_item_and_search_and_pickers_work() {
+    run(|c, base| async move { homes_journey(c, base).await }).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
 async fn the_storekeeper_posts_a_receipt_from_the_phone() {
     run(|c, base| async move { receipt_journey(c, base).await }).await;
 }
@@ -152,7 +161,11 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
 
     // The technician requests two disks from the depot for the ticket.
     sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    c.set_window_size(360, 780).await?;
     c.goto(&format!("{base}/requisitions/new")).await?;
+    el(c, "#requisition-form").await;
+    fits_the_screen(c, "the requisition form").await?;
+    c.set_window_size(1280, 900).await?;
     el(c, "#requisition-form select[name=warehouse_id]").await.select_by_value("1").await?;
     // The ticket by its number, as the technician reads it on the ticket (never its id).
     let number = t["number"].as_str().unwrap().to_owned();
@@ -186,6 +199,10 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
     c.goto(&format!("{base}/tickets/{ticket}")).await?;
     wait_for_text(c, "#ticket-status", "处理中").await;
     el(c, "#record-visit").await.click().await?;
+    // On the smallest phones (360 px) the visit form fits the screen: nothing scrolls sideways.
+    c.set_window_size(360, 780).await?;
+    fits_the_screen(c, "the visit form").await?;
+    c.set_window_size(390, 844).await?;
     el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换两块硬盘，恢复录像").await?;
     el(c, "#visit-form input[name=use_1_2]").await.send_keys("2").await?;
     el(c, "#visit-form input[name=useserial_1_2]").await.send_keys("WX-NEW-1").await?;
@@ -202,9 +219,27 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
         .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
     c.perform_actions(stroke).await?;
     el(c, "#signer-name").await.send_keys("王老师").await?;
+    // A photo of the work, taken on the phone.
+    let photo =
+        std::env::temp_dir().join(format!("aftercare_visit_{}_{}.png", std::process::id(), rand::random::<u32>()));
+    use base64::Engine;
+    std::fs::write(&photo, base64::engine::general_purpose::STANDARD.decode(TINY_PNG).unwrap()).unwrap();
+    el(c, "#visit-form input[name=photos]").await.send_keys(&photo.display().to_string()).await?;
     shot(c, "p3-visit-parts").await?;
     el(c, "#save-visit").await.click().await?;
     wait_for_text(c, ".flash", "上门记录已保存").await;
+    let _ = std::fs::remove_file(&photo);
+    // The printed repair record shows the part from the ledger and the photo.
+    c.goto(&format!("{base}/tickets/{ticket}/print/repair")).await?;
+    let parts = wait_for_text(c, "#parts-replaced", "监控硬盘 4TB").await;
+    assert!(parts.contains("WX-NEW-1") && parts.contains("WX-OLD-1"), "new and old serials: {parts}");
+    let old = el(c, "#old-parts").await.text().await?;
+    assert!(old.contains("☑"), "a broken part came back: {old}");
+    let thumb = el(c, ".paper-photos img").await;
+    let loaded = c.execute("return arguments[0].naturalWidth", vec![serde_json::to_value(&thumb).unwrap()]).await?;
+    assert!(loaded.as_u64().unwrap_or(0) > 0, "the photo prints: {loaded}");
+    shot(c, "p3b-repair-record").await?;
+    c.goto(&format!("{base}/tickets/{ticket}")).await?;
     sign_out(c).await?;
     c.set_window_size(1280, 900).await?;
 
@@ -222,6 +257,75 @@ async fn parts_journey(c: Client, base: String) -> Result<(), CmdError> {
     assert!(van.contains("张师傅"), "{van}");
     shot(c, "p4-stock").await?;
     Ok(())
+}
+
+/// Each role signs in onto its own start page and opens the first count on it; the desk's
+/// school picker finds a school by name and by phone; search groups its hits by kind.
+async fn homes_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    // Something to count: a ticket waiting for the engineer, a missed call for the desk.
+    let (http, agent, _) = staff_api(&base, AGENT, AGENT_PASSWORD).await;
+    let customers: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
+    let school = customers["items"][0]["id"].as_i64().unwrap();
+    api_post(
+        &http,
+        &base,
+        &agent,
+        "/api/v1/tickets",
+        json!({"customer_id": school, "title": "监控画面全部黑屏", "system": "surveillance"}),
+    )
+    .await;
+    for (user, password, first) in [
+        (AGENT, AGENT_PASSWORD, "#card-calls_to_return"),
+        ("engineer", "password-engineer-42", "#card-triage"),
+        ("tech", "password-tech-42", "#card-my_day"),
+        ("store", "password-store-42", "#card-requisitions_to_issue"),
+    ] {
+        sign_in_as(c, &base, user, password).await?;
+        assert_eq!(path(c).await?, "/", "{user} lands on the start page");
+        el(c, "#home-cards").await;
+        let card = el(c, first).await;
+        let href = card.attr("href").await?.unwrap_or_default();
+        card.click().await?;
+        wait_until(c, "the card's list opens", || async move { path(c).await }, |p| *p != "/").await;
+        let body = c.find(Css("body")).await?.text().await?;
+        assert!(!body.contains("出错了") && !body.contains("页面不存在"), "{user}: {href} opens a page");
+        if user == "engineer" {
+            assert!(body.contains("监控画面全部黑屏"), "the engineer's triage lists the new ticket");
+        }
+        shot(c, &format!("h-{user}")).await?;
+        sign_out(c).await?;
+    }
+    // The desk: the school named by name, then by its phone number.
+    sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
+    for typed in ["城关镇中心小学", "0566-5012345"] {
+        c.goto(&format!("{base}/desk")).await?;
+        el(c, "#desk-customer-text").await.send_keys(typed).await?;
+        wait_until(
+            c,
+            "the picker lists the school",
+            || async move { c.find_all(Css("#school-options option")).await.map(|v| v.len()) },
+            |n| *n > 0,
+        )
+        .await;
+        let option = el(c, "#school-options option").await.attr("value").await?.unwrap_or_default();
+        assert_eq!(option, "城关镇中心小学", "{typed} finds the school");
+    }
+    // The desk and the requisition form fit a 360 px phone.
+    c.set_window_size(360, 780).await?;
+    c.goto(&format!("{base}/desk")).await?;
+    el(c, "#desk-form").await;
+    fits_the_screen(c, "the desk").await?;
+    c.set_window_size(1280, 900).await?;
+    // Search: the hits come grouped by kind, each with its total.
+    c.goto(&format!("{base}/search?q=监控")).await?;
+    wait_for_text(c, "#kind-ticket", "监控画面全部黑屏").await;
+    let total = el(c, "#kind-ticket h2 .count").await.text().await?;
+    assert_eq!(total.trim(), "1", "the ticket group counts its hits");
+    let equipment = el(c, "#kind-equipment h2 .count").await.text().await?;
+    assert_eq!(equipment.trim(), "1", "the NVR in the surveillance system is found as equipment too");
+    shot(c, "h-search").await
 }
 
 /// The agent on the phone: the number pops the school, the call is logged with the keyboard
@@ -680,6 +784,24 @@ async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
 // Small helpers over fantoccini
 
 /// The first element matching `css`, waiting for it to appear.
+/// The page is no wider than the window (no sideways scrolling), naming what sticks out.
+async fn fits_the_screen(c: &Client, what: &str) -> Result<(), CmdError> {
+    let wide = c
+        .execute(
+            "const w = document.documentElement.clientWidth; \
+             const out = [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w + 1 \
+               && getComputedStyle(e).position !== 'fixed' && e.offsetParent !== null \
+               && !e.closest('.table-wrap')).slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className \
+               + ' ' + Math.round(e.getBoundingClientRect().right)); \
+             return [document.documentElement.scrollWidth, w, out];",
+            vec![],
+        )
+        .await?;
+    let (scroll, width) = (wide[0].as_i64().unwrap_or(0), wide[1].as_i64().unwrap_or(0));
+    assert!(scroll <= width, "{what} scrolls sideways at {width}px ({scroll}px wide): {}", wide[2]);
+    Ok(())
+}
+
 async fn el(c: &Client, css: &str) -> Element {
     match c.wait().at_most(PATIENCE).every(POLL).for_element(Css(css)).await {
         Ok(e) => e,

@@ -31,7 +31,9 @@ both!(one_ticket_through_every_page, |app: TestApp| async move {
     assert!(page.contains("PAGE-PANEL-1"), "the school's equipment is listed");
     // Named as people know it, without the internal id; a name that matches nothing is an
     // error at the field, with what was typed kept.
-    let r = post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer", "城关镇中心小学"), ("pick_school", "1")]).await;
+    let r =
+        post(&agent, &app, "/tickets/new", &[("_csrf", &csrf), ("customer", "城关镇中心小学"), ("pick_school", "1")])
+            .await;
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().await.unwrap();
     assert!(page.contains("PAGE-PANEL-1") && page.contains(&format!("id=\"ticket-customer\" value=\"{school}\"")));

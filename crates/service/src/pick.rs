@@ -2,12 +2,12 @@
 //! ticket by its number), never by an internal id. One match is the record; none, or
 //! several the words cannot tell apart, are an error at the form's field.
 
-use aftercare_domain::PartId;
-use aftercare_store::Page;
-use aftercare_store::parts::PartQuery;
 use crate::{Actor, Result, Services};
+use aftercare_domain::PartId;
 use aftercare_domain::search::SearchKind;
 use aftercare_domain::{CustomerId, FieldErrors, TicketId};
+use aftercare_store::Page;
+use aftercare_store::parts::PartQuery;
 
 impl Services {
     /// The school `text` names, for the form field `field`: a code or a name exactly, else
