@@ -345,8 +345,10 @@ async fn walk(app: &TestApp, who: &str, lang: &str, data: &[String]) -> (Vec<Str
     let mut failures = Vec::new();
     let mut seen = HashSet::new();
     let mut shapes: HashMap<String, usize> = HashMap::new();
-    // The start page, and pages only a form leads to: a search, a page that is not there.
-    let mut queue = VecDeque::from(["/".to_owned(), "/search?q=WALK".to_owned(), "/tickets/999999".to_owned()]);
+    // The start page, and pages only a form or a script leads to: a search, a page that is
+    // not there, the caller pop-up.
+    let mut queue =
+        VecDeque::from(["/", "/search?q=WALK", "/tickets/999999", "/desk/pop?phone=13905661111"].map(str::to_owned));
     let mut read = 0;
     while let Some(href) = queue.pop_front() {
         if read >= MAX_PAGES {
