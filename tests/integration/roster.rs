@@ -709,4 +709,44 @@ both!(daily_call_record_lists_the_agents_day_with_totals_page_and_excel, |app: T
     assert!(cells.iter().any(|c| c.contains("漏接 2 次，漏接率 66.7%")), "{cells:?}");
     let r = ec.get(app.url(&format!("/contacts/daily.xlsx?agent={agent}&date=2026-11-23"))).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // An English reader gets the record in English: the sheet under its Chinese title, and
+    // the workbook all in English.
+    let (c, csrf) = app.browser("agent").await;
+    let r = c.post(app.url("/lang")).form(&[("_csrf", csrf.as_str()), ("lang", "en"), ("next", "/")]).send().await;
+    assert_eq!(r.unwrap().status(), StatusCode::SEE_OTHER);
+    let (s, html) = page(&c, &app, &path).await;
+    assert_eq!(s, StatusCode::OK);
+    for want in [
+        "<html lang=\"en\">",
+        "<h1>客服代表电话接听记录表</h1>",
+        "daily call record",
+        "2026-11-23 (Monday)",
+        "王老师 (电教管理员)",
+        "Classroom multimedia",
+        "Ticket opened",
+        "Dispatched",
+        "called back 10:12",
+        "not called back",
+        "Filled in by",
+    ] {
+        assert!(html.contains(want), "English record lacks {want}");
+    }
+    for zh in ["星期一", "班班通", "生成工单", "已派单", "已回拨", "未回拨", "填表人", "（"] {
+        assert!(!html.contains(zh), "English record still says {zh}");
+    }
+    let r = c.get(app.url(&format!("/contacts/daily.xlsx?agent={agent}&date=2026-11-23"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let disposition = r.headers()["content-disposition"].to_str().unwrap().to_owned();
+    assert!(disposition.contains(&enc("Daily call record")), "{disposition}");
+    let bytes = r.bytes().await.unwrap().to_vec();
+    let mut wb: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    assert_eq!(wb.sheet_names(), ["Call record"]);
+    let sheet = wb.worksheet_range("Call record").unwrap();
+    let cells: Vec<String> = sheet.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+    assert!(cells.iter().any(|c| c == "Agent's daily call record"), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "Talk time") && cells.iter().any(|c| c == "Ticket opened"), "{cells:?}");
+    assert!(cells.iter().any(|c| c.contains("missed 2, missed rate 66.7%")), "{cells:?}");
+    assert!(cells.iter().any(|c| c == "Date: 2026-11-23 (Monday)"), "{cells:?}");
+    assert!(!cells.iter().any(|c| c.contains("漏接") || c.contains("客服代表")), "{cells:?}");
 });

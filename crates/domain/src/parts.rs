@@ -38,19 +38,6 @@ string_enum!(
 );
 
 impl MovementKind {
-    /// The department's own word for the kind (领用记录表 方向).
-    pub fn zh(self) -> &'static str {
-        match self {
-            MovementKind::Receipt => "入库",
-            MovementKind::Issue => "出库",
-            MovementKind::Return => "退库",
-            MovementKind::DefectiveReturn => "旧件回收",
-            MovementKind::Transfer => "调拨",
-            MovementKind::Adjustment => "盘点调整",
-            MovementKind::Scrap => "报废",
-        }
-    }
-
     /// Whether the kind takes from usable stock at its warehouse (and so may be refused
     /// for want of stock).
     pub fn takes(self, direction: Option<AdjustDirection>) -> bool {

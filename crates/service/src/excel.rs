@@ -423,38 +423,68 @@ impl Services {
     pub fn import_template(&self, english: bool) -> Result<Vec<u8>> {
         let pick = |c: &Col| if english { c.2 } else { c.1 };
         let mut wb = rust_xlsxwriter::Workbook::new();
-        let school: Vec<String> = [
-            "QY-CG-01",
-            "城关镇中心小学",
-            "青阳县",
-            "城关镇",
-            "人民路 88 号",
-            "15",
-            "王建国",
-            "信息中心主任",
-            "13905661234",
-            "wangjg@example.edu.cn",
-            "123456789",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        let equip: Vec<String> = [
-            "QY-CG-01",
-            "校园监控",
-            "网络摄像机",
-            "海康威视",
-            "DS-2CD3T46WDV3-I3",
-            "DS2CD3T46-E00012345",
-            "校门口立杆",
-            "2023-08-20",
-            "2026-08-19",
-            "否",
-            "在用",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        // The example rows in the reader's language; the codes (system, status, yes/no)
+        // are those the English export writes, which the import reads too.
+        let school: &[&str] = if english {
+            &[
+                "QY-CG-01",
+                "Chengguan Central Primary School",
+                "Qingyang County",
+                "Chengguan",
+                "88 Renmin Road",
+                "15",
+                "Wang Jianguo",
+                "Head of IT",
+                "13905661234",
+                "wangjg@example.edu.cn",
+                "123456789",
+            ]
+        } else {
+            &[
+                "QY-CG-01",
+                "城关镇中心小学",
+                "青阳县",
+                "城关镇",
+                "人民路 88 号",
+                "15",
+                "王建国",
+                "信息中心主任",
+                "13905661234",
+                "wangjg@example.edu.cn",
+                "123456789",
+            ]
+        };
+        let equip: &[&str] = if english {
+            &[
+                "QY-CG-01",
+                "surveillance",
+                "IP camera",
+                "Hikvision",
+                "DS-2CD3T46WDV3-I3",
+                "DS2CD3T46-E00012345",
+                "Pole at the school gate",
+                "2023-08-20",
+                "2026-08-19",
+                "no",
+                "in_service",
+            ]
+        } else {
+            &[
+                "QY-CG-01",
+                "校园监控",
+                "网络摄像机",
+                "海康威视",
+                "DS-2CD3T46WDV3-I3",
+                "DS2CD3T46-E00012345",
+                "校门口立杆",
+                "2023-08-20",
+                "2026-08-19",
+                "否",
+                "在用",
+            ]
+        };
+        let school: Vec<String> = school.iter().map(|s| s.to_string()).collect();
+        let equip: Vec<String> = equip.iter().map(|s| s.to_string()).collect();
         add_sheet(
             &mut wb,
             if english { SCHOOL_SHEET.1 } else { SCHOOL_SHEET.0 },

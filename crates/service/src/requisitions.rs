@@ -102,6 +102,29 @@ fn action_key(a: ReqAction) -> &'static str {
     }
 }
 
+/// The ledger workbook's columns (the paper 领用记录表), named as in the web catalogue
+/// (`ledger.col.<name>`).
+pub const LEDGER_COLUMNS: [&str; 18] = [
+    "date",
+    "movement_no",
+    "requisition_no",
+    "kind",
+    "part_code",
+    "part_name",
+    "spec",
+    "unit",
+    "qty",
+    "unit_cost",
+    "amount",
+    "balance",
+    "warehouse",
+    "requester",
+    "approver",
+    "handler",
+    "purpose",
+    "ticket",
+];
+
 impl Services {
     fn may_see_requisition(by: &Actor, r: &RequisitionRow) -> bool {
         by.is_staff() && (sees_all(by) || r.requester_id == by.id.0)
@@ -310,40 +333,17 @@ impl Services {
         Ok(store::ledger(&self.db, start, end, warehouse_id.map(i64::from), 20_000).await?)
     }
 
-    /// The ledger as the paper form's table, header first.
-    pub fn issue_ledger_table(&self, rows: &[LedgerRow]) -> Vec<Vec<String>> {
-        let mut t = vec![
-            [
-                "日期",
-                "单据号",
-                "领用单号",
-                "方向",
-                "备件编码",
-                "名称",
-                "规格型号",
-                "单位",
-                "数量",
-                "单价(元)",
-                "金额(元)",
-                "结存",
-                "仓库",
-                "领用人",
-                "审批人",
-                "经手人",
-                "用途",
-                "关联工单",
-            ]
-            .iter()
-            .map(|s| s.to_string())
-            .collect::<Vec<_>>(),
-        ];
+    /// The ledger as the paper form's table, header first, in the reader's words: `word`
+    /// is the web layer's translator, asked for `ledger.col.<column>` and a movement's
+    /// `stock.kind.<kind>`.
+    pub fn issue_ledger_table(&self, rows: &[LedgerRow], word: &dyn Fn(&str) -> String) -> Vec<Vec<String>> {
+        let mut t = vec![LEDGER_COLUMNS.iter().map(|c| word(&format!("ledger.col.{c}"))).collect::<Vec<_>>()];
         for r in rows {
-            let kind = r.kind.zh();
             t.push(vec![
                 r.at.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string(),
                 r.movement_no.clone(),
                 r.requisition_no.clone().unwrap_or_default(),
-                kind.to_string(),
+                word(&format!("stock.kind.{}", r.kind.as_str())),
                 r.part_code.clone(),
                 r.part_name.clone(),
                 r.spec.clone().unwrap_or_default(),
@@ -363,18 +363,22 @@ impl Services {
         t
     }
 
-    /// The ledger as an `.xlsx` workbook, with its file name.
+    /// The ledger as an `.xlsx` workbook in the reader's words (see
+    /// [`Services::issue_ledger_table`]; the sheet is `ledger.sheet`), with its file name
+    /// (`ledger.form_title`).
     pub async fn issue_ledger_xlsx(
         &self,
         by: &Actor,
         from: NaiveDate,
         to: NaiveDate,
         warehouse_id: Option<WarehouseId>,
+        word: &(dyn Fn(&str) -> String + Sync),
     ) -> Result<(String, Vec<u8>)> {
         let rows = self.issue_ledger(by, from, to, warehouse_id).await?;
         // 数量, 单价, 金额 and 结存 are numbers, so the sheet sums them.
-        let bytes = crate::excel::table_to_xlsx_with("领用记录表", &self.issue_ledger_table(&rows), &[8, 9, 10, 11])?;
-        Ok((format!("备件仓库领用记录表-{from}-{to}.xlsx"), bytes))
+        let table = self.issue_ledger_table(&rows, word);
+        let bytes = crate::excel::table_to_xlsx_with(&word("ledger.sheet"), &table, &[8, 9, 10, 11])?;
+        Ok((format!("{}-{from}-{to}.xlsx", word("ledger.form_title")), bytes))
     }
 }
 

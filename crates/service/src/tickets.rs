@@ -239,8 +239,15 @@ impl Services {
             events.retain(|e| e.kind.school_sees());
             for e in &mut events {
                 if e.kind == EventKind::Action {
+                    // The school reads which step it was (the action's name), not the
+                    // internal details that came with it.
+                    let action = e
+                        .data_json
+                        .as_deref()
+                        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                        .and_then(|d| d["action"].as_str().map(|a| serde_json::json!({ "action": a }).to_string()));
                     e.note = None;
-                    e.data_json = None;
+                    e.data_json = action;
                 }
             }
         }

@@ -60,6 +60,21 @@ impl Tr {
         self.0 == "en"
     }
 
+    /// Between the items of a list of names: 、 in Chinese, `, ` in English.
+    pub fn list_sep(&self) -> &'static str {
+        if self.is_en() { ", " } else { "、" }
+    }
+
+    /// Between the parts of a line that are lists of their own: ； in Chinese, `; ` in English.
+    pub fn part_sep(&self) -> &'static str {
+        if self.is_en() { "; " } else { "；" }
+    }
+
+    /// `a（b）` in Chinese, `a (b)` in English.
+    pub fn paren(&self, a: &str, b: &str) -> String {
+        if self.is_en() { format!("{a} ({b})") } else { format!("{a}（{b}）") }
+    }
+
     /// The label of an API field name (`contacts[1].phone` → "联系人 2 电话").
     pub fn field(&self, field: &str) -> String {
         self.field_in(None, field)

@@ -81,20 +81,22 @@ pub async fn view_customers_get(
     }))
 }
 
+/// The export's format, read beside the list's own parameters: a `#[serde(flatten)]` of
+/// them made every non-text value (`desc=true`) a 400, since a flattened query string
+/// reaches the inner struct as strings only.
 #[derive(Deserialize)]
-pub struct ExportParams {
-    #[serde(flatten)]
-    pub list: CustomerParams,
+pub struct ExportFormat {
     pub format: Option<String>,
 }
 
 pub async fn view_customers_export_get(
     State(st): State<AppState>,
     u: PageUser,
-    PageQuery(p): PageQuery<ExportParams>,
+    PageQuery(list): PageQuery<CustomerParams>,
+    PageQuery(f): PageQuery<ExportFormat>,
 ) -> Result<Response, PageError> {
-    let table = st.svc.customer_table(&u.actor, p.list.query(), u.tr.is_en()).await?;
-    table_response(&table, p.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(PageError::from)
+    let table = st.svc.customer_table(&u.actor, list.query(), u.tr.is_en()).await?;
+    table_response(&table, f.format.as_deref(), &u.tr.t("nav.customers"), st.svc.tz).map_err(PageError::from)
 }
 
 pub struct SystemGroup {

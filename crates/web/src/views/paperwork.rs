@@ -46,7 +46,7 @@ impl Sheet {
             .filter_map(|x| x.parse::<i64>().ok())
             .filter_map(|u| self.p.name(u))
             .collect::<Vec<_>>()
-            .join("、")
+            .join(self.c.tr.list_sep())
     }
     pub fn equipment_line(&self) -> String {
         self.p
@@ -55,10 +55,10 @@ impl Sheet {
             .map(|e| {
                 let model =
                     [e.brand.as_deref(), e.model.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-                if model.is_empty() { e.kind.clone() } else { format!("{}（{}）", e.kind, model) }
+                if model.is_empty() { e.kind.clone() } else { self.c.tr.paren(&e.kind, &model) }
             })
             .collect::<Vec<_>>()
-            .join("；")
+            .join(self.c.tr.part_sep())
     }
     /// A stored free-text value that matches one of the printed choices: the values are
     /// kept as typed in Chinese (单台, 自然老化), or in the reader's words.
@@ -120,7 +120,8 @@ pub const CAUSES: [&str; 7] = [
 async fn sheet(st: &AppState, u: &PageUser, id: i64, title_key: &str) -> Result<Sheet, PageError> {
     let p = st.svc.paperwork(&u.actor, aftercare_domain::TicketId(id)).await?;
     let title_zh = Tr::new("zh-CN").t(title_key);
-    let c = Ctx::new(st, u, "/tickets", format!("{} {}", title_zh, p.detail.ticket.number));
+    // The window's title is the reader's; only the paper keeps the Chinese one.
+    let c = Ctx::new(st, u, "/tickets", format!("{} {}", u.tr.t(title_key), p.detail.ticket.number));
     let title_local = if c.lang() == "zh-CN" { String::new() } else { c.t(title_key) };
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
     Ok(Sheet { c, p, printed_on, title_zh, title_local, tz: st.cfg.tz })
@@ -213,7 +214,7 @@ pub async fn view_print_analysis_xlsx_get(
 ) -> Result<Response, PageError> {
     let a = analysis_sheet(&st, &u, id).await?;
     let name = format!("{}-{}", a.s.title_zh, a.s.p.detail.ticket.number);
-    xlsx(&u, &a.s.title_zh, &a.rows(), &name)
+    xlsx(&u, &a.s.c.t("print.analysis"), &a.rows(), &name)
 }
 
 /// A form as an Excel download.
@@ -336,7 +337,7 @@ impl RepairSheet {
                 names.push(n.to_owned());
             }
         }
-        names.join("、")
+        names.join(self.s.c.tr.list_sep())
     }
 }
 
@@ -355,7 +356,7 @@ pub async fn view_print_repair_xlsx_get(
 ) -> Result<Response, PageError> {
     let r = repair_sheet(&st, &u, id).await?;
     let name = format!("{}-{}", r.s.title_zh, r.s.p.detail.ticket.number);
-    xlsx(&u, &r.s.title_zh, &r.rows(), &name)
+    xlsx(&u, &r.s.c.t("print.repair"), &r.rows(), &name)
 }
 
 impl RepairSheet {
@@ -529,7 +530,7 @@ async fn repair_sheet(st: &AppState, u: &PageUser, id: i64) -> Result<RepairShee
         signed,
         contact_name: first_contact
             .map(|p| match &p.title {
-                Some(title) => format!("{}（{title}）", p.name),
+                Some(title) => s.c.tr.paren(&p.name, title),
                 None => p.name.clone(),
             })
             .unwrap_or_default(),

@@ -401,7 +401,7 @@ fn line(c: &Ctx, e: &SchoolEvent) -> Line {
     let title = match e.kind.as_str() {
         "schedule" => {
             if !e.technicians.is_empty() {
-                detail.push(tr.tf("portal.tl.technicians", &[("names", &e.technicians.join("、"))]));
+                detail.push(tr.tf("portal.tl.technicians", &[("names", &e.technicians.join(tr.list_sep()))]));
             }
             match e.scheduled_at {
                 Some(at) => tr.tf("portal.tl.schedule", &[("time", &when(c, &at))]),
@@ -413,7 +413,7 @@ fn line(c: &Ctx, e: &SchoolEvent) -> Line {
                 detail.push(format!("{}{}", tr.t("portal.visit_result"), tr.t(&format!("visit_result.{r}"))));
             }
             if !e.technicians.is_empty() {
-                detail.push(tr.tf("portal.tl.technicians", &[("names", &e.technicians.join("、"))]));
+                detail.push(tr.tf("portal.tl.technicians", &[("names", &e.technicians.join(tr.list_sep()))]));
             }
             if let Some(s) = &e.signer {
                 detail.push(tr.tf("timeline.signed_by", &[("name", s)]));
@@ -475,7 +475,7 @@ async fn ticket_page(
             result: c.t(&format!("visit_result.{}", v.result)),
             result_class: v.result.as_str().to_owned(),
             work_done: v.work_done.clone(),
-            technicians: names.join("、"),
+            technicians: names.join(c.tr.list_sep()),
             signed_by: v
                 .signer_name
                 .as_ref()

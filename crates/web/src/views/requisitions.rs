@@ -159,10 +159,12 @@ impl NewPage {
             .iter()
             .filter_map(|f| {
                 let k = format!("lines[{i}].{f}");
-                self.errors.has(&k).then(|| format!("{}：{}", self.c.t(&format!("field.{f}")), self.errors.get(&k)))
+                self.errors
+                    .has(&k)
+                    .then(|| format!("{}{}{}", self.c.t(&format!("field.{f}")), self.c.tr.colon(), self.errors.get(&k)))
             })
             .collect::<Vec<_>>()
-            .join("；")
+            .join(self.c.tr.part_sep())
     }
 }
 
@@ -539,7 +541,9 @@ pub async fn view_ledger_xlsx_get(
 ) -> Result<Response, PageError> {
     let today = Utc::now().with_timezone(&st.cfg.tz).date_naive();
     let (from, to, warehouse) = period(&f, today).map_err(ServiceError::from)?;
-    let (name, bytes) = st.svc.issue_ledger_xlsx(&u.actor, from, to, warehouse.map(WarehouseId)).await?;
+    let tr = u.tr;
+    let word = move |key: &str| tr.t(key);
+    let (name, bytes) = st.svc.issue_ledger_xlsx(&u.actor, from, to, warehouse.map(WarehouseId), &word).await?;
     Ok(download(bytes, XLSX, &name))
 }
 

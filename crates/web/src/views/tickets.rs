@@ -524,7 +524,7 @@ impl TicketPage {
                     .unwrap_or_else(|| format!("#{id}"))
             })
             .collect::<Vec<_>>()
-            .join("、")
+            .join(self.c.tr.list_sep())
     }
 }
 
@@ -577,7 +577,7 @@ fn describe_event(tr: crate::Tr, e: &EventRow) -> (String, Vec<String>) {
                 .filter_map(|c| c.as_str())
                 .map(|c| tr.t(&format!("sla.clock.{c}")))
                 .collect();
-            tr.tf("timeline.sla_breach", &[("clocks", &clocks.join("、"))])
+            tr.tf("timeline.sla_breach", &[("clocks", &clocks.join(tr.list_sep()))])
         }
         "callback_attempt" => {
             tr.tf("timeline.callback_attempt", &[("n", &data["attempt"].as_i64().unwrap_or(0).to_string())])
@@ -1261,9 +1261,12 @@ pub fn notification_text(tr: crate::Tr, tz: chrono_tz::Tz, n: &NotificationRow) 
     let s = |k: &str| match &a[k] {
         serde_json::Value::String(s) => s.clone(),
         serde_json::Value::Null => String::new(),
-        serde_json::Value::Array(v) => {
-            v.iter().filter_map(|x| x.as_str()).map(|c| tr.t(&format!("sla.clock.{c}"))).collect::<Vec<_>>().join("、")
-        }
+        serde_json::Value::Array(v) => v
+            .iter()
+            .filter_map(|x| x.as_str())
+            .map(|c| tr.t(&format!("sla.clock.{c}")))
+            .collect::<Vec<_>>()
+            .join(tr.list_sep()),
         other => other.to_string(),
     };
     tr.tf(
