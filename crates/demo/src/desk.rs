@@ -176,6 +176,8 @@ pub(crate) async fn demo_desk(svc: &Services, customers: &[i64]) -> Result<usize
     let mut complaint = contact(now - Duration::hours(4), Channel::Phone, Category::Complaint, school(40));
     complaint.content = "维修人员约好上午九点，十一点才到，耽误了公开课".into();
     complaint.mood = Some("不满".into());
+    // The complaint names the technician it is about.
+    complaint.about_user_id = Some(demo_actor(svc, "tech").await?.id.0);
     complaint.reply = Some("非常抱歉给您带来不便，我们会尽快核实处理并给您答复".into());
     items.push(complaint);
     let mut reviewed = contact(now - Duration::hours(52), Channel::Phone, Category::Complaint, school(41));

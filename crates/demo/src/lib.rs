@@ -178,6 +178,14 @@ pub(crate) async fn demo_actor(svc: &Services, name: &str) -> Result<aftercare_s
     svc.actor_by_username(name).await?.ok_or(aftercare_service::ServiceError::NotFound)
 }
 
+/// What technicians tell schools after a repair (对客户说明/预防建议).
+const DEMO_ADVICE: [&str; 4] = [
+    "雷雨季节前请检查机房接地，打雷时拔掉外网光猫电源",
+    "投影机请勿直接断电关机，待风扇停转后再关总电源",
+    "机房空调请保持 24 小时开启，温度设在 25℃ 以下",
+    "一体机请定期清理散热口灰尘，放学后统一关机",
+];
+
 /// Work orders in every state, walked through the real flow by the demo users.
 async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
     use aftercare_domain::tickets::{DiagnoseInput, SignatureInput, TicketInput, VisitInput};
@@ -256,6 +264,14 @@ async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
         )
         .await?;
         if stage == 3 {
+            // The desk rang the school and agreed the hour (§2.2(5)) on every other one.
+            if i % 2 == 1 {
+                let agreed = aftercare_domain::tickets::AgreedVisitInput {
+                    agreed_at: Some(at + chrono::Duration::minutes(30)),
+                    note: Some("电教管理员确认，门卫已登记".into()),
+                };
+                svc.agree_visit_time(&agent, aftercare_domain::TicketId(id), &agreed, now).await?;
+            }
             continue;
         }
         act(who, "start", ActionBody::default()).await?;
@@ -264,15 +280,37 @@ async fn demo_tickets(svc: &Services, customers: &[i64]) -> Result<usize> {
             finished_at: Some(now - chrono::Duration::minutes(20)),
             work_done: Some(f.6.into()),
             result: Some("fixed".into()),
+            advice: Some(DEMO_ADVICE[i % DEMO_ADVICE.len()].into()),
             signature: Some(SignatureInput {
                 signer_name: Some("李老师".into()),
                 image_png_base64: Some(DEMO_SIGNATURE.into()),
             }),
             ..Default::default()
         };
-        svc.add_visit(who, aftercare_domain::TicketId(id), &visit, None, now).await?;
+        let v = svc.add_visit(who, aftercare_domain::TicketId(id), &visit, None, now).await?;
         if stage == 4 {
             continue;
+        }
+        // The engineer checks the finished visits (§2.4(4)): most pass, one goes back.
+        let review = if i % 12 == 11 {
+            aftercare_domain::tickets::VisitReviewInput {
+                verdict: Some("returned".into()),
+                note: Some("请补填旧件序列号并上传更换后的照片".into()),
+            }
+        } else {
+            aftercare_domain::tickets::VisitReviewInput { verdict: Some("accepted".into()), note: None }
+        };
+        svc.review_visit(&engineer, aftercare_domain::VisitId(v.id), &review, now).await?;
+        // Worn equipment seen on the visit: the technician suggests replacing it (§二 2.6).
+        if i % 12 == 5
+            && let Some(e) = eq.first()
+        {
+            let s = aftercare_domain::equipment::SuggestionInput {
+                kind: Some("replace".into()),
+                reason: Some("设备已使用 6 年以上，本月第二次同类故障，建议列入更换计划".into()),
+                ticket: Some(t.ticket.number.clone()),
+            };
+            svc.suggest(who, aftercare_domain::EquipmentId(e.id), &s, now).await?;
         }
         act(who, "resolve", ActionBody { resolution: Some(f.6.into()), ..Default::default() }).await?;
         if i % 12 == 5 {
