@@ -635,3 +635,24 @@ both!(record_numbers_carry_the_departments_day_not_the_utc_date, |app: TestApp| 
     let t = utc.create_ticket(&actor, &input, early).await.unwrap();
     assert!(t.ticket.number.starts_with("GD20261124-"), "{}", t.ticket.number);
 });
+
+both!(every_mistake_of_a_contact_comes_in_one_answer, |app: TestApp| async move {
+    // After hours, with an unknown school, no category and no waiting time told: all four
+    // are named at once, and nothing is written.
+    let agent = app.token("agent").await;
+    let before = contacts_count(&app).await;
+    let (s, v) = app
+        .post_json(
+            &agent,
+            "/api/v1/contacts",
+            &json!({"channel": "phone", "customer_id": 999_999, "content": "x", "received_at": after_hours(),
+                "caller_phone": "not a phone"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let mut fields: Vec<&str> =
+        v["error"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
+    fields.sort();
+    assert_eq!(fields, ["caller_phone", "category", "customer_id", "promised_at"], "{v}");
+    assert_eq!(contacts_count(&app).await, before);
+});

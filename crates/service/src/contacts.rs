@@ -171,26 +171,36 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<ContactRow> {
         require(by.is_staff())?;
-        let mut k = input.validate(now)?;
+        // The checks that need the database are made from what was typed, whether or not
+        // the form's own rules passed, so that every mistake comes back in one answer.
+        let checked = input.validate(now);
         let mut e = FieldErrors::default();
-        if let Some(c) = k.customer_id
+        if let Some(c) = input.customer_id
             && aftercare_store::customers::get(&self.db, c.0).await.is_err()
         {
             e.push("customer_id", "not_found");
         }
-        if let Some(u) = k.about_user_id
-            && !self.is_staff_member(u).await
+        if let Some(u) = input.about_user_id.filter(|_| input.category.as_deref() == Some("complaint"))
+            && !self.is_staff_member(u.0).await
         {
             e.push("about_user_id", "not_found");
         }
         // After hours the caller must be told how long to wait (§2.2(2)).
-        if k.answered
-            && k.direction == Direction::Inbound
-            && k.promised_at.is_none()
-            && !self.working_hours().await.is_working(self.desk_local(k.received_at))
+        let inbound = input.direction.as_deref().is_none_or(|d| d.trim().is_empty() || d.trim() == "inbound");
+        if input.answered.unwrap_or(true)
+            && inbound
+            && input.promised_at.is_none()
+            && !self.working_hours().await.is_working(self.desk_local(input.received_at.unwrap_or(now)))
         {
             e.push("promised_at", "required_after_hours");
         }
+        let mut k = match checked {
+            Ok(k) => k,
+            Err(mut v) => {
+                v.0.extend(e.0);
+                return Err(v.into());
+            }
+        };
         if k.handling == Some(Handling::Urge) {
             match k.ticket_id {
                 None => e.push("ticket_id", "required"),
