@@ -42,6 +42,7 @@ const AGENT: &str = "agent";
 const AGENT_PASSWORD: &str = "password-agent-42";
 /// The other people of the ticket journey: (username, password, role, name).
 const STAFF: &[(&str, &str, &str, &str)] = &[
+    ("manager", "password-manager-42", "manager", "赵经理"),
     ("engineer", "password-engineer-42", "engineer", "王工程师"),
     ("tech", "password-tech-42", "technician", "张师傅"),
     ("store", "password-store-42", "storekeeper", "刘库管"),
@@ -281,6 +282,7 @@ async fn homes_journey(c: Client, base: String) -> Result<(), CmdError> {
         ("engineer", "password-engineer-42", "#card-triage"),
         ("tech", "password-tech-42", "#card-my_day"),
         ("store", "password-store-42", "#card-requisitions_to_issue"),
+        ("manager", "password-manager-42", "#card-sla_breached"),
     ] {
         sign_in_as(c, &base, user, password).await?;
         assert_eq!(path(c).await?, "/", "{user} lands on the start page");
@@ -297,6 +299,13 @@ async fn homes_journey(c: Client, base: String) -> Result<(), CmdError> {
         shot(c, &format!("h-{user}")).await?;
         sign_out(c).await?;
     }
+    // A school's start page is its portal, its first item the ticket it can follow.
+    sign_in_as(c, &base, SCHOOL, SCHOOL_PASSWORD).await?;
+    assert_eq!(path(c).await?, "/portal", "a school lands on its portal");
+    let first = el(c, "main a[href^='/portal/tickets/']").await;
+    first.click().await?;
+    wait_for_text(c, "main", "监控画面全部黑屏").await;
+    sign_out(c).await?;
     // The desk: the school named by name, then by its phone number.
     sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
     for typed in ["城关镇中心小学", "0566-5012345"] {
@@ -696,13 +705,20 @@ async fn school_journey(c: Client, base: String) -> Result<(), CmdError> {
     assert_eq!(value(c, "#system-pick").await?, "surveillance", "the equipment's system is filled in");
     assert_eq!(value(c, "#report-form input[name=reporter_name]").await?, "李老师", "the reporter is prefilled");
     assert_eq!(value(c, "#report-form input[name=reporter_phone]").await?, "13905664444");
-    el(c, "#report-form input[name=title]").await.send_keys("监控录像回放卡顿").await?;
     el(c, "#report-form textarea[name=description]").await.send_keys("行政楼机房监控回放时画面卡住").await?;
     let photo =
         std::env::temp_dir().join(format!("aftercare_portal_{}_{}.png", std::process::id(), rand::random::<u32>()));
     std::fs::write(&photo, base64::engine::general_purpose::STANDARD.decode(TINY_PNG).unwrap()).unwrap();
     el(c, "#photos").await.send_keys(&photo.display().to_string()).await?;
     el(c, "#photo-previews img").await;
+    // Sent without a title: the field is named, and the photo and the text stay as they were.
+    c.execute("document.querySelector('#report-form input[name=title]').removeAttribute('required')", vec![]).await?;
+    el(c, "#submit-report").await.click().await?;
+    wait_for_text(c, "#report-form .flash-error", "标题").await;
+    let kept = c.execute("return document.getElementById('photos').files.length", vec![]).await?;
+    assert_eq!(kept, json!(1), "the photo is still attached after a refused submit");
+    assert_eq!(value(c, "#report-form textarea[name=description]").await?, "行政楼机房监控回放时画面卡住");
+    el(c, "#report-form input[name=title]").await.send_keys("监控录像回放卡顿").await?;
     shot(c, "p2-report").await?;
     el(c, "#submit-report").await.click().await?;
     wait_for_text(c, "#portal-status", "已提交，待受理").await;

@@ -224,7 +224,9 @@ window.aftercareShowErrors = (form, html) => {
   if (!fresh) { document.open(); document.write(html); document.close(); return; }
   form.querySelectorAll(".flash-error, .field-error").forEach((n) => n.remove());
   form.querySelectorAll(".invalid").forEach((n) => n.classList.remove("invalid"));
-  const summary = fresh.querySelector(".flash-error");
+  // The page's summary may sit above the form (the portal's): it is shown at the form's top.
+  const summary = fresh.querySelector(".flash-error") || doc.querySelector(".flash-error");
+  document.querySelectorAll(".flash-error").forEach((n) => n.remove());
   if (summary) form.prepend(summary);
   fresh.querySelectorAll(".field-error").forEach((err) => {
     const holder = err.closest("label, fieldset");
