@@ -18,7 +18,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
@@ -226,11 +226,6 @@ fn require_staff(u: &PageUser) -> Result<(), PageError> {
     }
 }
 
-/// A `datetime-local` value in the department's zone.
-fn local_time(s: &str, tz: chrono_tz::Tz) -> Option<DateTime<Utc>> {
-    aftercare_domain::clock::parse_local(s, tz)
-}
-
 pub async fn view_contacts_desk_post(
     State(st): State<AppState>,
     u: PageUser,
@@ -261,16 +256,7 @@ pub async fn view_contacts_desk_post(
     };
     let opt = |s: &str| Some(s.trim().to_owned()).filter(|v| !v.is_empty());
     let mut bad = aftercare_domain::FieldErrors::default();
-    let promised_at = match opt(&f.promised_at) {
-        Some(s) => {
-            let t = local_time(&s, st.cfg.tz);
-            if t.is_none() {
-                bad.push("promised_at", "invalid_date");
-            }
-            t
-        }
-        None => None,
-    };
+    let promised_at = super::local_datetime(opt(&f.promised_at), "promised_at", st.cfg.tz, &mut bad);
     let picked = opt(&f.customer_id).and_then(|s| s.parse::<i64>().ok());
     let customer_id = match st.svc.pick_school(&u.actor, "customer_id", &f.customer, picked).await {
         Ok(c) => c,

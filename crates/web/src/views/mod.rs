@@ -535,3 +535,19 @@ impl<T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<AppState> f
         }
     }
 }
+
+/// A `datetime-local` field in the department's zone: `None` when left empty; a value that
+/// is no time is `invalid_date` at the field (and `None`).
+pub fn local_datetime(
+    value: Option<String>,
+    field: &'static str,
+    tz: chrono_tz::Tz,
+    bad: &mut aftercare_domain::FieldErrors,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let v = value.filter(|s| !s.trim().is_empty())?;
+    let t = aftercare_domain::clock::parse_local(&v, tz);
+    if t.is_none() {
+        bad.push(field, "invalid_date");
+    }
+    t
+}

@@ -669,16 +669,7 @@ pub async fn view_ticket_act_post(
     let g = |k: &str| field(&form, k).filter(|s| !s.trim().is_empty());
     let tz = st.cfg.tz;
     let mut bad = aftercare_domain::FieldErrors::default();
-    let scheduled_at = match g("scheduled_at") {
-        Some(s) => {
-            let t = aftercare_domain::clock::parse_local(&s, tz);
-            if t.is_none() {
-                bad.push("scheduled_at", "invalid_date");
-            }
-            t
-        }
-        None => None,
-    };
+    let scheduled_at = super::local_datetime(g("scheduled_at"), "scheduled_at", tz, &mut bad);
     let satisfaction = match g("satisfaction") {
         Some(s) => match s.parse::<i32>() {
             Ok(v) => Some(v),
@@ -706,16 +697,7 @@ pub async fn view_ticket_act_post(
             responsibility: g("responsibility"),
             prevention: g("prevention"),
             priority: g("priority"),
-            occurred_at: match g("occurred_at") {
-                Some(s) => {
-                    let t = aftercare_domain::clock::parse_local(&s, tz);
-                    if t.is_none() {
-                        bad.push("occurred_at", "invalid_date");
-                    }
-                    t
-                }
-                None => None,
-            },
+            occurred_at: super::local_datetime(g("occurred_at"), "occurred_at", tz, &mut bad),
             diagnosis_steps: g("diagnosis_steps"),
         },
         technician_ids: fields(&form, "technician_ids").iter().filter_map(|s| s.parse().ok()).collect(),
@@ -801,10 +783,11 @@ pub async fn view_ticket_agreed_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let mut bad = aftercare_domain::FieldErrors::default();
     let raw = field(&form, "agreed_at").filter(|s| !s.trim().is_empty());
-    let agreed_at = raw.as_deref().and_then(|s| aftercare_domain::clock::parse_local(s, st.cfg.tz));
-    let r = if raw.is_some() && agreed_at.is_none() {
-        Err(aftercare_domain::FieldErrors::single("agreed_at", "invalid_date").into())
+    let agreed_at = super::local_datetime(raw, "agreed_at", st.cfg.tz, &mut bad);
+    let r = if !bad.is_empty() {
+        Err(bad.into())
     } else {
         let input = aftercare_domain::tickets::AgreedVisitInput { agreed_at, note: field(&form, "note") };
         st.svc.agree_visit_time(&u.actor, aftercare_domain::TicketId(id), &input, Utc::now()).await.map(|_| ())
@@ -1066,16 +1049,7 @@ pub async fn view_visit_post(
     let g = |k: &str| values.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).filter(|s| !s.trim().is_empty());
     u.check_csrf(&g("_csrf").unwrap_or_default())?;
     let tz = st.cfg.tz;
-    let mut time = |k: &'static str| match g(k) {
-        None => None,
-        Some(s) => {
-            let t = aftercare_domain::clock::parse_local(&s, tz);
-            if t.is_none() {
-                bad.push(k, "invalid_date");
-            }
-            t
-        }
-    };
+    let mut time = |k: &'static str| super::local_datetime(g(k), k, tz, &mut bad);
     let input = VisitInput {
         technician_ids: Vec::new(),
         departed_at: time("departed_at"),
