@@ -12,6 +12,8 @@ pub mod customers;
 pub mod defective;
 pub mod equipment;
 pub mod ids;
+pub mod inspection_checklist;
+pub mod inspections;
 pub mod mail;
 pub mod notifications;
 pub mod parts;
