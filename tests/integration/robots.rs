@@ -162,3 +162,28 @@ both!(notifications_reach_the_group_robots_once_with_a_link_and_are_retried, |ap
     let html = c.get(app.url("/settings/robots")).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("技术工程师群") && !html.contains("key=k1"), "the key stays hidden");
 });
+
+both!(housekeeping_removes_old_finished_jobs_but_keeps_the_given_up, |app: TestApp| async move {
+    // The forwarder adds a finished job every few seconds; a week's worth is enough to keep.
+    let db = &app.db;
+    let now = Utc::now();
+    let old = aftercare_store::jobs::enqueue(db, "robot_forward", "{}", now - Duration::days(9)).await.unwrap();
+    aftercare_store::jobs::finish(db, old, now - Duration::days(8)).await.unwrap();
+    let recent = aftercare_store::jobs::enqueue(db, "robot_forward", "{}", now - Duration::hours(1)).await.unwrap();
+    aftercare_store::jobs::finish(db, recent, now - Duration::hours(1)).await.unwrap();
+    let given_up = aftercare_store::jobs::enqueue(db, "send_robot", "{}", now - Duration::days(9)).await.unwrap();
+    aftercare_store::mail::give_up_job(db, given_up, "robot refused", now - Duration::days(8)).await.unwrap();
+    let waiting = aftercare_store::jobs::enqueue(db, "send_robot", "{}", now - Duration::days(9)).await.unwrap();
+    let before = app.count("jobs").await;
+    assert_eq!(aftercare_store::jobs::purge_done(db, now - Duration::days(7)).await.unwrap(), 1);
+    assert_eq!(app.count("jobs").await, before - 1);
+    let left: Vec<i64> = match db {
+        aftercare_store::Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT id FROM jobs ORDER BY id").fetch_all(p).await.unwrap()
+        }
+        aftercare_store::Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT id FROM jobs ORDER BY id").fetch_all(p).await.unwrap()
+        }
+    };
+    assert!(!left.contains(&old) && [recent, given_up, waiting].iter().all(|j| left.contains(j)), "{left:?}");
+});

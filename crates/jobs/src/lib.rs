@@ -65,8 +65,9 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
             let now = Utc::now();
             let s = sessions::purge_expired(db, now).await?;
             let f = throttle::purge_before(db, now - Duration::days(1)).await?;
+            let j = jobs::purge_done(db, now - Duration::days(7)).await?;
             db.optimize().await?;
-            tracing::info!(sessions = s, login_failures = f, "housekeeping");
+            tracing::info!(sessions = s, login_failures = f, jobs = j, "housekeeping");
             jobs::enqueue(db, HOUSEKEEPING, "{}", now + Duration::hours(1)).await?;
             Ok(())
         }

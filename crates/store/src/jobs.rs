@@ -93,3 +93,15 @@ pub async fn fail(db: &Db, id: i64, error: &str, retry_at: DateTime<Utc>) -> Res
     });
     Ok(())
 }
+
+/// Removes jobs that finished without error before `before`: the periodic ones add a row
+/// every few seconds. Given-up jobs keep their reason and stay.
+pub async fn purge_done(db: &Db, before: DateTime<Utc>) -> Result<u64> {
+    Ok(on_db!(db, |p| sqlx::query(
+        "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1 AND last_error IS NULL"
+    )
+    .bind(before)
+    .execute(p)
+    .await?
+    .rows_affected()))
+}
