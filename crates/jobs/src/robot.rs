@@ -18,13 +18,29 @@ pub enum SendError {
 
 pub async fn send(payload: &str) -> Result<(), SendError> {
     let m: RobotSend = serde_json::from_str(payload).map_err(|e| SendError::GiveUp(format!("bad payload: {e}")))?;
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .map_err(|e| SendError::Retry(e.to_string()))?;
-    let r = client.post(&m.url).json(&m.body).send().await.map_err(|e| SendError::Retry(e.to_string()))?;
+    // One client for every send: it keeps the TLS roots and the connections to the platform.
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    let client = match CLIENT.get() {
+        Some(c) => c,
+        None => {
+            let c = reqwest::Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .map_err(|e| SendError::Retry(e.to_string()))?;
+            CLIENT.get_or_init(|| c)
+        }
+    };
+    let mut r = client.post(&m.url).json(&m.body).send().await.map_err(|e| SendError::Retry(e.to_string()))?;
     let status = r.status();
-    let text = r.text().await.map_err(|e| SendError::Retry(e.to_string()))?;
+    // The answer is a few bytes of JSON; a webhook that sends more is not read past 64 KiB.
+    let mut raw = Vec::new();
+    while let Some(chunk) = r.chunk().await.map_err(|e| SendError::Retry(e.to_string()))? {
+        raw.extend_from_slice(&chunk);
+        if raw.len() > 64 * 1024 {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
     if !status.is_success() {
         return Err(SendError::Retry(format!("robot {} answered {status}", m.robot_id)));
     }

@@ -233,15 +233,20 @@ pub async fn add_visit(
     }))
 }
 
-pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
-    let techs = match db {
+/// Who went on visit `v`, as comma-separated ids (each backend's string aggregate).
+fn technician_ids_sql(db: &Db) -> &'static str {
+    match db {
         Db::Sqlite(_) => {
             "(SELECT COALESCE(group_concat(user_id, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)"
         }
         Db::Postgres(_) => {
             "(SELECT COALESCE(string_agg(user_id::text, ','), '') FROM visit_technicians vt WHERE vt.visit_id = v.id)"
         }
-    };
+    }
+}
+
+pub async fn visits(db: &Db, ticket_id: i64) -> Result<Vec<VisitRow>> {
+    let techs = technician_ids_sql(db);
     let sql =
         format!("SELECT {VISIT_COLUMNS}, {techs} AS technician_ids FROM visits v WHERE v.ticket_id = $1 ORDER BY v.id");
     Ok(on_db!(db, |p| sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str()))
@@ -416,9 +421,10 @@ pub async fn photos_of(db: &Db, ticket_id: i64) -> Result<Vec<(i64, i64)>> {
 // ---------------------------------------------------------------------------------------
 // The engineer's check of visits (复核, §2.4(4)).
 
-/// A visit as it waits for (or got) its check: with its ticket and who went.
+/// One visit, with who went.
 pub async fn visit(db: &Db, visit_id: i64) -> Result<Option<VisitRow>> {
-    let sql = format!("SELECT {VISIT_COLUMNS} FROM visits v WHERE v.id = $1");
+    let sql =
+        format!("SELECT {VISIT_COLUMNS}, {} AS technician_ids FROM visits v WHERE v.id = $1", technician_ids_sql(db));
     Ok(on_db!(db, |p| sqlx::query_as::<_, VisitRow>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(visit_id)
         .fetch_optional(p)

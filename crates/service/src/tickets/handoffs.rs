@@ -75,10 +75,9 @@ impl Services {
         }
         let (verdict, note) = input.validate()?;
         let notify: Vec<NewNotification> = if verdict == VisitVerdict::Returned {
-            let techs = d.visits.iter().find(|x| x.id == v.id).map(|x| x.technician_ids.clone()).unwrap_or_default();
             let args = serde_json::json!({"number": d.ticket.number, "title": d.ticket.title, "by": by.display_name,
                 "reason": note});
-            techs
+            v.technician_ids
                 .split(',')
                 .filter_map(|s| s.parse::<i64>().ok())
                 .map(|user_id| NewNotification { user_id, kind: NotificationKind::VisitReturned, args: args.clone() })

@@ -87,9 +87,6 @@ impl Sheet {
             })
             .unwrap_or_default()
     }
-    pub fn local(&self, t: &Option<DateTime<Utc>>) -> String {
-        t.map(|x| x.with_timezone(&self.tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
-    }
     pub fn scopes(&self) -> &'static [&'static str] {
         &SCOPES
     }
@@ -174,8 +171,8 @@ impl AnalysisSheet {
             (c.t("field.town"), t.town.clone()),
             (c.t("paper.device"), s.equipment_line()),
             (c.t("field.system"), c.tr.system(t.system)),
-            (c.t("field.occurred_at"), s.local(&t.occurred_at)),
-            (c.t("paper.reported_at"), s.local(&Some(t.created_at))),
+            (c.t("field.occurred_at"), t.occurred_at.map(|x| c.dt(&x)).unwrap_or_default()),
+            (c.t("paper.reported_at"), c.dt(&t.created_at)),
             (c.t("field.reporter_name"), format!("{} {}", s.v(&t.reporter_name), s.v(&t.reporter_phone)).trim().into()),
             (c.t("paper.symptom"), format!("{}\n{}", t.title, t.description).trim().into()),
             (c.t("field.impact_scope"), s.v(&t.impact_scope)),
