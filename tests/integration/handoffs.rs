@@ -70,6 +70,16 @@ both!(the_desk_records_the_visit_time_agreed_with_the_school, |app: TestApp| asy
     // The school sees it on its timeline.
     let (_, tl) = app.get_json(&app.token("school1").await, &format!("/api/v1/tickets/{id}/timeline")).await;
     assert!(tl["items"].as_array().unwrap().iter().any(|e| e["kind"] == "visit_agreed"), "{tl}");
+    // Planned again for another day, the agreed time goes: it must be agreed anew.
+    let eng = app.token("engineer").await;
+    let tech_id = user_id(&app, "tech").await;
+    let (s, v) =
+        act(&app, &eng, id, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": "2030-12-05T01:00:00Z"}))
+            .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["agreed_visit_at"].is_null(), "{v}");
+    let (s, _) = app.post_json(&agent, &path, &json!({"agreed_at": "2030-12-05T01:30:00Z"})).await;
+    assert_eq!(s, StatusCode::OK);
     // Once the visit has begun there is nothing left to agree.
     assert_eq!(act(&app, &app.token("tech").await, id, "start", json!({})).await.0, StatusCode::OK);
     let (s, v) = app.post_json(&agent, &path, &json!({"agreed_at": "2030-12-03T01:30:00Z"})).await;

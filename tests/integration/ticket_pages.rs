@@ -288,3 +288,16 @@ both!(the_technician_on_site_asks_the_engineer_to_escalate, |app: TestApp| async
         .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
 });
+
+both!(the_primary_button_is_the_likely_next_step, |app: TestApp| async move {
+    // In triage the engineer's next step is the diagnosis; resolving remotely is offered but
+    // is not the primary button (it is only once someone is on site).
+    let (t, _) = crate::tickets::new_ticket(&app, "PRIMARY-1", false).await;
+    let id = t["id"].as_i64().unwrap();
+    let eng = app.token("engineer").await;
+    assert_eq!(crate::tickets::act(&app, &eng, id, "accept", serde_json::json!({})).await.0, StatusCode::OK);
+    let (c, _) = app.browser("engineer").await;
+    let html = c.get(app.url(&format!("/tickets/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(r#"class="btn btn-primary" id="action-diagnose""#), "diagnose leads");
+    assert!(html.contains(r#"class="btn" id="action-resolve""#), "remote resolve is offered, not primary");
+});

@@ -180,7 +180,8 @@ impl Services {
         {
             e.push("customer_id", "not_found");
         }
-        if let Some(u) = input.about_user_id.filter(|_| input.category.as_deref() == Some("complaint"))
+        let complaint = input.category.as_deref().and_then(Category::parse) == Some(Category::Complaint);
+        if let Some(u) = input.about_user_id.filter(|_| complaint)
             && !self.is_staff_member(u.0).await
         {
             e.push("about_user_id", "not_found");
@@ -267,31 +268,14 @@ impl Services {
     /// not undo the recorded contact, so it is logged, not returned.
     async fn after_contact(&self, row: &ContactRow, now: DateTime<Utc>) {
         if row.handling == Some(Handling::ToEngineer) {
-            self.tell_engineers(row, now).await;
+            self.tell_role_of(row, Role::Engineer, NotificationKind::ConsultationToEngineer, now).await;
         }
         let kind = match row.category {
             Category::Complaint => NotificationKind::Complaint,
             Category::Suggestion => NotificationKind::Suggestion,
             _ => return,
         };
-        let managers = match aftercare_store::users::with_role(&self.db, "manager").await {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::warn!("listing managers for a {kind}: {e}");
-                return;
-            }
-        };
-        let list: Vec<NewNotification> = managers
-            .iter()
-            .map(|m| NewNotification {
-                user_id: m.id,
-                kind,
-                args: serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": row.customer_name.clone().unwrap_or_else(|| row.content.chars().take(30).collect())}),
-            })
-            .collect();
-        if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &list, now).await {
-            tracing::warn!("notifying managers of {}: {e}", row.record_no);
-        }
+        self.tell_role_of(row, Role::Manager, kind, now).await;
         if row.category == Category::Complaint {
             // Logs its own failures: mail must never undo the recorded complaint.
             let _ = self.mail_complaint(row).await;
@@ -599,7 +583,7 @@ impl Services {
         .await?;
         let row = store::get(&self.db, id).await?;
         if newly_to_engineer {
-            self.tell_engineers(&row, Utc::now()).await;
+            self.tell_role_of(&row, Role::Engineer, NotificationKind::ConsultationToEngineer, Utc::now()).await;
         }
         Ok(row)
     }
@@ -611,27 +595,23 @@ impl Services {
             .is_ok_and(|u| u.active && u.customer_id.is_none() && !u.roles.contains("customer"))
     }
 
-    /// The engineers hear of a consultation handed to them (转工程师). Logged, not returned:
-    /// the recorded contact stands either way.
-    pub(crate) async fn tell_engineers(&self, row: &ContactRow, now: DateTime<Utc>) {
-        let engineers = match aftercare_store::users::with_role(&self.db, Role::Engineer.as_str()).await {
-            Ok(e) => e,
+    /// Everyone with `role` hears of a contact (the managers of a complaint, the engineers of
+    /// a consultation handed to them). Logged, not returned: the recorded contact stands
+    /// either way.
+    async fn tell_role_of(&self, row: &ContactRow, role: Role, kind: NotificationKind, now: DateTime<Utc>) {
+        let people = match aftercare_store::users::with_role(&self.db, role.as_str()).await {
+            Ok(p) => p,
             Err(e) => {
-                tracing::warn!("listing engineers for {}: {e}", row.record_no);
+                tracing::warn!("listing the {role} for {}: {e}", row.record_no);
                 return;
             }
         };
         let title = row.customer_name.clone().unwrap_or_else(|| row.content.chars().take(30).collect());
-        let list: Vec<NewNotification> = engineers
-            .iter()
-            .map(|u| NewNotification {
-                user_id: u.id,
-                kind: NotificationKind::ConsultationToEngineer,
-                args: serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": title}),
-            })
-            .collect();
+        let args = serde_json::json!({"contact_id": row.id, "number": row.record_no, "title": title});
+        let list: Vec<NewNotification> =
+            people.iter().map(|u| NewNotification { user_id: u.id, kind, args: args.clone() }).collect();
         if let Err(e) = aftercare_store::notifications::notify(&self.db, row.ticket_id, &list, now).await {
-            tracing::warn!("notifying engineers of {}: {e}", row.record_no);
+            tracing::warn!("notifying the {role} of {}: {e}", row.record_no);
         }
     }
 

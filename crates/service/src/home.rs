@@ -97,7 +97,7 @@ impl Services {
             let late =
                 contacts(ContactQuery { missed_open: true, due_before: Some(now), ..Default::default() }).await?;
             card("calls_to_return", missed, "/contacts?view=missed", late > 0);
-            card("calls_overdue", late, "/contacts?view=missed&sort=due", late > 0);
+            card("calls_overdue", late, "/contacts?view=overdue", late > 0);
             let callbacks = tickets(TicketQuery { statuses: vec!["resolved".into()], ..Default::default() }).await?;
             card("callbacks_due", callbacks, "/callbacks", false);
             let complaints = contacts(ContactQuery { unreviewed_complaints: true, ..Default::default() }).await?;

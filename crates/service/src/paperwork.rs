@@ -29,6 +29,8 @@ pub struct Paperwork {
     /// 判断是否正确: once the ticket is resolved, whether the first diagnosis held (no
     /// misdiagnosis was found on the way); `None` while it is still open.
     pub diagnosis_held: Option<bool>,
+    /// When the (last) diagnosis was written: the analysis form's date.
+    pub analysed_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Paperwork {
@@ -49,6 +51,8 @@ impl Services {
         let events = store::events(&self.db, t.id).await?;
         let misdiagnosed = events.iter().any(|e| e.kind == aftercare_domain::tickets::EventKind::Misdiagnosis);
         let diagnosis_held = (t.fault_type.is_some() && t.resolved_at.is_some()).then_some(!misdiagnosed);
+        let analysed_at =
+            events.iter().rev().find(|e| e.kind == aftercare_domain::tickets::EventKind::Diagnosis).map(|e| e.at);
         let parts = aftercare_store::visits::parts_of_ticket(&self.db, t.id).await?;
         let customer_comment = events
             .iter()
@@ -89,6 +93,7 @@ impl Services {
             customer_comment,
             parts,
             diagnosis_held,
+            analysed_at,
         })
     }
 }

@@ -260,7 +260,7 @@ impl Services {
                 store::decide(&self.db, &w, id, ReqStatus::Approved, by.id.0, note.as_deref(), now)
                     .await
                     .map_err(stale)?;
-                self.tell_storekeepers(&d.requisition, now).await;
+                self.tell_storekeepers(by, &d.requisition, now).await;
             }
             ReqAction::Reject => store::decide(&self.db, &w, id, ReqStatus::Rejected, by.id.0, reason.as_deref(), now)
                 .await
@@ -383,9 +383,9 @@ impl Services {
 }
 
 impl Services {
-    /// An approved requisition is the storekeeper's to issue: each one is told. A failure
-    /// here must not undo the approval, so it is logged, not returned.
-    async fn tell_storekeepers(&self, r: &RequisitionRow, now: chrono::DateTime<Utc>) {
+    /// An approved requisition is the storekeeper's to issue: each one is told, but not the
+    /// one who approved it. A failure here must not undo the approval, so it is logged.
+    async fn tell_storekeepers(&self, by: &Actor, r: &RequisitionRow, now: chrono::DateTime<Utc>) {
         let keepers = match aftercare_store::users::with_role(&self.db, Role::Storekeeper.as_str()).await {
             Ok(k) => k,
             Err(e) => {
@@ -395,6 +395,7 @@ impl Services {
         };
         let list: Vec<aftercare_store::notifications::NewNotification> = keepers
             .iter()
+            .filter(|k| k.id != by.id.0)
             .map(|k| aftercare_store::notifications::NewNotification {
                 user_id: k.id,
                 kind: aftercare_domain::notifications::NotificationKind::RequisitionApproved,

@@ -450,6 +450,10 @@ impl Services {
                     return Err(FieldErrors::single(format!("technician_ids[{i}]"), "not_found").into());
                 }
                 change.patch.scheduled_at = Some(Some(at));
+                // A new plan needs a new word with the school: the old agreed time goes.
+                if t.agreed_visit_at.is_some() && t.scheduled_at != Some(at) {
+                    change.patch.agreed_visit_at = Some(None);
+                }
                 if t.engineer_id.is_none() && by.has(Role::Engineer) {
                     change.patch.engineer_id = Some(by.id);
                 }
@@ -468,6 +472,7 @@ impl Services {
                 note = Some(need("reason", &body.reason)?);
                 change.technicians = Some(Vec::new());
                 change.patch.scheduled_at = Some(None);
+                change.patch.agreed_visit_at = Some(None);
                 let to_tell = match t.engineer_id {
                     Some(e) => vec![e],
                     None => self.users_with(Role::Engineer).await?,
@@ -802,8 +807,12 @@ impl Services {
 
     pub async fn visit_photo(&self, by: &Actor, id: aftercare_domain::PhotoId) -> Result<(String, Vec<u8>)> {
         let id = id.0;
-        let (ticket, ct, data) = aftercare_store::visits::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
-        self.get_ticket(by, TicketId(ticket)).await?;
+        // Whose it is first, so another school's photo is never read from disk at all.
+        let school = aftercare_store::visits::photo_school(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
+        if !by.can_see_customer(CustomerId(school)) {
+            return Err(ServiceError::NotFound);
+        }
+        let (_, ct, data) = aftercare_store::visits::photo(&self.db, id).await?.ok_or(ServiceError::NotFound)?;
         Ok((ct, data))
     }
 

@@ -336,11 +336,13 @@ pub async fn sites(db: &Db, ids: &[i64]) -> Result<Vec<SiteRow>> {
     }
     let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     let sql = format!(
+        // Name and phone of one and the same person: the first contact with a phone, else the
+        // first contact.
         "SELECT c.id, c.name, c.county, c.town, c.address, \
-           (SELECT k.name FROM customer_contacts k WHERE k.customer_id = c.id ORDER BY k.position, k.id LIMIT 1) \
-           AS contact_name, \
-           (SELECT k.phone FROM customer_contacts k WHERE k.customer_id = c.id AND k.phone IS NOT NULL \
-             ORDER BY k.position, k.id LIMIT 1) AS contact_phone \
+           (SELECT k.name FROM customer_contacts k WHERE k.customer_id = c.id \
+             ORDER BY CASE WHEN k.phone IS NULL THEN 1 ELSE 0 END, k.position, k.id LIMIT 1) AS contact_name, \
+           (SELECT k.phone FROM customer_contacts k WHERE k.customer_id = c.id \
+             ORDER BY CASE WHEN k.phone IS NULL THEN 1 ELSE 0 END, k.position, k.id LIMIT 1) AS contact_phone \
          FROM customers c WHERE c.id IN ({list})"
     );
     Ok(on_db!(db, |p| sqlx::query_as::<_, SiteRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))

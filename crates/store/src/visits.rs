@@ -392,6 +392,17 @@ pub async fn add_photo(db: &Db, visit_id: i64, content_type: &str, data: &[u8], 
     .await?))
 }
 
+/// The school a visit photo belongs to (the access check, before any bytes are read).
+pub async fn photo_school(db: &Db, id: i64) -> Result<Option<i64>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+        "SELECT t.customer_id FROM visit_photos ph JOIN visits v ON v.id = ph.visit_id \
+         JOIN tickets t ON t.id = v.ticket_id WHERE ph.id = $1"
+    )
+    .bind(id)
+    .fetch_optional(p)
+    .await?))
+}
+
 /// A photo with the ticket it belongs to: (ticket id, content type, bytes).
 pub async fn photo(db: &Db, id: i64) -> Result<Option<(i64, String, Vec<u8>)>> {
     Ok(on_db!(db, |p| {

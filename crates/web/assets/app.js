@@ -178,7 +178,9 @@ document.addEventListener("DOMContentLoaded", () => {
     var list = document.getElementById(input.getAttribute("list"));
     var found = [], timer = null;
     var choose = function () {
-      var hit = found.find(function (h) { return h.name === input.value || h.code === input.value; });
+      // Two schools of the same name are no pick: the server then asks for the code.
+      var same = found.filter(function (h) { return h.name === input.value || h.code === input.value; });
+      var hit = same.length === 1 ? same[0] : null;
       var before = hidden ? hidden.value : "";
       if (hidden) hidden.value = hit ? hit.id : "";
       // A form that lists what belongs to the record (the school's equipment) reloads on a pick.

@@ -59,6 +59,12 @@ impl ContactParams {
                 q.missed_open = true;
                 q.sort.get_or_insert_with(|| "due".into());
             }
+            // Missed calls whose callback time has passed.
+            Some("overdue") => {
+                q.missed_open = true;
+                q.due_before = Some(chrono::Utc::now());
+                q.sort.get_or_insert_with(|| "due".into());
+            }
             Some("complaints") => q.unreviewed_complaints = true,
             Some("suggestions") => q.category = Some("suggestion".into()),
             Some("unmatched") => q.unmatched = true,

@@ -385,7 +385,7 @@ pub async fn view_contacts_get(
         category: s(&p.category),
         channels: enum_list(Channel::ALL, Channel::as_str),
         categories: enum_list(Category::ALL, Category::as_str),
-        views: vec!["missed", "complaints", "to_engineer", "pass_on", "suggestions", "unmatched", "mine"],
+        views: vec!["missed", "overdue", "complaints", "to_engineer", "pass_on", "suggestions", "unmatched", "mine"],
         unread_suggestions: st.svc.unread_suggestions(&u.actor).await?,
     }))
 }

@@ -21,8 +21,6 @@ pub struct Sheet {
     pub title_zh: String,
     /// The title in the reader's language when that is not Chinese (a subtitle), else empty.
     pub title_local: String,
-    /// The department's time zone.
-    pub tz: chrono_tz::Tz,
 }
 
 impl Sheet {
@@ -81,8 +79,10 @@ impl Sheet {
             .find(|v| v.review_verdict.is_some())
             .map(|v| {
                 let who = v.reviewed_by.and_then(|u| self.p.name(u)).unwrap_or_default().to_owned();
-                let on =
-                    v.reviewed_at.map(|a| a.with_timezone(&self.tz).format("%Y-%m-%d").to_string()).unwrap_or_default();
+                let on = v
+                    .reviewed_at
+                    .map(|a| a.with_timezone(&self.c.tz).format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
                 (who, on)
             })
             .unwrap_or_default()
@@ -121,7 +121,7 @@ async fn sheet(st: &AppState, u: &PageUser, id: i64, title_key: &str) -> Result<
     let c = Ctx::new(st, u, "/tickets", format!("{} {}", u.tr.t(title_key), p.detail.ticket.number));
     let title_local = if c.lang() == "zh-CN" { String::new() } else { c.t(title_key) };
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
-    Ok(Sheet { c, p, printed_on, title_zh, title_local, tz: st.cfg.tz })
+    Ok(Sheet { c, p, printed_on, title_zh, title_local })
 }
 
 #[derive(Template)]
@@ -134,13 +134,8 @@ pub struct AnalysisSheet {
 
 async fn analysis_sheet(st: &AppState, u: &PageUser, id: i64) -> Result<AnalysisSheet, PageError> {
     let s = sheet(st, u, id, "print.analysis").await?;
-    let timeline = st.svc.timeline(&u.actor, aftercare_domain::TicketId(id)).await?;
-    let analysed_on = timeline
-        .iter()
-        .rev()
-        .find(|e| e.kind == aftercare_domain::tickets::EventKind::Diagnosis)
-        .map(|e| e.at.with_timezone(&st.cfg.tz).format("%Y-%m-%d").to_string())
-        .unwrap_or_default();
+    let analysed_on =
+        s.p.analysed_at.map(|at| at.with_timezone(&st.cfg.tz).format("%Y-%m-%d").to_string()).unwrap_or_default();
     Ok(AnalysisSheet { s, analysed_on })
 }
 

@@ -445,8 +445,6 @@ pub struct TicketPage {
     pub can_review_visits: bool,
     pub can_agree_visit: bool,
     pub can_suggest: bool,
-    /// The department's zone, for datetime-local fields.
-    pub tz: chrono_tz::Tz,
     pub read_at: String,
     pub default_schedule: String,
     /// Photos the school (or anyone) attached.
@@ -459,7 +457,11 @@ impl TicketPage {
     /// The likely next step is the primary button: resolving once the school has signed a
     /// visit (not holding it), otherwise the first allowed action.
     pub fn is_primary(&self, a: &&str) -> bool {
-        let primary = if self.actions.contains(&"resolve") { Some("resolve") } else { self.actions.first().copied() };
+        // Resolve leads only once someone is on site; before, it is the engineer's remote
+        // way out, not the next step.
+        let on_site = self.d.ticket.status == TicketStatus::InProgress;
+        let primary =
+            if on_site && self.actions.contains(&"resolve") { Some("resolve") } else { self.actions.first().copied() };
         primary == Some(*a)
     }
     /// The resolution starts from what the last visit did.
@@ -469,7 +471,7 @@ impl TicketPage {
     }
     /// A time as a `datetime-local` value in the department's zone (empty for none).
     pub fn local_opt(&self, t: &Option<DateTime<Utc>>) -> String {
-        t.map(|t| t.with_timezone(&self.tz).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
+        t.map(|t| t.with_timezone(&self.c.tz).format("%Y-%m-%dT%H:%M").to_string()).unwrap_or_default()
     }
     /// The agreed-time field starts from the agreed time, else the planned one.
     pub fn agreed_default(&self) -> String {
@@ -638,7 +640,6 @@ async fn ticket_page(
         can_review_visits: v.can_review_visits,
         can_agree_visit: v.can_agree_visit,
         can_suggest: v.can_suggest,
-        tz: st.cfg.tz,
         read_at: Utc::now().to_rfc3339(),
         default_schedule,
         attachments: v.attachments,
