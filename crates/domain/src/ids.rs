@@ -55,4 +55,7 @@ typed_id!(
     MailId,
     SuggestionId,
     RobotId,
+    InspectionId,
+    InspectionItemId,
+    ChecklistItemId,
 );

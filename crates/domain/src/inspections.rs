@@ -3,7 +3,10 @@
 //! phase a school is in, whether a measured value meets its standard, which lines a
 //! template gives a school's equipment, and when an inspection may be completed. Pure.
 
+use crate::tickets::SignatureInput;
+use crate::validation::{FieldErrors, clean, optional, optional_date, optional_enum, required};
 use crate::{Role, System};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 string_enum!(
@@ -222,6 +225,390 @@ pub fn transition(
 /// Results are recorded while the round is under way, by its technicians (or a manager).
 pub fn may_record(status: InspectionStatus, ctx: &InspectionContext) -> bool {
     status == InspectionStatus::InProgress && may(InspectionAction::Start, ctx)
+}
+
+/// The most schools one plan request may name, and the longest range it may spread over.
+pub const MAX_PLAN_SCHOOLS: usize = 10_000;
+pub const MAX_PLAN_DAYS: i64 = 366;
+/// The most lines one results request may carry (a large school's round has a few hundred).
+pub const MAX_RESULT_LINES: usize = 1_000;
+
+fn systems_of(e: &mut FieldErrors, raw: Option<&[String]>) -> Vec<System> {
+    let mut out = Vec::new();
+    for (i, s) in raw.unwrap_or_default().iter().enumerate() {
+        match System::parse(s.trim()) {
+            Some(v) if !out.contains(&v) => out.push(v),
+            Some(_) => {}
+            None => e.push(format!("systems[{i}]"), "unknown_value"),
+        }
+    }
+    out
+}
+
+fn date_of(e: &mut FieldErrors, field: &str, v: Option<&str>) -> Option<NaiveDate> {
+    let d = optional_date(e, field, v);
+    if d.is_none() && clean(v).is_none() {
+        e.push(field, "required");
+    }
+    d
+}
+
+fn technicians(ids: Option<&[i64]>) -> Vec<i64> {
+    let mut t = ids.unwrap_or_default().to_vec();
+    t.sort_unstable();
+    t.dedup();
+    t
+}
+
+/// One inspection as typed in (`POST /api/v1/inspections`). Without a phase the school's
+/// proposed phase is taken; without systems, every system the school has equipment in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct InspectionInput {
+    pub customer_id: Option<i64>,
+    /// `early`, `mid` or `late`.
+    pub phase: Option<String>,
+    pub systems: Option<Vec<String>>,
+    /// `YYYY-MM-DD`.
+    pub planned_on: Option<String>,
+    pub technician_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInspection {
+    pub customer_id: i64,
+    pub phase: Option<Phase>,
+    pub systems: Vec<System>,
+    pub planned_on: NaiveDate,
+    pub technician_ids: Vec<i64>,
+}
+
+impl InspectionInput {
+    pub fn validate(&self) -> Result<NewInspection, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.customer_id.is_none() {
+            e.push("customer_id", "required");
+        }
+        let phase = optional_enum(&mut e, "phase", self.phase.as_deref(), Phase::parse);
+        let systems = systems_of(&mut e, self.systems.as_deref());
+        let planned_on = date_of(&mut e, "planned_on", self.planned_on.as_deref());
+        let technician_ids = technicians(self.technician_ids.as_deref());
+        if technician_ids.is_empty() {
+            e.push("technician_ids", "required");
+        }
+        let (Some(customer_id), Some(planned_on)) = (self.customer_id, planned_on) else {
+            return Err(e.in_area("inspections"));
+        };
+        e.in_area("inspections").into_result(NewInspection { customer_id, phase, systems, planned_on, technician_ids })
+    }
+}
+
+/// Many schools at once (`POST /api/v1/inspections/plan`): a town's or a list's, spread
+/// over a date range and the technicians ([`crate::inspection_plan::spread`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanInput {
+    /// Without one, each school gets its proposed phase.
+    pub phase: Option<String>,
+    pub systems: Option<Vec<String>>,
+    pub planned_from: Option<String>,
+    pub planned_until: Option<String>,
+    pub town: Option<String>,
+    pub customer_ids: Option<Vec<i64>>,
+    /// Without them, every active technician.
+    pub technician_ids: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewPlan {
+    pub phase: Option<Phase>,
+    pub systems: Vec<System>,
+    pub from: NaiveDate,
+    pub until: NaiveDate,
+    pub town: Option<String>,
+    pub customer_ids: Vec<i64>,
+    pub technician_ids: Vec<i64>,
+}
+
+impl PlanInput {
+    pub fn validate(&self) -> Result<NewPlan, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let phase = optional_enum(&mut e, "phase", self.phase.as_deref(), Phase::parse);
+        let systems = systems_of(&mut e, self.systems.as_deref());
+        let from = date_of(&mut e, "planned_from", self.planned_from.as_deref());
+        let until = date_of(&mut e, "planned_until", self.planned_until.as_deref());
+        if let (Some(f), Some(u)) = (from, until) {
+            if u < f {
+                e.push("planned_until", "date_order");
+            } else if (u - f).num_days() >= MAX_PLAN_DAYS {
+                e.push("planned_until", "out_of_range");
+            }
+        }
+        let town = optional(&mut e, "town", self.town.as_deref(), 50);
+        let mut customer_ids = self.customer_ids.clone().unwrap_or_default();
+        customer_ids.sort_unstable();
+        customer_ids.dedup();
+        if customer_ids.len() > MAX_PLAN_SCHOOLS {
+            e.push("customer_ids", "too_long");
+        }
+        if town.is_none() && customer_ids.is_empty() {
+            e.push("customer_ids", "required");
+        }
+        let technician_ids = technicians(self.technician_ids.as_deref());
+        let (Some(from), Some(until)) = (from, until) else {
+            return Err(e.in_area("inspections"));
+        };
+        e.in_area("inspections").into_result(NewPlan { phase, systems, from, until, town, customer_ids, technician_ids })
+    }
+}
+
+/// A line's result as typed in.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct LineResultInput {
+    pub item_id: Option<i64>,
+    /// `ok`, `fault`, `hazard` or `na`.
+    pub result: Option<String>,
+    /// The measured value, in the item's unit.
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    /// Suggest upgrading or replacing the line's equipment.
+    pub suggest_replace: Option<bool>,
+}
+
+/// `POST /api/v1/inspections/{id}/results`: some lines at a time (each saved as it is done).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ResultsInput {
+    pub items: Option<Vec<LineResultInput>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewLineResult {
+    pub item_id: i64,
+    pub result: LineResult,
+    pub value: Option<f64>,
+    pub note: Option<String>,
+    pub suggest_replace: bool,
+}
+
+impl ResultsInput {
+    pub fn validate(&self) -> Result<Vec<NewLineResult>, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let raw = self.items.as_deref().unwrap_or_default();
+        if raw.is_empty() {
+            e.push("items", "required");
+        } else if raw.len() > MAX_RESULT_LINES {
+            e.push("items", "too_long");
+        }
+        let mut out = Vec::with_capacity(raw.len());
+        for (i, l) in raw.iter().enumerate() {
+            let f = |name: &str| format!("items[{i}].{name}");
+            if l.item_id.is_none() {
+                e.push(f("item_id"), "required");
+            }
+            let result = match l.result.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                None => {
+                    e.push(f("result"), "required");
+                    None
+                }
+                Some(s) => LineResult::parse(s).or_else(|| {
+                    e.push(f("result"), "unknown_value");
+                    None
+                }),
+            };
+            if l.value.is_some_and(|v| !v.is_finite() || v.abs() > 1e12) {
+                e.push(f("value"), "out_of_range");
+            }
+            let note = optional(&mut e, &f("note"), l.note.as_deref(), 1000);
+            if let (Some(item_id), Some(result)) = (l.item_id, result) {
+                if out.iter().any(|o: &NewLineResult| o.item_id == item_id) {
+                    e.push(f("item_id"), "duplicate");
+                }
+                out.push(NewLineResult {
+                    item_id,
+                    result,
+                    value: l.value,
+                    note,
+                    suggest_replace: l.suggest_replace.unwrap_or(false),
+                });
+            }
+        }
+        e.in_area("inspections").into_result(out)
+    }
+}
+
+/// `POST /api/v1/inspections/{id}/actions/complete`: the school's signature, the summary,
+/// what was handled on the spot (除尘, 紧固, 重启).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CompleteInput {
+    pub signature: Option<SignatureInput>,
+    pub summary: Option<String>,
+    pub handled_on_site: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// Signer's name and PNG; `None` when missing (the transition refuses it).
+    pub signature: Option<(String, Vec<u8>)>,
+    pub summary: Option<String>,
+    pub handled_on_site: Option<String>,
+}
+
+impl CompleteInput {
+    /// `decode` turns base64 into bytes (the domain stays free of encoding crates).
+    pub fn validate(&self, decode: impl Fn(&str) -> Option<Vec<u8>>) -> Result<Completion, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let signature = self.signature.as_ref().and_then(|s| s.validate(&mut e, "signature", &decode));
+        let summary = optional(&mut e, "summary", self.summary.as_deref(), 2000);
+        let handled_on_site = optional(&mut e, "handled_on_site", self.handled_on_site.as_deref(), 2000);
+        e.in_area("inspections").into_result(Completion { signature, summary, handled_on_site })
+    }
+}
+
+/// `POST /api/v1/inspections/{id}/callback` (巡检回访, §2.2(3)): did the inspector come, on
+/// time, and how satisfied the school is.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CallbackInput {
+    pub attended: Option<bool>,
+    pub on_time: Option<bool>,
+    /// 1..5.
+    pub satisfaction: Option<i64>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callback {
+    pub attended: bool,
+    pub on_time: Option<bool>,
+    pub satisfaction: Option<i64>,
+    pub note: Option<String>,
+}
+
+impl CallbackInput {
+    pub fn validate(&self) -> Result<Callback, FieldErrors> {
+        let mut e = FieldErrors::default();
+        if self.attended.is_none() {
+            e.push("attended", "required");
+        }
+        match self.satisfaction {
+            Some(s) if !(1..=5).contains(&s) => e.push("satisfaction", "out_of_range"),
+            None if self.attended == Some(true) => e.push("satisfaction", "required"),
+            _ => {}
+        }
+        let note = optional(&mut e, "note", self.note.as_deref(), 1000);
+        if self.attended == Some(false) && note.is_none() {
+            // "Did not come" goes to the manager: say what the school said.
+            e.push("note", "required");
+        }
+        let attended = self.attended.unwrap_or(false);
+        e.in_area("inspections").into_result(Callback {
+            attended,
+            on_time: if attended { self.on_time } else { Some(false) },
+            satisfaction: self.satisfaction,
+            note,
+        })
+    }
+}
+
+/// A question the school asked on the round and the answer given (前期).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuestionInput {
+    pub question: Option<String>,
+    pub answer: Option<String>,
+}
+
+impl QuestionInput {
+    pub fn validate(&self) -> Result<(String, Option<String>), FieldErrors> {
+        let mut e = FieldErrors::default();
+        let q = required(&mut e, "question", self.question.as_deref(), 1000);
+        let a = optional(&mut e, "answer", self.answer.as_deref(), 2000);
+        e.in_area("inspections").into_result((q, a))
+    }
+}
+
+/// A template item as the engineer edits it (`PUT /api/v1/inspections/checklist/{id}`,
+/// `POST /api/v1/inspections/checklist`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ChecklistItemInput {
+    pub system: Option<String>,
+    pub code: Option<String>,
+    pub text: Option<String>,
+    pub standard: Option<String>,
+    pub frequency: Option<String>,
+    pub per_device: Option<bool>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub unit: Option<String>,
+    /// `early`, `mid`, `late`; empty: every phase.
+    pub phases: Option<Vec<String>>,
+}
+
+impl ChecklistItemInput {
+    pub fn validate(&self) -> Result<ChecklistItem, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let system = optional_enum(&mut e, "system", self.system.as_deref(), System::parse);
+        if clean(self.system.as_deref()).is_none() {
+            e.push("system", "required");
+        }
+        let code = required(&mut e, "code", self.code.as_deref(), 40);
+        if !code.is_empty() && !code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            e.push("code", "invalid");
+        }
+        let text = required(&mut e, "text", self.text.as_deref(), 200);
+        let standard = optional(&mut e, "standard", self.standard.as_deref(), 500).unwrap_or_default();
+        let frequency =
+            optional_enum(&mut e, "frequency", self.frequency.as_deref(), Frequency::parse).unwrap_or(Frequency::EveryVisit);
+        for (f, v) in [("min", self.min), ("max", self.max)] {
+            if v.is_some_and(|v| !v.is_finite() || v.abs() > 1e12) {
+                e.push(f, "out_of_range");
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.min, self.max)
+            && lo > hi
+        {
+            e.push("max", "date_order");
+        }
+        let unit = optional(&mut e, "unit", self.unit.as_deref(), 20);
+        let mut phases = Vec::new();
+        for (i, p) in self.phases.as_deref().unwrap_or_default().iter().enumerate() {
+            match Phase::parse(p.trim()) {
+                Some(v) if !phases.contains(&v) => phases.push(v),
+                Some(_) => {}
+                None => e.push(format!("phases[{i}]"), "unknown_value"),
+            }
+        }
+        let Some(system) = system else {
+            return Err(e.in_area("inspections"));
+        };
+        e.in_area("inspections").into_result(ChecklistItem {
+            system,
+            code,
+            text,
+            standard,
+            frequency,
+            per_device: self.per_device.unwrap_or(false),
+            min: self.min,
+            max: self.max,
+            unit,
+            phases,
+        })
+    }
+}
+
+/// The phases as stored: comma-separated, empty for every phase.
+pub fn phases_text(p: &[Phase]) -> String {
+    p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The stored phases back; an unknown word is dropped (never stored: written by `phases_text`).
+pub fn phases_from(s: &str) -> Vec<Phase> {
+    s.split(',').filter_map(|p| Phase::parse(p.trim())).collect()
+}
+
+/// The systems as stored: comma-separated.
+pub fn systems_text(s: &[System]) -> String {
+    s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+}
+
+pub fn systems_from(s: &str) -> Vec<System> {
+    s.split(',').filter_map(|p| System::parse(p.trim())).collect()
 }
 
 #[cfg(test)]

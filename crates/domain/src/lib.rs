@@ -13,6 +13,7 @@ pub mod defective;
 pub mod equipment;
 pub mod ids;
 pub mod inspection_checklist;
+pub mod inspection_plan;
 pub mod inspections;
 pub mod mail;
 pub mod notifications;

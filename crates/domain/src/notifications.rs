@@ -33,5 +33,9 @@ string_enum!(
         ConsultationAnswered = "consultation_answered",
         /// An upgrade or replacement was suggested for a piece of equipment.
         EquipmentSuggested = "equipment_suggested",
+        /// Inspections were planned for the technician.
+        InspectionPlanned = "inspection_planned",
+        /// The school says the inspector did not come (巡检回访).
+        InspectionMissed = "inspection_missed",
     }
 );

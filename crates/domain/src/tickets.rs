@@ -836,6 +836,35 @@ pub struct SignatureInput {
     pub image_png_base64: Option<String>,
 }
 
+impl SignatureInput {
+    /// The signer's name and the PNG, or the errors under `field` (`signature.signer_name`,
+    /// `signature.image_png_base64`): the visit form and the inspection's completion take
+    /// the same pad.
+    pub fn validate(
+        &self,
+        e: &mut FieldErrors,
+        field: &str,
+        decode: impl Fn(&str) -> Option<Vec<u8>>,
+    ) -> Option<(String, Vec<u8>)> {
+        let name = required(e, &format!("{field}.signer_name"), self.signer_name.as_deref(), 50);
+        let raw = self.image_png_base64.as_deref().unwrap_or_default().trim();
+        let raw = raw.strip_prefix("data:image/png;base64,").unwrap_or(raw);
+        match decode(raw) {
+            Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => {
+                Some((name, png))
+            }
+            Some(png) if png.len() > MAX_SIGNATURE_BYTES => {
+                e.push(format!("{field}.image_png_base64"), "too_long");
+                None
+            }
+            _ => {
+                e.push(format!("{field}.image_png_base64"), "invalid");
+                None
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VisitInput {
     #[serde(default)]
@@ -1026,27 +1055,7 @@ impl VisitInput {
                 });
             }
         }
-        let signature = match &self.signature {
-            None => None,
-            Some(s) => {
-                let name = required(&mut e, "signature.signer_name", s.signer_name.as_deref(), 50);
-                let raw = s.image_png_base64.as_deref().unwrap_or_default().trim();
-                let raw = raw.strip_prefix("data:image/png;base64,").unwrap_or(raw);
-                match decode(raw) {
-                    Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => {
-                        Some((name, png))
-                    }
-                    Some(png) if png.len() > MAX_SIGNATURE_BYTES => {
-                        e.push("signature.image_png_base64", "too_long");
-                        None
-                    }
-                    _ => {
-                        e.push("signature.image_png_base64", "invalid");
-                        None
-                    }
-                }
-            }
-        };
+        let signature = self.signature.as_ref().and_then(|s| s.validate(&mut e, "signature", &decode));
         let mut technician_ids = self.technician_ids.clone();
         technician_ids.sort();
         technician_ids.dedup();

@@ -19,6 +19,7 @@ pub mod dispatch;
 pub mod equipment;
 pub mod excel;
 pub mod home;
+pub mod inspections;
 pub mod mail;
 pub mod mail_text;
 pub mod paperwork;

@@ -64,6 +64,8 @@ pub fn notification_path(n: &NotificationRow) -> String {
         K::RequisitionApproved => a["requisition_id"].as_i64().map(|r| format!("/requisitions/{r}")),
         K::Shortage | K::ShortageOverdue => Some("/stock/shortages".to_owned()),
         K::EquipmentSuggested => Some("/suggestions".to_owned()),
+        K::InspectionPlanned => Some("/inspections?view=mine".to_owned()),
+        K::InspectionMissed => a["inspection_id"].as_i64().map(|i| format!("/inspections/{i}")),
         _ => a["contact_id"].as_i64().map(|c| format!("/contacts/{c}")),
     };
     link.unwrap_or_else(|| "/notifications".to_owned())

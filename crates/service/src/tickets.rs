@@ -126,6 +126,30 @@ impl Services {
             .unwrap_or(rules::DEFAULT_REPEAT_WINDOW_DAYS))
     }
 
+    /// When a new ticket of `priority` opened at `now` must be answered, reached and
+    /// resolved: its SLA policy, on the working calendar when the department counts so.
+    pub(crate) async fn sla_due(&self, priority: rules::Priority, now: DateTime<Utc>) -> Result<rules::SlaDue> {
+        let policy = self.sla_policy(priority).await?;
+        Ok(if self.sla_on_working_hours().await {
+            // On the calendar, only working time counts toward each clock.
+            let hours = self.working_hours().await;
+            let local = now.with_timezone(&self.tz).naive_local();
+            let at = |m: i64| {
+                let t = hours.add_working(local, m);
+                chrono::TimeZone::from_local_datetime(&self.tz, &t)
+                    .earliest()
+                    .map_or(now, |x| x.with_timezone(&chrono::Utc))
+            };
+            rules::SlaDue {
+                respond: at(policy.respond_minutes),
+                arrive: at(policy.arrive_minutes),
+                resolve: at(policy.resolve_minutes),
+            }
+        } else {
+            rules::sla_due(now, &policy)
+        })
+    }
+
     /// Opens a ticket: staff for any school, a school user for its own (from the portal).
     pub async fn create_ticket(&self, by: &Actor, input: &TicketInput, now: DateTime<Utc>) -> Result<TicketDetail> {
         let staff = by.has_any(&[Role::Agent, Role::Engineer]);
@@ -157,25 +181,7 @@ impl Services {
         }
         let Some(system) = system else { return Err(FieldErrors::single("system", "required").into()) };
         let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
-        let policy = self.sla_policy(priority).await?;
-        let due = if self.sla_on_working_hours().await {
-            // On the calendar, only working time counts toward each clock.
-            let hours = self.working_hours().await;
-            let local = now.with_timezone(&self.tz).naive_local();
-            let at = |m: i64| {
-                let t = hours.add_working(local, m);
-                chrono::TimeZone::from_local_datetime(&self.tz, &t)
-                    .earliest()
-                    .map_or(now, |x| x.with_timezone(&chrono::Utc))
-            };
-            rules::SlaDue {
-                respond: at(policy.respond_minutes),
-                arrive: at(policy.arrive_minutes),
-                resolve: at(policy.resolve_minutes),
-            }
-        } else {
-            rules::sla_due(now, &policy)
-        };
+        let due = self.sla_due(priority, now).await?;
         let source = if by.has(Role::Customer) { rules::TicketSource::Portal } else { t.source };
         let ticket = self
             .tickets

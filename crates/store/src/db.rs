@@ -133,6 +133,7 @@ nullable_enum!(
     aftercare_domain::tickets::TicketStatus,
     aftercare_domain::tickets::FaultType,
     aftercare_domain::tickets::VisitVerdict,
+    aftercare_domain::inspections::LineResult,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front

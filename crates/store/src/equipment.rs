@@ -366,3 +366,13 @@ pub async fn count_by_system(db: &Db, customer_id: Option<i64>) -> Result<Vec<(S
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM equipment").fetch_one(p).await?))
 }
+
+/// Which of these pieces of equipment are critical (a finding on one is urgent).
+pub async fn critical_among(db: &Db, ids: &[i64]) -> Result<Vec<i64>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+    let sql = format!("SELECT id FROM equipment WHERE critical AND id IN ({list})");
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}

@@ -10,6 +10,7 @@ pub mod customers;
 pub mod db;
 pub mod defective;
 pub mod equipment;
+pub mod inspections;
 pub mod import;
 pub mod jobs;
 pub mod mail;

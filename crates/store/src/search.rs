@@ -205,30 +205,30 @@ pub async fn index_doc<'c>(
 
 /// [`upsert_sql`] for `n` records of one kind at once; bind ref_id, customer_id and body
 /// for each, in order.
-pub fn upsert_many_sql(db: &Db, kind: &str, n: usize) -> String {
+pub fn upsert_many_sql(sqlite: bool, kind: &str, n: usize) -> String {
     let code = kind_code(kind);
     let rows = (0..n)
         .map(|i| {
             let (r, c, b) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
-            match db {
-                Db::Sqlite(_) => format!("(${r} * 16 + {code}, '{kind}', ${r}, ${c}, ${b})"),
-                Db::Postgres(_) => {
-                    format!("('{kind}', ${r}, ${c}, ${b}, array_to_tsvector(string_to_array(${b}, ' ')))")
-                }
+            if sqlite {
+                format!("(${r} * 16 + {code}, '{kind}', ${r}, ${c}, ${b})")
+            } else {
+                format!("('{kind}', ${r}, ${c}, ${b}, array_to_tsvector(string_to_array(${b}, ' ')))")
             }
         })
         .collect::<Vec<_>>()
         .join(", ");
-    match db {
-        Db::Sqlite(_) => format!(
+    if sqlite {
+        format!(
             "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) VALUES {rows} \
              ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body"
-        ),
-        Db::Postgres(_) => format!(
+        )
+    } else {
+        format!(
             "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) VALUES {rows} \
              ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
              = excluded.tsv"
-        ),
+        )
     }
 }
 

@@ -352,6 +352,19 @@ pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<TicketRow> {
 pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>> {
     Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
+        let made = insert_many(&mut *tx, items).await?;
+        tx.commit().await.map_err(StoreError::Commit)?;
+        made
+    }))
+}
+
+/// [`create_many`] inside a transaction the caller holds (an inspection's completion opens
+/// its findings' tickets in its own).
+pub(crate) async fn insert_many<'c>(conn: impl Into<Conn<'c>>, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>> {
+    let mut conn = conn.into();
+    let sqlite = matches!(conn, Conn::Sqlite(_));
+    Ok(on_conn!(&mut conn, |c| {
+        let tx = &mut **c;
         let mut made = Vec::with_capacity(items.len());
         // A group takes its numbers with one counter update per day, not one per ticket,
         // and reads each school once.
@@ -479,13 +492,13 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             q = q.bind(id).bind(t.now).bind(w.user_id).bind(&w.name).bind(&t.title);
         }
         q.execute(&mut *tx).await?;
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(db, "ticket", items.len())));
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(sqlite, "ticket", items.len())));
         for (((_, t), id), number) in items.iter().zip(&ticket_ids).zip(&numbers) {
             let customer = schools.get(&t.customer_id).map(|(n, _)| n.as_str()).unwrap_or_default();
             q = q.bind(id).bind(t.customer_id).bind(search::index_body(&search_text(t, number, customer)));
         }
         q.execute(&mut *tx).await?;
-        if let Db::Sqlite(_) = db {
+        if sqlite {
             sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *tx).await?;
         }
         let rows = (0..items.len())
@@ -518,7 +531,6 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
             let (customer, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
             made.push(TicketRow::fresh(*id, number, customer, town, t));
         }
-        tx.commit().await.map_err(StoreError::Commit)?;
         made
     }))
 }

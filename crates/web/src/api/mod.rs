@@ -13,6 +13,7 @@ pub mod handoffs;
 pub mod health;
 pub mod home;
 pub mod import;
+pub mod inspections;
 pub mod mail;
 pub mod parts;
 pub mod phrases;
@@ -135,6 +136,21 @@ pub fn routes() -> Router<AppState> {
         .route("/robots", get(robots::api_robots_list).post(robots::api_robots_create))
         .route("/robots/{id}", axum::routing::delete(robots::api_robots_delete))
         .route("/settings/public-url", axum::routing::put(robots::api_public_url_set))
+        .route("/inspections", get(inspections::api_inspections_list).post(inspections::api_inspections_create))
+        .route("/inspections/plan", post(inspections::api_inspections_plan))
+        .route("/inspections/report", get(inspections::api_inspections_report))
+        .route("/inspections/checklist", get(inspections::api_checklist_list).post(inspections::api_checklist_create))
+        .route("/inspections/checklist/{id}", axum::routing::put(inspections::api_checklist_update))
+        .route("/inspections/photos/{id}", get(inspections::api_inspection_photo_get))
+        .route("/inspections/{id}", get(inspections::api_inspections_get))
+        .route("/inspections/{id}/results", post(inspections::api_inspections_results))
+        .route("/inspections/{id}/actions/{action}", post(inspections::api_inspections_action))
+        .route("/inspections/{id}/questions", post(inspections::api_inspections_question))
+        .route("/inspections/{id}/photos", post(inspections::api_inspections_photo))
+        .route("/inspections/{id}/signature.png", get(inspections::api_inspection_signature))
+        .route("/inspections/{id}/callback", post(inspections::api_inspections_callback))
+        .route("/hazards", get(inspections::api_hazards_list))
+        .route("/hazards/{id}/resolve", post(inspections::api_hazards_resolve))
         .route("/openapi.json", get(openapi_json))
 }
 
@@ -176,6 +192,12 @@ pub fn routes() -> Router<AppState> {
         handoffs::api_tickets_agreed_visit, handoffs::api_visits_review, handoffs::api_contacts_engineer_reply,
         handoffs::api_equipment_suggest, handoffs::api_suggestions_list, handoffs::api_suggestions_decide,
         robots::api_robots_list, robots::api_robots_create, robots::api_robots_delete, robots::api_public_url_set,
+        inspections::api_inspections_list, inspections::api_inspections_create, inspections::api_inspections_plan,
+        inspections::api_inspections_get, inspections::api_inspections_results, inspections::api_inspections_action,
+        inspections::api_inspections_question, inspections::api_inspections_photo, inspections::api_inspection_photo_get,
+        inspections::api_inspection_signature, inspections::api_inspections_callback, inspections::api_hazards_list,
+        inspections::api_hazards_resolve, inspections::api_checklist_list, inspections::api_checklist_create,
+        inspections::api_checklist_update, inspections::api_inspections_report,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -1,0 +1,116 @@
+-- Periodic inspections (巡检, manual §2.3, DESIGN.md §3a, form 2 《巡检记录表》).
+
+-- The checklist templates per system (DOMAIN.md §2), edited by the engineer. An inspection
+-- copies its lines from here when it is planned, so an edit never rewrites a round.
+CREATE TABLE checklist_items (
+    id          INTEGER PRIMARY KEY,
+    system      TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    text        TEXT NOT NULL,
+    standard    TEXT NOT NULL,
+    frequency   TEXT NOT NULL,
+    per_device  BOOLEAN NOT NULL,
+    min_value   DOUBLE PRECISION,
+    max_value   DOUBLE PRECISION,
+    unit        TEXT,
+    -- The phases the item belongs to, comma-separated; empty: every phase.
+    phases      TEXT NOT NULL DEFAULT '',
+    position    BIGINT NOT NULL,
+    active      BOOLEAN NOT NULL DEFAULT TRUE,
+    updated_at  TEXT NOT NULL,
+    UNIQUE (system, code)
+);
+
+CREATE TABLE inspections (
+    id                     INTEGER PRIMARY KEY,
+    number                 TEXT NOT NULL UNIQUE,
+    customer_id            BIGINT NOT NULL REFERENCES customers (id),
+    phase                  TEXT NOT NULL,
+    -- The inspected systems, comma-separated.
+    systems                TEXT NOT NULL,
+    status                 TEXT NOT NULL,
+    planned_on             TEXT NOT NULL,
+    started_at             TEXT,
+    completed_at           TEXT,
+    cancelled_at           TEXT,
+    cancel_reason          TEXT,
+    summary                TEXT,
+    handled_on_site        TEXT,
+    signer_name            TEXT,
+    signature_png          BLOB,
+    callback_at            TEXT,
+    callback_by            BIGINT REFERENCES users (id),
+    callback_attended      BOOLEAN,
+    callback_on_time       BOOLEAN,
+    callback_satisfaction  BIGINT CHECK (callback_satisfaction BETWEEN 1 AND 5),
+    callback_note          TEXT,
+    created_by             BIGINT REFERENCES users (id),
+    created_at             TEXT NOT NULL,
+    updated_at             TEXT NOT NULL
+);
+CREATE INDEX inspections_planned ON inspections (planned_on, status);
+CREATE INDEX inspections_customer ON inspections (customer_id, planned_on);
+CREATE INDEX inspections_to_call ON inspections (completed_at) WHERE status = 'completed' AND callback_at IS NULL;
+
+CREATE TABLE inspection_technicians (
+    inspection_id  BIGINT NOT NULL REFERENCES inspections (id),
+    user_id        BIGINT NOT NULL REFERENCES users (id),
+    PRIMARY KEY (inspection_id, user_id)
+);
+CREATE INDEX inspection_technicians_user ON inspection_technicians (user_id);
+
+-- A line of the round: the template item as it was when planned, the device when it is
+-- checked per device, and what the technician found.
+CREATE TABLE inspection_items (
+    id                  INTEGER PRIMARY KEY,
+    inspection_id       BIGINT NOT NULL REFERENCES inspections (id),
+    position            BIGINT NOT NULL,
+    system              TEXT NOT NULL,
+    equipment_id        BIGINT REFERENCES equipment (id),
+    code                TEXT NOT NULL,
+    text                TEXT NOT NULL,
+    standard            TEXT NOT NULL,
+    min_value           DOUBLE PRECISION,
+    max_value           DOUBLE PRECISION,
+    unit                TEXT,
+    result              TEXT,
+    value               DOUBLE PRECISION,
+    note                TEXT,
+    suggest_replace     BOOLEAN NOT NULL DEFAULT FALSE,
+    ticket_id           BIGINT REFERENCES tickets (id),
+    recorded_by         BIGINT REFERENCES users (id),
+    recorded_at         TEXT,
+    hazard_resolved_at  TEXT,
+    hazard_resolved_by  BIGINT REFERENCES users (id),
+    hazard_resolution   TEXT,
+    UNIQUE (inspection_id, position)
+);
+CREATE INDEX inspection_items_equipment ON inspection_items (equipment_id);
+CREATE INDEX inspection_items_open_hazards ON inspection_items (inspection_id)
+    WHERE result = 'hazard' AND hazard_resolved_at IS NULL;
+
+-- The school's questions and the answers given (前期, reported to leadership).
+CREATE TABLE inspection_questions (
+    id             INTEGER PRIMARY KEY,
+    inspection_id  BIGINT NOT NULL REFERENCES inspections (id),
+    question       TEXT NOT NULL,
+    answer         TEXT,
+    created_by     BIGINT REFERENCES users (id),
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX inspection_questions_inspection ON inspection_questions (inspection_id, id);
+
+CREATE TABLE inspection_photos (
+    id             INTEGER PRIMARY KEY,
+    inspection_id  BIGINT NOT NULL REFERENCES inspections (id),
+    item_id        BIGINT REFERENCES inspection_items (id),
+    content_type   TEXT NOT NULL,
+    data           BLOB NOT NULL,
+    created_at     TEXT NOT NULL
+);
+CREATE INDEX inspection_photos_inspection ON inspection_photos (inspection_id, id);
+
+-- A fault line opens a ticket; the ticket points back to its line.
+ALTER TABLE tickets ADD COLUMN inspection_item_id BIGINT REFERENCES inspection_items (id);
+-- An upgrade or replacement suggested on a round.
+ALTER TABLE equipment_suggestions ADD COLUMN inspection_id BIGINT REFERENCES inspections (id);
