@@ -16,6 +16,7 @@ mod fuzz_found;
 mod handoffs;
 mod hardening;
 mod home;
+mod inspections;
 mod language_walk;
 mod mail;
 mod movement_groups;

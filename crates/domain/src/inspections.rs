@@ -465,7 +465,7 @@ impl CompleteInput {
 /// `POST /api/v1/inspections/{id}/callback` (巡检回访, §2.2(3)): did the inspector come, on
 /// time, and how satisfied the school is.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct CallbackInput {
+pub struct InspectionCallbackInput {
     pub attended: Option<bool>,
     pub on_time: Option<bool>,
     /// 1..5.
@@ -481,7 +481,7 @@ pub struct Callback {
     pub note: Option<String>,
 }
 
-impl CallbackInput {
+impl InspectionCallbackInput {
     pub fn validate(&self) -> Result<Callback, FieldErrors> {
         let mut e = FieldErrors::default();
         if self.attended.is_none() {

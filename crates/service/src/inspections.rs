@@ -6,7 +6,7 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::inspection_plan::{PlanError, School, spread, working_days};
 use aftercare_domain::inspections::{
-    CallbackInput, ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionContext, InspectionError,
+    InspectionCallbackInput, ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionContext, InspectionError,
     InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, QuestionInput, ResultsInput,
     lines_for, may, may_record, proposed_phase, transition,
 };
@@ -697,7 +697,7 @@ impl Services {
         &self,
         by: &Actor,
         id: InspectionId,
-        input: &CallbackInput,
+        input: &InspectionCallbackInput,
         now: DateTime<Utc>,
     ) -> Result<InspectionView> {
         require(by.has_any(&[Role::Agent]))?;

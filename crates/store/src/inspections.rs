@@ -1012,7 +1012,8 @@ pub async fn completion(db: &Db, from: NaiveDate, until: NaiveDate, by: Completi
     let sql = format!(
         "SELECT {key} AS key, {label} AS label, COUNT(*) AS planned, \
             SUM(CASE WHEN i.status = 'completed' THEN 1 ELSE 0 END) AS completed, \
-            COALESCE(SUM(h.found), 0) AS hazards_found, COALESCE(SUM(h.resolved), 0) AS hazards_resolved \
+            CAST(COALESCE(SUM(h.found), 0) AS BIGINT) AS hazards_found, \
+            CAST(COALESCE(SUM(h.resolved), 0) AS BIGINT) AS hazards_resolved \
          FROM inspections i JOIN customers c ON c.id = i.customer_id \
          LEFT JOIN (SELECT inspection_id, COUNT(*) AS found, \
                 SUM(CASE WHEN hazard_resolved_at IS NULL THEN 0 ELSE 1 END) AS resolved \

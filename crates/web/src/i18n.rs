@@ -114,12 +114,22 @@ impl Tr {
                 return self.tf(key, &[("n", &n), ("field", &self.label(area, name))]);
             }
         }
-        // A requisition's lines (`lines[0].qty`): "第 1 行数量".
-        if let Some(rest) = field.strip_prefix("lines[")
-            && let Some((i, name)) = rest.split_once("].")
+        // A requisition's lines (`lines[0].qty`), an inspection's (`items[0].result`): "第 1 行数量".
+        for list in ["lines[", "items["] {
+            if let Some(rest) = field.strip_prefix(list)
+                && let Some((i, name)) = rest.split_once("].")
+            {
+                let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+                return self.tf("field.line_n", &[("n", &n), ("field", &self.label(area, name))]);
+            }
+        }
+        // One entry of a list (`systems[1]`, `technician_ids[0]`): "系统第 2 项".
+        if let Some((name, rest)) = field.split_once('[')
+            && let Some(i) = rest.strip_suffix(']')
+            && let Ok(i) = i.parse::<usize>()
         {
-            let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
-            return self.tf("field.line_n", &[("n", &n), ("field", &self.label(area, name))]);
+            let n = (i + 1).to_string();
+            return self.tf("field.item_n", &[("n", &n), ("field", &self.label(area, name))]);
         }
         self.label(area, field)
     }

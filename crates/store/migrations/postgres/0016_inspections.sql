@@ -42,7 +42,7 @@ CREATE TABLE inspections (
     callback_by            BIGINT REFERENCES users (id),
     callback_attended      BOOLEAN,
     callback_on_time       BOOLEAN,
-    callback_satisfaction  BIGINT CHECK (callback_satisfaction BETWEEN 1 AND 5),
+    callback_satisfaction  BIGINT CHECK (callback_satisfaction >= 1 AND callback_satisfaction <= 5),
     callback_note          TEXT,
     created_by             BIGINT REFERENCES users (id),
     created_at             TIMESTAMPTZ NOT NULL,

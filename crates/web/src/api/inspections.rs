@@ -7,7 +7,7 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::inspections::{
-    CallbackInput, ChecklistItemInput, CompleteInput, InspectionAction, InspectionInput, InspectionStatus, Phase,
+    InspectionCallbackInput, ChecklistItemInput, CompleteInput, InspectionAction, InspectionInput, InspectionStatus, Phase,
     PlanInput, QuestionInput, ResultsInput,
 };
 use aftercare_domain::tickets::SignatureInput;
@@ -274,14 +274,14 @@ pub async fn api_inspection_signature(
     Ok(crate::files::stored_file(png, &format!("inspection-signature-{id}.png")))
 }
 
-#[utoipa::path(post, path = "/api/v1/inspections/{id}/callback", params(("id" = i64, Path)), request_body = CallbackInput,
+#[utoipa::path(post, path = "/api/v1/inspections/{id}/callback", params(("id" = i64, Path)), request_body = InspectionCallbackInput,
     responses((status = 200, body = InspectionOut), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse, description = "not completed, or called back already"), (status = 422, body = ErrorResponse)))]
 pub async fn api_inspections_callback(
     State(st): State<AppState>,
     u: ApiUser,
     ApiId(id): ApiId,
-    ApiJson(b): ApiJson<CallbackInput>,
+    ApiJson(b): ApiJson<InspectionCallbackInput>,
 ) -> Result<Json<InspectionOut>, ApiError> {
     Ok(Json(out(st.svc.inspection_callback(&u.actor, InspectionId(id), &b, chrono::Utc::now()).await?)))
 }
