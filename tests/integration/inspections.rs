@@ -392,3 +392,186 @@ both!(photos_of_a_round_are_checked_images_seen_by_its_school_only, |app: TestAp
     let (s, _) = app.post_json(&app.token("agent").await, &format!("{path}/photos"), &json!({"data_base64": PNG})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
+
+// The pages: plan through the form, the round line by line without script, complete with
+// the pad's PNG, the callback; the list, the calendar, the print form, the workbooks, the
+// hazards, the templates and the figures, in both languages.
+both!(the_pages_carry_a_round_from_plan_to_callback, |app: TestApp| async move {
+    let agent = app.token("agent").await;
+    let cam = app.equipment(&agent, app.school1, "surveillance", "网络摄像机", "PG-CAM-1").await;
+    let tech_id = user_id(&app, "tech").await;
+    let (eng, csrf) = app.browser("engineer").await;
+    let page = eng.get(app.url("/inspections/new")).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"plan-many\"") && page.contains("id=\"plan-one\""), "both plan forms");
+    // A bad plan: the page again with the field named, nothing written.
+    let r = eng
+        .post(app.url("/inspections/new"))
+        .form(&[("_csrf", csrf.as_str()), ("customer", "城关镇中心小学"), ("planned_on", "2030-02-30")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("计划日期") && html.contains("维护人员"), "the fields named");
+    assert_eq!(app.count("inspections").await, 0);
+    let tech_s = tech_id.to_string();
+    let r = eng
+        .post(app.url("/inspections/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("customer", "城关镇中心小学"),
+            ("planned_on", "2030-03-04"),
+            ("phase", "late"),
+            ("systems", "surveillance"),
+            ("technician_ids", tech_s.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = to.trim_start_matches("/inspections/").split('?').next().unwrap().parse().unwrap();
+    let (tech, tcsrf) = app.browser("tech").await;
+    let page = tech.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"inspection-start\""), "the technician starts it");
+    let r = tech
+        .post(app.url(&format!("/inspections/{id}/act/start")))
+        .form(&[("_csrf", tcsrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, v) = app.get_json(&app.token("tech").await, &format!("/api/v1/inspections/{id}")).await;
+    let lines = items(&json!({"items": v["items"]}));
+    // The late phase shows each device's faults over its life.
+    let page = tech.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("累计故障 0 次"), "late phase: fault count on the device's lines");
+    assert!(page.contains("data-autosave"), "each line saves itself");
+    // A bad line (a value that is not a number) is refused on the page; nothing written.
+    let first = lines[0]["id"].as_i64().unwrap().to_string();
+    let r = tech
+        .post(app.url(&format!("/inspections/{id}/line")))
+        .form(&[("_csrf", tcsrf.as_str()), ("item_id", first.as_str()), ("result", "ok"), ("value", "abc")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    for (n, l) in lines.iter().enumerate() {
+        let lid = l["id"].as_i64().unwrap().to_string();
+        let result = if n == 0 { "fault" } else { "ok" };
+        let r = tech
+            .post(app.url(&format!("/inspections/{id}/line")))
+            .form(&[("_csrf", tcsrf.as_str()), ("item_id", lid.as_str()), ("result", result), ("note", "检查")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "line {n}");
+    }
+    // Completing without drawing a signature: the page again, the pad named.
+    let r = tech
+        .post(app.url(&format!("/inspections/{id}/complete")))
+        .form(&[("_csrf", tcsrf.as_str()), ("summary", "正常"), ("signer_name", ""), ("signature_png", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let png = format!("data:image/png;base64,{PNG}");
+    let r = tech
+        .post(app.url(&format!("/inspections/{id}/complete")))
+        .form(&[
+            ("_csrf", tcsrf.as_str()),
+            ("summary", "一处异常"),
+            ("handled_on_site", "除尘"),
+            ("signer_name", "王老师"),
+            ("signature_png", png.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let page = tech.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(page.contains("id=\"signed\"") && page.contains("href=\"/tickets/"), "signed, the fault's ticket linked");
+    // The agent's callback through the page.
+    let (ag, acsrf) = app.browser("agent").await;
+    let list = ag.get(app.url("/inspections?view=to_call")).send().await.unwrap().text().await.unwrap();
+    assert!(list.contains(&format!("id=\"inspection-{id}\"")), "on the callback queue");
+    let r = ag
+        .post(app.url(&format!("/inspections/{id}/callback")))
+        .form(&[("_csrf", acsrf.as_str()), ("attended", "yes"), ("on_time", "yes"), ("satisfaction", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Every page of the area opens, in Chinese and in English, for the engineer.
+    for path in [
+        "/inspections".to_owned(),
+        "/inspections/calendar?month=2030-03".into(),
+        format!("/inspections/{id}"),
+        format!("/inspections/{id}/print"),
+        "/hazards".into(),
+        "/inspections/checklist".into(),
+        "/inspections/checklist?system=network".into(),
+        "/inspections/report?from=2030-01-01&until=2030-12-31".into(),
+        "/inspections/report?by=phase&from=2030-01-01&until=2030-12-31".into(),
+    ] {
+        let r = eng.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let html = r.text().await.unwrap();
+        assert!(!html.contains("inspection."), "{path}: an untranslated key");
+    }
+    let print = eng.get(app.url(&format!("/inspections/{id}/print"))).send().await.unwrap().text().await.unwrap();
+    assert!(print.contains("巡检记录表") && print.contains("异常 1 项"), "form 2 with its counts");
+    assert!(print.contains(&format!("/inspections/{id}/signature.png")), "the signature printed");
+    let cal = eng.get(app.url("/inspections/calendar?month=2030-03")).send().await.unwrap().text().await.unwrap();
+    assert!(cal.contains("id=\"day-2030-03-04\"") && cal.contains(&format!("/inspections/{id}")), "on its day");
+    for path in [format!("/inspections/{id}/print.xlsx"), "/inspections/export.xlsx?from=2030-01-01&until=2030-12-31".into()]
+    {
+        let r = eng.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let bytes = r.bytes().await.unwrap();
+        assert!(bytes.starts_with(b"PK"), "{path}: a workbook");
+    }
+    // The device's page lists the lines that looked at it; the school's page its rounds;
+    // the search finds the round by number and by school.
+    let number = v["number"].as_str().unwrap().to_owned();
+    let html = eng.get(app.url(&format!("/equipment/{}", cam["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"inspection-lines\"") && html.contains(&number), "the device's inspection lines");
+    let html = eng.get(app.url(&format!("/customers/{}", app.school1))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"inspections\"") && html.contains(&number), "the school's rounds");
+    let eng_token = app.token("engineer").await;
+    let (_, found) = app.get_json(&eng_token, &format!("/api/v1/search?q={}", &number[..10])).await;
+    let kinds: Vec<&str> = found["items"].as_array().unwrap().iter().filter_map(|h| h["kind"].as_str()).collect();
+    assert!(kinds.contains(&"inspection"), "by number: {found}");
+    let (_, found) = app.get_json(&eng_token, &format!("/api/v1/search?q={}", crate::common::enc("城关镇中心"))).await;
+    assert!(found["items"].as_array().unwrap().iter().any(|h| h["kind"] == "inspection" && h["id"] == id), "by school: {found}");
+    let (_, found) = app.get_json(&app.token("school2").await, &format!("/api/v1/search?q={}", &number[..10])).await;
+    assert!(!found["items"].as_array().unwrap().iter().any(|h| h["kind"] == "inspection"), "not another school's");
+    let (school, _) = app.browser("school1").await;
+    let r = school.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let html = r.text().await.unwrap();
+    assert!(!html.contains("data-autosave") && !html.contains("id=\"callback-form\""), "read-only for the school");
+    let (other, _) = app.browser("school2").await;
+    assert_eq!(other.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    // In English, every word of the area is there.
+    crate::defective::speak(&app, "engineer", "en").await;
+    let (eng, _) = app.browser("engineer").await;
+    for path in [
+        "/inspections".to_owned(),
+        "/inspections/new".into(),
+        "/inspections/calendar?month=2030-03".into(),
+        format!("/inspections/{id}"),
+        format!("/inspections/{id}/print"),
+        "/hazards".into(),
+        "/inspections/checklist".into(),
+        "/inspections/report?from=2030-01-01&until=2030-12-31".into(),
+    ] {
+        let html = eng.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
+        for key in ["inspection.", "inspections.", "inspection_", "hazards.", "checklist.", "field.", "frequency.", "weekday."] {
+            assert!(!html.contains(&format!(">{key}")) && !html.contains(&format!("\"{key}")), "{path}: untranslated {key}");
+        }
+        assert!(!html.contains("巡检单号"), "{path}: Chinese left in the English page");
+    }
+    let print = eng.get(app.url(&format!("/inspections/{id}/print"))).send().await.unwrap().text().await.unwrap();
+    assert!(print.contains("Inspection record") && print.contains("巡检记录表"), "the paper keeps its Chinese title");
+});

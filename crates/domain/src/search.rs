@@ -10,6 +10,8 @@ string_enum!(
         Contact = "contact",
         /// Spare parts of the catalogue (staff only).
         Part = "part",
+        /// Inspections (巡检单), by number or by school.
+        Inspection = "inspection",
     }
 );
 
@@ -22,12 +24,19 @@ impl SearchKind {
             SearchKind::Ticket => "/tickets",
             SearchKind::Contact => "/contacts",
             SearchKind::Part => "/parts",
+            SearchKind::Inspection => "/inspections",
         }
     }
 
     /// The order the groups of a search are shown in: what the desk looks for most first.
-    pub const SHOWN: &'static [SearchKind] =
-        &[SearchKind::Ticket, SearchKind::Customer, SearchKind::Equipment, SearchKind::Contact, SearchKind::Part];
+    pub const SHOWN: &'static [SearchKind] = &[
+        SearchKind::Ticket,
+        SearchKind::Customer,
+        SearchKind::Equipment,
+        SearchKind::Inspection,
+        SearchKind::Contact,
+        SearchKind::Part,
+    ];
 }
 
 #[cfg(test)]

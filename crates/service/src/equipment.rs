@@ -30,6 +30,8 @@ pub struct EquipmentView {
     pub suggestions: Vec<crate::suggestions::SuggestionRow>,
     /// The viewer may suggest an upgrade or replacement.
     pub can_suggest: bool,
+    /// The inspection lines that looked at it on completed rounds, latest first.
+    pub inspection_lines: Vec<crate::inspections::EquipmentLineRow>,
 }
 
 impl Services {
@@ -52,7 +54,19 @@ impl Services {
             Vec::new()
         };
         let can_suggest = crate::suggestions::may_suggest(by);
-        Ok(EquipmentView { equipment, warranty, history, tickets, visits, parts, suggestions, can_suggest })
+        // Seeing the piece is the permission (a school its own): the lines are of its rounds.
+        let inspection_lines = self.equipment_inspection_lines(id.0).await?;
+        Ok(EquipmentView {
+            equipment,
+            warranty,
+            history,
+            tickets,
+            visits,
+            parts,
+            suggestions,
+            can_suggest,
+            inspection_lines,
+        })
     }
 
     async fn equipment_audit(&self, id: EquipmentId) -> Result<Vec<AuditEntry>> {

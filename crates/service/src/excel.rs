@@ -621,6 +621,17 @@ pub fn table_to_xlsx_with(sheet: &str, table: &[Vec<String>], numeric: &[usize])
     wb.save_to_buffer().map_err(|e| ServiceError::Internal(e.to_string()))
 }
 
+/// Several tables as one `.xlsx` workbook, a sheet each (the first row of each its header).
+pub fn tables_to_xlsx(sheets: &[(String, Vec<Vec<String>>)]) -> Result<Vec<u8>> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    for (name, table) in sheets {
+        let (header, rows) =
+            table.split_first().map(|(h, r)| (h.iter().map(String::as_str).collect(), r.to_vec())).unwrap_or_default();
+        add_sheet_with(&mut wb, name, header, rows, &[])?;
+    }
+    wb.save_to_buffer().map_err(|e| ServiceError::Internal(e.to_string()))
+}
+
 /// The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV injection").
 const FORMULA_START: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 

@@ -2,6 +2,8 @@
 //! it; the technician's day with where to go and whom to call; the manager's workload and
 //! month. A user with several roles gets every role's part, in the order of the roles.
 
+use crate::inspections::{InspectionQuery, Scope as InspScope};
+use aftercare_domain::inspections::InspectionStatus;
 use crate::requisitions::Scope;
 use crate::{Actor, Result, Services, require};
 use aftercare_domain::Role;
@@ -60,6 +62,8 @@ pub struct Home {
     pub cards: Vec<Card>,
     /// The technician's stops today, in order.
     pub stops: Vec<Stop>,
+    /// The technician's inspections planned for today (and under way), by town.
+    pub rounds: Vec<crate::inspections::InspectionRow>,
     /// The manager's view of the technicians.
     pub workload: Vec<Load>,
     pub month: Option<Month>,
@@ -102,6 +106,8 @@ impl Services {
             card("callbacks_due", callbacks, "/callbacks", false);
             let complaints = contacts(ContactQuery { unreviewed_complaints: true, ..Default::default() }).await?;
             card("complaints_open", complaints, "/contacts?view=complaints", complaints > 0);
+            let to_call = self.count_inspections(by, InspScope::ToCall, InspectionQuery::default()).await?;
+            card("inspections_to_call", to_call, "/inspections?view=to_call", false);
             let pass_on = contacts(ContactQuery { to_pass_on: true, ..Default::default() }).await?;
             card("answers_to_pass_on", pass_on, "/contacts?view=pass_on", pass_on > 0);
         }
@@ -115,6 +121,10 @@ impl Services {
             let risk = (now, now + Duration::hours(AT_RISK_HOURS));
             let at_risk = tickets(TicketQuery { at_risk: Some(risk), ..Default::default() }).await?;
             card("at_risk", at_risk, "/tickets?view=at_risk&sort=due", at_risk > 0);
+            let late = self.count_inspections(by, InspScope::Overdue, InspectionQuery::default()).await?;
+            card("inspections_overdue", late, "/inspections?view=overdue", late > 0);
+            let hazards = self.hazards(by, one).await?.total;
+            card("hazards_open", hazards, "/hazards", false);
             let asked = contacts(ContactQuery { to_engineer_open: true, ..Default::default() }).await?;
             card("consultations", asked, "/contacts?view=to_engineer&sort=oldest", asked > 0);
             let to_review = tickets(TicketQuery { visits_to_review: true, ..Default::default() }).await?;
@@ -138,6 +148,8 @@ impl Services {
             })
             .await?;
             card("my_open", mine, "/tickets?view=mine&status=scheduled,in_progress,on_hold", false);
+            home.rounds = self.rounds_of_day(by, now.with_timezone(&tz).date_naive()).await?;
+            card("my_inspections", home.rounds.len() as i64, "/today", false);
             let mut ids: Vec<i64> = day.iter().map(|t| t.customer_id).collect();
             ids.sort_unstable();
             ids.dedup();
@@ -166,6 +178,14 @@ impl Services {
             home.month = Some(self.month(now).await?);
         }
         Ok(home)
+    }
+
+    /// The viewer's inspections planned for `day` (not cancelled or done), town by town.
+    pub async fn rounds_of_day(&self, by: &Actor, day: chrono::NaiveDate) -> Result<Vec<crate::inspections::InspectionRow>> {
+        let q = InspectionQuery { planned_from: Some(day), planned_until: Some(day), ..Default::default() };
+        let mut rows = self.list_inspections(by, InspScope::Mine, q, Page::new(Some(1), Some(50))).await?.items;
+        rows.retain(|r| matches!(r.status, InspectionStatus::Planned | InspectionStatus::InProgress));
+        Ok(rows)
     }
 
     /// Every technician's load, busiest first.

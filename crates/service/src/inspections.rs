@@ -205,7 +205,7 @@ impl Services {
         store::checklist(&self.db, false).await?;
         store::save_checklist_item(&self.db, &self.writer(by), id.map(|i| i.0), &item, active, now).await.map_err(
             |e| match e {
-                StoreError::Duplicate { .. } => FieldErrors::single("code", "taken").into(),
+                StoreError::Duplicate { .. } => FieldErrors::single("code", "duplicate").into(),
                 other => other.into(),
             },
         )

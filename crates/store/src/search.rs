@@ -302,6 +302,18 @@ pub fn search_sql(db: &Db) -> String {
              FROM m CROSS JOIN contacts k LEFT JOIN customers c ON c.id = k.customer_id WHERE m.kind = 'contact' \
              AND k.id = m.ref_id AND $2 < 0 \
            UNION ALL \
+           SELECT 'inspection' AS kind, i.id, c.name || ' ' || CAST(i.planned_on AS TEXT) AS title, i.number, \
+           CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name, \
+           CASE WHEN i.status IN ('completed', 'cancelled') THEN 1 ELSE 0 END AS closed \
+             FROM m CROSS JOIN inspections i CROSS JOIN customers c WHERE m.kind = 'customer' \
+             AND i.customer_id = m.ref_id AND c.id = i.customer_id AND ($2 < 0 OR i.customer_id = $2) \
+           UNION ALL \
+           SELECT 'inspection' AS kind, i.id, c.name || ' ' || CAST(i.planned_on AS TEXT) AS title, i.number, \
+           CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name, \
+           CASE WHEN i.status IN ('completed', 'cancelled') THEN 1 ELSE 0 END AS closed \
+             FROM inspections i CROSS JOIN customers c WHERE $4 LIKE '%XJ%' AND i.number LIKE $4 ESCAPE '\\' \
+             AND c.id = i.customer_id AND ($2 < 0 OR i.customer_id = $2) \
+           UNION ALL \
            SELECT 'part' AS kind, p.id, p.name AS title, p.code AS number, p.spec AS model, CAST(NULL AS BIGINT) AS \
            customer_id, CAST(NULL AS TEXT) AS customer_name, CASE WHEN p.active THEN 0 ELSE 1 END AS closed \
              FROM parts p WHERE $2 < 0 AND (p.code LIKE $4 ESCAPE '\\' OR p.name LIKE $5 ESCAPE '\\' OR p.spec LIKE $5 ESCAPE '\\') \

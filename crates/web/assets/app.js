@@ -286,3 +286,42 @@ document.addEventListener("DOMContentLoaded", () => {
     box.addEventListener("keydown", (e) => { if (e.key === "Enter") e.preventDefault(); });
   });
 });
+
+// The inspection round on a phone: each line is saved as soon as it is judged, so a
+// dropped connection loses at most the line being typed. A measured value outside the
+// standard's range proposes 异常 (fault). Without script each line has its own button.
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("form[data-autosave]").forEach((form) => {
+    const mark = form.querySelector(".saved-mark");
+    const value = form.querySelector("input[name=value]");
+    const save = async () => {
+      if (!form.querySelector("input[name=result]:checked") || !window.fetch) return;
+      if (mark) mark.textContent = "…";
+      try {
+        const res = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+        if (!res.ok) { form.submit(); return; }
+        const line = form.closest(".inspection-line");
+        line?.classList.add("judged");
+        if (mark) mark.textContent = mark.dataset.saved || "✓";
+        const done = document.querySelectorAll(".inspection-line.judged").length;
+        const counter = document.getElementById("lines-done");
+        if (counter) counter.textContent = String(done);
+      } catch (_) {
+        if (mark) mark.textContent = "⚠";
+      }
+    };
+    form.querySelectorAll("input[name=result], input[name=suggest_replace]").forEach((i) => i.addEventListener("change", save));
+    form.querySelectorAll("input[name=note], input[name=value]").forEach((i) => i.addEventListener("change", save));
+    value?.addEventListener("input", () => {
+      const v = Number(value.value.replace(",", "."));
+      if (value.value.trim() === "" || Number.isNaN(v)) return;
+      const lo = value.dataset.min === undefined ? -Infinity : Number(value.dataset.min);
+      const hi = value.dataset.max === undefined ? Infinity : Number(value.dataset.max);
+      const pick = form.querySelector(`input[name=result][value=${v < lo || v > hi ? "fault" : "ok"}]`);
+      if (pick && !form.querySelector("input[name=result][value=hazard]:checked")) pick.checked = true;
+    });
+    form.addEventListener("submit", (e) => {
+      if (window.fetch && form.querySelector("input[name=result]:checked")) { e.preventDefault(); save(); }
+    });
+  });
+});

@@ -113,6 +113,17 @@ pub struct CustomerPage {
     pub groups: Vec<SystemGroup>,
     pub total_equipment: usize,
     pub history: Vec<AuditEntry>,
+    /// Its inspections, latest planned first.
+    pub inspections: Vec<aftercare_service::inspections::InspectionRow>,
+}
+
+impl CustomerPage {
+    pub fn phase(&self, p: &aftercare_domain::inspections::Phase) -> String {
+        self.c.t(&format!("inspection_phase.{}", p.as_str()))
+    }
+    pub fn istatus(&self, s: &aftercare_domain::inspections::InspectionStatus) -> String {
+        self.c.t(&format!("inspection_status.{}", s.as_str()))
+    }
 }
 
 pub async fn view_customer_get(
@@ -142,12 +153,18 @@ pub async fn view_customer_get(
     }
     groups.retain(|g| !g.items.is_empty());
     let history = st.svc.customer_history(&u.actor, CustomerId(id)).await?;
+    let iq = aftercare_service::inspections::InspectionQuery { customer_id: Some(id), ..Default::default() };
+    let inspections = st
+        .svc
+        .list_inspections(&u.actor, aftercare_service::inspections::Scope::All, iq, Page::new(Some(1), Some(20)))
+        .await?
+        .items;
     let mut c = Ctx::new(&st, &u, "/customers", d.customer.name.clone());
     if u.actor.is_staff() {
         c = c.crumb(u.tr.t("nav.customers"), "/customers");
     }
     let c = c.crumb(d.customer.name.clone(), &format!("/customers/{id}")).flash_from(q.ok.as_deref());
-    Ok(render(&CustomerPage { c, d, groups, total_equipment, history }))
+    Ok(render(&CustomerPage { c, d, groups, total_equipment, history, inspections }))
 }
 
 #[derive(Template)]

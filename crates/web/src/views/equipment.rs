@@ -231,6 +231,7 @@ pub struct EquipmentPage {
     pub parts: Vec<EquipmentPartRow>,
     pub suggestions: Vec<aftercare_service::suggestions::SuggestionRow>,
     pub can_suggest: bool,
+    pub inspection_lines: Vec<aftercare_service::inspections::EquipmentLineRow>,
     pub errors: FormErrors,
 }
 
@@ -300,6 +301,7 @@ async fn equipment_page(
         parts,
         suggestions: v.suggestions,
         can_suggest: v.can_suggest,
+        inspection_lines: v.inspection_lines,
         errors,
     })
 }

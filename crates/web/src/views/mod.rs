@@ -9,6 +9,7 @@ mod dispatch;
 mod equipment;
 mod home;
 mod import;
+mod inspections;
 mod login;
 mod me;
 mod paperwork;
@@ -153,6 +154,27 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}/callback", post(contacts::view_contact_callback_post))
         .route("/contacts/{id}/school", post(contacts::view_contact_school_post))
         .route("/contacts/{id}/files/{file}", get(contacts::view_contact_file_get))
+        .route("/inspections", get(inspections::view_inspections_get))
+        .route("/inspections/calendar", get(inspections::view_calendar_get))
+        .route("/inspections/new", get(inspections::view_plan_get).post(inspections::view_plan_one_post))
+        .route("/inspections/plan", post(inspections::view_plan_many_post))
+        .route("/inspections/checklist", get(inspections::view_checklist_get))
+        .route("/inspections/checklist/{id}", post(inspections::view_checklist_post))
+        .route("/inspections/report", get(inspections::view_inspection_report_get))
+        .route("/inspections/export.xlsx", get(inspections::view_inspections_xlsx_get))
+        .route("/inspections/photos/{id}", get(inspections::view_inspection_photo_get))
+        .route("/inspections/{id}", get(inspections::view_inspection_get))
+        .route("/inspections/{id}/act/{action}", post(inspections::view_inspection_act_post))
+        .route("/inspections/{id}/line", post(inspections::view_inspection_line_post))
+        .route("/inspections/{id}/questions", post(inspections::view_inspection_question_post))
+        .route("/inspections/{id}/photos", post(inspections::view_inspection_photos_post))
+        .route("/inspections/{id}/complete", post(inspections::view_inspection_complete_post))
+        .route("/inspections/{id}/callback", post(inspections::view_inspection_callback_post))
+        .route("/inspections/{id}/signature.png", get(inspections::view_inspection_signature_get))
+        .route("/inspections/{id}/print", get(inspections::view_inspection_print_get))
+        .route("/inspections/{id}/print.xlsx", get(inspections::view_inspection_xlsx_get))
+        .route("/hazards", get(inspections::view_hazards_get))
+        .route("/hazards/{id}/resolve", post(inspections::view_hazard_resolve_post))
 }
 
 /// A record id in a page's path; anything that is not a number is "not found", in the
@@ -260,6 +282,8 @@ impl Ctx {
             add("/equipment", "nav.equipment", "device");
             add("/stock", "nav.parts", "box");
             add("/requisitions", "nav.requisitions", "box");
+            add("/inspections", "nav.inspections", "calendar");
+            add("/hazards", "nav.hazards", "review");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
             }
@@ -282,6 +306,7 @@ impl Ctx {
             add("/portal/report", "nav.report_fault", "plus");
             add("/tickets", "nav.my_tickets", "ticket");
             add("/equipment", "nav.my_equipment", "device");
+            add("/inspections", "nav.my_inspections", "calendar");
         }
         Ctx {
             tr,

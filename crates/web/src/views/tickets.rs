@@ -1138,6 +1138,7 @@ pub async fn view_photo_get(
 pub struct TodayPage {
     pub c: Ctx,
     pub rows: Vec<Row>,
+    pub rounds: Vec<aftercare_service::inspections::InspectionRow>,
     pub day: String,
     pub prev: String,
     pub next: String,
@@ -1173,7 +1174,8 @@ pub async fn view_today_get(
     let now = Utc::now();
     let rows = rows.items.into_iter().map(|t| Row { sla: sla_of(&c, &t, now), t }).collect();
     let d = |n: i64| (day + chrono::Duration::days(n)).to_string();
-    Ok(render(&TodayPage { c, rows, day: day.to_string(), prev: d(-1), next: d(1) }))
+    let rounds = st.svc.rounds_of_day(&u.actor, day).await?;
+    Ok(render(&TodayPage { c, rows, rounds, day: day.to_string(), prev: d(-1), next: d(1) }))
 }
 
 #[derive(Template)]
@@ -1255,6 +1257,7 @@ pub fn notification_text(tr: crate::Tr, tz: chrono_tz::Tz, n: &NotificationRow) 
             ("clocks", &s("clocks")),
             ("count", &s("count")),
             ("customer", &s("customer")),
+            ("first", &s("first")),
             (
                 "at",
                 &a["at"]
