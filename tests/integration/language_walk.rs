@@ -531,12 +531,18 @@ async fn some_data(app: &TestApp) {
 
 /// The strings of the seeded catalogue that are data: the courteous phrases (edited by the
 /// administrator, in Chinese only), the company's name, the typical causes of the fault
-/// catalogue (kept in Chinese only).
+/// catalogue (kept in Chinese only), the inspection checklists' items and standards (the
+/// engineer's, in Chinese).
 async fn seeded_data(app: &TestApp) -> Vec<String> {
     let company = "县教育信息化售后服务中心";
+    // The checklists are written on their first read.
+    let (s, _) = app.get_json(&app.token("engineer").await, "/api/v1/inspections/checklist").await;
+    assert_eq!(s, StatusCode::OK);
     let sql = "SELECT title FROM phrases UNION ALL SELECT text FROM phrases \
                UNION ALL SELECT value FROM settings WHERE key = 'company_name' \
-               UNION ALL SELECT typical_cause FROM fault_subcategories";
+               UNION ALL SELECT typical_cause FROM fault_subcategories \
+               UNION ALL SELECT text FROM checklist_items UNION ALL SELECT standard FROM checklist_items \
+               UNION ALL SELECT unit FROM checklist_items";
     let rows: Vec<Option<String>> = match &app.db {
         aftercare_store::Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
         aftercare_store::Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),

@@ -311,7 +311,7 @@ pub fn search_sql(db: &Db) -> String {
            SELECT 'inspection' AS kind, i.id, c.name || ' ' || CAST(i.planned_on AS TEXT) AS title, i.number, \
            CAST(NULL AS TEXT) AS model, c.id AS customer_id, c.name AS customer_name, \
            CASE WHEN i.status IN ('completed', 'cancelled') THEN 1 ELSE 0 END AS closed \
-             FROM inspections i CROSS JOIN customers c WHERE $4 LIKE '%XJ%' AND i.number LIKE $4 ESCAPE '\\' \
+             FROM inspections i CROSS JOIN customers c WHERE i.number = SUBSTR($4, 2, LENGTH($4) - 2) \
              AND c.id = i.customer_id AND ($2 < 0 OR i.customer_id = $2) \
            UNION ALL \
            SELECT 'part' AS kind, p.id, p.name AS title, p.code AS number, p.spec AS model, CAST(NULL AS BIGINT) AS \
