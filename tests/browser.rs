@@ -101,6 +101,114 @@ async fn the_storekeeper_posts_a_receipt_from_the_phone() {
 /// On a phone, the storekeeper opens the receipt form on the stock page, picks the disk
 /// (part id 1) and the depot (id 1, 5 on hand from the boot), receives 3 at ¥500 and lands
 /// on the depot's stock showing 8.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn a_technician_does_an_inspection_round_on_a_phone_and_the_fault_reaches_the_engineer() {
+    run(inspection_journey).await;
+}
+
+/// The engineer plans today's round (API); on a 360 px phone the technician finds it on his
+/// home, starts it, judges each line with a tap (each saved at once: a reload keeps them),
+/// one fault, signs and completes; the engineer finds the fault's ticket to triage.
+async fn inspection_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    let (http, eng, _) = staff_api(&base, "engineer", "password-engineer-42").await;
+    let (_, _, tech_id) = staff_api(&base, "tech", "password-tech-42").await;
+    let schools: Value = http
+        .get(format!("{base}/api/v1/customers"))
+        .bearer_auth(&eng)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let school = schools["items"][0]["id"].as_i64().unwrap();
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let round = api_post(
+        &http,
+        &base,
+        &eng,
+        "/api/v1/inspections",
+        json!({"customer_id": school, "phase": "mid", "systems": ["surveillance"], "planned_on": today,
+            "technician_ids": [tech_id]}),
+    )
+    .await;
+    let id = round["id"].as_i64().unwrap();
+    let lines = round["items"].as_array().unwrap().len();
+    assert!(lines >= 5, "a round of the surveillance checklist: {round}");
+
+    c.set_window_size(360, 780).await?;
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    wait_for_text(c, "#card-my_inspections", "1").await;
+    el(c, "#my-rounds a").await.click().await?;
+    wait_until(c, "the round's page", || async move { path(c).await }, |p| p.starts_with(&format!("/inspections/{id}"))).await;
+    fits_the_screen(c, "the inspection page").await?;
+    el(c, "#inspection-start").await.click().await?;
+    wait_for_text(c, "#inspection-status", "巡检中").await;
+    fits_the_screen(c, "the round under way").await?;
+    shot(c, "i1-round").await?;
+    // A tap per line: the first is a fault with a note, the rest normal.
+    let forms = c.find_all(Css("form.line-form")).await?;
+    assert_eq!(forms.len(), lines);
+    for (n, f) in forms.iter().enumerate() {
+        c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(f).unwrap()]).await?;
+        if n == 0 {
+            f.find(Css("input[name=note]")).await?.send_keys("2 号盘 SMART 告警").await?;
+            f.find(Css("label.chip-fault")).await?.click().await?;
+        } else {
+            f.find(Css("label.chip-ok")).await?.click().await?;
+        }
+    }
+    wait_for_text(c, "#lines-done", &lines.to_string()).await;
+    // Saved line by line: a reload shows every line judged.
+    wait_until(
+        c,
+        "every line saved",
+        || async move {
+            c.refresh().await?;
+            Ok(c.find_all(Css(".inspection-line.judged")).await?.len())
+        },
+        |n| *n == lines,
+    )
+    .await;
+    let first = el(c, ".inspection-line").await.text().await?;
+    assert!(first.contains("SMART"), "the fault's note was saved: {first}");
+    // The school signs on the phone; the round completes.
+    let pad = el(c, "#signature-pad").await;
+    c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&pad).unwrap()]).await?;
+    let stroke = MouseActions::new("finger".into())
+        .then(PointerAction::MoveToElement { element: pad, duration: None, x: -60.0, y: 0.0 })
+        .then(PointerAction::Down { button: MOUSE_BUTTON_LEFT })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 60.0, y: -30.0 })
+        .then(PointerAction::MoveBy { duration: Some(Duration::from_millis(120)), x: 60.0, y: 40.0 })
+        .then(PointerAction::Up { button: MOUSE_BUTTON_LEFT });
+    c.perform_actions(stroke).await?;
+    el(c, "#signer-name").await.send_keys("王老师").await?;
+    el(c, "#handled-on-site, #complete-form textarea[name=handled_on_site]").await.send_keys("NVR 除尘").await?;
+    el(c, "#inspection-complete").await.click().await?;
+    wait_for_text(c, "#inspection-status", "已完成").await;
+    let signed = el(c, "#signed img.signature").await;
+    let loaded = c.execute("return arguments[0].naturalWidth", vec![serde_json::to_value(&signed).unwrap()]).await?;
+    assert!(loaded.as_u64().unwrap_or(0) > 0, "the drawn signature is stored and shown");
+    shot(c, "i2-completed").await?;
+    sign_out(c).await?;
+
+    // The engineer's triage queue has the fault's ticket, linked back to the round.
+    c.set_window_size(1280, 900).await?;
+    sign_in_as(c, &base, "engineer", "password-engineer-42").await?;
+    el(c, "#card-triage").await.click().await?;
+    let list = wait_for_text(c, "main", "巡检异常").await;
+    assert!(list.contains("SMART") || list.contains("巡检异常"), "{list}");
+    c.find(Css("main a[href^='/tickets/']")).await?;
+    c.goto(&format!("{base}/inspections/{id}")).await?;
+    let line = el(c, ".inspection-line a[href^='/tickets/']").await;
+    line.click().await?;
+    wait_for_text(c, "main", "巡检异常").await;
+    shot(c, "i3-ticket").await?;
+    Ok(())
+}
+
 async fn receipt_journey(c: Client, base: String) -> Result<(), CmdError> {
     let c = &c;
     c.set_window_size(390, 844).await?;
