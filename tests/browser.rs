@@ -114,15 +114,8 @@ async fn inspection_journey(c: Client, base: String) -> Result<(), CmdError> {
     let c = &c;
     let (http, eng, _) = staff_api(&base, "engineer", "password-engineer-42").await;
     let (_, _, tech_id) = staff_api(&base, "tech", "password-tech-42").await;
-    let schools: Value = http
-        .get(format!("{base}/api/v1/customers"))
-        .bearer_auth(&eng)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let schools: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&eng).send().await.unwrap().json().await.unwrap();
     let school = schools["items"][0]["id"].as_i64().unwrap();
     let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
     let round = api_post(
@@ -142,7 +135,13 @@ async fn inspection_journey(c: Client, base: String) -> Result<(), CmdError> {
     sign_in_as(c, &base, "tech", "password-tech-42").await?;
     wait_for_text(c, "#card-my_inspections", "1").await;
     el(c, "#my-rounds a").await.click().await?;
-    wait_until(c, "the round's page", || async move { path(c).await }, |p| p.starts_with(&format!("/inspections/{id}"))).await;
+    wait_until(
+        c,
+        "the round's page",
+        || async move { path(c).await },
+        |p| p.starts_with(&format!("/inspections/{id}")),
+    )
+    .await;
     fits_the_screen(c, "the inspection page").await?;
     el(c, "#inspection-start").await.click().await?;
     wait_for_text(c, "#inspection-status", "巡检中").await;

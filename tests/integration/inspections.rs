@@ -81,7 +81,10 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
     let (s, _) =
         app.post_json(&tech, &format!("{path}/results"), &json!({"items": [{"item_id": first, "result": "ok"}]})).await;
     assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(app.post_json(&app.token("agent").await, &format!("{path}/actions/start"), &json!({})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_json(&app.token("agent").await, &format!("{path}/actions/start"), &json!({})).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, v) = app.post_json(&tech, &format!("{path}/actions/start"), &json!({})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["status"], "in_progress");
@@ -96,8 +99,9 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["items[0].result", "items[2].item_id"]);
-    let (s, v) =
-        app.post_json(&tech, &format!("{path}/results"), &json!({"items": [{"item_id": 999999, "result": "ok"}]})).await;
+    let (s, v) = app
+        .post_json(&tech, &format!("{path}/results"), &json!({"items": [{"item_id": 999999, "result": "ok"}]}))
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["items[0].item_id"], "a line of no (or another) inspection");
     let (_, v) = app.get_json(&tech, &path).await;
@@ -136,7 +140,10 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
         .post_json(&tech, &format!("{path}/questions"), &json!({"question": "录像能保存多久？", "answer": "30 天以上"}))
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    assert_eq!(app.post_json(&tech, &format!("{path}/questions"), &json!({"answer": "x"})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.post_json(&tech, &format!("{path}/questions"), &json!({"answer": "x"})).await.0,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
     // Without the school's signature: refused at the field.
     let (s, v) = app.post_json(&tech, &format!("{path}/actions/complete"), &json!({"summary": "正常"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
@@ -188,7 +195,10 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
     assert_eq!(app.get_json(&app.token("school2").await, "/api/v1/hazards").await.1["total"], 0);
     let resolve = format!("/api/v1/hazards/{}/resolve", cam_disk["id"]);
     assert_eq!(app.post_json(&eng, &resolve, &json!({})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(app.post_json(&app.token("agent").await, &resolve, &json!({"resolution": "x"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_json(&app.token("agent").await, &resolve, &json!({"resolution": "x"})).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.post_json(&eng, &resolve, &json!({"resolution": "立杆除锈加固"})).await.0, StatusCode::NO_CONTENT);
     assert_eq!(app.post_json(&eng, &resolve, &json!({"resolution": "again"})).await.0, StatusCode::CONFLICT);
     assert_eq!(app.get_json(&eng, "/api/v1/hazards").await.1["total"], 0);
@@ -221,21 +231,32 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
     assert_eq!(app.get_json(&app.token("school1").await, "/api/v1/inspections/report").await.0, StatusCode::FORBIDDEN);
     // The signature is the school's to see, not another's.
     assert_eq!(app.get(&app.token("school1").await, &format!("{path}/signature.png")).await.status(), StatusCode::OK);
-    assert_eq!(app.get(&app.token("school2").await, &format!("{path}/signature.png")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&app.token("school2").await, &format!("{path}/signature.png")).await.status(),
+        StatusCode::NOT_FOUND
+    );
 });
 
 both!(planning_a_town_keeps_its_schools_together_and_nobody_over_the_daily_limit, |app: TestApp| async move {
     let admin = app.token("admin").await;
     let (s, v) = app
-        .post_json(&admin, "/api/v1/users", &json!({"username": "tech2", "password": "password-tech2",
-            "display_name": "李师傅", "roles": ["technician"]}))
+        .post_json(
+            &admin,
+            "/api/v1/users",
+            &json!({"username": "tech2", "password": "password-tech2",
+            "display_name": "李师傅", "roles": ["technician"]}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let agent = app.token("agent").await;
     for i in 2..=6 {
         let (s, v) = app
-            .post_json(&agent, "/api/v1/customers", &json!({"name": format!("城关镇第{i}小学"), "code": format!("T-CG-0{i}"),
-                "county": "青阳县", "town": "城关镇"}))
+            .post_json(
+                &agent,
+                "/api/v1/customers",
+                &json!({"name": format!("城关镇第{i}小学"), "code": format!("T-CG-0{i}"),
+                "county": "青阳县", "town": "城关镇"}),
+            )
             .await;
         assert_eq!(s, StatusCode::CREATED, "{v}");
     }
@@ -271,26 +292,42 @@ both!(planning_a_town_keeps_its_schools_together_and_nobody_over_the_daily_limit
     // Bad input, every field named at once.
     let agent_id = user_id(&app, "agent").await;
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections/plan", &json!({"phase": "winter", "systems": ["lights"],
-            "planned_from": "2030-03-05", "planned_until": "2030-03-04", "technician_ids": [agent_id]}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections/plan",
+            &json!({"phase": "winter", "systems": ["lights"],
+            "planned_from": "2030-03-05", "planned_until": "2030-03-04", "technician_ids": [agent_id]}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["phase", "systems[0]", "planned_until", "customer_ids"]);
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections/plan", &json!({"customer_ids": [app.school2, 987654],
-            "planned_from": "2030-03-04", "planned_until": "2030-03-04", "technician_ids": [agent_id]}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections/plan",
+            &json!({"customer_ids": [app.school2, 987654],
+            "planned_from": "2030-03-04", "planned_until": "2030-03-04", "technician_ids": [agent_id]}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["technician_ids[0]"]);
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections/plan", &json!({"customer_ids": [app.school2, 987654],
-            "planned_from": "2030-03-04", "planned_until": "2030-03-04"}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections/plan",
+            &json!({"customer_ids": [app.school2, 987654],
+            "planned_from": "2030-03-04", "planned_until": "2030-03-04"}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["customer_ids[1]"]);
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections/plan", &json!({"customer_ids": [app.school2],
-            "planned_from": "2030-03-09", "planned_until": "2030-03-10"}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections/plan",
+            &json!({"customer_ids": [app.school2],
+            "planned_from": "2030-03-09", "planned_until": "2030-03-10"}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["planned_until"], "a weekend has no working day");
@@ -303,7 +340,10 @@ both!(planning_a_town_keeps_its_schools_together_and_nobody_over_the_daily_limit
     // Cancel needs a reason and the engineer.
     let one = made[0]["id"].as_i64().unwrap();
     let cancel = format!("/api/v1/inspections/{one}/actions/cancel");
-    assert_eq!(app.post_json(&app.token("tech").await, &cancel, &json!({"reason": "x"})).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.post_json(&app.token("tech").await, &cancel, &json!({"reason": "x"})).await.0,
+        StatusCode::FORBIDDEN
+    );
     assert_eq!(app.post_json(&eng, &cancel, &json!({})).await.0, StatusCode::UNPROCESSABLE_ENTITY);
     let (s, v) = app.post_json(&eng, &cancel, &json!({"reason": "学校考试周"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
@@ -326,21 +366,37 @@ both!(a_template_edit_applies_to_rounds_planned_afterwards, |app: TestApp| async
     let path = format!("/api/v1/inspections/checklist/{}", temp["id"]);
     let edit = json!({"system": "server_room", "code": "room_temp_c", "text": "机房温度（新）", "standard": "18–26 ℃",
         "frequency": "every_visit", "min": 18.0, "max": 26.0, "unit": "℃"});
-    assert_eq!(app.send_json(reqwest::Method::PUT, &app.token("tech").await, &path, &edit).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.send_json(reqwest::Method::PUT, &app.token("tech").await, &path, &edit).await.0,
+        StatusCode::FORBIDDEN
+    );
     let (s, v) = app
-        .send_json(reqwest::Method::PUT, &eng, &path, &json!({"system": "server_room", "code": "room_rh_pct",
-            "text": "x", "min": 5, "max": 1}))
+        .send_json(
+            reqwest::Method::PUT,
+            &eng,
+            &path,
+            &json!({"system": "server_room", "code": "room_rh_pct",
+            "text": "x", "min": 5, "max": 1}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["max"]);
-    let (s, v) = app.send_json(reqwest::Method::PUT, &eng, &path, &json!({"system": "server_room", "code": "room_rh_pct",
-        "text": "x"})).await;
+    let (s, v) = app
+        .send_json(
+            reqwest::Method::PUT,
+            &eng,
+            &path,
+            &json!({"system": "server_room", "code": "room_rh_pct",
+        "text": "x"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["code"], "the code is taken in its system");
     let (s, v) = app.send_json(reqwest::Method::PUT, &eng, &path, &edit).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (_, new) = app.post_json(&eng, "/api/v1/inspections", &plan).await;
-    let line = |v: &Value| items(&json!({"items": v["items"]})).into_iter().find(|l| l["code"] == "room_temp_c").unwrap();
+    let line =
+        |v: &Value| items(&json!({"items": v["items"]})).into_iter().find(|l| l["code"] == "room_temp_c").unwrap();
     assert_eq!(line(&new)["text"], "机房温度（新）");
     assert_eq!(line(&new)["max_value"], 26.0);
     let (_, old_again) = app.get_json(&eng, &format!("/api/v1/inspections/{}", old["id"])).await;
@@ -353,13 +409,21 @@ both!(a_template_edit_applies_to_rounds_planned_afterwards, |app: TestApp| async
     assert!(!items(&json!({"items": newer["items"]})).iter().any(|l| l["code"] == "room_temp_c"));
     // A new item goes last.
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections/checklist", &json!({"system": "broadcast", "code": "bc_amp_temp",
-            "text": "功放温度", "min": 0, "max": 60, "unit": "℃", "phases": ["late"], "per_device": true}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections/checklist",
+            &json!({"system": "broadcast", "code": "bc_amp_temp",
+            "text": "功放温度", "min": 0, "max": 60, "unit": "℃", "phases": ["late"], "per_device": true}),
+        )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     // Bad single-inspection input, all at once.
     let (s, v) = app
-        .post_json(&eng, "/api/v1/inspections", &json!({"phase": "x", "planned_on": "2030-02-30", "systems": ["lights"]}))
+        .post_json(
+            &eng,
+            "/api/v1/inspections",
+            &json!({"phase": "x", "planned_on": "2030-02-30", "systems": ["lights"]}),
+        )
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(fields(&v), ["customer_id", "phase", "systems[0]", "planned_on", "technician_ids"]);
@@ -389,7 +453,8 @@ both!(photos_of_a_round_are_checked_images_seen_by_its_school_only, |app: TestAp
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(app.get(&app.token("school2").await, &url).await.status(), StatusCode::NOT_FOUND);
     // Someone else's technician does not add photos.
-    let (s, _) = app.post_json(&app.token("agent").await, &format!("{path}/photos"), &json!({"data_base64": PNG})).await;
+    let (s, _) =
+        app.post_json(&app.token("agent").await, &format!("{path}/photos"), &json!({"data_base64": PNG})).await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
 
@@ -524,7 +589,8 @@ both!(the_pages_carry_a_round_from_plan_to_callback, |app: TestApp| async move {
     assert!(print.contains(&format!("/inspections/{id}/signature.png")), "the signature printed");
     let cal = eng.get(app.url("/inspections/calendar?month=2030-03")).send().await.unwrap().text().await.unwrap();
     assert!(cal.contains("id=\"day-2030-03-04\"") && cal.contains(&format!("/inspections/{id}")), "on its day");
-    for path in [format!("/inspections/{id}/print.xlsx"), "/inspections/export.xlsx?from=2030-01-01&until=2030-12-31".into()]
+    for path in
+        [format!("/inspections/{id}/print.xlsx"), "/inspections/export.xlsx?from=2030-01-01&until=2030-12-31".into()]
     {
         let r = eng.get(app.url(&path)).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -543,8 +609,12 @@ both!(the_pages_carry_a_round_from_plan_to_callback, |app: TestApp| async move {
     let kinds: Vec<&str> = found["items"].as_array().unwrap().iter().filter_map(|h| h["kind"].as_str()).collect();
     assert!(kinds.contains(&"inspection"), "by number: {found}");
     let (_, found) = app.get_json(&eng_token, &format!("/api/v1/search?q={}", crate::common::enc("城关镇中心"))).await;
-    assert!(found["items"].as_array().unwrap().iter().any(|h| h["kind"] == "inspection" && h["id"] == id), "by school: {found}");
-    let (_, found) = app.get_json(&app.token("school2").await, &format!("/api/v1/search?q={}", number.to_lowercase())).await;
+    assert!(
+        found["items"].as_array().unwrap().iter().any(|h| h["kind"] == "inspection" && h["id"] == id),
+        "by school: {found}"
+    );
+    let (_, found) =
+        app.get_json(&app.token("school2").await, &format!("/api/v1/search?q={}", number.to_lowercase())).await;
     assert!(!found["items"].as_array().unwrap().iter().any(|h| h["kind"] == "inspection"), "not another school's");
     let (school, _) = app.browser("school1").await;
     let r = school.get(app.url(&format!("/inspections/{id}"))).send().await.unwrap();
@@ -567,8 +637,13 @@ both!(the_pages_carry_a_round_from_plan_to_callback, |app: TestApp| async move {
         "/inspections/report?from=2030-01-01&until=2030-12-31".into(),
     ] {
         let html = eng.get(app.url(&path)).send().await.unwrap().text().await.unwrap();
-        for key in ["inspection.", "inspections.", "inspection_", "hazards.", "checklist.", "field.", "frequency.", "weekday."] {
-            assert!(!html.contains(&format!(">{key}")) && !html.contains(&format!("\"{key}")), "{path}: untranslated {key}");
+        for key in
+            ["inspection.", "inspections.", "inspection_", "hazards.", "checklist.", "field.", "frequency.", "weekday."]
+        {
+            assert!(
+                !html.contains(&format!(">{key}")) && !html.contains(&format!("\"{key}")),
+                "{path}: untranslated {key}"
+            );
         }
         assert!(!html.contains("巡检单号"), "{path}: Chinese left in the English page");
     }

@@ -59,7 +59,10 @@ pub fn spread(
     let mut room: Vec<Vec<usize>> = days
         .iter()
         .map(|d| {
-            technicians.iter().map(|t| daily_limit.saturating_sub(booked.get(&(*t, *d)).copied().unwrap_or(0))).collect()
+            technicians
+                .iter()
+                .map(|t| daily_limit.saturating_sub(booked.get(&(*t, *d)).copied().unwrap_or(0)))
+                .collect()
         })
         .collect();
     let total_room: usize = room.iter().flatten().sum();
@@ -114,7 +117,9 @@ fn pick(room: &[usize], given: &[usize], today: &[(usize, &str)], town: &str) ->
     if let Some((t, _)) = today.iter().rev().find(|(t, tw)| *tw == town && room[*t] > 0) {
         return Some(*t);
     }
-    (0..room.len()).filter(|t| room[*t] > 0).max_by_key(|t| (room[*t], std::cmp::Reverse(given[*t]), std::cmp::Reverse(*t)))
+    (0..room.len())
+        .filter(|t| room[*t] > 0)
+        .max_by_key(|t| (room[*t], std::cmp::Reverse(given[*t]), std::cmp::Reverse(*t)))
 }
 
 #[cfg(test)]

@@ -356,7 +356,15 @@ impl PlanInput {
         let (Some(from), Some(until)) = (from, until) else {
             return Err(e.in_area("inspections"));
         };
-        e.in_area("inspections").into_result(NewPlan { phase, systems, from, until, town, customer_ids, technician_ids })
+        e.in_area("inspections").into_result(NewPlan {
+            phase,
+            systems,
+            from,
+            until,
+            town,
+            customer_ids,
+            technician_ids,
+        })
     }
 }
 
@@ -553,8 +561,8 @@ impl ChecklistItemInput {
         }
         let text = required(&mut e, "text", self.text.as_deref(), 200);
         let standard = optional(&mut e, "standard", self.standard.as_deref(), 500).unwrap_or_default();
-        let frequency =
-            optional_enum(&mut e, "frequency", self.frequency.as_deref(), Frequency::parse).unwrap_or(Frequency::EveryVisit);
+        let frequency = optional_enum(&mut e, "frequency", self.frequency.as_deref(), Frequency::parse)
+            .unwrap_or(Frequency::EveryVisit);
         for (f, v) in [("min", self.min), ("max", self.max)] {
             if v.is_some_and(|v| !v.is_finite() || v.abs() > 1e12) {
                 e.push(f, "out_of_range");

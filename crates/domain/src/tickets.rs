@@ -850,9 +850,7 @@ impl SignatureInput {
         let raw = self.image_png_base64.as_deref().unwrap_or_default().trim();
         let raw = raw.strip_prefix("data:image/png;base64,").unwrap_or(raw);
         match decode(raw) {
-            Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => {
-                Some((name, png))
-            }
+            Some(png) if png.starts_with(b"\x89PNG\r\n\x1a\n") && png.len() <= MAX_SIGNATURE_BYTES => Some((name, png)),
             Some(png) if png.len() > MAX_SIGNATURE_BYTES => {
                 e.push(format!("{field}.image_png_base64"), "too_long");
                 None

@@ -3,12 +3,12 @@
 //! month. A user with several roles gets every role's part, in the order of the roles.
 
 use crate::inspections::{InspectionQuery, Scope as InspScope};
-use aftercare_domain::inspections::InspectionStatus;
 use crate::requisitions::Scope;
 use crate::{Actor, Result, Services, require};
 use aftercare_domain::Role;
 use aftercare_domain::assessments::PenaltyStatus;
 use aftercare_domain::clock::day_bounds;
+use aftercare_domain::inspections::InspectionStatus;
 use aftercare_store::contacts::ContactQuery;
 pub use aftercare_store::customers::SiteRow;
 use aftercare_store::tickets::{TicketQuery, TicketRow};
@@ -181,7 +181,11 @@ impl Services {
     }
 
     /// The viewer's inspections planned for `day` (not cancelled or done), town by town.
-    pub async fn rounds_of_day(&self, by: &Actor, day: chrono::NaiveDate) -> Result<Vec<crate::inspections::InspectionRow>> {
+    pub async fn rounds_of_day(
+        &self,
+        by: &Actor,
+        day: chrono::NaiveDate,
+    ) -> Result<Vec<crate::inspections::InspectionRow>> {
         let q = InspectionQuery { planned_from: Some(day), planned_until: Some(day), ..Default::default() };
         let mut rows = self.list_inspections(by, InspScope::Mine, q, Page::new(Some(1), Some(50))).await?.items;
         rows.retain(|r| matches!(r.status, InspectionStatus::Planned | InspectionStatus::InProgress));

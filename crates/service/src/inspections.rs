@@ -6,9 +6,9 @@
 use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::inspection_plan::{PlanError, School, spread, working_days};
 use aftercare_domain::inspections::{
-    InspectionCallbackInput, ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionContext, InspectionError,
-    InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, QuestionInput, ResultsInput,
-    lines_for, may, may_record, proposed_phase, transition,
+    ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionCallbackInput, InspectionContext,
+    InspectionError, InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, QuestionInput,
+    ResultsInput, lines_for, may, may_record, proposed_phase, transition,
 };
 use aftercare_domain::notifications::NotificationKind;
 use aftercare_domain::tickets::{self as rules, TicketSource};
@@ -23,8 +23,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub use aftercare_store::inspections::{
-    AvailabilityRow, InspectionQuery, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow, InspectionItemRow,
-    InspectionRow, QuestionRow,
+    AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow, InspectionItemRow,
+    InspectionQuery, InspectionRow, QuestionRow,
 };
 
 /// Rounds one technician takes a day unless the setting says otherwise.
@@ -68,7 +68,8 @@ impl InspectionView {
     /// Counts for the form: (judged normal, abnormal = fault or hazard).
     pub fn counts(&self) -> (usize, usize) {
         let ok = self.items.iter().filter(|l| l.result == Some(LineResult::Ok)).count();
-        let bad = self.items.iter().filter(|l| matches!(l.result, Some(LineResult::Fault | LineResult::Hazard))).count();
+        let bad =
+            self.items.iter().filter(|l| matches!(l.result, Some(LineResult::Fault | LineResult::Hazard))).count();
         (ok, bad)
     }
 }
@@ -133,9 +134,11 @@ fn status_key(s: InspectionStatus) -> &'static str {
 fn refused(e: InspectionError, action: InspectionAction) -> ServiceError {
     match e {
         InspectionError::Forbidden { .. } => ServiceError::Forbidden,
-        InspectionError::IllegalState { status, .. } => {
-            ServiceError::Transition { action: action_key(action), status: status_key(status), reason: Some(status_key(status)) }
-        }
+        InspectionError::IllegalState { status, .. } => ServiceError::Transition {
+            action: action_key(action),
+            status: status_key(status),
+            reason: Some(status_key(status)),
+        },
         InspectionError::OpenLines(_) => ServiceError::Transition {
             action: action_key(action),
             status: status_key(InspectionStatus::InProgress),
@@ -171,7 +174,12 @@ impl Services {
     }
 
     async fn setting_number<T: std::str::FromStr>(&self, key: &str, default: T) -> T {
-        aftercare_store::settings::setting(&self.db, key).await.ok().flatten().and_then(|v| v.parse().ok()).unwrap_or(default)
+        aftercare_store::settings::setting(&self.db, key)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
     }
 
     /// Years in service after which a school is proposed the middle and the late phase.
@@ -203,12 +211,12 @@ impl Services {
         let item = input.validate()?;
         // The first edit of a fresh install finds the seeded list to edit.
         store::checklist(&self.db, false).await?;
-        store::save_checklist_item(&self.db, &self.writer(by), id.map(|i| i.0), &item, active, now).await.map_err(
-            |e| match e {
+        store::save_checklist_item(&self.db, &self.writer(by), id.map(|i| i.0), &item, active, now).await.map_err(|e| {
+            match e {
                 StoreError::Duplicate { .. } => FieldErrors::single("code", "duplicate").into(),
                 other => other.into(),
-            },
-        )
+            }
+        })
     }
 
     /// The lines of rounds at `schools`: per school, the phase (chosen, or proposed from the
@@ -272,8 +280,11 @@ impl Services {
     /// The technicians named, each an active technician (`technician_ids[i]: not_found`
     /// otherwise); none named: every active technician.
     async fn inspectors(&self, named: &[i64], default_all: bool) -> Result<Vec<i64>> {
-        let all: Vec<i64> =
-            aftercare_store::users::with_role(&self.db, Role::Technician.as_str()).await?.iter().map(|u| u.id).collect();
+        let all: Vec<i64> = aftercare_store::users::with_role(&self.db, Role::Technician.as_str())
+            .await?
+            .iter()
+            .map(|u| u.id)
+            .collect();
         if named.is_empty() && default_all {
             return Ok(all);
         }
@@ -309,7 +320,12 @@ impl Services {
     }
 
     /// Plans one school's inspection (engineer, manager).
-    pub async fn plan_inspection(&self, by: &Actor, input: &InspectionInput, now: DateTime<Utc>) -> Result<InspectionView> {
+    pub async fn plan_inspection(
+        &self,
+        by: &Actor,
+        input: &InspectionInput,
+        now: DateTime<Utc>,
+    ) -> Result<InspectionView> {
         require(by.has_any(&[Role::Engineer]))?;
         let n = input.validate()?;
         let technicians = self.inspectors(&n.technician_ids, false).await?;
@@ -317,7 +333,8 @@ impl Services {
             return Err(FieldErrors::single("customer_id", "not_found").into());
         }
         let rounds = self.rounds_for(&[(n.customer_id, n.planned_on, technicians)], n.phase, &n.systems).await?;
-        let made = store::create_many(&self.db, &self.writer(by), &rounds, now).await.map_err(missing("customer_id"))?;
+        let made =
+            store::create_many(&self.db, &self.writer(by), &rounds, now).await.map_err(missing("customer_id"))?;
         let Some((id, number)) = made.first().cloned() else { return Err(ServiceError::NotFound) };
         let r = &rounds[0];
         self.tell_planned(
@@ -339,7 +356,12 @@ impl Services {
     /// Plans many schools at once: a town's or a list's, spread over the working days of
     /// the range and the technicians (a town's schools together, nobody over the daily
     /// limit counting what he already has).
-    pub async fn plan_inspections(&self, by: &Actor, input: &PlanInput, now: DateTime<Utc>) -> Result<Vec<PlannedRound>> {
+    pub async fn plan_inspections(
+        &self,
+        by: &Actor,
+        input: &PlanInput,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<PlannedRound>> {
         require(by.has_any(&[Role::Engineer]))?;
         let p = input.validate()?;
         let technicians = self.inspectors(&p.technician_ids, true).await?;
@@ -717,7 +739,11 @@ impl Services {
                 "customer": row.customer_name, "note": cb.note});
             let list: Vec<NewNotification> = managers
                 .iter()
-                .map(|u| NewNotification { user_id: u.id, kind: NotificationKind::InspectionMissed, args: args.clone() })
+                .map(|u| NewNotification {
+                    user_id: u.id,
+                    kind: NotificationKind::InspectionMissed,
+                    args: args.clone(),
+                })
                 .collect();
             if let Err(e) = aftercare_store::notifications::notify(&self.db, None, &list, now).await {
                 tracing::warn!("alerting the managers of {}: {e}", row.number);
@@ -732,7 +758,13 @@ impl Services {
     }
 
     /// Marks a hazard resolved, saying how (engineer, technician, manager).
-    pub async fn resolve_hazard(&self, by: &Actor, line: InspectionItemId, how: &str, now: DateTime<Utc>) -> Result<()> {
+    pub async fn resolve_hazard(
+        &self,
+        by: &Actor,
+        line: InspectionItemId,
+        how: &str,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         require(by.has_any(&[Role::Engineer, Role::Technician]))?;
         let how = clean(Some(how)).ok_or_else(|| FieldErrors::single("resolution", "required"))?;
         if how.chars().count() > 500 {
@@ -762,7 +794,12 @@ impl Services {
     }
 
     /// Device availability per school and system from the latest rounds.
-    pub async fn inspection_availability(&self, by: &Actor, from: NaiveDate, until: NaiveDate) -> Result<Vec<AvailabilityRow>> {
+    pub async fn inspection_availability(
+        &self,
+        by: &Actor,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<AvailabilityRow>> {
         require(by.is_staff())?;
         Ok(store::availability(&self.db, from, until).await?)
     }

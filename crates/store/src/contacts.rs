@@ -405,7 +405,11 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                     .await?;
                 }
             }
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(matches!(db, Db::Sqlite(_)), "contact", fresh.len())));
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(
+                matches!(db, Db::Sqlite(_)),
+                "contact",
+                fresh.len(),
+            )));
             for ((_, k), (id, number)) in fresh.iter().zip(&written) {
                 let text = format!(
                     "{number} {} {} {} {} {}",

@@ -679,11 +679,10 @@ pub async fn add_question(
 ) -> Result<i64> {
     Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let ok: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM inspections WHERE id = $1 AND status = 'in_progress'")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let ok: Option<i64> = sqlx::query_scalar("SELECT id FROM inspections WHERE id = $1 AND status = 'in_progress'")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if ok.is_none() {
             return Err(StoreError::Stale);
         }
@@ -731,12 +730,14 @@ pub async fn add_photo(
 
 /// A photo's inspection and school, then its bytes (the scope is checked between).
 pub async fn photo_owner(db: &Db, photo: i64) -> Result<Option<(i64, i64)>> {
-    Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, i64)>(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, (i64, i64)>(
         "SELECT i.id, i.customer_id FROM inspection_photos f JOIN inspections i ON i.id = f.inspection_id WHERE f.id = $1"
     )
     .bind(photo)
     .fetch_optional(p)
-    .await?))
+    .await?
+    }))
 }
 
 pub async fn photo(db: &Db, photo: i64) -> Result<Option<(String, Vec<u8>)>> {
@@ -749,12 +750,10 @@ pub async fn photo(db: &Db, photo: i64) -> Result<Option<(String, Vec<u8>)>> {
 }
 
 pub async fn signature(db: &Db, id: i64) -> Result<Option<Vec<u8>>> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, Option<Vec<u8>>>(
-        "SELECT signature_png FROM inspections WHERE id = $1"
-    )
-    .bind(id)
-    .fetch_optional(p)
-    .await?)
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, Option<Vec<u8>>>("SELECT signature_png FROM inspections WHERE id = $1")
+        .bind(id)
+        .fetch_optional(p)
+        .await?)
     .flatten())
 }
 
@@ -796,8 +795,7 @@ pub async fn complete(db: &Db, w: &Writer, id: i64, c: &Completing, now: DateTim
             return Err(StoreError::Stale);
         }
         let writes: Vec<(Writer, TicketWrite)> = c.findings.iter().map(|(_, t)| (w.clone(), t.clone())).collect();
-        let made =
-            if writes.is_empty() { Vec::new() } else { crate::tickets::insert_many(&mut *tx, &writes).await? };
+        let made = if writes.is_empty() { Vec::new() } else { crate::tickets::insert_many(&mut *tx, &writes).await? };
         for ((line, _), t) in c.findings.iter().zip(&made) {
             link_finding(&mut *tx, *line, t.id).await?;
         }
@@ -864,8 +862,16 @@ pub async fn callback(db: &Db, w: &Writer, id: i64, cb: &Callback, now: DateTime
         }
         let after = serde_json::json!({"attended": cb.attended, "on_time": cb.on_time,
             "satisfaction": cb.satisfaction});
-        crate::audit::record(&mut *tx, w, "inspection", id, "callback", cb.note.as_deref().unwrap_or_default(), None,
-            Some(after))
+        crate::audit::record(
+            &mut *tx,
+            w,
+            "inspection",
+            id,
+            "callback",
+            cb.note.as_deref().unwrap_or_default(),
+            None,
+            Some(after),
+        )
         .await?;
         tx.commit().await?;
     });
@@ -1073,14 +1079,13 @@ pub async fn with_lines(
          LIMIT $3",
         inspection_select(db)
     );
-    let rounds: Vec<InspectionRow> = on_db!(db, |p| sqlx::query_as::<_, InspectionRow>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(from)
-    .bind(until)
-    .bind(limit)
-    .fetch_all(p)
-    .await?);
+    let rounds: Vec<InspectionRow> =
+        on_db!(db, |p| sqlx::query_as::<_, InspectionRow>(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(from)
+            .bind(until)
+            .bind(limit)
+            .fetch_all(p)
+            .await?);
     if rounds.is_empty() {
         return Ok(Vec::new());
     }
@@ -1115,11 +1120,8 @@ pub async fn schools(db: &Db, town: Option<&str>, ids: &[i64]) -> Result<Vec<(i6
     for chunk in ids.chunks(LINE_CHUNK) {
         let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
         let sql = format!("SELECT id, town FROM customers WHERE id IN ({list}) ORDER BY code, id");
-        let got: Vec<(i64, String)> = on_db!(db, |p| sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(
-            sql.as_str()
-        ))
-        .fetch_all(p)
-        .await?);
+        let got: Vec<(i64, String)> =
+            on_db!(db, |p| sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?);
         for g in got {
             if !out.iter().any(|(o, _)| *o == g.0) {
                 out.push(g);
@@ -1138,12 +1140,12 @@ pub async fn devices_of(db: &Db, schools: &[i64]) -> Result<Vec<(i64, i64, Strin
             "SELECT customer_id, id, system, installed_on FROM equipment WHERE customer_id IN ({list}) \
              AND status <> 'retired' ORDER BY customer_id, system, id"
         );
-        let got: Vec<(i64, i64, String, Option<NaiveDate>)> = on_db!(db, |p| sqlx::query_as::<
-            _,
-            (i64, i64, String, Option<NaiveDate>),
-        >(sqlx::AssertSqlSafe(sql.as_str()))
-        .fetch_all(p)
-        .await?);
+        let got: Vec<(i64, i64, String, Option<NaiveDate>)> =
+            on_db!(db, |p| sqlx::query_as::<_, (i64, i64, String, Option<NaiveDate>)>(sqlx::AssertSqlSafe(
+                sql.as_str()
+            ))
+            .fetch_all(p)
+            .await?);
         out.extend(got);
     }
     Ok(out)

@@ -360,7 +360,10 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
 
 /// [`create_many`] inside a transaction the caller holds (an inspection's completion opens
 /// its findings' tickets in its own).
-pub(crate) async fn insert_many<'c>(conn: impl Into<Conn<'c>>, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>> {
+pub(crate) async fn insert_many<'c>(
+    conn: impl Into<Conn<'c>>,
+    items: &[(Writer, TicketWrite)],
+) -> Result<Vec<TicketRow>> {
     let mut conn = conn.into();
     let sqlite = matches!(conn, Conn::Sqlite(_));
     Ok(on_conn!(&mut conn, |c| {

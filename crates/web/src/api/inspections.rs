@@ -7,16 +7,16 @@ use crate::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::inspections::{
-    InspectionCallbackInput, ChecklistItemInput, CompleteInput, InspectionAction, InspectionInput, InspectionStatus, Phase,
-    PlanInput, QuestionInput, ResultsInput,
+    ChecklistItemInput, CompleteInput, InspectionAction, InspectionCallbackInput, InspectionInput, InspectionStatus,
+    Phase, PlanInput, QuestionInput, ResultsInput,
 };
 use aftercare_domain::tickets::SignatureInput;
 use aftercare_domain::validation::optional_date;
 use aftercare_domain::{ChecklistItemId, FieldErrors, InspectionId, InspectionItemId};
 use aftercare_service::ServiceError;
 use aftercare_service::inspections::{
-    AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, HazardRow, InspectionItemRow, InspectionRow,
-    InspectionQuery, InspectionView, PlannedRound, QuestionRow, Scope,
+    AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, HazardRow, InspectionItemRow, InspectionQuery,
+    InspectionRow, InspectionView, PlannedRound, QuestionRow, Scope,
 };
 use axum::Json;
 use axum::extract::{Path, State};
@@ -91,7 +91,8 @@ pub(crate) fn query_of(p: &InspectionParams) -> Result<(Scope, InspectionQuery),
             Scope::All
         }),
     };
-    let status = aftercare_domain::validation::optional_enum(&mut e, "status", p.status.as_deref(), InspectionStatus::parse);
+    let status =
+        aftercare_domain::validation::optional_enum(&mut e, "status", p.status.as_deref(), InspectionStatus::parse);
     let phase = aftercare_domain::validation::optional_enum(&mut e, "phase", p.phase.as_deref(), Phase::parse);
     let planned_from = optional_date(&mut e, "from", p.from.as_deref());
     let planned_until = optional_date(&mut e, "until", p.until.as_deref());
@@ -356,7 +357,8 @@ pub async fn api_checklist_update(
     ApiJson(b): ApiJson<ChecklistItemBody>,
 ) -> Result<Json<Created>, ApiError> {
     let now = chrono::Utc::now();
-    let id = st.svc.save_checklist_item(&u.actor, Some(ChecklistItemId(id)), &b.item, b.active.unwrap_or(true), now).await?;
+    let id =
+        st.svc.save_checklist_item(&u.actor, Some(ChecklistItemId(id)), &b.item, b.active.unwrap_or(true), now).await?;
     Ok(Json(Created { id }))
 }
 

@@ -14,11 +14,11 @@ use aftercare_domain::inspections::{
 use aftercare_domain::tickets::SignatureInput;
 use aftercare_domain::{ChecklistItemId, InspectionId, InspectionItemId, Role, System};
 use aftercare_service::Page;
+use aftercare_service::Services;
 use aftercare_service::inspections::{
     AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, HazardRow, InspectionItemRow, InspectionRow,
     InspectionView, Scope,
 };
-use aftercare_service::Services;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, State};
@@ -263,7 +263,8 @@ async fn plan_page(
     errors: FormErrors,
 ) -> Result<PlanPage, PageError> {
     Ok(PlanPage {
-        c: Ctx::new(st, u, "/inspections", u.tr.t("inspections.plan")).crumb(u.tr.t("inspections.title"), "/inspections"),
+        c: Ctx::new(st, u, "/inspections", u.tr.t("inspections.plan"))
+            .crumb(u.tr.t("inspections.title"), "/inspections"),
         towns: st.svc.towns(&u.actor).await?.into_iter().map(|(t, _)| t).collect(),
         technicians: st.svc.technicians(&u.actor).await?,
         errors,
@@ -569,11 +570,8 @@ pub async fn view_inspection_complete_post(
         (None, None) => None,
         (name, png) => Some(SignatureInput { signer_name: name, image_png_base64: png }),
     };
-    let input = CompleteInput {
-        signature,
-        summary: field(&form, "summary"),
-        handled_on_site: field(&form, "handled_on_site"),
-    };
+    let input =
+        CompleteInput { signature, summary: field(&form, "summary"), handled_on_site: field(&form, "handled_on_site") };
     match st.svc.complete_inspection(&u.actor, InspectionId(id), &input, Utc::now()).await {
         Ok(_) => Ok(Redirect::to(&format!("/inspections/{id}?ok=inspection_complete")).into_response()),
         Err(e) => {
@@ -736,8 +734,7 @@ pub async fn view_inspection_print_get(
 }
 
 fn xlsx(u: &PageUser, sheets: &[(String, Vec<Vec<String>>)], name: &str) -> Result<Response, PageError> {
-    let bytes =
-        aftercare_service::excel::tables_to_xlsx(sheets).map_err(|e| PageError::from_service(u.tr, e))?;
+    let bytes = aftercare_service::excel::tables_to_xlsx(sheets).map_err(|e| PageError::from_service(u.tr, e))?;
     Ok(crate::api::import::download(bytes, crate::api::import::XLSX, &format!("{name}.xlsx")))
 }
 
@@ -808,7 +805,9 @@ pub async fn view_inspections_xlsx_get(
             r.customer_name.clone(),
             r.town.clone(),
             r.planned_on.to_string(),
-            r.completed_at.map(|a| a.with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+            r.completed_at
+                .map(|a| a.with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default(),
             r.technician_names.clone(),
             r.lines.to_string(),
             r.faults.to_string(),
@@ -861,7 +860,12 @@ pub struct HazardParams {
     pub ok: Option<String>,
 }
 
-async fn hazards_page(st: &AppState, u: &PageUser, p: &HazardParams, errors: FormErrors) -> Result<HazardsPage, PageError> {
+async fn hazards_page(
+    st: &AppState,
+    u: &PageUser,
+    p: &HazardParams,
+    errors: FormErrors,
+) -> Result<HazardsPage, PageError> {
     let page = Page::new(p.page, Some(25));
     let rows = st.svc.hazards(&u.actor, page).await?;
     Ok(HazardsPage {
@@ -1029,7 +1033,10 @@ pub async fn view_checklist_post(
     let system = field(&form, "system");
     match result {
         Ok(saved) => {
-            let url = query_url("/inspections/checklist", &[("system", system.unwrap_or_default()), ("ok", "checklist_saved".into())]);
+            let url = query_url(
+                "/inspections/checklist",
+                &[("system", system.unwrap_or_default()), ("ok", "checklist_saved".into())],
+            );
             Ok(Redirect::to(&format!("{url}#item-{saved}")).into_response())
         }
         Err(e) => {
@@ -1081,7 +1088,8 @@ pub async fn view_inspection_report_get(
     u: PageUser,
     PageQuery(p): PageQuery<PeriodParams>,
 ) -> Result<Response, PageError> {
-    let by = p.by.clone().filter(|b| ["town", "customer", "phase"].contains(&b.as_str())).unwrap_or_else(|| "town".into());
+    let by =
+        p.by.clone().filter(|b| ["town", "customer", "phase"].contains(&b.as_str())).unwrap_or_else(|| "town".into());
     let group = match by.as_str() {
         "customer" => CompletionBy::Customer,
         "phase" => CompletionBy::Phase,
