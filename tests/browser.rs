@@ -171,8 +171,10 @@ async fn inspection_journey(c: Client, base: String) -> Result<(), CmdError> {
         |n| *n == lines,
     )
     .await;
-    let first = el(c, ".inspection-line").await.text().await?;
-    assert!(first.contains("SMART"), "the fault's note was saved: {first}");
+    let note = value(c, ".inspection-line input[name=note]").await?;
+    assert!(note.contains("SMART"), "the fault's note was saved: {note}");
+    let fault = c.find(Css(".inspection-line input[name=result][value=fault]")).await?.prop("checked").await?;
+    assert_eq!(fault.as_deref(), Some("true"), "the first line is a fault after the reload");
     // The school signs on the phone; the round completes.
     let pad = el(c, "#signature-pad").await;
     c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&pad).unwrap()]).await?;

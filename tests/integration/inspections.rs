@@ -526,7 +526,14 @@ both!(the_pages_carry_a_round_from_plan_to_callback, |app: TestApp| async move {
         let result = if n == 0 { "fault" } else { "ok" };
         let r = tech
             .post(app.url(&format!("/inspections/{id}/line")))
-            .form(&[("_csrf", tcsrf.as_str()), ("item_id", lid.as_str()), ("result", result), ("note", "检查")])
+            // As the phone sends it: the value box empty.
+            .form(&[
+                ("_csrf", tcsrf.as_str()),
+                ("item_id", lid.as_str()),
+                ("result", result),
+                ("value", ""),
+                ("note", "检查"),
+            ])
             .send()
             .await
             .unwrap();

@@ -298,7 +298,9 @@ document.addEventListener("DOMContentLoaded", () => {
       if (!form.querySelector("input[name=result]:checked") || !window.fetch) return;
       if (mark) mark.textContent = "…";
       try {
-        const res = await fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" });
+        // URL-encoded, as the form itself would post it (the line's handler reads a form).
+        const body = new URLSearchParams(new FormData(form));
+        const res = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
         if (!res.ok) { form.submit(); return; }
         const line = form.closest(".inspection-line");
         line?.classList.add("judged");

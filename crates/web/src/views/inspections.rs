@@ -485,7 +485,8 @@ pub async fn view_inspection_line_post(
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let line: Option<i64> = field(&form, "item_id").and_then(|s| s.parse().ok());
-    let value = field(&form, "value").map(|v| v.replace(',', "."));
+    // An empty box is no value (the phone sends the field either way).
+    let value = field(&form, "value").map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty());
     let parsed = value.as_deref().map(|v| v.parse::<f64>());
     if let Some(Err(_)) = parsed {
         let e = aftercare_domain::FieldErrors::single("value", "invalid");
@@ -988,13 +989,14 @@ pub async fn view_checklist_get(
 
 fn checklist_input(form: &[(String, String)]) -> (ChecklistItemInput, Option<aftercare_domain::FieldErrors>) {
     let mut e = aftercare_domain::FieldErrors::default();
-    let mut number = |name: &'static str| match field(form, name).map(|v| v.replace(',', ".")) {
-        None => None,
-        Some(v) => v.parse::<f64>().ok().or_else(|| {
-            e.push(name, "invalid");
-            None
-        }),
-    };
+    let mut number =
+        |name: &'static str| match field(form, name).map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty()) {
+            None => None,
+            Some(v) => v.parse::<f64>().ok().or_else(|| {
+                e.push(name, "invalid");
+                None
+            }),
+        };
     let min = number("min");
     let max = number("max");
     let input = ChecklistItemInput {
