@@ -308,6 +308,8 @@ document.addEventListener("DOMContentLoaded", () => {
         const done = document.querySelectorAll(".inspection-line.judged").length;
         const counter = document.getElementById("lines-done");
         if (counter) counter.textContent = String(done);
+        const all = document.querySelectorAll(".inspection-line").length || 1;
+        document.querySelector("#inspection-progress .meter-fill")?.setAttribute("width", String(Math.floor((done * 100) / all)));
       } catch (_) {
         if (mark) mark.textContent = "⚠";
       }

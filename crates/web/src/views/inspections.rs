@@ -399,6 +399,10 @@ impl InspectionPage {
     pub fn done_lines(&self) -> usize {
         self.d.items.iter().filter(|l| l.result.is_some()).count()
     }
+    /// Lines judged, as a percentage (the progress meter's width).
+    pub fn done_pct(&self) -> usize {
+        self.done_lines() * 100 / self.d.items.len().max(1)
+    }
     pub fn device_faults(&self, n: &i64) -> String {
         self.c.tr.tf("inspection.device_faults", &[("n", &n.to_string())])
     }
