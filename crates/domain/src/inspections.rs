@@ -600,6 +600,57 @@ impl ChecklistItemInput {
     }
 }
 
+/// How rounds are planned (`PUT /api/v1/settings/inspections`): the years in service after
+/// which a school is proposed the middle and the late phase, and the most rounds one
+/// technician is given a day.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PlanSettingsInput {
+    pub mid_after_years: Option<f64>,
+    pub late_after_years: Option<f64>,
+    pub daily_limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct PlanSettings {
+    pub mid_after_years: f64,
+    pub late_after_years: f64,
+    pub daily_limit: i64,
+}
+
+impl PlanSettingsInput {
+    pub fn validate(&self) -> Result<PlanSettings, FieldErrors> {
+        let mut e = FieldErrors::default();
+        let mut years = |f: &str, v: Option<f64>| match v {
+            None => {
+                e.push(f, "required");
+                0.0
+            }
+            Some(y) if !y.is_finite() || !(0.0..=50.0).contains(&y) => {
+                e.push(f, "out_of_range");
+                0.0
+            }
+            Some(y) => y,
+        };
+        let mid = years("mid_after_years", self.mid_after_years);
+        let late = years("late_after_years", self.late_after_years);
+        if late < mid && !e.has("late_after_years") && !e.has("mid_after_years") {
+            e.push("late_after_years", "date_order");
+        }
+        let limit = match self.daily_limit {
+            Some(n) if (1..=20).contains(&n) => n,
+            Some(_) => {
+                e.push("daily_limit", "out_of_range");
+                0
+            }
+            None => {
+                e.push("daily_limit", "required");
+                0
+            }
+        };
+        e.in_area("inspections").into_result(PlanSettings { mid_after_years: mid, late_after_years: late, daily_limit: limit })
+    }
+}
+
 /// The phases as stored: comma-separated, empty for every phase.
 pub fn phases_text(p: &[Phase]) -> String {
     p.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(",")

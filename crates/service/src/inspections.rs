@@ -7,7 +7,7 @@ use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::inspection_plan::{PlanError, School, spread, working_days};
 use aftercare_domain::inspections::{
     ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionCallbackInput, InspectionContext,
-    InspectionError, InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, QuestionInput,
+    InspectionError, InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, PlanSettings, PlanSettingsInput, QuestionInput,
     ResultsInput, lines_for, may, may_record, proposed_phase, transition,
 };
 use aftercare_domain::notifications::NotificationKind;
@@ -23,7 +23,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub use aftercare_store::inspections::{
-    AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow, InspectionItemRow,
+    AskedRow, AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow, InspectionItemRow,
     InspectionQuery, InspectionRow, QuestionRow,
 };
 
@@ -189,6 +189,33 @@ impl Services {
             mid_after_years: self.setting_number("inspection_mid_after_years", d.mid_after_years).await,
             late_after_years: self.setting_number("inspection_late_after_years", d.late_after_years).await,
         }
+    }
+
+    /// How rounds are planned: the phase thresholds and the daily limit.
+    pub async fn plan_settings(&self, by: &Actor) -> Result<PlanSettings> {
+        require(by.is_staff())?;
+        let t = self.phase_thresholds().await;
+        let limit = self.setting_number("inspection_daily_limit", DEFAULT_DAILY_LIMIT).await;
+        Ok(PlanSettings {
+            mid_after_years: t.mid_after_years,
+            late_after_years: t.late_after_years,
+            daily_limit: i64::try_from(limit).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// Sets them (engineer, manager); rounds already planned keep their phase and day.
+    pub async fn set_plan_settings(&self, by: &Actor, input: &PlanSettingsInput) -> Result<PlanSettings> {
+        require(by.has_any(&[Role::Engineer]))?;
+        let s = input.validate()?;
+        let w = self.writer(by);
+        for (k, v) in [
+            ("inspection_mid_after_years", s.mid_after_years.to_string()),
+            ("inspection_late_after_years", s.late_after_years.to_string()),
+            ("inspection_daily_limit", s.daily_limit.to_string()),
+        ] {
+            aftercare_store::settings::set_setting(&self.db, &w, k, &v).await?;
+        }
+        Ok(s)
     }
 
     /// The checklist templates (staff read them; the engineer edits them).
@@ -791,6 +818,13 @@ impl Services {
     ) -> Result<Vec<CompletionRow>> {
         require(by.is_staff())?;
         Ok(store::completion(&self.db, from, until, group).await?)
+    }
+
+    /// The questions schools asked on the period's rounds, with the answers given (前期:
+    /// reported to leadership), latest first, at most 200.
+    pub async fn inspection_questions(&self, by: &Actor, from: NaiveDate, until: NaiveDate) -> Result<Vec<AskedRow>> {
+        require(by.is_staff())?;
+        Ok(store::questions_between(&self.db, from, until, 200).await?)
     }
 
     /// Device availability per school and system from the latest rounds.

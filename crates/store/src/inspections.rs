@@ -1150,3 +1150,29 @@ pub async fn devices_of(db: &Db, schools: &[i64]) -> Result<Vec<(i64, i64, Strin
     }
     Ok(out)
 }
+
+/// A school's question asked on a round, with its school and round (for leadership).
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AskedRow {
+    pub inspection_id: i64,
+    pub number: String,
+    pub customer_name: String,
+    pub question: String,
+    pub answer: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// The questions schools asked on rounds planned in a period, latest first.
+pub async fn questions_between(db: &Db, from: NaiveDate, until: NaiveDate, limit: i64) -> Result<Vec<AskedRow>> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, AskedRow>(
+        "SELECT i.id AS inspection_id, i.number, c.name AS customer_name, q.question, q.answer, q.created_at \
+         FROM inspection_questions q JOIN inspections i ON i.id = q.inspection_id \
+         JOIN customers c ON c.id = i.customer_id \
+         WHERE i.planned_on >= $1 AND i.planned_on <= $2 ORDER BY q.id DESC LIMIT $3"
+    )
+    .bind(from)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(p)
+    .await?))
+}

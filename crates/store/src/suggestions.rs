@@ -32,15 +32,24 @@ pub struct SuggestionRow {
     pub created_by: Option<i64>,
     pub created_by_name: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// When the equipment was installed (its age, for leadership's decision).
+    pub installed_on: Option<chrono::NaiveDate>,
+    /// Tickets the equipment has had over its life.
+    pub fault_count: i64,
+    /// The inspection round the suggestion came from.
+    pub inspection_id: Option<i64>,
+    pub inspection_number: Option<String>,
 }
 
 const SELECT: &str = "SELECT s.id, s.equipment_id, e.kind AS equipment_kind, e.model AS equipment_model, \
     e.location AS equipment_location, e.customer_id, c.name AS customer_name, s.ticket_id, t.number AS ticket_number, \
     s.kind, s.reason, s.status, s.decision_note, s.decided_by, d.display_name AS decided_by_name, s.decided_at, \
-    s.created_by, u.display_name AS created_by_name, s.created_at \
+    s.created_by, u.display_name AS created_by_name, s.created_at, e.installed_on, \
+    (SELECT COUNT(*) FROM ticket_equipment te WHERE te.equipment_id = s.equipment_id) AS fault_count, \
+    s.inspection_id, i.number AS inspection_number \
     FROM equipment_suggestions s JOIN equipment e ON e.id = s.equipment_id JOIN customers c ON c.id = e.customer_id \
     LEFT JOIN tickets t ON t.id = s.ticket_id LEFT JOIN users d ON d.id = s.decided_by \
-    LEFT JOIN users u ON u.id = s.created_by";
+    LEFT JOIN users u ON u.id = s.created_by LEFT JOIN inspections i ON i.id = s.inspection_id";
 
 /// A suggestion as the service decided it.
 #[derive(Debug, Clone)]

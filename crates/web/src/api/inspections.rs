@@ -8,7 +8,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiError, ErrorResponse};
 use aftercare_domain::inspections::{
     ChecklistItemInput, CompleteInput, InspectionAction, InspectionCallbackInput, InspectionInput, InspectionStatus,
-    Phase, PlanInput, QuestionInput, ResultsInput,
+    Phase, PlanInput, PlanSettings, PlanSettingsInput, QuestionInput, ResultsInput,
 };
 use aftercare_domain::tickets::SignatureInput;
 use aftercare_domain::validation::optional_date;
@@ -417,4 +417,22 @@ pub async fn api_inspections_report(
     let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
     let availability = st.svc.inspection_availability(&u.actor, from, until).await?;
     Ok(Json(ReportOut { from, until, rows, availability }))
+}
+
+#[utoipa::path(get, path = "/api/v1/settings/inspections",
+    responses((status = 200, body = PlanSettings), (status = 403, body = ErrorResponse)))]
+pub async fn api_plan_settings_get(State(st): State<AppState>, u: ApiUser) -> Result<Json<PlanSettings>, ApiError> {
+    Ok(Json(st.svc.plan_settings(&u.actor).await?))
+}
+
+/// The years in service after which a school is proposed the middle and the late phase
+/// (0–50, late not before middle) and the most rounds a technician is given a day (1–20).
+#[utoipa::path(put, path = "/api/v1/settings/inspections", request_body = PlanSettingsInput,
+    responses((status = 200, body = PlanSettings), (status = 403, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_plan_settings_put(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiJson(b): ApiJson<PlanSettingsInput>,
+) -> Result<Json<PlanSettings>, ApiError> {
+    Ok(Json(st.svc.set_plan_settings(&u.actor, &b).await?))
 }

@@ -149,6 +149,10 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/{id}/photos", post(inspections::api_inspections_photo))
         .route("/inspections/{id}/signature.png", get(inspections::api_inspection_signature))
         .route("/inspections/{id}/callback", post(inspections::api_inspections_callback))
+        .route(
+            "/settings/inspections",
+            get(inspections::api_plan_settings_get).put(inspections::api_plan_settings_put),
+        )
         .route("/hazards", get(inspections::api_hazards_list))
         .route("/hazards/{id}/resolve", post(inspections::api_hazards_resolve))
         .route("/openapi.json", get(openapi_json))
@@ -198,6 +202,7 @@ pub fn routes() -> Router<AppState> {
         inspections::api_inspection_signature, inspections::api_inspections_callback, inspections::api_hazards_list,
         inspections::api_hazards_resolve, inspections::api_checklist_list, inspections::api_checklist_create,
         inspections::api_checklist_update, inspections::api_inspections_report,
+        inspections::api_plan_settings_get, inspections::api_plan_settings_put,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -916,9 +916,10 @@ pub struct ChecklistPage {
     pub can_edit: bool,
     pub system: String,
     pub errors: FormErrors,
-    /// The item whose form the errors belong to (`0` the new-item form).
+    /// The item whose form the errors belong to (`0` the new-item form, `-1` the settings).
     pub error_item: Option<i64>,
     pub values: Vec<(String, String)>,
+    pub settings: aftercare_domain::inspections::PlanSettings,
 }
 
 impl ChecklistPage {
@@ -980,6 +981,7 @@ async fn checklist_page(
         errors,
         error_item,
         values,
+        settings: st.svc.plan_settings(&u.actor).await?,
     })
 }
 
@@ -1062,6 +1064,7 @@ pub struct ReportPage {
     pub by: String,
     pub rows: Vec<CompletionRow>,
     pub availability: Vec<AvailabilityRow>,
+    pub questions: Vec<aftercare_service::inspections::AskedRow>,
     pub errors: FormErrors,
 }
 
@@ -1108,6 +1111,7 @@ pub async fn view_inspection_report_get(
     };
     let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
     let availability = st.svc.inspection_availability(&u.actor, from, until).await?;
+    let questions = st.svc.inspection_questions(&u.actor, from, until).await?;
     let page = ReportPage {
         c: Ctx::new(&st, &u, "/inspections", u.tr.t("inspection_report.title"))
             .crumb(u.tr.t("inspections.title"), "/inspections"),
@@ -1116,7 +1120,41 @@ pub async fn view_inspection_report_get(
         by,
         rows,
         availability,
+        questions,
         errors,
     };
     Ok(render(&page))
+}
+
+/// The planning settings, from the checklist page.
+pub async fn view_plan_settings_post(
+    State(st): State<AppState>,
+    u: PageUser,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
+    let num = |n: &str| field(&form, n).map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty());
+    let mut bad = aftercare_domain::FieldErrors::default();
+    let mut years = |n: &'static str| {
+        num(n).and_then(|v| {
+            v.parse::<f64>().ok().or_else(|| {
+                bad.push(n, "invalid");
+                None
+            })
+        })
+    };
+    let input = aftercare_domain::inspections::PlanSettingsInput {
+        mid_after_years: years("mid_after_years"),
+        late_after_years: years("late_after_years"),
+        daily_limit: num("daily_limit").and_then(|v| v.parse().ok()),
+    };
+    let result = if bad.is_empty() { st.svc.set_plan_settings(&u.actor, &input).await.map(|_| ()) } else { Err(bad.into()) };
+    match result {
+        Ok(()) => Ok(Redirect::to("/inspections/checklist?ok=settings_saved#plan-settings").into_response()),
+        Err(e) => {
+            let errors = form_errors(u.tr, e)?;
+            let page = checklist_page(&st, &u, None, None, errors, Some(-1), form).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
+        }
+    }
 }

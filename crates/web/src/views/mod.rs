@@ -160,6 +160,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/plan", post(inspections::view_plan_many_post))
         .route("/inspections/checklist", get(inspections::view_checklist_get))
         .route("/inspections/checklist/{id}", post(inspections::view_checklist_post))
+        .route("/inspections/settings", post(inspections::view_plan_settings_post))
         .route("/inspections/report", get(inspections::view_inspection_report_get))
         .route("/inspections/export.xlsx", get(inspections::view_inspections_xlsx_get))
         .route("/inspections/photos/{id}", get(inspections::view_inspection_photo_get))

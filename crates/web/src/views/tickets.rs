@@ -1183,6 +1183,7 @@ pub async fn view_today_get(
 pub struct CallbacksPage {
     pub c: Ctx,
     pub rows: Vec<Row>,
+    pub rounds: Vec<aftercare_service::inspections::InspectionRow>,
 }
 
 pub async fn view_callbacks_get(
@@ -1205,7 +1206,18 @@ pub async fn view_callbacks_get(
         .flash_from(q.ok.as_deref());
     let now = Utc::now();
     let rows = rows.items.into_iter().map(|t| Row { sla: sla_of(&c, &t, now), t }).collect();
-    Ok(render(&CallbacksPage { c, rows }))
+    // Completed inspections are called back too (巡检回访, §2.2(3)).
+    let rounds = st
+        .svc
+        .list_inspections(
+            &u.actor,
+            aftercare_service::inspections::Scope::ToCall,
+            Default::default(),
+            Page::new(Some(1), Some(200)),
+        )
+        .await?
+        .items;
+    Ok(render(&CallbacksPage { c, rows, rounds }))
 }
 
 pub struct NoteItem {
