@@ -394,6 +394,13 @@ both!(a_template_edit_applies_to_rounds_planned_afterwards, |app: TestApp| async
     assert_eq!(fields(&v), ["code"], "the code is taken in its system");
     let (s, v) = app.send_json(reqwest::Method::PUT, &eng, &path, &edit).await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // A new version: the old one is superseded and can no longer be edited.
+    let current = v["id"].as_i64().unwrap();
+    assert_ne!(current, temp["id"].as_i64().unwrap());
+    assert_eq!(app.send_json(reqwest::Method::PUT, &eng, &path, &edit).await.0, StatusCode::NOT_FOUND);
+    let path = format!("/api/v1/inspections/checklist/{current}");
+    let (_, list) = app.get_json(&eng, "/api/v1/inspections/checklist").await;
+    assert_eq!(items(&list).iter().filter(|r| r["code"] == "room_temp_c").count(), 1, "one current version");
     let (_, new) = app.post_json(&eng, "/api/v1/inspections", &plan).await;
     let line =
         |v: &Value| items(&json!({"items": v["items"]})).into_iter().find(|l| l["code"] == "room_temp_c").unwrap();
@@ -404,7 +411,9 @@ both!(a_template_edit_applies_to_rounds_planned_afterwards, |app: TestApp| async
     // Retired: not on rounds planned from now on.
     let mut retire = edit.clone();
     retire["active"] = json!(false);
-    assert_eq!(app.send_json(reqwest::Method::PUT, &eng, &path, &retire).await.0, StatusCode::OK);
+    let (s, v) = app.send_json(reqwest::Method::PUT, &eng, &path, &retire).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["id"].as_i64(), Some(current), "retiring alone is made in place");
     let (_, newer) = app.post_json(&eng, "/api/v1/inspections", &plan).await;
     assert!(!items(&json!({"items": newer["items"]})).iter().any(|l| l["code"] == "room_temp_c"));
     // A new item goes last.

@@ -647,7 +647,11 @@ impl PlanSettingsInput {
                 0
             }
         };
-        e.in_area("inspections").into_result(PlanSettings { mid_after_years: mid, late_after_years: late, daily_limit: limit })
+        e.in_area("inspections").into_result(PlanSettings {
+            mid_after_years: mid,
+            late_after_years: late,
+            daily_limit: limit,
+        })
     }
 }
 

@@ -7,8 +7,8 @@ use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::inspection_plan::{PlanError, School, spread, working_days};
 use aftercare_domain::inspections::{
     ChecklistItemInput, CompleteInput, Device, InspectionAction, InspectionCallbackInput, InspectionContext,
-    InspectionError, InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, PlanSettings, PlanSettingsInput, QuestionInput,
-    ResultsInput, lines_for, may, may_record, proposed_phase, transition,
+    InspectionError, InspectionInput, InspectionStatus, LineResult, Phase, PhaseThresholds, PlanInput, PlanSettings,
+    PlanSettingsInput, QuestionInput, ResultsInput, lines_for, may, may_record, proposed_phase, transition,
 };
 use aftercare_domain::notifications::NotificationKind;
 use aftercare_domain::tickets::{self as rules, TicketSource};
@@ -23,8 +23,8 @@ use serde::Serialize;
 use std::collections::HashMap;
 
 pub use aftercare_store::inspections::{
-    AskedRow, AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow, InspectionItemRow,
-    InspectionQuery, InspectionRow, QuestionRow,
+    AskedRow, AvailabilityRow, ChecklistRow, CompletionBy, CompletionRow, EquipmentLineRow, HazardRow,
+    InspectionItemRow, InspectionQuery, InspectionRow, QuestionRow,
 };
 
 /// Rounds one technician takes a day unless the setting says otherwise.
@@ -224,8 +224,9 @@ impl Services {
         Ok(store::checklist(&self.db, false).await?)
     }
 
-    /// Adds (`id` `None`) or rewrites a template item; inspections already planned keep
-    /// their lines as they were.
+    /// Adds (`id` `None`) or changes a template item, returning its current version's id;
+    /// inspections already planned keep the version they were planned with. A superseded
+    /// version is "not found": the page and the API edit the current one.
     pub async fn save_checklist_item(
         &self,
         by: &Actor,
@@ -254,7 +255,10 @@ impl Services {
         phase: Option<Phase>,
         systems: &[System],
     ) -> Result<Vec<PlannedInspection>> {
-        let template: Vec<_> = store::checklist(&self.db, true).await?.iter().map(ChecklistRow::item).collect();
+        let rows = store::checklist(&self.db, true).await?;
+        let template: Vec<_> = rows.iter().map(ChecklistRow::item).collect();
+        // The current version of each (system, code): what a line points at.
+        let version: HashMap<(System, &str), i64> = rows.iter().map(|r| ((r.system, r.code.as_str()), r.id)).collect();
         let ids: Vec<i64> = slots.iter().map(|(c, _, _)| *c).collect();
         let mut devices: HashMap<i64, Vec<(Device, Option<NaiveDate>)>> = HashMap::new();
         for (school, id, system, installed) in store::devices_of(&self.db, &ids).await? {
@@ -281,15 +285,9 @@ impl Services {
             let devs: Vec<Device> = mine.iter().map(|(d, _)| *d).collect();
             let items = lines_for(&template, phase, &systems, &devs)
                 .into_iter()
-                .map(|l| PlannedItem {
-                    system: l.item.system,
-                    equipment_id: l.equipment_id,
-                    code: l.item.code.clone(),
-                    text: l.item.text.clone(),
-                    standard: l.item.standard.clone(),
-                    min: l.item.min,
-                    max: l.item.max,
-                    unit: l.item.unit.clone(),
+                .filter_map(|l| {
+                    let item_id = *version.get(&(l.item.system, l.item.code.as_str()))?;
+                    Some(PlannedItem { system: l.item.system, equipment_id: l.equipment_id, item_id })
                 })
                 .collect();
             out.push(PlannedInspection {

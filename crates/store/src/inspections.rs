@@ -59,14 +59,15 @@ impl ChecklistRow {
 const CHECKLIST_SELECT: &str = "SELECT id, system, code, text, standard, frequency, per_device, min_value, max_value, \
     unit, phases, position, active FROM checklist_items";
 
-/// The templates, in order; the department's first version (DOMAIN.md §2) is written the
-/// first time they are read. `active_only` leaves out the items the engineer retired.
+/// The templates' current versions, in order; the department's first version (DOMAIN.md
+/// §2) is written the first time they are read. `active_only` leaves out the items the
+/// engineer retired.
 pub async fn checklist(db: &Db, active_only: bool) -> Result<Vec<ChecklistRow>> {
     let n: i64 = on_db!(db, |p| sqlx::query_scalar("SELECT COUNT(*) FROM checklist_items").fetch_one(p).await?);
     if n == 0 {
         seed_checklist(db).await?;
     }
-    let w = if active_only { " WHERE active" } else { "" };
+    let w = if active_only { " WHERE NOT superseded AND active" } else { " WHERE NOT superseded" };
     let sql = format!("{CHECKLIST_SELECT}{w} ORDER BY position, id");
     Ok(on_db!(db, |p| sqlx::query_as::<_, ChecklistRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }
@@ -80,7 +81,8 @@ async fn seed_checklist(db: &Db) -> Result<()> {
             sqlx::query(
                 "INSERT INTO checklist_items (system, code, text, standard, frequency, per_device, min_value, \
                     max_value, unit, phases, position, active, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, $12) ON CONFLICT (system, code) DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, TRUE, $12) \
+                 ON CONFLICT (system, code) WHERE NOT superseded DO NOTHING",
             )
             .bind(it.system.as_str())
             .bind(&it.code)
@@ -102,8 +104,11 @@ async fn seed_checklist(db: &Db) -> Result<()> {
     Ok(())
 }
 
-/// Adds a template item (`id` `None`, placed last) or rewrites one; a code taken in its
-/// system is `Duplicate { field: "code" }`. Inspections already planned keep their copy.
+/// Adds a template item (`id` `None`, placed last) or changes one: a change of what is
+/// checked writes a new version in the same place and marks the old one superseded (the
+/// rounds planned with it keep it); a change of `active` alone is made in place. A code
+/// taken in its system is `Duplicate { field: "code" }`; a superseded id is `NotFound`.
+/// Returns the current version's id.
 pub async fn save_checklist_item(
     db: &Db,
     w: &Writer,
@@ -112,38 +117,48 @@ pub async fn save_checklist_item(
     active: bool,
     now: DateTime<Utc>,
 ) -> Result<i64> {
+    const INSERT: &str = "INSERT INTO checklist_items (system, code, text, standard, frequency, per_device, min_value, \
+        max_value, unit, phases, position, active, updated_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id";
     Ok(on_db!(db, |pool| {
         let mut tx = pool.begin_write().await?;
-        let saved: Option<i64> = match id {
-            None => Some(
-                sqlx::query_scalar(
-                    "INSERT INTO checklist_items (system, code, text, standard, frequency, per_device, min_value, \
-                        max_value, unit, phases, position, active, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, \
-                        (SELECT COALESCE(MAX(position), 0) + 10 FROM checklist_items), $11, $12) RETURNING id",
+        let position: i64 = match id {
+            None => {
+                sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) + 10 FROM checklist_items")
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
+            Some(id) => {
+                let old: Option<ChecklistRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("{CHECKLIST_SELECT} WHERE id = $1 AND NOT superseded")))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some(old) = old else { return Err(StoreError::NotFound) };
+                if old.item() == *it {
+                    sqlx::query("UPDATE checklist_items SET active = $2, updated_at = $3 WHERE id = $1")
+                        .bind(id)
+                        .bind(active)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    let after = serde_json::json!({"active": active});
+                    crate::audit::record(&mut *tx, w, "checklist_item", id, "update", &it.code, None, Some(after))
+                        .await?;
+                    tx.commit().await?;
+                    return Ok(id);
+                }
+                sqlx::query(
+                    "UPDATE checklist_items SET superseded = TRUE, active = FALSE, updated_at = $2 WHERE id = $1",
                 )
-                .bind(it.system.as_str())
-                .bind(&it.code)
-                .bind(&it.text)
-                .bind(&it.standard)
-                .bind(it.frequency.as_str())
-                .bind(it.per_device)
-                .bind(it.min)
-                .bind(it.max)
-                .bind(&it.unit)
-                .bind(phases_text(&it.phases))
-                .bind(active)
+                .bind(id)
                 .bind(now)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| crate::map_write_err(e, &["code"]))?,
-            ),
-            Some(id) => sqlx::query_scalar(
-                "UPDATE checklist_items SET system = $2, code = $3, text = $4, standard = $5, frequency = $6, \
-                    per_device = $7, min_value = $8, max_value = $9, unit = $10, phases = $11, active = $12, \
-                    updated_at = $13 WHERE id = $1 RETURNING id",
-            )
-            .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                old.position
+            }
+        };
+        let saved: i64 = sqlx::query_scalar(INSERT)
             .bind(it.system.as_str())
             .bind(&it.code)
             .bind(&it.text)
@@ -154,14 +169,14 @@ pub async fn save_checklist_item(
             .bind(it.max)
             .bind(&it.unit)
             .bind(phases_text(&it.phases))
+            .bind(position)
             .bind(active)
             .bind(now)
-            .fetch_optional(&mut *tx)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(|e| crate::map_write_err(e, &["code"]))?,
-        };
-        let Some(saved) = saved else { return Err(StoreError::NotFound) };
-        let after = serde_json::json!({"system": it.system, "code": it.code, "text": it.text, "active": active});
+            .map_err(|e| crate::map_write_err(e, &["code"]))?;
+        let after = serde_json::json!({"system": it.system, "code": it.code, "text": it.text, "standard": it.standard,
+            "min": it.min, "max": it.max, "active": active, "replaces": id});
         let action = if id.is_some() { "update" } else { "create" };
         crate::audit::record(&mut *tx, w, "checklist_item", saved, action, &it.code, None, Some(after)).await?;
         tx.commit().await?;
@@ -292,9 +307,10 @@ const ITEM_SELECT: &str = "SELECT l.id, l.inspection_id, l.position, l.system, l
     END AS equipment_label, e.serial_no, \
     CASE WHEN l.equipment_id IS NULL THEN NULL ELSE \
         (SELECT COUNT(*) FROM ticket_equipment te WHERE te.equipment_id = l.equipment_id) END AS equipment_faults, \
-    l.code, l.text, l.standard, l.min_value, l.max_value, l.unit, l.result, l.value, l.note, l.suggest_replace, \
+    ci.code, ci.text, ci.standard, ci.min_value, ci.max_value, ci.unit, l.result, l.value, l.note, l.suggest_replace, \
     l.ticket_id, t.number AS ticket_number, l.hazard_resolved_at, l.hazard_resolution \
-    FROM inspection_items l LEFT JOIN equipment e ON e.id = l.equipment_id LEFT JOIN tickets t ON t.id = l.ticket_id";
+    FROM inspection_items l JOIN checklist_items ci ON ci.id = l.item_id LEFT JOIN equipment e ON e.id = l.equipment_id \
+    LEFT JOIN tickets t ON t.id = l.ticket_id";
 
 /// A question the school asked on the round and the answer given.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -305,17 +321,13 @@ pub struct QuestionRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A line to write when an inspection is planned: the template item as it is now.
-#[derive(Debug, Clone, PartialEq)]
+/// A line to write when an inspection is planned: the template item's current version and
+/// the device when it is checked per device.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PlannedItem {
     pub system: System,
     pub equipment_id: Option<i64>,
-    pub code: String,
-    pub text: String,
-    pub standard: String,
-    pub min: Option<f64>,
-    pub max: Option<f64>,
-    pub unit: Option<String>,
+    pub item_id: i64,
 }
 
 /// An inspection to write.
@@ -329,8 +341,8 @@ pub struct PlannedInspection {
     pub items: Vec<PlannedItem>,
 }
 
-/// Rows per multi-row INSERT of lines (11 values each: under both databases' limits).
-const LINE_CHUNK: usize = 500;
+/// Rows per multi-row INSERT (five values each: under both databases' limits).
+const LINE_CHUNK: usize = 1000;
 
 /// Writes planned inspections, their technicians and lines in one transaction; their ids
 /// with their numbers, in order. A school or technician that does not exist is
@@ -396,29 +408,16 @@ pub async fn create_many(
         for chunk in lines.chunks(LINE_CHUNK) {
             let rows = (0..chunk.len())
                 .map(|i| {
-                    let b = i * 11;
-                    let cols: Vec<String> = (1..=11).map(|k| format!("${}", b + k)).collect();
-                    format!("({})", cols.join(", "))
+                    let b = i * 5;
+                    format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO inspection_items (inspection_id, position, system, equipment_id, code, text, standard, \
-                    min_value, max_value, unit, suggest_replace) VALUES {rows}"
+                "INSERT INTO inspection_items (inspection_id, position, system, equipment_id, item_id) VALUES {rows}"
             )));
             for (id, n, l) in chunk {
-                q = q
-                    .bind(id)
-                    .bind(n)
-                    .bind(l.system.as_str())
-                    .bind(l.equipment_id)
-                    .bind(&l.code)
-                    .bind(&l.text)
-                    .bind(&l.standard)
-                    .bind(l.min)
-                    .bind(l.max)
-                    .bind(&l.unit)
-                    .bind(false);
+                q = q.bind(id).bind(n).bind(l.system.as_str()).bind(l.equipment_id).bind(l.item_id);
             }
             q.execute(&mut *tx).await.map_err(|e| crate::map_write_err(e, &["equipment_id"]))?;
         }
@@ -901,9 +900,9 @@ pub struct HazardRow {
 const HAZARD_SELECT: &str = "SELECT l.id, l.inspection_id, i.number AS inspection_number, i.customer_id, \
     c.name AS customer_name, c.town, l.system, l.equipment_id, \
     CASE WHEN e.id IS NULL THEN NULL ELSE e.kind || COALESCE(' · ' || e.location, '') END AS equipment_label, \
-    l.text, l.note, i.completed_at AS found_on, l.hazard_resolved_at, l.hazard_resolution \
-    FROM inspection_items l JOIN inspections i ON i.id = l.inspection_id JOIN customers c ON c.id = i.customer_id \
-    LEFT JOIN equipment e ON e.id = l.equipment_id";
+    ci.text, l.note, i.completed_at AS found_on, l.hazard_resolved_at, l.hazard_resolution \
+    FROM inspection_items l JOIN checklist_items ci ON ci.id = l.item_id JOIN inspections i ON i.id = l.inspection_id \
+    JOIN customers c ON c.id = i.customer_id LEFT JOIN equipment e ON e.id = l.equipment_id";
 
 /// Hazards found on completed rounds and not yet resolved (隐患清单), oldest first.
 pub async fn open_hazards(db: &Db, scope: Option<i64>, page: Page) -> Result<Paged<HazardRow>> {
@@ -977,9 +976,12 @@ pub struct EquipmentLineRow {
 
 pub async fn lines_of_equipment(db: &Db, equipment: i64, limit: i64) -> Result<Vec<EquipmentLineRow>> {
     Ok(on_db!(db, |p| sqlx::query_as::<_, EquipmentLineRow>(
-        "SELECT i.id AS inspection_id, i.number, i.planned_on, l.text, l.result, l.value, l.unit, l.note \
-         FROM inspection_items l JOIN inspections i ON i.id = l.inspection_id \
-         WHERE l.equipment_id = $1 AND i.status = 'completed' ORDER BY i.planned_on DESC, l.position LIMIT $2"
+        // Through the school's rounds (a handful a year), not an index of every line's device.
+        "SELECT i.id AS inspection_id, i.number, i.planned_on, ci.text, l.result, l.value, ci.unit, l.note \
+         FROM inspections i JOIN inspection_items l ON l.inspection_id = i.id \
+         JOIN checklist_items ci ON ci.id = l.item_id \
+         WHERE i.customer_id = (SELECT customer_id FROM equipment WHERE id = $1) AND l.equipment_id = $1 \
+         AND i.status = 'completed' ORDER BY i.planned_on DESC, l.position LIMIT $2"
     )
     .bind(equipment)
     .bind(limit)

@@ -1,7 +1,8 @@
 -- Periodic inspections (巡检, manual §2.3, DESIGN.md §3a, form 2 《巡检记录表》).
 
--- The checklist templates per system (DOMAIN.md §2), edited by the engineer. An inspection
--- copies its lines from here when it is planned, so an edit never rewrites a round.
+-- The checklist templates per system (DOMAIN.md §2), edited by the engineer. An edit writes
+-- a new version of the item and marks the old one superseded: a round's lines point at the
+-- version they were planned with, so an edit never rewrites a planned or finished round.
 CREATE TABLE checklist_items (
     id          INTEGER PRIMARY KEY,
     system      TEXT NOT NULL,
@@ -17,9 +18,11 @@ CREATE TABLE checklist_items (
     phases      TEXT NOT NULL DEFAULT '',
     position    BIGINT NOT NULL,
     active      BOOLEAN NOT NULL DEFAULT TRUE,
-    updated_at  TEXT NOT NULL,
-    UNIQUE (system, code)
+    superseded  BOOLEAN NOT NULL DEFAULT FALSE,
+    updated_at  TEXT NOT NULL
 );
+-- One current version per code in a system.
+CREATE UNIQUE INDEX checklist_items_system_code ON checklist_items (system, code) WHERE NOT superseded;
 
 CREATE TABLE inspections (
     id                     INTEGER PRIMARY KEY,
@@ -59,20 +62,15 @@ CREATE TABLE inspection_technicians (
 );
 CREATE INDEX inspection_technicians_user ON inspection_technicians (user_id);
 
--- A line of the round: the template item as it was when planned, the device when it is
--- checked per device, and what the technician found.
+-- A line of the round: the template item's version it was planned with, the device when it
+-- is checked per device, and what the technician found.
 CREATE TABLE inspection_items (
     id                  INTEGER PRIMARY KEY,
     inspection_id       BIGINT NOT NULL REFERENCES inspections (id),
     position            BIGINT NOT NULL,
     system              TEXT NOT NULL,
     equipment_id        BIGINT REFERENCES equipment (id),
-    code                TEXT NOT NULL,
-    text                TEXT NOT NULL,
-    standard            TEXT NOT NULL,
-    min_value           DOUBLE PRECISION,
-    max_value           DOUBLE PRECISION,
-    unit                TEXT,
+    item_id             BIGINT NOT NULL REFERENCES checklist_items (id),
     result              TEXT,
     value               DOUBLE PRECISION,
     note                TEXT,
@@ -85,7 +83,6 @@ CREATE TABLE inspection_items (
     hazard_resolution   TEXT,
     UNIQUE (inspection_id, position)
 );
-CREATE INDEX inspection_items_equipment ON inspection_items (equipment_id);
 CREATE INDEX inspection_items_open_hazards ON inspection_items (inspection_id)
     WHERE result = 'hazard' AND hazard_resolved_at IS NULL;
 

@@ -149,10 +149,7 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/{id}/photos", post(inspections::api_inspections_photo))
         .route("/inspections/{id}/signature.png", get(inspections::api_inspection_signature))
         .route("/inspections/{id}/callback", post(inspections::api_inspections_callback))
-        .route(
-            "/settings/inspections",
-            get(inspections::api_plan_settings_get).put(inspections::api_plan_settings_put),
-        )
+        .route("/settings/inspections", get(inspections::api_plan_settings_get).put(inspections::api_plan_settings_put))
         .route("/hazards", get(inspections::api_hazards_list))
         .route("/hazards/{id}/resolve", post(inspections::api_hazards_resolve))
         .route("/openapi.json", get(openapi_json))

@@ -1148,7 +1148,8 @@ pub async fn view_plan_settings_post(
         late_after_years: years("late_after_years"),
         daily_limit: num("daily_limit").and_then(|v| v.parse().ok()),
     };
-    let result = if bad.is_empty() { st.svc.set_plan_settings(&u.actor, &input).await.map(|_| ()) } else { Err(bad.into()) };
+    let result =
+        if bad.is_empty() { st.svc.set_plan_settings(&u.actor, &input).await.map(|_| ()) } else { Err(bad.into()) };
     match result {
         Ok(()) => Ok(Redirect::to("/inspections/checklist?ok=settings_saved#plan-settings").into_response()),
         Err(e) => {
