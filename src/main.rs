@@ -154,8 +154,9 @@ async fn run() -> Result<()> {
                 println!("demo: the database already has schools; nothing loaded.");
             } else {
                 println!(
-                    "demo: loaded {} schools, {} pieces of equipment, {} tickets, {} contact records, {} stock movements, {} users.",
-                    s.customers, s.equipment, s.tickets, s.contacts, s.movements, s.users
+                    "demo: loaded {} schools, {} pieces of equipment, {} tickets, {} contact records, {} stock movements, \
+                     {} inspections, {} users.",
+                    s.customers, s.equipment, s.tickets, s.contacts, s.movements, s.inspections, s.users
                 );
             }
             println!("\n  demo accounts (username / password — role):");

@@ -119,13 +119,53 @@ async fn ticket_page_is_flat(backend: Backend) {
     }
 }
 
+/// An inspection of `n` cameras at school 1, planned for the technician; its id and number.
+async fn round_with(app: &TestApp, n: usize, tag: &str) -> (i64, String) {
+    let agent = app.token("agent").await;
+    for i in 0..n {
+        app.equipment(&agent, app.school1, "surveillance", "网络摄像机", &format!("QC-{tag}-{i}")).await;
+    }
+    let tech = aftercare_store::users::by_username(&app.db, "tech").await.unwrap().unwrap().id;
+    let (s, v) = app
+        .post_json(
+            &app.token("engineer").await,
+            "/api/v1/inspections",
+            &json!({"customer_id": app.school1, "phase": "late", "systems": ["surveillance"], "planned_on": "2030-03-04",
+                "technician_ids": [tech]}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    (v["id"].as_i64().unwrap(), v["number"].as_str().unwrap().to_owned())
+}
+
+async fn inspection_page_is_flat(backend: Backend) {
+    let (url, pg) = common::fresh_database(backend).await;
+    let app = TestApp::boot(backend, &url).await;
+    let (small, small_no) = round_with(&app, 1, "R1").await;
+    let (big, big_no) = round_with(&app, 8, "R8").await;
+    for user in ["engineer", "tech", "school1"] {
+        let (c, _) = app.browser(user).await;
+        let one = statements_of(&app, &c, &format!("/inspections/{small}"), &small_no).await;
+        let eight = statements_of(&app, &c, &format!("/inspections/{big}"), &big_no).await;
+        assert!(one > 0 && one <= 12, "{backend:?}, {user}: {one} statements for one inspection page");
+        assert_eq!(one, eight, "{backend:?}, {user}: a round of 9 cameras runs as many statements as one of 1 ({one})");
+        println!("{backend:?} {user}: {one} statements per inspection page");
+    }
+    app.db.close().await;
+    if let Some((admin, name)) = pg {
+        common::drop_database(&admin, &name).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticket_page_statements_do_not_grow_with_its_equipment() {
     let subscriber = tracing_subscriber::registry().with(CountStatements);
     tracing::subscriber::set_global_default(subscriber).unwrap();
     ticket_page_is_flat(Backend::Sqlite).await;
+    inspection_page_is_flat(Backend::Sqlite).await;
     // On PostgreSQL too when a server is given (CI sets it; see common::PG_HINT).
     if std::env::var("AFTERCARE_TEST_POSTGRES_URL").is_ok() {
         ticket_page_is_flat(Backend::Postgres).await;
+        inspection_page_is_flat(Backend::Postgres).await;
     }
 }

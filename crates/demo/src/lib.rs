@@ -5,6 +5,7 @@
 
 pub mod data;
 mod desk;
+mod inspections;
 mod parts;
 
 use aftercare_domain::CustomerId;
@@ -44,6 +45,8 @@ pub struct DemoSummary {
     pub contacts: usize,
     /// Stock movements of the demo warehouse.
     pub movements: usize,
+    /// Inspections planned (one of them done today).
+    pub inspections: usize,
     /// Nothing was loaded: the database already had schools.
     pub skipped: bool,
 }
@@ -95,6 +98,10 @@ pub async fn load_demo(svc: &Services, seed: u64) -> Result<DemoSummary> {
     let tickets = demo_tickets(svc, &ids).await?;
     let contacts = desk::demo_desk(svc, &ids).await?;
     let movements = parts::demo_parts(svc).await?;
+    let inspections = match school_id {
+        Some(school) => inspections::demo_inspections(svc, school).await?,
+        None => 0,
+    };
     Ok(DemoSummary {
         customers: customers.len(),
         equipment: equipment.len(),
@@ -102,6 +109,7 @@ pub async fn load_demo(svc: &Services, seed: u64) -> Result<DemoSummary> {
         tickets,
         contacts,
         movements,
+        inspections,
         skipped: false,
     })
 }
@@ -170,7 +178,7 @@ const DEMO_FAULTS: &[(&str, &str, &str, &str, &str, &str, &str)] = &[
 ];
 
 /// A 1×1 white PNG standing in for a demo signature.
-const DEMO_SIGNATURE: &str =
+pub(crate) const DEMO_SIGNATURE: &str =
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==";
 
 /// A demo user as the acting user.

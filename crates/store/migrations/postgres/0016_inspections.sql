@@ -47,12 +47,17 @@ CREATE TABLE inspections (
     callback_on_time       BOOLEAN,
     callback_satisfaction  BIGINT CHECK (callback_satisfaction >= 1 AND callback_satisfaction <= 5),
     callback_note          TEXT,
+    -- Counted when the round completes (and as hazards are resolved), so the figures read
+    -- the rounds, not their lines.
+    hazards_found          BIGINT NOT NULL DEFAULT 0,
+    hazards_resolved       BIGINT NOT NULL DEFAULT 0,
     created_by             BIGINT REFERENCES users (id),
     created_at             TIMESTAMPTZ NOT NULL,
     updated_at             TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX inspections_planned ON inspections (planned_on, status);
 CREATE INDEX inspections_customer ON inspections (customer_id, planned_on);
+CREATE INDEX inspections_open ON inspections (planned_on) WHERE status IN ('planned', 'in_progress');
 CREATE INDEX inspections_to_call ON inspections (completed_at) WHERE status = 'completed' AND callback_at IS NULL;
 
 CREATE TABLE inspection_technicians (
@@ -85,6 +90,16 @@ CREATE TABLE inspection_items (
 );
 CREATE INDEX inspection_items_open_hazards ON inspection_items (inspection_id)
     WHERE result = 'hazard' AND hazard_resolved_at IS NULL;
+
+-- A completed round's devices per system, and how many were sound (no fault, no hazard):
+-- device availability (设备完好率) reads these, not the lines.
+CREATE TABLE inspection_systems (
+    inspection_id  BIGINT NOT NULL REFERENCES inspections (id),
+    system         TEXT NOT NULL,
+    devices        BIGINT NOT NULL,
+    devices_ok     BIGINT NOT NULL,
+    PRIMARY KEY (inspection_id, system)
+);
 
 -- The school's questions and the answers given (前期, reported to leadership).
 CREATE TABLE inspection_questions (
