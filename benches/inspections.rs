@@ -152,11 +152,17 @@ async fn run(label: &str, url: &str, schools: usize, requests: usize) {
         WHERE planned_on < '2027-01-01'",
     )
     .await;
-    exec(&db, "UPDATE inspection_items SET hazard_resolved_at = created_at FROM inspections i \
-        WHERE i.id = inspection_items.inspection_id AND inspection_items.id % 62 = 0").await;
+    exec(
+        &db,
+        "UPDATE inspection_items SET hazard_resolved_at = created_at FROM inspections i \
+        WHERE i.id = inspection_items.inspection_id AND inspection_items.id % 62 = 0",
+    )
+    .await;
     // What each completion counts for the figures, through the same function.
     let rounds: Vec<i64> = match &db {
-        Db::Sqlite(p) => sqlx::query_scalar("SELECT id FROM inspections WHERE status = 'completed'").fetch_all(p).await.unwrap(),
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT id FROM inspections WHERE status = 'completed'").fetch_all(p).await.unwrap()
+        }
         Db::Postgres(p) => {
             sqlx::query_scalar("SELECT id FROM inspections WHERE status = 'completed'").fetch_all(p).await.unwrap()
         }
@@ -177,8 +183,12 @@ async fn run(label: &str, url: &str, schools: usize, requests: usize) {
             tx.commit().await.unwrap();
         }
     }
-    exec(&db, "UPDATE inspections SET hazards_resolved = (SELECT COUNT(*) FROM inspection_items x \
-        WHERE x.inspection_id = inspections.id AND x.result = 'hazard' AND x.hazard_resolved_at IS NOT NULL)").await;
+    exec(
+        &db,
+        "UPDATE inspections SET hazards_resolved = (SELECT COUNT(*) FROM inspection_items x \
+        WHERE x.inspection_id = inspections.id AND x.result = 'hazard' AND x.hazard_resolved_at IS NOT NULL)",
+    )
+    .await;
     if let Db::Postgres(p) = &db {
         sqlx::query("VACUUM ANALYZE").execute(p).await.unwrap();
     } else {

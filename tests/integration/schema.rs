@@ -66,6 +66,25 @@ async fn demo_loads(backend: crate::common::Backend) {
     let s = aftercare_demo::load_demo(&svc, 2026).await.unwrap();
     assert_eq!((s.customers, s.users, s.tickets), (30, 8, 30));
     assert!(s.equipment >= 600);
+    // Inspections: a town's rounds planned, one done today with its fault become a ticket, a
+    // hazard on the list, waiting for the callback.
+    assert!(s.inspections > 1, "{s:?}");
+    let iq = |q: aftercare_store::inspections::InspectionQuery| {
+        let db = db.clone();
+        async move { aftercare_store::inspections::list(&db, &q, aftercare_store::Page::default()).await.unwrap().items }
+    };
+    let done = iq(aftercare_store::inspections::InspectionQuery { to_call: true, ..Default::default() }).await;
+    assert_eq!(done.len(), 1, "one round done, to call back");
+    assert!(done[0].faults >= 1 && done[0].hazards >= 1 && done[0].signed, "{:?}", done[0]);
+    let planned = iq(aftercare_store::inspections::InspectionQuery {
+        status: Some(aftercare_domain::inspections::InspectionStatus::Planned),
+        ..Default::default()
+    })
+    .await;
+    assert_eq!(planned.len() + 1, s.inspections);
+    let hazards =
+        aftercare_store::inspections::open_hazards(&db, None, aftercare_store::Page::default()).await.unwrap();
+    assert!(hazards.total >= 1);
     let again = aftercare_demo::load_demo(&svc, 2026).await.unwrap();
     assert!(again.skipped, "loading twice changes nothing");
     let q =

@@ -825,15 +825,10 @@ impl Services {
         Ok(store::questions_between(&self.db, from, until, 200).await?)
     }
 
-    /// Device availability per school and system from the latest rounds.
-    pub async fn inspection_availability(
-        &self,
-        by: &Actor,
-        from: NaiveDate,
-        until: NaiveDate,
-    ) -> Result<Vec<AvailabilityRow>> {
+    /// Device availability now, per town (or school) and system, from the latest rounds.
+    pub async fn inspection_availability(&self, by: &Actor, group: CompletionBy) -> Result<Vec<AvailabilityRow>> {
         require(by.is_staff())?;
-        Ok(store::availability(&self.db, from, until).await?)
+        Ok(store::availability(&self.db, group).await?)
     }
 
     /// A period's completed rounds with their lines (the workbook), at most 2,000 rounds.

@@ -856,13 +856,22 @@ async fn insert_lines<'c>(conn: impl Into<Conn<'c>>, lines: &[(i64, i64, &Planne
 
 /// What the figures read of a completed round: its hazards, and per system its devices
 /// and how many were sound (a device with a fault or hazard on any line is not; one judged
-/// not applicable on every line is left out).
+/// not applicable on every line is left out) — the school's latest for those systems.
 pub async fn count_round<'c>(conn: impl Into<Conn<'c>>, id: i64) -> Result<()> {
     let mut conn = conn.into();
     on_conn!(&mut conn, |c| {
         sqlx::query(
             "UPDATE inspections SET hazards_found = \
                 (SELECT COUNT(*) FROM inspection_items x WHERE x.inspection_id = $1 AND x.result = 'hazard') WHERE id = $1",
+        )
+        .bind(id)
+        .execute(&mut **c)
+        .await?;
+        // This round is now the school's latest of its systems.
+        sqlx::query(
+            "UPDATE inspection_systems SET latest = FALSE WHERE latest AND inspection_id IN \
+                (SELECT o.id FROM inspections o JOIN inspections me ON me.customer_id = o.customer_id WHERE me.id = $1) \
+             AND system IN (SELECT system FROM inspection_items WHERE inspection_id = $1 AND equipment_id IS NOT NULL)",
         )
         .bind(id)
         .execute(&mut **c)
@@ -1105,31 +1114,33 @@ pub async fn completion(db: &Db, from: NaiveDate, until: NaiveDate, by: Completi
         .await?))
 }
 
-/// Device availability (设备完好率) per school and system from each school's latest
-/// completed round of that system in the period: devices judged `ok` over devices judged.
+/// Device availability (设备完好率) now, from each school's latest completed round of each
+/// system, summed per town (or school) and system: devices judged sound over devices judged.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AvailabilityRow {
-    pub customer_id: i64,
-    pub customer_name: String,
+    /// The town, or the school's id.
+    pub key: String,
+    pub label: String,
     #[sqlx(try_from = "String")]
     pub system: System,
     pub devices: i64,
     pub ok: i64,
 }
 
-pub async fn availability(db: &Db, from: NaiveDate, until: NaiveDate) -> Result<Vec<AvailabilityRow>> {
-    // Each school's latest completed round of each system in the period, from the counts
-    // its completion wrote.
-    let sql = "WITH latest AS ( \
-            SELECT s.system, i.customer_id, MAX(i.completed_at) AS at FROM inspection_systems s \
-            JOIN inspections i ON i.id = s.inspection_id \
-            WHERE i.status = 'completed' AND i.planned_on >= $1 AND i.planned_on <= $2 \
-            GROUP BY s.system, i.customer_id) \
-         SELECT i.customer_id, c.name AS customer_name, s.system, s.devices, s.devices_ok AS ok \
-         FROM latest x JOIN inspections i ON i.customer_id = x.customer_id AND i.completed_at = x.at \
-         JOIN inspection_systems s ON s.inspection_id = i.id AND s.system = x.system \
-         JOIN customers c ON c.id = i.customer_id ORDER BY c.name, s.system";
-    Ok(on_db!(db, |p| sqlx::query_as::<_, AvailabilityRow>(sql).bind(from).bind(until).fetch_all(p).await?))
+pub async fn availability(db: &Db, by: CompletionBy) -> Result<Vec<AvailabilityRow>> {
+    let (key, label, group) = match (by, db) {
+        (CompletionBy::Customer, Db::Sqlite(_)) => ("CAST(c.id AS TEXT)", "c.name", "c.id, c.name"),
+        (CompletionBy::Customer, Db::Postgres(_)) => ("c.id::text", "c.name", "c.id, c.name"),
+        // A phase has no devices of its own: by town.
+        _ => ("c.town", "c.town", "c.town"),
+    };
+    let sql = format!(
+        "SELECT {key} AS key, {label} AS label, s.system, CAST(SUM(s.devices) AS BIGINT) AS devices, \
+            CAST(SUM(s.devices_ok) AS BIGINT) AS ok \
+         FROM inspection_systems s JOIN inspections i ON i.id = s.inspection_id JOIN customers c ON c.id = i.customer_id \
+         WHERE s.latest GROUP BY {group}, s.system ORDER BY {label}, s.system"
+    );
+    Ok(on_db!(db, |p| sqlx::query_as::<_, AvailabilityRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }
 
 /// A period's completed rounds with their lines, for the workbook: (round, its lines).

@@ -92,14 +92,16 @@ CREATE INDEX inspection_items_open_hazards ON inspection_items (inspection_id)
     WHERE result = 'hazard' AND hazard_resolved_at IS NULL;
 
 -- A completed round's devices per system, and how many were sound (no fault, no hazard):
--- device availability (设备完好率) reads these, not the lines.
+-- device availability (设备完好率) reads the latest of each school and system, not the lines.
 CREATE TABLE inspection_systems (
     inspection_id  BIGINT NOT NULL REFERENCES inspections (id),
     system         TEXT NOT NULL,
     devices        BIGINT NOT NULL,
     devices_ok     BIGINT NOT NULL,
+    latest         BOOLEAN NOT NULL DEFAULT TRUE,
     PRIMARY KEY (inspection_id, system)
 );
+CREATE INDEX inspection_systems_latest ON inspection_systems (inspection_id) WHERE latest;
 
 -- The school's questions and the answers given (前期, reported to leadership).
 CREATE TABLE inspection_questions (

@@ -378,7 +378,8 @@ pub struct ReportOut {
     pub until: chrono::NaiveDate,
     /// Done over planned per group, with hazards found and resolved.
     pub rows: Vec<CompletionRow>,
-    /// Device availability per school and system from the latest rounds.
+    /// Device availability now, per town (or school, `by=customer`) and system, from each
+    /// school's latest completed round of the system.
     pub availability: Vec<AvailabilityRow>,
 }
 
@@ -415,7 +416,7 @@ pub async fn api_inspections_report(
     };
     let (from, until) = period(p.from.as_deref(), p.until.as_deref(), st.svc.today())?;
     let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
-    let availability = st.svc.inspection_availability(&u.actor, from, until).await?;
+    let availability = st.svc.inspection_availability(&u.actor, group).await?;
     Ok(Json(ReportOut { from, until, rows, availability }))
 }
 

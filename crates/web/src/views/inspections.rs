@@ -1110,7 +1110,7 @@ pub async fn view_inspection_report_get(
         Err(e) => (form_errors(u.tr, e)?, crate::api::inspections::period(None, None, today).unwrap_or((today, today))),
     };
     let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
-    let availability = st.svc.inspection_availability(&u.actor, from, until).await?;
+    let availability = st.svc.inspection_availability(&u.actor, group).await?;
     let questions = st.svc.inspection_questions(&u.actor, from, until).await?;
     let page = ReportPage {
         c: Ctx::new(&st, &u, "/inspections", u.tr.t("inspection_report.title"))
