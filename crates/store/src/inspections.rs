@@ -343,6 +343,8 @@ pub struct PlannedInspection {
 
 /// Rows per multi-row INSERT (five values each: under both databases' limits).
 const LINE_CHUNK: usize = 1000;
+/// Rounds per multi-row INSERT of rounds and of their audit entries.
+const ROUND_CHUNK: usize = 1000;
 
 /// Writes planned inspections, their technicians and lines in one transaction; their ids
 /// with their numbers, in order. A school or technician that does not exist is
@@ -368,24 +370,42 @@ pub async fn create_many(
         .fetch_one(&mut *tx)
         .await?;
         let first = last - plans.len() as i64 + 1;
+        // A thousand rounds a statement: a term's planning is thousands of them.
+        let numbers: Vec<String> = (0..plans.len()).map(|k| format!("XJ{day}-{:04}", first + k as i64)).collect();
         let mut ids = Vec::with_capacity(plans.len());
-        for (k, p) in plans.iter().enumerate() {
-            let number = format!("XJ{day}-{:04}", first + k as i64);
-            let id: i64 = sqlx::query_scalar(
+        for (chunk, nos) in plans.chunks(ROUND_CHUNK).zip(numbers.chunks(ROUND_CHUNK)) {
+            let rows = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 5;
+                    format!("(${}, ${}, ${}, ${}, 'planned', ${}, $1, $2, $2)", b + 3, b + 4, b + 5, b + 6, b + 7)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO inspections (number, customer_id, phase, systems, status, planned_on, created_by, \
-                    created_at, updated_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $7, $7) RETURNING id",
-            )
-            .bind(&number)
-            .bind(p.customer_id)
-            .bind(p.phase.as_str())
-            .bind(systems_text(&p.systems))
-            .bind(p.planned_on)
+                    created_at, updated_at) VALUES {rows} RETURNING id, number"
+            )))
             .bind(w.user_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|e| crate::map_write_err(e, &["customer_id"]))?;
-            ids.push((id, number));
+            .bind(now);
+            for (p, no) in chunk.iter().zip(nos) {
+                q = q
+                    .bind(no)
+                    .bind(p.customer_id)
+                    .bind(p.phase.as_str())
+                    .bind(systems_text(&p.systems))
+                    .bind(p.planned_on);
+            }
+            // RETURNING promises no order: match the rows back by their unique numbers.
+            let got: std::collections::HashMap<String, i64> = q
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| crate::map_write_err(e, &["customer_id"]))?
+                .into_iter()
+                .map(|(id, n)| (n, id))
+                .collect();
+            for no in nos {
+                ids.push((got.get(no).copied().ok_or(StoreError::NotFound)?, no.clone()));
+            }
         }
         let techs: Vec<(i64, i64)> =
             plans.iter().zip(&ids).flat_map(|(p, (id, _))| p.technician_ids.iter().map(move |t| (*id, *t))).collect();
@@ -408,10 +428,27 @@ pub async fn create_many(
         for chunk in lines.chunks(BULK_LINES) {
             insert_lines(&mut *tx, chunk).await?;
         }
-        for (p, (id, number)) in plans.iter().zip(&ids) {
-            let after = serde_json::json!({"customer_id": p.customer_id, "phase": p.phase, "planned_on": p.planned_on,
-                "technician_ids": p.technician_ids, "lines": p.items.len()});
-            crate::audit::record(&mut *tx, w, "inspection", *id, "plan", number, None, Some(after)).await?;
+        let at = Utc::now();
+        for (chunk, made) in plans.chunks(ROUND_CHUNK).zip(ids.chunks(ROUND_CHUNK)) {
+            let rows = (0..chunk.len())
+                .map(|i| {
+                    format!("($1, $2, $3, 'inspection', ${}, 'plan', ${}, NULL, ${})", 3 * i + 4, 3 * i + 5, 3 * i + 6)
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
+                    after_json) VALUES {rows}"
+            )))
+            .bind(at)
+            .bind(w.user_id)
+            .bind(&w.name);
+            for (p, (id, number)) in chunk.iter().zip(made) {
+                let after = serde_json::json!({"customer_id": p.customer_id, "phase": p.phase,
+                    "planned_on": p.planned_on, "technician_ids": p.technician_ids, "lines": p.items.len()});
+                q = q.bind(id).bind(number).bind(after.to_string());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         ids
