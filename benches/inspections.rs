@@ -200,7 +200,7 @@ async fn run(label: &str, url: &str, schools: usize, requests: usize) {
         ("completion by town, a year", "/api/v1/inspections/report?from=2026-01-01&until=2026-12-31&by=town"),
         ("completion by school, a year", "/api/v1/inspections/report?from=2026-01-01&until=2026-12-31&by=customer"),
         ("completion by phase, a year", "/api/v1/inspections/report?from=2026-01-01&until=2026-12-31&by=phase"),
-        ("a technician's rounds (list, first page)", "/api/v1/inspections?scope=overdue"),
+        ("the overdue rounds (list, first page)", "/api/v1/inspections?scope=overdue"),
     ] {
         let mut lat = Vec::with_capacity(requests);
         for _ in 0..requests {

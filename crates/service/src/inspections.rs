@@ -806,16 +806,24 @@ impl Services {
         Ok(store::resolve_hazard(&self.db, &self.writer(by), line.0, &how, now).await?)
     }
 
-    /// Done over planned per town, school or phase, with hazards found and resolved.
-    pub async fn inspection_completion(
+    /// Done over planned per town, school or phase, with hazards found and resolved, and
+    /// device availability now for the same towns or schools: a page of rows (by school, a
+    /// county's thousands come a page at a time) and how many there are.
+    pub async fn inspection_report(
         &self,
         by: &Actor,
         from: NaiveDate,
         until: NaiveDate,
         group: CompletionBy,
-    ) -> Result<Vec<CompletionRow>> {
+        page: Page,
+    ) -> Result<(Vec<CompletionRow>, i64, Vec<AvailabilityRow>)> {
         require(by.is_staff())?;
-        Ok(store::completion(&self.db, from, until, group).await?)
+        let rows = store::completion(&self.db, from, until, group, page).await?;
+        let total = store::completion_groups(&self.db, from, until, group).await?;
+        let schools: Option<Vec<i64>> =
+            (group == CompletionBy::Customer).then(|| rows.iter().filter_map(|r| r.key.parse().ok()).collect());
+        let availability = store::availability(&self.db, group, schools.as_deref()).await?;
+        Ok((rows, total, availability))
     }
 
     /// The questions schools asked on the period's rounds, with the answers given (前期:
@@ -823,12 +831,6 @@ impl Services {
     pub async fn inspection_questions(&self, by: &Actor, from: NaiveDate, until: NaiveDate) -> Result<Vec<AskedRow>> {
         require(by.is_staff())?;
         Ok(store::questions_between(&self.db, from, until, 200).await?)
-    }
-
-    /// Device availability now, per town (or school) and system, from the latest rounds.
-    pub async fn inspection_availability(&self, by: &Actor, group: CompletionBy) -> Result<Vec<AvailabilityRow>> {
-        require(by.is_staff())?;
-        Ok(store::availability(&self.db, group).await?)
     }
 
     /// A period's completed rounds with their lines (the workbook), at most 2,000 rounds.

@@ -1127,7 +1127,14 @@ pub enum CompletionBy {
     Phase,
 }
 
-pub async fn completion(db: &Db, from: NaiveDate, until: NaiveDate, by: CompletionBy) -> Result<Vec<CompletionRow>> {
+/// A page of rows (by school there are thousands: a county's schools come a page at a time).
+pub async fn completion(
+    db: &Db,
+    from: NaiveDate,
+    until: NaiveDate,
+    by: CompletionBy,
+    page: Page,
+) -> Result<Vec<CompletionRow>> {
     let (key, label, group) = match (by, db) {
         (CompletionBy::Town, _) => ("c.town", "c.town", "c.town"),
         (CompletionBy::Customer, Db::Sqlite(_)) => ("CAST(c.id AS TEXT)", "c.name", "c.id, c.name"),
@@ -1142,12 +1149,32 @@ pub async fn completion(db: &Db, from: NaiveDate, until: NaiveDate, by: Completi
             CAST(SUM(i.hazards_resolved) AS BIGINT) AS hazards_resolved \
          FROM inspections i JOIN customers c ON c.id = i.customer_id \
          WHERE i.planned_on >= $1 AND i.planned_on <= $2 AND i.status <> 'cancelled' \
-         GROUP BY {group} ORDER BY {label}"
+         GROUP BY {group} ORDER BY {label}, {key} LIMIT $3 OFFSET $4"
     );
     Ok(on_db!(db, |p| sqlx::query_as::<_, CompletionRow>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(from)
         .bind(until)
+        .bind(page.limit())
+        .bind(page.offset())
         .fetch_all(p)
+        .await?))
+}
+
+/// How many rows [`completion`] has in all (schools, towns or phases with rounds).
+pub async fn completion_groups(db: &Db, from: NaiveDate, until: NaiveDate, by: CompletionBy) -> Result<i64> {
+    let key = match by {
+        CompletionBy::Town => "c.town",
+        CompletionBy::Customer => "c.id",
+        CompletionBy::Phase => "i.phase",
+    };
+    let sql = format!(
+        "SELECT COUNT(DISTINCT {key}) FROM inspections i JOIN customers c ON c.id = i.customer_id \
+         WHERE i.planned_on >= $1 AND i.planned_on <= $2 AND i.status <> 'cancelled'"
+    );
+    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(from)
+        .bind(until)
+        .fetch_one(p)
         .await?))
 }
 
@@ -1164,18 +1191,24 @@ pub struct AvailabilityRow {
     pub ok: i64,
 }
 
-pub async fn availability(db: &Db, by: CompletionBy) -> Result<Vec<AvailabilityRow>> {
+/// `schools`: only these (the page of schools a report by school shows).
+pub async fn availability(db: &Db, by: CompletionBy, schools: Option<&[i64]>) -> Result<Vec<AvailabilityRow>> {
     let (key, label, group) = match (by, db) {
         (CompletionBy::Customer, Db::Sqlite(_)) => ("CAST(c.id AS TEXT)", "c.name", "c.id, c.name"),
         (CompletionBy::Customer, Db::Postgres(_)) => ("c.id::text", "c.name", "c.id, c.name"),
         // A phase has no devices of its own: by town.
         _ => ("c.town", "c.town", "c.town"),
     };
+    let only = match schools {
+        None => String::new(),
+        Some([]) => "AND 1 = 0".to_owned(),
+        Some(ids) => format!("AND i.customer_id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")),
+    };
     let sql = format!(
         "SELECT {key} AS key, {label} AS label, s.system, CAST(SUM(s.devices) AS BIGINT) AS devices, \
             CAST(SUM(s.devices_ok) AS BIGINT) AS ok \
          FROM inspection_systems s JOIN inspections i ON i.id = s.inspection_id JOIN customers c ON c.id = i.customer_id \
-         WHERE s.latest GROUP BY {group}, s.system ORDER BY {label}, s.system"
+         WHERE s.latest {only} GROUP BY {group}, s.system ORDER BY {label}, s.system"
     );
     Ok(on_db!(db, |p| sqlx::query_as::<_, AvailabilityRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
 }

@@ -370,14 +370,20 @@ pub struct ReportParams {
     pub until: Option<String>,
     /// `town` (default), `customer` or `phase`.
     pub by: Option<String>,
+    /// Rows come a page at a time (by school a county has thousands): default 1.
+    pub page: Option<u32>,
+    /// At most 500; default 100.
+    pub per_page: Option<u32>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReportOut {
     pub from: chrono::NaiveDate,
     pub until: chrono::NaiveDate,
-    /// Done over planned per group, with hazards found and resolved.
+    /// Done over planned per group, with hazards found and resolved (this page).
     pub rows: Vec<CompletionRow>,
+    /// Groups in all (pages of `per_page`).
+    pub total: i64,
     /// Device availability now, per town (or school, `by=customer`) and system, from each
     /// school's latest completed round of the system.
     pub availability: Vec<AvailabilityRow>,
@@ -415,9 +421,9 @@ pub async fn api_inspections_report(
         Some(_) => return Err(bad("by", "unknown_value").into()),
     };
     let (from, until) = period(p.from.as_deref(), p.until.as_deref(), st.svc.today())?;
-    let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
-    let availability = st.svc.inspection_availability(&u.actor, group).await?;
-    Ok(Json(ReportOut { from, until, rows, availability }))
+    let page = aftercare_service::Page::new(p.page, Some(p.per_page.unwrap_or(100)));
+    let (rows, total, availability) = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
+    Ok(Json(ReportOut { from, until, rows, total, availability }))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/inspections",

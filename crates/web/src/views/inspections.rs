@@ -759,6 +759,7 @@ pub struct PeriodParams {
     pub until: Option<String>,
     /// `town` (default), `customer`, `phase`.
     pub by: Option<String>,
+    pub page: Option<u32>,
 }
 
 /// A period's completed rounds as one workbook: a sheet of rounds, a sheet of every line.
@@ -1065,6 +1066,7 @@ pub struct ReportPage {
     pub rows: Vec<CompletionRow>,
     pub availability: Vec<AvailabilityRow>,
     pub questions: Vec<aftercare_service::inspections::AskedRow>,
+    pub pager: Pager,
     pub errors: FormErrors,
 }
 
@@ -1109,8 +1111,10 @@ pub async fn view_inspection_report_get(
         Ok(r) => (FormErrors::default(), r),
         Err(e) => (form_errors(u.tr, e)?, crate::api::inspections::period(None, None, today).unwrap_or((today, today))),
     };
-    let rows = st.svc.inspection_completion(&u.actor, from, until, group).await?;
-    let availability = st.svc.inspection_availability(&u.actor, group).await?;
+    let page = Page::new(p.page, Some(100));
+    let (rows, total, availability) = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
+    let params = [("from", from.to_string()), ("until", until.to_string()), ("by", by.clone())];
+    let pager = Pager::new("/inspections/report", &params, page, total);
     let questions = st.svc.inspection_questions(&u.actor, from, until).await?;
     let page = ReportPage {
         c: Ctx::new(&st, &u, "/inspections", u.tr.t("inspection_report.title"))
@@ -1121,6 +1125,7 @@ pub async fn view_inspection_report_get(
         rows,
         availability,
         questions,
+        pager,
         errors,
     };
     Ok(render(&page))
