@@ -226,6 +226,8 @@ both!(a_round_runs_from_plan_through_findings_to_the_callback, |app: TestApp| as
     let town = r["rows"].as_array().unwrap().iter().find(|x| x["key"] == "城关镇").cloned().unwrap();
     assert_eq!((town["planned"].as_i64(), town["completed"].as_i64()), (Some(1), Some(1)));
     assert_eq!((town["hazards_found"].as_i64(), town["hazards_resolved"].as_i64()), (Some(1), Some(1)));
+    assert_eq!((r["totals"]["planned"].as_i64(), r["totals"]["completed"].as_i64()), (Some(1), Some(1)), "{r}");
+    assert_eq!(r["total"], 1, "one town");
     let sv = r["availability"].as_array().unwrap().iter().find(|x| x["system"] == "surveillance").cloned().unwrap();
     assert_eq!((sv["devices"].as_i64(), sv["ok"].as_i64()), (Some(2), Some(0)), "both cameras had a finding: {r}");
     assert_eq!(app.get_json(&app.token("school1").await, "/api/v1/inspections/report").await.0, StatusCode::FORBIDDEN);

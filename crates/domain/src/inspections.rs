@@ -757,6 +757,18 @@ mod tests {
     }
 
     #[test]
+    fn planning_settings_keep_late_after_middle_and_a_sane_daily_limit() {
+        let ok = PlanSettingsInput { mid_after_years: Some(1.0), late_after_years: Some(4.0), daily_limit: Some(3) };
+        assert_eq!(ok.validate().map(|s| s.daily_limit), Ok(3));
+        let bad = PlanSettingsInput { mid_after_years: Some(5.0), late_after_years: Some(2.0), daily_limit: Some(0) };
+        let e = bad.validate().err().unwrap_or_default();
+        let got: Vec<(&str, &str)> = e.0.iter().map(|x| (x.field.as_str(), x.code)).collect();
+        assert_eq!(got, [("late_after_years", "date_order"), ("daily_limit", "out_of_range")]);
+        let none = PlanSettingsInput { mid_after_years: Some(f64::NAN), ..Default::default() };
+        assert_eq!(none.validate().err().unwrap_or_default().0.len(), 3, "NaN, and two missing");
+    }
+
+    #[test]
     fn roles_come_before_states() {
         use InspectionAction as A;
         let other = InspectionContext { roles: vec![Role::Technician], is_assigned: false, ..Default::default() };

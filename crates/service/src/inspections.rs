@@ -74,6 +74,16 @@ impl InspectionView {
     }
 }
 
+/// The figures of a period: a page of groups, how many groups there are, the totals over
+/// all of them, and device availability now for the groups shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct InspectionReport {
+    pub rows: Vec<CompletionRow>,
+    pub groups: i64,
+    pub totals: CompletionRow,
+    pub availability: Vec<AvailabilityRow>,
+}
+
 /// What a plan request made.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlannedRound {
@@ -816,14 +826,15 @@ impl Services {
         until: NaiveDate,
         group: CompletionBy,
         page: Page,
-    ) -> Result<(Vec<CompletionRow>, i64, Vec<AvailabilityRow>)> {
+    ) -> Result<InspectionReport> {
         require(by.is_staff())?;
         let rows = store::completion(&self.db, from, until, group, page).await?;
-        let total = store::completion_groups(&self.db, from, until, group).await?;
+        let groups = store::completion_groups(&self.db, from, until, group).await?;
+        let totals = store::completion_totals(&self.db, from, until).await?;
         let schools: Option<Vec<i64>> =
             (group == CompletionBy::Customer).then(|| rows.iter().filter_map(|r| r.key.parse().ok()).collect());
         let availability = store::availability(&self.db, group, schools.as_deref()).await?;
-        Ok((rows, total, availability))
+        Ok(InspectionReport { rows, groups, totals, availability })
     }
 
     /// The questions schools asked on the period's rounds, with the answers given (前期:

@@ -1160,6 +1160,21 @@ pub async fn completion(
         .await?))
 }
 
+/// The period's totals over every group (the report's tiles).
+pub async fn completion_totals(db: &Db, from: NaiveDate, until: NaiveDate) -> Result<CompletionRow> {
+    Ok(on_db!(db, |p| sqlx::query_as::<_, CompletionRow>(
+        "SELECT 'all' AS key, 'all' AS label, COUNT(*) AS planned, \
+            COALESCE(SUM(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), 0) AS completed, \
+            CAST(COALESCE(SUM(hazards_found), 0) AS BIGINT) AS hazards_found, \
+            CAST(COALESCE(SUM(hazards_resolved), 0) AS BIGINT) AS hazards_resolved \
+         FROM inspections WHERE planned_on >= $1 AND planned_on <= $2 AND status <> 'cancelled'"
+    )
+    .bind(from)
+    .bind(until)
+    .fetch_one(p)
+    .await?))
+}
+
 /// How many rows [`completion`] has in all (schools, towns or phases with rounds).
 pub async fn completion_groups(db: &Db, from: NaiveDate, until: NaiveDate, by: CompletionBy) -> Result<i64> {
     let key = match by {

@@ -384,6 +384,8 @@ pub struct ReportOut {
     pub rows: Vec<CompletionRow>,
     /// Groups in all (pages of `per_page`).
     pub total: i64,
+    /// Over every group of the period.
+    pub totals: CompletionRow,
     /// Device availability now, per town (or school, `by=customer`) and system, from each
     /// school's latest completed round of the system.
     pub availability: Vec<AvailabilityRow>,
@@ -422,8 +424,8 @@ pub async fn api_inspections_report(
     };
     let (from, until) = period(p.from.as_deref(), p.until.as_deref(), st.svc.today())?;
     let page = aftercare_service::Page::new(p.page, Some(p.per_page.unwrap_or(100)));
-    let (rows, total, availability) = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
-    Ok(Json(ReportOut { from, until, rows, total, availability }))
+    let r = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
+    Ok(Json(ReportOut { from, until, rows: r.rows, total: r.groups, totals: r.totals, availability: r.availability }))
 }
 
 #[utoipa::path(get, path = "/api/v1/settings/inspections",

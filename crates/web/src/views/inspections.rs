@@ -418,6 +418,16 @@ impl InspectionPage {
     }
 }
 
+/// A decimal typed on a phone (`24,5` as well as `24.5`): an empty box is none, anything
+/// else that is not a number the field error `invalid`.
+fn decimal(form: &[(String, String)], name: &'static str, e: &mut aftercare_domain::FieldErrors) -> Option<f64> {
+    let v = field(form, name).map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty())?;
+    v.parse::<f64>().ok().or_else(|| {
+        e.push(name, "invalid");
+        None
+    })
+}
+
 /// A measured value without a needless ".0".
 pub fn num(v: f64) -> String {
     if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v}") }
@@ -490,17 +500,16 @@ pub async fn view_inspection_line_post(
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
     let line: Option<i64> = field(&form, "item_id").and_then(|s| s.parse().ok());
     // An empty box is no value (the phone sends the field either way).
-    let value = field(&form, "value").map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty());
-    let parsed = value.as_deref().map(|v| v.parse::<f64>());
-    if let Some(Err(_)) = parsed {
-        let e = aftercare_domain::FieldErrors::single("value", "invalid");
-        return refused(&st, &u, id, e.into(), line, form).await;
+    let mut bad = aftercare_domain::FieldErrors::default();
+    let value = decimal(&form, "value", &mut bad);
+    if !bad.is_empty() {
+        return refused(&st, &u, id, bad.into(), line, form).await;
     }
     let input = ResultsInput {
         items: Some(vec![LineResultInput {
             item_id: line,
             result: field(&form, "result"),
-            value: parsed.and_then(Result::ok),
+            value,
             note: field(&form, "note"),
             suggest_replace: Some(field(&form, "suggest_replace").is_some()),
         }]),
@@ -1065,6 +1074,7 @@ pub struct ReportPage {
     pub by: String,
     pub rows: Vec<CompletionRow>,
     pub availability: Vec<AvailabilityRow>,
+    pub totals: CompletionRow,
     pub questions: Vec<aftercare_service::inspections::AskedRow>,
     pub pager: Pager,
     pub errors: FormErrors,
@@ -1087,10 +1097,10 @@ impl ReportPage {
     pub fn width(&self, done: &i64, of: &i64) -> String {
         if *of == 0 { "0".into() } else { format!("{:.1}", *done as f64 * 100.0 / *of as f64) }
     }
+    /// The tiles: over every group of the period, not only the page shown.
     pub fn total(&self) -> (i64, i64, i64, i64) {
-        self.rows.iter().fold((0, 0, 0, 0), |a, r| {
-            (a.0 + r.planned, a.1 + r.completed, a.2 + r.hazards_found, a.3 + r.hazards_resolved)
-        })
+        let t = &self.totals;
+        (t.planned, t.completed, t.hazards_found, t.hazards_resolved)
     }
 }
 
@@ -1112,9 +1122,10 @@ pub async fn view_inspection_report_get(
         Err(e) => (form_errors(u.tr, e)?, crate::api::inspections::period(None, None, today).unwrap_or((today, today))),
     };
     let page = Page::new(p.page, Some(100));
-    let (rows, total, availability) = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
+    let r = st.svc.inspection_report(&u.actor, from, until, group, page).await?;
     let params = [("from", from.to_string()), ("until", until.to_string()), ("by", by.clone())];
-    let pager = Pager::new("/inspections/report", &params, page, total);
+    let pager = Pager::new("/inspections/report", &params, page, r.groups);
+    let (rows, availability, totals) = (r.rows, r.availability, r.totals);
     let questions = st.svc.inspection_questions(&u.actor, from, until).await?;
     let page = ReportPage {
         c: Ctx::new(&st, &u, "/inspections", u.tr.t("inspection_report.title"))
@@ -1124,6 +1135,7 @@ pub async fn view_inspection_report_get(
         by,
         rows,
         availability,
+        totals,
         questions,
         pager,
         errors,
@@ -1138,20 +1150,11 @@ pub async fn view_plan_settings_post(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.check_csrf(&field(&form, "_csrf").unwrap_or_default())?;
-    let num = |n: &str| field(&form, n).map(|v| v.trim().replace(',', ".")).filter(|v| !v.is_empty());
     let mut bad = aftercare_domain::FieldErrors::default();
-    let mut years = |n: &'static str| {
-        num(n).and_then(|v| {
-            v.parse::<f64>().ok().or_else(|| {
-                bad.push(n, "invalid");
-                None
-            })
-        })
-    };
     let input = aftercare_domain::inspections::PlanSettingsInput {
-        mid_after_years: years("mid_after_years"),
-        late_after_years: years("late_after_years"),
-        daily_limit: num("daily_limit").and_then(|v| v.parse().ok()),
+        mid_after_years: decimal(&form, "mid_after_years", &mut bad),
+        late_after_years: decimal(&form, "late_after_years", &mut bad),
+        daily_limit: decimal(&form, "daily_limit", &mut bad).map(|n| n as i64),
     };
     let result =
         if bad.is_empty() { st.svc.set_plan_settings(&u.actor, &input).await.map(|_| ()) } else { Err(bad.into()) };
