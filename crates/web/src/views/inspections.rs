@@ -154,8 +154,21 @@ pub struct CalendarPage {
     pub next: String,
     pub weeks: Vec<Vec<Day>>,
     pub total: i64,
+    /// Rounds drawn (at most a page of 500): fewer than `total` says so and offers a town.
+    pub shown: i64,
+    pub town: String,
+    pub towns: Vec<String>,
     pub can_plan: bool,
     pub mine: bool,
+}
+
+impl CalendarPage {
+    pub fn capped_text(&self) -> String {
+        self.c.tr.tf(
+            "inspections.calendar_capped",
+            &[("shown", &self.shown.to_string()), ("total", &self.total.to_string())],
+        )
+    }
 }
 
 impl Words for CalendarPage {
@@ -170,6 +183,8 @@ pub struct CalendarParams {
     pub month: Option<String>,
     /// `1`: only the viewer's rounds.
     pub mine: Option<String>,
+    /// One town's rounds (a county's month can hold thousands).
+    pub town: Option<String>,
     pub ok: Option<String>,
 }
 
@@ -191,6 +206,7 @@ pub async fn view_calendar_get(
         planned_from: Some(first),
         planned_until: Some(last),
         soonest_first: true,
+        town: p.town.clone().filter(|t| !t.trim().is_empty()),
         ..Default::default()
     };
     let scope = if mine { Scope::Mine } else { Scope::All };
@@ -199,6 +215,7 @@ pub async fn view_calendar_get(
     let start = first - Duration::days(i64::from(first.weekday().num_days_from_monday()));
     let mut weeks = Vec::new();
     let mut d = start;
+    let shown = rows.items.len() as i64;
     let mut items = rows.items;
     while d <= last {
         let mut week = Vec::with_capacity(7);
@@ -222,6 +239,9 @@ pub async fn view_calendar_get(
         next,
         weeks,
         total: rows.total,
+        shown,
+        town: p.town.clone().unwrap_or_default(),
+        towns: st.svc.towns(&u.actor).await?.into_iter().map(|(t, _)| t).collect(),
         can_plan: u.actor.has_any(&[Role::Engineer]),
         mine,
     };
