@@ -58,4 +58,8 @@ typed_id!(
     InspectionId,
     InspectionItemId,
     ChecklistItemId,
+    VehicleId,
+    TripId,
+    TripStopId,
+    TripItemId,
 );

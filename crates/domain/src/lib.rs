@@ -25,6 +25,8 @@ pub mod search;
 pub mod shortages;
 pub mod systems;
 pub mod tickets;
+pub mod trip_plan;
+pub mod trips;
 pub mod users;
 pub mod validation;
 
