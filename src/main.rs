@@ -155,8 +155,8 @@ async fn run() -> Result<()> {
             } else {
                 println!(
                     "demo: loaded {} schools, {} pieces of equipment, {} tickets, {} contact records, {} stock movements, \
-                     {} inspections, {} users.",
-                    s.customers, s.equipment, s.tickets, s.contacts, s.movements, s.inspections, s.users
+                     {} inspections, {} trips, {} users.",
+                    s.customers, s.equipment, s.tickets, s.contacts, s.movements, s.inspections, s.trips, s.users
                 );
             }
             println!("\n  demo accounts (username / password — role):");

@@ -35,5 +35,6 @@ mod stock_reports;
 mod taxonomy_pages;
 mod ticket_pages;
 mod tickets;
+mod trips;
 mod visit_parts;
 mod work_pages;

@@ -7,6 +7,7 @@ pub mod data;
 mod desk;
 mod inspections;
 mod parts;
+mod trips;
 
 use aftercare_domain::CustomerId;
 use aftercare_domain::users::UserInput;
@@ -47,6 +48,7 @@ pub struct DemoSummary {
     pub movements: usize,
     /// Inspections planned (one of them done today).
     pub inspections: usize,
+    pub trips: usize,
     /// Nothing was loaded: the database already had schools.
     pub skipped: bool,
 }
@@ -102,6 +104,12 @@ pub async fn load_demo(svc: &Services, seed: u64) -> Result<DemoSummary> {
         Some(school) => inspections::demo_inspections(svc, school).await?,
         None => 0,
     };
+    // The trips go to the school account's school and to the first other one.
+    let other = ids.iter().map(|i| CustomerId(*i)).find(|c| Some(*c) != school_id);
+    let trips = match (school_id, other) {
+        (Some(school), Some(other)) => trips::demo_trips(svc, school, other).await?,
+        _ => 0,
+    };
     Ok(DemoSummary {
         customers: customers.len(),
         equipment: equipment.len(),
@@ -110,6 +118,7 @@ pub async fn load_demo(svc: &Services, seed: u64) -> Result<DemoSummary> {
         contacts,
         movements,
         inspections,
+        trips,
         skipped: false,
     })
 }

@@ -151,11 +151,7 @@ fn depot_leg(j: &Job, travel: &Travel) -> i64 {
 /// The road between two jobs: within a school nothing, within a town a few minutes, else
 /// the towns' minutes.
 fn leg(a: &Job, b: &Job, travel: &Travel) -> i64 {
-    if a.customer_id == b.customer_id {
-        0
-    } else {
-        travel.between(&a.town, &b.town)
-    }
+    if a.customer_id == b.customer_id { 0 } else { travel.between(&a.town, &b.town) }
 }
 
 /// Teams: jobs sharing a person go together (a person is in one place at a time); a job
@@ -312,7 +308,8 @@ mod tests {
     /// A small county: the depot in 城关, four towns around it.
     fn county() -> Travel {
         let mut t = Travel::default();
-        for (town, m) in [("城关镇", 10), ("东坝镇", 40), ("西河乡", 45), ("北山乡", 80), ("南岭镇", 35)] {
+        for (town, m) in [("城关镇", 10), ("东坝镇", 40), ("西河乡", 45), ("北山乡", 80), ("南岭镇", 35)]
+        {
             t.depot.insert(town.into(), m);
         }
         // 北山 and 西河 are on one road.

@@ -91,6 +91,15 @@ string_enum!(
     }
 );
 
+string_enum!(
+    /// Where a field person is on a day (`GET /api/v1/attendance`; fixed).
+    AttendanceState {
+        Depot = "depot",
+        Out = "out",
+        Absent = "absent",
+    }
+);
+
 /// What is true of the actor and the trip when an action is asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TripContext {
@@ -564,8 +573,8 @@ impl VehicleInput {
         if !(1..=60).contains(&seats) {
             e.push("seats", "out_of_range");
         }
-        let status =
-            optional_enum(&mut e, "status", self.status.as_deref(), VehicleStatus::parse).unwrap_or(VehicleStatus::Active);
+        let status = optional_enum(&mut e, "status", self.status.as_deref(), VehicleStatus::parse)
+            .unwrap_or(VehicleStatus::Active);
         let note = optional(&mut e, "note", self.note.as_deref(), 500);
         e.in_area("trips").into_result(NewVehicle { plate, name, seats, status, note })
     }

@@ -39,6 +39,7 @@ pub mod stock_reports;
 pub mod suggestions;
 pub mod taxonomy;
 pub mod tickets;
+pub mod trips;
 pub mod users;
 
 use aftercare_domain::FieldErrors;
@@ -72,6 +73,9 @@ pub enum ServiceError {
     /// Not enough usable stock: `part` is its code and name, `on_hand` what is left.
     #[error("not enough stock of {part} in {warehouse}: {on_hand} left")]
     Insufficient { part: String, warehouse: String, on_hand: i64 },
+    /// A person or a vehicle (`who`) is on another trip (`trip`) at that time.
+    #[error("{who} is on trip {trip} at that time")]
+    Overlap { who: String, trip: String },
     #[error("import rejected")]
     Import(Vec<excel::RowError>),
     #[error("internal: {0}")]

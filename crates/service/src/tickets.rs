@@ -727,6 +727,14 @@ impl Services {
         {
             return Err(ServiceError::Stale);
         }
+        // A visit at a trip's stop takes the trip's times, so nobody types them twice.
+        let mut input = std::borrow::Cow::Borrowed(input);
+        if let Some((departed, arrived, returned)) = self.visit_trip_times(by, ticket).await? {
+            let i = input.to_mut();
+            i.departed_at = i.departed_at.or(departed);
+            i.arrived_at = i.arrived_at.or(arrived);
+            i.returned_at = i.returned_at.or(returned);
+        }
         let v = input.validate(decode_png)?;
         let mut techs: Vec<i64> = v.technician_ids.iter().map(|u| u.0).collect();
         if techs.is_empty() {

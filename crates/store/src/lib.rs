@@ -30,6 +30,7 @@ pub mod suggestions;
 pub mod taxonomy;
 pub mod throttle;
 pub mod tickets;
+pub mod trips;
 pub mod users;
 pub mod visits;
 
@@ -53,6 +54,10 @@ pub enum StoreError {
     /// Not enough usable stock of a part in a warehouse: `on_hand` is what is left.
     #[error("not enough stock of part {part_id} in warehouse {warehouse_id}: {on_hand} left")]
     Insufficient { part_id: i64, warehouse_id: i64, on_hand: i64 },
+    /// A person (`user_id`) or the vehicle (`None`) is on another live trip, `trip`, whose
+    /// planned window overlaps.
+    #[error("on trip {trip} at that time")]
+    Overlap { trip: String, user_id: Option<i64> },
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
     /// The commit itself failed: the write may or may not have happened, so it must not

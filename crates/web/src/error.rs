@@ -121,6 +121,11 @@ impl ApiError {
                 )
             },
             ServiceError::Stale => ApiError::new(StatusCode::CONFLICT, "stale", tr.t("error.stale")),
+            ServiceError::Overlap { who, trip } => ApiError::new(
+                StatusCode::CONFLICT,
+                "overlap",
+                tr.tf("error.trip_overlap", &[("who", &who), ("trip", &trip)]),
+            ),
             ServiceError::Insufficient { part, warehouse, on_hand } => ApiError::new(
                 StatusCode::CONFLICT,
                 "insufficient_stock",
@@ -220,6 +225,14 @@ impl PageError {
         }
         let api = ApiError::from_service(tr, e);
         PageError::Page { tr, status: api.status, message: api.body.message }
+    }
+
+    /// The sentence a page error shows (none for a redirect to sign in).
+    pub fn message(&self) -> Option<String> {
+        match self {
+            PageError::Page { message, .. } => Some(message.clone()),
+            PageError::Login { .. } => None,
+        }
     }
 
     pub fn status(tr: Tr, status: StatusCode, key: &str) -> PageError {

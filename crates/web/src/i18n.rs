@@ -114,6 +114,15 @@ impl Tr {
                 return self.tf(key, &[("n", &n), ("field", &self.label(area, name))]);
             }
         }
+        // A trip's stops (`stops[0].customer_id`, `stops[1].ticket_ids[0]`) and costs: "第 1 站学校".
+        for (list, key) in [("stops[", "field.stop_n"), ("costs[", "field.cost_n")] {
+            if let Some(rest) = field.strip_prefix(list)
+                && let Some((i, name)) = rest.split_once("].")
+            {
+                let n = i.parse::<usize>().map(|n| n + 1).unwrap_or(0).to_string();
+                return self.tf(key, &[("n", &n), ("field", &self.field_in(area, name))]);
+            }
+        }
         // A requisition's lines (`lines[0].qty`), an inspection's (`items[0].result`): "第 1 行数量".
         for list in ["lines[", "items["] {
             if let Some(rest) = field.strip_prefix(list)

@@ -26,6 +26,7 @@ pub mod shortages;
 pub mod stock_reports;
 pub mod taxonomy;
 pub mod tickets;
+pub mod trips;
 pub mod users;
 
 use crate::AppState;
@@ -150,6 +151,21 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/{id}/signature.png", get(inspections::api_inspection_signature))
         .route("/inspections/{id}/callback", post(inspections::api_inspections_callback))
         .route("/settings/inspections", get(inspections::api_plan_settings_get).put(inspections::api_plan_settings_put))
+        .route("/vehicles", get(trips::api_vehicles_list).post(trips::api_vehicles_create))
+        .route("/vehicles/towns", get(trips::api_towns_get).put(trips::api_towns_put))
+        .route("/vehicles/{id}", axum::routing::put(trips::api_vehicles_update))
+        .route("/trips", get(trips::api_trips_list).post(trips::api_trips_create))
+        .route("/trips/proposal", get(trips::api_trips_proposal))
+        .route("/trips/report", get(trips::api_trips_report))
+        .route("/trips/photos/{id}", get(trips::api_trips_photo_get))
+        .route("/trips/{id}", get(trips::api_trips_get))
+        .route("/trips/{id}/actions/{action}", post(trips::api_trips_action))
+        .route("/trips/{id}/stops/{stop_id}/{action}", post(trips::api_trips_stop))
+        .route("/trips/{id}/items", post(trips::api_trips_item_add))
+        .route("/trips/{id}/items/{item_id}", post(trips::api_trips_item_tick))
+        .route("/trips/{id}/photos", post(trips::api_trips_photo))
+        .route("/attendance", get(trips::api_attendance))
+        .route("/attendance/absences", post(trips::api_absence_set))
         .route("/hazards", get(inspections::api_hazards_list))
         .route("/hazards/{id}/resolve", post(inspections::api_hazards_resolve))
         .route("/openapi.json", get(openapi_json))
@@ -200,6 +216,11 @@ pub fn routes() -> Router<AppState> {
         inspections::api_hazards_resolve, inspections::api_checklist_list, inspections::api_checklist_create,
         inspections::api_checklist_update, inspections::api_inspections_report,
         inspections::api_plan_settings_get, inspections::api_plan_settings_put,
+        trips::api_vehicles_list, trips::api_vehicles_create, trips::api_vehicles_update, trips::api_towns_get,
+        trips::api_towns_put, trips::api_trips_list, trips::api_trips_create, trips::api_trips_proposal,
+        trips::api_trips_report, trips::api_trips_get, trips::api_trips_action, trips::api_trips_stop,
+        trips::api_trips_item_add, trips::api_trips_item_tick, trips::api_trips_photo, trips::api_trips_photo_get,
+        trips::api_attendance, trips::api_absence_set,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -26,6 +26,7 @@ mod stock_reports;
 mod suggestions;
 mod taxonomy;
 mod tickets;
+mod trips;
 pub use tickets::notification_text;
 mod users;
 
@@ -174,6 +175,24 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/{id}/signature.png", get(inspections::view_inspection_signature_get))
         .route("/inspections/{id}/print", get(inspections::view_inspection_print_get))
         .route("/inspections/{id}/print.xlsx", get(inspections::view_inspection_xlsx_get))
+        .route("/trips", get(trips::view_trips_get))
+        .route("/trips/new", get(trips::view_trip_new_get).post(trips::view_trip_new_post))
+        .route("/trips/proposal", get(trips::view_proposal_get))
+        .route("/trips/proposal/accept", post(trips::view_proposal_accept_post))
+        .route("/trips/report", get(trips::view_trip_report_get))
+        .route("/trips/export.xlsx", get(trips::view_trips_xlsx_get))
+        .route("/trips/photos/{id}", get(trips::view_trip_photo_get))
+        .route("/trips/{id}", get(trips::view_trip_get))
+        .route("/trips/{id}/act/{action}", post(trips::view_trip_act_post))
+        .route("/trips/{id}/stops/{stop}/{action}", post(trips::view_trip_stop_post))
+        .route("/trips/{id}/items", post(trips::view_trip_item_post))
+        .route("/trips/{id}/items/{item}", post(trips::view_trip_tick_post))
+        .route("/trips/{id}/receipts", post(trips::view_trip_receipts_post))
+        .route("/trips/{id}/print", get(trips::view_trip_print_get))
+        .route("/attendance", get(trips::view_attendance_get))
+        .route("/attendance/absences", post(trips::view_absence_post))
+        .route("/vehicles", get(trips::view_vehicles_get).post(trips::view_vehicle_post))
+        .route("/vehicles/towns", post(trips::view_towns_post))
         .route("/hazards", get(inspections::view_hazards_get))
         .route("/hazards/{id}/resolve", post(inspections::view_hazard_resolve_post))
 }
@@ -285,6 +304,8 @@ impl Ctx {
             add("/requisitions", "nav.requisitions", "box");
             add("/inspections", "nav.inspections", "calendar");
             add("/hazards", "nav.hazards", "review");
+            add("/trips", "nav.trips", "dispatch");
+            add("/attendance", "nav.attendance", "users");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
             }

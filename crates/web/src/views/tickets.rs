@@ -914,6 +914,18 @@ async fn visit_page(
         .crumb(title, &format!("/tickets/{id}/visit"));
     let now_local = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%dT%H:%M").to_string();
     let (stock, parts) = st.svc.visit_part_choices(&u.actor).await?;
+    let mut values = values;
+    // A visit at a trip's stop starts with the trip's times: nobody types them twice.
+    if values.is_empty()
+        && let Some((departed, arrived, returned)) = st.svc.visit_trip_times(&u.actor, d.ticket.id.into()).await?
+    {
+        let local = |t: chrono::DateTime<Utc>| t.with_timezone(&st.cfg.tz).format("%Y-%m-%dT%H:%M").to_string();
+        for (k, t) in [("departed_at", departed), ("arrived_at", arrived), ("returned_at", returned)] {
+            if let Some(t) = t {
+                values.push((k.to_owned(), local(t)));
+            }
+        }
+    }
     Ok(VisitPage { c, d, errors, now_local, values, stock, parts })
 }
 
