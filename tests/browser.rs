@@ -210,6 +210,113 @@ async fn inspection_journey(c: Client, base: String) -> Result<(), CmdError> {
     Ok(())
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn a_technician_takes_a_trip_on_a_phone_and_the_day_board_and_form_6_show_it() {
+    run(trip_journey).await;
+}
+
+/// The engineer plans today's trip to the school with the vehicle (API; the stop takes the
+/// school's repair under way). On a 360 px phone the technician ticks what to bring, leaves
+/// one line unticked and says why, departs with the odometer, arrives, records the visit
+/// from the stop (the trip's times filled in), leaves, and comes back with the odometer and
+/// a toll. The desk's day board shows him out, then back; the printed form 6 shows it all.
+async fn trip_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    let (http, eng, _) = staff_api(&base, "engineer", "password-engineer-42").await;
+    let (_, mgr, _) = staff_api(&base, "manager", "password-manager-42").await;
+    let (_, tech, tech_id) = staff_api(&base, "tech", "password-tech-42").await;
+    let (_, agent, _) = staff_api(&base, AGENT, AGENT_PASSWORD).await;
+    let schools: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&eng).send().await.unwrap().json().await.unwrap();
+    let school = schools["items"][0]["id"].as_i64().unwrap();
+    let t = api_post(&http, &base, &agent, "/api/v1/tickets",
+        json!({"customer_id": school, "system": "surveillance", "title": "门口摄像头黑屏", "reporter_name": "王老师"})).await;
+    let ticket = t["id"].as_i64().unwrap();
+    let now = chrono::Utc::now();
+    for (who, action, body) in [
+        (&eng, "accept", json!({})),
+        (&eng, "diagnose", json!({"fault_type": "hardware", "diagnosis": "摄像机电源坏", "plan": "更换 PoE 模块", "parts_to_bring": "PoE 供电模块 1 个"})),
+        (&eng, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": now.to_rfc3339()})),
+        (&tech, "start", json!({})),
+    ] {
+        api_post(&http, &base, who, &format!("/api/v1/tickets/{ticket}/actions/{action}"), body).await;
+    }
+    let van = api_post(&http, &base, &mgr, "/api/v1/vehicles", json!({"plate": "皖L·6F218", "name": "售后工程车"})).await;
+    let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
+    let trip = api_post(&http, &base, &eng, "/api/v1/trips",
+        json!({"trip_date": today, "staff_ids": [tech_id], "vehicle_id": van["id"], "planned_start": "00:00", "planned_end": "23:59",
+            "stops": [{"customer_id": school}]})).await;
+    let id = trip["id"].as_i64().unwrap();
+    let items = trip["items"].as_array().unwrap().len();
+    assert!(items >= 3, "tools and the part to bring: {trip}");
+    assert!(trip["items"].as_array().unwrap().iter().any(|i| i["text"].as_str().unwrap().contains("PoE")), "{trip}");
+
+    c.set_window_size(360, 780).await?;
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    c.goto(&format!("{base}/trips?view=mine")).await?;
+    el(c, &format!("#trip-{id} a")).await.click().await?;
+    wait_for_text(c, "#trip-status", "待出发").await;
+    fits_the_screen(c, "the trip page").await?;
+    // Tick every line but the last, one tap each (each tap saves and comes back).
+    for n in 0..items - 1 {
+        let b = el(c, "#bring li:not(.checked) button.tick").await;
+        c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&b).unwrap()]).await?;
+        b.click().await?;
+        wait_for_text(c, "#bring-count", &format!("{}/{items}", n + 1)).await;
+    }
+    shot(c, "w1-bring").await?;
+    el(c, "#depart-form input[name=odometer]").await.send_keys("48210").await?;
+    // Leaving with a line unticked and no reason: the form says why not.
+    el(c, "#trip-depart").await.click().await?;
+    wait_for_text(c, "#depart-form", "未勾选").await;
+    el(c, "#depart-form input[name=reason]").await.send_keys("梯子学校有").await?;
+    el(c, "#trip-depart").await.click().await?;
+    wait_for_text(c, "#trip-status", "外出中").await;
+    fits_the_screen(c, "the trip out").await?;
+    let stop = trip["stops"][0]["id"].as_i64().unwrap();
+    el(c, &format!("#arrive-{stop}")).await.click().await?;
+    wait_for_text(c, &format!("#stop-{stop}"), "到达").await;
+    // The visit from the stop: the trip's times are already there.
+    el(c, &format!("#visit-{ticket}")).await.click().await?;
+    let departed = value(c, "#visit-form input[name=departed_at]").await?;
+    assert!(departed.starts_with(&today), "the departure filled in from the trip: {departed:?}");
+    el(c, "#visit-form textarea[name=work_done]").await.send_keys("更换 PoE 模块，画面恢复").await?;
+    el(c, "#visit-form input[name=result][value=partial]").await.click().await?;
+    el(c, "#save-visit").await.click().await?;
+    wait_for_text(c, ".flash", "上门记录已保存").await;
+    c.goto(&format!("{base}/trips/{id}")).await?;
+    el(c, &format!("#leave-form-{stop} input[name=confirmed_by]")).await.send_keys("王老师").await?;
+    el(c, &format!("#leave-{stop}")).await.click().await?;
+    wait_for_text(c, &format!("#stop-{stop}"), "王老师").await;
+    // Back: the odometer and a toll.
+    el(c, "#return-form input[name=odometer]").await.send_keys("48273").await?;
+    el(c, "#return-form input[name=cost_toll]").await.send_keys("15").await?;
+    el(c, "#return-form textarea[name=summary]").await.send_keys("摄像头恢复").await?;
+    shot(c, "w2-return").await?;
+    el(c, "#trip-return").await.click().await?;
+    wait_for_text(c, "#trip-status", "已返回").await;
+    let back = wait_for_text(c, "#trip-back", "63 km").await;
+    assert!(back.contains("15.00"), "the toll: {back}");
+    fits_the_screen(c, "the trip back").await?;
+    shot(c, "w3-back").await?;
+    sign_out(c).await?;
+
+    // The desk's day board: back at the depot after the trip; form 6 on A4.
+    c.set_window_size(1280, 900).await?;
+    sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
+    c.goto(&format!("{base}/attendance")).await?;
+    let card = wait_for_text(c, &format!("#person-{tech_id}"), "张师傅").await;
+    assert!(card.contains("在岗") && card.contains(trip["number"].as_str().unwrap()), "{card}");
+    shot(c, "w4-board").await?;
+    c.goto(&format!("{base}/trips/{id}/print")).await?;
+    let paper = wait_for_text(c, "#paper", "外出工作记录表").await;
+    for want in ["63 km", "¥15.00", "王老师", "48210", "48273", "皖L·6F218", "PoE"] {
+        assert!(paper.contains(want), "form 6 shows {want}: {paper}");
+    }
+    shot(c, "w5-form6").await
+}
+
 async fn receipt_journey(c: Client, base: String) -> Result<(), CmdError> {
     let c = &c;
     c.set_window_size(390, 844).await?;

@@ -157,15 +157,64 @@ async fn inspection_page_is_flat(backend: Backend) {
     }
 }
 
+/// A trip of the technician to `n` schools (each a new one), with its id and number.
+async fn trip_with(app: &TestApp, n: usize, tag: &str) -> (i64, String) {
+    let w = aftercare_store::Writer::system();
+    let mut stops = Vec::new();
+    for i in 0..n {
+        let c = aftercare_domain::customers::CustomerInput {
+            name: Some(format!("{tag} 第{i}小学")),
+            code: Some(format!("QC-{tag}-{i}")),
+            county: Some("青阳县".into()),
+            town: Some(format!("第{i}镇")),
+            ..Default::default()
+        };
+        let id = aftercare_store::customers::create(&app.db, &w, &c.validate().unwrap()).await.unwrap();
+        stops.push(json!({"customer_id": id}));
+    }
+    let tech = aftercare_store::users::by_username(&app.db, "tech").await.unwrap().unwrap().id;
+    let day = if n == 1 { "2030-03-04" } else { "2030-03-05" };
+    let (s, v) = app
+        .post_json(
+            &app.token("engineer").await,
+            "/api/v1/trips",
+            &json!({"trip_date": day, "staff_ids": [tech], "stops": stops}),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    (v["id"].as_i64().unwrap(), v["number"].as_str().unwrap().to_owned())
+}
+
+async fn trip_page_is_flat(backend: Backend) {
+    let (url, pg) = common::fresh_database(backend).await;
+    let app = TestApp::boot(backend, &url).await;
+    let (small, small_no) = trip_with(&app, 1, "W1").await;
+    let (big, big_no) = trip_with(&app, 8, "W8").await;
+    for user in ["engineer", "tech", "agent"] {
+        let (c, _) = app.browser(user).await;
+        let one = statements_of(&app, &c, &format!("/trips/{small}"), &small_no).await;
+        let eight = statements_of(&app, &c, &format!("/trips/{big}"), &big_no).await;
+        assert!(one > 0 && one <= 12, "{backend:?}, {user}: {one} statements for one trip page");
+        assert_eq!(one, eight, "{backend:?}, {user}: a trip of 8 stops runs as many statements as one of 1 ({one})");
+        println!("{backend:?} {user}: {one} statements per trip page");
+    }
+    app.db.close().await;
+    if let Some((admin, name)) = pg {
+        common::drop_database(&admin, &name).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticket_page_statements_do_not_grow_with_its_equipment() {
     let subscriber = tracing_subscriber::registry().with(CountStatements);
     tracing::subscriber::set_global_default(subscriber).unwrap();
     ticket_page_is_flat(Backend::Sqlite).await;
     inspection_page_is_flat(Backend::Sqlite).await;
+    trip_page_is_flat(Backend::Sqlite).await;
     // On PostgreSQL too when a server is given (CI sets it; see common::PG_HINT).
     if std::env::var("AFTERCARE_TEST_POSTGRES_URL").is_ok() {
         ticket_page_is_flat(Backend::Postgres).await;
         inspection_page_is_flat(Backend::Postgres).await;
+        trip_page_is_flat(Backend::Postgres).await;
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::inspections::{InspectionQuery, Scope as InspScope};
 use crate::requisitions::Scope;
+use crate::trips::TripScope;
 use crate::{Actor, Result, Services, require};
 use aftercare_domain::Role;
 use aftercare_domain::assessments::PenaltyStatus;
@@ -95,6 +96,8 @@ impl Services {
             card("sla_breached", overdue, "/tickets?view=overdue", overdue > 0);
             let penalties = self.penalties(by, Some(PenaltyStatus::Proposed), one).await?.total;
             card("penalties_to_review", penalties, "/reviews", false);
+            let trips = self.count_trips(by, TripScope::ToApprove).await?;
+            card("trips_to_approve", trips, "/trips?view=to_approve", false);
         }
         if boss || by.has(Role::Agent) {
             let missed = contacts(ContactQuery { missed_open: true, ..Default::default() }).await?;
@@ -108,6 +111,8 @@ impl Services {
             card("complaints_open", complaints, "/contacts?view=complaints", complaints > 0);
             let to_call = self.count_inspections(by, InspScope::ToCall, InspectionQuery::default()).await?;
             card("inspections_to_call", to_call, "/inspections?view=to_call", false);
+            let to_verify = self.count_trips(by, TripScope::ToVerify).await?;
+            card("trips_to_verify", to_verify, "/trips?view=to_verify", false);
             let pass_on = contacts(ContactQuery { to_pass_on: true, ..Default::default() }).await?;
             card("answers_to_pass_on", pass_on, "/contacts?view=pass_on", pass_on > 0);
         }
@@ -150,6 +155,8 @@ impl Services {
             card("my_open", mine, "/tickets?view=mine&status=scheduled,in_progress,on_hold", false);
             home.rounds = self.rounds_of_day(by, now.with_timezone(&tz).date_naive()).await?;
             card("my_inspections", home.rounds.len() as i64, "/today", false);
+            let trips = self.count_trips(by, TripScope::Mine).await?;
+            card("my_trips", trips, "/trips?view=mine", false);
             let mut ids: Vec<i64> = day.iter().map(|t| t.customer_id).collect();
             ids.sort_unstable();
             ids.dedup();

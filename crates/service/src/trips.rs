@@ -547,17 +547,8 @@ impl Services {
             });
         }
         let (confirmed_by, note) = input.validate()?;
-        store::stop_step(
-            &self.db,
-            &self.writer(by),
-            id.0,
-            stop.0,
-            action,
-            confirmed_by.as_deref(),
-            note.as_deref(),
-            now,
-        )
-        .await?;
+        let leaving = (confirmed_by.as_deref(), note.as_deref());
+        store::stop_step(&self.db, &self.writer(by), (id.0, stop.0), action, leaving, now).await?;
         self.trip(by, id).await
     }
 

@@ -683,11 +683,9 @@ pub async fn approve(db: &Db, w: &Writer, id: i64, now: DateTime<Utc>) -> Result
 pub async fn stop_step(
     db: &Db,
     w: &Writer,
-    trip: i64,
-    stop: i64,
+    (trip, stop): (i64, i64),
     action: StopAction,
-    confirmed_by: Option<&str>,
-    note: Option<&str>,
+    (confirmed_by, note): (Option<&str>, Option<&str>),
     now: DateTime<Utc>,
 ) -> Result<()> {
     let sql = match action {

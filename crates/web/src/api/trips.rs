@@ -348,24 +348,24 @@ pub struct ReceiptInput {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Created {
+pub struct ReceiptCreated {
     pub id: i64,
 }
 
 #[utoipa::path(post, path = "/api/v1/trips/{id}/photos", params(("id" = i64, Path)), request_body = ReceiptInput,
-    responses((status = 201, body = Created), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
+    responses((status = 201, body = ReceiptCreated), (status = 403, body = ErrorResponse), (status = 404, body = ErrorResponse),
         (status = 409, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
 pub async fn api_trips_photo(
     State(st): State<AppState>,
     u: ApiUser,
     ApiId(id): ApiId,
     ApiJson(b): ApiJson<ReceiptInput>,
-) -> Result<(StatusCode, Json<Created>), ApiError> {
+) -> Result<(StatusCode, Json<ReceiptCreated>), ApiError> {
     let up = aftercare_service::attachments::AttachmentInput { data_base64: b.data_base64, ..Default::default() }
         .upload()
         .map_err(ServiceError::Invalid)?;
     let id = st.svc.add_trip_photo(&u.actor, TripId(id), &up.data, chrono::Utc::now()).await?;
-    Ok((StatusCode::CREATED, Json(Created { id })))
+    Ok((StatusCode::CREATED, Json(ReceiptCreated { id })))
 }
 
 #[utoipa::path(get, path = "/api/v1/trips/photos/{id}", params(("id" = i64, Path)),

@@ -202,12 +202,6 @@ impl TripNewPage {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct NewParams {
-    pub date: Option<String>,
-    pub customer_id: Option<String>,
-    pub customer: Option<String>,
-}
 
 async fn new_page(
     st: &AppState,
@@ -222,19 +216,20 @@ async fn new_page(
     Ok(TripNewPage { c, staff, vehicles, values, errors })
 }
 
+/// The form, empty for tomorrow, or filled in from the query (a proposed trip to edit:
+/// `trip_date`, `staff_ids`, `vehicle_id`, `stop_0`/`school_0` …).
 pub async fn view_trip_new_get(
     State(st): State<AppState>,
     u: PageUser,
-    PageQuery(p): PageQuery<NewParams>,
+    PageQuery(q): PageQuery<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     if !aftercare_domain::trips::may_plan(&u.actor.roles) {
         return Err(PageError::from_service(u.tr, ServiceError::Forbidden));
     }
-    let tomorrow = st.svc.today().succ_opt().unwrap_or_else(|| st.svc.today());
-    let mut values = vec![("trip_date".to_owned(), p.date.unwrap_or_else(|| tomorrow.to_string()))];
-    if let Some(c) = p.customer_id {
-        values.push(("stop_0".into(), c));
-        values.push(("school_0".into(), p.customer.unwrap_or_default()));
+    let mut values = q;
+    if field(&values, "trip_date").is_none() {
+        let tomorrow = st.svc.today().succ_opt().unwrap_or_else(|| st.svc.today());
+        values.push(("trip_date".to_owned(), tomorrow.to_string()));
     }
     Ok(render(&new_page(&st, &u, values, FormErrors::default()).await?))
 }
@@ -301,6 +296,28 @@ pub struct ProposalPage {
 }
 
 impl ProposalPage {
+    /// The new-trip form filled in with a proposed trip, to change before planning it.
+    pub fn edit_url(&self, t: &aftercare_service::trips::ProposedTripView) -> String {
+        let i = &t.input;
+        let mut q: Vec<(String, String)> = vec![("trip_date".into(), self.p.date.to_string())];
+        for s in i.staff_ids.iter().flatten() {
+            q.push(("staff_ids".into(), s.to_string()));
+        }
+        if let Some(v) = i.vehicle_id {
+            q.push(("vehicle_id".into(), v.to_string()));
+        }
+        for (k, v) in [("planned_start", &i.planned_start), ("planned_end", &i.planned_end)] {
+            if let Some(v) = v {
+                q.push((k.into(), v.clone()));
+            }
+        }
+        for (n, s) in t.stops.iter().enumerate() {
+            q.push((format!("stop_{n}"), s.customer_id.to_string()));
+            q.push((format!("school_{n}"), s.customer_name.clone()));
+        }
+        let q: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", crate::error::url_encode(v))).collect();
+        format!("/trips/new?{}", q.join("&"))
+    }
     pub fn saving(&self) -> String {
         let p = &self.p;
         self.c.tr.tf(
@@ -804,6 +821,10 @@ impl TripReportPage {
             (self.c.t("trips.sheet_people"), self.c.t("field.staff_ids"), &self.r.people),
             (self.c.t("trips.sheet_vehicles"), self.c.t("field.vehicle_id"), &self.r.vehicles),
         ]
+    }
+    /// The export's filter for a table's rows: a person's or a vehicle's.
+    pub fn key_param(&self, title: &str) -> &'static str {
+        if title == self.c.t("trips.sheet_vehicles") { "vehicle_id" } else { "user_id" }
     }
     pub fn rate(&self, done: &i64, of: &i64) -> String {
         if *of == 0 { "—".into() } else { format!("{}%", done * 100 / of) }
