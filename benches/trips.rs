@@ -161,7 +161,8 @@ async fn month(svc: &Services, schools: &[i64], techs: &[i64]) -> usize {
             let now = chrono::Utc::now();
             let t = svc.plan_trip(&eng, &input, now).await.unwrap();
             let id = TripId(t.trip.id);
-            let go = TripActionInput { odometer: Some(odometer), reason: Some("均已带齐".into()), ..Default::default() };
+            let go =
+                TripActionInput { odometer: Some(odometer), reason: Some("均已带齐".into()), ..Default::default() };
             svc.trip_action(&me, id, TripAction::Depart, &go, now).await.unwrap();
             for s in &t.stops {
                 let stop = TripStopId(s.id);

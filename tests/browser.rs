@@ -230,19 +230,30 @@ async fn trip_journey(c: Client, base: String) -> Result<(), CmdError> {
     let schools: Value =
         http.get(format!("{base}/api/v1/customers")).bearer_auth(&eng).send().await.unwrap().json().await.unwrap();
     let school = schools["items"][0]["id"].as_i64().unwrap();
-    let t = api_post(&http, &base, &agent, "/api/v1/tickets",
-        json!({"customer_id": school, "system": "surveillance", "title": "门口摄像头黑屏", "reporter_name": "王老师"})).await;
+    let t = api_post(
+        &http,
+        &base,
+        &agent,
+        "/api/v1/tickets",
+        json!({"customer_id": school, "system": "surveillance", "title": "门口摄像头黑屏", "reporter_name": "王老师"}),
+    )
+    .await;
     let ticket = t["id"].as_i64().unwrap();
     let now = chrono::Utc::now();
     for (who, action, body) in [
         (&eng, "accept", json!({})),
-        (&eng, "diagnose", json!({"fault_type": "hardware", "diagnosis": "摄像机电源坏", "plan": "更换 PoE 模块", "parts_to_bring": "PoE 供电模块 1 个"})),
+        (
+            &eng,
+            "diagnose",
+            json!({"fault_type": "hardware", "diagnosis": "摄像机电源坏", "plan": "更换 PoE 模块", "parts_to_bring": "PoE 供电模块 1 个"}),
+        ),
         (&eng, "schedule", json!({"technician_ids": [tech_id], "scheduled_at": now.to_rfc3339()})),
         (&tech, "start", json!({})),
     ] {
         api_post(&http, &base, who, &format!("/api/v1/tickets/{ticket}/actions/{action}"), body).await;
     }
-    let van = api_post(&http, &base, &mgr, "/api/v1/vehicles", json!({"plate": "皖L·6F218", "name": "售后工程车"})).await;
+    let van =
+        api_post(&http, &base, &mgr, "/api/v1/vehicles", json!({"plate": "皖L·6F218", "name": "售后工程车"})).await;
     let today = now.with_timezone(&chrono_tz::Asia::Shanghai).date_naive().to_string();
     let trip = api_post(&http, &base, &eng, "/api/v1/trips",
         json!({"trip_date": today, "staff_ids": [tech_id], "vehicle_id": van["id"], "planned_start": "00:00", "planned_end": "23:59",
@@ -307,7 +318,10 @@ async fn trip_journey(c: Client, base: String) -> Result<(), CmdError> {
     sign_in_as(c, &base, AGENT, AGENT_PASSWORD).await?;
     c.goto(&format!("{base}/attendance")).await?;
     let card = wait_for_text(c, &format!("#person-{tech_id}"), "张师傅").await;
-    assert!(card.contains("在岗") && card.contains(trip["number"].as_str().unwrap()), "{card}");
+    assert!(
+        card.contains("在岗") && card.contains(trip["number"].as_str().unwrap()) && card.contains("已离开"),
+        "{card}"
+    );
     shot(c, "w4-board").await?;
     c.goto(&format!("{base}/trips/{id}/print")).await?;
     let paper = wait_for_text(c, "#paper", "外出工作记录表").await;

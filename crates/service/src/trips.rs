@@ -174,6 +174,8 @@ pub struct AttendanceRow {
     pub stop: Option<String>,
     /// They are at the stop now (arrived, not left).
     pub at_stop: bool,
+    /// The stop is the last one they left (the trip is on its way back or back).
+    pub stop_left: bool,
     pub expected_back: Option<DateTime<Utc>>,
     pub trips_today: usize,
 }
@@ -811,20 +813,20 @@ impl Services {
             } else {
                 AttendanceState::Depot
             };
-            let (stop, at_stop) = match current {
+            let (stop, at_stop, stop_left) = match current {
                 Some(t) => {
                     let of: Vec<&StopRow> = stops.iter().filter(|s| s.trip_id == t.id).collect();
                     let here = of.iter().find(|s| s.arrived_at.is_some() && s.left_at.is_none());
                     let next = of.iter().find(|s| s.arrived_at.is_none());
                     let last = of.iter().rev().find(|s| s.left_at.is_some());
                     match (here, next, last) {
-                        (Some(s), _, _) => (Some(s.customer_name.clone()), true),
-                        (None, Some(s), _) => (Some(s.customer_name.clone()), false),
-                        (None, None, Some(s)) => (Some(s.customer_name.clone()), false),
-                        _ => (None, false),
+                        (Some(s), _, _) => (Some(s.customer_name.clone()), true, false),
+                        (None, Some(s), _) => (Some(s.customer_name.clone()), false, false),
+                        (None, None, Some(s)) => (Some(s.customer_name.clone()), false, true),
+                        _ => (None, false, false),
                     }
                 }
-                None => (None, false),
+                None => (None, false, false),
             };
             out.push(AttendanceRow {
                 user_id: uid,
@@ -837,6 +839,7 @@ impl Services {
                 trip_status: current.map(|t| t.status),
                 stop,
                 at_stop,
+                stop_left,
                 expected_back: current.filter(|t| t.status != TripStatus::Returned).map(|t| t.planned_end),
                 trips_today: mine.len(),
             });

@@ -202,7 +202,6 @@ impl TripNewPage {
     }
 }
 
-
 async fn new_page(
     st: &AppState,
     u: &PageUser,
