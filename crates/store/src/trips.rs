@@ -174,7 +174,8 @@ pub struct TripRow {
     pub staff_ids: String,
     /// Their names, joined by 、.
     pub staff_names: String,
-    pub stops: i64,
+    /// How many stops (their rows are the trip's `stops`).
+    pub stop_count: i64,
     pub stops_verified: i64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -212,7 +213,7 @@ fn trip_select(db: &Db) -> String {
             t.depart_odometer, t.depart_note, t.returned_at, t.return_odometer, t.distance_km, t.summary, \
             t.cost_cents, t.cancelled_at, t.cancel_reason, t.approved_at, au.display_name AS approved_by_name, \
             {ids} AS staff_ids, {names} AS staff_names, \
-            (SELECT COUNT(*) FROM trip_stops x WHERE x.trip_id = t.id) AS stops, \
+            (SELECT COUNT(*) FROM trip_stops x WHERE x.trip_id = t.id) AS stop_count, \
             (SELECT COUNT(*) FROM trip_stops x WHERE x.trip_id = t.id AND x.verified_at IS NOT NULL) AS stops_verified, \
             t.created_at, t.updated_at \
          FROM trips t LEFT JOIN vehicles v ON v.id = t.vehicle_id LEFT JOIN users au ON au.id = t.approved_by"

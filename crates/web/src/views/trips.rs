@@ -770,7 +770,7 @@ pub fn month_sheets(tr: Tr, tz: chrono_tz::Tz, m: &TripMonth) -> Vec<(String, Ve
             cost("meal"),
             cost("other"),
             yuan(r.cost_cents),
-            format!("{}/{}", r.stops_verified, r.stops),
+            format!("{}/{}", r.stops_verified, r.stop_count),
             r.approved_by_name.clone().unwrap_or_default(),
             tr.t(&format!("trip_status.{}", r.status.as_str())),
         ]);
