@@ -62,4 +62,5 @@ typed_id!(
     TripId,
     TripStopId,
     TripItemId,
+    RectificationId,
 );

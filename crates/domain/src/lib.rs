@@ -5,6 +5,7 @@
 #[macro_use]
 mod macros;
 
+pub mod analysis;
 pub mod assessments;
 pub mod clock;
 pub mod contacts;

@@ -4,6 +4,7 @@
 
 pub use aftercare_store::{Page, Paged};
 
+pub mod analysis;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;

@@ -2,6 +2,7 @@
 //! folders, and one module per business area. Only this crate holds SQL.
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod analysis;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;

@@ -1,0 +1,300 @@
+//! Data analysis (数据分析, manual §2.7, §2.4(4)(6)) and rectifications (整改项, §2.4(7)):
+//! a period's faults grouped by system, fault type, subcategory, town, school, model,
+//! technician or engineer beside the period before; the hot spots; and the rectifications
+//! proposed from them, decided by the manager, tracked to done with their effect.
+
+use crate::{Actor, Result, ServiceError, Services, require};
+use aftercare_domain::analysis::{
+    FaultBy, RectAction, RectContext, RectError, RectStatus, RectificationInput, may_propose, may_read, transition,
+};
+use aftercare_domain::validation::clean;
+use aftercare_domain::{FieldErrors, RectificationId, Role};
+use aftercare_store::analysis::{self as store, RectQuery};
+use aftercare_store::{Page, Paged};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::Serialize;
+
+pub use aftercare_store::analysis::{FaultRow, HotEquipment, RectificationRow};
+
+/// A period's faults grouped one way, with the totals of the period and of the one before
+/// (as long, just before it).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FaultAnalysis {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by: FaultBy,
+    pub rows: Vec<FaultRow>,
+    pub total: FaultRow,
+    pub previous: FaultRow,
+    pub previous_from: NaiveDate,
+    pub previous_to: NaiveDate,
+}
+
+/// The "故障多发" list: devices with repeated faults, the models and the schools with the
+/// most, worst first.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hotspots {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub equipment: Vec<HotEquipment>,
+    pub models: Vec<FaultRow>,
+    pub schools: Vec<FaultRow>,
+}
+
+/// How many of each hot spot list.
+pub const HOTSPOTS: usize = 20;
+/// The days before a rectification and after it whose faults are compared.
+pub const EFFECT_DAYS: i64 = 90;
+
+/// A rectification with what the viewer may do and its effect: faults on its subject in
+/// the 90 days before it was proposed, and since it was done (or accepted).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RectificationView {
+    #[serde(flatten)]
+    pub rectification: RectificationRow,
+    pub actions: Vec<RectAction>,
+    pub faults_before: i64,
+    /// `None` until it is accepted.
+    pub faults_after: Option<i64>,
+    /// Days counted after (up to 90).
+    pub days_after: i64,
+}
+
+impl RectificationView {
+    pub fn can(&self, a: RectAction) -> bool {
+        self.actions.contains(&a)
+    }
+}
+
+/// Which rectifications a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RectScope {
+    All,
+    Proposed,
+    Open,
+    Overdue,
+    Done,
+    Rejected,
+    Mine,
+}
+
+impl RectScope {
+    pub const ALL: [RectScope; 7] = [
+        RectScope::Open,
+        RectScope::Proposed,
+        RectScope::Overdue,
+        RectScope::Mine,
+        RectScope::Done,
+        RectScope::Rejected,
+        RectScope::All,
+    ];
+    pub fn parse(s: &str) -> Option<RectScope> {
+        RectScope::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RectScope::All => "all",
+            RectScope::Proposed => "proposed",
+            RectScope::Open => "open",
+            RectScope::Overdue => "overdue",
+            RectScope::Done => "done",
+            RectScope::Rejected => "rejected",
+            RectScope::Mine => "mine",
+        }
+    }
+}
+
+fn refused(e: RectError) -> ServiceError {
+    match e {
+        RectError::Forbidden { .. } => ServiceError::Forbidden,
+        RectError::IllegalState { action, status } => ServiceError::Transition {
+            action: match action {
+                RectAction::Accept => "rect_accept",
+                RectAction::Reject => "rect_reject",
+                RectAction::Done => "rect_done",
+            },
+            status: match status {
+                RectStatus::Proposed => "rect_proposed",
+                RectStatus::Open => "rect_open",
+                RectStatus::Done => "rect_done",
+                RectStatus::Rejected => "rect_rejected",
+            },
+            reason: None,
+        },
+    }
+}
+
+impl Services {
+    /// Local days `[from, to]` as instants `[start of from, start of the day after to)`.
+    fn days(&self, from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+        let at = |d: NaiveDate| {
+            let local = d.and_time(NaiveTime::MIN);
+            self.tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(local.and_utc())
+        };
+        (at(from), at(to.succ_opt().unwrap_or(to)))
+    }
+
+    /// A period's faults grouped `by`, beside the period before.
+    pub async fn fault_analysis(&self, by: &Actor, from: NaiveDate, to: NaiveDate, group: FaultBy) -> Result<FaultAnalysis> {
+        require(may_read(&by.roles))?;
+        let (a, b) = self.days(from, to);
+        let len = (to - from).num_days() + 1;
+        let previous_to = from.pred_opt().unwrap_or(from);
+        let previous_from = from - Duration::days(len);
+        let (pa, pb) = self.days(previous_from, previous_to);
+        Ok(FaultAnalysis {
+            from,
+            to,
+            by: group,
+            rows: store::faults(&self.db, a, b, group).await?,
+            total: store::fault_totals(&self.db, a, b).await?,
+            previous: store::fault_totals(&self.db, pa, pb).await?,
+            previous_from,
+            previous_to,
+        })
+    }
+
+    /// The hot spots of a period.
+    pub async fn hotspots(&self, by: &Actor, from: NaiveDate, to: NaiveDate) -> Result<Hotspots> {
+        require(may_read(&by.roles))?;
+        let (a, b) = self.days(from, to);
+        let mut models = store::faults(&self.db, a, b, FaultBy::Model).await?;
+        models.retain(|m| !m.key.is_empty());
+        models.truncate(HOTSPOTS);
+        let mut schools = store::faults(&self.db, a, b, FaultBy::Customer).await?;
+        schools.truncate(HOTSPOTS);
+        Ok(Hotspots {
+            from,
+            to,
+            equipment: store::hot_equipment(&self.db, a, b, HOTSPOTS as i64).await?,
+            models,
+            schools,
+        })
+    }
+
+    /// Proposes a rectification (the engineer, the manager): its school, device, round,
+    /// hazard line and owner must exist and agree with each other.
+    pub async fn propose_rectification(
+        &self,
+        by: &Actor,
+        input: &RectificationInput,
+        now: DateTime<Utc>,
+    ) -> Result<RectificationView> {
+        require(may_propose(&by.roles))?;
+        let r = input.validate()?;
+        let mut e = FieldErrors::default();
+        if let Some(owner) = r.owner_id {
+            match aftercare_store::users::get(&self.db, owner).await {
+                Ok(u) if u.active && u.customer_id.is_none() => {}
+                _ => e.push("owner_id", "not_found"),
+            }
+        }
+        let mut r = r;
+        if let Some(eq) = r.equipment_id {
+            match self.equipment_school(eq).await? {
+                None => e.push("equipment_id", "not_found"),
+                Some(school) if r.customer_id.is_some_and(|c| c != school) => e.push("equipment_id", "not_found"),
+                Some(school) => r.customer_id = Some(school),
+            }
+        }
+        if let (Some(line), Some(round)) = (r.hazard_item_id, r.inspection_id) {
+            let lines = aftercare_store::inspections::items(&self.db, round).await?;
+            if !lines.iter().any(|l| l.id == line) {
+                e.push("hazard_item_id", "not_found");
+            }
+        }
+        e.in_area("rectifications").into_result(())?;
+        let id = store::create_rectification(&self.db, &self.writer(by), &r, now).await?;
+        self.rectification(by, RectificationId(id), now).await
+    }
+
+    async fn equipment_school(&self, equipment: i64) -> Result<Option<i64>> {
+        match aftercare_store::equipment::get(&self.db, equipment).await {
+            Ok(e) => Ok(Some(e.customer_id)),
+            Err(aftercare_store::StoreError::NotFound) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    pub async fn rectification(&self, by: &Actor, id: RectificationId, now: DateTime<Utc>) -> Result<RectificationView> {
+        require(may_read(&by.roles))?;
+        let r = store::rectification(&self.db, id.0).await?;
+        let ctx = RectContext { roles: by.roles.clone(), is_owner: r.owner_id == Some(by.id.0) };
+        let actions =
+            [RectAction::Accept, RectAction::Reject, RectAction::Done].into_iter().filter(|a| transition(r.status, *a, &ctx).is_ok()).collect();
+        let before = store::faults_on(&self.db, &r, r.proposed_at - Duration::days(EFFECT_DAYS), r.proposed_at).await?;
+        let since = r.done_at.or(r.decided_at.filter(|_| r.status == RectStatus::Open));
+        let (after, days) = match since {
+            Some(s) => {
+                let until = (s + Duration::days(EFFECT_DAYS)).min(now.max(s));
+                (Some(store::faults_on(&self.db, &r, s, until).await?), (until - s).num_days())
+            }
+            None => (None, 0),
+        };
+        Ok(RectificationView { rectification: r, actions, faults_before: before, faults_after: after, days_after: days })
+    }
+
+    fn rect_query(&self, by: &Actor, scope: RectScope) -> RectQuery {
+        let mut q = RectQuery::default();
+        match scope {
+            RectScope::All => {}
+            RectScope::Proposed => q.status = Some(RectStatus::Proposed),
+            RectScope::Open => q.status = Some(RectStatus::Open),
+            RectScope::Done => q.status = Some(RectStatus::Done),
+            RectScope::Rejected => q.status = Some(RectStatus::Rejected),
+            RectScope::Overdue => q.overdue_before = Some(self.today()),
+            RectScope::Mine => {
+                q.owner_id = Some(by.id.0);
+                q.status = Some(RectStatus::Open);
+            }
+        }
+        q
+    }
+
+    pub async fn list_rectifications(&self, by: &Actor, scope: RectScope, page: Page) -> Result<Paged<RectificationRow>> {
+        require(may_read(&by.roles))?;
+        Ok(store::rectifications(&self.db, &self.rect_query(by, scope), page).await?)
+    }
+
+    pub async fn count_rectifications(&self, by: &Actor, scope: RectScope) -> Result<i64> {
+        require(may_read(&by.roles))?;
+        Ok(store::count_rectifications(&self.db, &self.rect_query(by, scope)).await?)
+    }
+
+    /// Accept, reject (with the reason) or done (with a note of what was done).
+    pub async fn rectification_action(
+        &self,
+        by: &Actor,
+        id: RectificationId,
+        action: RectAction,
+        note: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<RectificationView> {
+        require(may_read(&by.roles))?;
+        let r = store::rectification(&self.db, id.0).await?;
+        let ctx = RectContext { roles: by.roles.clone(), is_owner: r.owner_id == Some(by.id.0) };
+        let to = transition(r.status, action, &ctx).map_err(refused)?;
+        let note = clean(note);
+        match (&note, action) {
+            (None, RectAction::Reject) => return Err(FieldErrors::single("reason", "required").into()),
+            (Some(n), _) if n.chars().count() > 2000 => return Err(FieldErrors::single("reason", "too_long").into()),
+            _ => {}
+        }
+        store::decide_rectification(&self.db, &self.writer(by), id.0, r.status, to, note.as_deref(), now).await?;
+        self.rectification(by, id, now).await
+    }
+
+    /// Staff who may own a rectification (the form's choices).
+    pub async fn rectification_owners(&self, by: &Actor) -> Result<Vec<(i64, String)>> {
+        require(may_read(&by.roles))?;
+        let mut out: Vec<(i64, String)> = Vec::new();
+        for role in [Role::Engineer, Role::Technician, Role::Manager, Role::Storekeeper, Role::Agent] {
+            for u in aftercare_store::users::with_role(&self.db, role.as_str()).await? {
+                if !out.iter().any(|(i, _)| *i == u.id) {
+                    out.push((u.id, u.display_name));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
