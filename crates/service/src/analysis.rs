@@ -135,7 +135,13 @@ impl Services {
     }
 
     /// A period's faults grouped `by`, beside the period before.
-    pub async fn fault_analysis(&self, by: &Actor, from: NaiveDate, to: NaiveDate, group: FaultBy) -> Result<FaultAnalysis> {
+    pub async fn fault_analysis(
+        &self,
+        by: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+        group: FaultBy,
+    ) -> Result<FaultAnalysis> {
         require(may_read(&by.roles))?;
         let (a, b) = self.days(from, to);
         let len = (to - from).num_days() + 1;
@@ -190,6 +196,17 @@ impl Services {
             }
         }
         let mut r = r;
+        // SQLite does not say which reference failed: check the school and the round first.
+        if let Some(c) = r.customer_id
+            && let Err(aftercare_store::StoreError::NotFound) = aftercare_store::customers::get(&self.db, c).await
+        {
+            e.push("customer_id", "not_found");
+        }
+        if let Some(i) = r.inspection_id
+            && let Err(aftercare_store::StoreError::NotFound) = aftercare_store::inspections::get(&self.db, i).await
+        {
+            e.push("inspection_id", "not_found");
+        }
         if let Some(eq) = r.equipment_id {
             match self.equipment_school(eq).await? {
                 None => e.push("equipment_id", "not_found"),
@@ -216,12 +233,19 @@ impl Services {
         }
     }
 
-    pub async fn rectification(&self, by: &Actor, id: RectificationId, now: DateTime<Utc>) -> Result<RectificationView> {
+    pub async fn rectification(
+        &self,
+        by: &Actor,
+        id: RectificationId,
+        now: DateTime<Utc>,
+    ) -> Result<RectificationView> {
         require(may_read(&by.roles))?;
         let r = store::rectification(&self.db, id.0).await?;
         let ctx = RectContext { roles: by.roles.clone(), is_owner: r.owner_id == Some(by.id.0) };
-        let actions =
-            [RectAction::Accept, RectAction::Reject, RectAction::Done].into_iter().filter(|a| transition(r.status, *a, &ctx).is_ok()).collect();
+        let actions = [RectAction::Accept, RectAction::Reject, RectAction::Done]
+            .into_iter()
+            .filter(|a| transition(r.status, *a, &ctx).is_ok())
+            .collect();
         let before = store::faults_on(&self.db, &r, r.proposed_at - Duration::days(EFFECT_DAYS), r.proposed_at).await?;
         let since = r.done_at.or(r.decided_at.filter(|_| r.status == RectStatus::Open));
         let (after, days) = match since {
@@ -231,7 +255,13 @@ impl Services {
             }
             None => (None, 0),
         };
-        Ok(RectificationView { rectification: r, actions, faults_before: before, faults_after: after, days_after: days })
+        Ok(RectificationView {
+            rectification: r,
+            actions,
+            faults_before: before,
+            faults_after: after,
+            days_after: days,
+        })
     }
 
     fn rect_query(&self, by: &Actor, scope: RectScope) -> RectQuery {
@@ -251,7 +281,12 @@ impl Services {
         q
     }
 
-    pub async fn list_rectifications(&self, by: &Actor, scope: RectScope, page: Page) -> Result<Paged<RectificationRow>> {
+    pub async fn list_rectifications(
+        &self,
+        by: &Actor,
+        scope: RectScope,
+        page: Page,
+    ) -> Result<Paged<RectificationRow>> {
         require(may_read(&by.roles))?;
         Ok(store::rectifications(&self.db, &self.rect_query(by, scope), page).await?)
     }

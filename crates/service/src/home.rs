@@ -2,6 +2,7 @@
 //! it; the technician's day with where to go and whom to call; the manager's workload and
 //! month. A user with several roles gets every role's part, in the order of the roles.
 
+use crate::analysis::RectScope;
 use crate::inspections::{InspectionQuery, Scope as InspScope};
 use crate::requisitions::Scope;
 use crate::trips::TripScope;
@@ -98,6 +99,8 @@ impl Services {
             card("penalties_to_review", penalties, "/reviews", false);
             let trips = self.count_trips(by, TripScope::ToApprove).await?;
             card("trips_to_approve", trips, "/trips?view=to_approve", false);
+            let proposed = self.count_rectifications(by, RectScope::Proposed).await?;
+            card("rectifications_to_decide", proposed, "/rectifications?view=proposed", false);
         }
         if boss || by.has(Role::Agent) {
             let missed = contacts(ContactQuery { missed_open: true, ..Default::default() }).await?;
@@ -130,6 +133,8 @@ impl Services {
             card("inspections_overdue", late, "/inspections?view=overdue", late > 0);
             let hazards = self.hazards(by, one).await?.total;
             card("hazards_open", hazards, "/hazards", false);
+            let late = self.count_rectifications(by, RectScope::Overdue).await?;
+            card("rectifications_overdue", late, "/rectifications?view=overdue", late > 0);
             let asked = contacts(ContactQuery { to_engineer_open: true, ..Default::default() }).await?;
             card("consultations", asked, "/contacts?view=to_engineer&sort=oldest", asked > 0);
             let to_review = tickets(TicketQuery { visits_to_review: true, ..Default::default() }).await?;

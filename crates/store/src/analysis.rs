@@ -33,7 +33,7 @@ pub struct FaultRow {
 fn hours(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => "(julianday(t.resolved_at) - julianday(t.created_at)) * 24.0",
-        Db::Postgres(_) => "EXTRACT(EPOCH FROM (t.resolved_at - t.created_at)) / 3600.0",
+        Db::Postgres(_) => "CAST(EXTRACT(EPOCH FROM (t.resolved_at - t.created_at)) AS DOUBLE PRECISION) / 3600.0",
     }
 }
 
@@ -80,13 +80,15 @@ pub async fn faults(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>, by: Faul
             "LEFT JOIN users u ON u.id = t.engineer_id",
         ),
     };
+    // PostgreSQL refuses a constant in GROUP BY: group by the columns that are columns.
+    let group = if label_en == "NULL" { format!("{key}, {label}") } else { format!("{key}, {label}, {label_en}") };
     let sql = format!(
         "SELECT {key} AS key, {label} AS label, {label_en} AS label_en, COUNT(DISTINCT t.id) AS tickets, \
             COUNT(DISTINCT CASE WHEN t.repeat_of IS NOT NULL THEN t.id END) AS repeat, \
             AVG(CASE WHEN t.resolved_at IS NOT NULL THEN {h} END) AS mean_hours_to_fix \
          FROM tickets t {join} \
          WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled' \
-         GROUP BY {key}, {label}, {label_en} ORDER BY tickets DESC, key LIMIT {MAX_GROUPS}",
+         GROUP BY {group} ORDER BY tickets DESC, key LIMIT {MAX_GROUPS}",
         h = hours(db)
     );
     Ok(on_db!(db, |p| sqlx::query_as::<_, FaultRow>(sqlx::AssertSqlSafe(sql.as_str()))
@@ -134,7 +136,8 @@ pub async fn hot_equipment(
     until: DateTime<Utc>,
     limit: i64,
 ) -> Result<Vec<HotEquipment>> {
-    Ok(on_db!(db, |p| sqlx::query_as::<_, HotEquipment>(
+    Ok(on_db!(db, |p| {
+        sqlx::query_as::<_, HotEquipment>(
         "SELECT e.id AS equipment_id, e.serial_no, e.kind, TRIM(COALESCE(e.brand, '') || ' ' || COALESCE(e.model, '')) AS model, \
             e.system, e.customer_id, c.name AS customer_name, COUNT(DISTINCT t.id) AS tickets, \
             COUNT(DISTINCT CASE WHEN t.repeat_of IS NOT NULL THEN t.id END) AS repeat \
@@ -148,7 +151,8 @@ pub async fn hot_equipment(
     .bind(until)
     .bind(limit)
     .fetch_all(p)
-    .await?))
+    .await?
+    }))
 }
 
 /// A rectification as lists and its page show it.
@@ -339,19 +343,16 @@ pub async fn decide_rectification(
 
 /// Faults on what a rectification is about (a device, else a school — of a system when
 /// it names one —, else a system) reported in `[from, until)`.
-pub async fn faults_on(
-    db: &Db,
-    r: &RectificationRow,
-    from: DateTime<Utc>,
-    until: DateTime<Utc>,
-) -> Result<i64> {
+pub async fn faults_on(db: &Db, r: &RectificationRow, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<i64> {
     let mut f = Filter::default();
     let a = f.arg(Arg::Time(from));
     let b = f.arg(Arg::Time(until));
     f.and(format!("t.created_at >= {a} AND t.created_at < {b} AND t.status <> 'cancelled'"));
     if let Some(e) = r.equipment_id {
         let x = f.arg(Arg::I64(e));
-        f.and(format!("EXISTS (SELECT 1 FROM ticket_equipment te WHERE te.ticket_id = t.id AND te.equipment_id = {x})"));
+        f.and(format!(
+            "EXISTS (SELECT 1 FROM ticket_equipment te WHERE te.ticket_id = t.id AND te.equipment_id = {x})"
+        ));
     } else {
         if let Some(c) = r.customer_id {
             let x = f.arg(Arg::I64(c));

@@ -149,8 +149,19 @@ impl Tr {
             "{}{}{}",
             self.field_in(e.area, &e.field),
             if self.is_en() { ": " } else { "：" },
-            self.t(&format!("rule.{}", e.code))
+            self.rule(e.area, e.code)
         )
+    }
+
+    /// A rule's words, in the area's sense where it has its own (`date_order` is "before the
+    /// installation date" for equipment, "before the start" for a period).
+    fn rule(&self, area: Option<&str>, code: &str) -> String {
+        if let Some(a) = area
+            && let Some(s) = crate::_rust_i18n_try_translate(self.0, format!("rule.{a}.{code}"))
+        {
+            return s.into_owned();
+        }
+        self.t(&format!("rule.{code}"))
     }
 
     /// A system's name; takes the enum or its stored name.

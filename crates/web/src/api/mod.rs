@@ -1,6 +1,7 @@
 //! The JSON API v1: names fixed by DESIGN.md §5, errors `{"error": {code, message}}`,
 //! lists `{"items", "total"}`, OpenAPI generated from these handlers.
 
+pub mod analysis;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
@@ -164,6 +165,11 @@ pub fn routes() -> Router<AppState> {
         .route("/trips/{id}/items", post(trips::api_trips_item_add))
         .route("/trips/{id}/items/{item_id}", post(trips::api_trips_item_tick))
         .route("/trips/{id}/photos", post(trips::api_trips_photo))
+        .route("/analysis/faults", get(analysis::api_analysis_faults))
+        .route("/analysis/hotspots", get(analysis::api_analysis_hotspots))
+        .route("/rectifications", get(analysis::api_rectifications_list).post(analysis::api_rectifications_create))
+        .route("/rectifications/{id}", get(analysis::api_rectifications_get))
+        .route("/rectifications/{id}/actions/{action}", post(analysis::api_rectifications_action))
         .route("/attendance", get(trips::api_attendance))
         .route("/attendance/absences", post(trips::api_absence_set))
         .route("/hazards", get(inspections::api_hazards_list))
@@ -221,6 +227,8 @@ pub fn routes() -> Router<AppState> {
         trips::api_trips_report, trips::api_trips_get, trips::api_trips_action, trips::api_trips_stop,
         trips::api_trips_item_add, trips::api_trips_item_tick, trips::api_trips_photo, trips::api_trips_photo_get,
         trips::api_attendance, trips::api_absence_set,
+        analysis::api_analysis_faults, analysis::api_analysis_hotspots, analysis::api_rectifications_list,
+        analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

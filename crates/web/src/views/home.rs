@@ -55,7 +55,7 @@ pub struct ChartBar {
 }
 
 /// Rows 24 high; the longest bar 300 wide.
-fn chart(items: &[(String, i64)], label: impl Fn(&str) -> String, href: impl Fn(&str) -> String) -> Chart {
+pub(crate) fn chart(items: &[(String, i64)], label: impl Fn(&str) -> String, href: impl Fn(&str) -> String) -> Chart {
     let max = items.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
     let bars: Vec<ChartBar> = items
         .iter()

@@ -886,7 +886,28 @@ pub struct HazardsPage {
     pub rows: Vec<HazardRow>,
     pub pager: Pager,
     pub can_resolve: bool,
+    /// The engineer and the manager turn a hazard into a rectification with one click.
+    pub can_propose: bool,
     pub errors: FormErrors,
+}
+
+impl HazardsPage {
+    /// The rectification form filled in from a hazard.
+    pub fn rect_url(&self, h: &HazardRow) -> String {
+        let mut q = vec![
+            ("source", "inspection".to_owned()),
+            ("inspection_id", h.inspection_id.to_string()),
+            ("hazard_item_id", h.id.to_string()),
+            ("customer_id", h.customer_id.to_string()),
+            ("system", h.system.as_str().to_owned()),
+            ("title", format!("{}：{}", h.customer_name, h.note.clone().unwrap_or_else(|| h.text.clone()))),
+        ];
+        if let Some(e) = h.equipment_id {
+            q.push(("equipment_id", e.to_string()));
+        }
+        let q: Vec<String> = q.iter().map(|(k, v)| format!("{k}={}", crate::error::url_encode(v))).collect();
+        format!("/rectifications/new?{}", q.join("&"))
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -908,6 +929,7 @@ async fn hazards_page(
         pager: Pager::new("/hazards", &[], page, rows.total),
         rows: rows.items,
         can_resolve: u.actor.has_any(&[Role::Engineer, Role::Technician]),
+        can_propose: aftercare_domain::analysis::may_propose(&u.actor.roles),
         errors,
     })
 }

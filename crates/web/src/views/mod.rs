@@ -1,6 +1,7 @@
 //! Pages for people: each handler extracts, authorises through the service, and fills a
 //! `*Page` template. Views never touch storage.
 
+mod analysis;
 mod assessments;
 mod contacts;
 mod customers;
@@ -175,6 +176,12 @@ pub fn routes() -> Router<AppState> {
         .route("/inspections/{id}/signature.png", get(inspections::view_inspection_signature_get))
         .route("/inspections/{id}/print", get(inspections::view_inspection_print_get))
         .route("/inspections/{id}/print.xlsx", get(inspections::view_inspection_xlsx_get))
+        .route("/analysis", get(analysis::view_analysis_get))
+        .route("/analysis/faults.xlsx", get(analysis::view_analysis_xlsx_get))
+        .route("/rectifications", get(analysis::view_rectifications_get))
+        .route("/rectifications/new", get(analysis::view_rect_new_get).post(analysis::view_rect_new_post))
+        .route("/rectifications/{id}", get(analysis::view_rect_get))
+        .route("/rectifications/{id}/act/{action}", post(analysis::view_rect_act_post))
         .route("/trips", get(trips::view_trips_get))
         .route("/trips/new", get(trips::view_trip_new_get).post(trips::view_trip_new_post))
         .route("/trips/proposal", get(trips::view_proposal_get))
@@ -306,6 +313,8 @@ impl Ctx {
             add("/hazards", "nav.hazards", "review");
             add("/trips", "nav.trips", "dispatch");
             add("/attendance", "nav.attendance", "users");
+            add("/analysis", "nav.analysis", "review");
+            add("/rectifications", "nav.rectifications", "review");
             if a.can_edit_installed_base() {
                 add("/import", "nav.import", "upload");
             }

@@ -1,0 +1,300 @@
+//! Data analysis and rectifications: a period's faults by every grouping beside the period
+//! before, the hot spots, rectifications from proposal to done with their effect, the
+//! pages, every bad input and every role.
+
+use crate::both;
+use crate::common::TestApp;
+use crate::tickets::user_id;
+use aftercare_store::Db;
+use chrono::{DateTime, Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn fields(v: &Value) -> Vec<String> {
+    v["error"]["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f["field"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// Moves a ticket's report (and resolution, `hours` later) to `at`; `repeat_of` marks it a
+/// repeat repair.
+async fn set_ticket(app: &TestApp, id: i64, at: DateTime<Utc>, hours: Option<i64>, repeat_of: Option<i64>) {
+    let resolved = hours.map(|h| at + Duration::hours(h));
+    let sql = "UPDATE tickets SET created_at = $1, resolved_at = $2, repeat_of = $3 WHERE id = $4";
+    match &app.db {
+        Db::Sqlite(p) => {
+            sqlx::query(sql).bind(at).bind(resolved).bind(repeat_of).bind(id).execute(p).await.unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query(sql).bind(at).bind(resolved).bind(repeat_of).bind(id).execute(p).await.unwrap();
+        }
+    }
+}
+
+async fn ticket(app: &TestApp, school: i64, system: &str, equipment: Option<i64>) -> i64 {
+    let mut body = json!({"customer_id": school, "system": system, "title": "故障", "reporter_name": "王老师"});
+    if let Some(e) = equipment {
+        body["equipment_ids"] = json!([e]);
+    }
+    let (s, t) = app.post_json(&app.token("agent").await, "/api/v1/tickets", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{t}");
+    t["id"].as_i64().unwrap()
+}
+
+/// Five faults in March 2030 (school 1: three on one camera, one a repeat; school 2: a
+/// network fault and a fault without a device), two in February.
+async fn faults(app: &TestApp) -> (i64, Vec<i64>) {
+    let agent = app.token("agent").await;
+    let cam =
+        app.equipment(&agent, app.school1, "surveillance", "网络摄像机", "AN-CAM-1").await["id"].as_i64().unwrap();
+    let march = DateTime::parse_from_rfc3339("2030-03-10T02:00:00Z").unwrap().with_timezone(&Utc);
+    let mut ids = Vec::new();
+    for (n, (school, system, eq)) in [
+        (app.school1, "surveillance", Some(cam)),
+        (app.school1, "surveillance", Some(cam)),
+        (app.school1, "surveillance", Some(cam)),
+        (app.school2, "network", None),
+        (app.school2, "broadcast", None),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = ticket(app, school, system, eq).await;
+        let repeat = if n == 2 { Some(ids[0]) } else { None };
+        set_ticket(app, id, march + Duration::days(n as i64), Some(4 + 2 * n as i64), repeat).await;
+        ids.push(id);
+    }
+    for d in [3, 20] {
+        let id = ticket(app, app.school2, "network", None).await;
+        set_ticket(app, id, march - Duration::days(d + 10), None, None).await;
+    }
+    (cam, ids)
+}
+
+both!(a_periods_faults_are_grouped_every_way_beside_the_period_before, |app: TestApp| async move {
+    let (cam, _) = faults(&app).await;
+    let eng = app.token("engineer").await;
+    let get = |q: &str| {
+        let eng = eng.clone();
+        let app = &app;
+        let q = q.to_owned();
+        async move { app.get_json(&eng, &format!("/api/v1/analysis/faults?from=2030-03-01&to=2030-03-31&{q}")).await }
+    };
+    let (s, v) = get("by=system").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((v["total"].as_i64(), v["repeat"].as_i64()), (Some(5), Some(1)), "{v}");
+    assert_eq!(v["previous"]["tickets"], 2, "February: {v}");
+    assert_eq!(v["previous"]["from"], "2030-01-29", "as long, just before");
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows[0]["key"], "surveillance", "most first: {v}");
+    assert_eq!((rows[0]["tickets"].as_i64(), rows[0]["repeat"].as_i64()), (Some(3), Some(1)));
+    // Resolved after 4, 6 and 8 hours: a mean of 6.
+    assert!((rows[0]["mean_hours_to_fix"].as_f64().unwrap() - 6.0).abs() < 0.01, "{v}");
+    let (_, v) = get("by=town").await;
+    let towns: Vec<(&str, i64)> = v["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["key"].as_str().unwrap(), r["tickets"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(towns, [("城关镇", 3), ("蓉城镇", 2)]);
+    let (_, v) = get("by=customer").await;
+    assert_eq!(v["rows"][0]["label"], "城关镇中心小学");
+    assert_eq!(v["rows"][0]["key"], app.school1.to_string());
+    let (_, v) = get("by=model").await;
+    let models: Vec<i64> = v["rows"].as_array().unwrap().iter().map(|r| r["tickets"].as_i64().unwrap()).collect();
+    assert_eq!(models, [3], "only tickets with a device have a model: {v}");
+    for by in ["fault_type", "subcategory", "technician", "engineer"] {
+        let (s, v) = get(&format!("by={by}")).await;
+        assert_eq!(s, StatusCode::OK, "{by}: {v}");
+        assert_eq!(v["total"], 5);
+    }
+    // The hot spots: the camera with three faults, the schools most first.
+    let (s, h) = app.get_json(&eng, "/api/v1/analysis/hotspots?from=2030-03-01&to=2030-03-31").await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    assert_eq!(
+        (h["equipment"][0]["equipment_id"].as_i64(), h["equipment"][0]["tickets"].as_i64()),
+        (Some(cam), Some(3))
+    );
+    assert_eq!(h["schools"][0]["key"], app.school1.to_string());
+    // An empty period: no faults, no rate.
+    let (_, v) = app.get_json(&eng, "/api/v1/analysis/faults?from=2031-01-01&to=2031-01-31").await;
+    assert_eq!((v["total"].as_i64(), v["rows"].as_array().map(Vec::len)), (Some(0), Some(0)));
+    assert!(v["mean_hours_to_fix"].is_null());
+    // Bad input is named; a school sees none of it.
+    let (s, e) = app.get_json(&eng, "/api/v1/analysis/faults?by=colour&from=2030-03-31&to=2030-03-01").await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    let mut f = fields(&e);
+    f.sort();
+    assert_eq!(f, ["by", "to"]);
+    assert!(e["error"]["message"].as_str().unwrap().contains("不能早于开始日期"), "{e}");
+    for path in ["/api/v1/analysis/faults", "/api/v1/analysis/hotspots", "/api/v1/rectifications"] {
+        assert_eq!(app.get_json(&app.token("school1").await, path).await.0, StatusCode::FORBIDDEN, "{path}");
+    }
+});
+
+both!(a_rectification_runs_from_a_hot_spot_to_done_with_its_effect, |app: TestApp| async move {
+    let (cam, _) = faults(&app).await;
+    let eng = app.token("engineer").await;
+    let tech = user_id(&app, "tech").await;
+    let body = json!({"title": "更换故障多发摄像机", "source": "hotspot", "equipment_id": cam, "owner_id": tech, "due_on": "2030-04-30"});
+    // Only the engineer and the manager propose.
+    assert_eq!(app.post_json(&app.token("tech").await, "/api/v1/rectifications", &body).await.0, StatusCode::FORBIDDEN);
+    let (s, r) = app.post_json(&eng, "/api/v1/rectifications", &body).await;
+    assert_eq!(s, StatusCode::CREATED, "{r}");
+    let id = r["id"].as_i64().unwrap();
+    assert_eq!(
+        (r["status"].as_str(), r["customer_id"].as_i64()),
+        (Some("proposed"), Some(app.school1)),
+        "the device's school"
+    );
+    assert_eq!(r["actions"], json!([]), "the engineer does not decide");
+    assert!(r["faults_after"].is_null());
+    let act = |who: &'static str, a: &'static str, body: Value| {
+        let app = &app;
+        async move { app.post_json(&app.token(who).await, &format!("/api/v1/rectifications/{id}/actions/{a}"), &body).await }
+    };
+    assert_eq!(act("engineer", "accept", json!({})).await.0, StatusCode::FORBIDDEN);
+    let (s, e) = act("manager", "reject", json!({})).await;
+    assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["reason".to_owned()]), "a rejection says why");
+    assert_eq!(act("tech", "done", json!({})).await.0, StatusCode::CONFLICT, "not accepted yet");
+    let (s, r) = act("manager", "accept", json!({})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!(r["status"], "open");
+    assert_eq!(act("manager", "accept", json!({})).await.0, StatusCode::CONFLICT, "once");
+    // The queues: open, the owner's, overdue once its day has passed (2030 is ahead).
+    let (_, l) = app.get_json(&eng, "/api/v1/rectifications?scope=open").await;
+    assert_eq!(l["total"], 1);
+    let (_, l) = app.get_json(&app.token("tech").await, "/api/v1/rectifications?scope=mine").await;
+    assert_eq!(l["total"], 1);
+    let (_, l) = app.get_json(&eng, "/api/v1/rectifications?scope=overdue").await;
+    assert_eq!(l["total"], 0);
+    let (s, e) = app.get_json(&eng, "/api/v1/rectifications?scope=later").await;
+    assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["scope".to_owned()]));
+    // The owner finishes it; the effect counts the device's faults before and since.
+    let (s, r) = act("tech", "done", json!({"reason": "已更换摄像机并加装防雷器"})).await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    assert_eq!((r["status"].as_str(), r["done_note"].as_str()), (Some("done"), Some("已更换摄像机并加装防雷器")));
+    assert_eq!(r["faults_after"], 0);
+    // Bad proposals are named and write nothing.
+    let school_user = user_id(&app, "school1").await;
+    let other = app.equipment(&app.token("agent").await, app.school2, "network", "交换机", "AN-SW-2").await["id"]
+        .as_i64()
+        .unwrap();
+    for (body, want) in [
+        (json!({"title": "无对象"}), vec!["customer_id"]),
+        (json!({"title": "x", "customer_id": app.school1, "equipment_id": other}), vec!["equipment_id"]),
+        (json!({"title": "x", "customer_id": app.school1, "owner_id": school_user}), vec!["owner_id"]),
+        (json!({"title": "x", "customer_id": app.school1, "hazard_item_id": 1}), vec!["inspection_id"]),
+        (json!({"title": "x", "customer_id": 99999}), vec!["customer_id"]),
+        (json!({"title": "x", "system": "magic", "due_on": "2030-02-30"}), vec!["due_on", "system"]),
+    ] {
+        let (s, e) = app.post_json(&eng, "/api/v1/rectifications", &body).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {e}");
+        let mut got = fields(&e);
+        got.sort();
+        assert_eq!(got, want, "{body}: {e}");
+    }
+    assert_eq!(app.count("rectifications").await, 1);
+    // A rejection keeps its reason.
+    let (_, r2) = app
+        .post_json(&eng, "/api/v1/rectifications", &json!({"title": "广播系统统一升级", "system": "broadcast"}))
+        .await;
+    let id2 = r2["id"].as_i64().unwrap();
+    let (s, r2) = app
+        .post_json(
+            &app.token("manager").await,
+            &format!("/api/v1/rectifications/{id2}/actions/reject"),
+            &json!({"reason": "预算不足，下学期再议"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r2}");
+    assert_eq!((r2["status"].as_str(), r2["reject_reason"].as_str()), (Some("rejected"), Some("预算不足，下学期再议")));
+});
+
+both!(the_analysis_and_rectification_pages_work_in_both_languages, |app: TestApp| async move {
+    let (cam, _) = faults(&app).await;
+    let (eng, csrf) = app.browser("engineer").await;
+    let html = eng.get(app.url("/analysis?from=2030-03-01&to=2030-03-31")).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("<svg") && html.contains("id=\"faults-table\""), "a chart and its table");
+    assert!(html.contains(&format!("id=\"rect-equipment-{cam}\"")), "one click from the hot device");
+    let r = eng.get(app.url("/analysis/faults.xlsx?from=2030-03-01&to=2030-03-31&by=town")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    let r = eng.get(app.url("/analysis?from=2030-03-31&to=2030-03-01")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // The form from the hot spot, a bad post, then the proposal.
+    let form_url = format!("/rectifications/new?source=hotspot&equipment_id={cam}&title=x");
+    let html = eng.get(app.url(&form_url)).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(&format!("name=\"equipment_id\" value=\"{cam}\"")), "the device carried");
+    let cam_s = cam.to_string();
+    let r = eng
+        .post(app.url("/rectifications/new"))
+        .form(&[("_csrf", csrf.as_str()), ("source", "hotspot"), ("equipment_id", cam_s.as_str()), ("title", "")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = eng
+        .post(app.url("/rectifications/new"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("source", "hotspot"),
+            ("equipment_id", cam_s.as_str()),
+            ("title", "摄像机加装防雷器"),
+            ("due_on", "2030-04-30"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap().to_owned();
+    let id: i64 = to.trim_start_matches("/rectifications/").split('?').next().unwrap().parse().unwrap();
+    let (mgr, mcsrf) = app.browser("manager").await;
+    let html = mgr.get(app.url(&format!("/rectifications/{id}"))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("id=\"rect-accept\"") && html.contains("提出前 90 天故障"), "the decision and the effect");
+    let r = mgr
+        .post(app.url(&format!("/rectifications/{id}/act/accept")))
+        .form(&[("_csrf", mcsrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let home = mgr.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("id=\"card-rectifications_to_decide\""), "the manager's card");
+    for lang in ["zh-CN", "en"] {
+        crate::defective::speak(&app, "manager", lang).await;
+        let (mgr, _) = app.browser("manager").await;
+        for path in [
+            "/analysis?from=2030-03-01&to=2030-03-31".to_owned(),
+            "/analysis?from=2030-03-01&to=2030-03-31&by=subcategory".into(),
+            "/analysis?from=2030-03-01&to=2030-03-31&by=model".into(),
+            "/rectifications".into(),
+            "/rectifications?view=open".into(),
+            "/rectifications/new".into(),
+            format!("/rectifications/{id}"),
+            "/hazards".into(),
+        ] {
+            let r = mgr.get(app.url(&path)).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let html = r.text().await.unwrap();
+            for key in ["analysis.", "rect.", "rect_status.", "rect_source.", "field."] {
+                assert!(
+                    !html.contains(&format!(">{key}")) && !html.contains(&format!("\"{key}")),
+                    "{path}: untranslated {key}"
+                );
+            }
+            if lang == "en" {
+                assert!(
+                    !html.contains("故障数") && !html.contains("整改项"),
+                    "{path}: Chinese left in the English page"
+                );
+            }
+        }
+    }
+    let (school, _) = app.browser("school1").await;
+    assert_eq!(school.get(app.url("/analysis")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
+});
