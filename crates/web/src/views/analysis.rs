@@ -164,7 +164,7 @@ pub async fn view_analysis_xlsx_get(
             r.mean_hours_to_fix.map(|h| format!("{h:.1}")).unwrap_or_default(),
         ]);
     }
-    let sheet = format!("{}", c.t(&format!("analysis.by.{}", by.as_str())));
+    let sheet = c.t(&format!("analysis.by.{}", by.as_str()));
     let bytes =
         aftercare_service::excel::tables_to_xlsx(&[(sheet, rows)]).map_err(|e| PageError::from_service(u.tr, e))?;
     let name = format!("故障分析-{}-{from}-{to}.xlsx", by.as_str());
