@@ -20,6 +20,7 @@ mod home;
 mod inspections;
 mod language_walk;
 mod mail;
+mod meetings;
 mod movement_groups;
 mod pages;
 mod parts;

@@ -63,4 +63,6 @@ typed_id!(
     TripStopId,
     TripItemId,
     RectificationId,
+    MeetingId,
+    AgendaId,
 );

@@ -17,6 +17,7 @@ pub mod inspection_checklist;
 pub mod inspection_plan;
 pub mod inspections;
 pub mod mail;
+pub mod meetings;
 pub mod notifications;
 pub mod parts;
 pub mod requisitions;

@@ -202,6 +202,11 @@ impl Services {
         {
             e.push("customer_id", "not_found");
         }
+        if let Some(m) = r.meeting_id
+            && let Err(aftercare_store::StoreError::NotFound) = aftercare_store::meetings::get(&self.db, m).await
+        {
+            e.push("meeting_id", "not_found");
+        }
         if let Some(i) = r.inspection_id
             && let Err(aftercare_store::StoreError::NotFound) = aftercare_store::inspections::get(&self.db, i).await
         {

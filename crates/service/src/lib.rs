@@ -23,6 +23,7 @@ pub mod home;
 pub mod inspections;
 pub mod mail;
 pub mod mail_text;
+pub mod meetings;
 pub mod paperwork;
 pub mod parts;
 pub mod phrases;

@@ -15,6 +15,7 @@ pub mod import;
 pub mod inspections;
 pub mod jobs;
 pub mod mail;
+pub mod meetings;
 pub mod notifications;
 pub mod parts;
 pub mod phrases;

@@ -16,6 +16,7 @@ pub mod home;
 pub mod import;
 pub mod inspections;
 pub mod mail;
+pub mod meetings;
 pub mod parts;
 pub mod phrases;
 pub mod requisitions;
@@ -170,6 +171,11 @@ pub fn routes() -> Router<AppState> {
         .route("/rectifications", get(analysis::api_rectifications_list).post(analysis::api_rectifications_create))
         .route("/rectifications/{id}", get(analysis::api_rectifications_get))
         .route("/rectifications/{id}/actions/{action}", post(analysis::api_rectifications_action))
+        .route("/meetings", get(meetings::api_meetings_list).post(meetings::api_meetings_create))
+        .route("/meetings/{id}", get(meetings::api_meetings_get))
+        .route("/meetings/{id}/agenda", post(meetings::api_meetings_agenda))
+        .route("/meetings/{id}/agenda/order", post(meetings::api_meetings_order))
+        .route("/meetings/{id}/actions/{action}", post(meetings::api_meetings_action))
         .route("/attendance", get(trips::api_attendance))
         .route("/attendance/absences", post(trips::api_absence_set))
         .route("/hazards", get(inspections::api_hazards_list))
@@ -229,6 +235,8 @@ pub fn routes() -> Router<AppState> {
         trips::api_attendance, trips::api_absence_set,
         analysis::api_analysis_faults, analysis::api_analysis_hotspots, analysis::api_rectifications_list,
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
+        meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,
+        meetings::api_meetings_agenda, meetings::api_meetings_order, meetings::api_meetings_action,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

@@ -13,6 +13,7 @@ mod import;
 mod inspections;
 mod login;
 mod me;
+mod meetings;
 mod paperwork;
 mod parts;
 mod phrases;
@@ -182,6 +183,12 @@ pub fn routes() -> Router<AppState> {
         .route("/rectifications/new", get(analysis::view_rect_new_get).post(analysis::view_rect_new_post))
         .route("/rectifications/{id}", get(analysis::view_rect_get))
         .route("/rectifications/{id}/act/{action}", post(analysis::view_rect_act_post))
+        .route("/meetings", get(meetings::view_meetings_get).post(meetings::view_meetings_post))
+        .route("/meetings/{id}", get(meetings::view_meeting_get))
+        .route("/meetings/{id}/agenda", post(meetings::view_agenda_post))
+        .route("/meetings/{id}/agenda/{point}/move", post(meetings::view_agenda_move_post))
+        .route("/meetings/{id}/hold", post(meetings::view_hold_post))
+        .route("/meetings/{id}/print", get(meetings::view_minutes_print_get))
         .route("/trips", get(trips::view_trips_get))
         .route("/trips/new", get(trips::view_trip_new_get).post(trips::view_trip_new_post))
         .route("/trips/proposal", get(trips::view_proposal_get))
@@ -313,6 +320,7 @@ impl Ctx {
             add("/hazards", "nav.hazards", "review");
             add("/trips", "nav.trips", "dispatch");
             add("/attendance", "nav.attendance", "users");
+            add("/meetings", "nav.meetings", "calendar");
             add("/analysis", "nav.analysis", "review");
             add("/rectifications", "nav.rectifications", "review");
             if a.can_edit_installed_base() {
