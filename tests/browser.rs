@@ -331,6 +331,84 @@ async fn trip_journey(c: Client, base: String) -> Result<(), CmdError> {
     shot(c, "w5-form6").await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn the_engineer_runs_the_weekly_meeting_and_the_manager_accepts_its_rectification() {
+    run(meeting_journey).await;
+}
+
+/// Faults this week on the school (API). The engineer schedules the meeting, adds two
+/// points and moves the second up, proposes a rectification from the meeting, records the
+/// minutes with who came; the manager accepts the rectification from his home card; the
+/// analysis page shows the chart and its table.
+async fn meeting_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    let (http, _, _) = staff_api(&base, "engineer", "password-engineer-42").await;
+    let (_, agent, _) = staff_api(&base, AGENT, AGENT_PASSWORD).await;
+    let schools: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
+    let school = schools["items"][0]["id"].as_i64().unwrap();
+    for (system, title) in [("network", "教学楼断网"), ("network", "机房交换机重启"), ("broadcast", "广播无声")] {
+        api_post(&http, &base, &agent, "/api/v1/tickets",
+            json!({"customer_id": school, "system": system, "title": title, "reporter_name": "王老师"})).await;
+    }
+    c.set_window_size(1280, 900).await?;
+    sign_in_as(c, &base, "engineer", "password-engineer-42").await?;
+    c.goto(&format!("{base}/meetings")).await?;
+    el(c, "#meeting-new").await.click().await?;
+    wait_for_text(c, "#meeting-status", "待召开").await;
+    for point in ["广播系统故障回顾", "城关片区断网原因分析"] {
+        el(c, "#agenda-form input[name=title]").await.send_keys(point).await?;
+        el(c, "#agenda-add").await.click().await?;
+        wait_for_text(c, "#agenda", point).await;
+    }
+    // The second point first.
+    el(c, "#agenda li:last-child button[id^=up-]").await.click().await?;
+    let first = wait_for_text(c, "#agenda li:first-child", "断网").await;
+    assert!(first.contains("城关片区断网原因分析"), "{first}");
+    let material = el(c, "#material").await.text().await?;
+    assert!(material.contains('3') || material.contains("故障数"), "the week's faults gathered: {material}");
+    shot(c, "m1-agenda").await?;
+    // A rectification from the meeting.
+    let href = el(c, "#meeting-rect").await.attr("href").await?.unwrap_or_default();
+    let meeting_page = c.current_url().await?;
+    c.goto(&format!("{base}{href}")).await?;
+    el(c, "#rect-form input[name=title]").await.send_keys("城关片区接入交换机更换").await?;
+    el(c, "#rect-form select[name=system]").await.select_by_value("network").await?;
+    el(c, "#rect-submit").await.click().await?;
+    wait_for_text(c, "#rect-status", "待审批").await;
+    let rect = c.current_url().await?;
+    assert!(rect.path().starts_with("/rectifications/"), "{rect}");
+    c.goto(meeting_page.as_str()).await?;
+    wait_for_text(c, "#meeting-rects", "城关片区接入交换机更换").await;
+    // The minutes, with who came.
+    for b in c.find_all(Css("#hold-form label.chip")).await? {
+        c.execute("arguments[0].scrollIntoView({block: 'center'})", vec![serde_json::to_value(&b).unwrap()]).await?;
+        b.click().await?;
+    }
+    el(c, "#hold-form textarea[name=minutes]").await.send_keys("断网由接入交换机电源老化引起").await?;
+    el(c, "#hold-form textarea[name=decisions]").await.send_keys("更换城关片区接入交换机").await?;
+    el(c, "#meeting-hold").await.click().await?;
+    wait_for_text(c, "#meeting-status", "已召开").await;
+    wait_for_text(c, "#minutes", "电源老化").await;
+    shot(c, "m2-minutes").await?;
+    sign_out(c).await?;
+
+    // The manager accepts it from the home card.
+    sign_in_as(c, &base, "manager", "password-manager-42").await?;
+    el(c, "#card-rectifications_to_decide").await.click().await?;
+    el(c, "#rect-list td.primary a").await.click().await?;
+    el(c, "#rect-accept").await.click().await?;
+    wait_for_text(c, "#rect-status", "整改中").await;
+    // The analysis: a chart and its table.
+    c.goto(&format!("{base}/analysis")).await?;
+    let table = wait_for_text(c, "#faults-table", "校园网络").await;
+    assert!(table.contains('2'), "network twice: {table}");
+    let bars = c.find_all(Css("#faults svg rect.chart-bar")).await?;
+    assert_eq!(bars.len(), 2, "a bar per system with faults");
+    shot(c, "m3-analysis").await
+}
+
 async fn receipt_journey(c: Client, base: String) -> Result<(), CmdError> {
     let c = &c;
     c.set_window_size(390, 844).await?;
