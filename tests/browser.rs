@@ -348,9 +348,16 @@ async fn meeting_journey(c: Client, base: String) -> Result<(), CmdError> {
     let schools: Value =
         http.get(format!("{base}/api/v1/customers")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
     let school = schools["items"][0]["id"].as_i64().unwrap();
-    for (system, title) in [("network", "教学楼断网"), ("network", "机房交换机重启"), ("broadcast", "广播无声")] {
-        api_post(&http, &base, &agent, "/api/v1/tickets",
-            json!({"customer_id": school, "system": system, "title": title, "reporter_name": "王老师"})).await;
+    for (system, title) in [("network", "教学楼断网"), ("network", "机房交换机重启"), ("broadcast", "广播无声")]
+    {
+        api_post(
+            &http,
+            &base,
+            &agent,
+            "/api/v1/tickets",
+            json!({"customer_id": school, "system": system, "title": title, "reporter_name": "王老师"}),
+        )
+        .await;
     }
     c.set_window_size(1280, 900).await?;
     sign_in_as(c, &base, "engineer", "password-engineer-42").await?;

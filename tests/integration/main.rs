@@ -40,3 +40,4 @@ mod tickets;
 mod trips;
 mod visit_parts;
 mod work_pages;
+mod work_plan;

@@ -65,4 +65,5 @@ typed_id!(
     RectificationId,
     MeetingId,
     AgendaId,
+    PlanItemId,
 );

@@ -31,6 +31,7 @@ pub mod trip_plan;
 pub mod trips;
 pub mod users;
 pub mod validation;
+pub mod work_plan;
 
 pub use ids::*;
 

@@ -43,6 +43,7 @@ pub mod taxonomy;
 pub mod tickets;
 pub mod trips;
 pub mod users;
+pub mod work_plan;
 
 use aftercare_domain::FieldErrors;
 pub use aftercare_domain::users::Actor;

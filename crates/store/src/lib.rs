@@ -35,6 +35,7 @@ pub mod tickets;
 pub mod trips;
 pub mod users;
 pub mod visits;
+pub mod work_plan;
 
 use chrono::{DateTime, Utc};
 pub use db::{Backend, Db, DbOptions, Page, Paged, SqliteSync};

@@ -30,6 +30,7 @@ pub mod taxonomy;
 pub mod tickets;
 pub mod trips;
 pub mod users;
+pub mod work_plan;
 
 use crate::AppState;
 use crate::auth::anonymous_tr;
@@ -176,6 +177,10 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/agenda", post(meetings::api_meetings_agenda))
         .route("/meetings/{id}/agenda/order", post(meetings::api_meetings_order))
         .route("/meetings/{id}/actions/{action}", post(meetings::api_meetings_action))
+        .route("/work-plan", get(work_plan::api_work_plan_get))
+        .route("/work-plan/items", post(work_plan::api_work_plan_item_add))
+        .route("/work-plan/items/{id}", post(work_plan::api_work_plan_item_update))
+        .route("/work-plan/publish", post(work_plan::api_work_plan_publish))
         .route("/attendance", get(trips::api_attendance))
         .route("/attendance/absences", post(trips::api_absence_set))
         .route("/hazards", get(inspections::api_hazards_list))
@@ -237,6 +242,8 @@ pub fn routes() -> Router<AppState> {
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
         meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,
         meetings::api_meetings_agenda, meetings::api_meetings_order, meetings::api_meetings_action,
+        work_plan::api_work_plan_get, work_plan::api_work_plan_item_add, work_plan::api_work_plan_item_update,
+        work_plan::api_work_plan_publish,
     ),
     modifiers(&BearerAuth, &SharedErrors),
     security(("bearer" = [])),

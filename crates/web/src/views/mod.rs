@@ -31,6 +31,7 @@ mod tickets;
 mod trips;
 pub use tickets::notification_text;
 mod users;
+mod work_plan;
 
 use crate::AppState;
 use crate::auth::PageUser;
@@ -183,6 +184,11 @@ pub fn routes() -> Router<AppState> {
         .route("/rectifications/new", get(analysis::view_rect_new_get).post(analysis::view_rect_new_post))
         .route("/rectifications/{id}", get(analysis::view_rect_get))
         .route("/rectifications/{id}/act/{action}", post(analysis::view_rect_act_post))
+        .route("/plan", get(work_plan::view_plan_get))
+        .route("/plan/print", get(work_plan::view_plan_print_get))
+        .route("/plan/items", post(work_plan::view_plan_item_post))
+        .route("/plan/items/{id}", post(work_plan::view_plan_item_update_post))
+        .route("/plan/publish", post(work_plan::view_plan_publish_post))
         .route("/meetings", get(meetings::view_meetings_get).post(meetings::view_meetings_post))
         .route("/meetings/{id}", get(meetings::view_meeting_get))
         .route("/meetings/{id}/agenda", post(meetings::view_agenda_post))
@@ -320,6 +326,7 @@ impl Ctx {
             add("/hazards", "nav.hazards", "review");
             add("/trips", "nav.trips", "dispatch");
             add("/attendance", "nav.attendance", "users");
+            add("/plan", "nav.plan", "calendar");
             add("/meetings", "nav.meetings", "calendar");
             add("/analysis", "nav.analysis", "review");
             add("/rectifications", "nav.rectifications", "review");
