@@ -7,7 +7,7 @@ use crate::tickets::{act, user_id};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-fn day_of<'a>(plan: &'a Value, user: i64, day: usize) -> &'a Vec<Value> {
+fn day_of(plan: &Value, user: i64, day: usize) -> &Vec<Value> {
     let p = plan["people"].as_array().unwrap().iter().find(|p| p["user_id"] == user).unwrap();
     p["days"][day].as_array().unwrap()
 }
