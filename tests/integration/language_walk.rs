@@ -65,7 +65,17 @@ const DATA: &[&str] = &[
 const UI_CHINESE: &[&str] = &["中文", "{公司}"];
 
 /// The paper forms keep their Chinese titles (in `<h1>`, and quoted in 《》).
-const PAPER_TITLES: &[&str] = &["故障分析表", "上门维修记录表", "客服代表电话接听记录表", "领用单", "《", "》"];
+const PAPER_TITLES: &[&str] = &[
+    "故障分析表",
+    "上门维修记录表",
+    "客服代表电话接听记录表",
+    "领用单",
+    "外出工作记录表",
+    "下周工作计划",
+    "技术会议纪要",
+    "《",
+    "》",
+];
 
 fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x3000..=0x303F | 0xFF00..=0xFFEF)

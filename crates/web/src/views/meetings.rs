@@ -236,6 +236,7 @@ pub struct MinutesSheet {
     pub c: Ctx,
     pub v: MeetingView,
     pub title_zh: String,
+    pub title_local: String,
     pub printed_on: String,
 }
 
@@ -253,5 +254,6 @@ pub async fn view_minutes_print_get(
     let v = st.svc.meeting(&u.actor, MeetingId(id)).await?;
     let c = Ctx::new(&st, &u, "/meetings", format!("{} {}", u.tr.t("print.minutes"), v.meeting.title));
     let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
-    Ok(render(&MinutesSheet { c, v, title_zh: Tr::new("zh-CN").t("print.minutes"), printed_on }))
+    let title_local = if c.lang() == "zh-CN" { String::new() } else { c.t("print.minutes") };
+    Ok(render(&MinutesSheet { c, v, title_zh: Tr::new("zh-CN").t("print.minutes"), title_local, printed_on }))
 }

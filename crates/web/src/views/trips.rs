@@ -716,7 +716,7 @@ pub async fn view_trips_xlsx_get(
     let m = st.svc.trip_month(&u.actor, month, opt_id(&p.user_id), opt_id(&p.vehicle_id)).await?;
     let sheets = month_sheets(u.tr, st.cfg.tz, &m);
     let bytes = aftercare_service::excel::tables_to_xlsx(&sheets).map_err(|e| PageError::from_service(u.tr, e))?;
-    let name = format!("{}-{}", Tr::new("zh-CN").t("print.trip"), month.format("%Y-%m"));
+    let name = format!("{}-{}", Tr::new("zh-CN").t("print.trip").trim_matches(['《', '》']), month.format("%Y-%m"));
     Ok(crate::api::import::download(bytes, crate::api::import::XLSX, &format!("{name}.xlsx")))
 }
 

@@ -33,6 +33,7 @@ pub struct PlanSheet {
     pub c: Ctx,
     pub p: WorkPlan,
     pub title_zh: String,
+    pub title_local: String,
 }
 
 /// The words both show.
@@ -109,7 +110,8 @@ pub async fn view_plan_print_get(
     let monday = crate::api::work_plan::monday(q.week.as_deref(), st.svc.today())?;
     let p = st.svc.work_plan(&u.actor, monday).await?;
     let c = Ctx::new(&st, &u, "/plan", format!("{} {}", u.tr.t("print.plan"), p.week));
-    Ok(render(&PlanSheet { c, p, title_zh: Tr::new("zh-CN").t("print.plan") }))
+    let title_local = if c.lang() == "zh-CN" { String::new() } else { c.t("print.plan") };
+    Ok(render(&PlanSheet { c, p, title_zh: Tr::new("zh-CN").t("print.plan"), title_local }))
 }
 
 /// Adds work by hand.
