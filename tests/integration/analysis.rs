@@ -298,3 +298,31 @@ both!(the_analysis_and_rectification_pages_work_in_both_languages, |app: TestApp
     let (school, _) = app.browser("school1").await;
     assert_eq!(school.get(app.url("/analysis")).send().await.unwrap().status(), StatusCode::FORBIDDEN);
 });
+
+both!(the_months_kpis_sit_beside_the_month_before, |app: TestApp| async move {
+    faults(&app).await;
+    let mgr = app.token("manager").await;
+    let (s, k) = app.get_json(&mgr, "/api/v1/analysis/kpis?month=2030-03").await;
+    assert_eq!(s, StatusCode::OK, "{k}");
+    let row = |k: &Value, key: &str| k["rows"].as_array().unwrap().iter().find(|r| r["kpi"] == key).cloned().unwrap();
+    assert_eq!(k["counts"]["tickets"], 5);
+    assert_eq!(row(&k, "repeat_repair")["value"].as_f64(), Some(20.0), "1 of 5");
+    assert_eq!(row(&k, "repeat_repair")["previous"].as_f64(), Some(0.0), "0 of February's 2");
+    // Resolved after 4, 6, 8, 10 and 12 hours.
+    assert_eq!(row(&k, "mean_hours_to_fix")["value"].as_f64(), Some(8.0));
+    assert!(row(&k, "mean_hours_to_fix")["previous"].is_null(), "nothing resolved in February: no mean");
+    assert!(row(&k, "missed_call")["value"].is_null(), "no calls: no rate");
+    assert_eq!(row(&k, "mean_hours_to_fix")["unit"], "h");
+    let (s, e) = app.get_json(&mgr, "/api/v1/analysis/kpis?month=2030-13").await;
+    assert_eq!((s, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("month")));
+    assert_eq!(app.get_json(&app.token("tech").await, "/api/v1/analysis/kpis").await.0, StatusCode::FORBIDDEN);
+    for lang in ["zh-CN", "en"] {
+        crate::defective::speak(&app, "manager", lang).await;
+        let (c, _) = app.browser("manager").await;
+        let r = c.get(app.url("/analysis/kpis?month=2030-03")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"kpi-first_time_fix\"") && html.contains("20%"), "the table");
+        assert!(!html.contains(">kpi.") && !html.contains("\"kpi."), "untranslated");
+    }
+});

@@ -16,6 +16,7 @@ pub mod ids;
 pub mod inspection_checklist;
 pub mod inspection_plan;
 pub mod inspections;
+pub mod kpis;
 pub mod mail;
 pub mod meetings;
 pub mod notifications;

@@ -338,3 +338,51 @@ impl Services {
         Ok(out)
     }
 }
+
+/// A KPI this month and the month before.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KpiRow {
+    pub kpi: aftercare_domain::kpis::Kpi,
+    pub value: Option<f64>,
+    pub previous: Option<f64>,
+    /// `%`, `h` or `/5`.
+    pub unit: &'static str,
+    pub higher_is_better: bool,
+}
+
+/// The month's KPIs beside the month before, with the counts behind them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KpiTable {
+    pub month: NaiveDate,
+    pub previous_month: NaiveDate,
+    pub rows: Vec<KpiRow>,
+    pub counts: aftercare_domain::kpis::KpiCounts,
+}
+
+impl Services {
+    /// The KPIs of the month that `month` falls in, beside the month before.
+    pub async fn kpi_table(&self, by: &Actor, month: NaiveDate) -> Result<KpiTable> {
+        require(may_read(&by.roles) && by.has_any(&[Role::Manager, Role::Admin, Role::Engineer, Role::Agent]))?;
+        let (first, last) = Self::month_of(month);
+        let (pfirst, plast) = Self::month_of(first.pred_opt().unwrap_or(first));
+        let counts_of = |f: NaiveDate, l: NaiveDate| {
+            let (a, b) = self.days(f, l);
+            async move { store::kpi_counts(&self.db, a, b, f, l).await }
+        };
+        let now = counts_of(first, last).await?;
+        let before = counts_of(pfirst, plast).await?;
+        let prev = aftercare_domain::kpis::kpis(&before);
+        let rows = aftercare_domain::kpis::kpis(&now)
+            .into_iter()
+            .zip(prev)
+            .map(|((kpi, value), (_, previous))| KpiRow {
+                kpi,
+                value,
+                previous,
+                unit: kpi.unit(),
+                higher_is_better: kpi.higher_is_better(),
+            })
+            .collect();
+        Ok(KpiTable { month: first, previous_month: pfirst, rows, counts: now })
+    }
+}

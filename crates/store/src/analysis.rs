@@ -368,3 +368,102 @@ pub async fn faults_on(db: &Db, r: &RectificationRow, from: DateTime<Utc>, until
         .fetch_one(p)
         .await?))
 }
+
+/// The counts the KPIs are computed from, over `[from, until)` (instants) and the days
+/// `[first, last]` (rounds, trips): tickets reported, calls received, requisitions issued.
+pub async fn kpi_counts(
+    db: &Db,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<aftercare_domain::kpis::KpiCounts> {
+    type Tickets = (i64, i64, i64, i64, i64, i64, i64, f64, i64, i64, i64, i64, i64, i64);
+    let tickets_sql = format!(
+        "SELECT COUNT(*), COUNT(t.responded_at), \
+            COUNT(CASE WHEN t.responded_at IS NOT NULL AND t.respond_breached_at IS NOT NULL THEN 1 END), \
+            COUNT(t.arrived_at), COUNT(CASE WHEN t.arrived_at IS NOT NULL AND t.arrive_breached_at IS NOT NULL THEN 1 END), \
+            COUNT(t.resolved_at), COUNT(CASE WHEN t.resolved_at IS NOT NULL AND t.resolve_breached_at IS NOT NULL THEN 1 END), \
+            COALESCE(SUM(CASE WHEN t.resolved_at IS NOT NULL THEN {h} END), 0.0), \
+            COUNT(CASE WHEN EXISTS (SELECT 1 FROM visits v WHERE v.ticket_id = t.id) THEN 1 END), \
+            COUNT(CASE WHEN (SELECT v.result FROM visits v WHERE v.ticket_id = t.id ORDER BY v.id LIMIT 1) = 'fixed' \
+                THEN 1 END), \
+            COUNT(t.repeat_of), COUNT(t.satisfaction), CAST(COALESCE(SUM(t.satisfaction), 0) AS BIGINT), \
+            COUNT(CASE WHEN t.satisfaction >= 4 THEN 1 END) \
+         FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled'",
+        h = hours(db)
+    );
+    Ok(on_db!(db, |p| {
+        let t: Tickets =
+            sqlx::query_as(sqlx::AssertSqlSafe(tickets_sql.as_str())).bind(from).bind(until).fetch_one(p).await?;
+        let misdiagnoses: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM penalty_events WHERE kind = 'misdiagnosis' AND status <> 'dismissed' \
+             AND at >= $1 AND at < $2",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_one(p)
+        .await?;
+        let (complaints, calls_in, calls_missed): (i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(CASE WHEN category = 'complaint' THEN 1 END), \
+                COUNT(CASE WHEN channel = 'phone' AND direction = 'inbound' THEN 1 END), \
+                COUNT(CASE WHEN channel = 'phone' AND direction = 'inbound' AND NOT answered THEN 1 END) \
+             FROM contacts WHERE received_at >= $1 AND received_at < $2",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_one(p)
+        .await?;
+        let (rounds_planned, rounds_done): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(CASE WHEN status <> 'cancelled' THEN 1 END), COUNT(CASE WHEN status = 'completed' THEN 1 END) \
+             FROM inspections WHERE planned_on >= $1 AND planned_on <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_one(p)
+        .await?;
+        let (lines_issued, lines_full): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(CASE WHEN l.qty_issued >= l.qty_requested THEN 1 END) \
+             FROM requisition_lines l JOIN requisitions r ON r.id = l.requisition_id \
+             WHERE r.issued_at >= $1 AND r.issued_at < $2",
+        )
+        .bind(from)
+        .bind(until)
+        .fetch_one(p)
+        .await?;
+        let (stops, stops_verified): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(CASE WHEN s.verified_ok THEN 1 END) FROM trip_stops s \
+             JOIN trips t ON t.id = s.trip_id WHERE t.status = 'returned' AND t.trip_date >= $1 AND t.trip_date <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_one(p)
+        .await?;
+        aftercare_domain::kpis::KpiCounts {
+            tickets: t.0,
+            responded: t.1,
+            responded_late: t.2,
+            arrived: t.3,
+            arrived_late: t.4,
+            resolved: t.5,
+            resolved_late: t.6,
+            hours_to_fix: t.7,
+            visited: t.8,
+            fixed_first: t.9,
+            repeat: t.10,
+            called_back: t.11,
+            satisfaction_sum: t.12,
+            satisfied: t.13,
+            misdiagnoses,
+            complaints,
+            calls_in,
+            calls_missed,
+            rounds_planned,
+            rounds_done,
+            lines_issued,
+            lines_full,
+            stops,
+            stops_verified,
+        }
+    }))
+}

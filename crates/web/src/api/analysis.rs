@@ -181,3 +181,32 @@ pub async fn api_rectifications_action(
     let action = RectAction::parse(&action).ok_or(ServiceError::NotFound)?;
     Ok(Json(st.svc.rectification_action(&u.actor, id, action, b.reason.as_deref(), chrono::Utc::now()).await?))
 }
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+pub struct MonthParams {
+    /// `YYYY-MM`; default this month.
+    pub month: Option<String>,
+}
+
+/// The first day of the month asked for (this month when none is).
+pub(crate) fn month_of(m: Option<&str>, today: NaiveDate) -> Result<NaiveDate, ServiceError> {
+    match m.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(aftercare_service::Services::month_of(today).0),
+        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
+            .ok()
+            .filter(|d| aftercare_domain::validation::YEARS.contains(&chrono::Datelike::year(d)))
+            .ok_or_else(|| FieldErrors::single("month", "invalid_date").into()),
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/analysis/kpis", params(MonthParams),
+    responses((status = 200, body = aftercare_service::analysis::KpiTable), (status = 403, body = ErrorResponse),
+        (status = 422, body = ErrorResponse)))]
+pub async fn api_analysis_kpis(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiQuery(p): ApiQuery<MonthParams>,
+) -> Result<Json<aftercare_service::analysis::KpiTable>, ApiError> {
+    let month = month_of(p.month.as_deref(), st.svc.today())?;
+    Ok(Json(st.svc.kpi_table(&u.actor, month).await?))
+}

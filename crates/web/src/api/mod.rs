@@ -169,6 +169,7 @@ pub fn routes() -> Router<AppState> {
         .route("/trips/{id}/photos", post(trips::api_trips_photo))
         .route("/analysis/faults", get(analysis::api_analysis_faults))
         .route("/analysis/hotspots", get(analysis::api_analysis_hotspots))
+        .route("/analysis/kpis", get(analysis::api_analysis_kpis))
         .route("/rectifications", get(analysis::api_rectifications_list).post(analysis::api_rectifications_create))
         .route("/rectifications/{id}", get(analysis::api_rectifications_get))
         .route("/rectifications/{id}/actions/{action}", post(analysis::api_rectifications_action))
@@ -238,7 +239,8 @@ pub fn routes() -> Router<AppState> {
         trips::api_trips_report, trips::api_trips_get, trips::api_trips_action, trips::api_trips_stop,
         trips::api_trips_item_add, trips::api_trips_item_tick, trips::api_trips_photo, trips::api_trips_photo_get,
         trips::api_attendance, trips::api_absence_set,
-        analysis::api_analysis_faults, analysis::api_analysis_hotspots, analysis::api_rectifications_list,
+        analysis::api_analysis_faults, analysis::api_analysis_hotspots, analysis::api_analysis_kpis,
+        analysis::api_rectifications_list,
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
         meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,
         meetings::api_meetings_agenda, meetings::api_meetings_order, meetings::api_meetings_action,

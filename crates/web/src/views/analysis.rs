@@ -393,3 +393,44 @@ pub async fn view_rect_act_post(
         }
     }
 }
+
+#[derive(Template)]
+#[template(path = "kpis.html")]
+pub struct KpiPage {
+    pub c: Ctx,
+    pub t: aftercare_service::analysis::KpiTable,
+    pub month: String,
+}
+
+impl KpiPage {
+    pub fn name(&self, k: &aftercare_domain::kpis::Kpi) -> String {
+        self.c.t(&format!("kpi.{}", k.as_str()))
+    }
+    pub fn value(&self, v: &Option<f64>, unit: &str) -> String {
+        match v {
+            Some(x) if unit == "%" => format!("{x}%"),
+            Some(x) if unit == "h" => format!("{x} h"),
+            Some(x) => format!("{x}{unit}"),
+            None => "—".into(),
+        }
+    }
+    /// `up`, `down` or empty, and whether the move is good.
+    pub fn trend(&self, r: &aftercare_service::analysis::KpiRow) -> (&'static str, bool) {
+        match (r.value, r.previous) {
+            (Some(a), Some(b)) if a > b => ("▲", r.higher_is_better),
+            (Some(a), Some(b)) if a < b => ("▼", !r.higher_is_better),
+            _ => ("", true),
+        }
+    }
+}
+
+pub async fn view_kpis_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageQuery(p): PageQuery<crate::api::analysis::MonthParams>,
+) -> Result<Response, PageError> {
+    let month = crate::api::analysis::month_of(p.month.as_deref(), st.svc.today())?;
+    let t = st.svc.kpi_table(&u.actor, month).await?;
+    let c = Ctx::new(&st, &u, "/analysis", u.tr.t("kpi.title")).crumb(u.tr.t("analysis.title"), "/analysis");
+    Ok(render(&KpiPage { c, month: month.format("%Y-%m").to_string(), t }))
+}
