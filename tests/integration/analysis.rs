@@ -324,5 +324,29 @@ both!(the_months_kpis_sit_beside_the_month_before, |app: TestApp| async move {
         let html = r.text().await.unwrap();
         assert!(html.contains("id=\"kpi-first_time_fix\"") && html.contains("20%"), "the table");
         assert!(!html.contains(">kpi.") && !html.contains("\"kpi."), "untranslated");
+        // The month's pack: KPIs, charts, hot spots, open rectifications; on A4 and in Excel.
+        let html = c.get(app.url("/analysis/pack?month=2030-03")).send().await.unwrap().text().await.unwrap();
+        assert!(html.contains("id=\"pack-kpis\"") && html.contains("<svg") && html.contains("AN-CAM-1"), "the pack");
+        assert!(!html.contains(">pack.") && !html.contains(">kpi."), "untranslated");
+        let r = c.get(app.url("/analysis/pack.xlsx?month=2030-03")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
     }
+    // The data-analysis meeting carries the month's pack.
+    let (s, m) = app
+        .post_json(
+            &app.token("engineer").await,
+            "/api/v1/meetings",
+            &json!({"kind": "analysis", "held_on": "2030-04-03"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{m}");
+    assert_eq!(
+        (m["material"]["from"].as_str(), m["material"]["to"].as_str()),
+        (Some("2030-03-01"), Some("2030-03-31"))
+    );
+    assert_eq!(m["material"]["faults"], 5);
+    let (c, _) = app.browser("engineer").await;
+    let html = c.get(app.url(&format!("/meetings/{}", m["id"]))).send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("/analysis/pack?month=2030-03"), "the pack attached");
 });

@@ -386,3 +386,29 @@ impl Services {
         Ok(KpiTable { month: first, previous_month: pfirst, rows, counts: now })
     }
 }
+
+/// The data-analysis meeting's pack (§2.7(5)): one month's summary, KPIs, faults by system
+/// and by town, hot spots and the rectifications still open.
+#[derive(Debug, Clone, Serialize)]
+pub struct AnalysisPack {
+    pub kpis: KpiTable,
+    pub by_system: FaultAnalysis,
+    pub by_town: Vec<FaultRow>,
+    pub hotspots: Hotspots,
+    pub open: Vec<RectificationRow>,
+    pub proposed: Vec<RectificationRow>,
+}
+
+impl Services {
+    pub async fn analysis_pack(&self, by: &Actor, month: NaiveDate) -> Result<AnalysisPack> {
+        let kpis = self.kpi_table(by, month).await?;
+        let (first, last) = Self::month_of(month);
+        let by_system = self.fault_analysis(by, first, last, FaultBy::System).await?;
+        let by_town = self.fault_analysis(by, first, last, FaultBy::Town).await?.rows;
+        let hotspots = self.hotspots(by, first, last).await?;
+        let page = Page::new(Some(1), Some(200));
+        let open = self.list_rectifications(by, RectScope::Open, page).await?.items;
+        let proposed = self.list_rectifications(by, RectScope::Proposed, page).await?.items;
+        Ok(AnalysisPack { kpis, by_system, by_town, hotspots, open, proposed })
+    }
+}

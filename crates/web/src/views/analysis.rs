@@ -434,3 +434,155 @@ pub async fn view_kpis_get(
     let c = Ctx::new(&st, &u, "/analysis", u.tr.t("kpi.title")).crumb(u.tr.t("analysis.title"), "/analysis");
     Ok(render(&KpiPage { c, month: month.format("%Y-%m").to_string(), t }))
 }
+
+#[derive(Template)]
+#[template(path = "print_pack.html")]
+pub struct PackSheet {
+    pub c: Ctx,
+    pub p: aftercare_service::analysis::AnalysisPack,
+    pub month: String,
+    pub systems: Chart,
+    pub towns: Chart,
+    pub title_zh: String,
+    pub title_local: String,
+    pub printed_on: String,
+}
+
+impl PackSheet {
+    pub fn name(&self, k: &aftercare_domain::kpis::Kpi) -> String {
+        self.c.t(&format!("kpi.{}", k.as_str()))
+    }
+    pub fn value(&self, v: &Option<f64>, unit: &str) -> String {
+        kpi_value(v, unit)
+    }
+    pub fn subject(&self, r: &RectificationRow) -> String {
+        subject(&self.c, r)
+    }
+    /// "Faults 12 (before: 9 · +33.3%)".
+    pub fn summary(&self) -> String {
+        let a = &self.p.by_system;
+        self.c.tr.paren(
+            &format!("{} {}", self.c.t("analysis.tickets"), a.total.tickets),
+            &format!("{} {} · {}", self.c.t("analysis.previous"), a.previous.tickets, self.change_text()),
+        )
+    }
+    pub fn change_text(&self) -> String {
+        let a = &self.p.by_system;
+        match change(a.previous.tickets, a.total.tickets) {
+            Some(c) if c > 0.0 => format!("+{c}%"),
+            Some(c) => format!("{c}%"),
+            None => "—".into(),
+        }
+    }
+}
+
+fn kpi_value(v: &Option<f64>, unit: &str) -> String {
+    match v {
+        Some(x) if unit == "%" => format!("{x}%"),
+        Some(x) if unit == "h" => format!("{x} h"),
+        Some(x) => format!("{x}{unit}"),
+        None => "—".into(),
+    }
+}
+
+async fn pack(st: &AppState, u: &PageUser, m: Option<&str>) -> Result<PackSheet, PageError> {
+    let month = crate::api::analysis::month_of(m, st.svc.today())?;
+    let p = st.svc.analysis_pack(&u.actor, month).await?;
+    let key = "print.pack";
+    let c = Ctx::new(st, u, "/analysis", format!("{} {}", u.tr.t(key), month.format("%Y-%m")));
+    let items = |rows: &[FaultRow]| rows.iter().take(12).map(|r| (r.key.clone(), r.tickets)).collect::<Vec<_>>();
+    let systems = chart(
+        &items(&p.by_system.rows),
+        |k| System::parse(k).map(|s| c.tr.system(s)).unwrap_or_else(|| k.to_owned()),
+        |_| "#systems".into(),
+    );
+    let towns = chart(&items(&p.by_town), |k| k.to_owned(), |_| "#towns".into());
+    let title_local = if c.lang() == "zh-CN" { String::new() } else { c.t(key) };
+    let printed_on = Utc::now().with_timezone(&st.cfg.tz).format("%Y-%m-%d %H:%M").to_string();
+    Ok(PackSheet {
+        month: month.format("%Y-%m").to_string(),
+        systems,
+        towns,
+        p,
+        title_zh: crate::Tr::new("zh-CN").t(key),
+        title_local,
+        printed_on,
+        c,
+    })
+}
+
+/// The month's pack on A4.
+pub async fn view_pack_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageQuery(p): PageQuery<crate::api::analysis::MonthParams>,
+) -> Result<Response, PageError> {
+    Ok(render(&pack(&st, &u, p.month.as_deref()).await?))
+}
+
+/// The month's pack as a workbook, a sheet per table.
+pub async fn view_pack_xlsx_get(
+    State(st): State<AppState>,
+    u: PageUser,
+    PageQuery(p): PageQuery<crate::api::analysis::MonthParams>,
+) -> Result<Response, PageError> {
+    let s = pack(&st, &u, p.month.as_deref()).await?;
+    let c = &s.c;
+    let mut kpis = vec![vec![c.t("kpi.name"), s.month.clone(), s.p.kpis.previous_month.format("%Y-%m").to_string()]];
+    for r in &s.p.kpis.rows {
+        kpis.push(vec![s.name(&r.kpi), kpi_value(&r.value, r.unit), kpi_value(&r.previous, r.unit)]);
+    }
+    let faults = |by: FaultBy, rows: &[FaultRow]| {
+        let mut t = vec![vec![
+            c.t(&format!("analysis.by.{}", by.as_str())),
+            c.t("analysis.tickets"),
+            c.t("analysis.repeat"),
+            c.t("analysis.mean_hours"),
+        ]];
+        for r in rows {
+            t.push(vec![
+                label(c, by, r),
+                r.tickets.to_string(),
+                r.repeat.to_string(),
+                r.mean_hours_to_fix.map(|h| format!("{h:.1}")).unwrap_or_default(),
+            ]);
+        }
+        t
+    };
+    let mut hot =
+        vec![vec![c.t("analysis.device"), c.t("paper.school"), c.t("analysis.tickets"), c.t("analysis.repeat")]];
+    for e in &s.p.hotspots.equipment {
+        hot.push(vec![
+            format!("{} {} {}", e.kind, e.model, e.serial_no),
+            e.customer_name.clone(),
+            e.tickets.to_string(),
+            e.repeat.to_string(),
+        ]);
+    }
+    let mut rects = vec![vec![
+        c.t("field.title"),
+        c.t("rect.subject"),
+        c.t("field.owner_id"),
+        c.t("field.due_on"),
+        c.t("field.status"),
+    ]];
+    for r in s.p.open.iter().chain(&s.p.proposed) {
+        rects.push(vec![
+            r.title.clone(),
+            subject(c, r),
+            r.owner_name.clone().unwrap_or_default(),
+            r.due_on.map(|d| d.to_string()).unwrap_or_default(),
+            c.t(&format!("rect_status.{}", r.status.as_str())),
+        ]);
+    }
+    let sheets = vec![
+        (c.t("kpi.title"), kpis),
+        (c.t("analysis.by.system"), faults(FaultBy::System, &s.p.by_system.rows)),
+        (c.t("analysis.by.town"), faults(FaultBy::Town, &s.p.by_town)),
+        (c.t("analysis.hot_equipment"), hot),
+        (c.t("rect.title"), rects),
+    ];
+    let bytes = aftercare_service::excel::tables_to_xlsx(&sheets).map_err(|e| PageError::from_service(u.tr, e))?;
+    let name = format!("数据分析-{}.xlsx", s.month);
+    Ok(crate::api::import::download(bytes, crate::api::import::XLSX, &name))
+}

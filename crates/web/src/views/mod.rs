@@ -181,6 +181,8 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis", get(analysis::view_analysis_get))
         .route("/analysis/faults.xlsx", get(analysis::view_analysis_xlsx_get))
         .route("/analysis/kpis", get(analysis::view_kpis_get))
+        .route("/analysis/pack", get(analysis::view_pack_get))
+        .route("/analysis/pack.xlsx", get(analysis::view_pack_xlsx_get))
         .route("/rectifications", get(analysis::view_rectifications_get))
         .route("/rectifications/new", get(analysis::view_rect_new_get).post(analysis::view_rect_new_post))
         .route("/rectifications/{id}", get(analysis::view_rect_get))
