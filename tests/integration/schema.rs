@@ -69,6 +69,14 @@ async fn demo_loads(backend: crate::common::Backend) {
     // Inspections: a town's rounds planned, one done today with its fault become a ticket, a
     // hazard on the list, waiting for the callback.
     assert!(s.inspections > 1, "{s:?}");
+    // Outings and the week: trips, Friday's meeting with its rectification, next week's item.
+    assert!(s.trips >= 2, "{s:?}");
+    let meetings = aftercare_store::meetings::list(&db, aftercare_store::Page::default()).await.unwrap();
+    assert_eq!((meetings.total, meetings.items[0].agenda_points), (1, 2));
+    let rects = aftercare_store::analysis::rectifications(&db, &Default::default(), aftercare_store::Page::default())
+        .await
+        .unwrap();
+    assert_eq!(rects.items[0].meeting_id, Some(meetings.items[0].id), "proposed from the meeting");
     let iq = |q: aftercare_store::inspections::InspectionQuery| {
         let db = db.clone();
         async move { aftercare_store::inspections::list(&db, &q, aftercare_store::Page::default()).await.unwrap().items }

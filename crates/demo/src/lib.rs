@@ -8,6 +8,7 @@ mod desk;
 mod inspections;
 mod parts;
 mod trips;
+mod week;
 
 use aftercare_domain::CustomerId;
 use aftercare_domain::users::UserInput;
@@ -110,6 +111,9 @@ pub async fn load_demo(svc: &Services, seed: u64) -> Result<DemoSummary> {
         (Some(school), Some(other)) => trips::demo_trips(svc, school, other).await?,
         _ => 0,
     };
+    if let Some(school) = school_id {
+        week::demo_week(svc, school).await?;
+    }
     Ok(DemoSummary {
         customers: customers.len(),
         equipment: equipment.len(),
