@@ -7,11 +7,12 @@ use crate::{Actor, Result, ServiceError, Services, require};
 use aftercare_domain::analysis::{
     FaultBy, RectAction, RectContext, RectError, RectStatus, RectificationInput, may_propose, may_read, transition,
 };
+use aftercare_domain::clock::day_bounds;
 use aftercare_domain::validation::clean;
 use aftercare_domain::{FieldErrors, RectificationId, Role};
 use aftercare_store::analysis::{self as store, RectQuery};
 use aftercare_store::{Page, Paged};
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
 
 pub use aftercare_store::analysis::{FaultRow, HotEquipment, RectificationRow};
@@ -125,13 +126,9 @@ fn refused(e: RectError) -> ServiceError {
 }
 
 impl Services {
-    /// Local days `[from, to]` as instants `[start of from, start of the day after to)`.
+    /// Local days `[from, to]` as instants: the start of `from` to the start of the day after `to`.
     fn days(&self, from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
-        let at = |d: NaiveDate| {
-            let local = d.and_time(NaiveTime::MIN);
-            self.tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or(local.and_utc())
-        };
-        (at(from), at(to.succ_opt().unwrap_or(to)))
+        (day_bounds(from, self.tz).0, day_bounds(to, self.tz).1)
     }
 
     /// A period's faults grouped `by`, beside the period before.

@@ -15,7 +15,7 @@ use aftercare_domain::validation::clean;
 use aftercare_domain::{FieldErrors, Role, System, TripId, TripItemId, TripStopId, VehicleId};
 use aftercare_store::trips::{self as store, PlannedTrip};
 use aftercare_store::{Page, Paged, StoreError};
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -237,9 +237,10 @@ fn hhmm(minutes: i64) -> String {
 }
 
 impl Services {
+    /// A time of a local day as an instant (a time a clock change skips counts as UTC).
     fn local(&self, day: NaiveDate, t: NaiveTime) -> DateTime<Utc> {
         let local = day.and_time(t);
-        self.tz.from_local_datetime(&local).earliest().map(|t| t.with_timezone(&Utc)).unwrap_or_else(|| local.and_utc())
+        aftercare_domain::clock::local_to_utc(local, self.tz).unwrap_or_else(|| local.and_utc())
     }
 
     fn trip_context(by: &Actor, row: &TripRow) -> TripContext {
@@ -654,8 +655,7 @@ impl Services {
     pub async fn trip_proposal(&self, by: &Actor, date: NaiveDate) -> Result<ProposalView> {
         require(may_plan(&by.roles))?;
         let (day_start, day_end) = working_day();
-        let from = self.local(date, NaiveTime::MIN);
-        let until = self.local(date.succ_opt().unwrap_or(date), NaiveTime::MIN);
+        let (from, until) = aftercare_domain::clock::day_bounds(date, self.tz);
         let rows = store::day_jobs(&self.db, date, from, until).await?;
         let (travel, _) = self.travel().await?;
         let jobs: Vec<Job> = rows

@@ -42,10 +42,7 @@ pub const MAX_GROUPS: i64 = 500;
 
 /// A period's faults grouped `by`, most first.
 pub async fn faults(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>, by: FaultBy) -> Result<Vec<FaultRow>> {
-    let text = |e: &str| match db {
-        Db::Sqlite(_) => format!("CAST({e} AS TEXT)"),
-        Db::Postgres(_) => format!("CAST({e} AS TEXT)"),
-    };
+    let text = |e: &str| format!("CAST({e} AS TEXT)");
     let (key, label, label_en, join) = match by {
         FaultBy::System => ("t.system".to_owned(), "t.system".to_owned(), "NULL", ""),
         FaultBy::FaultType => {

@@ -691,14 +691,9 @@ pub struct MonthParams {
     pub vehicle_id: Option<String>,
 }
 
-fn month_of(st: &AppState, u: &PageUser, m: Option<&str>) -> Result<NaiveDate, PageError> {
-    match m.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(Services::month_of(st.svc.today()).0),
-        Some(m) => NaiveDate::parse_from_str(&format!("{m}-01"), "%Y-%m-%d")
-            .ok()
-            .filter(|d| aftercare_domain::validation::YEARS.contains(&chrono::Datelike::year(d)))
-            .ok_or_else(|| PageError::from_service(u.tr, FieldErrors::single("month", "invalid_date").into())),
-    }
+/// The month asked for, read as the analysis reads it (`YYYY-MM`, this month by default).
+fn month_of(st: &AppState, m: Option<&str>) -> Result<NaiveDate, PageError> {
+    Ok(crate::api::analysis::month_of(m, st.svc.today())?)
 }
 
 fn opt_id(s: &Option<String>) -> Option<i64> {
@@ -712,7 +707,7 @@ pub async fn view_trips_xlsx_get(
     u: PageUser,
     PageQuery(p): PageQuery<MonthParams>,
 ) -> Result<Response, PageError> {
-    let month = month_of(&st, &u, p.month.as_deref())?;
+    let month = month_of(&st, p.month.as_deref())?;
     let m = st.svc.trip_month(&u.actor, month, opt_id(&p.user_id), opt_id(&p.vehicle_id)).await?;
     let sheets = month_sheets(u.tr, st.cfg.tz, &m);
     let bytes = aftercare_service::excel::tables_to_xlsx(&sheets).map_err(|e| PageError::from_service(u.tr, e))?;
@@ -838,7 +833,7 @@ pub async fn view_trip_report_get(
     u: PageUser,
     PageQuery(p): PageQuery<MonthParams>,
 ) -> Result<Response, PageError> {
-    let month = month_of(&st, &u, p.month.as_deref())?;
+    let month = month_of(&st, p.month.as_deref())?;
     let (from, until) = Services::month_of(month);
     let r = st.svc.trip_report(&u.actor, from, until).await?;
     let c = Ctx::new(&st, &u, "/trips", u.tr.t("trips.report")).crumb(u.tr.t("trips.title"), "/trips");
