@@ -313,6 +313,53 @@ both!(the_months_kpis_sit_beside_the_month_before, |app: TestApp| async move {
     assert!(row(&k, "mean_hours_to_fix")["previous"].is_null(), "nothing resolved in February: no mean");
     assert!(row(&k, "missed_call")["value"].is_null(), "no calls: no rate");
     assert_eq!(row(&k, "mean_hours_to_fix")["unit"], "h");
+    // The desk, the rounds and the warehouse of March 2030, written as they would be.
+    let (s1, s2) = (app.school1, app.school2);
+    let call = |n: &str, at: &str, answered: bool, wait: &str, school: i64, cat: &str, handling: &str, back: &str| {
+        format!(
+            "INSERT INTO contacts (record_no, channel, direction, received_at, answered, wait_seconds, customer_id, \
+             category, content, handling, called_back_at, created_at) VALUES ('KPI-{n}', 'phone', 'inbound', \
+             '{at}', {answered}, {wait}, {school}, '{cat}', '来电', {handling}, {back}, '{at}')"
+        )
+    };
+    // a: a repair settled on the call, but the school calls again 3 days later (b);
+    // c: a question settled, and the school not back for 9 days; d, e: missed, e called back.
+    for sql in [
+        call("a", "2030-03-05T02:00:00+00:00", true, "5", s1, "repair", "'answered'", "NULL"),
+        call("b", "2030-03-08T02:00:00+00:00", true, "40", s1, "consultation", "'ticket'", "NULL"),
+        call("c", "2030-03-20T02:00:00+00:00", true, "10", s2, "consultation", "'answered'", "NULL"),
+        call("d", "2030-03-29T02:00:00+00:00", false, "NULL", s2, "other", "NULL", "NULL"),
+        call("e", "2030-03-30T02:00:00+00:00", false, "NULL", s2, "other", "NULL", "'2030-03-30T02:10:00+00:00'"),
+    ] {
+        crate::shortages::exec(&app.db, &sql).await;
+    }
+    crate::shortages::exec(
+        &app.db,
+        &format!(
+            "INSERT INTO inspections (number, customer_id, phase, systems, status, planned_on, completed_at, \
+         hazards_found, hazards_resolved, created_at, updated_at) VALUES ('XJ-KPI-1', {s1}, 'mid', 'network', \
+         'completed', '2030-03-12', '2030-03-12T08:00:00+00:00', 4, 1, '2030-03-01T00:00:00+00:00', \
+         '2030-03-12T08:00:00+00:00')"
+        ),
+    )
+    .await;
+    crate::shortages::exec(
+        &app.db,
+        "INSERT INTO inspection_systems (inspection_id, system, devices, devices_ok, latest) \
+         SELECT id, 'network', 10, 9, TRUE FROM inspections WHERE number = 'XJ-KPI-1'",
+    )
+    .await;
+    let (s, k) = app.get_json(&mgr, "/api/v1/analysis/kpis?month=2030-03").await;
+    assert_eq!(s, StatusCode::OK, "{k}");
+    assert_eq!(row(&k, "calls_answered_fast")["value"].as_f64(), Some(40.0), "a and c of five within 20 s");
+    assert_eq!(row(&k, "missed_call")["value"].as_f64(), Some(40.0));
+    assert_eq!(row(&k, "missed_called_back")["value"].as_f64(), Some(50.0), "e of d and e");
+    assert_eq!(row(&k, "first_contact_resolution")["value"].as_f64(), Some(33.3), "c of a, b and c");
+    assert_eq!(row(&k, "device_availability")["value"].as_f64(), Some(90.0));
+    assert_eq!(row(&k, "hazards_resolved")["value"].as_f64(), Some(25.0));
+    assert!(row(&k, "tickets_per_technician")["value"].is_null(), "no visits: nobody to divide by");
+    assert!(row(&k, "defective_return")["value"].is_null(), "no parts fitted");
+    assert_eq!(row(&k, "parts_turnover")["unit"], "×");
     let (s, e) = app.get_json(&mgr, "/api/v1/analysis/kpis?month=2030-13").await;
     assert_eq!((s, e["error"]["fields"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("month")));
     assert_eq!(app.get_json(&app.token("tech").await, "/api/v1/analysis/kpis").await.0, StatusCode::FORBIDDEN);
@@ -349,4 +396,86 @@ both!(the_months_kpis_sit_beside_the_month_before, |app: TestApp| async move {
     let (c, _) = app.browser("engineer").await;
     let html = c.get(app.url(&format!("/meetings/{}", m["id"]))).send().await.unwrap().text().await.unwrap();
     assert!(html.contains("/analysis/pack?month=2030-03"), "the pack attached");
+});
+
+both!(a_past_month_is_kept_and_counted_again_when_its_tickets_change, |app: TestApp| async move {
+    use chrono::Datelike;
+    let mgr = app.token("manager").await;
+    // The month before last: whole, and past.
+    let first_this = Utc::now().date_naive().with_day(1).unwrap();
+    let last = first_this.pred_opt().unwrap().with_day(1).unwrap().pred_opt().unwrap();
+    let first = last.with_day(1).unwrap();
+    let at = first.and_hms_opt(4, 0, 0).unwrap().and_utc() + Duration::days(9);
+    let t1 = ticket(&app, app.school1, "network", None).await;
+    set_ticket(&app, t1, at, Some(5), None).await;
+    let path = format!("/api/v1/analysis/faults?by=system&from={first}&to={last}");
+    let (s, v) = app.get_json(&mgr, &path).await;
+    assert_eq!((s, v["total"].as_i64(), v["mean_hours_to_fix"].as_f64()), (StatusCode::OK, Some(1), Some(5.0)), "{v}");
+    let kept = format!("SELECT COUNT(*) FROM fault_months WHERE grouped_by = 'system' AND month = '{first}'");
+    assert_eq!(crate::shortages::scalar(&app.db, &kept).await, 1, "the whole past month is kept, its one group");
+    // A kept month is read, not counted again: a change behind the application's back is
+    // not seen...
+    set_ticket(&app, t1, at, Some(7), None).await;
+    let (_, v) = app.get_json(&mgr, &path).await;
+    assert_eq!(v["mean_hours_to_fix"].as_f64(), Some(5.0), "read from the kept month: {v}");
+    // ...but a ticket's change through the application drops the month: a new ticket
+    // (its creation is an event) moved into it.
+    let t2 = ticket(&app, app.school2, "broadcast", None).await;
+    set_ticket(&app, t2, at + Duration::days(1), Some(9), None).await;
+    let (_, v) = app.get_json(&mgr, &path).await;
+    assert_eq!((v["total"].as_i64(), v["mean_hours_to_fix"].as_f64()), (Some(2), Some(8.0)), "counted again: {v}");
+    // The kept month and the live days around it add up like one count: a period from
+    // mid-month before it to today, every grouping.
+    let from = first - Duration::days(15);
+    let today = Utc::now().date_naive();
+    for by in ["system", "fault_type", "subcategory", "town", "customer", "model", "technician", "engineer"] {
+        let (s, v) = app.get_json(&mgr, &format!("/api/v1/analysis/faults?by={by}&from={from}&to={today}")).await;
+        assert_eq!(s, StatusCode::OK, "{by}: {v}");
+        let sum: i64 = v["rows"].as_array().unwrap().iter().map(|r| r["tickets"].as_i64().unwrap()).sum();
+        match by {
+            "model" | "technician" => assert_eq!(sum, 0, "{by}: no devices or technicians on these tickets"),
+            _ => assert_eq!((by, v["total"].as_i64(), sum), (by, Some(2), 2), "{v}"),
+        }
+    }
+    assert!(
+        crate::shortages::scalar(&app.db, "SELECT COUNT(*) FROM fault_month_counts").await >= 8,
+        "each grouping's whole month is kept"
+    );
+});
+
+both!(a_persons_scorecard_month_by_month, |app: TestApp| async move {
+    let tech = user_id(&app, "tech").await;
+    let mgr = app.token("manager").await;
+    let path = format!("/api/v1/analysis/people/{tech}?month=2030-03&months=3");
+    let (s, v) = app.get_json(&mgr, &path).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let months: Vec<&str> = v["months"].as_array().unwrap().iter().map(|m| m["month"].as_str().unwrap()).collect();
+    assert_eq!(months, ["2030-01-01", "2030-02-01", "2030-03-01"], "oldest first, up to the month asked");
+    assert_eq!(v["months"][2]["card"]["tickets_visited"], 0);
+    // The engineer reads anyone's; a technician his own and nobody else's; a school none.
+    assert_eq!(app.get_json(&app.token("engineer").await, &path).await.0, StatusCode::OK);
+    assert_eq!(app.get_json(&app.token("tech").await, &path).await.0, StatusCode::OK);
+    let other = format!("/api/v1/analysis/people/{}?month=2030-03", user_id(&app, "engineer").await);
+    assert_eq!(app.get_json(&app.token("tech").await, &other).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(app.get_json(&app.token("school1").await, &path).await.0, StatusCode::FORBIDDEN);
+    // Bad input.
+    let (s, e) = app.get_json(&mgr, &format!("/api/v1/analysis/people/{tech}?months=25")).await;
+    assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["months".to_owned()]));
+    let (s, e) = app.get_json(&mgr, &format!("/api/v1/analysis/people/{tech}?month=2030-13")).await;
+    assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["month".to_owned()]));
+    assert_eq!(app.get_json(&mgr, "/api/v1/analysis/people/999999").await.0, StatusCode::NOT_FOUND);
+    // The page, with its columns and table, in both languages, and its workbook.
+    for lang in ["zh-CN", "en"] {
+        crate::defective::speak(&app, "engineer", lang).await;
+        let (c, _) = app.browser("engineer").await;
+        let r = c.get(app.url(&format!("/analysis/people?user={tech}&month=2030-03"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let html = r.text().await.unwrap();
+        assert!(html.contains("id=\"people-table\"") && html.contains("id=\"people-2030-03\""), "the table");
+        assert_eq!(html.matches("<figure class=\"chart\">").count(), 3, "three trends");
+        assert!(!html.contains(">people.") && !html.contains(">score."), "untranslated");
+        let r = c.get(app.url(&format!("/analysis/people.xlsx?user={tech}&month=2030-03"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        assert!(r.bytes().await.unwrap().starts_with(b"PK"));
+    }
 });

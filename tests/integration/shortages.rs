@@ -55,14 +55,14 @@ async fn notifications(app: &TestApp, t: &str, kind: &str) -> Vec<Value> {
     v["items"].as_array().unwrap().iter().filter(|n| n["kind"] == kind).cloned().collect()
 }
 
-async fn scalar(db: &Db, sql: &str) -> i64 {
+pub(crate) async fn scalar(db: &Db, sql: &str) -> i64 {
     match db {
         Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
         Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_one(p).await.unwrap(),
     }
 }
 
-async fn exec(db: &Db, sql: &str) {
+pub(crate) async fn exec(db: &Db, sql: &str) {
     match db {
         Db::Sqlite(p) => {
             sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.unwrap();

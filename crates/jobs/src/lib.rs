@@ -67,6 +67,10 @@ pub async fn run_job(svc: &aftercare_service::Services, job: &jobs::JobRow) -> R
             let f = throttle::purge_before(db, now - Duration::days(1)).await?;
             let j = jobs::purge_done(db, now - Duration::days(7)).await?;
             db.optimize().await?;
+            // A failed count is counted on the next read; it never stops the housekeeping.
+            if let Err(e) = svc.keep_fault_months().await {
+                tracing::warn!(error = %e, "could not keep the months' fault counts");
+            }
             tracing::info!(sessions = s, login_failures = f, jobs = j, "housekeeping");
             jobs::enqueue(db, HOUSEKEEPING, "{}", now + Duration::hours(1)).await?;
             Ok(())

@@ -10,10 +10,12 @@ use aftercare_domain::analysis::{
 use aftercare_domain::clock::day_bounds;
 use aftercare_domain::validation::clean;
 use aftercare_domain::{FieldErrors, RectificationId, Role};
-use aftercare_store::analysis::{self as store, RectQuery};
+use aftercare_store::analysis::{self as store, FaultCount, MAX_GROUPS, RectQuery};
+use aftercare_store::fault_months;
 use aftercare_store::{Page, Paged};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde::Serialize;
+use std::collections::HashMap;
 
 pub use aftercare_store::analysis::{FaultRow, HotEquipment, RectificationRow};
 
@@ -41,6 +43,10 @@ pub struct Hotspots {
     pub models: Vec<FaultRow>,
     pub schools: Vec<FaultRow>,
 }
+
+/// A kept month is counted again when its count is this old (names and towns edited
+/// since; a ticket's own changes drop it at once).
+pub const KEEP_HOURS: i64 = 24;
 
 /// How many of each hot spot list.
 pub const HOTSPOTS: usize = 20;
@@ -127,7 +133,7 @@ fn refused(e: RectError) -> ServiceError {
 
 impl Services {
     /// Local days `[from, to]` as instants: the start of `from` to the start of the day after `to`.
-    fn days(&self, from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
+    pub(crate) fn days(&self, from: NaiveDate, to: NaiveDate) -> (DateTime<Utc>, DateTime<Utc>) {
         (day_bounds(from, self.tz).0, day_bounds(to, self.tz).1)
     }
 
@@ -140,18 +146,33 @@ impl Services {
         group: FaultBy,
     ) -> Result<FaultAnalysis> {
         require(may_read(&by.roles))?;
-        let (a, b) = self.days(from, to);
         let len = (to - from).num_days() + 1;
         let previous_to = from.pred_opt().unwrap_or(from);
         let previous_from = from - Duration::days(len);
-        let (pa, pb) = self.days(previous_from, previous_to);
+        let rows = self.fault_rows(from, to, group).await?;
+        let total = |rows: Vec<FaultRow>| {
+            let mut t = FaultCount::default();
+            for r in rows {
+                t.tickets += r.tickets;
+                t.repeat += r.repeat;
+                if let Some(h) = r.mean_hours_to_fix {
+                    // Each row's mean back to its sum: the totals weigh each group by its tickets resolved.
+                    t.hours += h * r.resolved as f64;
+                    t.resolved += r.resolved;
+                }
+            }
+            FaultRow::from(t)
+        };
+        let this =
+            if group == FaultBy::System { rows.clone() } else { self.fault_rows(from, to, FaultBy::System).await? };
+        let before = self.fault_rows(previous_from, previous_to, FaultBy::System).await?;
         Ok(FaultAnalysis {
             from,
             to,
             by: group,
-            rows: store::faults(&self.db, a, b, group).await?,
-            total: store::fault_totals(&self.db, a, b).await?,
-            previous: store::fault_totals(&self.db, pa, pb).await?,
+            rows,
+            total: total(this),
+            previous: total(before),
             previous_from,
             previous_to,
         })
@@ -161,10 +182,10 @@ impl Services {
     pub async fn hotspots(&self, by: &Actor, from: NaiveDate, to: NaiveDate) -> Result<Hotspots> {
         require(may_read(&by.roles))?;
         let (a, b) = self.days(from, to);
-        let mut models = store::faults(&self.db, a, b, FaultBy::Model).await?;
+        let mut models = self.fault_rows(from, to, FaultBy::Model).await?;
         models.retain(|m| !m.key.is_empty());
         models.truncate(HOTSPOTS);
-        let mut schools = store::faults(&self.db, a, b, FaultBy::Customer).await?;
+        let mut schools = self.fault_rows(from, to, FaultBy::Customer).await?;
         schools.truncate(HOTSPOTS);
         Ok(Hotspots {
             from,
@@ -173,6 +194,101 @@ impl Services {
             models,
             schools,
         })
+    }
+
+    /// A period's groups, most faults first. Each month before this one is read from its
+    /// kept count (counted and kept on first need); where the period takes only part of
+    /// such a month, whichever is fewer days is counted live: the days inside, or the days
+    /// outside taken away from the kept month. This month is always counted live.
+    async fn fault_rows(&self, from: NaiveDate, to: NaiveDate, by: FaultBy) -> Result<Vec<FaultRow>> {
+        self.forget_changed_months().await?;
+        let this_month = Self::month_of(self.today()).0;
+        let mut kept: Vec<NaiveDate> = Vec::new();
+        // (first day, last day, +1 or -1)
+        let mut live: Vec<(NaiveDate, NaiveDate, i64)> = Vec::new();
+        let mut d = from;
+        while d <= to {
+            let (first, last) = Self::month_of(d);
+            let end = last.min(to);
+            let inside = (end - d).num_days() + 1;
+            let outside = (last - first).num_days() + 1 - inside;
+            if first >= this_month || (outside > 0 && inside <= outside) {
+                live.push((d, end, 1));
+            } else {
+                kept.push(first);
+                if let Some(before) = d.pred_opt().filter(|b| *b >= first) {
+                    live.push((first, before, -1));
+                }
+                if let Some(after) = end.succ_opt().filter(|a| *a <= last) {
+                    live.push((after, last, -1));
+                }
+            }
+            let Some(next) = end.succ_opt() else { break };
+            d = next;
+        }
+        // Live pieces side by side with the same sign are one count.
+        live.sort();
+        let mut pieces: Vec<(NaiveDate, NaiveDate, i64)> = Vec::new();
+        for p in live {
+            match pieces.last_mut() {
+                Some(l) if l.2 == p.2 && l.1.succ_opt() == Some(p.0) => l.1 = p.1,
+                _ => pieces.push(p),
+            }
+        }
+        let mut merged: HashMap<String, FaultCount> = HashMap::new();
+        let mut add = |rows: Vec<FaultCount>, sign: i64| {
+            for c in rows {
+                match merged.get_mut(&c.key) {
+                    Some(m) => m.add(&c, sign),
+                    None => {
+                        let mut m = FaultCount { key: c.key.clone(), label: c.label.clone(), ..Default::default() };
+                        m.label_en.clone_from(&c.label_en);
+                        m.add(&c, sign);
+                        merged.insert(c.key, m);
+                    }
+                }
+            }
+        };
+        if !kept.is_empty() {
+            let now = Utc::now();
+            let counted = fault_months::counted(&self.db, by, &kept, now - Duration::hours(KEEP_HOURS)).await?;
+            for m in kept.iter().filter(|m| !counted.contains(m)) {
+                let (a, b) = self.days(*m, Self::month_of(*m).1);
+                let rows = store::fault_counts(&self.db, a, b, by).await?;
+                fault_months::keep(&self.db, by, *m, &rows, now).await?;
+            }
+            add(fault_months::sum(&self.db, by, &kept).await?, 1);
+        }
+        for (f, l, sign) in pieces {
+            let (a, b) = self.days(f, l);
+            add(store::fault_counts(&self.db, a, b, by).await?, sign);
+        }
+        let mut rows: Vec<FaultRow> = merged.into_values().filter(|c| c.tickets > 0).map(FaultRow::from).collect();
+        rows.sort_by(|a, b| b.tickets.cmp(&a.tickets).then_with(|| a.key.cmp(&b.key)));
+        rows.truncate(MAX_GROUPS);
+        Ok(rows)
+    }
+
+    /// Counts and keeps every grouping of the last 24 whole months that is not kept or is
+    /// a day old, so that nobody waits for a year's count (the hourly housekeeping).
+    pub async fn keep_fault_months(&self) -> Result<()> {
+        let first_this = Self::month_of(self.today()).0;
+        let Some(last) = first_this.pred_opt() else { return Ok(()) };
+        let from = first_this.checked_sub_months(chrono::Months::new(24)).unwrap_or(first_this);
+        for by in FaultBy::ALL {
+            self.fault_rows(from, last, *by).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops the kept months whose tickets changed since the last look (a ticket's event
+    /// names it; the earliest such ticket's month and every later one are counted again).
+    async fn forget_changed_months(&self) -> Result<()> {
+        if let Some((seen, earliest)) = fault_months::changes(&self.db).await? {
+            let month = earliest.map(|t| Self::month_of(t.with_timezone(&self.tz).date_naive()).0);
+            fault_months::forget_from(&self.db, month, seen).await?;
+        }
+        Ok(())
     }
 
     /// Proposes a rectification (the engineer, the manager): its school, device, round,
@@ -342,7 +458,7 @@ pub struct KpiRow {
     pub kpi: aftercare_domain::kpis::Kpi,
     pub value: Option<f64>,
     pub previous: Option<f64>,
-    /// `%`, `h` or `/5`.
+    /// `%`, `h`, `/5`, `×` (times) or empty (a count).
     pub unit: &'static str,
     pub higher_is_better: bool,
 }
@@ -364,7 +480,16 @@ impl Services {
         let (pfirst, plast) = Self::month_of(first.pred_opt().unwrap_or(first));
         let counts_of = |f: NaiveDate, l: NaiveDate| {
             let (a, b) = self.days(f, l);
-            async move { store::kpi_counts(&self.db, a, b, f, l).await }
+            async move {
+                let mut c = store::kpi_counts(&self.db, a, b, f, l).await?;
+                // Turnover and stale stock as the warehouse's valuation report counts them.
+                let v = self.stock_valuation(by, Some(f), Some(l)).await?;
+                c.issued_fen = v.issued_fen;
+                c.average_stock_fen = v.average_fen;
+                c.stock_fen = v.total_fen;
+                c.stale_fen = v.slow_fen;
+                Ok::<_, crate::ServiceError>(c)
+            }
         };
         let now = counts_of(first, last).await?;
         let before = counts_of(pfirst, plast).await?;

@@ -27,6 +27,34 @@ pub struct Scorecard {
     pub missed_call_rate: Option<f64>,
 }
 
+impl From<ScoreRow> for Scorecard {
+    fn from(raw: ScoreRow) -> Self {
+        Scorecard {
+            first_time_fix_rate: ratio(raw.first_time_fixed, raw.tickets_visited),
+            average_satisfaction: ratio(raw.satisfaction_sum, raw.satisfaction_n),
+            sla_compliance: ratio(raw.resolved_in_time, raw.resolved),
+            missed_call_rate: ratio(raw.calls_missed, raw.calls_in),
+            raw,
+        }
+    }
+}
+
+/// A person's month: no card when the person was not among the scored (inactive, or no
+/// field or desk role).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScoreMonth {
+    /// The month's first day.
+    pub month: chrono::NaiveDate,
+    pub card: Option<Scorecard>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ScoreTrend {
+    pub user_id: i64,
+    pub display_name: String,
+    pub months: Vec<ScoreMonth>,
+}
+
 fn ratio(a: i64, b: i64) -> Option<f64> {
     (b > 0).then(|| a as f64 / b as f64)
 }
@@ -71,17 +99,58 @@ impl Services {
 
     pub async fn scorecards(&self, by: &Actor, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Scorecard>> {
         require(by.is_admin_or_manager())?;
-        Ok(aftercare_store::assessments::scorecards(&self.db, from, to)
+        Ok(aftercare_store::assessments::scorecards(&self.db, from, to, None)
             .await?
             .into_iter()
-            .map(|raw| Scorecard {
-                first_time_fix_rate: ratio(raw.first_time_fixed, raw.tickets_visited),
-                average_satisfaction: ratio(raw.satisfaction_sum, raw.satisfaction_n),
-                sla_compliance: ratio(raw.resolved_in_time, raw.resolved),
-                missed_call_rate: ratio(raw.calls_missed, raw.calls_in),
-                raw,
-            })
+            .map(Scorecard::from)
             .collect())
+    }
+
+    /// The people a scorecard is kept for (technicians, engineers, agents), by name: the
+    /// manager and the engineer see everyone, anyone else himself only.
+    pub async fn scored_people(&self, by: &Actor) -> Result<Vec<(i64, String)>> {
+        let everyone = by.is_admin_or_manager() || by.has(Role::Engineer);
+        require(everyone || by.is_staff())?;
+        let mut out: Vec<(i64, String)> = Vec::new();
+        for role in [Role::Technician, Role::Engineer, Role::Agent] {
+            for u in aftercare_store::users::with_role(&self.db, role.as_str()).await? {
+                if (everyone || u.id == by.id.0) && !out.iter().any(|(i, _)| *i == u.id) {
+                    out.push((u.id, u.display_name));
+                }
+            }
+        }
+        out.sort_by(|a, b| a.1.cmp(&b.1));
+        Ok(out)
+    }
+
+    /// One person's scorecard month by month (§2.4(4): the engineer reads the field staff's
+    /// records), the `months` months up to and including `until`'s, oldest first. The
+    /// manager and the engineer read anyone's; a person reads his own.
+    pub async fn scorecard_trend(
+        &self,
+        by: &Actor,
+        user: aftercare_domain::UserId,
+        until: chrono::NaiveDate,
+        months: u32,
+    ) -> Result<ScoreTrend> {
+        require(by.is_admin_or_manager() || by.has(Role::Engineer) || by.id == user)?;
+        let months = months.clamp(1, 24);
+        let person = aftercare_store::users::get(&self.db, user.0).await?;
+        let (mut first, _) = Self::month_of(until);
+        let mut out = Vec::with_capacity(months as usize);
+        for _ in 0..months {
+            let (f, l) = Self::month_of(first);
+            let (a, b) = self.days(f, l);
+            let card = aftercare_store::assessments::scorecards(&self.db, a, b, Some(user.0))
+                .await?
+                .into_iter()
+                .next()
+                .map(Scorecard::from);
+            out.push(ScoreMonth { month: f, card });
+            first = f.pred_opt().unwrap_or(f);
+        }
+        out.reverse();
+        Ok(ScoreTrend { user_id: user.0, display_name: person.display_name, months: out })
     }
 
     pub async fn sla_policies(&self, by: &Actor) -> Result<Vec<SlaRow>> {

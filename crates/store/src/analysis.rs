@@ -9,6 +9,7 @@ use crate::db::{Arg, Filter, WritePool};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_db};
 use aftercare_domain::System;
 use aftercare_domain::analysis::{FaultBy, NewRectification, RectSource, RectStatus};
+use aftercare_domain::kpis::{ANSWER_SECONDS, FCR_DAYS};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
@@ -26,88 +27,135 @@ pub struct FaultRow {
     pub tickets: i64,
     /// Of them, repeat repairs (返修: `repeat_of` set).
     pub repeat: i64,
+    /// Of them, resolved.
+    pub resolved: i64,
     /// Mean hours from report to resolution over the resolved ones.
     pub mean_hours_to_fix: Option<f64>,
 }
 
-fn hours(db: &Db) -> &'static str {
+/// One group's counts over some days, as counted live or kept per month (`fault_months`);
+/// counts of disjoint periods add up.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, sqlx::FromRow)]
+pub struct FaultCount {
+    pub key: String,
+    pub label: String,
+    pub label_en: Option<String>,
+    pub tickets: i64,
+    pub repeat: i64,
+    /// Of them, resolved, and their hours from report to resolution summed.
+    pub resolved: i64,
+    pub hours: f64,
+}
+
+impl FaultCount {
+    /// Adds (`sign` 1) or takes away (`sign` -1) another period's counts of the same group.
+    pub fn add(&mut self, o: &FaultCount, sign: i64) {
+        self.tickets += sign * o.tickets;
+        self.repeat += sign * o.repeat;
+        self.resolved += sign * o.resolved;
+        self.hours += sign as f64 * o.hours;
+    }
+}
+
+impl From<FaultCount> for FaultRow {
+    fn from(c: FaultCount) -> Self {
+        FaultRow {
+            // To the hundredth: SQLite's day fractions are not exact hours.
+            mean_hours_to_fix: (c.resolved > 0).then(|| (c.hours * 100.0 / c.resolved as f64).round() / 100.0),
+            key: c.key,
+            label: c.label,
+            label_en: c.label_en,
+            tickets: c.tickets,
+            repeat: c.repeat,
+            resolved: c.resolved,
+        }
+    }
+}
+
+fn hours(db: &Db, t: &str) -> String {
     match db {
-        Db::Sqlite(_) => "(julianday(t.resolved_at) - julianday(t.created_at)) * 24.0",
-        Db::Postgres(_) => "CAST(EXTRACT(EPOCH FROM (t.resolved_at - t.created_at)) AS DOUBLE PRECISION) / 3600.0",
+        Db::Sqlite(_) => format!("(julianday({t}.resolved_at) - julianday({t}.created_at)) * 24.0"),
+        Db::Postgres(_) => {
+            format!("CAST(EXTRACT(EPOCH FROM ({t}.resolved_at - {t}.created_at)) AS DOUBLE PRECISION) / 3600.0")
+        }
     }
 }
 
 /// The most groups a grouping answers (schools, models: the long tail is not a chart).
-pub const MAX_GROUPS: i64 = 500;
+pub const MAX_GROUPS: usize = 500;
 
-/// A period's faults grouped `by`, most first.
-pub async fn faults(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>, by: FaultBy) -> Result<Vec<FaultRow>> {
+/// Every group of the faults reported in `[from, until)`, counted from the tickets. A
+/// ticket counts once in each of its groups: with two devices of one model, once for it.
+pub async fn fault_counts(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>, by: FaultBy) -> Result<Vec<FaultCount>> {
     let text = |e: &str| format!("CAST({e} AS TEXT)");
-    let (key, label, label_en, join) = match by {
-        FaultBy::System => ("t.system".to_owned(), "t.system".to_owned(), "NULL", ""),
-        FaultBy::FaultType => {
-            ("COALESCE(t.fault_type, '')".to_owned(), "COALESCE(t.fault_type, '')".to_owned(), "NULL", "")
-        }
+    // (key, label, English label, joins, whether a ticket can be in a group twice)
+    let (key, label, label_en, join, fans_out) = match by {
+        FaultBy::System => ("t.system".to_owned(), "t.system".to_owned(), "CAST(NULL AS TEXT)", "", false),
+        FaultBy::FaultType => (
+            "COALESCE(t.fault_type, '')".to_owned(),
+            "COALESCE(t.fault_type, '')".to_owned(),
+            "CAST(NULL AS TEXT)",
+            "",
+            false,
+        ),
         FaultBy::Subcategory => (
             "COALESCE(t.fault_subcategory, '')".to_owned(),
             "COALESCE(fs.name_zh, '')".to_owned(),
             "fs.name_en",
             "LEFT JOIN fault_subcategories fs ON fs.code = t.fault_subcategory",
+            false,
         ),
-        FaultBy::Town => ("c.town".to_owned(), "c.town".to_owned(), "NULL", "JOIN customers c ON c.id = t.customer_id"),
-        FaultBy::Customer => {
-            (text("t.customer_id"), "c.name".to_owned(), "NULL", "JOIN customers c ON c.id = t.customer_id")
-        }
+        FaultBy::Town => (
+            "c.town".to_owned(),
+            "c.town".to_owned(),
+            "CAST(NULL AS TEXT)",
+            "JOIN customers c ON c.id = t.customer_id",
+            false,
+        ),
+        FaultBy::Customer => (
+            text("t.customer_id"),
+            "c.name".to_owned(),
+            "CAST(NULL AS TEXT)",
+            "JOIN customers c ON c.id = t.customer_id",
+            false,
+        ),
         FaultBy::Model => (
             "TRIM(COALESCE(e.brand, '') || ' ' || COALESCE(e.model, ''))".to_owned(),
             "TRIM(COALESCE(e.brand, '') || ' ' || COALESCE(e.model, ''))".to_owned(),
-            "NULL",
+            "CAST(NULL AS TEXT)",
             "JOIN ticket_equipment te ON te.ticket_id = t.id JOIN equipment e ON e.id = te.equipment_id",
+            true,
         ),
         FaultBy::Technician => (
             text("u.id"),
             "u.display_name".to_owned(),
-            "NULL",
+            "CAST(NULL AS TEXT)",
             "JOIN ticket_technicians tt ON tt.ticket_id = t.id JOIN users u ON u.id = tt.user_id",
+            true,
         ),
         FaultBy::Engineer => (
             format!("COALESCE({}, '')", text("t.engineer_id")),
             "COALESCE(u.display_name, '')".to_owned(),
-            "NULL",
+            "CAST(NULL AS TEXT)",
             "LEFT JOIN users u ON u.id = t.engineer_id",
+            false,
         ),
     };
-    // PostgreSQL refuses a constant in GROUP BY: group by the columns that are columns.
-    let group = if label_en == "NULL" { format!("{key}, {label}") } else { format!("{key}, {label}, {label_en}") };
+    let distinct = if fans_out { "DISTINCT" } else { "" };
     let sql = format!(
-        "SELECT {key} AS key, {label} AS label, {label_en} AS label_en, COUNT(DISTINCT t.id) AS tickets, \
-            COUNT(DISTINCT CASE WHEN t.repeat_of IS NOT NULL THEN t.id END) AS repeat, \
-            AVG(CASE WHEN t.resolved_at IS NOT NULL THEN {h} END) AS mean_hours_to_fix \
-         FROM tickets t {join} \
-         WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled' \
-         GROUP BY {group} ORDER BY tickets DESC, key LIMIT {MAX_GROUPS}",
-        h = hours(db)
+        "SELECT x.key, x.label, x.label_en, COUNT(*) AS tickets, COUNT(x.repeat_of) AS repeat, \
+            COUNT(x.resolved_at) AS resolved, COALESCE(SUM({h}), 0.0) AS hours \
+         FROM (SELECT {distinct} t.id, t.repeat_of, t.resolved_at, t.created_at, {key} AS key, {label} AS label, \
+                 {label_en} AS label_en \
+               FROM tickets t {join} \
+               WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled') x \
+         GROUP BY x.key, x.label, x.label_en",
+        h = hours(db, "x")
     );
-    Ok(on_db!(db, |p| sqlx::query_as::<_, FaultRow>(sqlx::AssertSqlSafe(sql.as_str()))
+    Ok(on_db!(db, |p| sqlx::query_as::<_, FaultCount>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(from)
         .bind(until)
         .fetch_all(p)
-        .await?))
-}
-
-/// The faults of a period in all, with the repeat repairs and the mean hours to fix.
-pub async fn fault_totals(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>) -> Result<FaultRow> {
-    let sql = format!(
-        "SELECT '' AS key, '' AS label, NULL AS label_en, COUNT(*) AS tickets, \
-            COUNT(CASE WHEN t.repeat_of IS NOT NULL THEN 1 END) AS repeat, \
-            AVG(CASE WHEN t.resolved_at IS NOT NULL THEN {h} END) AS mean_hours_to_fix \
-         FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled'",
-        h = hours(db)
-    );
-    Ok(on_db!(db, |p| sqlx::query_as::<_, FaultRow>(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(from)
-        .bind(until)
-        .fetch_one(p)
         .await?))
 }
 
@@ -388,7 +436,20 @@ pub async fn kpi_counts(
             COUNT(t.repeat_of), COUNT(t.satisfaction), CAST(COALESCE(SUM(t.satisfaction), 0) AS BIGINT), \
             COUNT(CASE WHEN t.satisfaction >= 4 THEN 1 END) \
          FROM tickets t WHERE t.created_at >= $1 AND t.created_at < $2 AND t.status <> 'cancelled'",
-        h = hours(db)
+        h = hours(db, "t")
+    );
+    // First-contact resolution: a repair or a question settled on the call, and the school
+    // not back within FCR_DAYS.
+    let within = match db {
+        Db::Sqlite(_) => format!("julianday(k2.received_at) < julianday(k.received_at) + {FCR_DAYS}"),
+        Db::Postgres(_) => format!("k2.received_at < k.received_at + INTERVAL '{FCR_DAYS} days'"),
+    };
+    let fcr_sql = format!(
+        "SELECT COUNT(*), COUNT(CASE WHEN k.handling IN ('answered', 'remote') AND NOT EXISTS ( \
+            SELECT 1 FROM contacts k2 WHERE k2.customer_id = k.customer_id AND k2.direction = 'inbound' \
+            AND k2.received_at > k.received_at AND {within}) THEN 1 END) \
+         FROM contacts k WHERE k.received_at >= $1 AND k.received_at < $2 AND k.direction = 'inbound' \
+            AND k.category IN ('repair', 'consultation')"
     );
     Ok(on_db!(db, |p| {
         let t: Tickets =
@@ -401,22 +462,63 @@ pub async fn kpi_counts(
         .bind(until)
         .fetch_one(p)
         .await?;
-        let (complaints, calls_in, calls_missed): (i64, i64, i64) = sqlx::query_as(
-            "SELECT COUNT(CASE WHEN category = 'complaint' THEN 1 END), \
-                COUNT(CASE WHEN channel = 'phone' AND direction = 'inbound' THEN 1 END), \
-                COUNT(CASE WHEN channel = 'phone' AND direction = 'inbound' AND NOT answered THEN 1 END) \
-             FROM contacts WHERE received_at >= $1 AND received_at < $2",
+        let (complaints, calls_in, calls_fast, calls_missed, missed_called_back): (i64, i64, i64, i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(CASE WHEN category = 'complaint' THEN 1 END), \
+                    COUNT(CASE WHEN {call} THEN 1 END), \
+                    COUNT(CASE WHEN {call} AND answered AND COALESCE(wait_seconds, 0) <= {ANSWER_SECONDS} THEN 1 END), \
+                    COUNT(CASE WHEN {call} AND NOT answered THEN 1 END), \
+                    COUNT(CASE WHEN {call} AND NOT answered AND called_back_at IS NOT NULL THEN 1 END) \
+                 FROM contacts WHERE received_at >= $1 AND received_at < $2",
+                call = "channel = 'phone' AND direction = 'inbound'"
+            )))
+            .bind(from)
+            .bind(until)
+            .fetch_one(p)
+            .await?;
+        let (fcr_contacts, fcr_settled): (i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(fcr_sql.as_str())).bind(from).bind(until).fetch_one(p).await?;
+        let (rounds_planned, rounds_done, hazards_found, hazards_resolved): (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(CASE WHEN status <> 'cancelled' THEN 1 END), COUNT(CASE WHEN status = 'completed' THEN 1 END), \
+                CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN hazards_found END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN status = 'completed' THEN hazards_resolved END), 0) AS BIGINT) \
+             FROM inspections WHERE planned_on >= $1 AND planned_on <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_one(p)
+        .await?;
+        let (devices, devices_ok): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(s.devices), 0) AS BIGINT), CAST(COALESCE(SUM(s.devices_ok), 0) AS BIGINT) \
+             FROM inspections i JOIN inspection_systems s ON s.inspection_id = i.id AND s.latest \
+             WHERE i.status = 'completed' AND i.planned_on >= $1 AND i.planned_on <= $2",
+        )
+        .bind(first)
+        .bind(last)
+        .fetch_one(p)
+        .await?;
+        // Units fitted on a ticket in the period against the broken ones brought back for the
+        // same ticket and part (since the period began), never more than were fitted.
+        let (parts_fitted, parts_returned): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(f.q), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN r.q >= f.q THEN f.q ELSE COALESCE(r.q, 0) END), 0) AS BIGINT) \
+             FROM (SELECT ticket_id, part_id, SUM(qty) AS q FROM stock_movements \
+                   WHERE kind = 'issue' AND ticket_id IS NOT NULL AND at >= $1 AND at < $2 GROUP BY ticket_id, part_id) f \
+             LEFT JOIN (SELECT ticket_id, part_id, SUM(qty) AS q FROM stock_movements \
+                   WHERE kind = 'defective_return' AND ticket_id IS NOT NULL AND at >= $1 GROUP BY ticket_id, part_id) r \
+               ON r.ticket_id = f.ticket_id AND r.part_id = f.part_id",
         )
         .bind(from)
         .bind(until)
         .fetch_one(p)
         .await?;
-        let (rounds_planned, rounds_done): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(CASE WHEN status <> 'cancelled' THEN 1 END), COUNT(CASE WHEN status = 'completed' THEN 1 END) \
-             FROM inspections WHERE planned_on >= $1 AND planned_on <= $2",
+        let (resolved_visited, technicians): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(DISTINCT t.id), COUNT(DISTINCT vt.user_id) FROM tickets t \
+             JOIN visits v ON v.ticket_id = t.id JOIN visit_technicians vt ON vt.visit_id = v.id \
+             WHERE t.created_at >= $1 AND t.created_at < $2 AND t.resolved_at IS NOT NULL AND t.status <> 'cancelled'",
         )
-        .bind(first)
-        .bind(last)
+        .bind(from)
+        .bind(until)
         .fetch_one(p)
         .await?;
         let (lines_issued, lines_full): (i64, i64) = sqlx::query_as(
@@ -454,13 +556,30 @@ pub async fn kpi_counts(
             misdiagnoses,
             complaints,
             calls_in,
+            calls_fast,
             calls_missed,
+            missed_called_back,
+            fcr_contacts,
+            fcr_settled,
             rounds_planned,
             rounds_done,
+            hazards_found,
+            hazards_resolved,
+            devices,
+            devices_ok,
             lines_issued,
             lines_full,
+            parts_fitted,
+            parts_returned,
+            resolved_visited,
+            technicians,
             stops,
             stops_verified,
+            // The stock's values come from the warehouse's own report (the service's).
+            issued_fen: 0,
+            average_stock_fen: 0,
+            stock_fen: 0,
+            stale_fen: 0,
         }
     }))
 }

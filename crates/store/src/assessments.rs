@@ -144,7 +144,8 @@ pub struct ScoreRow {
     pub complaints_valid: i64,
 }
 
-pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<ScoreRow>> {
+/// The scorecards of the period: everyone's, or one person's (`user`).
+pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>, user: Option<i64>) -> Result<Vec<ScoreRow>> {
     // A person's tickets: visited as technician, or engineer of.
     let sql = "WITH mine AS ( \
             SELECT DISTINCT vt.user_id, v.ticket_id FROM visit_technicians vt JOIN visits v ON v.id = vt.visit_id \
@@ -190,6 +191,18 @@ pub async fn scorecards(db: &Db, from: DateTime<Utc>, to: DateTime<Utc>) -> Resu
           (SELECT COUNT(*) FROM contacts k WHERE k.about_user_id = u.id AND k.review_verdict = 'valid' AND \
           k.received_at >= $1 AND k.received_at < $2) AS complaints_valid \
         FROM users u WHERE u.active AND (u.roles LIKE '%technician%' OR u.roles LIKE '%engineer%' OR u.roles LIKE \
-          '%agent%') ORDER BY u.display_name";
-    Ok(on_db!(db, |p| sqlx::query_as::<_, ScoreRow>(sql).bind(from).bind(to).fetch_all(p).await?))
+          '%agent%')";
+    let sql = match user {
+        Some(_) => format!("{sql} AND u.id = $3"),
+        None => format!("{sql} ORDER BY u.display_name"),
+    };
+    Ok(on_db!(db, |p| {
+        let q = sqlx::query_as::<_, ScoreRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(from).bind(to);
+        match user {
+            Some(id) => q.bind(id),
+            None => q,
+        }
+        .fetch_all(p)
+        .await?
+    }))
 }

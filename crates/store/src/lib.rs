@@ -11,6 +11,7 @@ pub mod customers;
 pub mod db;
 pub mod defective;
 pub mod equipment;
+pub mod fault_months;
 pub mod import;
 pub mod inspections;
 pub mod jobs;

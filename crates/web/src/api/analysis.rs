@@ -210,3 +210,30 @@ pub async fn api_analysis_kpis(
     let month = month_of(p.month.as_deref(), st.svc.today())?;
     Ok(Json(st.svc.kpi_table(&u.actor, month).await?))
 }
+
+#[derive(Debug, Default, Clone, Deserialize, utoipa::IntoParams)]
+pub struct TrendParams {
+    /// `YYYY-MM`, the last month shown; default this month.
+    pub month: Option<String>,
+    /// How many months up to it, 1–24; default 12.
+    pub months: Option<u32>,
+}
+
+#[utoipa::path(get, path = "/api/v1/analysis/people/{id}", params(("id" = i64, Path,), TrendParams),
+    responses((status = 200, body = aftercare_service::assessments::ScoreTrend), (status = 403, body = ErrorResponse),
+        (status = 404, body = ErrorResponse), (status = 422, body = ErrorResponse)))]
+pub async fn api_analysis_person(
+    State(st): State<AppState>,
+    u: ApiUser,
+    ApiId(id): ApiId,
+    ApiQuery(p): ApiQuery<TrendParams>,
+) -> Result<Json<aftercare_service::assessments::ScoreTrend>, ApiError> {
+    let month = month_of(p.month.as_deref(), st.svc.today())?;
+    let months = match p.months {
+        Some(n) if !(1..=24).contains(&n) => {
+            return Err(ServiceError::from(FieldErrors::single("months", "out_of_range")).into());
+        }
+        n => n.unwrap_or(12),
+    };
+    Ok(Json(st.svc.scorecard_trend(&u.actor, aftercare_domain::UserId(id), month, months).await?))
+}

@@ -170,6 +170,7 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis/faults", get(analysis::api_analysis_faults))
         .route("/analysis/hotspots", get(analysis::api_analysis_hotspots))
         .route("/analysis/kpis", get(analysis::api_analysis_kpis))
+        .route("/analysis/people/{id}", get(analysis::api_analysis_person))
         .route("/rectifications", get(analysis::api_rectifications_list).post(analysis::api_rectifications_create))
         .route("/rectifications/{id}", get(analysis::api_rectifications_get))
         .route("/rectifications/{id}/actions/{action}", post(analysis::api_rectifications_action))
@@ -240,6 +241,7 @@ pub fn routes() -> Router<AppState> {
         trips::api_trips_item_add, trips::api_trips_item_tick, trips::api_trips_photo, trips::api_trips_photo_get,
         trips::api_attendance, trips::api_absence_set,
         analysis::api_analysis_faults, analysis::api_analysis_hotspots, analysis::api_analysis_kpis,
+        analysis::api_analysis_person,
         analysis::api_rectifications_list,
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
         meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,

@@ -3,7 +3,7 @@
 //! hot spots, each one click from a rectification; the rectifications' list, form and page
 //! with the manager's decision and the effect afterwards.
 
-use super::home::{Chart, chart};
+use super::chart::{Chart, chart};
 use super::{Ctx, FormErrors, PageId, PageQuery, Pager, field, form_errors, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -407,12 +407,7 @@ impl KpiPage {
         self.c.t(&format!("kpi.{}", k.as_str()))
     }
     pub fn value(&self, v: &Option<f64>, unit: &str) -> String {
-        match v {
-            Some(x) if unit == "%" => format!("{x}%"),
-            Some(x) if unit == "h" => format!("{x} h"),
-            Some(x) => format!("{x}{unit}"),
-            None => "—".into(),
-        }
+        kpi_value(v, unit)
     }
     /// `up`, `down` or empty, and whether the move is good.
     pub fn trend(&self, r: &aftercare_service::analysis::KpiRow) -> (&'static str, bool) {

@@ -1,6 +1,7 @@
 //! The start page of each role: the counts its day begins with (each opening its list),
 //! the technician's stops, the manager's workload and month, and the installed base.
 
+use super::chart::{Chart, chart};
 use super::{Ctx, render};
 use crate::AppState;
 use crate::auth::PageUser;
@@ -36,39 +37,6 @@ pub struct HomePage {
     pub show_base: bool,
     /// The month by status and by system, with their titles.
     pub charts: Vec<(String, Chart)>,
-}
-
-/// A horizontal bar chart drawn as SVG on the server (no script; sharp when printed).
-#[derive(Default)]
-pub struct Chart {
-    pub bars: Vec<ChartBar>,
-    pub height: i64,
-}
-
-pub struct ChartBar {
-    pub label: String,
-    pub n: i64,
-    /// Bar length in the 480-wide view box (the label takes the first 120).
-    pub w: i64,
-    pub y: i64,
-    pub href: String,
-}
-
-/// Rows 24 high; the longest bar 300 wide.
-pub(crate) fn chart(items: &[(String, i64)], label: impl Fn(&str) -> String, href: impl Fn(&str) -> String) -> Chart {
-    let max = items.iter().map(|(_, n)| *n).max().unwrap_or(1).max(1);
-    let bars: Vec<ChartBar> = items
-        .iter()
-        .enumerate()
-        .map(|(i, (k, n))| ChartBar {
-            label: label(k),
-            n: *n,
-            w: (n * 300 / max).max(2),
-            y: i as i64 * 24,
-            href: href(k),
-        })
-        .collect();
-    Chart { height: (bars.len() as i64 * 24).max(24), bars }
 }
 
 impl HomePage {

@@ -3,6 +3,7 @@
 
 mod analysis;
 mod assessments;
+mod chart;
 mod contacts;
 mod customers;
 mod daily;
@@ -16,6 +17,7 @@ mod me;
 mod meetings;
 mod paperwork;
 mod parts;
+mod people;
 mod phrases;
 mod portal;
 mod requisitions;
@@ -183,6 +185,8 @@ pub fn routes() -> Router<AppState> {
         .route("/analysis/kpis", get(analysis::view_kpis_get))
         .route("/analysis/pack", get(analysis::view_pack_get))
         .route("/analysis/pack.xlsx", get(analysis::view_pack_xlsx_get))
+        .route("/analysis/people", get(people::view_people_get))
+        .route("/analysis/people.xlsx", get(people::view_people_xlsx_get))
         .route("/rectifications", get(analysis::view_rectifications_get))
         .route("/rectifications/new", get(analysis::view_rect_new_get).post(analysis::view_rect_new_post))
         .route("/rectifications/{id}", get(analysis::view_rect_get))
