@@ -275,19 +275,40 @@ impl Services {
         let first_this = Self::month_of(self.today()).0;
         let Some(last) = first_this.pred_opt() else { return Ok(()) };
         let from = first_this.checked_sub_months(chrono::Months::new(24)).unwrap_or(first_this);
+        // Not the months before the first ticket (a new department has none to count).
+        let Some(earliest) = store::first_ticket_at(&self.db).await? else { return Ok(()) };
+        let from = from.max(Self::month_of(earliest.with_timezone(&self.tz).date_naive()).0);
+        if from > last {
+            return Ok(());
+        }
         for by in FaultBy::ALL {
             self.fault_rows(from, last, *by).await?;
         }
         Ok(())
     }
 
-    /// Drops the kept months whose tickets changed since the last look (a ticket's event
-    /// names it; the earliest such ticket's month and every later one are counted again).
+    /// Drops the kept months whose tickets changed since the last look (every ticket
+    /// change is an event naming it): each such ticket's month; past
+    /// `fault_months::CHANGES_ONE_BY_ONE` tickets, every month from the earliest one on.
     async fn forget_changed_months(&self) -> Result<()> {
-        if let Some((seen, earliest)) = fault_months::changes(&self.db).await? {
-            let month = earliest.map(|t| Self::month_of(t.with_timezone(&self.tz).date_naive()).0);
-            fault_months::forget_from(&self.db, month, seen).await?;
-        }
+        let Some(c) = fault_months::changes(&self.db).await? else { return Ok(()) };
+        let month = |t: DateTime<Utc>| Self::month_of(t.with_timezone(&self.tz).date_naive()).0;
+        let mut months: Vec<NaiveDate> = match c.earliest {
+            Some(e) => {
+                let this_month = Self::month_of(self.today()).0;
+                let mut m = month(e);
+                let mut all = Vec::new();
+                while m < this_month {
+                    all.push(m);
+                    m = m.checked_add_months(chrono::Months::new(1)).unwrap_or(this_month);
+                }
+                all
+            }
+            None => c.reported.into_iter().map(month).collect(),
+        };
+        months.sort();
+        months.dedup();
+        fault_months::forget(&self.db, &months, c.seen).await?;
         Ok(())
     }
 

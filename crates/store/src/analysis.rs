@@ -159,6 +159,11 @@ pub async fn fault_counts(db: &Db, from: DateTime<Utc>, until: DateTime<Utc>, by
         .await?))
 }
 
+/// When the first ticket was reported (none on a new database).
+pub async fn first_ticket_at(db: &Db) -> Result<Option<DateTime<Utc>>> {
+    Ok(on_db!(db, |p| sqlx::query_scalar("SELECT MIN(created_at) FROM tickets").fetch_one(p).await?))
+}
+
 /// A piece of equipment with repeated faults in the period (故障多发).
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct HotEquipment {

@@ -118,9 +118,22 @@ pub async fn keep(db: &Db, by: FaultBy, month: NaiveDate, rows: &[FaultCount], n
     Ok(())
 }
 
-/// The tickets' changes since the kept months last looked: the newest event, and the
-/// earliest report time of a ticket changed since (none when no ticket event is new).
-pub async fn changes(db: &Db) -> Result<Option<(i64, Option<DateTime<Utc>>)>> {
+/// How many changed tickets are looked at one by one; past that, every month from the
+/// earliest one on is counted again.
+pub const CHANGES_ONE_BY_ONE: i64 = 5_000;
+
+/// The tickets changed since the kept months last looked.
+pub struct Changes {
+    /// The newest ticket event: the watermark to move to.
+    pub seen: i64,
+    /// When the changed tickets were reported (at most [`CHANGES_ONE_BY_ONE`]).
+    pub reported: Vec<DateTime<Utc>>,
+    /// When there were more: the earliest report time among them all.
+    pub earliest: Option<DateTime<Utc>>,
+}
+
+/// The tickets' changes since the kept months last looked (none when no ticket event is new).
+pub async fn changes(db: &Db) -> Result<Option<Changes>> {
     Ok(on_db!(db, |p| {
         let seen: i64 = sqlx::query_scalar("SELECT event_id FROM fault_month_watermark WHERE id = 1")
             .fetch_optional(p)
@@ -129,29 +142,49 @@ pub async fn changes(db: &Db) -> Result<Option<(i64, Option<DateTime<Utc>>)>> {
         let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM ticket_events").fetch_one(p).await?;
         match newest {
             Some(newest) if newest > seen => {
-                let earliest: Option<DateTime<Utc>> = sqlx::query_scalar(
-                    "SELECT MIN(t.created_at) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
-                     WHERE e.id > $1 AND e.id <= $2",
+                let reported: Vec<DateTime<Utc>> = sqlx::query_scalar(
+                    "SELECT DISTINCT t.created_at FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+                     WHERE e.id > $1 AND e.id <= $2 LIMIT $3",
                 )
                 .bind(seen)
                 .bind(newest)
-                .fetch_one(p)
+                .bind(CHANGES_ONE_BY_ONE + 1)
+                .fetch_all(p)
                 .await?;
-                Some((newest, earliest))
+                let earliest = if reported.len() as i64 > CHANGES_ONE_BY_ONE {
+                    sqlx::query_scalar(
+                        "SELECT MIN(t.created_at) FROM ticket_events e JOIN tickets t ON t.id = e.ticket_id \
+                         WHERE e.id > $1 AND e.id <= $2",
+                    )
+                    .bind(seen)
+                    .bind(newest)
+                    .fetch_one(p)
+                    .await?
+                } else {
+                    None
+                };
+                Some(Changes { seen: newest, reported, earliest })
             }
             _ => None,
         }
     }))
 }
 
-/// Drops every kept month from `month` on (all groupings) and moves the watermark to
-/// `seen`, in one transaction.
-pub async fn forget_from(db: &Db, month: Option<NaiveDate>, seen: i64) -> Result<()> {
+/// Drops the kept `months` (all groupings) and moves the watermark to `seen`, in one
+/// transaction.
+pub async fn forget(db: &Db, months: &[NaiveDate], seen: i64) -> Result<()> {
     on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        if let Some(m) = month {
-            sqlx::query("DELETE FROM fault_months WHERE month >= $1").bind(m).execute(&mut *tx).await?;
-            sqlx::query("DELETE FROM fault_month_counts WHERE month >= $1").bind(m).execute(&mut *tx).await?;
+        if !months.is_empty() {
+            let list = placeholders(1, months.len());
+            for table in ["fault_months", "fault_month_counts"] {
+                let sql = format!("DELETE FROM {table} WHERE month IN ({list})");
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for m in months {
+                    q = q.bind(*m);
+                }
+                q.execute(&mut *tx).await?;
+            }
         }
         sqlx::query("UPDATE fault_month_watermark SET event_id = $1 WHERE id = 1 AND event_id < $1")
             .bind(seen)
