@@ -19,7 +19,7 @@ use aftercare_domain::customers::NewCustomer;
 use aftercare_domain::users::UserInput;
 use aftercare_store::{Db, Writer};
 use chrono::{DateTime, Datelike, Duration as CDuration, SecondsFormat, Utc};
-use common::{count, env_usize, pct, ready, serve, token};
+use common::{count, env_usize, exec, ids, pct, ready, serve, token};
 use std::time::Instant;
 
 const SCHOOLS: usize = 5000;
@@ -32,24 +32,6 @@ const KINDS: [(&str, &str); DEVICES] =
     [("network", "接入交换机"), ("surveillance", "网络摄像机"), ("classroom", "交互式一体机"), ("broadcast", "功放")];
 const BRANDS: [&str; 6] = ["华为", "海康威视", "希沃", "锐捷", "大华", "鸿合"];
 const DAYS: i64 = 730;
-
-async fn exec(db: &Db, sql: String) {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-    }
-}
-
-async fn ids(db: &Db, sql: &str) -> Vec<i64> {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
-    }
-}
 
 fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -362,9 +344,9 @@ async fn build(db: &Db, n: usize) {
                 exec(db, format!("SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT MAX(id) FROM {t}))"))
                     .await;
             }
-            exec(db, "VACUUM ANALYZE".into()).await;
+            exec(db, "VACUUM ANALYZE").await;
         }
-        Db::Sqlite(_) => exec(db, "ANALYZE".into()).await,
+        Db::Sqlite(_) => exec(db, "ANALYZE").await,
     }
     println!("generated in {:.0} s", started.elapsed().as_secs_f64());
 }
@@ -381,8 +363,8 @@ async fn run(label: &str, url: &str, n: usize, requests: usize) {
     let svc = aftercare_service::Services::new(db.clone());
     while svc.check_sla(Utc::now()).await.unwrap() > 0 {}
     // From nothing kept (an earlier run's months would make it look cheaper).
-    exec(&db, "DELETE FROM fault_months".into()).await;
-    exec(&db, "DELETE FROM fault_month_counts".into()).await;
+    exec(&db, "DELETE FROM fault_months").await;
+    exec(&db, "DELETE FROM fault_month_counts").await;
     let s = Instant::now();
     svc.keep_fault_months().await.unwrap();
     let housekeeping = s.elapsed().as_secs_f64();

@@ -18,7 +18,7 @@ use aftercare_domain::equipment::{EquipmentStatus, NewEquipment};
 use aftercare_domain::users::UserInput;
 use aftercare_domain::{CustomerId, System};
 use aftercare_store::{Db, Writer};
-use common::{count, env_usize, pct, ready, serve, token};
+use common::{count, env_usize, exec, pct, ready, serve, token};
 use serde_json::json;
 use std::time::Instant;
 
@@ -32,17 +32,6 @@ const KINDS: [(System, &str, usize); 5] = [
     (System::Surveillance, "NVR", 1),
     (System::Classroom, "交互式一体机", 3),
 ];
-
-async fn exec(db: &Db, sql: &str) {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.unwrap();
-        }
-    }
-}
 
 async fn build(db: &Db, schools: usize) -> Vec<i64> {
     for key in [aftercare_service::rate::STAFF_KEY, aftercare_service::rate::SCHOOL_KEY] {

@@ -12,19 +12,8 @@ mod common;
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
 use chrono::{Duration as CDuration, SecondsFormat, Utc};
-use common::{count, env_usize};
+use common::{count, env_usize, exec};
 use std::time::Instant;
-
-async fn exec(db: &Db, sql: String) {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-    }
-}
 
 async fn run(label: &str, url: &str, n: usize) {
     let db = Db::connect(url).await.unwrap();
@@ -86,7 +75,7 @@ async fn run(label: &str, url: &str, n: usize) {
     }
     db.optimize().await.unwrap();
     if let Db::Postgres(_) = db {
-        exec(&db, "VACUUM ANALYZE".into()).await;
+        exec(&db, "VACUUM ANALYZE").await;
     }
     println!(
         "\n## {label}: {n} tickets opened within one minute (generated in {:.1}s)\n",

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{count, env_usize, pct, post_concurrently, ready, rss_kib, rss_peak, serve, token};
+use common::{count, env_usize, exec, pct, post_concurrently, ready, rss_kib, rss_peak, serve, token};
 
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
@@ -27,17 +27,6 @@ const OPEN: [&str; 5] = ["new", "triage", "scheduled", "in_progress", "resolved"
 
 /// The URL of the i-th request of a scenario.
 type UrlOf<'a> = Box<dyn Fn(usize) -> String + 'a>;
-
-async fn exec(db: &Db, sql: String) {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-    }
-}
 
 /// Schools, users and `n` tickets written in bulk (generated values only, so literal SQL),
 /// plus one ticket with a 200-event timeline. Returns that ticket's id.
@@ -109,7 +98,7 @@ async fn build(db: &Db, n: usize) -> i64 {
         }
         // What autovacuum would do on a live database: statistics and the visibility map.
         if let Db::Postgres(_) = db {
-            exec(db, "VACUUM ANALYZE".into()).await;
+            exec(db, "VACUUM ANALYZE").await;
         }
         println!("generated {} tickets in {:.1}s", n - have, started.elapsed().as_secs_f64());
     }
@@ -125,7 +114,7 @@ async fn build(db: &Db, n: usize) -> i64 {
     if let Some(id) = hot {
         return id;
     }
-    exec(db, "UPDATE tickets SET number = 'GDBHOT' WHERE id = (SELECT MAX(id) FROM tickets)".into()).await;
+    exec(db, "UPDATE tickets SET number = 'GDBHOT' WHERE id = (SELECT MAX(id) FROM tickets)").await;
     let id: i64 = match db {
         Db::Sqlite(p) => {
             sqlx::query_scalar("SELECT id FROM tickets WHERE number = 'GDBHOT'").fetch_one(p).await.unwrap()

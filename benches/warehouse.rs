@@ -15,31 +15,13 @@ mod common;
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
 use chrono::{Duration as CDuration, SecondsFormat, Utc};
-use common::{count, env_usize, pct, post_concurrently, ready, serve, token};
+use common::{count, env_usize, exec, ids, pct, post_concurrently, ready, serve, token};
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Instant;
 
 const PARTS: usize = 500;
 const WAREHOUSES: usize = 9;
-
-async fn exec(db: &Db, sql: String) {
-    match db {
-        Db::Sqlite(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-        Db::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
-        }
-    }
-}
-
-async fn ids(db: &Db, sql: &str) -> Vec<i64> {
-    match db {
-        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
-        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
-    }
-}
 
 /// A catalogue of 500 parts, 9 warehouses and `n` movements (receipts of 5 and issues of 3,
 /// so stock never goes below zero), written in bulk with their balances, and the stock rows
@@ -115,7 +97,7 @@ async fn build(db: &Db, n: usize) {
         exec(db, format!("INSERT INTO stock (part_id, warehouse_id, on_hand, avg_cost_fen) VALUES {} ON CONFLICT (part_id, warehouse_id) DO UPDATE SET on_hand = excluded.on_hand", chunk.join(","))).await;
     }
     if let Db::Postgres(_) = db {
-        exec(db, "VACUUM ANALYZE".into()).await;
+        exec(db, "VACUUM ANALYZE").await;
     }
     db.optimize().await.unwrap();
     println!("generated {} movements in {:.1}s", n - have, started.elapsed().as_secs_f64());

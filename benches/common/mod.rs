@@ -20,6 +20,27 @@ pub async fn count(db: &Db, sql: &str) -> i64 {
     }
 }
 
+/// Runs a statement of generated values (literal SQL, written by the bench itself).
+pub async fn exec(db: &Db, sql: impl AsRef<str>) {
+    let sql = sql.as_ref().to_owned();
+    match db {
+        Db::Sqlite(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
+        }
+        Db::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql)).execute(p).await.unwrap();
+        }
+    }
+}
+
+/// The ids a query answers, in its order.
+pub async fn ids(db: &Db, sql: &str) -> Vec<i64> {
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned())).fetch_all(p).await.unwrap(),
+    }
+}
+
 /// The release server on `url`, listening on `port`; AFTERCARE_BENCH_BIN runs another build
 /// of it instead (an older one kept aside, to compare before and after a change).
 pub fn serve(url: &str, port: u16) -> Child {

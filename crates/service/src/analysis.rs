@@ -149,6 +149,7 @@ impl Services {
         let len = (to - from).num_days() + 1;
         let previous_to = from.pred_opt().unwrap_or(from);
         let previous_from = from - Duration::days(len);
+        self.forget_changed_months().await?;
         let rows = self.fault_rows(from, to, group).await?;
         let total = |rows: Vec<FaultRow>| {
             let mut t = FaultCount::default();
@@ -182,6 +183,7 @@ impl Services {
     pub async fn hotspots(&self, by: &Actor, from: NaiveDate, to: NaiveDate) -> Result<Hotspots> {
         require(may_read(&by.roles))?;
         let (a, b) = self.days(from, to);
+        self.forget_changed_months().await?;
         let mut models = self.fault_rows(from, to, FaultBy::Model).await?;
         models.retain(|m| !m.key.is_empty());
         models.truncate(HOTSPOTS);
@@ -200,8 +202,8 @@ impl Services {
     /// kept count (counted and kept on first need); where the period takes only part of
     /// such a month, whichever is fewer days is counted live: the days inside, or the days
     /// outside taken away from the kept month. This month is always counted live.
+    /// The caller looks at the tickets' changes first (`forget_changed_months`), once.
     async fn fault_rows(&self, from: NaiveDate, to: NaiveDate, by: FaultBy) -> Result<Vec<FaultRow>> {
-        self.forget_changed_months().await?;
         let this_month = Self::month_of(self.today()).0;
         let mut kept: Vec<NaiveDate> = Vec::new();
         // (first day, last day, +1 or -1)
@@ -281,6 +283,7 @@ impl Services {
         if from > last {
             return Ok(());
         }
+        self.forget_changed_months().await?;
         for by in FaultBy::ALL {
             self.fault_rows(from, last, *by).await?;
         }

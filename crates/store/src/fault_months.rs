@@ -64,23 +64,7 @@ pub async fn keep(db: &Db, by: FaultBy, month: NaiveDate, rows: &[FaultCount], n
             .execute(&mut *tx)
             .await?;
         for chunk in rows.chunks(CHUNK) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 9;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7,
-                        b + 8,
-                        b + 9
-                    )
-                })
-                .collect();
+            let values: Vec<String> = (0..chunk.len()).map(|i| format!("({})", placeholders(i * 9 + 1, 9))).collect();
             // Two readers may count the same month at once: the later one's rows win.
             let sql = format!(
                 "INSERT INTO fault_months (grouped_by, month, key, label, label_en, tickets, repeat, resolved, hours) \
