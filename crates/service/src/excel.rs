@@ -576,6 +576,29 @@ fn add_sheet(wb: &mut rust_xlsxwriter::Workbook, name: &str, header: Vec<&str>, 
     add_sheet_with(wb, name, header, rows, &[])
 }
 
+/// A name a spreadsheet accepts for a sheet called after data (a person's name, a plate):
+/// none of `[]:*?/\`, no apostrophe at either end, at most 31 characters, not empty, and
+/// not one already `taken` (ignoring case): " (2)", " (3)"… is added.
+fn sheet_name(wanted: &str, taken: &[String]) -> String {
+    const MAX: usize = 31;
+    let clean: String = wanted.chars().map(|c| if "[]:*?/\\".contains(c) { '_' } else { c }).collect();
+    let clean = clean.trim_matches('\'').trim();
+    let base: String = clean.chars().take(MAX).collect::<String>().trim_end_matches('\'').to_owned();
+    let base = if base.is_empty() { "Sheet".to_owned() } else { base };
+    let free = |n: &str| !taken.iter().any(|t| t.eq_ignore_ascii_case(n)) && !n.eq_ignore_ascii_case("History");
+    if free(&base) {
+        return base;
+    }
+    (2..)
+        .map(|i| {
+            let suffix = format!(" ({i})");
+            let head: String = base.chars().take(MAX - suffix.chars().count()).collect();
+            format!("{}{suffix}", head.trim_end_matches('\''))
+        })
+        .find(|n| free(n))
+        .unwrap_or(base)
+}
+
 /// A sheet whose `numeric` columns are written as numbers wherever their text is one, so
 /// quantities and prices add up in the spreadsheet; every other cell is text.
 fn add_sheet_with(
@@ -587,8 +610,9 @@ fn add_sheet_with(
 ) -> Result<()> {
     let internal = |e: rust_xlsxwriter::XlsxError| ServiceError::Internal(e.to_string());
     let bold = rust_xlsxwriter::Format::new().set_bold().set_background_color("#E8EEF7");
+    let taken: Vec<String> = wb.worksheets().iter().map(|w| w.name()).collect();
     let ws = wb.add_worksheet();
-    ws.set_name(name).map_err(internal)?;
+    ws.set_name(sheet_name(name, &taken)).map_err(internal)?;
     for (j, h) in header.iter().enumerate() {
         ws.write_string_with_format(0, j as u16, *h, &bold).map_err(internal)?;
         ws.set_column_width(j as u16, 16).map_err(internal)?;
@@ -674,6 +698,28 @@ pub fn table_to_csv(table: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sheets_named_after_people_are_always_accepted() {
+        // A person may be called anything: brackets, slashes, a long name, twice the same.
+        let long = "维修工程师".repeat(8);
+        let table = || vec![vec!["月份".to_owned()], vec!["2030-03".to_owned()]];
+        let sheets = vec![
+            ("张三[外聘]/技术:一组?".to_owned(), table()),
+            (long.clone(), table()),
+            (long.clone(), table()),
+            ("'".to_owned(), table()),
+            ("history".to_owned(), table()),
+        ];
+        let bytes = tables_to_xlsx(&sheets).expect("every name made acceptable");
+        let wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+        let names = calamine::Reader::sheet_names(&wb);
+        assert_eq!(names[0], "张三_外聘__技术_一组_");
+        assert_eq!(names[1].chars().count(), 31);
+        assert!(names[2].ends_with(" (2)") && names[2].chars().count() == 31, "{}", names[2]);
+        assert_eq!(names[3], "Sheet");
+        assert_eq!(names[4], "history (2)", "History is Excel's own");
+    }
 
     /// A workbook of one sheet holding the given cells as text.
     fn book(sheet: &str, cells: &[(u32, u16, &str)]) -> Vec<u8> {
