@@ -286,7 +286,7 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
     let checkpoints = (db.backend() == aftercare_store::Backend::Sqlite).then(|| {
         let db = db.clone();
         tokio::spawn(async move {
-            let mut every = tokio::time::interval(std::time::Duration::from_millis(500));
+            let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;

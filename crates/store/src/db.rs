@@ -134,6 +134,7 @@ nullable_enum!(
     aftercare_domain::tickets::FaultType,
     aftercare_domain::tickets::VisitVerdict,
     aftercare_domain::inspections::LineResult,
+    aftercare_domain::inspections::Phase,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front
@@ -171,22 +172,86 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
     }
 }
 
-/// One writer lock per SQLite database file in this process.
-fn sqlite_turn(pool: &SqlitePool) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+/// Every write to one SQLite database file in this process goes through one connection of
+/// its own, taken in turn (an async lock, first come first served). One connection because
+/// SQLite throws away a connection's whole page cache when another connection has written
+/// since it last looked: with writes spread over the pool's eight connections, every group
+/// commit started cold and read each B-tree page it touched back from the file (~200 reads
+/// a group at 150,000 tickets), a cost that grew with the indexes and set the tail of the
+/// creates. The writer keeps its cache warm between groups; it is a little larger than a
+/// reader's, since it holds the pages every write goes through (the right edge of each
+/// index, each school's last page). The connection closes after a minute without writes.
+struct SqliteWriter {
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pool: SqlitePool,
+}
+
+/// The WAL starts over once it holds this many frames (16 MB) and the background copy has
+/// caught up ([`Db::checkpoint`]).
+pub const WAL_RESTART_FRAMES: i64 = 4_000;
+
+/// Caught up: at most this many frames left to copy (half a group commit; copying them and
+/// the fsync take the writer's turn for ~2 ms).
+const CATCH_UP_FRAMES: i64 = 64;
+
+/// `PRAGMA wal_checkpoint`'s answer: the frames in the WAL, the frames copied.
+#[derive(Debug, Default, sqlx::FromRow)]
+struct Checkpointed {
+    #[sqlx(rename = "log")]
+    frames: i64,
+    #[sqlx(rename = "checkpointed")]
+    copied: i64,
+}
+
+impl Checkpointed {
+    fn left(&self) -> i64 {
+        self.frames - self.copied
+    }
+}
+
+/// The most pages the WAL holds before a commit checkpoints inside itself.
+const WRITER_AUTOCHECKPOINT: i64 = 50_000;
+
+/// The writer's page cache (KiB, as `cache_size` takes it when negative).
+const WRITER_CACHE_KIB: i64 = 16_000;
+
+fn sqlite_writer(pool: &SqlitePool) -> (std::sync::Arc<tokio::sync::Mutex<()>>, SqlitePool) {
     use std::collections::HashMap;
-    use std::sync::{Arc, LazyLock, Mutex};
-    static LOCKS: LazyLock<Mutex<HashMap<std::path::PathBuf, Arc<tokio::sync::Mutex<()>>>>> =
-        LazyLock::new(Default::default);
-    let file = pool.connect_options().get_filename().to_path_buf();
-    let mut locks = LOCKS.lock().unwrap_or_else(|e| e.into_inner());
-    locks.entry(file).or_default().clone()
+    use std::sync::{LazyLock, Mutex};
+    static WRITERS: LazyLock<Mutex<HashMap<std::path::PathBuf, SqliteWriter>>> = LazyLock::new(Default::default);
+    let options = pool.connect_options();
+    let file = options.get_filename().to_path_buf();
+    let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    let w = writers.entry(file).or_insert_with(|| SqliteWriter {
+        turn: Default::default(),
+        pool: SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(0)
+            .idle_timeout(Some(Duration::from_secs(60)))
+            .connect_lazy_with(
+                (*options)
+                    .clone()
+                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                    // A statement that writes many rows keeps the pages it changes in a
+                    // statement journal; past 64 KB SQLite spilled it to a temporary file
+                    // (~5 MB written a group commit). Kept in memory, it is freed at commit.
+                    .pragma("temp_store", "memory")
+                    // The background copy restarts the WAL (`Db::checkpoint`); a commit
+                    // checkpoints only when that could not keep up, and each time costs the
+                    // waiting creates ~20 ms (the database file's fsync of what it copied),
+                    // so that is made rare: 50,000 pages, a 200 MB WAL.
+                    .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string()),
+            ),
+    });
+    (w.turn.clone(), w.pool.clone())
 }
 
 impl WritePool for SqlitePool {
     type Database = sqlx::Sqlite;
     async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
-        let turn = sqlite_turn(self).lock_owned().await;
-        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+        let (turn, writer) = sqlite_writer(self);
+        let turn = turn.lock_owned().await;
+        let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
         Ok(WriteTx { tx, _turn: Some(turn) })
     }
 }
@@ -231,8 +296,9 @@ impl Db {
                 // it past 1,000 pages (4 MB): under continuous writes that was every ~20th
                 // group, each copy slower as the file grew (create p99 21 → 94 ms from 20,000
                 // to 120,000 tickets). The server checkpoints off the write path instead
-                // (`checkpoint`, every 500 ms); a commit does it only past 10,000 pages, if
-                // nothing else did.
+                // (`checkpoint`, every 200 ms, restarting the WAL at 4,000 pages); a commit
+                // does it only past 10,000 pages, if nothing else did (a command without the
+                // server's background task, or readers holding the WAL).
                 .pragma("wal_autocheckpoint", "10000");
             let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
             Ok(Db::Sqlite(pool))
@@ -284,12 +350,45 @@ impl Db {
         Ok(())
     }
 
-    /// SQLite: copies what the WAL holds back into the database file without waiting for
-    /// readers or writers (`PASSIVE`), so no commit has to (see `wal_autocheckpoint` above).
-    /// The server runs it every 500 ms; nothing to do on PostgreSQL.
+    /// SQLite: copies what the WAL holds back into the database file off the write path, and
+    /// lets the WAL start over before it grows past [`WAL_RESTART_FRAMES`]. The server runs it
+    /// every 200 ms; nothing to do on PostgreSQL.
+    ///
+    /// A commit that takes the WAL past `wal_autocheckpoint` checkpoints inside itself: it
+    /// copied everything the background copy had not reached yet and fsynced the database
+    /// file, ~23 ms every ~0.6 s at 300,000 tickets while fifteen creates waited behind it —
+    /// the whole p99 of the creates. The WAL can only start over when a write begins with
+    /// every frame copied, which under continuous writes never happens by itself. So the
+    /// copying is done here on a reader's connection, again and again until what is left
+    /// is a few commits' worth; only then does this take the writer's turn (between two
+    /// groups) to copy that last bit, and the next write starts the WAL over.
     pub async fn checkpoint(&self) -> Result<()> {
-        if let Db::Sqlite(p) = self {
-            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(p).await?;
+        let Db::Sqlite(p) = self else { return Ok(()) };
+        let mut wal = Checkpointed::default();
+        // Each pass copies what was written during the one before, and takes less time.
+        for _ in 0..8 {
+            wal = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(p).await?;
+            if wal.left() <= CATCH_UP_FRAMES {
+                break;
+            }
+        }
+        if wal.frames >= WAL_RESTART_FRAMES && wal.left() <= CATCH_UP_FRAMES {
+            // SQLite fsyncs the database file only in the checkpoint that copies the whole
+            // WAL: that fsync would flush every page copied above, ~20 ms with the writer
+            // waiting. Flushed here first, off the write path; what the writer's turn then
+            // copies and flushes is a few pages.
+            let file = p.connect_options().get_filename().to_path_buf();
+            tokio::task::spawn_blocking(move || std::fs::File::open(&file).and_then(|f| f.sync_data()))
+                .await
+                .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?
+                .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?;
+            wal = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(p).await?;
+            if wal.left() > CATCH_UP_FRAMES {
+                return Ok(());
+            }
+            let (turn, writer) = sqlite_writer(p);
+            let _turn = turn.lock().await;
+            sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&writer).await?;
         }
         Ok(())
     }
