@@ -416,6 +416,112 @@ async fn meeting_journey(c: Client, base: String) -> Result<(), CmdError> {
     shot(c, "m3-analysis").await
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn the_manager_plans_an_early_training_the_engineer_records_it_and_the_coverage_shows_it() {
+    run(training_journey).await;
+}
+
+/// The manager plans an early-phase surveillance training for the town's school; the
+/// engineer records who came (the school's administrator among them) and completes it with
+/// the feedback; the coverage shows the school's early surveillance cell trained and its
+/// administrator trained; the school sees the training in its portal.
+async fn training_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    c.set_window_size(1280, 900).await?;
+    sign_in_as(c, &base, "manager", "password-manager-42").await?;
+    c.goto(&format!("{base}/trainings")).await?;
+    el(c, "#plan summary").await.click().await?;
+    el(c, "#training-kind").await.select_by_value("customer").await?;
+    el(c, "#training-phase").await.select_by_value("early").await?;
+    el(c, "#training-title").await.send_keys("前期：监控系统使用与录像回放").await?;
+    el(c, "label.chip:has(#training-system-surveillance)").await.click().await?;
+    el(c, "#training-town").await.select_by_value("城关镇").await?;
+    el(c, "#training-place").await.send_keys("城关镇中心小学会议室").await?;
+    shot(c, "t1-plan").await?;
+    el(c, "#training-new").await.click().await?;
+    wait_for_text(c, "#training-status", "已计划").await;
+    wait_for_text(c, "#training-schools", "城关镇中心小学").await;
+    let training = c.current_url().await?;
+    sign_out(c).await?;
+
+    sign_in_as(c, &base, "engineer", "password-engineer-42").await?;
+    c.goto(training.as_str()).await?;
+    el(c, "#attendee-name-0").await.send_keys("李老师").await?;
+    el(c, "#attendee-admin-0").await.click().await?;
+    el(c, "#attendee-name-1").await.send_keys("陈老师").await?;
+    el(c, "#attendance-save").await.click().await?;
+    wait_for_text(c, "#attendance h2", "2").await;
+    el(c, "#feedback-score").await.select_by_value("5").await?;
+    el(c, "#complete-form input[name=feedback_note]").await.send_keys("老师们学会了录像回放").await?;
+    el(c, "#training-complete").await.click().await?;
+    wait_for_text(c, "#training-status", "已完成").await;
+    wait_for_text(c, "#training-feedback", "5 / 5").await;
+    shot(c, "t2-completed").await?;
+    c.goto(&format!("{base}/trainings/coverage")).await?;
+    let row = wait_for_text(c, "#coverage", "城关镇中心小学").await;
+    assert!(row.contains("管理员已培训"), "{row}");
+    let cell = el(c, "#coverage span[id$='-early-surveillance']").await;
+    assert!(cell.text().await?.contains('✓'), "the early surveillance cell trained");
+    assert!(cell.attr("class").await?.unwrap_or_default().contains("chip-ok"));
+    let mid = el(c, "#coverage span[id$='-mid-surveillance']").await;
+    assert!(!mid.text().await?.contains('✓'), "the mid phase not yet");
+    shot(c, "t3-coverage").await?;
+    sign_out(c).await?;
+
+    // The school sees its training in the portal.
+    sign_in_as(c, &base, SCHOOL, SCHOOL_PASSWORD).await?;
+    c.goto(&format!("{base}/trainings")).await?;
+    wait_for_text(c, "#training-list", "监控系统使用与录像回放").await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs Chromium: apt-get install chromium chromium-driver, then cargo test --test browser -- --ignored"]
+async fn a_technicians_know_how_is_published_and_suggested_on_a_ticket_for_the_same_model() {
+    run(know_how_journey).await;
+}
+
+/// The technician writes down a fix for a camera model; the engineer publishes it from the
+/// list of those to review; a new ticket on a camera of that model shows it on its page
+/// while the engineer triages it.
+async fn know_how_journey(c: Client, base: String) -> Result<(), CmdError> {
+    let c = &c;
+    let (http, agent, _) = staff_api(&base, AGENT, AGENT_PASSWORD).await;
+    let schools: Value =
+        http.get(format!("{base}/api/v1/customers")).bearer_auth(&agent).send().await.unwrap().json().await.unwrap();
+    let school = schools["items"][0]["id"].as_i64().unwrap();
+    let camera = json!({"customer_id": school, "system": "surveillance", "kind": "网络摄像机",
+        "serial_no": "DS2CD-KH-0001", "model": "DS-2CD3T46WDV3-I3", "location": "校门口"});
+    let camera = api_post(&http, &base, &agent, "/api/v1/equipment", camera).await["id"].as_i64().unwrap();
+    c.set_window_size(1280, 900).await?;
+    sign_in_as(c, &base, "tech", "password-tech-42").await?;
+    c.goto(&format!("{base}/articles")).await?;
+    el(c, "#article-new").await.click().await?;
+    el(c, "#article-title").await.send_keys("摄像机夜间画面发白").await?;
+    el(c, "#article-body").await.send_keys("夜间红外开启后画面整体发白，看不清人脸").await?;
+    el(c, "#article-fix").await.send_keys("把红外补光调为智能模式，镜头上方加遮光罩").await?;
+    el(c, "#article-system").await.select_by_value("surveillance").await?;
+    el(c, "#article-model").await.send_keys("DS-2CD3T46WDV3-I3").await?;
+    el(c, "#article-submit").await.click().await?;
+    wait_for_text(c, "#article-status", "待审核").await;
+    shot(c, "k1-written").await?;
+    sign_out(c).await?;
+
+    sign_in_as(c, &base, "engineer", "password-engineer-42").await?;
+    c.goto(&format!("{base}/articles?tab=submitted")).await?;
+    el(c, "#article-list td.primary a").await.click().await?;
+    el(c, "#article-publish").await.click().await?;
+    wait_for_text(c, "#article-status", "已发布").await;
+    let ticket = json!({"customer_id": school, "system": "surveillance", "title": "校门口摄像机夜里看不清",
+        "reporter_name": "王老师", "equipment_ids": [camera]});
+    let ticket = api_post(&http, &base, &agent, "/api/v1/tickets", ticket).await["id"].as_i64().unwrap();
+    c.goto(&format!("{base}/tickets/{ticket}")).await?;
+    let card = wait_for_text(c, "#know-how", "摄像机夜间画面发白").await;
+    assert!(card.contains("DS-2CD3T46WDV3-I3"), "{card}");
+    shot(c, "k2-suggested").await
+}
+
 async fn receipt_journey(c: Client, base: String) -> Result<(), CmdError> {
     let c = &c;
     c.set_window_size(390, 844).await?;

@@ -5,6 +5,7 @@
 mod common;
 
 mod analysis;
+mod articles;
 mod auth;
 mod cli;
 mod contacts;
@@ -37,6 +38,7 @@ mod stock_reports;
 mod taxonomy_pages;
 mod ticket_pages;
 mod tickets;
+mod trainings;
 mod trips;
 mod visit_parts;
 mod work_pages;

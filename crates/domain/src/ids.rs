@@ -66,4 +66,6 @@ typed_id!(
     MeetingId,
     AgendaId,
     PlanItemId,
+    TrainingId,
+    ArticleId,
 );

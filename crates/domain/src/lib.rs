@@ -6,6 +6,7 @@
 mod macros;
 
 pub mod analysis;
+pub mod articles;
 pub mod assessments;
 pub mod clock;
 pub mod contacts;
@@ -28,6 +29,7 @@ pub mod search;
 pub mod shortages;
 pub mod systems;
 pub mod tickets;
+pub mod trainings;
 pub mod trip_plan;
 pub mod trips;
 pub mod users;

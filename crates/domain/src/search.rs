@@ -12,6 +12,8 @@ string_enum!(
         Part = "part",
         /// Inspections (巡检单), by number or by school.
         Inspection = "inspection",
+        /// Published know-how (维护心得, staff only).
+        Article = "article",
     }
 );
 
@@ -25,6 +27,7 @@ impl SearchKind {
             SearchKind::Contact => "/contacts",
             SearchKind::Part => "/parts",
             SearchKind::Inspection => "/inspections",
+            SearchKind::Article => "/articles",
         }
     }
 
@@ -34,6 +37,7 @@ impl SearchKind {
         SearchKind::Customer,
         SearchKind::Equipment,
         SearchKind::Inspection,
+        SearchKind::Article,
         SearchKind::Contact,
         SearchKind::Part,
     ];

@@ -113,6 +113,11 @@ impl AttachmentInput {
     /// The upload this body describes; a missing, malformed or oversized `data_base64` is a
     /// field error.
     pub fn upload(&self) -> Result<Upload, FieldErrors> {
+        self.upload_up_to(MAX_ATTACHMENT_BYTES)
+    }
+
+    /// [`AttachmentInput::upload`] with another size limit (a training's slides).
+    pub fn upload_up_to(&self, max: usize) -> Result<Upload, FieldErrors> {
         let raw = self.data_base64.as_deref().unwrap_or_default().trim();
         let raw = match raw.strip_prefix("data:") {
             Some(rest) => rest.split_once(";base64,").map(|(_, b)| b).unwrap_or_default(),
@@ -122,7 +127,7 @@ impl AttachmentInput {
             return Err(FieldErrors::single("data_base64", "required"));
         }
         // Four characters carry three bytes: refuse before decoding a huge body.
-        if raw.len() / 4 * 3 > MAX_ATTACHMENT_BYTES + 3 {
+        if raw.len() / 4 * 3 > max + 3 {
             return Err(FieldErrors::single("data_base64", "too_large"));
         }
         let data = base64::engine::general_purpose::STANDARD

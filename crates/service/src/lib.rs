@@ -5,6 +5,7 @@
 pub use aftercare_store::{Page, Paged};
 
 pub mod analysis;
+pub mod articles;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
@@ -41,6 +42,7 @@ pub mod stock_reports;
 pub mod suggestions;
 pub mod taxonomy;
 pub mod tickets;
+pub mod trainings;
 pub mod trips;
 pub mod users;
 pub mod work_plan;

@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod analysis;
+pub mod articles;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
@@ -33,6 +34,7 @@ pub mod suggestions;
 pub mod taxonomy;
 pub mod throttle;
 pub mod tickets;
+pub mod trainings;
 pub mod trips;
 pub mod users;
 pub mod visits;

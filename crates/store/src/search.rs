@@ -157,7 +157,8 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
 /// was much of the p99. Levels still crisis-merge at 16 segments when nothing merges them.
 pub const MERGE_STEP_SQLITE: &str = "INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 16)";
 
-pub const KIND_CODES: [(&str, i64); 4] = [("customer", 1), ("equipment", 2), ("ticket", 3), ("contact", 4)];
+pub const KIND_CODES: [(&str, i64); 5] =
+    [("customer", 1), ("equipment", 2), ("ticket", 3), ("contact", 4), ("article", 5)];
 
 fn kind_code(kind: &str) -> i64 {
     KIND_CODES.iter().find(|(k, _)| *k == kind).map(|(_, c)| *c).unwrap_or(0)
@@ -165,7 +166,7 @@ fn kind_code(kind: &str) -> i64 {
 
 const UPSERT_SQLITE: &str = "INSERT INTO search_docs (id, kind, ref_id, customer_id, body) \
      VALUES ($2 * 16 + CASE $1 WHEN 'customer' THEN 1 WHEN 'equipment' THEN 2 WHEN 'ticket' THEN 3 WHEN \
-     'contact' THEN 4 ELSE 0 END, $1, $2, $3, $4) \
+     'contact' THEN 4 WHEN 'article' THEN 5 ELSE 0 END, $1, $2, $3, $4) \
      ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body";
 
 const UPSERT_POSTGRES: &str = "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
@@ -269,12 +270,14 @@ pub const MATCH_CAP: i64 = 2000;
 /// plain join it is. Parts are few (a catalogue) and are matched by code, name or spec.
 ///
 /// Binds: the match expression, the scope (a customer id, -1 for every school), hits per
-/// kind, the code pattern and the name pattern of parts.
+/// kind, the code pattern and the name pattern of parts. An article has a document only
+/// while it is published (`articles::review` and `update` write or remove it), so its
+/// branch is a lookup by primary key like the others.
 pub fn search_sql(db: &Db) -> String {
     let matched = match db {
         Db::Sqlite(_) => {
             "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN \
-                'contact' END AS kind, rowid >> 4 AS ref_id \
+                'contact' WHEN 5 THEN 'article' END AS kind, rowid >> 4 AS ref_id \
              FROM search_fts WHERE search_fts MATCH $1 LIMIT 2000"
         }
         Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
@@ -313,6 +316,10 @@ pub fn search_sql(db: &Db) -> String {
            CASE WHEN i.status IN ('completed', 'cancelled') THEN 1 ELSE 0 END AS closed \
              FROM inspections i CROSS JOIN customers c WHERE i.number = SUBSTR($4, 2, LENGTH($4) - 2) \
              AND c.id = i.customer_id AND ($2 < 0 OR i.customer_id = $2) \
+           UNION ALL \
+           SELECT 'article' AS kind, a.id, a.title, CAST(NULL AS TEXT) AS number, a.model, CAST(NULL AS BIGINT) AS \
+           customer_id, CAST(NULL AS TEXT) AS customer_name, 0 AS closed \
+             FROM m CROSS JOIN articles a WHERE m.kind = 'article' AND a.id = m.ref_id AND $2 < 0 \
            UNION ALL \
            SELECT 'part' AS kind, p.id, p.name AS title, p.code AS number, p.spec AS model, CAST(NULL AS BIGINT) AS \
            customer_id, CAST(NULL AS TEXT) AS customer_name, CASE WHEN p.active THEN 0 ELSE 1 END AS closed \

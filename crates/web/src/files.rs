@@ -24,6 +24,15 @@ pub fn download(data: Vec<u8>, ctype: &str, filename: &str) -> Response {
     send(data, ctype, "attachment", filename)
 }
 
+/// A training's material: an image inline, anything else (PDF, slides) as a download of
+/// the type its bytes were checked to be.
+pub fn material(data: Vec<u8>, ctype: &str, filename: &str) -> Response {
+    match sniff_image(&data) {
+        Some(image) => send(data, image, "inline", filename),
+        None => send(data, ctype, "attachment", filename),
+    }
+}
+
 fn send(data: Vec<u8>, ctype: &str, disposition: &str, filename: &str) -> Response {
     let mut r = data.into_response();
     let h = r.headers_mut();

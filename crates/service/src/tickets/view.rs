@@ -42,6 +42,8 @@ pub struct TicketView {
     pub can_agree_visit: bool,
     /// The viewer may suggest an upgrade or replacement of the ticket's equipment.
     pub can_suggest: bool,
+    /// Know-how on the same model or fault, and whether to offer "write it down" (staff).
+    pub know_how: crate::articles::TicketKnowHow,
 }
 
 impl TicketView {
@@ -79,6 +81,7 @@ impl Services {
         let can_review_visits = staff && rules::may_review_visits(&by.roles);
         let can_agree_visit = staff && rules::may_agree_visit_time(status, &by.roles);
         let can_suggest = staff && !equipment.is_empty() && crate::suggestions::may_suggest(by);
+        let know_how = self.ticket_know_how(by, id, status).await?;
         Ok(TicketView {
             detail,
             equipment,
@@ -94,6 +97,7 @@ impl Services {
             can_review_visits,
             can_agree_visit,
             can_suggest,
+            know_how,
         })
     }
 }

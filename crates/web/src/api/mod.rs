@@ -2,6 +2,7 @@
 //! lists `{"items", "total"}`, OpenAPI generated from these handlers.
 
 pub mod analysis;
+pub mod articles;
 pub mod assessments;
 pub mod attachments;
 pub mod audit;
@@ -28,6 +29,7 @@ pub mod shortages;
 pub mod stock_reports;
 pub mod taxonomy;
 pub mod tickets;
+pub mod trainings;
 pub mod trips;
 pub mod users;
 pub mod work_plan;
@@ -179,6 +181,17 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/agenda", post(meetings::api_meetings_agenda))
         .route("/meetings/{id}/agenda/order", post(meetings::api_meetings_order))
         .route("/meetings/{id}/actions/{action}", post(meetings::api_meetings_action))
+        .route("/articles", get(articles::api_articles_list).post(articles::api_articles_create))
+        .route("/articles/{id}", get(articles::api_articles_get).put(articles::api_articles_update))
+        .route("/articles/{id}/actions/{action}", post(articles::api_articles_action))
+        .route("/tickets/{id}/articles", get(articles::api_ticket_articles))
+        .route("/trainings", get(trainings::api_trainings_list).post(trainings::api_trainings_create))
+        .route("/trainings/coverage", get(trainings::api_trainings_coverage))
+        .route("/trainings/materials/{id}", get(trainings::api_trainings_material_get))
+        .route("/trainings/{id}", get(trainings::api_trainings_get))
+        .route("/trainings/{id}/attendance", post(trainings::api_trainings_attendance))
+        .route("/trainings/{id}/materials", post(trainings::api_trainings_material_add))
+        .route("/trainings/{id}/actions/{action}", post(trainings::api_trainings_action))
         .route("/work-plan", get(work_plan::api_work_plan_get))
         .route("/work-plan/items", post(work_plan::api_work_plan_item_add))
         .route("/work-plan/items/{id}", post(work_plan::api_work_plan_item_update))
@@ -246,6 +259,11 @@ pub fn routes() -> Router<AppState> {
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
         meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,
         meetings::api_meetings_agenda, meetings::api_meetings_order, meetings::api_meetings_action,
+        articles::api_articles_list, articles::api_articles_create, articles::api_articles_get,
+        articles::api_articles_update, articles::api_articles_action, articles::api_ticket_articles,
+        trainings::api_trainings_list, trainings::api_trainings_create, trainings::api_trainings_coverage,
+        trainings::api_trainings_get, trainings::api_trainings_attendance, trainings::api_trainings_action,
+        trainings::api_trainings_material_add, trainings::api_trainings_material_get,
         work_plan::api_work_plan_get, work_plan::api_work_plan_item_add, work_plan::api_work_plan_item_update,
         work_plan::api_work_plan_publish,
     ),

@@ -2,6 +2,7 @@
 //! `*Page` template. Views never touch storage.
 
 mod analysis;
+mod articles;
 mod assessments;
 mod chart;
 mod contacts;
@@ -30,6 +31,7 @@ mod stock_reports;
 mod suggestions;
 mod taxonomy;
 mod tickets;
+mod trainings;
 mod trips;
 pub use tickets::notification_text;
 mod users;
@@ -202,6 +204,18 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/agenda/{point}/move", post(meetings::view_agenda_move_post))
         .route("/meetings/{id}/hold", post(meetings::view_hold_post))
         .route("/meetings/{id}/print", get(meetings::view_minutes_print_get))
+        .route("/articles", get(articles::view_articles_get).post(articles::view_articles_post))
+        .route("/articles/new", get(articles::view_article_new_get))
+        .route("/articles/{id}", get(articles::view_article_get))
+        .route("/articles/{id}/edit", get(articles::view_article_edit_get).post(articles::view_article_edit_post))
+        .route("/articles/{id}/actions/{action}", post(articles::view_article_action_post))
+        .route("/trainings", get(trainings::view_trainings_get).post(trainings::view_trainings_post))
+        .route("/trainings/coverage", get(trainings::view_coverage_get))
+        .route("/trainings/materials/{id}", get(trainings::view_material_get))
+        .route("/trainings/{id}", get(trainings::view_training_get))
+        .route("/trainings/{id}/attendance", post(trainings::view_attendance_post))
+        .route("/trainings/{id}/materials", post(trainings::view_material_post))
+        .route("/trainings/{id}/actions/{action}", post(trainings::view_training_action_post))
         .route("/trips", get(trips::view_trips_get))
         .route("/trips/new", get(trips::view_trip_new_get).post(trips::view_trip_new_post))
         .route("/trips/proposal", get(trips::view_proposal_get))
@@ -335,6 +349,8 @@ impl Ctx {
             add("/attendance", "nav.attendance", "users");
             add("/plan", "nav.plan", "calendar");
             add("/meetings", "nav.meetings", "calendar");
+            add("/trainings", "nav.trainings", "users");
+            add("/articles", "nav.articles", "log");
             add("/analysis", "nav.analysis", "review");
             add("/rectifications", "nav.rectifications", "review");
             if a.can_edit_installed_base() {
@@ -360,6 +376,7 @@ impl Ctx {
             add("/tickets", "nav.my_tickets", "ticket");
             add("/equipment", "nav.my_equipment", "device");
             add("/inspections", "nav.my_inspections", "calendar");
+            add("/trainings", "nav.my_trainings", "users");
         }
         Ctx {
             tr,

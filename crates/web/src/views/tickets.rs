@@ -451,6 +451,8 @@ pub struct TicketPage {
     pub attachments: Vec<aftercare_service::attachments::AttachmentMeta>,
     /// Photos taken on visits: (visit id, photo id).
     pub photos: Vec<(i64, i64)>,
+    /// Know-how on the same model or fault; "write it down" when nothing covers it.
+    pub know_how: aftercare_service::articles::TicketKnowHow,
 }
 
 impl TicketPage {
@@ -644,6 +646,7 @@ async fn ticket_page(
         default_schedule,
         attachments: v.attachments,
         photos: v.photos,
+        know_how: v.know_how,
         d,
     })
 }
@@ -873,6 +876,8 @@ pub struct VisitPage {
     pub stock: Vec<aftercare_service::parts::StockRow>,
     /// The catalogue, for the defective parts brought back.
     pub parts: Vec<aftercare_service::parts::PartRow>,
+    /// Know-how on the same model or fault, read on site.
+    pub know_how: aftercare_service::articles::TicketKnowHow,
 }
 
 /// How many "defective part brought back" lines the visit form offers: one shows, the
@@ -926,7 +931,8 @@ async fn visit_page(
             }
         }
     }
-    Ok(VisitPage { c, d, errors, now_local, values, stock, parts })
+    let know_how = st.svc.ticket_know_how(&u.actor, d.ticket.id.into(), d.ticket.status).await?;
+    Ok(VisitPage { c, d, errors, now_local, values, stock, parts, know_how })
 }
 
 pub async fn view_visit_get(
