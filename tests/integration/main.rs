@@ -5,6 +5,7 @@
 mod common;
 
 mod analysis;
+mod appraisals;
 mod articles;
 mod auth;
 mod cli;

@@ -68,4 +68,5 @@ typed_id!(
     PlanItemId,
     TrainingId,
     ArticleId,
+    AppraisalId,
 );

@@ -6,6 +6,7 @@
 mod macros;
 
 pub mod analysis;
+pub mod appraisals;
 pub mod articles;
 pub mod assessments;
 pub mod clock;

@@ -5,6 +5,7 @@
 pub use aftercare_store::{Page, Paged};
 
 pub mod analysis;
+pub mod appraisals;
 pub mod articles;
 pub mod assessments;
 pub mod attachments;

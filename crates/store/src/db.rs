@@ -135,6 +135,7 @@ nullable_enum!(
     aftercare_domain::tickets::VisitVerdict,
     aftercare_domain::inspections::LineResult,
     aftercare_domain::inspections::Phase,
+    aftercare_domain::appraisals::AppraisalOutcome,
 );
 
 /// Begins a write transaction. On SQLite it takes the write lock up front

@@ -3,6 +3,7 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod analysis;
+pub mod appraisals;
 pub mod articles;
 pub mod assessments;
 pub mod attachments;

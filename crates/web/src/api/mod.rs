@@ -2,6 +2,7 @@
 //! lists `{"items", "total"}`, OpenAPI generated from these handlers.
 
 pub mod analysis;
+pub mod appraisals;
 pub mod articles;
 pub mod assessments;
 pub mod attachments;
@@ -181,6 +182,14 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/agenda", post(meetings::api_meetings_agenda))
         .route("/meetings/{id}/agenda/order", post(meetings::api_meetings_order))
         .route("/meetings/{id}/actions/{action}", post(meetings::api_meetings_action))
+        .route("/appraisals", get(appraisals::api_appraisals_list).post(appraisals::api_appraisals_create))
+        .route(
+            "/appraisals/weights",
+            get(appraisals::api_appraisal_weights_get).put(appraisals::api_appraisal_weights_put),
+        )
+        .route("/appraisals/{id}", get(appraisals::api_appraisals_get))
+        .route("/appraisals/{id}/decide", post(appraisals::api_appraisals_decide))
+        .route("/study-plans", get(appraisals::api_study_plans_list).post(appraisals::api_study_plans_create))
         .route("/articles", get(articles::api_articles_list).post(articles::api_articles_create))
         .route("/articles/{id}", get(articles::api_articles_get).put(articles::api_articles_update))
         .route("/articles/{id}/actions/{action}", post(articles::api_articles_action))
@@ -259,6 +268,9 @@ pub fn routes() -> Router<AppState> {
         analysis::api_rectifications_create, analysis::api_rectifications_get, analysis::api_rectifications_action,
         meetings::api_meetings_list, meetings::api_meetings_create, meetings::api_meetings_get,
         meetings::api_meetings_agenda, meetings::api_meetings_order, meetings::api_meetings_action,
+        appraisals::api_appraisals_list, appraisals::api_appraisals_create, appraisals::api_appraisals_get,
+        appraisals::api_appraisals_decide, appraisals::api_appraisal_weights_get,
+        appraisals::api_appraisal_weights_put, appraisals::api_study_plans_list, appraisals::api_study_plans_create,
         articles::api_articles_list, articles::api_articles_create, articles::api_articles_get,
         articles::api_articles_update, articles::api_articles_action, articles::api_ticket_articles,
         trainings::api_trainings_list, trainings::api_trainings_create, trainings::api_trainings_coverage,

@@ -2,6 +2,7 @@
 //! `*Page` template. Views never touch storage.
 
 mod analysis;
+mod appraisals;
 mod articles;
 mod assessments;
 mod chart;
@@ -204,6 +205,12 @@ pub fn routes() -> Router<AppState> {
         .route("/meetings/{id}/agenda/{point}/move", post(meetings::view_agenda_move_post))
         .route("/meetings/{id}/hold", post(meetings::view_hold_post))
         .route("/meetings/{id}/print", get(meetings::view_minutes_print_get))
+        .route("/appraisals", get(appraisals::view_appraisals_get).post(appraisals::view_appraisals_post))
+        .route("/appraisals/compare", get(appraisals::view_appraisals_compare_get))
+        .route("/appraisals/print", get(appraisals::view_appraisals_print_get))
+        .route("/appraisals/weights", post(appraisals::view_appraisal_weights_post))
+        .route("/appraisals/study-plans", post(appraisals::view_study_plan_post))
+        .route("/appraisals/{id}/decide", post(appraisals::view_appraisal_decide_post))
         .route("/articles", get(articles::view_articles_get).post(articles::view_articles_post))
         .route("/articles/new", get(articles::view_article_new_get))
         .route("/articles/{id}", get(articles::view_article_get))
@@ -351,6 +358,7 @@ impl Ctx {
             add("/meetings", "nav.meetings", "calendar");
             add("/trainings", "nav.trainings", "users");
             add("/articles", "nav.articles", "log");
+            add("/appraisals", "nav.appraisals", "review");
             add("/analysis", "nav.analysis", "review");
             add("/rectifications", "nav.rectifications", "review");
             if a.can_edit_installed_base() {
