@@ -106,7 +106,8 @@ async fn ticket_page_is_flat(backend: Backend) {
         let one = statements_of(&app, &c, &format!("/tickets/{small}"), "QC-ONE-0").await;
         let eight = statements_of(&app, &c, &format!("/tickets/{big}"), "QC-EIGHT-7").await;
         assert!(one > 0, "statements are being counted");
-        assert!(one <= 12, "{backend:?}, {user}: {one} statements for one ticket page");
+        // 12, and one for the know-how on the ticket's models and fault (issue 16).
+        assert!(one <= 13, "{backend:?}, {user}: {one} statements for one ticket page");
         assert_eq!(
             one, eight,
             "{backend:?}, {user}: the page of a ticket with 8 pieces of equipment and 8 comments runs as many statements as one with 1 ({one})"

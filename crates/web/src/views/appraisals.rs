@@ -2,7 +2,7 @@
 //! weights and decides; anyone else sees his own), the period's study plan, and the
 //! comparison of people over periods on screen and on A4.
 
-use super::{Ctx, FormErrors, PageId, PageQuery, field, form_errors, render};
+use super::{Ctx, FormErrors, PageId, PageQuery, field, render};
 use crate::auth::PageUser;
 use crate::error::PageError;
 use crate::{AppState, Tr};
@@ -105,12 +105,7 @@ async fn refused(
     period: &str,
     e: aftercare_service::ServiceError,
 ) -> Result<Response, PageError> {
-    let errors = match e {
-        aftercare_service::ServiceError::Transition { .. } => {
-            FormErrors::message(PageError::from_service(u.tr, e).message().unwrap_or_default())
-        }
-        other => form_errors(u.tr, other)?,
-    };
+    let errors = super::refusal_errors(u.tr, e)?;
     let page = appraisals_page(st, u, Some(period), None, errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -264,12 +264,7 @@ pub async fn view_article_action_post(
             Ok(Redirect::to(&format!("/articles/{id}?ok={ok}")).into_response())
         }
         Err(e) => {
-            let errors = match e {
-                ServiceError::Transition { .. } => {
-                    FormErrors::message(PageError::from_service(u.tr, e).message().unwrap_or_default())
-                }
-                other => form_errors(u.tr, other)?,
-            };
+            let errors = super::refusal_errors(u.tr, e)?;
             let v = st.svc.article(&u.actor, ArticleId(id)).await?;
             let c =
                 Ctx::new(&st, &u, "/articles", v.article.title.clone()).crumb(u.tr.t("articles.title"), "/articles");

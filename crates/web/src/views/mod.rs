@@ -532,6 +532,18 @@ pub fn form_errors(tr: Tr, e: aftercare_service::ServiceError) -> Result<FormErr
     }
 }
 
+/// A refused post on a record's page: a step not possible now (its status, a condition
+/// unmet) is one message; field errors, duplicates and stale versions are as
+/// [`form_errors`] makes them; anything else is the error page.
+pub fn refusal_errors(tr: Tr, e: aftercare_service::ServiceError) -> Result<FormErrors, crate::error::PageError> {
+    match e {
+        aftercare_service::ServiceError::Transition { .. } => {
+            Ok(FormErrors::message(crate::error::PageError::from_service(tr, e).message().unwrap_or_default()))
+        }
+        other => form_errors(tr, other),
+    }
+}
+
 /// The value of a form field from raw pairs.
 pub fn field(form: &[(String, String)], name: &str) -> Option<String> {
     form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())

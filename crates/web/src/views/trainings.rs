@@ -223,12 +223,7 @@ pub async fn view_training_get(
 }
 
 async fn refused(st: &AppState, u: &PageUser, id: i64, e: ServiceError, form: &str) -> Result<Response, PageError> {
-    let errors = match e {
-        ServiceError::Transition { .. } => {
-            FormErrors::message(PageError::from_service(u.tr, e).message().unwrap_or_default())
-        }
-        other => form_errors(u.tr, other)?,
-    };
+    let errors = super::refusal_errors(u.tr, e)?;
     let page = training_page(st, u, id, None, errors, form).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }

@@ -458,12 +458,7 @@ async fn refused(
     form_name: &str,
     form: Vec<(String, String)>,
 ) -> Result<Response, PageError> {
-    let errors = match e {
-        ServiceError::Transition { .. } => {
-            FormErrors::message(PageError::from_service(u.tr, e).message().unwrap_or_default())
-        }
-        other => form_errors(u.tr, other)?,
-    };
+    let errors = super::refusal_errors(u.tr, e)?;
     let page = trip_page(st, u, id, None, errors, form_name, form).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)).into_response())
 }
