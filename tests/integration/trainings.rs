@@ -239,6 +239,16 @@ both!(staff_trainings_materials_and_cancelled_ones, |app: TestApp| async move {
         )
         .await;
     assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["file".to_owned()]));
+    // Larger than 10 MiB: refused before it is decoded, and the body still fits the limit.
+    let big = "A".repeat((10 * 1024 * 1024 + 3) / 3 * 4 + 8);
+    let (s, e) = app
+        .post_json(
+            &manager,
+            &format!("/api/v1/trainings/{id}/materials"),
+            &json!({"filename": "x.pdf", "data_base64": big}),
+        )
+        .await;
+    assert_eq!((s, fields(&e)), (StatusCode::UNPROCESSABLE_ENTITY, vec!["data_base64".to_owned()]));
     let r = app.get(&manager, &format!("/api/v1/trainings/materials/{}", m["id"])).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");

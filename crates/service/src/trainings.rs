@@ -23,8 +23,9 @@ use std::collections::HashMap;
 
 pub use aftercare_store::trainings::{AttendeeRow, MaterialMeta, TrainingFilter, TrainingRow};
 
-/// The largest material (slides, a manual as PDF).
-pub const MAX_MATERIAL_BYTES: usize = 20 * 1024 * 1024;
+/// The largest material (slides, a manual as PDF): ten MiB, whose base64 (a third more)
+/// still fits the router's 16 MiB body limit.
+pub const MAX_MATERIAL_BYTES: usize = 10 * 1024 * 1024;
 
 /// A training as its page shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
