@@ -13,8 +13,9 @@ use aftercare_domain::appraisals::{
 };
 use aftercare_domain::{AppraisalId, FieldErrors};
 use aftercare_store::appraisals::{self as store, Frozen};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 pub use aftercare_store::appraisals::{AppraisalRow, StudyPlanRow};
 
@@ -64,6 +65,49 @@ pub struct StudyPlanInput {
     pub content: Option<String>,
 }
 
+/// What a period shows of everyone (or of one person): scorecards, trainings attended and
+/// callbacks made, by person.
+struct PeriodFacts {
+    cards: HashMap<i64, Scorecard>,
+    trainings: HashMap<i64, i64>,
+    callbacks: HashMap<i64, i64>,
+}
+
+impl PeriodFacts {
+    /// A person's parts and figures; no scorecard (nothing done in the period) is parts
+    /// with nothing to weigh but the exam and the trainings.
+    fn parts(&self, user: i64, exam: Option<f64>) -> (Parts, Figures) {
+        let card = self.cards.get(&user);
+        let callbacks = self.callbacks.get(&user).copied().unwrap_or(0);
+        let parts = Parts {
+            exam,
+            first_time_fix: card.and_then(|c| c.first_time_fix_rate),
+            satisfaction: card.and_then(|c| c.average_satisfaction),
+            sla: card.and_then(|c| c.sla_compliance),
+            trainings_attended: self.trainings.get(&user).copied().unwrap_or(0),
+            penalties: card.map_or(0, |c| c.raw.repeat_repairs + c.raw.misdiagnoses + c.raw.missed_calls),
+        };
+        let figures = card.map_or_else(
+            || Figures { callbacks, ..Default::default() },
+            |c| Figures {
+                tickets_visited: c.raw.tickets_visited,
+                first_time_fixed: c.raw.first_time_fixed,
+                repeat_repairs: c.raw.repeat_repairs,
+                misdiagnoses: c.raw.misdiagnoses,
+                missed_calls: c.raw.missed_calls,
+                callbacks,
+                resolved: c.raw.resolved,
+                complaints_valid: c.raw.complaints_valid,
+            },
+        );
+        (parts, figures)
+    }
+}
+
+fn period_of_row(a: &AppraisalRow) -> Period {
+    Period { from: a.period_from, until: a.period_until }
+}
+
 fn period_of(raw: &str) -> Result<Period> {
     Period::parse(raw).ok_or_else(|| FieldErrors::single("period", "invalid").in_area("appraisals").into())
 }
@@ -82,43 +126,35 @@ impl Services {
         Ok(w)
     }
 
-    /// The period's live figures of a person.
-    async fn period_parts(&self, user: i64, period: Period, exam: Option<f64>) -> Result<(Parts, Figures)> {
+    /// A period's facts, for one person (`user`) or everyone: each is one statement, so a
+    /// list of appraisals reads a period once however many people it holds.
+    async fn period_facts(&self, period: Period, user: Option<i64>) -> Result<PeriodFacts> {
         let last = period.until.pred_opt().unwrap_or(period.until);
         let (from, to) = self.days(period.from, last);
-        let card = aftercare_store::assessments::scorecards(&self.db, from, to, Some(user))
+        let cards = aftercare_store::assessments::scorecards(&self.db, from, to, user)
             .await?
             .into_iter()
-            .next()
-            .map(Scorecard::from);
-        let trainings = store::trainings_attended(&self.db, user, period.from, period.until).await?;
-        let callbacks = store::callbacks(&self.db, user, from, to).await?;
-        let penalties = card.as_ref().map_or(0, |c| c.raw.repeat_repairs + c.raw.misdiagnoses + c.raw.missed_calls);
-        let parts = Parts {
-            exam,
-            first_time_fix: card.as_ref().and_then(|c| c.first_time_fix_rate),
-            satisfaction: card.as_ref().and_then(|c| c.average_satisfaction),
-            sla: card.as_ref().and_then(|c| c.sla_compliance),
-            trainings_attended: trainings,
-            penalties,
-        };
-        let figures = card.map_or_else(
-            || Figures { callbacks, ..Default::default() },
-            |c| Figures {
-                tickets_visited: c.raw.tickets_visited,
-                first_time_fixed: c.raw.first_time_fixed,
-                repeat_repairs: c.raw.repeat_repairs,
-                misdiagnoses: c.raw.misdiagnoses,
-                missed_calls: c.raw.missed_calls,
-                callbacks,
-                resolved: c.raw.resolved,
-                complaints_valid: c.raw.complaints_valid,
-            },
-        );
-        Ok((parts, figures))
+            .map(|r| (r.user_id, Scorecard::from(r)))
+            .collect();
+        Ok(PeriodFacts {
+            cards,
+            trainings: store::trainings_attended(&self.db, user, period.from, period.until)
+                .await?
+                .into_iter()
+                .collect(),
+            callbacks: store::callbacks(&self.db, user, from, to).await?.into_iter().collect(),
+        })
     }
 
-    async fn appraisal_view(&self, by: &Actor, a: AppraisalRow) -> Result<AppraisalView> {
+    /// The view of an appraisal; an undecided one is weighed on `facts` (its period's, read
+    /// once for a list) or on its person's own, read here.
+    async fn appraisal_view(
+        &self,
+        by: &Actor,
+        a: AppraisalRow,
+        facts: Option<&PeriodFacts>,
+        weights: &Weights,
+    ) -> Result<AppraisalView> {
         let can_decide = may_appraise(&by.roles) && a.user_id != by.id.0 && a.outcome.is_none();
         if a.outcome.is_some() {
             let frozen: Option<FrozenParts> = a.parts_json.as_deref().and_then(|j| serde_json::from_str(j).ok());
@@ -126,13 +162,14 @@ impl Services {
             let (parts, figures) = frozen.map_or((Parts::default(), None), |f| (f.parts, Some(f.figures)));
             return Ok(AppraisalView { total: a.total, parts, weights, figures, can_decide, appraisal: a });
         }
-        let period = Period { from: a.period_from, until: a.period_until };
-        let (parts, figures) = self.period_parts(a.user_id, period, a.exam_score).await?;
-        let weights = self.appraisal_weights().await?;
+        let (parts, figures) = match facts {
+            Some(f) => f.parts(a.user_id, a.exam_score),
+            None => self.period_facts(period_of_row(&a), Some(a.user_id)).await?.parts(a.user_id, a.exam_score),
+        };
         Ok(AppraisalView {
-            total: total(&parts, &weights),
+            total: total(&parts, weights),
             parts,
-            weights,
+            weights: *weights,
             figures: Some(figures),
             can_decide,
             appraisal: a,
@@ -159,7 +196,8 @@ impl Services {
         if !may_appraise(&by.roles) && a.user_id != by.id.0 {
             return Err(ServiceError::NotFound);
         }
-        self.appraisal_view(by, a).await
+        let weights = self.appraisal_weights().await?;
+        self.appraisal_view(by, a, None, &weights).await
     }
 
     /// The appraisals of the given periods (every one when empty): everyone's for the
@@ -172,9 +210,18 @@ impl Services {
         }
         let only = (!may_appraise(&by.roles)).then_some(by.id.0);
         let rows = store::list(&self.db, &labels, only).await?;
+        let weights = self.appraisal_weights().await?;
+        // The facts of each period with an undecided appraisal, read once for all its people.
+        let mut facts: HashMap<(NaiveDate, NaiveDate), PeriodFacts> = HashMap::new();
+        for r in rows.iter().filter(|r| r.outcome.is_none()) {
+            if let std::collections::hash_map::Entry::Vacant(e) = facts.entry((r.period_from, r.period_until)) {
+                e.insert(self.period_facts(period_of_row(r), only).await?);
+            }
+        }
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(self.appraisal_view(by, r).await?);
+            let f = facts.get(&(r.period_from, r.period_until));
+            out.push(self.appraisal_view(by, r, f, &weights).await?);
         }
         Ok(out)
     }
@@ -195,8 +242,7 @@ impl Services {
         }
         let d = input.validate()?;
         let exam = d.exam_score.or(a.exam_score);
-        let period = Period { from: a.period_from, until: a.period_until };
-        let (parts, figures) = self.period_parts(a.user_id, period, exam).await?;
+        let (parts, figures) = self.period_facts(period_of_row(&a), Some(a.user_id)).await?.parts(a.user_id, exam);
         let weights = self.appraisal_weights().await?;
         // Our own plain types: serialising them cannot fail.
         let frozen = Frozen {

@@ -134,31 +134,46 @@ pub async fn decide(db: &Db, w: &Writer, id: i64, d: &Decision, f: &Frozen, now:
     Ok(())
 }
 
-/// Trainings a person attended (present) that were completed in `[from, until)`.
-pub async fn trainings_attended(db: &Db, user: i64, from: NaiveDate, until: NaiveDate) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT t.id) FROM trainings t JOIN training_attendees a ON a.training_id = t.id \
-         WHERE a.user_id = $1 AND a.present AND t.status = 'completed' AND t.planned_on >= $2 AND t.planned_on < $3"
-    )
-    .bind(user)
-    .bind(from)
-    .bind(until)
-    .fetch_one(p)
-    .await?))
+/// Trainings each person attended (present) that were completed in `[from, until)`:
+/// everyone's in one statement, or one person's (`user`).
+pub async fn trainings_attended(
+    db: &Db,
+    user: Option<i64>,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Result<Vec<(i64, i64)>> {
+    let only = if user.is_some() { " AND a.user_id = $3" } else { "" };
+    let sql = format!(
+        "SELECT a.user_id, COUNT(DISTINCT t.id) FROM trainings t JOIN training_attendees a ON a.training_id = t.id \
+         WHERE a.user_id IS NOT NULL AND a.present AND t.status = 'completed' AND t.planned_on >= $1 \
+         AND t.planned_on < $2{only} GROUP BY a.user_id"
+    );
+    Ok(on_db!(db, |p| {
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.as_str())).bind(from).bind(until);
+        if let Some(u) = user {
+            q = q.bind(u);
+        }
+        q.fetch_all(p).await?
+    }))
 }
 
-/// Callbacks a person made in `[from, to)`: a resolved ticket called back (closed or
-/// reopened), or an attempt that did not get through.
-pub async fn callbacks(db: &Db, user: i64, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM ticket_events WHERE actor_id = $1 AND at >= $2 AND at < $3 \
-         AND (kind = 'callback_attempt' OR (kind = 'transition' AND from_status = 'resolved'))"
-    )
-    .bind(user)
-    .bind(from)
-    .bind(to)
-    .fetch_one(p)
-    .await?))
+/// Callbacks each person made in `[from, to)` — a resolved ticket called back (closed or
+/// reopened), or an attempt that did not get through: everyone's in one statement (one
+/// read of the period's events however many people are appraised), or one person's.
+pub async fn callbacks(db: &Db, user: Option<i64>, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<(i64, i64)>> {
+    let only = if user.is_some() { " AND actor_id = $3" } else { "" };
+    let sql = format!(
+        "SELECT actor_id, COUNT(*) FROM ticket_events WHERE actor_id IS NOT NULL AND at >= $1 AND at < $2 \
+         AND (kind = 'callback_attempt' OR (kind = 'transition' AND from_status = 'resolved')){only} \
+         GROUP BY actor_id"
+    );
+    Ok(on_db!(db, |p| {
+        let mut q = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(sql.as_str())).bind(from).bind(to);
+        if let Some(u) = user {
+            q = q.bind(u);
+        }
+        q.fetch_all(p).await?
+    }))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
