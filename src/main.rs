@@ -281,21 +281,21 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
         .with_mail(cfg.mail.clone())
         .with_words(aftercare_web::robot_words(web.tz));
     let worker = tokio::spawn(aftercare_jobs::work(svc.clone(), stop_rx));
-    // SQLite's WAL is checkpointed here, not inside the commits of the request that crosses
-    // the threshold (see `Db::checkpoint`).
-    let checkpoints = (db.backend() == aftercare_store::Backend::Sqlite).then(|| {
+    // The upkeep that would otherwise fall inside some request's commit: SQLite's WAL
+    // checkpoint, PostgreSQL's search-index pending list (see `Db::upkeep`).
+    let upkeep = {
         let db = db.clone();
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_millis(200));
             every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
                 every.tick().await;
-                if let Err(e) = db.checkpoint().await {
-                    tracing::warn!(error = %e, "WAL checkpoint");
+                if let Err(e) = db.upkeep().await {
+                    tracing::warn!(error = %e, "upkeep");
                 }
             }
         })
-    });
+    };
     let app = aftercare_web::router(svc, web);
     println!("Aftercare is serving http://{}", listener.local_addr()?);
     axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
@@ -303,9 +303,7 @@ pub async fn serve(db: Db, cfg: &Config, listen: &str) -> Result<()> {
         .await?;
     let _ = stop_tx.send(true);
     let _ = worker.await;
-    if let Some(c) = checkpoints {
-        c.abort();
-    }
+    upkeep.abort();
     db.close().await;
     Ok(())
 }
