@@ -785,3 +785,99 @@ both!(sla_clocks_can_run_on_working_hours_only, |app: TestApp| async move {
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 });
+
+// One group of three tickets for two schools, by two writers, with two, none and one piece
+// of equipment: each ticket gets its own links, timeline entry, search document and audit
+// entry (PostgreSQL writes the group as one statement joined back by number). A group with
+// a school that does not exist writes nothing.
+both!(a_group_of_creates_keeps_each_tickets_own_rows, |app: TestApp| async move {
+    use aftercare_store::tickets::{self, TicketWrite};
+    let agent = app.token("agent").await;
+    let e1 = app.equipment(&agent, app.school1, "network", "switch", "SN-GRP-1").await["id"].as_i64().unwrap();
+    let e2 = app.equipment(&agent, app.school1, "network", "ap", "SN-GRP-2").await["id"].as_i64().unwrap();
+    let e3 = app.equipment(&agent, app.school2, "surveillance", "camera", "SN-GRP-3").await["id"].as_i64().unwrap();
+    let now = chrono::Utc::now();
+    let write = |customer_id, equipment_ids: Vec<i64>, title: &str, reporter: Option<&str>| TicketWrite {
+        customer_id,
+        equipment_ids,
+        system: aftercare_domain::System::Network,
+        title: title.into(),
+        description: format!("{title}的描述"),
+        source: aftercare_domain::tickets::TicketSource::Phone,
+        priority: aftercare_domain::tickets::Priority::Normal,
+        reporter_name: reporter.map(str::to_owned),
+        reporter_phone: None,
+        respond_due: now + chrono::Duration::hours(2),
+        arrive_due: now + chrono::Duration::hours(48),
+        resolve_due: now + chrono::Duration::hours(72),
+        created_by: None,
+        now,
+    };
+    let wang = aftercare_store::Writer { user_id: None, name: "王工".into(), tz: aftercare_store::DEFAULT_TZ };
+    let li = aftercare_store::Writer { user_id: None, name: "李工".into(), tz: aftercare_store::DEFAULT_TZ };
+    let items = vec![
+        (wang.clone(), write(app.school1, vec![e1, e2], "交换机甲断网", Some("张老师"))),
+        (li.clone(), write(app.school2, Vec::new(), "广播乙无声", None)),
+        (wang.clone(), write(app.school2, vec![e3], "摄像机丙黑屏", None)),
+    ];
+    let made = tickets::create_many(&app.db, &items).await.unwrap();
+    assert_eq!(made.len(), 3);
+    for ((w, t), row) in items.iter().zip(&made) {
+        assert_eq!((row.title.as_str(), row.customer_id), (t.title.as_str(), t.customer_id));
+        assert_eq!(tickets::get(&app.db, row.id).await.unwrap().number, row.number, "the answer names its own row");
+        let mut want = t.equipment_ids.clone();
+        want.sort_unstable();
+        assert_eq!(tickets::equipment_of(&app.db, row.id).await.unwrap(), want, "{}", t.title);
+        let events = tickets::events(&app.db, row.id).await.unwrap();
+        assert_eq!(events.len(), 1, "{}", t.title);
+        assert_eq!(
+            (events[0].actor_name.as_str(), events[0].note.as_deref()),
+            (w.name.as_str(), Some(t.title.as_str()))
+        );
+        let audit = aftercare_store::audit::list(
+            &app.db,
+            &aftercare_store::audit::AuditQuery {
+                entity: Some("ticket".into()),
+                entity_id: Some(row.id),
+                ..Default::default()
+            },
+            aftercare_store::Page::all(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(audit.items.len(), 1, "{}", t.title);
+        assert_eq!(
+            (audit.items[0].actor_name.as_str(), audit.items[0].summary.as_str()),
+            (w.name.as_str(), row.number.as_str())
+        );
+        // The search finds each by its own words, under its own school.
+        let word = t.title.chars().take(4).collect::<String>();
+        let found = aftercare_store::search::search(&app.db, &word, Some(t.customer_id), 10).await.unwrap();
+        let ids: Vec<i64> = found.iter().flat_map(|g| g.hits.iter().map(|h| h.id)).collect();
+        assert_eq!(ids, vec![row.id], "{word}");
+    }
+    // And by its number (PostgreSQL takes the number, and puts its words in the document,
+    // inside the statement).
+    for row in &made {
+        let found = aftercare_store::search::search(&app.db, &row.number, None, 10).await.unwrap();
+        let ids: Vec<i64> = found.iter().flat_map(|g| g.hits.iter().map(|h| h.id)).collect();
+        assert_eq!(ids, vec![row.id], "{}", row.number);
+    }
+    let day = chrono::Utc::now().with_timezone(&aftercare_store::DEFAULT_TZ).format("%Y%m%d").to_string();
+    let numbers: Vec<&str> = made.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(
+        numbers,
+        [format!("GD{day}-0001"), format!("GD{day}-0002"), format!("GD{day}-0003")],
+        "in the group's order"
+    );
+    let by_reporter = aftercare_store::search::search(&app.db, "张老师", None, 10).await.unwrap();
+    assert_eq!(by_reporter.iter().flat_map(|g| g.hits.iter().map(|h| h.id)).collect::<Vec<_>>(), vec![made[0].id]);
+
+    let before = (app.count("tickets").await, app.count("ticket_events").await, app.count("search_docs").await);
+    let bad =
+        vec![(li.clone(), write(app.school1, vec![e1], "好的", None)), (li, write(999_999, Vec::new(), "坏的", None))];
+    let e = tickets::create_many(&app.db, &bad).await.unwrap_err();
+    assert!(matches!(e, aftercare_store::StoreError::MissingReference { field: "customer_id" }), "{e:?}");
+    let after = (app.count("tickets").await, app.count("ticket_events").await, app.count("search_docs").await);
+    assert_eq!(before, after, "nothing of the group is written");
+});

@@ -350,12 +350,24 @@ pub async fn create(db: &Db, w: &Writer, t: &TicketWrite) -> Result<TicketRow> {
 /// Creates several tickets in one transaction (group commit): all or none. Each carries
 /// its own writer for its timeline and audit entries.
 pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec<TicketRow>> {
-    Ok(on_db!(db, |p| {
-        let mut tx = p.begin_write().await?;
-        let made = insert_many(&mut *tx, items).await?;
-        tx.commit().await.map_err(StoreError::Commit)?;
-        made
-    }))
+    match db {
+        Db::Sqlite(p) => {
+            let mut tx = p.begin_write().await?;
+            let made = insert_many(&mut *tx, items).await?;
+            tx.commit().await.map_err(StoreError::Commit)?;
+            Ok(made)
+        }
+        // The group is one statement, its own transaction: no BEGIN and COMMIT round trips.
+        // An answer lost on the way (the connection broke) may follow a commit, so it is
+        // reported as one, and the group is not written again row by row.
+        Db::Postgres(p) => {
+            let mut c = p.acquire().await?;
+            insert_many(&mut *c, items).await.map_err(|e| match e {
+                StoreError::Db(e) if !matches!(e, sqlx::Error::Database(_)) => StoreError::Commit(e),
+                e => e,
+            })
+        }
+    }
 }
 
 /// [`create_many`] inside a transaction the caller holds (an inspection's completion opens
@@ -365,177 +377,304 @@ pub(crate) async fn insert_many<'c>(
     items: &[(Writer, TicketWrite)],
 ) -> Result<Vec<TicketRow>> {
     let mut conn = conn.into();
-    let sqlite = matches!(conn, Conn::Sqlite(_));
-    Ok(on_conn!(&mut conn, |c| {
-        let tx = &mut **c;
-        let mut made = Vec::with_capacity(items.len());
-        // A group takes its numbers with one counter update per day, not one per ticket,
-        // and reads each school once.
-        let mut next: HashMap<String, i64> = HashMap::new();
-        for (w, t) in items {
-            *next.entry(w.number_day(t.now)).or_default() += 1;
+    let schools_sql = if matches!(conn, Conn::Sqlite(_)) { SCHOOLS_OF_GROUP } else { SCHOOLS_OF_GROUP_PG };
+    let mut ids: Vec<i64> = items.iter().map(|(_, t)| t.customer_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
+    // One statement text whatever the group holds: a text per list would be prepared anew
+    // each time and push the prepared statements that repeat out of the cache.
+    let found: Vec<(i64, String, String)> =
+        on_conn!(&mut conn, |c| sqlx::query_as(schools_sql).bind(&ids).fetch_all(&mut **c).await?);
+    let schools: HashMap<i64, (String, String)> = found.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
+    if items.iter().any(|(_, t)| !schools.contains_key(&t.customer_id)) {
+        return Err(StoreError::MissingReference { field: "customer_id" });
+    }
+    let afters: Vec<String> = items
+        .iter()
+        .map(|(_, t)| {
+            serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority}).to_string()
+        })
+        .collect();
+    let customer = |t: &TicketWrite| schools.get(&t.customer_id).map(|(n, _)| n.as_str()).unwrap_or_default();
+    let written = match &mut conn {
+        Conn::Postgres(c) => {
+            // The number is taken inside the statement: its words join the document there.
+            let bodies = items.iter().map(|(_, t)| search::index_body(&search_text(t, "", customer(t)))).collect();
+            insert_group_postgres(c, items, bodies, &afters).await?
         }
-        for (day, n) in next.iter_mut() {
-            let last: i64 = sqlx::query_scalar(
-                "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
-                 ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last",
-            )
-            .bind(format!("ticket:{day}"))
-            .bind(*n)
-            .fetch_one(&mut *tx)
-            .await?;
-            *n = last - *n;
+        Conn::Sqlite(c) => {
+            let numbers = take_numbers(c, items).await?;
+            let bodies = items
+                .iter()
+                .zip(&numbers)
+                .map(|((_, t), number)| search::index_body(&search_text(t, number, customer(t))))
+                .collect();
+            insert_rows_sqlite(c, items, numbers, bodies, &afters).await?
         }
-        // Each statement below writes the whole group at once: one round trip to the
-        // database per table, not one per ticket.
-        let mut ids: Vec<i64> = items.iter().map(|(_, t)| t.customer_id).collect();
-        ids.sort_unstable();
-        ids.dedup();
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let found: Vec<(i64, String, String)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT id, name, town FROM customers WHERE id IN ({list})")))
-                .fetch_all(&mut *tx)
-                .await?;
-        let schools: HashMap<i64, (String, String)> = found.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
-        let mut numbers = Vec::with_capacity(items.len());
-        for (w, t) in items {
-            if !schools.contains_key(&t.customer_id) {
-                return Err(StoreError::MissingReference { field: "customer_id" });
-            }
+    };
+    let mut made = Vec::with_capacity(items.len());
+    for ((_, t), (id, number)) in items.iter().zip(written) {
+        let (name, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
+        made.push(TicketRow::fresh(id, number, name, town, t));
+    }
+    Ok(made)
+}
+
+/// The group's numbers, `GD{day}-{n:04}` in the writer's day, with one counter update per
+/// day, not one per ticket.
+async fn take_numbers(c: &mut sqlx::SqliteConnection, items: &[(Writer, TicketWrite)]) -> Result<Vec<String>> {
+    let mut next: HashMap<String, i64> = HashMap::new();
+    for (w, t) in items {
+        *next.entry(w.number_day(t.now)).or_default() += 1;
+    }
+    for (day, n) in next.iter_mut() {
+        let last: i64 = sqlx::query_scalar(
+            "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last",
+        )
+        .bind(format!("ticket:{day}"))
+        .bind(*n)
+        .fetch_one(&mut *c)
+        .await?;
+        *n = last - *n;
+    }
+    items
+        .iter()
+        .map(|(w, t)| {
             let day = w.number_day(t.now);
-            let n = next
-                .get_mut(&day)
-                .map(|n| {
-                    *n += 1;
-                    *n
-                })
-                .ok_or(StoreError::NotFound)?;
-            numbers.push(format!("GD{day}-{n:04}"));
-        }
-        let rows = (0..items.len())
-            .map(|i| {
-                let b = i * 14;
-                format!(
-                    "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'new', ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 1)",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6,
-                    b + 7,
-                    b + 8,
-                    b + 9,
-                    b + 10,
-                    b + 11,
-                    b + 12,
-                    b + 13,
-                    b + 14,
-                    b + 14
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, \
-                reporter_name, reporter_phone, \
-             respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) VALUES {rows} \
-             RETURNING id, number"
-        );
-        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-        for ((_, t), number) in items.iter().zip(&numbers) {
-            q = q
-                .bind(number)
-                .bind(t.customer_id)
-                .bind(t.system.as_str())
-                .bind(&t.title)
-                .bind(&t.description)
-                .bind(t.source.as_str())
-                .bind(t.priority.as_str())
-                .bind(&t.reporter_name)
-                .bind(&t.reporter_phone)
-                .bind(t.respond_due)
-                .bind(t.arrive_due)
-                .bind(t.resolve_due)
-                .bind(t.created_by)
-                .bind(t.now);
-        }
-        // RETURNING promises no order: match the rows back by their unique numbers.
-        let got: HashMap<String, i64> = q.fetch_all(&mut *tx).await?.into_iter().map(|(id, n)| (n, id)).collect();
-        let ticket_ids =
-            numbers.iter().map(|n| got.get(n).copied().ok_or(StoreError::NotFound)).collect::<Result<Vec<i64>>>()?;
-        let links: Vec<(i64, i64)> = items
-            .iter()
-            .zip(&ticket_ids)
-            .flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e)))
-            .collect();
-        if !links.is_empty() {
-            let rows =
-                (0..links.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES {rows}"
-            )));
-            for (t, e) in &links {
-                q = q.bind(t).bind(e);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let rows = (0..items.len())
-            .map(|i| {
-                let b = i * 5;
-                format!("(${}, ${}, ${}, ${}, 'created', NULL, 'new', ${}, NULL)", b + 1, b + 2, b + 3, b + 4, b + 5)
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
+            let n = next.get_mut(&day).ok_or(StoreError::NotFound)?;
+            *n += 1;
+            Ok(format!("GD{day}-{n:04}"))
+        })
+        .collect()
+}
+
+/// The schools of a group, from a JSON array of their ids (one type both databases bind).
+const SCHOOLS_OF_GROUP: &str = "SELECT id, name, town FROM customers WHERE id IN (SELECT value FROM json_each($1))";
+const SCHOOLS_OF_GROUP_PG: &str =
+    "SELECT id, name, town FROM customers WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))";
+
+/// PostgreSQL: the group in one statement, its columns bound as arrays: the numbers
+/// (one counter update per day), the tickets, their equipment, timeline entries, search
+/// documents and audit entries. One round trip instead of eight, and one statement text for
+/// any group size, prepared and planned once per connection (a `VALUES` list per size was
+/// planned again and again). Returns each ticket's id and number, in the items' order.
+async fn insert_group_postgres(
+    c: &mut sqlx::PgConnection,
+    items: &[(Writer, TicketWrite)],
+    bodies: Vec<String>,
+    afters: &[String],
+) -> Result<Vec<(i64, String)>> {
+    let ts = |f: fn(&TicketWrite) -> DateTime<Utc>| items.iter().map(|(_, t)| f(t)).collect::<Vec<_>>();
+    // Each link names its ticket by the ticket's place in the group (1-based, as ORDINALITY).
+    let (link_ords, link_equipment): (Vec<i64>, Vec<i64>) =
+        items.iter().zip(1_i64..).flat_map(|((_, t), ord)| t.equipment_ids.iter().map(move |e| (ord, *e))).unzip();
+    let mut got: Vec<(i64, String, i64)> = sqlx::query_as(INSERT_GROUP_PG)
+        .bind(items.iter().map(|(w, t)| w.number_day(t.now)).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.customer_id).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.system.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.title.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.description.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.source.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.priority.as_str()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.reporter_name.as_deref()).collect::<Vec<_>>())
+        .bind(items.iter().map(|(_, t)| t.reporter_phone.as_deref()).collect::<Vec<_>>())
+        .bind(ts(|t| t.respond_due))
+        .bind(ts(|t| t.arrive_due))
+        .bind(ts(|t| t.resolve_due))
+        .bind(items.iter().map(|(_, t)| t.created_by).collect::<Vec<_>>())
+        .bind(ts(|t| t.now))
+        .bind(items.iter().map(|(w, _)| w.user_id).collect::<Vec<_>>())
+        .bind(items.iter().map(|(w, _)| w.name.as_str()).collect::<Vec<_>>())
+        .bind(bodies)
+        .bind(afters)
+        .bind(link_ords)
+        .bind(link_equipment)
+        .bind(Utc::now())
+        .fetch_all(c)
+        .await
+        .map_err(|e| crate::map_write_err(e, &["customer_id"]))?;
+    got.sort_unstable_by_key(|(_, _, ord)| *ord);
+    if got.len() != items.len() {
+        return Err(StoreError::NotFound);
+    }
+    Ok(got.into_iter().map(|(id, number, _)| (id, number)).collect())
+}
+
+// `n` numbers each ticket within its day in the group's order, after the day's counter;
+// a search document starts with the number's words (`gd20261207`, `0042`), as
+// `index_body` would split it.
+const INSERT_GROUP_PG: &str = "\
+WITH x AS (
+    SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+        $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[], $13::bigint[],
+        $14::timestamptz[], $15::bigint[], $16::text[], $17::text[], $18::text[]) WITH ORDINALITY
+    AS x (day, customer_id, system, title, description, source, priority, reporter_name, reporter_phone,
+        respond_due, arrive_due, resolve_due, created_by, at, actor_id, actor_name, body, after_json, ord)
+), counters AS (
+    INSERT INTO number_counters (scope, last)
+    SELECT 'ticket:' || day, count(*) FROM x GROUP BY day
+    ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + excluded.last
+    RETURNING scope, last
+), n AS (
+    SELECT x.*, 'GD' || x.day || '-' || lpad(s.seq::text, greatest(4, length(s.seq::text)), '0') AS number
+    FROM x JOIN (
+        SELECT x.ord, counters.last - count(*) OVER (PARTITION BY x.day)
+            + row_number() OVER (PARTITION BY x.day ORDER BY x.ord) AS seq
+        FROM x JOIN counters ON counters.scope = 'ticket:' || x.day
+    ) s USING (ord)
+), t AS (
+    INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status,
+        reporter_name, reporter_phone, respond_due, arrive_due, resolve_due, created_by, created_at, updated_at,
+        version)
+    SELECT number, customer_id, system, title, description, source, priority, 'new', reporter_name,
+        reporter_phone, respond_due, arrive_due, resolve_due, created_by, at, at, 1 FROM n
+    RETURNING id, number
+), w AS (
+    SELECT t.id, n.* FROM n JOIN t USING (number)
+), equipment AS (
+    INSERT INTO ticket_equipment (ticket_id, equipment_id)
+    SELECT w.id, l.equipment_id FROM UNNEST($19::bigint[], $20::bigint[]) AS l (ord, equipment_id)
+    JOIN w USING (ord)
+), events AS (
+    INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json)
+    SELECT id, at, actor_id, actor_name, 'created', NULL, 'new', title, NULL FROM w
+), docs AS (
+    INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv)
+    SELECT 'ticket', w.id, w.customer_id, d.body, array_to_tsvector(string_to_array(d.body, ' '))
+    FROM w CROSS JOIN LATERAL (
+        SELECT concat_ws(' ', lower('gd' || w.day), split_part(w.number, '-', 2), NULLIF(w.body, '')) AS body
+    ) d
+    ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body,
+        tsv = excluded.tsv
+), audit AS (
+    INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json)
+    SELECT $21, actor_id, actor_name, 'ticket', id, 'create', number, NULL, after_json FROM w
+)
+SELECT id, number, ord FROM w";
+
+/// SQLite: one multi-row statement per table (statements are prepared in-process there, and
+/// the search index takes a merge step with the group).
+async fn insert_rows_sqlite(
+    c: &mut sqlx::SqliteConnection,
+    items: &[(Writer, TicketWrite)],
+    numbers: Vec<String>,
+    bodies: Vec<String>,
+    afters: &[String],
+) -> Result<Vec<(i64, String)>> {
+    let rows = (0..items.len())
+        .map(|i| {
+            let b = i * 14;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'new', ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 1)",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 11,
+                b + 12,
+                b + 13,
+                b + 14,
+                b + 14
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, \
+            reporter_name, reporter_phone, \
+         respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) VALUES {rows} \
+         RETURNING id, number"
+    );
+    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
+    for ((_, t), number) in items.iter().zip(&numbers) {
+        q = q
+            .bind(number)
+            .bind(t.customer_id)
+            .bind(t.system.as_str())
+            .bind(&t.title)
+            .bind(&t.description)
+            .bind(t.source.as_str())
+            .bind(t.priority.as_str())
+            .bind(&t.reporter_name)
+            .bind(&t.reporter_phone)
+            .bind(t.respond_due)
+            .bind(t.arrive_due)
+            .bind(t.resolve_due)
+            .bind(t.created_by)
+            .bind(t.now);
+    }
+    let made = q.fetch_all(&mut *c).await?;
+    let got: HashMap<&str, i64> = made.iter().map(|(id, n)| (n.as_str(), *id)).collect();
+    let ticket_ids = numbers
+        .iter()
+        .map(|n| got.get(n.as_str()).copied().ok_or(StoreError::NotFound))
+        .collect::<Result<Vec<i64>>>()?;
+    let links: Vec<(i64, i64)> =
+        items.iter().zip(&ticket_ids).flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e))).collect();
+    if !links.is_empty() {
+        let rows = (0..links.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
-                data_json) VALUES {rows}"
+            "INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES {rows}"
         )));
-        for ((w, t), id) in items.iter().zip(&ticket_ids) {
-            q = q.bind(id).bind(t.now).bind(w.user_id).bind(&w.name).bind(&t.title);
+        for (t, e) in &links {
+            q = q.bind(t).bind(e);
         }
-        q.execute(&mut *tx).await?;
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(sqlite, "ticket", items.len())));
-        for (((_, t), id), number) in items.iter().zip(&ticket_ids).zip(&numbers) {
-            let customer = schools.get(&t.customer_id).map(|(n, _)| n.as_str()).unwrap_or_default();
-            q = q.bind(id).bind(t.customer_id).bind(search::index_body(&search_text(t, number, customer)));
-        }
-        q.execute(&mut *tx).await?;
-        if sqlite {
-            sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *tx).await?;
-        }
-        let rows = (0..items.len())
-            .map(|i| {
-                let b = i * 6;
-                format!(
-                    "(${}, ${}, ${}, 'ticket', ${}, 'create', ${}, NULL, ${})",
-                    b + 1,
-                    b + 2,
-                    b + 3,
-                    b + 4,
-                    b + 5,
-                    b + 6
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
-                after_json) VALUES {rows}"
-        )));
-        let at = Utc::now();
-        for (((w, t), id), number) in items.iter().zip(&ticket_ids).zip(&numbers) {
-            let after =
-                serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority}).to_string();
-            q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
-        }
-        q.execute(&mut *tx).await?;
-        for (((_, t), id), number) in items.iter().zip(&ticket_ids).zip(numbers) {
-            let (customer, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
-            made.push(TicketRow::fresh(*id, number, customer, town, t));
-        }
-        made
-    }))
+        q.execute(&mut *c).await?;
+    }
+    let rows = (0..items.len())
+        .map(|i| {
+            let b = i * 5;
+            format!("(${}, ${}, ${}, ${}, 'created', NULL, 'new', ${}, NULL)", b + 1, b + 2, b + 3, b + 4, b + 5)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
+            data_json) VALUES {rows}"
+    )));
+    for ((w, t), id) in items.iter().zip(&ticket_ids) {
+        q = q.bind(id).bind(t.now).bind(w.user_id).bind(&w.name).bind(&t.title);
+    }
+    q.execute(&mut *c).await?;
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(true, "ticket", items.len())));
+    for (((_, t), id), body) in items.iter().zip(&ticket_ids).zip(&bodies) {
+        q = q.bind(id).bind(t.customer_id).bind(body);
+    }
+    q.execute(&mut *c).await?;
+    sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *c).await?;
+    let rows = (0..items.len())
+        .map(|i| {
+            let b = i * 6;
+            format!(
+                "(${}, ${}, ${}, 'ticket', ${}, 'create', ${}, NULL, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
+            after_json) VALUES {rows}"
+    )));
+    let at = Utc::now();
+    for ((((w, _), id), number), after) in items.iter().zip(&ticket_ids).zip(&numbers).zip(afters) {
+        q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
+    }
+    q.execute(&mut *c).await?;
+    Ok(ticket_ids.into_iter().zip(numbers).collect())
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<TicketRow> {
