@@ -164,6 +164,36 @@ async fn the_demo_county_loads_postgres() {
     demo_loads(crate::common::Backend::Postgres).await;
 }
 
+// sqlx pinged every connection before each use, a round trip per query; the pool now pings
+// only a connection idle for over a second. One the server dropped meanwhile (a restart, an
+// idle timeout) is found out and replaced, never handed to a query.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set AFTERCARE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres and run `cargo test --test integration -- --ignored`"]
+async fn a_connection_the_server_dropped_is_replaced_postgres() {
+    crate::common::run(crate::common::Backend::Postgres, |app: TestApp| async move {
+        let aftercare_store::Db::Postgres(p) = &app.db else { unreachable!() };
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(p.acquire().await.unwrap());
+        }
+        drop(held);
+        let killed: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(p)
+        .await
+        .unwrap();
+        assert!(killed >= 3, "the pool's other connections were dropped by the server ({killed})");
+        tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+        for _ in 0..8 {
+            let one: i32 = sqlx::query_scalar("SELECT 1").fetch_one(p).await.expect("a live connection");
+            assert_eq!(one, 1);
+        }
+    })
+    .await;
+}
+
 // Under continuous creates the tail grew with the data on SQLite: the WAL was checkpointed
 // inside the commit that crossed 1,000 pages, and FTS5 merged its segments in steps of
 // hundreds of pages inside whichever commit came next. The server checkpoints in the

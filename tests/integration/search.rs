@@ -69,6 +69,73 @@ both!(search_finds_chinese_words_serials_and_contacts, |app: TestApp| async move
     assert_eq!(numbers(&v), ["DS2CD-0001"]);
 });
 
+/// The tokens documents were written with before session 13: every CJK character alone
+/// as well as in its bigrams.
+fn tokens_before_session_13(text: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        let cs: Vec<char> = word.chars().collect();
+        if cs.first().is_some_and(|c| c.is_ascii_alphanumeric()) {
+            out.push(word.to_lowercase());
+            continue;
+        }
+        for (i, c) in cs.iter().enumerate() {
+            out.push(c.to_string());
+            if let Some(n) = cs.get(i + 1) {
+                out.push(format!("{c}{n}"));
+            }
+        }
+    }
+    out.dedup();
+    out.join(" ")
+}
+
+both!(single_characters_and_documents_indexed_before_still_match, |app: TestApp| async move {
+    let t = app.token("agent").await;
+    let mut ids = Vec::new();
+    for (sys, kind, serial, loc) in [
+        ("surveillance", "网络摄像机", "DS2CD-0101", "校门口监控立杆"),
+        ("broadcast", "IP广播主机", "DSP-0103", "行政楼广播室"),
+    ] {
+        let body =
+            json!({"customer_id": app.school1, "system": sys, "kind": kind, "serial_no": serial, "location": loc});
+        let (s, v) = app.post_json(&t, "/api/v1/equipment", &body).await;
+        assert_eq!(s, reqwest::StatusCode::CREATED, "{v}");
+        ids.push(v["id"].as_i64().unwrap());
+    }
+    let q = |q: &str| {
+        let app = app.clone();
+        let t = t.clone();
+        let q = q.to_owned();
+        async move { numbers(&app.get_json(&t, &format!("/api/v1/search?q={}", aftercare_web_encode(&q))).await.1) }
+    };
+    // One character finds every record holding it: at the start, inside, or ending a run
+    // (documents keep bigrams and a run's last character, not every character alone).
+    assert_eq!(q("摄").await, ["DS2CD-0101"]);
+    assert_eq!(q("杆").await, ["DS2CD-0101"]);
+    assert_eq!(q("室").await, ["DSP-0103"]);
+    assert_eq!(q("播").await, ["DSP-0103"]);
+    assert!(q("鑫").await.is_empty());
+    // A document written before, with every character as a token of its own, still
+    // matches words and single characters.
+    let old = tokens_before_session_13("网络摄像机 ds2cd 0101 校门口监控立杆");
+    let sql = match &app.db {
+        aftercare_store::Db::Sqlite(_) => {
+            format!("UPDATE search_docs SET body = '{old}' WHERE kind = 'equipment' AND ref_id = {}", ids[0])
+        }
+        aftercare_store::Db::Postgres(_) => format!(
+            "UPDATE search_docs SET tsv = array_to_tsvector(string_to_array('{old}', ' ')) \
+             WHERE kind = 'equipment' AND ref_id = {}",
+            ids[0]
+        ),
+    };
+    crate::shortages::exec(&app.db, &sql).await;
+    for word in ["立", "杆", "立杆", "监控", "摄像", "ds2cd"] {
+        assert_eq!(q(word).await, ["DS2CD-0101"], "{word}");
+    }
+    assert!(q("网监").await.is_empty());
+});
+
 fn aftercare_web_encode(s: &str) -> String {
     s.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })

@@ -228,6 +228,7 @@ fn sqlite_writer(pool: &SqlitePool) -> (std::sync::Arc<tokio::sync::Mutex<()>>, 
         pool: SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)
+            .test_before_acquire(false)
             .idle_timeout(Some(Duration::from_secs(60)))
             .connect_lazy_with(
                 (*options)
@@ -301,13 +302,33 @@ impl Db {
                 // does it only past 10,000 pages, if nothing else did (a command without the
                 // server's background task, or readers holding the WAL).
                 .pragma("wal_autocheckpoint", "10000");
-            let pool = SqlitePoolOptions::new().max_connections(8).min_connections(1).connect_with(opts).await?;
+            // An in-process connection does not go stale: no ping before each use.
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .min_connections(1)
+                .test_before_acquire(false)
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
+            // sqlx pings a connection before every use by default: a second round trip
+            // for every query, and one more wake-up of a server process on a busy machine
+            // (see docs/BENCHMARKS.md, session 13). Under load a connection is back in use within
+            // milliseconds; one idle for a second is pinged, and replaced if the server
+            // has dropped it (a restart, an idle timeout, a firewall).
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > Duration::from_secs(1) {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(opts)
                 .await?;
             Ok(Db::Postgres(pool))

@@ -1,9 +1,10 @@
 //! Chinese-aware search: our own tokenizer and the search index on both backends.
 //!
 //! Latin words and numbers are lower-cased whole words (matched by prefix, so part of a
-//! serial number or phone finds it); each run of CJK characters is indexed as unigrams
-//! plus overlapping bigrams and queried as its bigrams, so 监控 finds 校门口监控立杆 while
-//! 网监 does not find 网络监控. SQLite keeps the tokens in FTS5, PostgreSQL in a tsvector
+//! serial number or phone finds it); each run of CJK characters is indexed as its
+//! overlapping bigrams plus its last character, and queried as its bigrams, so 监控 finds
+//! 校门口监控立杆 while 网监 does not find 网络监控. A single character is queried as a
+//! prefix: every character of a run starts a bigram or ends the run. SQLite keeps the tokens in FTS5, PostgreSQL in a tsvector
 //! built with `array_to_tsvector` (its own parser never sees them).
 
 use crate::db::Conn;
@@ -55,18 +56,20 @@ fn runs(text: &str) -> Vec<Run> {
     out
 }
 
-/// The tokens stored for a document: Latin words, CJK unigrams and bigrams; deduplicated.
+/// The tokens stored for a document: Latin words, CJK bigrams and each run's last
+/// character; deduplicated. Unigrams of every character (as until session 13) were 40% of
+/// a ticket's tokens and of its search-index writes, and a single-character query finds
+/// the same documents without them (see [`query_terms`]); documents indexed with them
+/// still match every query.
 pub fn index_tokens(text: &str) -> Vec<String> {
     let mut toks = Vec::new();
     for run in runs(text) {
         match run {
             Run::Latin(w) => toks.push(w),
             Run::Cjk(cs) => {
-                for (i, c) in cs.iter().enumerate() {
-                    toks.push(c.to_string());
-                    if let Some(n) = cs.get(i + 1) {
-                        toks.push(format!("{c}{n}"));
-                    }
+                toks.extend(cs.windows(2).map(|w| w.iter().collect::<String>()));
+                if let Some(last) = cs.last() {
+                    toks.push(last.to_string());
                 }
             }
         }
@@ -83,14 +86,14 @@ pub enum Term {
     Prefix(String),
 }
 
-/// The terms a query must all match: a Latin word by prefix, a CJK run by its bigrams
-/// (a single character by itself).
+/// The terms a query must all match: a Latin word by prefix, a CJK run by its bigrams,
+/// a single character by prefix (the bigrams it starts, or itself ending a run).
 pub fn query_terms(q: &str) -> Vec<Term> {
     let mut terms = Vec::new();
     for run in runs(q) {
         match run {
             Run::Latin(w) => terms.push(Term::Prefix(w)),
-            Run::Cjk(cs) if cs.len() == 1 => terms.push(Term::Exact(cs[0].to_string())),
+            Run::Cjk(cs) if cs.len() == 1 => terms.push(Term::Prefix(cs[0].to_string())),
             Run::Cjk(cs) => {
                 for w in cs.windows(2) {
                     terms.push(Term::Exact(w.iter().collect()));
@@ -169,10 +172,9 @@ const UPSERT_SQLITE: &str = "INSERT INTO search_docs (id, kind, ref_id, customer
      'contact' THEN 4 WHEN 'article' THEN 5 ELSE 0 END, $1, $2, $3, $4) \
      ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body";
 
-const UPSERT_POSTGRES: &str = "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) \
-     VALUES ($1, $2, $3, $4, array_to_tsvector(string_to_array($4, ' '))) \
-     ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
-     = excluded.tsv";
+const UPSERT_POSTGRES: &str = "INSERT INTO search_docs (kind, ref_id, customer_id, tsv) \
+     VALUES ($1, $2, $3, array_to_tsvector(string_to_array($4, ' '))) \
+     ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, tsv = excluded.tsv";
 
 /// The statement that writes (or rewrites) one record's document; bind kind, ref_id,
 /// customer_id and the tokens joined by spaces ([`index_body`]).
@@ -214,7 +216,7 @@ pub fn upsert_many_sql(sqlite: bool, kind: &str, n: usize) -> String {
             if sqlite {
                 format!("(${r} * 16 + {code}, '{kind}', ${r}, ${c}, ${b})")
             } else {
-                format!("('{kind}', ${r}, ${c}, ${b}, array_to_tsvector(string_to_array(${b}, ' ')))")
+                format!("('{kind}', ${r}, ${c}, array_to_tsvector(string_to_array(${b}, ' ')))")
             }
         })
         .collect::<Vec<_>>()
@@ -226,9 +228,8 @@ pub fn upsert_many_sql(sqlite: bool, kind: &str, n: usize) -> String {
         )
     } else {
         format!(
-            "INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv) VALUES {rows} \
-             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body, tsv \
-             = excluded.tsv"
+            "INSERT INTO search_docs (kind, ref_id, customer_id, tsv) VALUES {rows} \
+             ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, tsv = excluded.tsv"
         )
     }
 }
@@ -380,10 +381,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cjk_runs_become_unigrams_and_bigrams_latin_is_lower_cased() {
+    fn cjk_runs_become_bigrams_and_their_last_character_latin_is_lower_cased() {
         assert_eq!(
-            index_tokens("校门口监控 DS-2CD3T46"),
-            vec!["校", "校门", "门", "门口", "口", "口监", "监", "监控", "控", "ds", "2cd3t46"]
+            index_tokens("校门口监控 DS-2CD3T46 网"),
+            vec!["校门", "门口", "口监", "监控", "控", "ds", "2cd3t46", "网"]
         );
     }
 
@@ -394,7 +395,7 @@ mod tests {
             query_terms("网络监控"),
             vec![Term::Exact("网络".into()), Term::Exact("络监".into()), Term::Exact("监控".into())]
         );
-        assert_eq!(query_terms("网"), vec![Term::Exact("网".into())]);
+        assert_eq!(query_terms("网"), vec![Term::Prefix("网".into())]);
         assert_eq!(query_terms("SN-12ab"), vec![Term::Prefix("sn".into()), Term::Prefix("12ab".into())]);
         assert!(query_terms(" ,。\"' ").is_empty());
     }
@@ -413,6 +414,11 @@ mod tests {
         assert!(matches("网络监控"));
         assert!(!matches("网监"));
         assert!(!matches("广播"));
+        // Every character alone: the first of a bigram, or the last of the run.
+        for c in ["网", "络", "监", "控", "中", "心"] {
+            assert!(matches(c), "{c}");
+        }
+        assert!(!matches("播"));
     }
 
     #[test]

@@ -541,13 +541,10 @@ WITH x AS (
     INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, data_json)
     SELECT id, at, actor_id, actor_name, 'created', NULL, 'new', title, NULL FROM w
 ), docs AS (
-    INSERT INTO search_docs (kind, ref_id, customer_id, body, tsv)
-    SELECT 'ticket', w.id, w.customer_id, d.body, array_to_tsvector(string_to_array(d.body, ' '))
-    FROM w CROSS JOIN LATERAL (
-        SELECT concat_ws(' ', lower('gd' || w.day), split_part(w.number, '-', 2), NULLIF(w.body, '')) AS body
-    ) d
-    ON CONFLICT (kind, ref_id) DO UPDATE SET customer_id = excluded.customer_id, body = excluded.body,
-        tsv = excluded.tsv
+    INSERT INTO search_docs (kind, ref_id, customer_id, tsv)
+    SELECT 'ticket', w.id, w.customer_id, array_to_tsvector(string_to_array(
+        concat_ws(' ', lower('gd' || w.day), split_part(w.number, '-', 2), NULLIF(w.body, '')), ' '))
+    FROM w
 ), audit AS (
     INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, after_json)
     SELECT $21, actor_id, actor_name, 'ticket', id, 'create', number, NULL, after_json FROM w
