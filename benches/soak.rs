@@ -10,9 +10,10 @@
 //! (`postgres://postgres@127.0.0.1:5432/postgres`; the bench drops and recreates its own
 //! database `aftercare_bench_soak` there). Each run starts from an empty database.
 //!
-//! Sizes: AFTERCARE_BENCH_SOAK_ROWS (stop at this many tickets; 1,000,000),
+//! Sizes: AFTERCARE_BENCH_SOAK_ROWS (stop after this many tickets; 1,000,000),
 //! AFTERCARE_BENCH_SOAK_SECS (or after this many seconds; 900),
-//! AFTERCARE_BENCH_SOAK_CONCURRENCY (16), AFTERCARE_BENCH_SOAK_ONLY (`sqlite` or `postgres`).
+//! AFTERCARE_BENCH_SOAK_CONCURRENCY (16), AFTERCARE_BENCH_SOAK_ONLY (`sqlite` or `postgres`),
+//! AFTERCARE_BENCH_SOAK_RESUME=1 (go on in the last run's database).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -94,6 +95,16 @@ async fn build(db: &Db) -> Vec<(i64, Vec<i64>)> {
         ..Default::default()
     };
     svc.create_user(None, &input).await.unwrap();
+    load(db).await
+}
+
+/// The schools `build` made, each with its equipment ids (also when resuming).
+async fn load(db: &Db) -> Vec<(i64, Vec<i64>)> {
+    let sql = "SELECT id FROM customers WHERE code LIKE 'S-%' ORDER BY id";
+    let ids: Vec<i64> = match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_all(p).await.unwrap(),
+    };
     let mut schools = Vec::with_capacity(ids.len());
     for id in ids {
         let sql = format!("SELECT id FROM equipment WHERE customer_id = {id} ORDER BY id");
@@ -138,7 +149,13 @@ async fn run(label: &str, url: &str) {
     let concurrency = env_usize("AFTERCARE_BENCH_SOAK_CONCURRENCY", 16);
     let db = Db::connect(url).await.unwrap();
     db.migrate().await.unwrap();
-    let schools = Arc::new(build(&db).await);
+    let resume = resuming();
+    let (schools, before) = if resume {
+        (load(&db).await, count(&db, "SELECT COUNT(*) FROM tickets").await as usize)
+    } else {
+        (build(&db).await, 0)
+    };
+    let schools = Arc::new(schools);
     db.close().await;
 
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -149,14 +166,17 @@ async fn run(label: &str, url: &str) {
     let t = token(&client, &base, "agent").await;
     let pid = server.id();
     println!("\n## {label}: creates at concurrency {concurrency} until {rows_target} tickets or {secs} s\n");
+    if resume {
+        println!("resumed on the database of the last run: {before} tickets\n");
+    }
     println!("idle RSS after start: {:.1} MB\n", rss_kib(pid) as f64 / 1024.0);
     println!(
         "| s | tickets | tickets/s | p50 ms | p99 ms | max ms | RSS MB | WAL MB |\n|---|---|---|---|---|---|---|---|"
     );
 
     let stop = Arc::new(AtomicBool::new(false));
-    let next = Arc::new(AtomicUsize::new(0));
-    let done = Arc::new(AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(before));
+    let done = Arc::new(AtomicUsize::new(before));
     let window = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let url_create = format!("{base}/api/v1/tickets");
     let mut tasks = Vec::new();
@@ -174,7 +194,7 @@ async fn run(label: &str, url: &str) {
         tasks.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                if n >= rows_target {
+                if n >= before + rows_target {
                     break;
                 }
                 let b = body(&schools, n);
@@ -231,9 +251,10 @@ async fn run(label: &str, url: &str) {
     let n = done.load(Ordering::Relaxed);
     let worst = all_p99.iter().cloned().fold(0.0, f64::max);
     println!(
-        "\n{n} tickets in {:.0} s ({:.0}/s); worst window p99 {worst:.2} ms; peak RSS {:.1} MB",
+        "\n{n} tickets ({} in this run) in {:.0} s ({:.0}/s); worst window p99 {worst:.2} ms; peak RSS {:.1} MB",
+        n - before,
         started.elapsed().as_secs_f64(),
-        n as f64 / started.elapsed().as_secs_f64(),
+        (n - before) as f64 / started.elapsed().as_secs_f64(),
         peak_rss as f64 / 1024.0
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
@@ -245,6 +266,13 @@ async fn run(label: &str, url: &str) {
     db.close().await;
 }
 
+/// AFTERCARE_BENCH_SOAK_RESUME=1 goes on creating in the last run's database instead of an
+/// empty one: after a rest, does a large database alone make the tail longer, or did hours
+/// of continuous writes?
+fn resuming() -> bool {
+    std::env::var("AFTERCARE_BENCH_SOAK_RESUME").is_ok_and(|v| v == "1")
+}
+
 #[tokio::main]
 async fn main() {
     let only = std::env::var("AFTERCARE_BENCH_SOAK_ONLY").unwrap_or_default();
@@ -253,17 +281,21 @@ async fn main() {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("soak.db");
         for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            if !resuming() {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
         }
         run("SQLite", &format!("sqlite://{}", path.display())).await;
     }
     if only != "sqlite"
         && let Ok(admin) = std::env::var("AFTERCARE_BENCH_POSTGRES_URL")
     {
-        let pool = sqlx::PgPool::connect(&admin).await.unwrap();
-        sqlx::query("DROP DATABASE IF EXISTS aftercare_bench_soak WITH (FORCE)").execute(&pool).await.unwrap();
-        sqlx::query("CREATE DATABASE aftercare_bench_soak").execute(&pool).await.unwrap();
-        pool.close().await;
+        if !resuming() {
+            let pool = sqlx::PgPool::connect(&admin).await.unwrap();
+            sqlx::query("DROP DATABASE IF EXISTS aftercare_bench_soak WITH (FORCE)").execute(&pool).await.unwrap();
+            sqlx::query("CREATE DATABASE aftercare_bench_soak").execute(&pool).await.unwrap();
+            pool.close().await;
+        }
         let (base, _) = admin.rsplit_once('/').unwrap();
         run("PostgreSQL", &format!("{base}/aftercare_bench_soak")).await;
     }

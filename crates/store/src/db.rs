@@ -314,9 +314,9 @@ impl Db {
             let opts = PgConnectOptions::from_str(url)?;
             // sqlx pings a connection before every use by default: a second round trip
             // for every query, and one more wake-up of a server process on a busy machine
-            // (see docs/BENCHMARKS.md, session 13). Under load a connection is back in use within
-            // milliseconds; one idle for a second is pinged, and replaced if the server
-            // has dropped it (a restart, an idle timeout, a firewall).
+            // (docs/BENCHMARKS.md, session 13). Under load a connection is back in use
+            // within milliseconds; one idle for a second is pinged, and replaced if the
+            // server has dropped it (a restart, an idle timeout, a firewall).
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

@@ -4,8 +4,9 @@
 //! serial number or phone finds it); each run of CJK characters is indexed as its
 //! overlapping bigrams plus its last character, and queried as its bigrams, so 监控 finds
 //! 校门口监控立杆 while 网监 does not find 网络监控. A single character is queried as a
-//! prefix: every character of a run starts a bigram or ends the run. SQLite keeps the tokens in FTS5, PostgreSQL in a tsvector
-//! built with `array_to_tsvector` (its own parser never sees them).
+//! prefix: every character of a run starts a bigram or ends the run. SQLite keeps the
+//! tokens in FTS5, PostgreSQL in a tsvector built with `array_to_tsvector` (its own parser
+//! never sees them).
 
 use crate::db::Conn;
 use crate::{Db, Result, on_conn, on_db};
