@@ -794,6 +794,17 @@ async fn desk_journey(c: Client, base: String) -> Result<(), CmdError> {
     // The call is in the desk's list of the day.
     c.goto(&format!("{base}/desk")).await?;
     wait_for_text(c, "#today-list", "监控录像回放不了").await;
+    // …and on the agent's printable daily record, whose day picker sits in one row in the
+    // tools bar above the sheet (the bar hidden when printed).
+    c.goto(&format!("{base}/contacts/daily")).await?;
+    wait_for_text(c, "#paper", "监控录像回放不了").await;
+    let pick = el(c, "#daily-pick").await;
+    let display =
+        c.execute("return getComputedStyle(arguments[0]).display", vec![serde_json::to_value(&pick).unwrap()]).await?;
+    assert_eq!(display, "flex", "the day picker is laid out by desk_admin.css");
+    el(c, "#print").await;
+    fits_the_screen(c, "the daily record").await?;
+    shot(c, "d3-daily-record").await?;
     Ok(())
 }
 
