@@ -8,7 +8,8 @@
 //!
 //! SQLite always; PostgreSQL too when AFTERCARE_BENCH_POSTGRES_URL names a database server
 //! (`postgres://postgres@127.0.0.1:5432/postgres`; the bench drops and recreates its own
-//! database `aftercare_bench_soak` there). Each run starts from an empty database.
+//! database `aftercare_bench_soak` there). Each run starts from an empty database, unless
+//! AFTERCARE_BENCH_SOAK_RESUME=1.
 //!
 //! Sizes: AFTERCARE_BENCH_SOAK_ROWS (stop after this many tickets; 1,000,000),
 //! AFTERCARE_BENCH_SOAK_SECS (or after this many seconds; 900),
@@ -267,8 +268,8 @@ async fn run(label: &str, url: &str) {
 }
 
 /// AFTERCARE_BENCH_SOAK_RESUME=1 goes on creating in the last run's database instead of an
-/// empty one: after a rest, does a large database alone make the tail longer, or did hours
-/// of continuous writes?
+/// empty one: after a rest, does a large database alone make the tail longer, or did
+/// minutes of continuous writes?
 fn resuming() -> bool {
     std::env::var("AFTERCARE_BENCH_SOAK_RESUME").is_ok_and(|v| v == "1")
 }
