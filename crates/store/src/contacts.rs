@@ -1,7 +1,7 @@
 //! Contact records (客服记录), missed calls and their callbacks, complaint reviews,
 //! suggestion read receipts, and the screen pop behind the agent's desk.
 
-use crate::db::{Arg, Filter, NullableText, WritePool};
+use crate::db::{Arg, Filter, NullableText, WritePool, values_rows};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_db, search};
 use aftercare_domain::System;
 use aftercare_domain::contacts::{CallbackFor, Category, Channel, Direction, Handling, Urgency, Verdict};
@@ -302,13 +302,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
         if !fresh.is_empty() {
             // One statement per table for the whole group, not one per contact.
             const COLS: usize = 33;
-            let rows = (0..fresh.len())
-                .map(|i| {
-                    let ps = (1..=COLS).map(|c| format!("${}", i * COLS + c)).collect::<Vec<_>>().join(", ");
-                    format!("({ps}, 1)")
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(fresh.len(), 1, &format!("({}, 1)", ["?"; COLS].join(", ")));
             let sql = format!(
                 "INSERT INTO contacts (record_no, channel, direction, received_at, answered, answered_at, ended_at, \
                     wait_seconds, talk_seconds, \
@@ -422,21 +416,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                 q = q.bind(id).bind(k.customer_id).bind(search::index_body(&text));
             }
             q.execute(&mut *tx).await?;
-            let rows = (0..fresh.len())
-                .map(|i| {
-                    let b = i * 6;
-                    format!(
-                        "(${}, ${}, ${}, 'contact', ${}, 'create', ${}, NULL, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(fresh.len(), 1, "(?, ?, ?, 'contact', ?, 'create', ?, NULL, ?)");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
                     after_json) VALUES {rows}"

@@ -579,10 +579,50 @@ pub fn count_sql(from_where: &str, capped: bool) -> String {
     }
 }
 
+/// The rows of a multi-row `VALUES` list: `n` copies of `row`, each `?` in it numbered in
+/// turn from `$first` on (`values_rows(2, 3, "(?, $1, ?)")` is `($3, $1, $4), ($5, $1, $6)`).
+/// A group's statement binds its rows' values in the same order.
+pub fn values_rows(n: usize, first: usize, row: &str) -> String {
+    let mut out = String::with_capacity(n * (row.len() + 8));
+    let mut next = first;
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        for part in row.split_inclusive('?') {
+            match part.strip_suffix('?') {
+                Some(text) => {
+                    out.push_str(text);
+                    out.push('$');
+                    out.push_str(&next.to_string());
+                    next += 1;
+                }
+                None => out.push_str(part),
+            }
+        }
+    }
+    out
+}
+
 impl<T> Paged<T> {
     /// The page with `n` counted by [`count_sql`] (`capped` as it was told).
     pub fn counted(items: Vec<T>, n: i64, capped: bool) -> Paged<T> {
         let capped = capped && n > COUNT_CAP;
         Paged { items, total: if capped { COUNT_CAP } else { n }, capped }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_rows;
+
+    #[test]
+    fn values_rows_number_each_placeholder_in_turn() {
+        assert_eq!(values_rows(2, 3, "(?, $1, ?)"), "($3, $1, $4), ($5, $1, $6)");
+        assert_eq!(values_rows(1, 1, "(?, ?, 'new', ?)"), "($1, $2, 'new', $3)");
+        assert_eq!(values_rows(3, 1, "(?)"), "($1), ($2), ($3)");
+        assert_eq!(values_rows(0, 1, "(?)"), "");
+        // Past nine, numbers take two digits and go on counting.
+        assert!(values_rows(6, 1, "(?, ?)").ends_with("($11, $12)"));
     }
 }

@@ -7,7 +7,7 @@
 //! status (only when no line is left open), a ticket per fault line linked both ways, the
 //! upgrade suggestions and the audit entry.
 
-use crate::db::{Arg, Conn, Filter, WritePool};
+use crate::db::{Arg, Conn, Filter, WritePool, values_rows};
 use crate::tickets::{TicketRow, TicketWrite};
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_conn, on_db};
 use aftercare_domain::System;
@@ -374,13 +374,7 @@ pub async fn create_many(
         let numbers: Vec<String> = (0..plans.len()).map(|k| format!("XJ{day}-{:04}", first + k as i64)).collect();
         let mut ids = Vec::with_capacity(plans.len());
         for (chunk, nos) in plans.chunks(ROUND_CHUNK).zip(numbers.chunks(ROUND_CHUNK)) {
-            let rows = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 5;
-                    format!("(${}, ${}, ${}, ${}, 'planned', ${}, $1, $2, $2)", b + 3, b + 4, b + 5, b + 6, b + 7)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(chunk.len(), 3, "(?, ?, ?, ?, 'planned', ?, $1, $2, $2)");
             let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO inspections (number, customer_id, phase, systems, status, planned_on, created_by, \
                     created_at, updated_at) VALUES {rows} RETURNING id, number"
@@ -410,8 +404,7 @@ pub async fn create_many(
         let techs: Vec<(i64, i64)> =
             plans.iter().zip(&ids).flat_map(|(p, (id, _))| p.technician_ids.iter().map(move |t| (*id, *t))).collect();
         for chunk in techs.chunks(LINE_CHUNK) {
-            let rows =
-                (0..chunk.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+            let rows = values_rows(chunk.len(), 1, "(?, ?)");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO inspection_technicians (inspection_id, user_id) VALUES {rows}"
             )));
@@ -430,12 +423,7 @@ pub async fn create_many(
         }
         let at = Utc::now();
         for (chunk, made) in plans.chunks(ROUND_CHUNK).zip(ids.chunks(ROUND_CHUNK)) {
-            let rows = (0..chunk.len())
-                .map(|i| {
-                    format!("($1, $2, $3, 'inspection', ${}, 'plan', ${}, NULL, ${})", 3 * i + 4, 3 * i + 5, 3 * i + 6)
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(chunk.len(), 4, "($1, $2, $3, 'inspection', ?, 'plan', ?, NULL, ?)");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
                     after_json) VALUES {rows}"

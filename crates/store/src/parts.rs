@@ -7,7 +7,7 @@
 //! makes the losers re-check the condition against the winner's result. The CHECK on
 //! `stock.on_hand` is the last line of defence.
 
-use crate::db::{Arg, Conn, Filter, NullableText, WritePool};
+use crate::db::{Arg, Conn, Filter, NullableText, WritePool, values_rows};
 use crate::shortages::EFFECTIVE_MIN;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, map_write_err, on_conn, on_db};
 use aftercare_domain::defective::Outcome;
@@ -774,13 +774,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
             // One statement per table for a whole group; a stocktake of thousands of lines
             // in chunks, within the databases' limits on bound values.
             for chunk in written.chunks(INSERT_CHUNK) {
-                let rows = (0..chunk.len())
-                    .map(|r| {
-                        let b = r * 16;
-                        format!("({})", (1..=16).map(|c| format!("${}", b + c)).collect::<Vec<_>>().join(", "))
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let rows = values_rows(chunk.len(), 1, &format!("({})", ["?"; 16].join(", ")));
                 let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO stock_movements (movement_no, kind, part_id, warehouse_id, to_warehouse_id, qty, \
                         direction, unit_cost_fen, \
@@ -817,22 +811,7 @@ pub async fn post_many(db: &Db, items: &[(Writer, MovementWrite)], atomic: bool)
                         .into_iter()
                         .map(|(id, no)| (no, id)),
                 );
-                let rows = (0..chunk.len())
-                    .map(|r| {
-                        let b = r * 7;
-                        format!(
-                            "(${}, ${}, ${}, 'stock_movement', ${}, ${}, ${}, NULL, ${})",
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5,
-                            b + 6,
-                            b + 7
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(", ");
+                let rows = values_rows(chunk.len(), 1, "(?, ?, ?, 'stock_movement', ?, ?, ?, NULL, ?)");
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, \
                         before_json, after_json) VALUES {rows}"

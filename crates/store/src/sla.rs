@@ -1,7 +1,7 @@
 //! Service-level clocks: the policies per priority and the sweep that flags breached
 //! tickets and tells their managers.
 
-use crate::db::WritePool;
+use crate::db::{WritePool, values_rows};
 use crate::notifications::NewNotification;
 use crate::{Db, Result, Writer, on_db};
 use chrono::{DateTime, Utc};
@@ -81,10 +81,7 @@ pub async fn sweep_breaches(
         hit.sort_by_key(|b| b.id);
         // 1,000 rows a statement keeps within either database's limit of bound values.
         for chunk in hit.chunks(1000) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("(${}, $1, $2, $3, 'sla_breach', NULL, NULL, NULL, ${})", 2 * i + 4, 2 * i + 5))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(chunk.len(), 4, "(?, $1, $2, $3, 'sla_breach', NULL, NULL, NULL, ?)");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, \
                     note, data_json) VALUES {rows}"
@@ -99,10 +96,7 @@ pub async fn sweep_breaches(
         }
         let notes = if hit.is_empty() { Vec::new() } else { notify(&hit) };
         for chunk in notes.chunks(1000) {
-            let rows = (0..chunk.len())
-                .map(|i| format!("(${}, $1, ${}, ${}, ${})", 4 * i + 2, 4 * i + 3, 4 * i + 4, 4 * i + 5))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let rows = values_rows(chunk.len(), 2, "(?, $1, ?, ?, ?)");
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO notifications (user_id, at, kind, ticket_id, args_json) VALUES {rows}"
             )))

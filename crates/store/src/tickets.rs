@@ -2,7 +2,7 @@
 //! Visits, SLA clocks, settings, the taxonomy, notifications and assessments have their
 //! own modules.
 
-use crate::db::{Arg, Conn, Filter, NullableText, WritePool};
+use crate::db::{Arg, Conn, Filter, NullableText, WritePool, values_rows};
 use crate::notifications::NewNotification;
 use crate::{Db, Page, Paged, Result, StoreError, Writer, bind_args, on_conn, on_db, search};
 use aftercare_domain::System;
@@ -560,30 +560,7 @@ async fn insert_rows_sqlite(
     bodies: Vec<String>,
     afters: &[String],
 ) -> Result<Vec<(i64, String)>> {
-    let rows = (0..items.len())
-        .map(|i| {
-            let b = i * 14;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 'new', ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 1)",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 11,
-                b + 12,
-                b + 13,
-                b + 14,
-                b + 14
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = values_rows(items.len(), 1, "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1)");
     let sql = format!(
         "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, \
             reporter_name, reporter_phone, \
@@ -606,6 +583,7 @@ async fn insert_rows_sqlite(
             .bind(t.arrive_due)
             .bind(t.resolve_due)
             .bind(t.created_by)
+            .bind(t.now)
             .bind(t.now);
     }
     let made = q.fetch_all(&mut *c).await?;
@@ -617,7 +595,7 @@ async fn insert_rows_sqlite(
     let links: Vec<(i64, i64)> =
         items.iter().zip(&ticket_ids).flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e))).collect();
     if !links.is_empty() {
-        let rows = (0..links.len()).map(|i| format!("(${}, ${})", 2 * i + 1, 2 * i + 2)).collect::<Vec<_>>().join(", ");
+        let rows = values_rows(links.len(), 1, "(?, ?)");
         let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES {rows}"
         )));
@@ -626,13 +604,7 @@ async fn insert_rows_sqlite(
         }
         q.execute(&mut *c).await?;
     }
-    let rows = (0..items.len())
-        .map(|i| {
-            let b = i * 5;
-            format!("(${}, ${}, ${}, ${}, 'created', NULL, 'new', ${}, NULL)", b + 1, b + 2, b + 3, b + 4, b + 5)
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = values_rows(items.len(), 1, "(?, ?, ?, ?, 'created', NULL, 'new', ?, NULL)");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
             data_json) VALUES {rows}"
@@ -647,21 +619,7 @@ async fn insert_rows_sqlite(
     }
     q.execute(&mut *c).await?;
     sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *c).await?;
-    let rows = (0..items.len())
-        .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, 'ticket', ${}, 'create', ${}, NULL, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let rows = values_rows(items.len(), 1, "(?, ?, ?, 'ticket', ?, 'create', ?, NULL, ?)");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
             after_json) VALUES {rows}"
