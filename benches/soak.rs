@@ -281,8 +281,8 @@ async fn main() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("soak.db");
-        for suffix in ["", "-wal", "-shm"] {
-            if !resuming() {
+        if !resuming() {
+            for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
         }

@@ -583,6 +583,7 @@ pub fn count_sql(from_where: &str, capped: bool) -> String {
 /// turn from `$first` on (`values_rows(2, 3, "(?, $1, ?)")` is `($3, $1, $4), ($5, $1, $6)`).
 /// A group's statement binds its rows' values in the same order.
 pub fn values_rows(n: usize, first: usize, row: &str) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(n * (row.len() + 8));
     let mut next = first;
     for i in 0..n {
@@ -592,9 +593,8 @@ pub fn values_rows(n: usize, first: usize, row: &str) -> String {
         for part in row.split_inclusive('?') {
             match part.strip_suffix('?') {
                 Some(text) => {
-                    out.push_str(text);
-                    out.push('$');
-                    out.push_str(&next.to_string());
+                    // Writing into a String cannot fail.
+                    let _ = write!(out, "{text}${next}");
                     next += 1;
                 }
                 None => out.push_str(part),
