@@ -373,8 +373,9 @@ impl Db {
     }
 
     /// The write path's upkeep, done off it: the server runs this every 200 ms so that no
-    /// request's commit has to do it. SQLite: [`Db::checkpoint`]. PostgreSQL: the search
-    /// index's pending list.
+    /// request's commit has to do it. SQLite: the search documents left waiting for the
+    /// full-text index ([`crate::search::index_pending`]), then [`Db::checkpoint`].
+    /// PostgreSQL: the search index's pending list.
     ///
     /// The GIN index on `search_docs` takes new entries into a pending list (`fastupdate`),
     /// and the insert that finds the list past `gin_pending_list_limit` (4 MB) merges the
@@ -386,7 +387,10 @@ impl Db {
     /// but creates took twice as long.
     pub async fn upkeep(&self) -> Result<()> {
         match self {
-            Db::Sqlite(_) => self.checkpoint().await,
+            Db::Sqlite(_) => {
+                crate::search::index_pending(self, Duration::from_secs(1)).await?;
+                self.checkpoint().await
+            }
             Db::Postgres(p) => {
                 sqlx::query("SELECT gin_clean_pending_list('search_docs_tsv'::regclass)").execute(p).await?;
                 Ok(())

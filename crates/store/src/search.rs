@@ -8,7 +8,7 @@
 //! tokens in FTS5, PostgreSQL in a tsvector built with `array_to_tsvector` (its own parser
 //! never sees them).
 
-use crate::db::Conn;
+use crate::db::{Conn, WritePool};
 use crate::{Db, Result, on_conn, on_db};
 use aftercare_domain::search::SearchKind;
 use serde::Serialize;
@@ -107,32 +107,50 @@ pub fn query_terms(q: &str) -> Vec<Term> {
 }
 
 /// The match expression for the backend, or `None` when the query has no terms.
-/// Tokens hold only letters and digits, so quoting them is safe.
+/// PostgreSQL: a tsquery. SQLite: a JSON list of what each term looks like inside a
+/// document's body padded with spaces (` word ` whole, ` wor` as a prefix), which
+/// [`fts_match`] turns into the FTS5 expression and [`pending_match`] looks for in the
+/// documents not yet indexed. Tokens hold only letters and digits, so quoting them is safe.
 pub fn match_expr(db: &Db, q: &str) -> Option<String> {
     let terms = query_terms(q);
     if terms.is_empty() {
         return None;
     }
-    let parts: Vec<String> = match db {
-        Db::Sqlite(_) => terms
-            .iter()
-            .map(|t| match t {
-                Term::Exact(w) => format!("\"{w}\""),
-                Term::Prefix(w) => format!("\"{w}\"*"),
-            })
-            .collect(),
+    Some(match db {
+        Db::Sqlite(_) => {
+            let needles: Vec<String> = terms
+                .iter()
+                .map(|t| match t {
+                    Term::Exact(w) => format!(" {w} "),
+                    Term::Prefix(w) => format!(" {w}"),
+                })
+                .collect();
+            serde_json::Value::from(needles).to_string()
+        }
         Db::Postgres(_) => terms
             .iter()
             .map(|t| match t {
                 Term::Exact(w) => format!("'{w}'"),
                 Term::Prefix(w) => format!("'{w}':*"),
             })
-            .collect(),
-    };
-    Some(parts.join(match db {
-        Db::Sqlite(_) => " AND ",
-        Db::Postgres(_) => " & ",
-    }))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    })
+}
+
+/// SQLite: the FTS5 expression of the terms bound at `placeholder` (see [`match_expr`]):
+/// `"监控" AND "ds"*`. Evaluated once per statement.
+fn fts_match(placeholder: &str) -> String {
+    format!(
+        "(SELECT group_concat('\"' || trim(value) || '\"' || CASE WHEN substr(value, -1) = ' ' THEN '' ELSE '*' END, \
+            ' AND ') FROM json_each({placeholder}))"
+    )
+}
+
+/// SQLite: the condition that the pending document `d` holds every term bound at
+/// `placeholder`, the way FTS5 would match it (see [`match_expr`]).
+fn pending_match(placeholder: &str) -> String {
+    format!("NOT EXISTS (SELECT 1 FROM json_each({placeholder}) WHERE instr(' ' || d.body || ' ', value) = 0)")
 }
 
 /// A SQL condition `<id_expr> IN (ids of documents of `kind` matching placeholder)`.
@@ -140,11 +158,17 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
     match db {
         // On SQLite a document's rowid encodes its record (see `KIND_CODES`), so the match
         // needs no lookup in search_docs: a common word matching 50,000 documents stays cheap.
-        Db::Sqlite(_) => format!(
-            "{id_expr} IN (SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH {placeholder} AND (rowid & 15) \
-                = {})",
-            kind_code(kind)
-        ),
+        // Documents still waiting for the index (see [`FLUSH_AT`]) are read beside it.
+        Db::Sqlite(_) => {
+            let code = kind_code(kind);
+            format!(
+                "{id_expr} IN (SELECT rowid >> 4 FROM search_fts WHERE search_fts MATCH {} AND (rowid & 15) = {code} \
+                 UNION ALL SELECT d.id >> 4 FROM search_pending sp CROSS JOIN search_docs d WHERE d.id = sp.id \
+                 AND (sp.id & 15) = {code} AND {})",
+                fts_match(placeholder),
+                pending_match(placeholder)
+            )
+        }
         Db::Postgres(_) => format!(
             "{id_expr} IN (SELECT d.ref_id FROM search_docs d WHERE d.tsv @@ {placeholder}::tsquery AND d.kind = \
                 '{kind}')"
@@ -152,8 +176,6 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
     }
 }
 
-/// The searchable kinds and their codes: on SQLite a document's id is `ref_id * 16 + code`
-/// (migration 0004 keeps the SQL below and this list in step).
 /// SQLite: up to 16 pages of merging of the full-text index's segments, run inside each group
 /// of new tickets. FTS5's own automatic merging (off since migration 0013) did the same work
 /// in steps of 64 × levels pages, one every 64 leaves written: at 300,000 tickets a step of
@@ -161,6 +183,73 @@ pub fn in_clause(db: &Db, kind: &str, id_expr: &str, placeholder: &str) -> Strin
 /// was much of the p99. Levels still crisis-merge at 16 segments when nothing merges them.
 pub const MERGE_STEP_SQLITE: &str = "INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 16)";
 
+/// SQLite: new documents wait in `search_pending` (migration 0026) until a group of new
+/// tickets finds this many there and puts them into the full-text index together, as one
+/// segment: FTS5 writes a segment for every transaction that touches it, and eight
+/// documents a segment (one group commit's worth) cost five times the pages of 64, before
+/// the merging of all those small segments. Searches read the pending ones beside the index.
+pub const FLUSH_AT: i64 = 64;
+
+/// SQLite: at most this many pending documents go into the index in one transaction of
+/// the upkeep (a bulk import's backlog is indexed in steps, letting other writers in).
+const FLUSH_MOST: i64 = 2_000;
+
+/// SQLite: puts up to `most` pending documents into the full-text index; how many it did.
+async fn flush_sqlite(c: &mut sqlx::SqliteConnection, most: i64) -> Result<u64> {
+    sqlx::query(
+        "INSERT INTO search_fts (rowid, body) SELECT d.id, d.body FROM search_docs d \
+         WHERE d.id IN (SELECT id FROM search_pending ORDER BY id LIMIT $1)",
+    )
+    .bind(most)
+    .execute(&mut *c)
+    .await?;
+    let done =
+        sqlx::query("DELETE FROM search_pending WHERE id IN (SELECT id FROM search_pending ORDER BY id LIMIT $1)")
+            .bind(most)
+            .execute(&mut *c)
+            .await?;
+    Ok(done.rows_affected())
+}
+
+/// SQLite, inside a group of new tickets (after their documents): indexes the pending
+/// documents once [`FLUSH_AT`] are waiting — at most twice that, so a backlog is spread
+/// over the next groups — and takes a merge step.
+pub async fn index_with_group_sqlite(c: &mut sqlx::SqliteConnection) -> Result<()> {
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_pending").fetch_one(&mut *c).await?;
+    if pending >= FLUSH_AT {
+        flush_sqlite(c, 2 * FLUSH_AT).await?;
+    }
+    sqlx::query(MERGE_STEP_SQLITE).execute(&mut *c).await?;
+    Ok(())
+}
+
+/// SQLite: indexes the documents that have waited `waited` or more — from the upkeep,
+/// a second: the last few creates of a burst, an edit, an import — a transaction of at most
+/// [`FLUSH_MOST`] at a time, each taking the writer's turn. Under continuous creates the
+/// groups index them first, and this finds nothing to do.
+pub async fn index_pending(db: &Db, waited: std::time::Duration) -> Result<()> {
+    let Db::Sqlite(p) = db else { return Ok(()) };
+    loop {
+        let waiting: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_pending WHERE at <= julianday('now') - $1)")
+                .bind(waited.as_secs_f64() / 86_400.0)
+                .fetch_one(p)
+                .await?;
+        if !waiting {
+            return Ok(());
+        }
+        let mut tx = p.begin_write().await?;
+        let done = flush_sqlite(&mut tx, FLUSH_MOST).await?;
+        sqlx::query(MERGE_STEP_SQLITE).execute(&mut *tx).await?;
+        tx.commit().await?;
+        if done < FLUSH_MOST as u64 {
+            return Ok(());
+        }
+    }
+}
+
+/// The searchable kinds and their codes: on SQLite a document's id is `ref_id * 16 + code`
+/// (migration 0004 keeps the SQL below and this list in step).
 pub const KIND_CODES: [(&str, i64); 5] =
     [("customer", 1), ("equipment", 2), ("ticket", 3), ("contact", 4), ("article", 5)];
 
@@ -278,11 +367,24 @@ pub const MATCH_CAP: i64 = 2000;
 pub fn search_sql(db: &Db) -> String {
     let matched = match db {
         Db::Sqlite(_) => {
-            "SELECT CASE rowid & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN \
-                'contact' WHEN 5 THEN 'article' END AS kind, rowid >> 4 AS ref_id \
-             FROM search_fts WHERE search_fts MATCH $1 LIMIT 2000"
+            let kind = |id: &str| {
+                format!(
+                    "CASE {id} & 15 WHEN 1 THEN 'customer' WHEN 2 THEN 'equipment' WHEN 3 THEN 'ticket' WHEN 4 THEN \
+                     'contact' WHEN 5 THEN 'article' END AS kind, {id} >> 4 AS ref_id"
+                )
+            };
+            format!(
+                "SELECT * FROM (SELECT {} FROM search_fts WHERE search_fts MATCH {} LIMIT 2000) \
+                 UNION ALL SELECT {} FROM search_pending sp CROSS JOIN search_docs d WHERE d.id = sp.id AND {}",
+                kind("rowid"),
+                fts_match("$1"),
+                kind("sp.id"),
+                pending_match("$1")
+            )
         }
-        Db::Postgres(_) => "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000",
+        Db::Postgres(_) => {
+            "SELECT d.kind, d.ref_id FROM search_docs d WHERE d.tsv @@ $1::tsquery LIMIT 2000".to_owned()
+        }
     };
     format!(
         "WITH m AS MATERIALIZED ({matched}), \

@@ -618,7 +618,7 @@ async fn insert_rows_sqlite(
         q = q.bind(id).bind(t.customer_id).bind(body);
     }
     q.execute(&mut *c).await?;
-    sqlx::query(search::MERGE_STEP_SQLITE).execute(&mut *c).await?;
+    search::index_with_group_sqlite(c).await?;
     let rows = values_rows(items.len(), 1, "(?, ?, ?, 'ticket', ?, 'create', ?, NULL, ?)");
     let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
