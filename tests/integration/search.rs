@@ -295,7 +295,7 @@ both!(records_are_found_while_waiting_for_the_index_and_after, |app: TestApp| as
         assert_eq!(pending(&app).await, before + 1, "a new document waits");
     }
     assert_eq!(tickets("交换机").await, 1);
-    assert_eq!(search("交换 批次k0").await, [first_no.clone()]);
+    assert_eq!(search("交换 批次k0").await, [first_no.as_str()]);
     assert!(search("交换 批次k1").await.is_empty());
     // More than a batch, one group each: a group that finds FLUSH_AT waiting indexes them.
     let more = FLUSH_AT as usize + 5;
@@ -306,7 +306,7 @@ both!(records_are_found_while_waiting_for_the_index_and_after, |app: TestApp| as
     }
     assert!(pending(&app).await < FLUSH_AT, "the groups indexed what waited");
     assert_eq!(tickets("交换机").await, more as i64 + 1, "indexed and waiting, each once");
-    assert_eq!(search("交换 批次k000").await, [first_no.clone()]);
+    assert_eq!(search("交换 批次k000").await, [first_no.as_str()]);
     // An indexed document rewritten waits again with its new words, its old ones gone.
     let e = app.equipment(&t, app.school1, "network", "核心交换机", "BATCH-01").await;
     let id = e["id"].as_i64().unwrap();
