@@ -210,6 +210,36 @@ impl Checkpointed {
     }
 }
 
+/// SQLite: starts writing the database file's dirty pages to the disk, without waiting for
+/// them (Linux: `sync_file_range(SYNC_FILE_RANGE_WRITE)`; elsewhere nothing).
+///
+/// The pages a checkpoint copies stay dirty in the kernel's cache until its flusher writes
+/// all those older than 30 s at once, every 5 s (`vm.dirty_expire_centisecs`,
+/// `dirty_writeback_centisecs`), and each such burst queued the group commits' WAL fsyncs
+/// behind it: at a million tickets most slow creates were waiting in that fsync
+/// (docs/BENCHMARKS.md, sessions 14 and 15). Started after every checkpoint pass, the
+/// writing goes on in small steps instead. Not an fsync: it neither waits nor flushes the
+/// device's cache, and fsyncing the file after every pass made the tail worse.
+async fn start_writeback(p: &SqlitePool) -> Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let file = p.connect_options().get_filename().to_path_buf();
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::os::fd::AsRawFd;
+            let f = std::fs::File::open(&file)?;
+            // SAFETY: `f` is open for the whole call, which reads no memory of ours.
+            let rc = unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+            if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+        })
+        .await
+        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?
+        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?;
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = p;
+    Ok(())
+}
+
 /// The most pages the WAL holds before a commit checkpoints inside itself.
 const WRITER_AUTOCHECKPOINT: i64 = 50_000;
 
@@ -420,6 +450,7 @@ impl Db {
                 break;
             }
         }
+        start_writeback(p).await?;
         if wal.frames >= WAL_RESTART_FRAMES && wal.left() <= CATCH_UP_FRAMES {
             // SQLite fsyncs the database file only in the checkpoint that copies the whole
             // WAL: that fsync would flush every page copied above, ~20 ms with the writer
