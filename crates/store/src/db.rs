@@ -450,7 +450,10 @@ impl Db {
                 break;
             }
         }
-        start_writeback(p).await?;
+        // Only a hint to the kernel: if it fails, the copying and the WAL's restart go on.
+        if let Err(e) = start_writeback(p).await {
+            tracing::debug!(error = %e, "database file write-back");
+        }
         if wal.frames >= WAL_RESTART_FRAMES && wal.left() <= CATCH_UP_FRAMES {
             // SQLite fsyncs the database file only in the checkpoint that copies the whole
             // WAL: that fsync would flush every page copied above, ~20 ms with the writer
