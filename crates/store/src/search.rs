@@ -375,7 +375,8 @@ pub fn search_sql(db: &Db) -> String {
             };
             format!(
                 "SELECT * FROM (SELECT {} FROM search_fts WHERE search_fts MATCH {} LIMIT 2000) \
-                 UNION ALL SELECT {} FROM search_pending sp CROSS JOIN search_docs d WHERE d.id = sp.id AND {}",
+                 UNION ALL SELECT * FROM (SELECT {} FROM search_pending sp CROSS JOIN search_docs d \
+                 WHERE d.id = sp.id AND {} LIMIT 2000)",
                 kind("rowid"),
                 fts_match("$1"),
                 kind("sp.id"),
