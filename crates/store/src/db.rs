@@ -222,23 +222,42 @@ impl Checkpointed {
 /// device's cache, and fsyncing the file after every pass made the tail worse.
 async fn start_writeback(p: &SqlitePool) -> Result<()> {
     #[cfg(target_os = "linux")]
-    {
-        let file = p.connect_options().get_filename().to_path_buf();
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::os::fd::AsRawFd;
-            let f = std::fs::File::open(&file)?;
-            // SAFETY: `f` is open for the whole call, which reads no memory of ours.
-            let rc = unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
-            if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
-        })
-        .await
-        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?
-        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?;
-    }
+    with_db_file(p, |f| {
+        use std::os::fd::AsRawFd;
+        // SAFETY: `f` is open for the whole call, which reads no memory of ours.
+        let rc = unsafe { libc::sync_file_range(f.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+        if rc == 0 { Ok(()) } else { Err(std::io::Error::last_os_error()) }
+    })
+    .await?;
     #[cfg(not(target_os = "linux"))]
     let _ = p;
     Ok(())
 }
+
+/// Opens the SQLite database file and runs `op` on it off the async workers: file calls
+/// block for as long as the disk takes.
+async fn with_db_file(
+    p: &SqlitePool,
+    op: impl FnOnce(&std::fs::File) -> std::io::Result<()> + Send + 'static,
+) -> Result<()> {
+    let file = p.connect_options().get_filename().to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(&file).and_then(|f| op(&f)))
+        .await
+        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?
+        .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))
+}
+
+/// SQLite: the statistics the full-text index's tables always carry, as a large index would.
+///
+/// FTS5 removes a merged segment with `DELETE FROM search_fts_data WHERE id >= ? AND id <= ?`.
+/// Analyzed while the index was nearly empty (a new database, its documents still waiting),
+/// `search_fts_data` was recorded as two rows, and with that the planner scanned the whole
+/// index for every segment it removed instead of seeking its range: from empty, the soak's
+/// create p99 grew from 10 to 140 ms in two minutes (docs/BENCHMARKS.md, session 16), until
+/// an hourly `PRAGMA optimize` happened to notice the growth. FTS5 reads and writes these
+/// tables only by key, for which "large" is always the right estimate.
+pub const FTS_TABLE_STATS: [(&str, Option<&str>, &str); 2] =
+    [("search_fts_data", None, "1000000"), ("search_fts_idx", Some("search_fts_idx"), "1000000 100 1")];
 
 /// The most pages the WAL holds before a commit checkpoints inside itself.
 const WRITER_AUTOCHECKPOINT: i64 = 50_000;
@@ -389,7 +408,9 @@ impl Db {
     /// Keeps SQLite's planner statistics fresh, so it picks the covering indexes: a first
     /// ANALYZE when there are none (0.3 s at a million tickets), then `PRAGMA optimize`, which
     /// re-analyzes only tables that changed a lot. Sampled statistics (`analysis_limit`)
-    /// misled the planner into scanning by status, so the analysis is full.
+    /// misled the planner into scanning by status, so the analysis is full. The full-text
+    /// index's own tables are then given fixed statistics ([`FTS_TABLE_STATS`]), in the same
+    /// transaction, so no connection ever plans with what they held at the last analysis.
     pub async fn optimize(&self) -> Result<()> {
         if let Db::Sqlite(p) = self {
             let mut c = p.acquire().await?;
@@ -397,7 +418,20 @@ impl Db {
                 .fetch_one(&mut *c)
                 .await?;
             let sql = if stats == 0 { "ANALYZE" } else { "PRAGMA optimize=0x10002" };
-            sqlx::query(sql).execute(&mut *c).await?;
+            let mut tx = sqlx::Connection::begin(&mut *c).await?;
+            sqlx::query(sql).execute(&mut *tx).await?;
+            for (table, index, stat) in FTS_TABLE_STATS {
+                sqlx::query("DELETE FROM sqlite_stat1 WHERE tbl = $1").bind(table).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO sqlite_stat1 (tbl, idx, stat) VALUES ($1, $2, $3)")
+                    .bind(table)
+                    .bind(index)
+                    .bind(stat)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            // This connection plans with them from now; the others read them when they open.
+            sqlx::query("ANALYZE sqlite_schema").execute(&mut *c).await?;
         }
         Ok(())
     }
@@ -459,11 +493,7 @@ impl Db {
             // WAL: that fsync would flush every page copied above, ~20 ms with the writer
             // waiting. Flushed here first, off the write path; what the writer's turn then
             // copies and flushes is a few pages.
-            let file = p.connect_options().get_filename().to_path_buf();
-            tokio::task::spawn_blocking(move || std::fs::File::open(&file).and_then(|f| f.sync_data()))
-                .await
-                .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?
-                .map_err(|e| StoreError::Other(format!("checkpoint: {e}")))?;
+            with_db_file(p, std::fs::File::sync_data).await?;
             wal = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(p).await?;
             if wal.left() > CATCH_UP_FRAMES {
                 return Ok(());

@@ -215,8 +215,12 @@ async fn flush_sqlite(c: &mut sqlx::SqliteConnection, most: i64) -> Result<u64> 
 /// documents once [`FLUSH_AT`] are waiting — at most twice that, so a backlog is spread
 /// over the next groups — and takes a merge step.
 pub async fn index_with_group_sqlite(c: &mut sqlx::SqliteConnection) -> Result<()> {
-    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM search_pending").fetch_one(&mut *c).await?;
-    if pending >= FLUSH_AT {
+    // Reads at most FLUSH_AT ids, however long a bulk import's backlog is.
+    let enough: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_pending LIMIT 1 OFFSET $1)")
+        .bind(FLUSH_AT - 1)
+        .fetch_one(&mut *c)
+        .await?;
+    if enough {
         flush_sqlite(c, 2 * FLUSH_AT).await?;
     }
     sqlx::query(MERGE_STEP_SQLITE).execute(&mut *c).await?;
