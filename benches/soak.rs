@@ -44,6 +44,9 @@ const KINDS: [(System, &str, &str, &str); 8] = [
     (System::Cloud, "云终端", "RG-CT7800", "机房云终端批量无法连接桌面"),
     (System::Broadcast, "IP网络广播终端", "MAG6182", "课间铃声不响，广播终端离线"),
 ];
+/// A create this slow is printed as it happens (to stderr, beside the server's own warnings
+/// of slow write transactions), with when it began.
+const SLOW: Duration = Duration::from_millis(200);
 const SURNAMES: [&str; 8] = ["王", "李", "张", "刘", "陈", "杨", "黄", "赵"];
 
 /// Schools with equipment, the users, and the write limits lifted (one user writes
@@ -180,6 +183,7 @@ async fn run(label: &str, url: &str) {
     let done = Arc::new(AtomicUsize::new(before));
     let window = Arc::new(std::sync::Mutex::new(Vec::<Duration>::new()));
     let url_create = format!("{base}/api/v1/tickets");
+    let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..concurrency {
         let (client, url_create, t, stop, next, done, window, schools) = (
@@ -204,12 +208,18 @@ async fn run(label: &str, url: &str) {
                 assert_eq!(r.status(), reqwest::StatusCode::CREATED);
                 let _ = r.bytes().await;
                 let took = s.elapsed();
+                if took >= SLOW {
+                    eprintln!(
+                        "slow create: {:.0} ms, begun {:.1} s into the run",
+                        took.as_secs_f64() * 1000.0,
+                        (s - started).as_secs_f64()
+                    );
+                }
                 window.lock().unwrap().push(took);
                 done.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }
-    let started = Instant::now();
     let mut all_p99 = Vec::new();
     let mut peak_rss = 0u64;
     let mut last = Instant::now();

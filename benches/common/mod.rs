@@ -48,7 +48,9 @@ pub fn serve(url: &str, port: u16) -> Child {
         .env("AFTERCARE_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::null())
+        // The server logs to standard output: its warnings (a slow write transaction, with
+        // where it began) print beside the bench's own lines.
+        .stdout(Stdio::inherit())
         .spawn()
         .unwrap()
 }

@@ -568,3 +568,26 @@ both!(writes_are_limited_per_user_and_schools_far_lower, |app: TestApp| async mo
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
 });
+
+// A write transaction that held SQLite's one writer long is logged with where it began
+// (`db::SLOW_WRITE`): the place must be the code that began it, not the helper's own line.
+both!(a_write_transaction_knows_who_began_it, |app: TestApp| async move {
+    use aftercare_store::db::WritePool;
+    let line = line!() + 3;
+    let tx = match &app.db {
+        aftercare_store::Db::Sqlite(p) => {
+            let tx = p.begin_write().await.unwrap();
+            let at = tx.begun_at();
+            tx.commit().await.unwrap();
+            at
+        }
+        aftercare_store::Db::Postgres(p) => {
+            let tx = p.begin_write().await.unwrap();
+            let at = tx.begun_at();
+            tx.commit().await.unwrap();
+            at
+        }
+    };
+    assert!(tx.file().ends_with("hardening.rs"), "{tx}");
+    assert!(tx.line() == line || tx.line() == line + 6, "{tx}, expected line {line} or {}", line + 6);
+});

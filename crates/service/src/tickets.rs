@@ -863,15 +863,15 @@ impl Services {
                 breach_notifications(&managers, w)
             })
             .await?;
-            flagged += wave.len();
+            flagged += wave.breached.len();
             if self.mail.smtp.is_some() {
-                for b in &wave {
+                for b in &wave.breached {
                     if let Ok(t) = store::get(&self.db, b.id).await {
                         self.mail_sla_breach(&t, &b.clocks).await;
                     }
                 }
             }
-            if (wave.len() as i64) < SLA_WAVE {
+            if !wave.more {
                 return Ok(flagged);
             }
         }

@@ -144,6 +144,7 @@ nullable_enum!(
 /// costs far more than the writes themselves.
 pub trait WritePool {
     type Database: sqlx::Database;
+    #[track_caller]
     fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<Self::Database>, sqlx::Error>> + Send;
 }
 
@@ -152,11 +153,35 @@ pub struct WriteTx<DB: sqlx::Database> {
     tx: sqlx::Transaction<'static, DB>,
     // Held until commit or drop: the next writer of this database waits for it.
     _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    began: std::time::Instant,
+    // Where it was begun, for the log of a slow one.
+    at: &'static std::panic::Location<'static>,
 }
 
+/// A write transaction open this long is logged (a warning, with where it began and how
+/// long its commit took): on SQLite every other write waited for it.
+pub const SLOW_WRITE: Duration = Duration::from_millis(200);
+
 impl<DB: sqlx::Database> WriteTx<DB> {
+    /// Where the transaction was begun: the caller of `begin_write`, as a slow one's log
+    /// names it.
+    pub fn begun_at(&self) -> &'static std::panic::Location<'static> {
+        self.at
+    }
+
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        let committing = std::time::Instant::now();
+        let done = self.tx.commit().await;
+        let open = self.began.elapsed();
+        if open >= SLOW_WRITE {
+            tracing::warn!(
+                open_ms = open.as_millis() as u64,
+                commit_ms = committing.elapsed().as_millis() as u64,
+                at = %self.at,
+                "slow write transaction"
+            );
+        }
+        done
     }
 }
 
@@ -299,18 +324,26 @@ fn sqlite_writer(pool: &SqlitePool) -> (std::sync::Arc<tokio::sync::Mutex<()>>, 
 
 impl WritePool for SqlitePool {
     type Database = sqlx::Sqlite;
-    async fn begin_write(&self) -> Result<WriteTx<sqlx::Sqlite>, sqlx::Error> {
+    #[track_caller]
+    fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<sqlx::Sqlite>, sqlx::Error>> + Send {
+        let at = std::panic::Location::caller();
         let (turn, writer) = sqlite_writer(self);
-        let turn = turn.lock_owned().await;
-        let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: Some(turn) })
+        async move {
+            // The wait for the turn is not the transaction's own time.
+            let turn = turn.lock_owned().await;
+            let began = std::time::Instant::now();
+            let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
+            Ok(WriteTx { tx, _turn: Some(turn), began, at })
+        }
     }
 }
 
 impl WritePool for PgPool {
     type Database = sqlx::Postgres;
-    async fn begin_write(&self) -> Result<WriteTx<sqlx::Postgres>, sqlx::Error> {
-        Ok(WriteTx { tx: self.begin().await?, _turn: None })
+    #[track_caller]
+    fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<sqlx::Postgres>, sqlx::Error>> + Send {
+        let at = std::panic::Location::caller();
+        async move { Ok(WriteTx { tx: self.begin().await?, _turn: None, began: std::time::Instant::now(), at }) }
     }
 }
 
@@ -500,7 +533,11 @@ impl Db {
             }
             let (turn, writer) = sqlite_writer(p);
             let _turn = turn.lock().await;
+            let began = std::time::Instant::now();
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&writer).await?;
+            if began.elapsed() >= SLOW_WRITE {
+                tracing::warn!(took_ms = began.elapsed().as_millis() as u64, "slow checkpoint in the writer's turn");
+            }
         }
         Ok(())
     }

@@ -220,10 +220,20 @@ pub async fn index_with_group_sqlite(c: &mut sqlx::SqliteConnection) -> Result<(
         .bind(FLUSH_AT - 1)
         .fetch_one(&mut *c)
         .await?;
+    let started = std::time::Instant::now();
     if enough {
         flush_sqlite(c, 2 * FLUSH_AT).await?;
     }
+    let flushed = started.elapsed();
     sqlx::query(MERGE_STEP_SQLITE).execute(&mut *c).await?;
+    let merged = started.elapsed() - flushed;
+    if flushed + merged >= crate::db::SLOW_WRITE {
+        tracing::warn!(
+            flush_ms = flushed.as_millis() as u64,
+            merge_ms = merged.as_millis() as u64,
+            "slow full-text index step in a group of new tickets"
+        );
+    }
     Ok(())
 }
 

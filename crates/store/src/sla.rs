@@ -26,47 +26,98 @@ pub struct SweepNotification {
     pub note: NewNotification,
 }
 
-/// Flags, with one statement, up to `limit` open tickets whose clocks ran out by `now` —
-/// the rules of `aftercare_domain::tickets::breaches` in SQL: a clock runs in the open
-/// states, the arrive clock only once a visit is needed — and writes their timeline
-/// events and the notifications `notify` makes of them, each table with multi-row
-/// statements, all in one transaction. Returns the tickets flagged (fewer than `limit`
-/// when none are left). Ten thousand tickets opened together breach together: one
-/// `update` per ticket cost minutes of CPU per wave.
+/// One wave of the sweep: the tickets flagged, and whether more may be waiting (the wave
+/// was full).
+#[derive(Debug, Clone, Default)]
+pub struct Swept {
+    pub breached: Vec<Breached>,
+    pub more: bool,
+}
+
+const RESPOND: &str = "responded_at IS NULL AND respond_breached_at IS NULL AND respond_due < $1";
+const ARRIVE: &str = "status IN ('to_dispatch', 'scheduled', 'in_progress') AND arrived_at IS NULL AND \
+    arrive_breached_at IS NULL AND arrive_due < $1";
+const RESOLVE: &str = "resolved_at IS NULL AND resolve_breached_at IS NULL AND resolve_due < $1";
+/// The open states, written exactly as the partial index `tickets_open_clocks` is (SQLite
+/// uses a partial index only for a query that repeats its condition).
+const OPEN: &str = "status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress')";
+
+/// SQLite: up to `$2` tickets with a clock run out by `$1`, by id — each clock sought in an
+/// index of open tickets, never by reading the table: the sweep ran its search as a scan of
+/// every ticket (2 s at a million) inside the writer's turn, and every create waited for it
+/// once a minute (docs/BENCHMARKS.md, session 17). The indexes are named, so the plan does
+/// not depend on the statistics.
+pub fn late_candidates_sqlite() -> String {
+    format!(
+        "SELECT id FROM tickets INDEXED BY tickets_open_clocks WHERE {OPEN} AND {RESPOND} \
+         UNION SELECT id FROM tickets INDEXED BY tickets_status WHERE {ARRIVE} \
+         UNION SELECT id FROM tickets INDEXED BY tickets_open_clocks WHERE {OPEN} AND {RESOLVE} \
+         ORDER BY id LIMIT $2"
+    )
+}
+
+/// Flags up to `limit` open tickets whose clocks ran out by `now` — the rules of
+/// `aftercare_domain::tickets::breaches` in SQL: a clock runs in the open states, the
+/// arrive clock only once a visit is needed — and writes their timeline events and the
+/// notifications `notify` makes of them, each table with multi-row statements, all in one
+/// transaction. Ten thousand tickets opened together breach together: one `update` per
+/// ticket cost minutes of CPU per wave.
+///
+/// On SQLite the late tickets are found first, on a reader's connection
+/// ([`late_candidates_sqlite`]); the writer's turn is taken only when there are some, and
+/// its update checks each again, so one answered or resolved meanwhile is left alone.
 pub async fn sweep_breaches(
     db: &Db,
     w: &Writer,
     now: DateTime<Utc>,
     limit: i64,
     notify: impl Fn(&[Breached]) -> Vec<SweepNotification>,
-) -> Result<Vec<Breached>> {
-    const RESPOND: &str = "responded_at IS NULL AND respond_breached_at IS NULL AND respond_due < $1";
-    const ARRIVE: &str = "status IN ('to_dispatch', 'scheduled', 'in_progress') AND arrived_at IS NULL AND \
-        arrive_breached_at IS NULL AND arrive_due < $1";
-    const RESOLVE: &str = "resolved_at IS NULL AND resolve_breached_at IS NULL AND resolve_due < $1";
-    // The late condition is repeated outside the subquery so that PostgreSQL, rechecking a
-    // row someone changed meanwhile, skips it when it is no longer late.
-    let late = format!(
-        "status IN ('new', 'triage', 'to_dispatch', 'scheduled', 'in_progress') AND (({RESPOND}) OR ({ARRIVE}) OR \
-            ({RESOLVE}))"
+) -> Result<Swept> {
+    let late = format!("{OPEN} AND (({RESPOND}) OR ({ARRIVE}) OR ({RESOLVE}))");
+    let set = format!(
+        "respond_breached_at = CASE WHEN {RESPOND} THEN $1 ELSE respond_breached_at END, \
+         arrive_breached_at = CASE WHEN {ARRIVE} THEN $1 ELSE arrive_breached_at END, \
+         resolve_breached_at = CASE WHEN {RESOLVE} THEN $1 ELSE resolve_breached_at END, \
+         updated_at = $1, version = version + 1"
     );
-    let lock = match db {
-        Db::Sqlite(_) => "",
-        Db::Postgres(_) => " FOR UPDATE SKIP LOCKED",
+    let returning = "RETURNING id, number, engineer_id, respond_breached_at = $1, arrive_breached_at = $1, \
+        resolve_breached_at = $1";
+    // SQLite: the late tickets' ids, found off the writer's turn, as a JSON array.
+    let candidates = match db {
+        Db::Sqlite(p) => {
+            let ids: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(late_candidates_sqlite()))
+                .bind(now)
+                .bind(limit)
+                .fetch_all(p)
+                .await?;
+            if ids.is_empty() {
+                return Ok(Swept::default());
+            }
+            Some((ids.len() as i64, serde_json::Value::from(ids).to_string()))
+        }
+        Db::Postgres(_) => None,
     };
-    let sql = format!(
-        "UPDATE tickets SET \
-           respond_breached_at = CASE WHEN {RESPOND} THEN $1 ELSE respond_breached_at END, \
-           arrive_breached_at = CASE WHEN {ARRIVE} THEN $1 ELSE arrive_breached_at END, \
-           resolve_breached_at = CASE WHEN {RESOLVE} THEN $1 ELSE resolve_breached_at END, \
-           updated_at = $1, version = version + 1 \
-         WHERE id IN (SELECT id FROM tickets WHERE {late} ORDER BY id LIMIT $2{lock}) AND {late} \
-         RETURNING id, number, engineer_id, respond_breached_at = $1, arrive_breached_at = $1, resolve_breached_at = $1"
-    );
+    let sql = match candidates {
+        Some(_) => {
+            format!("UPDATE tickets SET {set} WHERE id IN (SELECT value FROM json_each($2)) AND {late} {returning}")
+        }
+        // The late condition is repeated outside the subquery so that PostgreSQL, rechecking
+        // a row someone changed meanwhile, skips it when it is no longer late.
+        None => format!(
+            "UPDATE tickets SET {set} WHERE id IN (SELECT id FROM tickets WHERE {late} ORDER BY id LIMIT $2 FOR UPDATE \
+             SKIP LOCKED) AND {late} {returning}"
+        ),
+    };
     Ok(on_db!(db, |p| {
         let mut tx = p.begin_write().await?;
-        let rows: Vec<SweptRow> =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(now).bind(limit).fetch_all(&mut *tx).await?;
+        let q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(now);
+        let q = match &candidates {
+            Some((_, ids)) => q.bind(ids),
+            None => q.bind(limit),
+        };
+        let rows: Vec<SweptRow> = q.fetch_all(&mut *tx).await?;
+        // A full wave of candidates (SQLite) or of flagged tickets (PostgreSQL): look again.
+        let more = candidates.as_ref().map_or(rows.len() as i64, |(n, _)| *n) >= limit;
         let mut hit: Vec<Breached> = rows
             .into_iter()
             .map(|(id, number, engineer_id, r, a, s)| {
@@ -107,7 +158,7 @@ pub async fn sweep_breaches(
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
-        hit
+        Swept { breached: hit, more }
     }))
 }
 
