@@ -33,7 +33,12 @@ both!(every_role_lands_on_its_own_start_page, |app: TestApp| async move {
     let dg = json!({"fault_type": "hardware", "diagnosis": "交换机电源坏", "plan": "更换电源"});
     assert_eq!(act(&app, &eng, ids[0], "diagnose", dg).await.0, StatusCode::OK);
     let tech = user_id(&app, "tech").await;
-    let at = chrono::Utc::now() + chrono::Duration::minutes(30);
+    // Within the department's today (Asia/Shanghai), even in its last half hour: at 15:30
+    // UTC half an hour on was already tomorrow there, and the card was empty.
+    let now = chrono::Utc::now();
+    let tz = chrono_tz::Asia::Shanghai;
+    let (_, midnight) = aftercare_domain::clock::day_bounds(now.with_timezone(&tz).date_naive(), tz);
+    let at = (now + chrono::Duration::minutes(30)).min(midnight - chrono::Duration::seconds(1));
     let (s, v) = act(&app, &eng, ids[0], "schedule", json!({"technician_ids": [tech], "scheduled_at": at})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
 
