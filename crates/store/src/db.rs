@@ -62,6 +62,24 @@ macro_rules! on_db {
     };
 }
 
+/// One write of its own (a statement, or a few) as a transaction begun with
+/// [`WritePool::begin_write`], on either pool: `write_once!(db, |c| sqlx::query(…)
+/// .execute(&mut *c).await?)`. On SQLite it waits its turn with the other writers; sent on a
+/// reader's connection, such a write waited in SQLite's busy handler instead — a job's
+/// claim, 1–3 s under continuous creates (docs/BENCHMARKS.md, session 17).
+#[macro_export]
+macro_rules! write_once {
+    ($db:expr, |$c:ident| $body:expr) => {
+        $crate::on_db!($db, |p| {
+            let mut tx = $crate::db::WritePool::begin_write(p).await?;
+            let $c = &mut *tx;
+            let done = $body;
+            tx.commit().await?;
+            done
+        })
+    };
+}
+
 /// A connection inside a transaction, of either backend. The store's transaction helpers
 /// are functions taking one (`impl Into<Conn>`: pass `&mut *tx`), written once like
 /// [`on_db!`] code, instead of macros that would return from their caller.

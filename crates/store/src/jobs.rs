@@ -2,7 +2,7 @@
 //! A claim is an `UPDATE … RETURNING` with a lease, so a crashed worker's job is taken
 //! again when the lease runs out; PostgreSQL adds `FOR UPDATE SKIP LOCKED`.
 
-use crate::{Db, Result, on_db};
+use crate::{Db, Result, on_db, write_once};
 use chrono::{DateTime, Duration, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -15,13 +15,13 @@ pub struct JobRow {
 }
 
 pub async fn enqueue(db: &Db, kind: &str, payload: &str, run_at: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    Ok(write_once!(db, |c| sqlx::query_scalar::<_, i64>(
         "INSERT INTO jobs (kind, payload, run_at) VALUES ($1, $2, $3) RETURNING id"
     )
     .bind(kind)
     .bind(payload)
     .bind(run_at)
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await?))
 }
 
@@ -41,41 +41,31 @@ pub async fn ensure_pending(db: &Db, kind: &str, run_at: DateTime<Utc>) -> Resul
 /// Claims the oldest due job for `lease`.
 pub async fn claim(db: &Db, now: DateTime<Utc>, lease: Duration) -> Result<Option<JobRow>> {
     let until = now + lease;
-    let job = match db {
-        Db::Sqlite(p) => {
-            sqlx::query_as::<_, JobRow>(
-                "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
+    let sql = match db {
+        Db::Sqlite(_) => {
+            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
                 SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR \
                 locked_until < $1)
-                ORDER BY run_at LIMIT 1) RETURNING id, kind, payload, run_at, attempts",
-            )
-            .bind(now)
-            .bind(until)
-            .fetch_optional(p)
-            .await?
+                ORDER BY run_at LIMIT 1) RETURNING id, kind, payload, run_at, attempts"
         }
-        Db::Postgres(p) => {
-            sqlx::query_as::<_, JobRow>(
-                "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
+        Db::Postgres(_) => {
+            "UPDATE jobs SET locked_until = $2, attempts = attempts + 1 WHERE id = (
                 SELECT id FROM jobs WHERE done_at IS NULL AND run_at <= $1 AND (locked_until IS NULL OR \
                 locked_until < $1)
-                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, run_at, attempts",
-            )
-            .bind(now)
-            .bind(until)
-            .fetch_optional(p)
-            .await?
+                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, kind, payload, run_at, attempts"
         }
     };
+    let job =
+        write_once!(db, |c| sqlx::query_as::<_, JobRow>(sql).bind(now).bind(until).fetch_optional(&mut *c).await?);
     Ok(job)
 }
 
 pub async fn finish(db: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
-    on_db!(db, |p| {
+    write_once!(db, |c| {
         sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = NULL WHERE id = $1")
             .bind(id)
             .bind(now)
-            .execute(p)
+            .execute(&mut *c)
             .await?;
     });
     Ok(())
@@ -83,12 +73,12 @@ pub async fn finish(db: &Db, id: i64, now: DateTime<Utc>) -> Result<()> {
 
 /// Records a failure and retries later.
 pub async fn fail(db: &Db, id: i64, error: &str, retry_at: DateTime<Utc>) -> Result<()> {
-    on_db!(db, |p| {
+    write_once!(db, |c| {
         sqlx::query("UPDATE jobs SET last_error = $2, run_at = $3, locked_until = NULL WHERE id = $1")
             .bind(id)
             .bind(error)
             .bind(retry_at)
-            .execute(p)
+            .execute(&mut *c)
             .await?;
     });
     Ok(())
@@ -97,11 +87,11 @@ pub async fn fail(db: &Db, id: i64, error: &str, retry_at: DateTime<Utc>) -> Res
 /// Removes jobs that finished without error before `before`: the periodic ones add a row
 /// every few seconds. Given-up jobs keep their reason and stay.
 pub async fn purge_done(db: &Db, before: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, |p| sqlx::query(
+    Ok(write_once!(db, |c| sqlx::query(
         "DELETE FROM jobs WHERE done_at IS NOT NULL AND done_at < $1 AND last_error IS NULL"
     )
     .bind(before)
-    .execute(p)
+    .execute(&mut *c)
     .await?
     .rows_affected()))
 }

@@ -6,7 +6,7 @@
 //! gets mail, in which language.
 
 use crate::db::WritePool;
-use crate::{Db, Page, Paged, Result, StoreError, on_db};
+use crate::{Db, Page, Paged, Result, StoreError, on_db, write_once};
 use aftercare_domain::mail::MailStatus;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -374,12 +374,12 @@ pub async fn list(db: &Db, status: Option<MailStatus>, page: Page) -> Result<Pag
 /// Ends a job that cannot succeed (a mail the server refused for good, or after too many
 /// tries): done, with the reason kept in `last_error`.
 pub async fn give_up_job(db: &Db, job_id: i64, error: &str, now: DateTime<Utc>) -> Result<()> {
-    on_db!(db, |p| {
+    write_once!(db, |c| {
         sqlx::query("UPDATE jobs SET done_at = $2, locked_until = NULL, last_error = $3 WHERE id = $1")
             .bind(job_id)
             .bind(now)
             .bind(error)
-            .execute(p)
+            .execute(&mut *c)
             .await?;
     });
     Ok(())

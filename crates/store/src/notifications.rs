@@ -3,7 +3,7 @@
 use crate::db::Conn;
 use crate::db::WritePool;
 use crate::on_conn;
-use crate::{Db, Page, Paged, Result, on_db};
+use crate::{Db, Page, Paged, Result, on_db, write_once};
 use aftercare_domain::notifications::NotificationKind;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -56,13 +56,13 @@ pub async fn unread_count(db: &Db, user_id: i64) -> Result<i64> {
 
 /// Marks one (or, with `None`, every) notification of the user read.
 pub async fn mark_read(db: &Db, user_id: i64, id: Option<i64>, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, |p| sqlx::query(
+    Ok(write_once!(db, |c| sqlx::query(
         "UPDATE notifications SET read_at = $3 WHERE user_id = $1 AND read_at IS NULL AND ($2 < 0 OR id = $2)"
     )
     .bind(user_id)
     .bind(id.unwrap_or(-1))
     .bind(now)
-    .execute(p)
+    .execute(&mut *c)
     .await?
     .rows_affected()))
 }

@@ -1,7 +1,7 @@
 //! Sessions in the database, so any node serves any user: browser cookies and API
 //! bearer tokens alike. Only a hash of the secret is stored.
 
-use crate::{Db, Result, on_db};
+use crate::{Db, Result, on_db, write_once};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -23,7 +23,7 @@ pub async fn create(
     csrf: &str,
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
-    on_db!(db, |p| {
+    write_once!(db, |c| {
         sqlx::query(
             "INSERT INTO sessions (id, user_id, kind, csrf_token, created_at, expires_at) VALUES ($1, $2, \
             $3, $4, $5, $6)",
@@ -34,7 +34,7 @@ pub async fn create(
         .bind(csrf)
         .bind(Utc::now())
         .bind(expires_at)
-        .execute(p)
+        .execute(&mut *c)
         .await?;
     });
     Ok(())
@@ -50,17 +50,17 @@ pub async fn get(db: &Db, id_hash: &str, now: DateTime<Utc>) -> Result<Option<Se
 }
 
 pub async fn delete(db: &Db, id_hash: &str) -> Result<()> {
-    on_db!(db, |p| {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(p).await?;
+    write_once!(db, |c| {
+        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(id_hash).execute(&mut *c).await?;
     });
     Ok(())
 }
 
 /// Removes expired sessions; returns how many.
 pub async fn purge_expired(db: &Db, now: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, |p| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+    Ok(write_once!(db, |c| sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
         .bind(now)
-        .execute(p)
+        .execute(&mut *c)
         .await?
         .rows_affected()))
 }

@@ -1,7 +1,7 @@
 //! Settings (key → value, audited) and each user's saved list filters.
 
 use crate::db::WritePool;
-use crate::{Db, Result, Writer, on_db};
+use crate::{Db, Result, Writer, on_db, write_once};
 
 pub async fn setting(db: &Db, key: &str) -> Result<Option<String>> {
     Ok(on_db!(db, |p| sqlx::query_scalar::<_, String>("SELECT value FROM settings WHERE key = $1")
@@ -38,7 +38,7 @@ pub async fn saved_filters(db: &Db, user_id: i64, area: &str) -> Result<Vec<(Str
 }
 
 pub async fn save_filter(db: &Db, user_id: i64, area: &str, name: &str, query: &str) -> Result<()> {
-    on_db!(db, |p| {
+    write_once!(db, |c| {
         sqlx::query(
             "INSERT INTO saved_filters (user_id, area, name, query) VALUES ($1, $2, $3, $4) \
                      ON CONFLICT (user_id, area, name) DO UPDATE SET query = excluded.query",
@@ -47,7 +47,7 @@ pub async fn save_filter(db: &Db, user_id: i64, area: &str, name: &str, query: &
         .bind(area)
         .bind(name)
         .bind(query)
-        .execute(p)
+        .execute(&mut *c)
         .await?;
     });
     Ok(())

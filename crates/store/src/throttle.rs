@@ -1,7 +1,7 @@
 //! Failed sign-ins, counted per key (`user:NAME`, `ip:ADDR`) over a window, in the
 //! database so every node sees the same count.
 
-use crate::{Db, Result, on_db};
+use crate::{Db, Result, on_db, write_once};
 use chrono::{DateTime, Utc};
 
 /// Counts one sign-in attempt under `key` before its password is checked, and answers how
@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 /// least n: no more than the limit can ever get past it. The row stays as a failure unless
 /// [`forgive`] takes it back.
 pub async fn attempt(db: &Db, key: &str, at: DateTime<Utc>, since: DateTime<Utc>) -> Result<(i64, i64)> {
-    let id = on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    let id = write_once!(db, |c| sqlx::query_scalar::<_, i64>(
         "INSERT INTO login_failures (key, at) VALUES ($1, $2) RETURNING id"
     )
     .bind(key)
     .bind(at)
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await?);
     let n =
         on_db!(db, |p| sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM login_failures WHERE key = $1 AND at > $2")
@@ -28,24 +28,24 @@ pub async fn attempt(db: &Db, key: &str, at: DateTime<Utc>, since: DateTime<Utc>
 
 /// Takes back one attempt's row: it succeeded, or it was refused without a check.
 pub async fn forgive(db: &Db, id: i64) -> Result<()> {
-    on_db!(db, |p| {
-        sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(p).await?;
+    write_once!(db, |c| {
+        sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(&mut *c).await?;
     });
     Ok(())
 }
 
 /// A successful sign-in forgives the user's earlier failures (not the address's).
 pub async fn clear(db: &Db, key: &str) -> Result<()> {
-    on_db!(db, |p| {
-        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(p).await?;
+    write_once!(db, |c| {
+        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *c).await?;
     });
     Ok(())
 }
 
 pub async fn purge_before(db: &Db, before: DateTime<Utc>) -> Result<u64> {
-    Ok(on_db!(db, |p| sqlx::query("DELETE FROM login_failures WHERE at < $1")
+    Ok(write_once!(db, |c| sqlx::query("DELETE FROM login_failures WHERE at < $1")
         .bind(before)
-        .execute(p)
+        .execute(&mut *c)
         .await?
         .rows_affected()))
 }

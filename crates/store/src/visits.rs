@@ -6,7 +6,7 @@ use crate::db::NullableText;
 use crate::db::WritePool;
 use crate::notifications::NewNotification;
 use crate::tickets::{NewEvent, record_event};
-use crate::{Db, Result, StoreError, Writer, map_write_err, on_db};
+use crate::{Db, Result, StoreError, Writer, map_write_err, on_db, write_once};
 use aftercare_domain::tickets::{EventKind, VisitResult, VisitVerdict};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -381,14 +381,14 @@ pub async fn closed_on_equipment(
 // Visit photos and saved filters.
 
 pub async fn add_photo(db: &Db, visit_id: i64, content_type: &str, data: &[u8], now: DateTime<Utc>) -> Result<i64> {
-    Ok(on_db!(db, |p| sqlx::query_scalar::<_, i64>(
+    Ok(write_once!(db, |c| sqlx::query_scalar::<_, i64>(
         "INSERT INTO visit_photos (visit_id, content_type, data, created_at) VALUES ($1, $2, $3, $4) RETURNING id"
     )
     .bind(visit_id)
     .bind(content_type)
     .bind(data)
     .bind(now)
-    .fetch_one(p)
+    .fetch_one(&mut *c)
     .await?))
 }
 
