@@ -1,4 +1,5 @@
-//! The ticket page's database statements do not grow with what the ticket holds.
+//! The ticket page's database statements do not grow with what the ticket holds, and a
+//! group of new tickets is written in a fixed number of trips to the database.
 //!
 //! Its own binary because it counts every statement the process runs (sqlx reports each
 //! one as a `sqlx::query` event; SQLite's run on its worker threads), which only works
@@ -205,6 +206,55 @@ async fn trip_page_is_flat(backend: Backend) {
     }
 }
 
+/// A group of new tickets (group commit) goes to the database in a fixed number of trips,
+/// whatever it holds: each is a hand-off between the async side and the database (SQLite's
+/// thread, PostgreSQL's socket) in the one serial chain every create waits on.
+async fn group_create_is_few_trips(backend: Backend) {
+    let (url, pg) = common::fresh_database(backend).await;
+    let app = TestApp::boot(backend, &url).await;
+    let school = aftercare_store::customers::get(&app.db, app.school1).await.unwrap();
+    let now = chrono::Utc::now();
+    let items: Vec<_> = (0..5)
+        .map(|i| {
+            let t = aftercare_store::tickets::TicketWrite {
+                customer_id: school.id,
+                customer_name: school.name.clone(),
+                town: school.town.clone(),
+                equipment_ids: Vec::new(),
+                system: aftercare_domain::System::Network,
+                title: format!("第 {i} 台交换机断网"),
+                description: "三楼办公室全部断网".into(),
+                source: aftercare_domain::tickets::TicketSource::Phone,
+                priority: aftercare_domain::tickets::Priority::Normal,
+                reporter_name: Some("王老师".into()),
+                reporter_phone: None,
+                respond_due: now + chrono::Duration::hours(2),
+                arrive_due: now + chrono::Duration::hours(48),
+                resolve_due: now + chrono::Duration::hours(72),
+                created_by: None,
+                now,
+            };
+            (aftercare_store::Writer::system(), t)
+        })
+        .collect();
+    // The first group prepares its statements; the second is the one that repeats.
+    aftercare_store::tickets::create_many(&app.db, &items[..2]).await.unwrap();
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    LOG.lock().unwrap().clear();
+    let made = aftercare_store::tickets::create_many(&app.db, &items).await.unwrap();
+    assert_eq!(made.len(), 5);
+    let n = STATEMENTS.load(Ordering::SeqCst) - before;
+    let log = LOG.lock().unwrap().join("\n");
+    // SQLite: the counter (with the next id), then the rows; PostgreSQL: one statement.
+    let most = if backend == Backend::Sqlite { 2 } else { 1 };
+    assert!(n <= most, "{backend:?}: a group of 5 new tickets took {n} statements:\n{log}");
+    println!("{backend:?}: {n} statements per group of new tickets\n{log}");
+    app.db.close().await;
+    if let Some((admin, name)) = pg {
+        common::drop_database(&admin, &name).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ticket_page_statements_do_not_grow_with_its_equipment() {
     let subscriber = tracing_subscriber::registry().with(CountStatements);
@@ -212,10 +262,12 @@ async fn ticket_page_statements_do_not_grow_with_its_equipment() {
     ticket_page_is_flat(Backend::Sqlite).await;
     inspection_page_is_flat(Backend::Sqlite).await;
     trip_page_is_flat(Backend::Sqlite).await;
+    group_create_is_few_trips(Backend::Sqlite).await;
     // On PostgreSQL too when a server is given (CI sets it; see common::PG_HINT).
     if std::env::var("AFTERCARE_TEST_POSTGRES_URL").is_ok() {
         ticket_page_is_flat(Backend::Postgres).await;
         inspection_page_is_flat(Backend::Postgres).await;
         trip_page_is_flat(Backend::Postgres).await;
+        group_create_is_few_trips(Backend::Postgres).await;
     }
 }

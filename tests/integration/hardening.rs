@@ -591,3 +591,53 @@ both!(a_write_transaction_knows_who_began_it, |app: TestApp| async move {
     assert!(tx.file().ends_with("hardening.rs"), "{tx}");
     assert!(tx.line() == line || tx.line() == line + 6, "{tx}, expected line {line} or {}", line + 6);
 });
+
+// A new ticket is answered only once its commit is on the disk, though on SQLite the
+// commit now gives up the writer's turn before its fsync, and the group commit writes the
+// next group meanwhile (aftercare_store::durable): each answer finds its commit flushed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_ticket_is_answered_only_once_its_commit_is_on_the_disk_sqlite() {
+    crate::common::run(crate::common::Backend::Sqlite, |app: TestApp| async move {
+        let agent = app.token("agent").await;
+        let body = |i: usize| {
+            json!({"customer_id": app.school1, "system": "network", "title": format!("第 {i} 台交换机断网"),
+                   "source": "phone"})
+        };
+        let first = app.db.durability().expect("SQLite commits are durable by default");
+        for i in 0..5 {
+            let before = app.db.durability().unwrap();
+            let (s, v) = app.post_json(&agent, "/api/v1/tickets", &body(i)).await;
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+            let after = app.db.durability().unwrap();
+            assert!(after.synced > before.committed, "answered before its fsync: {before:?} then {after:?}");
+        }
+        // Many at once: several groups, the later written while the earlier are flushed;
+        // every answer still came after an fsync.
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..48 {
+            let (client, url, agent, b) =
+                (app.client.clone(), app.url("/api/v1/tickets"), agent.clone(), body(100 + i));
+            set.spawn(async move { client.post(url).bearer_auth(agent).json(&b).send().await.unwrap().status() });
+        }
+        let before = app.db.durability().unwrap();
+        while let Some(s) = set.join_next().await {
+            assert_eq!(s.unwrap(), StatusCode::CREATED);
+        }
+        let after = app.db.durability().unwrap();
+        assert!(after.synced > before.committed && after.syncs > first.syncs, "{first:?} {before:?} {after:?}");
+        assert_eq!(app.count("tickets").await, 53);
+    })
+    .await;
+}
+
+// With `sqlite_synchronous = "normal"` nothing waits for an fsync (a documented setting).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_synchronous_normal_no_commit_waits_for_the_disk_sqlite() {
+    let (url, _) = crate::common::fresh_database(crate::common::Backend::Sqlite).await;
+    let normal = aftercare_store::DbOptions { sqlite_synchronous: aftercare_store::SqliteSync::Normal };
+    let db = aftercare_store::Db::connect_with(&url, normal).await.unwrap();
+    db.migrate().await.unwrap();
+    assert_eq!(db.durability(), None);
+    db.close().await;
+    let _ = std::fs::remove_dir_all(std::path::Path::new(url.trim_start_matches("sqlite://")).parent().unwrap());
+}

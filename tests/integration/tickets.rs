@@ -450,6 +450,8 @@ async fn bulk_tickets(app: &TestApp, title: &str, n: usize, opened: chrono::Date
                 w.clone(),
                 aftercare_store::tickets::TicketWrite {
                     customer_id: if i % 2 == 0 { app.school1 } else { app.school2 },
+                    customer_name: "测试学校".into(),
+                    town: "城关镇".into(),
                     equipment_ids: Vec::new(),
                     system: aftercare_domain::System::Network,
                     title: format!("{title} {i}"),
@@ -580,6 +582,9 @@ async fn sla_sweep_never_reads_the_whole_ticket_table_sqlite() {
         let plan = rows.into_iter().map(|r| r.3).collect::<Vec<_>>().join("\n");
         assert!(!plan.contains("SCAN tickets"), "{plan}");
         assert_eq!(plan.matches("SEARCH tickets USING").count(), 3, "{plan}");
+        // Each clock is a range in its index, not every open ticket's entry.
+        assert!(plan.contains("tickets_resolve_clock (resolve_due<?)"), "{plan}");
+        assert!(plan.contains("tickets_open_clocks (status=? AND respond_due<?)"), "{plan}");
         // And it still finds them: a ticket whose clocks all ran out is flagged once.
         let svc = app_svc(&app);
         assert_eq!(svc.check_sla(chrono::Utc::now() + chrono::Duration::days(30)).await.unwrap(), 50);
@@ -825,8 +830,16 @@ both!(a_group_of_creates_keeps_each_tickets_own_rows, |app: TestApp| async move 
     let e2 = app.equipment(&agent, app.school1, "network", "ap", "SN-GRP-2").await["id"].as_i64().unwrap();
     let e3 = app.equipment(&agent, app.school2, "surveillance", "camera", "SN-GRP-3").await["id"].as_i64().unwrap();
     let now = chrono::Utc::now();
+    let mut schools = std::collections::HashMap::new();
+    for id in [app.school1, app.school2] {
+        let c = aftercare_store::customers::get(&app.db, id).await.unwrap();
+        schools.insert(id, (c.name, c.town));
+    }
+    let school = |id: i64| schools.get(&id).cloned().unwrap_or_else(|| ("不存在的学校".into(), "无".into()));
     let write = |customer_id, equipment_ids: Vec<i64>, title: &str, reporter: Option<&str>| TicketWrite {
         customer_id,
+        customer_name: school(customer_id).0,
+        town: school(customer_id).1,
         equipment_ids,
         system: aftercare_domain::System::Network,
         title: title.into(),
@@ -852,6 +865,8 @@ both!(a_group_of_creates_keeps_each_tickets_own_rows, |app: TestApp| async move 
     assert_eq!(made.len(), 3);
     for ((w, t), row) in items.iter().zip(&made) {
         assert_eq!((row.title.as_str(), row.customer_id), (t.title.as_str(), t.customer_id));
+        let read = tickets::get(&app.db, row.id).await.unwrap();
+        assert_eq!((&row.customer_name, &row.town), (&read.customer_name, &read.town), "the answer names its school");
         assert_eq!(tickets::get(&app.db, row.id).await.unwrap().number, row.number, "the answer names its own row");
         let mut want = t.equipment_ids.clone();
         want.sort_unstable();

@@ -1,7 +1,8 @@
 //! Group commit: writes that arrive while a transaction is being written wait and go into
 //! the next one together, so they share its commit (and, for SQLite, its search-index
-//! segment). Each caller still gets its answer only after its own row is committed. Used for
-//! new tickets, contact records (the PBX reports every call) and stock movements.
+//! segment). Each caller still gets its answer only after its own row is committed and on
+//! the disk; on SQLite the next group is written while this one's fsync runs. Used for new
+//! tickets, contact records (the PBX reports every call) and stock movements.
 
 use aftercare_store::contacts::{self, ContactWrite};
 use aftercare_store::parts::{self, MovementWrite, Posted};
@@ -112,7 +113,27 @@ async fn run<W: GroupWrite>(db: Db, mut queue: mpsc::UnboundedReceiver<Job<W>>) 
             }
         }
         let items: Vec<(Writer, W::Item)> = jobs.iter().map(|(w, t, _)| (w.clone(), t.clone())).collect();
-        match W::write_many(&db, &items).await {
+        // The next group begins while this one's commit goes to the disk (SQLite; see
+        // aftercare_store::durable); its answers wait for that.
+        let (written, pending) = aftercare_store::durable::deferring_sync(W::write_many(&db, &items)).await;
+        let written = match (written, pending) {
+            (Ok(made), Some(pending)) => {
+                tokio::spawn(async move {
+                    let durable = pending.wait().await.map_err(|e| format!("commit: {e}"));
+                    for ((_, _, reply), m) in jobs.into_iter().zip(made) {
+                        let _ = reply.send(durable.clone().map(|()| m).map_err(StoreError::Other));
+                    }
+                });
+                continue;
+            }
+            (written, Some(pending)) => {
+                // Whatever it committed is on the disk before anything is written again.
+                let _ = pending.wait().await;
+                written
+            }
+            (written, None) => written,
+        };
+        match written {
             Ok(made) => {
                 for ((_, _, reply), m) in jobs.into_iter().zip(made) {
                     let _ = reply.send(Ok(m));

@@ -163,11 +163,12 @@ impl Services {
         if !by.can_see_customer(t.customer_id) {
             return Err(ServiceError::NotFound);
         }
-        // The school's existence is checked where the ticket is written (a missing one is the
-        // field error `customer_id: not_found`), not with a read of its own here.
         // Equipment must belong to the school; its system and criticality inform the ticket.
+        // The school's name and town come with its equipment's rows, or are read here: the
+        // write itself reads nothing first, since it is one of a group.
         let mut system = t.system;
         let mut any_critical = false;
+        let mut school = None;
         for (i, e) in t.equipment_ids.iter().enumerate() {
             let row =
                 aftercare_store::equipment::get(&self.db, e.0).await.ok().filter(|r| r.customer_id == t.customer_id.0);
@@ -178,7 +179,18 @@ impl Services {
             if system.is_none() {
                 system = aftercare_domain::System::parse(row.system.as_str());
             }
+            school.get_or_insert((row.customer_name, row.town));
         }
+        let (customer_name, town) = match school {
+            Some(s) => s,
+            None => match aftercare_store::customers::get(&self.db, t.customer_id.0).await {
+                Ok(c) => (c.name, c.town),
+                Err(aftercare_store::StoreError::NotFound) => {
+                    return Err(FieldErrors::single("customer_id", "not_found").into());
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
         let Some(system) = system else { return Err(FieldErrors::single("system", "required").into()) };
         let priority = t.priority.unwrap_or_else(|| rules::proposed_priority(any_critical));
         let due = self.sla_due(priority, now).await?;
@@ -190,6 +202,8 @@ impl Services {
                 self.writer(by),
                 TicketWrite {
                     customer_id: t.customer_id.0,
+                    customer_name,
+                    town,
                     equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
                     system,
                     title: t.title,

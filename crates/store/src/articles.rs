@@ -158,7 +158,7 @@ async fn index<'c>(
         .flatten()
         .collect::<Vec<_>>()
         .join(" ");
-        let sql = search::upsert_many_sql(sqlite, "article", 1);
+        let sql = search::upsert_many_sql(sqlite, "article", 1, 1);
         crate::on_conn!(&mut conn, |c| {
             sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(id)

@@ -403,6 +403,7 @@ pub async fn create_numbered(db: &Db, items: &[(Writer, ContactWrite)]) -> Resul
                 matches!(db, Db::Sqlite(_)),
                 "contact",
                 fresh.len(),
+                1,
             )));
             for ((_, k), (id, number)) in fresh.iter().zip(&written) {
                 let text = format!(

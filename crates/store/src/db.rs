@@ -170,7 +170,9 @@ pub trait WritePool {
 pub struct WriteTx<DB: sqlx::Database> {
     tx: sqlx::Transaction<'static, DB>,
     // Held until commit or drop: the next writer of this database waits for it.
-    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    // SQLite with durable commits: the WAL whose fsync the commit waits for, outside the turn.
+    wal: Option<std::sync::Arc<crate::durable::WalSync>>,
     began: std::time::Instant,
     // Where it was begun, for the log of a slow one.
     at: &'static std::panic::Location<'static>,
@@ -187,15 +189,23 @@ impl<DB: sqlx::Database> WriteTx<DB> {
         self.at
     }
 
+    /// Commits; returns once the commit is durable (see [`crate::durable`]: on SQLite the
+    /// next writer begins while this one's fsync runs).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
+        let WriteTx { tx, turn, wal, began, at } = self;
         let committing = std::time::Instant::now();
-        let done = self.tx.commit().await;
-        let open = self.began.elapsed();
+        let mut done = tx.commit().await;
+        let seq = wal.as_ref().filter(|_| done.is_ok()).map(|w| w.committed());
+        drop(turn);
+        if let (Some(wal), Some(seq)) = (wal, seq) {
+            done = crate::durable::after_commit(wal, seq).await.map_err(sqlx::Error::Io);
+        }
+        let open = began.elapsed();
         if open >= SLOW_WRITE {
             tracing::warn!(
                 open_ms = open.as_millis() as u64,
                 commit_ms = committing.elapsed().as_millis() as u64,
-                at = %self.at,
+                at = %at,
                 "slow write transaction"
             );
         }
@@ -228,6 +238,9 @@ impl<DB: sqlx::Database> std::ops::DerefMut for WriteTx<DB> {
 struct SqliteWriter {
     turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     pool: SqlitePool,
+    /// Durable commits: the writer commits with `synchronous=NORMAL` and each commit waits
+    /// for a shared fsync of the WAL after its turn ([`crate::durable`]).
+    wal: Option<std::sync::Arc<crate::durable::WalSync>>,
 }
 
 /// The WAL starts over once it holds this many frames (16 MB) and the background copy has
@@ -308,23 +321,35 @@ const WRITER_AUTOCHECKPOINT: i64 = 50_000;
 /// The writer's page cache (KiB, as `cache_size` takes it when negative).
 const WRITER_CACHE_KIB: i64 = 16_000;
 
-fn sqlite_writer(pool: &SqlitePool) -> (std::sync::Arc<tokio::sync::Mutex<()>>, SqlitePool) {
+type WriterParts =
+    (std::sync::Arc<tokio::sync::Mutex<()>>, SqlitePool, Option<std::sync::Arc<crate::durable::WalSync>>);
+
+/// The writer of the database `pool` reads; the first call for a file sets it up, with
+/// durable commits (`durable`, from [`Db::connect_with`]) or SQLite's own `synchronous`
+/// as the pool's options say (a pool made elsewhere).
+fn sqlite_writer_with(pool: &SqlitePool, durable: Option<bool>) -> WriterParts {
     use std::collections::HashMap;
     use std::sync::{LazyLock, Mutex};
     static WRITERS: LazyLock<Mutex<HashMap<std::path::PathBuf, SqliteWriter>>> = LazyLock::new(Default::default);
     let options = pool.connect_options();
     let file = options.get_filename().to_path_buf();
     let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    let durable = durable.unwrap_or(false);
+    let wal = durable.then(|| std::sync::Arc::new(crate::durable::WalSync::new(&file)));
+    let mut writer_options = (*options).clone();
+    if durable {
+        writer_options = writer_options.synchronous(SqliteSynchronous::Normal);
+    }
     let w = writers.entry(file).or_insert_with(|| SqliteWriter {
         turn: Default::default(),
+        wal,
         pool: SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(0)
             .test_before_acquire(false)
             .idle_timeout(Some(Duration::from_secs(60)))
             .connect_lazy_with(
-                (*options)
-                    .clone()
+                writer_options
                     .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
                     // A statement that writes many rows keeps the pages it changes in a
                     // statement journal; past 64 KB SQLite spilled it to a temporary file
@@ -337,7 +362,11 @@ fn sqlite_writer(pool: &SqlitePool) -> (std::sync::Arc<tokio::sync::Mutex<()>>, 
                     .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string()),
             ),
     });
-    (w.turn.clone(), w.pool.clone())
+    (w.turn.clone(), w.pool.clone(), w.wal.clone())
+}
+
+fn sqlite_writer(pool: &SqlitePool) -> WriterParts {
+    sqlite_writer_with(pool, None)
 }
 
 impl WritePool for SqlitePool {
@@ -345,13 +374,13 @@ impl WritePool for SqlitePool {
     #[track_caller]
     fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<sqlx::Sqlite>, sqlx::Error>> + Send {
         let at = std::panic::Location::caller();
-        let (turn, writer) = sqlite_writer(self);
+        let (turn, writer, wal) = sqlite_writer(self);
         async move {
             // The wait for the turn is not the transaction's own time.
             let turn = turn.lock_owned().await;
             let began = std::time::Instant::now();
             let tx = writer.begin_with("BEGIN IMMEDIATE").await?;
-            Ok(WriteTx { tx, _turn: Some(turn), began, at })
+            Ok(WriteTx { tx, turn: Some(turn), wal, began, at })
         }
     }
 }
@@ -361,7 +390,7 @@ impl WritePool for PgPool {
     #[track_caller]
     fn begin_write(&self) -> impl std::future::Future<Output = Result<WriteTx<sqlx::Postgres>, sqlx::Error>> + Send {
         let at = std::panic::Location::caller();
-        async move { Ok(WriteTx { tx: self.begin().await?, _turn: None, began: std::time::Instant::now(), at }) }
+        async move { Ok(WriteTx { tx: self.begin().await?, turn: None, wal: None, began: std::time::Instant::now(), at }) }
     }
 }
 
@@ -383,7 +412,10 @@ impl Db {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 // FULL by default: an answered write survives a power cut too. It costs one
-                // fsync per commit, and the group commit makes that one per group.
+                // fsync per commit, and the group commit makes that one per group. The
+                // writer's own connection commits with NORMAL and then waits for that fsync
+                // outside its turn (crate::durable); these are the readers' (and the
+                // migrations') settings.
                 .synchronous(match o.sqlite_synchronous {
                     SqliteSync::Full => SqliteSynchronous::Full,
                     SqliteSync::Normal => SqliteSynchronous::Normal,
@@ -409,6 +441,7 @@ impl Db {
                 .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
+            sqlite_writer_with(&pool, Some(o.sqlite_synchronous == SqliteSync::Full));
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)?;
@@ -549,7 +582,7 @@ impl Db {
             if wal.left() > CATCH_UP_FRAMES {
                 return Ok(());
             }
-            let (turn, writer) = sqlite_writer(p);
+            let (turn, writer, _) = sqlite_writer(p);
             let _turn = turn.lock().await;
             let began = std::time::Instant::now();
             sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&writer).await?;
@@ -558,6 +591,12 @@ impl Db {
             }
         }
         Ok(())
+    }
+
+    /// SQLite with durable commits: how far its commits are on the disk ([`crate::durable`]).
+    pub fn durability(&self) -> Option<crate::durable::Durability> {
+        let Db::Sqlite(p) = self else { return None };
+        sqlite_writer(p).2.map(|w| w.durability())
     }
 
     /// The migration versions each backend carries (a test checks they are the same).

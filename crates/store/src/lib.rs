@@ -12,6 +12,7 @@ pub mod contacts;
 pub mod customers;
 pub mod db;
 pub mod defective;
+pub mod durable;
 pub mod equipment;
 pub mod fault_months;
 pub mod import;

@@ -211,31 +211,19 @@ async fn flush_sqlite(c: &mut sqlx::SqliteConnection, most: i64) -> Result<u64> 
     Ok(done.rows_affected())
 }
 
-/// SQLite, inside a group of new tickets (after their documents): indexes the pending
-/// documents once [`FLUSH_AT`] are waiting — at most twice that, so a backlog is spread
-/// over the next groups — and takes a merge step.
-pub async fn index_with_group_sqlite(c: &mut sqlx::SqliteConnection) -> Result<()> {
-    // Reads at most FLUSH_AT ids, however long a bulk import's backlog is.
-    let enough: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM search_pending LIMIT 1 OFFSET $1)")
-        .bind(FLUSH_AT - 1)
-        .fetch_one(&mut *c)
-        .await?;
-    let started = std::time::Instant::now();
-    if enough {
-        flush_sqlite(c, 2 * FLUSH_AT).await?;
-    }
-    let flushed = started.elapsed();
-    sqlx::query(MERGE_STEP_SQLITE).execute(&mut *c).await?;
-    let merged = started.elapsed() - flushed;
-    if flushed + merged >= crate::db::SLOW_WRITE {
-        tracing::warn!(
-            flush_ms = flushed.as_millis() as u64,
-            merge_ms = merged.as_millis() as u64,
-            "slow full-text index step in a group of new tickets"
-        );
-    }
-    Ok(())
-}
+/// SQLite, inside a group of new tickets (after their documents), as statements of the
+/// group's own text: indexes the pending documents once [`FLUSH_AT`] (64) are waiting — at
+/// most twice that (128), so a backlog is spread over the next groups — and takes a merge
+/// step ([`MERGE_STEP_SQLITE`]). The count reads at most 64 ids, however long a bulk import's
+/// backlog is; it is the same in both statements, since the first does not change the
+/// pending list.
+pub const INDEX_WITH_GROUP_SQLITE: &str = "\
+    INSERT INTO search_fts (rowid, body) SELECT d.id, d.body FROM search_docs d \
+        WHERE d.id IN (SELECT id FROM search_pending ORDER BY id LIMIT 128) \
+        AND EXISTS (SELECT 1 FROM search_pending LIMIT 1 OFFSET 63); \
+    DELETE FROM search_pending WHERE id IN (SELECT id FROM search_pending ORDER BY id LIMIT 128) \
+        AND EXISTS (SELECT 1 FROM search_pending LIMIT 1 OFFSET 63); \
+    INSERT INTO search_fts (search_fts, rank) VALUES ('merge', 16);";
 
 /// SQLite: indexes the documents that have waited `waited` or more — from the upkeep,
 /// a second: the last few creates of a burst, an edit, an import — a transaction of at most
@@ -311,12 +299,12 @@ pub async fn index_doc<'c>(
 }
 
 /// [`upsert_sql`] for `n` records of one kind at once; bind ref_id, customer_id and body
-/// for each, in order.
-pub fn upsert_many_sql(sqlite: bool, kind: &str, n: usize) -> String {
+/// for each, in order, the first as `${first}`.
+pub fn upsert_many_sql(sqlite: bool, kind: &str, n: usize, first: usize) -> String {
     let code = kind_code(kind);
     let rows = (0..n)
         .map(|i| {
-            let (r, c, b) = (3 * i + 1, 3 * i + 2, 3 * i + 3);
+            let (r, c, b) = (3 * i + first, 3 * i + first + 1, 3 * i + first + 2);
             if sqlite {
                 format!("(${r} * 16 + {code}, '{kind}', ${r}, ${c}, ${b})")
             } else {
@@ -497,6 +485,14 @@ pub async fn search(db: &Db, q: &str, scope: Option<i64>, per_kind: i64) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_groups_index_step_flushes_at_flush_at_and_merges_as_the_upkeep_does() {
+        let s = INDEX_WITH_GROUP_SQLITE;
+        assert_eq!(s.matches(&format!("LIMIT {}", 2 * FLUSH_AT)).count(), 2, "{s}");
+        assert_eq!(s.matches(&format!("OFFSET {}", FLUSH_AT - 1)).count(), 2, "{s}");
+        assert!(s.trim_end().ends_with(&format!("{MERGE_STEP_SQLITE};")), "{s}");
+    }
 
     #[test]
     fn cjk_runs_become_bigrams_and_their_last_character_latin_is_lower_cased() {

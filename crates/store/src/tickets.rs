@@ -83,6 +83,10 @@ const SELECT: &str =
 #[derive(Debug, Clone)]
 pub struct TicketWrite {
     pub customer_id: i64,
+    /// The school's name and town, as the caller read them: the search document holds the
+    /// name, and the answer both.
+    pub customer_name: String,
+    pub town: String,
     pub equipment_ids: Vec<i64>,
     pub system: System,
     pub title: String,
@@ -281,15 +285,15 @@ fn search_text(t: &TicketWrite, number: &str, customer: &str) -> String {
 
 impl TicketRow {
     /// The row as [`create_many`] wrote it, so a create needs no read back.
-    fn fresh(id: i64, number: String, customer_name: String, town: String, t: &TicketWrite) -> TicketRow {
+    fn fresh(id: i64, number: String, t: &TicketWrite) -> TicketRow {
         // The databases keep microseconds; answer with what a later read returns.
         let now = t.now.trunc_subsecs(6);
         TicketRow {
             id,
             number,
             customer_id: t.customer_id,
-            customer_name,
-            town,
+            customer_name: t.customer_name.clone(),
+            town: t.town.clone(),
             system: t.system,
             title: t.title.clone(),
             description: t.description.clone(),
@@ -371,75 +375,59 @@ pub async fn create_many(db: &Db, items: &[(Writer, TicketWrite)]) -> Result<Vec
 }
 
 /// [`create_many`] inside a transaction the caller holds (an inspection's completion opens
-/// its findings' tickets in its own).
+/// its findings' tickets in its own). The school's name and town come with each item, as the
+/// caller read them: the write reads nothing first (a missing school is the foreign key's
+/// `customer_id` error).
 pub(crate) async fn insert_many<'c>(
     conn: impl Into<Conn<'c>>,
     items: &[(Writer, TicketWrite)],
 ) -> Result<Vec<TicketRow>> {
     let mut conn = conn.into();
-    let schools_sql = if matches!(conn, Conn::Sqlite(_)) { SCHOOLS_OF_GROUP } else { SCHOOLS_OF_GROUP_PG };
-    let mut ids: Vec<i64> = items.iter().map(|(_, t)| t.customer_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Other(e.to_string()))?;
-    // One statement text whatever the group holds: a text per list would be prepared anew
-    // each time and push the prepared statements that repeat out of the cache.
-    let found: Vec<(i64, String, String)> =
-        on_conn!(&mut conn, |c| sqlx::query_as(schools_sql).bind(&ids).fetch_all(&mut **c).await?);
-    let schools: HashMap<i64, (String, String)> = found.into_iter().map(|(id, n, t)| (id, (n, t))).collect();
-    if items.iter().any(|(_, t)| !schools.contains_key(&t.customer_id)) {
-        return Err(StoreError::MissingReference { field: "customer_id" });
-    }
     let afters: Vec<String> = items
         .iter()
         .map(|(_, t)| {
             serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority}).to_string()
         })
         .collect();
-    let customer = |t: &TicketWrite| schools.get(&t.customer_id).map(|(n, _)| n.as_str()).unwrap_or_default();
+    let body = |t: &TicketWrite, number: &str| search::index_body(&search_text(t, number, &t.customer_name));
     let written = match &mut conn {
         Conn::Postgres(c) => {
             // The number is taken inside the statement: its words join the document there.
-            let bodies = items.iter().map(|(_, t)| search::index_body(&search_text(t, "", customer(t)))).collect();
+            let bodies = items.iter().map(|(_, t)| body(t, "")).collect();
             insert_group_postgres(c, items, bodies, &afters).await?
         }
         Conn::Sqlite(c) => {
-            let numbers = take_numbers(c, items).await?;
-            let bodies = items
-                .iter()
-                .zip(&numbers)
-                .map(|((_, t), number)| search::index_body(&search_text(t, number, customer(t))))
-                .collect();
-            insert_rows_sqlite(c, items, numbers, bodies, &afters).await?
+            let (numbers, first_id) = take_numbers(c, items).await?;
+            let bodies = items.iter().zip(&numbers).map(|((_, t), number)| body(t, number)).collect();
+            insert_group_sqlite(c, items, first_id, numbers, bodies, &afters).await?
         }
     };
-    let mut made = Vec::with_capacity(items.len());
-    for ((_, t), (id, number)) in items.iter().zip(written) {
-        let (name, town) = schools.get(&t.customer_id).cloned().unwrap_or_default();
-        made.push(TicketRow::fresh(id, number, name, town, t));
-    }
-    Ok(made)
+    Ok(items.iter().zip(written).map(|((_, t), (id, number))| TicketRow::fresh(id, number, t)).collect())
 }
 
 /// The group's numbers, `GD{day}-{n:04}` in the writer's day, with one counter update per
-/// day, not one per ticket.
-async fn take_numbers(c: &mut sqlx::SqliteConnection, items: &[(Writer, TicketWrite)]) -> Result<Vec<String>> {
+/// day, not one per ticket; and the id the group's first ticket takes (the writer holds the
+/// database until it commits, so the ids after the largest stay free).
+async fn take_numbers(c: &mut sqlx::SqliteConnection, items: &[(Writer, TicketWrite)]) -> Result<(Vec<String>, i64)> {
     let mut next: HashMap<String, i64> = HashMap::new();
     for (w, t) in items {
         *next.entry(w.number_day(t.now)).or_default() += 1;
     }
+    let mut first_id = 1;
     for (day, n) in next.iter_mut() {
-        let last: i64 = sqlx::query_scalar(
+        let (last, largest): (i64, i64) = sqlx::query_as(
             "INSERT INTO number_counters (scope, last) VALUES ($1, $2) \
-             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 RETURNING last",
+             ON CONFLICT (scope) DO UPDATE SET last = number_counters.last + $2 \
+             RETURNING last, (SELECT coalesce(max(id), 0) FROM tickets)",
         )
         .bind(format!("ticket:{day}"))
         .bind(*n)
         .fetch_one(&mut *c)
         .await?;
         *n = last - *n;
+        first_id = largest + 1;
     }
-    items
+    let numbers = items
         .iter()
         .map(|(w, t)| {
             let day = w.number_day(t.now);
@@ -447,13 +435,9 @@ async fn take_numbers(c: &mut sqlx::SqliteConnection, items: &[(Writer, TicketWr
             *n += 1;
             Ok(format!("GD{day}-{n:04}"))
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((numbers, first_id))
 }
-
-/// The schools of a group, from a JSON array of their ids (one type both databases bind).
-const SCHOOLS_OF_GROUP: &str = "SELECT id, name, town FROM customers WHERE id IN (SELECT value FROM json_each($1))";
-const SCHOOLS_OF_GROUP_PG: &str =
-    "SELECT id, name, town FROM customers WHERE id IN (SELECT value::bigint FROM json_array_elements_text($1::json))";
 
 /// PostgreSQL: the group in one statement, its columns bound as arrays: the numbers
 /// (one counter update per day), the tickets, their equipment, timeline entries, search
@@ -551,25 +535,26 @@ WITH x AS (
 )
 SELECT id, number, ord FROM w";
 
-/// SQLite: one multi-row statement per table (statements are prepared in-process there, and
-/// the search index takes a merge step with the group).
-async fn insert_rows_sqlite(
+/// SQLite: the group's rows in one trip to the writer's thread, a text of several
+/// statements with its `$n` numbered across them: the tickets (with the ids [`take_numbers`]
+/// gave), their equipment, timeline entries, search documents, the index's step and the
+/// audit entries. Each trip is a hand-off between the async side and SQLite's thread, both
+/// ways, and with one trip per table they were much of a group's time on two busy cores. The
+/// text depends only on the group's size (the equipment travels as one JSON array), so it
+/// is prepared once per size and kept.
+async fn insert_group_sqlite(
     c: &mut sqlx::SqliteConnection,
     items: &[(Writer, TicketWrite)],
+    first_id: i64,
     numbers: Vec<String>,
     bodies: Vec<String>,
     afters: &[String],
 ) -> Result<Vec<(i64, String)>> {
-    let rows = values_rows(items.len(), 1, "(?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1)");
-    let sql = format!(
-        "INSERT INTO tickets (number, customer_id, system, title, description, source, priority, status, \
-            reporter_name, reporter_phone, \
-         respond_due, arrive_due, resolve_due, created_by, created_at, updated_at, version) VALUES {rows} \
-         RETURNING id, number"
-    );
-    let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql));
-    for ((_, t), number) in items.iter().zip(&numbers) {
+    let ids: Vec<i64> = (first_id..).take(items.len()).collect();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(group_sql_sqlite(items.len())));
+    for (((_, t), number), id) in items.iter().zip(&numbers).zip(&ids) {
         q = q
+            .bind(id)
             .bind(number)
             .bind(t.customer_id)
             .bind(t.system.as_str())
@@ -586,50 +571,44 @@ async fn insert_rows_sqlite(
             .bind(t.now)
             .bind(t.now);
     }
-    let made = q.fetch_all(&mut *c).await?;
-    let got: HashMap<&str, i64> = made.iter().map(|(id, n)| (n.as_str(), *id)).collect();
-    let ticket_ids = numbers
-        .iter()
-        .map(|n| got.get(n.as_str()).copied().ok_or(StoreError::NotFound))
-        .collect::<Result<Vec<i64>>>()?;
     let links: Vec<(i64, i64)> =
-        items.iter().zip(&ticket_ids).flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e))).collect();
-    if !links.is_empty() {
-        let rows = values_rows(links.len(), 1, "(?, ?)");
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ticket_equipment (ticket_id, equipment_id) VALUES {rows}"
-        )));
-        for (t, e) in &links {
-            q = q.bind(t).bind(e);
-        }
-        q.execute(&mut *c).await?;
-    }
-    let rows = values_rows(items.len(), 1, "(?, ?, ?, ?, 'created', NULL, 'new', ?, NULL)");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
-            data_json) VALUES {rows}"
-    )));
-    for ((w, t), id) in items.iter().zip(&ticket_ids) {
+        items.iter().zip(&ids).flat_map(|((_, t), id)| t.equipment_ids.iter().map(move |e| (*id, *e))).collect();
+    q = q.bind(serde_json::to_string(&links).map_err(|e| StoreError::Other(e.to_string()))?);
+    for ((w, t), id) in items.iter().zip(&ids) {
         q = q.bind(id).bind(t.now).bind(w.user_id).bind(&w.name).bind(&t.title);
     }
-    q.execute(&mut *c).await?;
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(search::upsert_many_sql(true, "ticket", items.len())));
-    for (((_, t), id), body) in items.iter().zip(&ticket_ids).zip(&bodies) {
+    for (((_, t), id), body) in items.iter().zip(&ids).zip(&bodies) {
         q = q.bind(id).bind(t.customer_id).bind(body);
     }
-    q.execute(&mut *c).await?;
-    search::index_with_group_sqlite(c).await?;
-    let rows = values_rows(items.len(), 1, "(?, ?, ?, 'ticket', ?, 'create', ?, NULL, ?)");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
-            after_json) VALUES {rows}"
-    )));
     let at = Utc::now();
-    for ((((w, _), id), number), after) in items.iter().zip(&ticket_ids).zip(&numbers).zip(afters) {
+    for ((((w, _), id), number), after) in items.iter().zip(&ids).zip(&numbers).zip(afters) {
         q = q.bind(at).bind(w.user_id).bind(&w.name).bind(id).bind(number).bind(after);
     }
-    q.execute(&mut *c).await?;
-    Ok(ticket_ids.into_iter().zip(numbers).collect())
+    q.execute(&mut *c).await.map_err(|e| crate::map_write_err(e, &["customer_id"]))?;
+    Ok(ids.into_iter().zip(numbers).collect())
+}
+
+/// The text of [`insert_group_sqlite`] for `n` tickets: 16 values a ticket, then the
+/// equipment array, 5 values a timeline entry, 3 a search document, 6 an audit entry.
+fn group_sql_sqlite(n: usize) -> String {
+    let tickets = values_rows(n, 1, "(?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?, 1)");
+    let links = 16 * n + 1;
+    let events = values_rows(n, links + 1, "(?, ?, ?, ?, 'created', NULL, 'new', ?, NULL)");
+    let docs = search::upsert_many_sql(true, "ticket", n, links + 1 + 5 * n);
+    let audit = values_rows(n, links + 1 + 8 * n, "(?, ?, ?, 'ticket', ?, 'create', ?, NULL, ?)");
+    let index = search::INDEX_WITH_GROUP_SQLITE;
+    format!(
+        "INSERT INTO tickets (id, number, customer_id, system, title, description, source, priority, status, \
+            reporter_name, reporter_phone, respond_due, arrive_due, resolve_due, created_by, created_at, \
+            updated_at, version) VALUES {tickets};
+        INSERT INTO ticket_equipment (ticket_id, equipment_id) SELECT value ->> 0, value ->> 1 FROM json_each(${links});
+        INSERT INTO ticket_events (ticket_id, at, actor_id, actor_name, kind, from_status, to_status, note, \
+            data_json) VALUES {events};
+        {docs};
+        {index}
+        INSERT INTO audit_log (at, actor_id, actor_name, entity, entity_id, action, summary, before_json, \
+            after_json) VALUES {audit}"
+    )
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<TicketRow> {
