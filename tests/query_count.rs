@@ -220,6 +220,7 @@ async fn group_create_is_few_trips(backend: Backend) {
                 customer_id: school.id,
                 customer_name: school.name.clone(),
                 town: school.town.clone(),
+                search_body: None,
                 equipment_ids: Vec::new(),
                 system: aftercare_domain::System::Network,
                 title: format!("第 {i} 台交换机断网"),

@@ -689,6 +689,7 @@ impl Services {
                     customer_id: row.customer_id,
                     customer_name: row.customer_name.clone(),
                     town: row.town.clone(),
+                    search_body: None,
                     equipment_ids: l.equipment_id.into_iter().collect(),
                     system: l.system,
                     title: format!("巡检异常：{what}{}", l.text).chars().take(200).collect(),

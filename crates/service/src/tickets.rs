@@ -204,6 +204,7 @@ impl Services {
                     customer_id: t.customer_id.0,
                     customer_name,
                     town,
+                    search_body: None,
                     equipment_ids: t.equipment_ids.iter().map(|e| e.0).collect(),
                     system,
                     title: t.title,

@@ -97,10 +97,15 @@ impl WalSync {
             let through = self.committed.load(Ordering::SeqCst);
             let (wal, dir) = (self.wal.clone(), self.dir.clone());
             let last = *self.file.lock().unwrap_or_else(|e| e.into_inner());
+            let started = std::time::Instant::now();
             let done = tokio::task::spawn_blocking(move || flush(&wal, &dir, last))
                 .await
                 .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
             self.syncs.fetch_add(1, Ordering::SeqCst);
+            if started.elapsed() >= crate::db::SLOW_WRITE {
+                // Every answer waiting for it waited this long, outside any transaction.
+                tracing::warn!(took_ms = started.elapsed().as_millis() as u64, "slow fsync of the WAL");
+            }
             match done {
                 Ok(file) => {
                     *self.file.lock().unwrap_or_else(|e| e.into_inner()) = file;

@@ -87,6 +87,10 @@ pub struct TicketWrite {
     /// name, and the answer both.
     pub customer_name: String,
     pub town: String,
+    /// The search document's words but the number's, when the caller worked them out
+    /// beforehand ([`with_search_body`]; the group commit does, in each caller's task, so
+    /// that the one writer does not); `None` has the write work them out.
+    pub search_body: Option<String>,
     pub equipment_ids: Vec<i64>,
     pub system: System,
     pub title: String,
@@ -389,7 +393,13 @@ pub(crate) async fn insert_many<'c>(
             serde_json::json!({"title": t.title, "customer_id": t.customer_id, "priority": t.priority}).to_string()
         })
         .collect();
-    let body = |t: &TicketWrite, number: &str| search::index_body(&search_text(t, number, &t.customer_name));
+    let body = |t: &TicketWrite, number: &str| {
+        let rest = match &t.search_body {
+            Some(b) => std::borrow::Cow::Borrowed(b.as_str()),
+            None => std::borrow::Cow::Owned(search::index_body(&search_text(t, "", &t.customer_name))),
+        };
+        numbered_body(number, &rest)
+    };
     let written = match &mut conn {
         Conn::Postgres(c) => {
             // The number is taken inside the statement: its words join the document there.
@@ -403,6 +413,28 @@ pub(crate) async fn insert_many<'c>(
         }
     };
     Ok(items.iter().zip(written).map(|((_, t), (id, number))| TicketRow::fresh(id, number, t)).collect())
+}
+
+/// `t` with its search document's words worked out, all but the number's (given once the
+/// ticket is numbered, in the write).
+pub fn with_search_body(mut t: TicketWrite) -> TicketWrite {
+    t.search_body = Some(search::index_body(&search_text(&t, "", &t.customer_name)));
+    t
+}
+
+/// A ticket's search document: the number's words, then the rest's (`rest` as
+/// `search::index_body` gives them), each word once, as `index_body` of the whole text
+/// would be.
+fn numbered_body(number: &str, rest: &str) -> String {
+    let words = search::index_tokens(number);
+    let mut out = words.join(" ");
+    for w in rest.split(' ').filter(|w| !w.is_empty() && !words.iter().any(|n| n == w)) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// The group's numbers, `GD{day}-{n:04}` in the writer's day, with one counter update per
@@ -913,4 +945,40 @@ pub async fn numbers(db: &Db, ids: &[i64]) -> Result<Vec<(i64, String)>> {
     let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
     let sql = format!("SELECT id, number FROM tickets WHERE id IN ({list})");
     Ok(on_db!(db, |p| sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_worked_out_beforehand_is_the_one_the_write_would_make() {
+        let now = Utc::now();
+        let t = TicketWrite {
+            customer_id: 1,
+            customer_name: "城关镇第一小学".into(),
+            town: "城关镇".into(),
+            search_body: None,
+            equipment_ids: Vec::new(),
+            system: System::Network,
+            title: "交换机断网".into(),
+            // The number's own words again in the text: each word is in the document once.
+            description: "来电编号 0042，GD20261207 批次".into(),
+            source: TicketSource::Phone,
+            priority: Priority::Normal,
+            reporter_name: Some("王老师".into()),
+            reporter_phone: Some("13905661111".into()),
+            respond_due: now,
+            arrive_due: now,
+            resolve_due: now,
+            created_by: None,
+            now,
+        };
+        let number = "GD20261207-0042";
+        let whole = search::index_body(&search_text(&t, number, &t.customer_name));
+        let rest = with_search_body(t.clone()).search_body.unwrap_or_default();
+        assert_eq!(numbered_body(number, &rest), whole);
+        assert!(whole.starts_with("gd20261207 0042 "), "{whole}");
+        assert_eq!(numbered_body("", &rest), rest, "PostgreSQL adds the number's words in its statement");
+    }
 }
