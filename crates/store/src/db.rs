@@ -334,33 +334,34 @@ fn sqlite_writer_with(pool: &SqlitePool, durable: Option<bool>) -> WriterParts {
     let options = pool.connect_options();
     let file = options.get_filename().to_path_buf();
     let mut writers = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-    let durable = durable.unwrap_or(false);
-    let wal = durable.then(|| std::sync::Arc::new(crate::durable::WalSync::new(&file)));
-    let mut writer_options = (*options).clone();
-    if durable {
-        writer_options = writer_options.synchronous(SqliteSynchronous::Normal);
-    }
-    let w = writers.entry(file).or_insert_with(|| SqliteWriter {
-        turn: Default::default(),
-        wal,
-        pool: SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(0)
-            .test_before_acquire(false)
-            .idle_timeout(Some(Duration::from_secs(60)))
-            .connect_lazy_with(
-                writer_options
-                    .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
-                    // A statement that writes many rows keeps the pages it changes in a
-                    // statement journal; past 64 KB SQLite spilled it to a temporary file
-                    // (~5 MB written a group commit). Kept in memory, it is freed at commit.
-                    .pragma("temp_store", "memory")
-                    // The background copy restarts the WAL (`Db::checkpoint`); a commit
-                    // checkpoints only when that could not keep up, and each time costs the
-                    // waiting creates ~20 ms (the database file's fsync of what it copied),
-                    // so that is made rare: 50,000 pages, a 200 MB WAL.
-                    .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string()),
-            ),
+    let w = writers.entry(file).or_insert_with_key(|file| {
+        let durable = durable.unwrap_or(false);
+        let mut writer_options = (*options).clone();
+        if durable {
+            writer_options = writer_options.synchronous(SqliteSynchronous::Normal);
+        }
+        SqliteWriter {
+            turn: Default::default(),
+            wal: durable.then(|| std::sync::Arc::new(crate::durable::WalSync::new(file))),
+            pool: SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(0)
+                .test_before_acquire(false)
+                .idle_timeout(Some(Duration::from_secs(60)))
+                .connect_lazy_with(
+                    writer_options
+                        .pragma("cache_size", format!("-{WRITER_CACHE_KIB}"))
+                        // A statement that writes many rows keeps the pages it changes in a
+                        // statement journal; past 64 KB SQLite spilled it to a temporary file
+                        // (~5 MB written a group commit). Kept in memory, it is freed at commit.
+                        .pragma("temp_store", "memory")
+                        // The background copy restarts the WAL (`Db::checkpoint`); a commit
+                        // checkpoints only when that could not keep up, and each time costs the
+                        // waiting creates ~20 ms (the database file's fsync of what it copied),
+                        // so that is made rare: 50,000 pages, a 200 MB WAL.
+                        .pragma("wal_autocheckpoint", WRITER_AUTOCHECKPOINT.to_string()),
+                ),
+        }
     });
     (w.turn.clone(), w.pool.clone(), w.wal.clone())
 }
