@@ -199,7 +199,8 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
     };
     let (rate16, p99_16, ok16) = post_concurrently(&client, &create_url, &t, 16, creates_n / 16, body).await;
     // Each group commit writes its audit entries with one timestamp: counting those counts
-    // the commits, and with WAL + synchronous=FULL each commit is one fsync of the WAL.
+    // the commits; with WAL + synchronous=FULL each waits for an fsync of the WAL, which
+    // commits waiting together share (store::durable).
     let groups = {
         let db = Db::connect(url).await.unwrap();
         let c = count(
@@ -218,7 +219,7 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
         "\nconcurrency 16: {groups} group commits ({:.1} tickets per commit, {:.0} commits/s{})",
         ok16 as f64 / groups.max(1) as f64,
         groups as f64 * rate16 / ok16.max(1) as f64,
-        if sync == "normal" { "" } else { "; one WAL fsync each" }
+        if sync == "normal" { "" } else { "; at most one WAL fsync each" }
     );
 
     // Memory under load: 200 connections creating at once, the server's resident size
