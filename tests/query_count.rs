@@ -217,23 +217,9 @@ async fn group_create_is_few_trips(backend: Backend) {
     let items: Vec<_> = (0..5)
         .map(|i| {
             let t = aftercare_store::tickets::TicketWrite {
-                customer_id: school.id,
-                customer_name: school.name.clone(),
-                town: school.town.clone(),
-                search_body: None,
-                equipment_ids: Vec::new(),
-                system: aftercare_domain::System::Network,
-                title: format!("第 {i} 台交换机断网"),
                 description: "三楼办公室全部断网".into(),
-                source: aftercare_domain::tickets::TicketSource::Phone,
-                priority: aftercare_domain::tickets::Priority::Normal,
                 reporter_name: Some("王老师".into()),
-                reporter_phone: None,
-                respond_due: now + chrono::Duration::hours(2),
-                arrive_due: now + chrono::Duration::hours(48),
-                resolve_due: now + chrono::Duration::hours(72),
-                created_by: None,
-                now,
+                ..common::ticket_write(school.id, (&school.name, &school.town), &format!("第 {i} 台交换机断网"), now)
             };
             (aftercare_store::Writer::system(), t)
         })

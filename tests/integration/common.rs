@@ -40,6 +40,35 @@ pub const USERS: &[(&str, &[&str])] = &[
     ("store", &["storekeeper"]),
 ];
 
+/// A new ticket for the store's group insert (`tickets::create_many`): the school as named,
+/// on the network, no equipment, normal priority, its clocks running from `now`.
+pub fn ticket_write(
+    customer_id: i64,
+    (name, town): (&str, &str),
+    title: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> aftercare_store::tickets::TicketWrite {
+    aftercare_store::tickets::TicketWrite {
+        customer_id,
+        customer_name: name.into(),
+        town: town.into(),
+        search_body: None,
+        equipment_ids: Vec::new(),
+        system: aftercare_domain::System::Network,
+        title: title.into(),
+        description: String::new(),
+        source: aftercare_domain::tickets::TicketSource::Phone,
+        priority: aftercare_domain::tickets::Priority::Normal,
+        reporter_name: None,
+        reporter_phone: None,
+        respond_due: now + chrono::Duration::hours(2),
+        arrive_due: now + chrono::Duration::hours(48),
+        resolve_due: now + chrono::Duration::hours(72),
+        created_by: None,
+        now,
+    }
+}
+
 pub fn password(user: &str) -> String {
     format!("password-{user}")
 }

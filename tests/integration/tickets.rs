@@ -448,25 +448,12 @@ async fn bulk_tickets(app: &TestApp, title: &str, n: usize, opened: chrono::Date
         .map(|i| {
             (
                 w.clone(),
-                aftercare_store::tickets::TicketWrite {
-                    customer_id: if i % 2 == 0 { app.school1 } else { app.school2 },
-                    customer_name: "测试学校".into(),
-                    town: "城关镇".into(),
-                    search_body: None,
-                    equipment_ids: Vec::new(),
-                    system: aftercare_domain::System::Network,
-                    title: format!("{title} {i}"),
-                    description: String::new(),
-                    source: aftercare_domain::tickets::TicketSource::Phone,
-                    priority: aftercare_domain::tickets::Priority::Normal,
-                    reporter_name: None,
-                    reporter_phone: None,
-                    respond_due: opened + chrono::Duration::hours(2),
-                    arrive_due: opened + chrono::Duration::hours(48),
-                    resolve_due: opened + chrono::Duration::hours(72),
-                    created_by: None,
-                    now: opened,
-                },
+                crate::common::ticket_write(
+                    if i % 2 == 0 { app.school1 } else { app.school2 },
+                    ("测试学校", "城关镇"),
+                    &format!("{title} {i}"),
+                    opened,
+                ),
             )
         })
         .collect();
@@ -837,24 +824,14 @@ both!(a_group_of_creates_keeps_each_tickets_own_rows, |app: TestApp| async move 
         schools.insert(id, (c.name, c.town));
     }
     let school = |id: i64| schools.get(&id).cloned().unwrap_or_else(|| ("不存在的学校".into(), "无".into()));
-    let write = |customer_id, equipment_ids: Vec<i64>, title: &str, reporter: Option<&str>| TicketWrite {
-        customer_id,
-        customer_name: school(customer_id).0,
-        town: school(customer_id).1,
-        search_body: None,
-        equipment_ids,
-        system: aftercare_domain::System::Network,
-        title: title.into(),
-        description: format!("{title}的描述"),
-        source: aftercare_domain::tickets::TicketSource::Phone,
-        priority: aftercare_domain::tickets::Priority::Normal,
-        reporter_name: reporter.map(str::to_owned),
-        reporter_phone: None,
-        respond_due: now + chrono::Duration::hours(2),
-        arrive_due: now + chrono::Duration::hours(48),
-        resolve_due: now + chrono::Duration::hours(72),
-        created_by: None,
-        now,
+    let write = |customer_id, equipment_ids: Vec<i64>, title: &str, reporter: Option<&str>| {
+        let (name, town) = school(customer_id);
+        TicketWrite {
+            equipment_ids,
+            description: format!("{title}的描述"),
+            reporter_name: reporter.map(str::to_owned),
+            ..crate::common::ticket_write(customer_id, (&name, &town), title, now)
+        }
     };
     let wang = aftercare_store::Writer { user_id: None, name: "王工".into(), tz: aftercare_store::DEFAULT_TZ };
     let li = aftercare_store::Writer { user_id: None, name: "李工".into(), tz: aftercare_store::DEFAULT_TZ };
