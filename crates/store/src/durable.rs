@@ -129,19 +129,39 @@ fn flush(
     dir: &std::path::Path,
     last: Option<(u64, u64)>,
 ) -> std::io::Result<Option<(u64, u64)>> {
-    use std::os::unix::fs::MetadataExt;
     let f = match std::fs::File::open(wal) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
     };
     f.sync_data()?;
-    let m = f.metadata()?;
-    let file = Some((m.dev(), m.ino()));
+    let file = identity(&f.metadata()?);
     if file != last {
-        std::fs::File::open(dir)?.sync_all()?;
+        sync_dir(dir)?;
     }
     Ok(file)
+}
+
+#[cfg(unix)]
+fn identity(m: &std::fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    Some((m.dev(), m.ino()))
+}
+
+#[cfg(unix)]
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+// Elsewhere a directory is not a file to open and flush; the file system keeps its entries.
+#[cfg(not(unix))]
+fn identity(_: &std::fs::Metadata) -> Option<(u64, u64)> {
+    None
+}
+
+#[cfg(not(unix))]
+fn sync_dir(_: &std::path::Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 tokio::task_local! {
