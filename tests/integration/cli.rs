@@ -160,13 +160,18 @@ async fn backup_import_and_export_from_the_command_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// SQLite waits for the disk before a commit is answered (FULL), unless told NORMAL.
+/// SQLite waits for the disk before a commit is answered (FULL), unless told NORMAL: the
+/// readers' connections say FULL, and the writer's commits wait for the WAL's fsync
+/// (`store::durable`, which `durability()` reports).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_commits_are_durable_against_power_loss_by_default() {
     let (url, _) = fresh_database(Backend::Sqlite).await;
     let level = |db: aftercare_store::Db| async move {
         let aftercare_store::Db::Sqlite(p) = &db else { unreachable!() };
         let n: i64 = sqlx::query_scalar("PRAGMA synchronous").fetch_one(p).await.unwrap();
+        if n == 2 {
+            assert!(db.durability().is_some(), "FULL: the writer's commits wait for their fsync");
+        }
         db.close().await;
         n
     };
