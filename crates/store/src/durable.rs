@@ -241,12 +241,11 @@ mod tests {
         assert_eq!(w.durability().syncs, 1, "already on the disk: no second fsync");
         let first = *w.file.lock().unwrap();
         assert!(first.is_some(), "the WAL file flushed is remembered (its directory was flushed too)");
-        // A new WAL file (the old one removed and made again) is a new inode: its
-        // directory is flushed again.
-        std::fs::remove_file(format!("{}-wal", db.display())).unwrap();
-        let keep = std::fs::File::create(db.with_file_name("other")).unwrap();
+        // A new WAL file (the old one gone and made again) is a new inode: its directory is
+        // flushed again. The old one is moved aside, not removed, so that its inode is still
+        // in use and the new file cannot be given the same one.
+        std::fs::rename(format!("{}-wal", db.display()), db.with_file_name("old-wal")).unwrap();
         std::fs::write(format!("{}-wal", db.display()), b"frames").unwrap();
-        drop(keep);
         let c = w.committed();
         w.flushed(c).await.unwrap();
         let second = *w.file.lock().unwrap();
