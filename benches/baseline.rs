@@ -177,7 +177,7 @@ async fn main() {
             format!("/equipment?q=%E7%9B%91%E6%8E%A7&town={}", TOWNS[i % 8])
         }),
         ("search a school's serial prefix", &|i| format!("/equipment?q=BN{:05}", (i * 37) % 5000)),
-        ("search 小学 (every piece of equipment matches; counted up to 10,000+)", &|i| {
+        ("search 小学 (every piece of equipment matches; counted up to 1,000+)", &|i| {
             format!("/equipment?q=%E5%B0%8F%E5%AD%A6&page={}", 1 + i % 20)
         }),
     ];

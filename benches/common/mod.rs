@@ -44,8 +44,25 @@ pub async fn ids(db: &Db, sql: &str) -> Vec<i64> {
 /// The release server on `url`, listening on `port`; AFTERCARE_BENCH_BIN runs another build
 /// of it instead (an older one kept aside, to compare before and after a change).
 pub fn serve(url: &str, port: u16) -> Child {
-    Command::new(std::env::var("AFTERCARE_BENCH_BIN").unwrap_or_else(|_| BIN.to_owned()))
-        .env("AFTERCARE_DATABASE_URL", url)
+    let mut cmd = Command::new(std::env::var("AFTERCARE_BENCH_BIN").unwrap_or_else(|_| BIN.to_owned()));
+    // A bench stopped from outside (a time limit's SIGKILL) cannot kill its server itself,
+    // and a server left running skews every later measurement: the kernel kills it when
+    // the thread that started it, the bench's main thread, ends.
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec, only prctl, which is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == 0 {
+                    Ok(())
+                } else {
+                    Err(std::io::Error::last_os_error())
+                }
+            });
+        }
+    }
+    cmd.env("AFTERCARE_DATABASE_URL", url)
         .env("RUST_LOG", "warn")
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         // The server logs to standard output: its warnings (a slow write transaction, with

@@ -88,7 +88,7 @@ impl Services {
                 home.cards.push(Card { key, count, href: href.to_owned(), alert });
             }
         };
-        let tickets = |q: TicketQuery| async move { self.list_tickets(by, q, one).await.map(count) };
+        let tickets = |q: TicketQuery| async move { self.count_tickets(by, q).await };
         let contacts = |q: ContactQuery| async move { self.list_contacts(by, &q, one).await.map(count) };
         let boss = by.is_admin_or_manager();
 

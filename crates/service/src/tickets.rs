@@ -242,9 +242,16 @@ impl Services {
         })
     }
 
+    /// A page of tickets; the total stops at 1,000 ("1,000+", `capped`).
     pub async fn list_tickets(&self, by: &Actor, mut q: TicketQuery, page: Page) -> Result<Paged<TicketRow>> {
         q.scope = by.customer_scope().map(|c| c.0);
         Ok(store::list(&self.db, &q, page).await?)
+    }
+
+    /// How many tickets the actor may see match, exactly (a queue on the start page).
+    pub async fn count_tickets(&self, by: &Actor, mut q: TicketQuery) -> Result<i64> {
+        q.scope = by.customer_scope().map(|c| c.0);
+        Ok(store::count(&self.db, &q).await?)
     }
 
     /// The timeline; a school sees status changes, visits and comments, not internal notes.

@@ -724,14 +724,17 @@ impl Default for Page {
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: i64,
-    /// There are more than `total` (= [`COUNT_CAP`]) rows; a page shows "10,000+".
+    /// There are more than `total` (= [`COUNT_CAP`]) rows; a page shows "1,000+".
     pub capped: bool,
 }
 
-/// A list filtered by search words counts at most this many rows and says "10,000+"
-/// beyond: with a word in every ticket, counting a million matches was most of the cost
-/// of the page (9 requests/s at 200 connections).
-pub const COUNT_CAP: i64 = 10_000;
+/// A list that may match without bound (tickets; any list filtered by search words)
+/// counts at most this many rows and says "1,000+" beyond. With a word in every ticket,
+/// counting a million matches was most of the cost of the page (9 requests/s at 200
+/// connections); and on PostgreSQL each counted row may cost a visit to the table (1.8 µs
+/// where the visibility map is not set: 18 ms for 10,000), which a cap of 10,000 still
+/// put past the lists' 20 ms (docs/BENCHMARKS.md, session 19).
+pub const COUNT_CAP: i64 = 1_000;
 
 /// `SELECT COUNT(*) {from_where}`, which stops past [`COUNT_CAP`] rows when `capped`.
 pub fn count_sql(from_where: &str, capped: bool) -> String {

@@ -878,9 +878,11 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
         n + 1,
         n + 2
     );
-    // Searching counts at most COUNT_CAP + 1 matches.
-    let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
-    let count_sql = crate::db::count_sql(&format!("FROM tickets t {w}"), searching);
+    // The count stops past COUNT_CAP ("1,000+"), searching or not: counting every match
+    // grows with the years of tickets, and on PostgreSQL a filter as broad as one town's
+    // closed tickets (120,000 of a million) made the API list's p99 79 ms. The start
+    // page's counts of the open queues are exact ([`count`]).
+    let count_sql = crate::db::count_sql(&format!("FROM tickets t {w}"), true);
     let (items, total) = on_db!(db, |p| (
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
             .bind(page.limit())
@@ -889,7 +891,17 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
             .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    Ok(Paged::counted(items, total, searching))
+    Ok(Paged::counted(items, total, true))
+}
+
+/// How many tickets the query matches, exactly: for the start page's queues (open states,
+/// which stay small however long the history), not for lists of everything.
+pub async fn count(db: &Db, q: &TicketQuery) -> Result<i64> {
+    let f = filter(db, q);
+    let sql = crate::db::count_sql(&format!("FROM tickets t {}", f.where_sql()), false);
+    Ok(on_db!(db, |p| bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+        .fetch_one(p)
+        .await?))
 }
 
 /// (ticket id, technician id) for tickets scheduled in [from, to): the dispatch board.

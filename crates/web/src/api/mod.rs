@@ -371,7 +371,7 @@ async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
 pub struct List<T: utoipa::ToSchema> {
     pub items: Vec<T>,
     pub total: i64,
-    /// A search matched more than `total` (10,000) rows: they were not all counted.
+    /// More than `total` (1,000) rows matched: they were not all counted.
     pub total_capped: bool,
 }
 

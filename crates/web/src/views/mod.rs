@@ -455,7 +455,7 @@ impl Ctx {
         self.tr.0
     }
 
-    /// A list's count: "10,000+" when the count stopped there.
+    /// A list's count: "1,000+" when the count stopped there.
     pub fn count_text(&self, total: &i64, capped: &bool) -> String {
         if !*capped {
             return total.to_string();
@@ -563,12 +563,18 @@ pub struct Pager {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub links: Vec<(u32, String)>,
+    /// The next page's link, even past the counted pages.
+    following: String,
 }
 
 impl Pager {
-    /// Marks a count that stopped at the cap.
+    /// Marks a count that stopped at the cap: there are rows past the last counted page,
+    /// so the pager goes on to the next page from there too.
     pub fn capped(mut self, capped: bool) -> Pager {
         self.capped = capped;
+        if capped && self.next.is_none() {
+            self.next = Some(std::mem::take(&mut self.following));
+        }
         self
     }
 
@@ -590,6 +596,7 @@ impl Pager {
             prev: (page.page > 1).then(|| link(page.page - 1)),
             next: (page.page < pages).then(|| link(page.page + 1)),
             links: (lo..=hi).map(|p| (p, link(p))).collect(),
+            following: link(page.page + 1),
         }
     }
 }
