@@ -597,6 +597,39 @@ async fn sla_sweep_never_reads_the_whole_ticket_table_sqlite() {
     .await
 }
 
+// The newest-first list of closed tickets on PostgreSQL: given only the primary key it
+// walked the newest tickets backwards, visiting each open one to skip it — 13,000 of them
+// in front cost 6–14 ms a list (docs/BENCHMARKS.md, session 19). With the closed tickets'
+// own index (migration 0028) the walk starts at the newest closed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: set AFTERCARE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres and run `cargo test --test integration -- --ignored`"]
+async fn closed_tickets_are_listed_from_their_own_index_postgres() {
+    crate::common::run(crate::common::Backend::Postgres, |app: TestApp| async move {
+        let aftercare_store::Db::Postgres(p) = &app.db else { unreachable!() };
+        // A history, closed; then a backlog of new tickets in front of it.
+        bulk_tickets(&app, "旧单", 4000, chrono::Utc::now() - chrono::Duration::days(300)).await;
+        sqlx::query("UPDATE tickets SET status = 'closed' WHERE title LIKE '旧单%'").execute(p).await.unwrap();
+        bulk_tickets(&app, "新单", 2000, chrono::Utc::now()).await;
+        sqlx::query("VACUUM ANALYZE tickets").execute(p).await.unwrap();
+        // The list's own shape: the page's ids of the closed tickets, newest first.
+        let plan: Vec<String> = sqlx::query_scalar(
+            "EXPLAIN SELECT t.id FROM tickets t WHERE t.status IN ('closed') ORDER BY t.id DESC LIMIT 25 OFFSET 0",
+        )
+        .fetch_all(p)
+        .await
+        .unwrap();
+        let plan = plan.join("\n");
+        assert!(plan.contains("Scan Backward using tickets_closed on tickets"), "{plan}");
+        // And the list answers those closed tickets, newest first.
+        let t = app.token("agent").await;
+        let (s, v) = app.get_json(&t, "/api/v1/tickets?status=closed&per_page=5").await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let titles: Vec<&str> = v["items"].as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+        assert_eq!(titles, ["旧单 3999", "旧单 3998", "旧单 3997", "旧单 3996", "旧单 3995"]);
+    })
+    .await
+}
+
 both!(sla_clocks_breach_pause_and_notify, |app: TestApp| async move {
     let svc = app_svc(&app);
     let (t, _) = new_ticket(&app, "SLA-1", false).await;
