@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::{count, env_usize, exec, pct, post_concurrently, ready, rss_kib, rss_peak, serve, token};
+use common::{concurrently, count, env_usize, exec, pct, post_concurrently, ready, rss_kib, rss_peak, serve, token};
 
 use aftercare_domain::users::UserInput;
 use aftercare_store::Db;
@@ -166,46 +166,6 @@ async fn latency(client: &reqwest::Client, urls: impl Fn(usize) -> String, n: us
     (pct(&lat, 0.5), pct(&lat, 0.99))
 }
 
-/// The API list of one town's closed tickets from `tasks` clients at once, `per_task` each:
-/// lists/s, p50 and p99.
-async fn list_concurrently(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    tasks: usize,
-    per_task: usize,
-) -> (f64, f64, f64) {
-    let started = Instant::now();
-    let mut handles = Vec::new();
-    for k in 0..tasks {
-        let (client, base, token) = (client.clone(), base.to_owned(), token.to_owned());
-        handles.push(tokio::spawn(async move {
-            let mut lat = Vec::with_capacity(per_task);
-            for i in 0..per_task {
-                let town = TOWNS[(k + i) % 8];
-                let s = Instant::now();
-                let r = client
-                    .get(format!("{base}/api/v1/tickets?status=closed&town={town}&per_page=25"))
-                    .bearer_auth(&token)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(r.status().is_success());
-                let _ = r.bytes().await;
-                lat.push(s.elapsed());
-            }
-            lat
-        }));
-    }
-    let mut lat = Vec::new();
-    for h in handles {
-        lat.extend(h.await.unwrap());
-    }
-    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
-    lat.sort();
-    (rate, pct(&lat, 0.5), pct(&lat, 0.99))
-}
-
 async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
     let db = Db::connect(url).await.unwrap();
     db.migrate().await.unwrap();
@@ -349,7 +309,13 @@ async fn run(label: &str, url: &str, n: usize, creates_n: usize) {
     )
     .await;
     println!("| API list, status + town | {p50:.2} | {p99:.2} |");
-    let (rate, p50, p99) = list_concurrently(&client, &base, &t, 16, 100).await;
+    let (list_base, token) = (base.clone(), t.clone());
+    let (rate, lat) = concurrently(&client, 16, 100, reqwest::StatusCode::OK, move |c, k, i| {
+        let town = TOWNS[(k + i) % 8];
+        c.get(format!("{list_base}/api/v1/tickets?status=closed&town={town}&per_page=25")).bearer_auth(&token)
+    })
+    .await;
+    let (p50, p99) = (pct(&lat, 0.5), pct(&lat, 0.99));
     println!("| API list, status + town, 16 at once ({rate:.0} lists/s) | {p50:.2} | {p99:.2} |");
     println!("\nserver RSS after the list runs: {:.1} MB", rss_kib(server.id()) as f64 / 1024.0);
     server.kill().unwrap();

@@ -101,6 +101,42 @@ pub async fn token(client: &reqwest::Client, base: &str, user: &str) -> String {
     v["token"].as_str().unwrap().to_owned()
 }
 
+/// `tasks` clients at once, each sending `per_task` requests (`request(client, task, i)`)
+/// and expecting `expect` of each; returns (requests/s, every latency, sorted).
+pub async fn concurrently(
+    client: &reqwest::Client,
+    tasks: usize,
+    per_task: usize,
+    expect: reqwest::StatusCode,
+    request: impl Fn(&reqwest::Client, usize, usize) -> reqwest::RequestBuilder + Send + Sync + 'static,
+) -> (f64, Vec<Duration>) {
+    let request = std::sync::Arc::new(request);
+    let started = std::time::Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (client, request) = (client.clone(), request.clone());
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::with_capacity(per_task);
+            for i in 0..per_task {
+                let req = request(&client, t, i);
+                let s = std::time::Instant::now();
+                let r = req.send().await.unwrap();
+                assert_eq!(r.status(), expect);
+                let _ = r.bytes().await;
+                mine.push(s.elapsed());
+            }
+            mine
+        }));
+    }
+    let mut lat = Vec::with_capacity(tasks * per_task);
+    for h in handles {
+        lat.extend(h.await.unwrap());
+    }
+    let rate = lat.len() as f64 / started.elapsed().as_secs_f64();
+    lat.sort();
+    (rate, lat)
+}
+
 /// `tasks` connections each POSTing `per_task` bodies (`body(task, i)`) to `url`, each
 /// expecting 201; returns (requests/s, p99 ms, how many were answered 201).
 pub async fn post_concurrently(
@@ -111,33 +147,12 @@ pub async fn post_concurrently(
     per_task: usize,
     body: impl Fn(usize, usize) -> serde_json::Value + Send + Sync + 'static,
 ) -> (f64, f64, usize) {
-    let body = std::sync::Arc::new(body);
-    let started = std::time::Instant::now();
-    let lat = std::sync::Arc::new(tokio::sync::Mutex::new(Vec::new()));
-    let mut handles = Vec::new();
-    for t in 0..tasks {
-        let (client, url, token, lat, body) =
-            (client.clone(), url.to_owned(), token.to_owned(), lat.clone(), body.clone());
-        handles.push(tokio::spawn(async move {
-            let mut mine = Vec::with_capacity(per_task);
-            for i in 0..per_task {
-                let b = body(t, i);
-                let s = std::time::Instant::now();
-                let r = client.post(&url).bearer_auth(&token).json(&b).send().await.unwrap();
-                assert_eq!(r.status(), reqwest::StatusCode::CREATED);
-                let _ = r.bytes().await;
-                mine.push(s.elapsed());
-            }
-            lat.lock().await.extend(mine);
-        }));
-    }
-    for h in handles {
-        h.await.unwrap();
-    }
-    let elapsed = started.elapsed().as_secs_f64();
-    let mut lat = lat.lock().await.clone();
-    lat.sort();
-    ((tasks * per_task) as f64 / elapsed, pct(&lat, 0.99), lat.len())
+    let (url, token) = (url.to_owned(), token.to_owned());
+    let (rate, lat) = concurrently(client, tasks, per_task, reqwest::StatusCode::CREATED, move |c, t, i| {
+        c.post(&url).bearer_auth(&token).json(&body(t, i))
+    })
+    .await;
+    (rate, pct(&lat, 0.99), lat.len())
 }
 
 /// The resident memory of process `pid` in KiB (0 when it is gone).

@@ -506,6 +506,9 @@ both!(search_counts_stop_at_a_thousand, |app: TestApp| async move {
     assert!(page.contains("page=41"), "{page}");
     let page = c.get(app.url("/tickets?status=new&page=42")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("全县断网 1") && page.contains("page=43"), "{page}");
+    // Past the last row: an empty page, with no next page.
+    let page = c.get(app.url("/tickets?status=new&page=43")).send().await.unwrap().text().await.unwrap();
+    assert!(!page.contains("page=44") && page.contains("没有符合条件的工单"), "{page}");
 });
 
 // Tickets opened together breach together: the sweep flags each exactly once, writes one

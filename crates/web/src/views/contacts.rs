@@ -377,7 +377,7 @@ pub async fn view_contacts_get(
     let keep = [("q", s(&p.q)), ("view", s(&p.view)), ("channel", s(&p.channel)), ("category", s(&p.category))];
     Ok(render(&ContactsPage {
         c: Ctx::new(&st, &u, "/contacts", u.tr.t("contacts.title")).flash_from(p.ok.as_deref()),
-        pager: Pager::new("/contacts", &keep, page, rows.total).capped(rows.capped),
+        pager: Pager::of("/contacts", &keep, page, &rows),
         rows: rows.items,
         q: s(&p.q),
         view: s(&p.view),

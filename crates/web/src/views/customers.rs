@@ -70,7 +70,7 @@ pub async fn view_customers_get(
     let c = Ctx::new(&st, &u, "/customers", u.tr.t("nav.customers")).crumb(u.tr.t("nav.customers"), "/customers");
     Ok(render(&CustomersPage {
         c,
-        pager: Pager::new("/customers", &params, page, rows.total).capped(rows.capped),
+        pager: Pager::of("/customers", &params, page, &rows),
         rows: rows.items,
         q: p.q.clone().unwrap_or_default(),
         town: p.town.clone().unwrap_or_default(),

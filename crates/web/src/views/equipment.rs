@@ -152,7 +152,7 @@ pub async fn view_equipment_list_get(
         super::query_url("/equipment", &pairs.iter().filter(|(k, _)| *k != "customer_id").cloned().collect::<Vec<_>>());
     let title = if u.actor.is_staff() { u.tr.t("nav.equipment") } else { u.tr.t("nav.my_equipment") };
     let c = Ctx::new(&st, &u, "/equipment", title.clone()).crumb(title, "/equipment").flash_from(f.ok.as_deref());
-    let (total, capped) = (rows.total, rows.capped);
+    let pager = Pager::of("/equipment", &pairs, page, &rows);
     let rows = rows
         .items
         .into_iter()
@@ -160,7 +160,7 @@ pub async fn view_equipment_list_get(
         .collect();
     Ok(render(&EquipmentListPage {
         c,
-        pager: Pager::new("/equipment", &pairs, page, total).capped(capped),
+        pager,
         rows,
         f,
         towns,

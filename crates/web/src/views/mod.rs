@@ -563,29 +563,33 @@ pub struct Pager {
     pub prev: Option<String>,
     pub next: Option<String>,
     pub links: Vec<(u32, String)>,
-    /// The next page's link, even past the counted pages.
-    following: String,
 }
 
 impl Pager {
-    /// Marks a count that stopped at the cap: there are rows past the last counted page,
-    /// so the pager goes on to the next page from there too.
-    pub fn capped(mut self, capped: bool) -> Pager {
-        self.capped = capped;
-        if capped && self.next.is_none() {
-            self.next = Some(std::mem::take(&mut self.following));
+    /// The pager of a list whose count may have stopped at the cap (`Paged::capped`):
+    /// past the counted pages it goes on for as long as pages come back full, and never
+    /// calls the page shown later than the last.
+    pub fn of<T>(
+        base: &str,
+        params: &[(&str, String)],
+        page: aftercare_service::Page,
+        rows: &aftercare_service::Paged<T>,
+    ) -> Pager {
+        let mut pager = Pager::new(base, params, page, rows.total);
+        if rows.capped {
+            pager.capped = true;
+            pager.pages = pager.pages.max(page.page);
+            let full = rows.items.len() as u64 >= u64::from(page.per_page);
+            if pager.next.is_none() && full {
+                pager.next = Some(page_link(base, params, page.page + 1));
+            }
         }
-        self
+        pager
     }
 
     pub fn new(base: &str, params: &[(&str, String)], page: aftercare_service::Page, total: i64) -> Pager {
         let pages = ((total.max(0) as u64).div_ceil(u64::from(page.per_page)).max(1)) as u32;
-        let link = |p: u32| {
-            let mut q: Vec<(&str, String)> =
-                params.iter().filter(|(k, v)| *k != "page" && !v.is_empty()).cloned().collect();
-            q.push(("page", p.to_string()));
-            query_url(base, &q)
-        };
+        let link = |p: u32| page_link(base, params, p);
         let lo = page.page.saturating_sub(2).max(1);
         let hi = (lo + 4).min(pages);
         Pager {
@@ -596,9 +600,15 @@ impl Pager {
             prev: (page.page > 1).then(|| link(page.page - 1)),
             next: (page.page < pages).then(|| link(page.page + 1)),
             links: (lo..=hi).map(|p| (p, link(p))).collect(),
-            following: link(page.page + 1),
         }
     }
+}
+
+/// Page `p` of a list, keeping its filters.
+fn page_link(base: &str, params: &[(&str, String)], p: u32) -> String {
+    let mut q: Vec<(&str, String)> = params.iter().filter(|(k, v)| *k != "page" && !v.is_empty()).cloned().collect();
+    q.push(("page", p.to_string()));
+    query_url(base, &q)
 }
 
 pub fn query_url(base: &str, params: &[(&str, String)]) -> String {

@@ -198,20 +198,9 @@ pub async fn view_tickets_get(
     let current_query = super::query_url("", &pairs).trim_start_matches('?').to_owned();
     let saved = st.svc.saved_filters(&u.actor, "tickets").await.map_err(e)?;
     let views = views_for(&c, &u, f.view.as_deref());
-    let (total, capped) = (rows.total, rows.capped);
+    let pager = Pager::of("/tickets", &pairs, page, &rows);
     let rows: Vec<Row> = rows.items.into_iter().map(|t| Row { sla: sla_of(&c, &t, now), t }).collect();
-    Ok(render(&TicketsPage {
-        pager: Pager::new("/tickets", &pairs, page, total).capped(capped),
-        c,
-        rows,
-        f,
-        towns,
-        views,
-        export_xlsx,
-        export_csv,
-        saved,
-        current_query,
-    }))
+    Ok(render(&TicketsPage { pager, c, rows, f, towns, views, export_xlsx, export_csv, saved, current_query }))
 }
 
 /// The list as a table for Excel or CSV, in the user's language.
