@@ -324,13 +324,10 @@ fn rect_filter(q: &RectQuery) -> Filter {
 pub async fn rectifications(db: &Db, q: &RectQuery, page: Page) -> Result<Paged<RectificationRow>> {
     let f = rect_filter(q);
     let w = f.where_sql();
-    let n = f.args.len();
-    let sql = format!("{RECT_SELECT} {w} ORDER BY r.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{RECT_SELECT} {w} ORDER BY r.id DESC {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM rectifications r {w}");
     let (items, total) = on_db!(db, |p| (
         bind_args!(sqlx::query_as::<_, RectificationRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
             .fetch_all(p)
             .await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,

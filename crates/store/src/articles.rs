@@ -254,8 +254,7 @@ pub async fn list(db: &Db, f: &ArticleFilter, page: Page) -> Result<Paged<Articl
         conds.push(format!("a.system = {}", arg()));
     }
     let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    let (limit, offset) = (arg(), arg());
-    let sql = format!("{SELECT}{filter} ORDER BY a.updated_at DESC, a.id DESC LIMIT {limit} OFFSET {offset}");
+    let sql = format!("{SELECT}{filter} ORDER BY a.updated_at DESC, a.id DESC {}", page.sql());
     let count = format!("SELECT COUNT(*) FROM articles a{filter}");
     macro_rules! bind_filter {
         ($q:expr) => {{
@@ -276,11 +275,7 @@ pub async fn list(db: &Db, f: &ArticleFilter, page: Page) -> Result<Paged<Articl
         }};
     }
     let (items, total) = on_db!(db, |p| (
-        bind_filter!(sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(sql.as_str())))
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_filter!(sqlx::query_as::<_, ArticleRow>(sqlx::AssertSqlSafe(sql.as_str()))).fetch_all(p).await?,
         bind_filter!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.as_str()))).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

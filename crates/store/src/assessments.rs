@@ -43,16 +43,14 @@ pub async fn penalties(
     page: Page,
 ) -> Result<Paged<PenaltyRow>> {
     let sql = format!(
-        "{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC \
-            LIMIT $3 OFFSET $4"
+        "{PENALTY_SELECT} WHERE ($1 = '' OR pe.status = $1) AND ($2 < 0 OR pe.user_id = $2) ORDER BY pe.id DESC {}",
+        page.sql()
     );
     let (items, total) = on_db!(db, |p| {
         (
         sqlx::query_as::<_, PenaltyRow>(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(status.map(PenaltyStatus::as_str).unwrap_or_default())
             .bind(user_id.unwrap_or(-1))
-            .bind(page.limit())
-            .bind(page.offset())
             .fetch_all(p)
             .await?,
         sqlx::query_scalar::<_, i64>(

@@ -107,8 +107,7 @@ pub async fn list(db: &Db, q: &AuditQuery, page: Page) -> Result<Paged<AuditEntr
         f.and(format!("{op}${}", base + i + 1));
     }
     let w = f.where_sql();
-    let n = base + time_args.len();
-    let sql = format!("SELECT * FROM audit_log {w} ORDER BY id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("SELECT * FROM audit_log {w} ORDER BY id DESC {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM audit_log {w}");
     let (items, total) = on_db!(db, |p| {
         let mut q1 = bind_args!(sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql.as_str())), f.args);
@@ -117,7 +116,7 @@ pub async fn list(db: &Db, q: &AuditQuery, page: Page) -> Result<Paged<AuditEntr
             q1 = q1.bind(*t);
             q2 = q2.bind(*t);
         }
-        (q1.bind(page.limit()).bind(page.offset()).fetch_all(p).await?, q2.fetch_one(p).await?)
+        (q1.fetch_all(p).await?, q2.fetch_one(p).await?)
     });
     Ok(Paged { items, total, capped: false })
 }

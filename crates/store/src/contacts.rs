@@ -565,22 +565,15 @@ pub async fn list(db: &Db, q: &ContactQuery, page: Page) -> Result<Paged<Contact
         _ => "k.received_at DESC, k.id DESC",
     };
     let w = f.where_sql();
-    let n = f.args.len();
     let sql = format!(
-        "{SELECT} WHERE k.id IN (SELECT k.id FROM contacts k {w} ORDER BY {order} LIMIT ${} OFFSET ${}) ORDER BY \
-            {order}",
-        n + 1,
-        n + 2
+        "{SELECT} WHERE k.id IN (SELECT k.id FROM contacts k {w} ORDER BY {order} {}) ORDER BY {order}",
+        page.sql()
     );
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM contacts k {w}"), searching);
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, ContactRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))

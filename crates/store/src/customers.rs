@@ -265,23 +265,17 @@ pub async fn list(db: &Db, q: &CustomerQuery, page: Page) -> Result<Paged<Custom
     };
     let dir = if q.desc { "DESC" } else { "ASC" };
     let w = f.where_sql();
-    let n = f.args.len();
     let sql = format!(
         "SELECT c.*, (SELECT COUNT(*) FROM equipment e WHERE e.customer_id = c.id) AS equipment_count FROM \
             customers c {w} \
-         ORDER BY {order} {dir}, c.id {dir} LIMIT ${} OFFSET ${}",
-        n + 1,
-        n + 2
+         ORDER BY {order} {dir}, c.id {dir} {}",
+        page.sql()
     );
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM customers c {w}"), searching);
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, CustomerRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))

@@ -311,26 +311,19 @@ pub async fn list(db: &Db, q: &EquipmentQuery, page: Page) -> Result<Paged<Equip
     };
     let dir = if q.desc || q.sort.is_none() { "DESC" } else { "ASC" };
     let w = f.where_sql();
-    let n = f.args.len();
     // Page the ids on the equipment table alone, then join the 25 rows (a "deferred join"):
     // the join never steers the plan into sorting the whole table.
     let join = if order.starts_with("c.") { "JOIN customers c ON c.id = e.customer_id" } else { "" };
     let sql = format!(
-        "{SELECT} WHERE e.id IN (SELECT e.id FROM equipment e {join} {w} ORDER BY {order} {dir}, e.id {dir} LIMIT \
-            ${} OFFSET ${}) \
+        "{SELECT} WHERE e.id IN (SELECT e.id FROM equipment e {join} {w} ORDER BY {order} {dir}, e.id {dir} {}) \
          ORDER BY {order} {dir}, e.id {dir}",
-        n + 1,
-        n + 2
+        page.sql()
     );
     // Searching counts at most COUNT_CAP + 1 matches.
     let searching = q.q.as_deref().is_some_and(|s| search::match_expr(db, s).is_some());
     let count_sql = crate::db::count_sql(&format!("FROM equipment e {w}"), searching);
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, EquipmentRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged::counted(items, total, searching))

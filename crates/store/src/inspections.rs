@@ -554,7 +554,6 @@ fn filter(q: &InspectionQuery) -> Filter {
 pub async fn list(db: &Db, q: &InspectionQuery, page: Page) -> Result<Paged<InspectionRow>> {
     let f = filter(q);
     let w = f.where_sql();
-    let n = f.args.len();
     let order = if q.to_call {
         "i.completed_at, i.id"
     } else if q.soonest_first {
@@ -562,14 +561,10 @@ pub async fn list(db: &Db, q: &InspectionQuery, page: Page) -> Result<Paged<Insp
     } else {
         "i.planned_on DESC, i.id DESC"
     };
-    let sql = format!("{} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", inspection_select(db), n + 1, n + 2);
+    let sql = format!("{} {w} ORDER BY {order} {}", inspection_select(db), page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM inspections i {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, InspectionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, InspectionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -1011,15 +1006,10 @@ pub async fn open_hazards(db: &Db, scope: Option<i64>, page: Page) -> Result<Pag
         f.and(format!("i.customer_id = {a}"));
     }
     let w = f.where_sql();
-    let n = f.args.len();
-    let sql = format!("{HAZARD_SELECT} {w} ORDER BY i.completed_at, l.id LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{HAZARD_SELECT} {w} ORDER BY i.completed_at, l.id {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM inspection_items l JOIN inspections i ON i.id = l.inspection_id {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, HazardRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, HazardRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -1137,13 +1127,12 @@ pub async fn completion(
             CAST(SUM(i.hazards_resolved) AS BIGINT) AS hazards_resolved \
          FROM inspections i JOIN customers c ON c.id = i.customer_id \
          WHERE i.planned_on >= $1 AND i.planned_on <= $2 AND i.status <> 'cancelled' \
-         GROUP BY {group} ORDER BY {label}, {key} LIMIT $3 OFFSET $4"
+         GROUP BY {group} ORDER BY {label}, {key} {}",
+        page.sql()
     );
     Ok(on_db!(db, |p| sqlx::query_as::<_, CompletionRow>(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(from)
         .bind(until)
-        .bind(page.limit())
-        .bind(page.offset())
         .fetch_all(p)
         .await?))
 }

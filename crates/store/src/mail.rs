@@ -354,15 +354,10 @@ pub async fn list(db: &Db, status: Option<MailStatus>, page: Page) -> Result<Pag
         Db::Postgres(_) => COLS.replace("CAST(x'' AS BLOB)", "''::bytea"),
     };
     let sql =
-        format!("SELECT {cols} FROM mail_messages WHERE ($1 = '' OR status = $1) ORDER BY id DESC LIMIT $2 OFFSET $3");
+        format!("SELECT {cols} FROM mail_messages WHERE ($1 = '' OR status = $1) ORDER BY id DESC {}", page.sql());
     let status = status.map(MailStatus::as_str).unwrap_or_default();
     let (items, total) = on_db!(db, |p| (
-        sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(status)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        sqlx::query_as::<_, MailRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(status).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM mail_messages WHERE ($1 = '' OR status = $1)")
             .bind(status)
             .fetch_one(p)

@@ -123,13 +123,9 @@ pub async fn get(db: &Db, id: i64) -> Result<MeetingRow> {
 }
 
 pub async fn list(db: &Db, page: Page) -> Result<Paged<MeetingRow>> {
-    let sql = format!("{} ORDER BY m.held_on DESC, m.id DESC LIMIT $1 OFFSET $2", select(db));
+    let sql = format!("{} ORDER BY m.held_on DESC, m.id DESC {}", select(db), page.sql());
     let (items, total) = on_db!(db, |p| (
-        sqlx::query_as::<_, MeetingRow>(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        sqlx::query_as::<_, MeetingRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM meetings").fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

@@ -28,15 +28,9 @@ pub struct NotificationRow {
 }
 
 pub async fn notifications(db: &Db, user_id: i64, page: Page) -> Result<Paged<NotificationRow>> {
+    let sql = format!("SELECT * FROM notifications WHERE user_id = $1 ORDER BY id DESC {}", page.sql());
     let (items, total) = on_db!(db, |p| (
-        sqlx::query_as::<_, NotificationRow>(
-            "SELECT * FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2 OFFSET $3"
-        )
-        .bind(user_id)
-        .bind(page.limit())
-        .bind(page.offset())
-        .fetch_all(p)
-        .await?,
+        sqlx::query_as::<_, NotificationRow>(sqlx::AssertSqlSafe(sql.as_str())).bind(user_id).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM notifications WHERE user_id = $1")
             .bind(user_id)
             .fetch_one(p)

@@ -276,15 +276,10 @@ pub async fn list_parts(db: &Db, q: &PartQuery, page: Page) -> Result<Paged<Part
         }
     }
     let w = f.where_sql();
-    let n = f.args.len();
-    let sql = format!("{PART_SELECT} {w} ORDER BY code LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{PART_SELECT} {w} ORDER BY code {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM parts {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, PartRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -389,15 +384,10 @@ pub async fn stock(db: &Db, part_id: Option<i64>, warehouse_id: Option<i64>, pag
         }
     }
     let w = f.where_sql();
-    let n = f.args.len();
-    let sql = format!("{STOCK_SELECT} {w} ORDER BY w.code, p.code LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{STOCK_SELECT} {w} ORDER BY w.code, p.code {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM stock s {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, StockRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
@@ -440,15 +430,10 @@ pub async fn movements(db: &Db, q: &MovementQuery, page: Page) -> Result<Paged<M
         f.and(format!("m.at < {a}"));
     }
     let w = f.where_sql();
-    let n = f.args.len();
-    let sql = format!("{MOVEMENT_SELECT} {w} ORDER BY m.id DESC LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{MOVEMENT_SELECT} {w} ORDER BY m.id DESC {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM stock_movements m {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, MovementRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

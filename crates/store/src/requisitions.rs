@@ -207,16 +207,11 @@ pub async fn list(db: &Db, q: &RequisitionQuery, page: Page) -> Result<Paged<Req
         f.and(format!("r.issue_type = {a}"));
     }
     let w = f.where_sql();
-    let n = f.args.len();
     let order = if q.oldest_issued_first { "r.issued_at, r.id" } else { "r.id DESC" };
-    let sql = format!("{REQ_SELECT} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", n + 1, n + 2);
+    let sql = format!("{REQ_SELECT} {w} ORDER BY {order} {}", page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM requisitions r {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, RequisitionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

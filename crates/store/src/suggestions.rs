@@ -129,7 +129,7 @@ pub async fn list(
     }
     let w = f.where_sql();
     let count = format!("SELECT COUNT(*) FROM equipment_suggestions s {w}");
-    let sql = format!("{SELECT} {w} ORDER BY s.id DESC LIMIT {} OFFSET {}", page.limit(), page.offset());
+    let sql = format!("{SELECT} {w} ORDER BY s.id DESC {}", page.sql());
     let (items, total) = on_db!(db, |p| (
         bind_args!(sqlx::query_as::<_, SuggestionRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.as_str())), f.args).fetch_one(p).await?,

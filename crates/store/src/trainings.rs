@@ -234,8 +234,7 @@ pub async fn list(db: &Db, f: &TrainingFilter, page: Page) -> Result<Paged<Train
         conds.push(format!("t.planned_on <= {}", arg()));
     }
     let filter = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
-    let (limit, offset) = (arg(), arg());
-    let sql = format!("{}{filter} ORDER BY t.planned_on DESC, t.id DESC LIMIT {limit} OFFSET {offset}", select(db));
+    let sql = format!("{}{filter} ORDER BY t.planned_on DESC, t.id DESC {}", select(db), page.sql());
     let count = format!("SELECT COUNT(*) FROM trainings t{filter}");
     macro_rules! bind_filter {
         ($q:expr) => {{
@@ -262,11 +261,7 @@ pub async fn list(db: &Db, f: &TrainingFilter, page: Page) -> Result<Paged<Train
         }};
     }
     let (items, total) = on_db!(db, |p| (
-        bind_filter!(sqlx::query_as::<_, TrainingRow>(sqlx::AssertSqlSafe(sql.as_str())))
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_filter!(sqlx::query_as::<_, TrainingRow>(sqlx::AssertSqlSafe(sql.as_str()))).fetch_all(p).await?,
         bind_filter!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count.as_str()))).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

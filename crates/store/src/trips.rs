@@ -529,16 +529,11 @@ fn filter(q: &TripQuery) -> Filter {
 pub async fn list(db: &Db, q: &TripQuery, page: Page) -> Result<Paged<TripRow>> {
     let f = filter(q);
     let w = f.where_sql();
-    let n = f.args.len();
     let order = if q.soonest_first { "t.trip_date, t.planned_start, t.id" } else { "t.trip_date DESC, t.id DESC" };
-    let sql = format!("{} {w} ORDER BY {order} LIMIT ${} OFFSET ${}", trip_select(db), n + 1, n + 2);
+    let sql = format!("{} {w} ORDER BY {order} {}", trip_select(db), page.sql());
     let count_sql = format!("SELECT COUNT(*) FROM trips t {w}");
     let (items, total) = on_db!(db, |p| (
-        bind_args!(sqlx::query_as::<_, TripRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        bind_args!(sqlx::query_as::<_, TripRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })

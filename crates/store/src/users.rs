@@ -84,12 +84,9 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
 }
 
 pub async fn list(db: &Db, page: Page) -> Result<Paged<UserRow>> {
+    let sql = format!("SELECT * FROM users ORDER BY username {}", page.sql());
     let (items, total) = on_db!(db, |p| (
-        sqlx::query_as::<_, UserRow>("SELECT * FROM users ORDER BY username LIMIT $1 OFFSET $2")
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(p)
-            .await?,
+        sqlx::query_as::<_, UserRow>(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await?,
         sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM users").fetch_one(p).await?,
     ));
     Ok(Paged { items, total, capped: false })
