@@ -907,29 +907,25 @@ pub fn list_statements(db: &Db, q: &TicketQuery, page: Page) -> ListStatements {
     ListStatements { page: sql, count, filter: f }
 }
 
-/// The columns a town's list filters on ([`town_by_school`]'s window carries only these):
-/// every column [`filter`] names for the filters that list allows.
-const WINDOW_COLUMNS: &str = "t.id, t.customer_id, t.status, t.system, t.fault_type, t.priority, \
-    t.escalation_level, t.scheduled_at, t.respond_due, t.resolve_due, t.responded_at, t.resolved_at, \
-    t.respond_breached_at, t.arrive_breached_at, t.resolve_breached_at";
-
 /// A town's list on PostgreSQL, newest (or oldest) first, at a cost bounded whatever the
 /// planner believes. The plain statement lets PostgreSQL walk the whole table by id when it
 /// takes the town and another filter as independent: a town that never had a cloud desktop,
 /// asked for its cloud tickets, took 0.5–1.7 s at a million tickets, every ticket visited
-/// (docs/BENCHMARKS.md, session 21). So the statement
-/// 1. walks at most a window of the newest tickets (of the one status asked, from that
-///    status's index) and keeps the first `offset + limit` matches — enough whenever the
-///    town's matches are not rare, at the plain statement's cost;
-/// 2. only when the window held fewer, takes each school's first `offset + limit` matches
-///    from an index ordered by id within the school (and its system, or status: migration
-///    0030) and merges them, bounded by the town's schools and the page's depth.
+/// (docs/BENCHMARKS.md, session 21). Here the page comes from each school's first
+/// `offset + limit` matches, read from an index ordered by id within the school (and its
+/// system, or status: migration 0030) and merged: bounded by the town's schools and the
+/// page's depth, not the table.
 ///
-/// PostgreSQL skips whichever half is not needed (a one-time filter). The count is the
-/// plain one: it reads the town's schools through their indexes, however rare the matches.
-/// SQLite's indexes end in the row id already, and it plans the plain statement well.
-/// Only for filters on the ticket's own columns: a search, a school, an engineer, a
-/// technician or a device narrows the list by its own index better.
+/// With no system, fault type or priority asked, the town's share of the tickets is the
+/// matches' share, seldom rare: the statement first walks a window of the newest tickets
+/// (of the one status asked, from that status's index) for the page, at the plain
+/// statement's cost, and merges the schools only when the window held too few (a town
+/// without tickets yet). PostgreSQL runs only the half needed (a one-time filter).
+///
+/// The count is the plain one: it reads the town's schools through their indexes, however
+/// rare the matches. SQLite's indexes end in the row id already, and it plans the plain
+/// statement well. Searches, a school, an engineer, a technician or a device narrow the list
+/// by their own indexes, and the work views (overdue, unassigned…) by the open tickets'.
 fn town_by_school(db: &Db, q: &TicketQuery, page: Page) -> Option<ListStatements> {
     let town = q.town.clone()?;
     let dir = match q.sort.as_deref() {
@@ -943,7 +939,14 @@ fn town_by_school(db: &Db, q: &TicketQuery, page: Page) -> Option<ListStatements
         || q.engineer_id.is_some()
         || q.technician_id.is_some()
         || q.equipment_id.is_some();
-    if !matches!(db, Db::Postgres(_)) || narrowed {
+    let view = q.unassigned
+        || q.overdue_at.is_some()
+        || q.at_risk.is_some()
+        || q.escalated
+        || q.visits_to_review
+        || q.scheduled_from.is_some()
+        || q.scheduled_to.is_some();
+    if !matches!(db, Db::Postgres(_)) || narrowed || view {
         return None;
     }
     let mut f = filter(db, &TicketQuery { town: None, ..q.clone() });
@@ -952,23 +955,31 @@ fn town_by_school(db: &Db, q: &TicketQuery, page: Page) -> Option<ListStatements
     f.and(town_clause(&p));
     let w = f.where_sql();
     let first = page.offset().saturating_add(page.limit());
-    // Enough newest tickets to hold a page of matches 1 in 100 (a town of eight, one system
-    // of six is 1 in 48), and not so many that missing costs more than the merge.
-    let window = first.saturating_mul(100).clamp(1_000, 20_000);
-    let status = match q.statuses.as_slice() {
-        [s] => TicketStatus::parse(s).map(|k| format!("WHERE t.status = '{}'", k.as_str())),
-        _ => None,
-    }
-    .unwrap_or_default();
-    let sql = format!(
-        "WITH w AS (SELECT t.id FROM (SELECT {WINDOW_COLUMNS} FROM tickets t {status} ORDER BY t.id {dir} \
-         LIMIT {window}) t {w} ORDER BY t.id {dir} LIMIT {first}), n AS (SELECT COUNT(*) AS found FROM w) \
-         {SELECT} WHERE t.id IN (SELECT id FROM w WHERE (SELECT found FROM n) = {first} UNION ALL \
-         SELECT s.id FROM customers c CROSS JOIN LATERAL (SELECT t.id FROM tickets t {per_school} \
-         ORDER BY t.id {dir} LIMIT {first}) s WHERE c.town = {p} AND (SELECT found FROM n) < {first} \
-         ORDER BY 1 {dir} {}) ORDER BY t.id {dir}",
-        page.sql()
+    let schools = format!(
+        "SELECT s.id FROM customers c CROSS JOIN LATERAL (SELECT t.id FROM tickets t {per_school} \
+         ORDER BY t.id {dir} LIMIT {first}) s WHERE c.town = {p}"
     );
+    let by_column = q.system.is_some() || q.fault_type.is_some() || q.priority.is_some();
+    let sql = if by_column {
+        format!("{SELECT} WHERE t.id IN ({schools} ORDER BY 1 {dir} {}) ORDER BY t.id {dir}", page.sql())
+    } else {
+        // Enough newest tickets to hold a page of a town with 1 in 40 of them, and few
+        // enough that missing costs less than the merge (1,000 rows: 1–2 ms).
+        let window = first.saturating_mul(40).clamp(1_000, 20_000);
+        let status = match q.statuses.as_slice() {
+            [s] => TicketStatus::parse(s).map(|k| format!("WHERE t.status = '{}'", k.as_str())),
+            _ => None,
+        }
+        .unwrap_or_default();
+        format!(
+            "WITH w AS (SELECT t.id FROM (SELECT t.id, t.customer_id, t.status FROM tickets t {status} \
+             ORDER BY t.id {dir} LIMIT {window}) t {w} ORDER BY t.id {dir} LIMIT {first}), \
+             n AS (SELECT COUNT(*) AS found FROM w) \
+             {SELECT} WHERE t.id IN (SELECT id FROM w WHERE (SELECT found FROM n) = {first} UNION ALL \
+             {schools} AND (SELECT found FROM n) < {first} ORDER BY 1 {dir} {}) ORDER BY t.id {dir}",
+            page.sql()
+        )
+    };
     let count = crate::db::count_sql(&format!("FROM tickets t {w}"), true);
     Some(ListStatements { page: sql, count, filter: f })
 }
