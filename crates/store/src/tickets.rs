@@ -875,6 +875,9 @@ pub fn filter(db: &Db, q: &TicketQuery) -> Filter {
 pub struct ListStatements {
     pub page: String,
     pub count: String,
+    /// The page again, read another way, for when `page` came back short while the count
+    /// says there is more ([`town_by_school`]'s window held too few).
+    pub short_page: Option<String>,
     pub filter: Filter,
 }
 
@@ -904,7 +907,7 @@ pub fn list_statements(db: &Db, q: &TicketQuery, page: Page) -> ListStatements {
     // closed tickets (120,000 of a million) made the API list's p99 79 ms. The start
     // page's counts of the open queues are exact ([`count`]).
     let count = crate::db::count_sql(&format!("FROM tickets t {w}"), true);
-    ListStatements { page: sql, count, filter: f }
+    ListStatements { page: sql, count, short_page: None, filter: f }
 }
 
 /// A town's list on PostgreSQL, newest (or oldest) first, at a cost bounded whatever the
@@ -917,10 +920,11 @@ pub fn list_statements(db: &Db, q: &TicketQuery, page: Page) -> ListStatements {
 /// page's depth, not the table.
 ///
 /// With no system, fault type or priority asked, the town's share of the tickets is the
-/// matches' share, seldom rare: the statement first walks a window of the newest tickets
-/// (of the one status asked, from that status's index) for the page, at the plain
-/// statement's cost, and merges the schools only when the window held too few (a town
-/// without tickets yet). PostgreSQL runs only the half needed (a one-time filter).
+/// matches' share, seldom rare: the page is first read from a window of the newest tickets
+/// (of the one status asked, from that status's index), at the plain statement's cost, and
+/// from the schools only when that page comes back short while the count says there is more
+/// (a town without tickets yet, or few of that status). One statement doing both, with
+/// PostgreSQL skipping the half not needed, cost a tenth more on the common page.
 ///
 /// The count is the plain one: it reads the town's schools through their indexes, however
 /// rare the matches. SQLite's indexes end in the row id already, and it plans the plain
@@ -959,37 +963,39 @@ fn town_by_school(db: &Db, q: &TicketQuery, page: Page) -> Option<ListStatements
         "SELECT s.id FROM customers c CROSS JOIN LATERAL (SELECT t.id FROM tickets t {per_school} \
          ORDER BY t.id {dir} LIMIT {first}) s WHERE c.town = {p}"
     );
-    let by_column = q.system.is_some() || q.fault_type.is_some() || q.priority.is_some();
-    let sql = if by_column {
-        format!("{SELECT} WHERE t.id IN ({schools} ORDER BY 1 {dir} {}) ORDER BY t.id {dir}", page.sql())
-    } else {
-        // Enough newest tickets to hold a page of a town with 1 in 40 of them, and few
-        // enough that missing costs less than the merge (1,000 rows: 1–2 ms).
-        let window = first.saturating_mul(40).clamp(1_000, 20_000);
-        let status = match q.statuses.as_slice() {
-            [s] => TicketStatus::parse(s).map(|k| format!("WHERE t.status = '{}'", k.as_str())),
-            _ => None,
-        }
-        .unwrap_or_default();
-        format!(
-            "WITH w AS (SELECT t.id FROM (SELECT t.id, t.customer_id, t.status FROM tickets t {status} \
-             ORDER BY t.id {dir} LIMIT {window}) t {w} ORDER BY t.id {dir} LIMIT {first}), \
-             n AS (SELECT COUNT(*) AS found FROM w) \
-             {SELECT} WHERE t.id IN (SELECT id FROM w WHERE (SELECT found FROM n) = {first} UNION ALL \
-             {schools} AND (SELECT found FROM n) < {first} ORDER BY 1 {dir} {}) ORDER BY t.id {dir}",
-            page.sql()
-        )
-    };
+    let by_school = format!("{SELECT} WHERE t.id IN ({schools} ORDER BY 1 {dir} {}) ORDER BY t.id {dir}", page.sql());
     let count = crate::db::count_sql(&format!("FROM tickets t {w}"), true);
-    Some(ListStatements { page: sql, count, filter: f })
+    if q.system.is_some() || q.fault_type.is_some() || q.priority.is_some() {
+        return Some(ListStatements { page: by_school, count, short_page: None, filter: f });
+    }
+    // Enough newest tickets to hold a page of a town with 1 in 40 of them, and few enough
+    // that missing costs less than the merge after it (1,000 rows: 1–2 ms).
+    let window = first.saturating_mul(40).clamp(1_000, 20_000);
+    let status = match q.statuses.as_slice() {
+        [s] => TicketStatus::parse(s).map(|k| format!("WHERE t.status = '{}'", k.as_str())),
+        _ => None,
+    }
+    .unwrap_or_default();
+    let sql = format!(
+        "{SELECT} WHERE t.id IN (SELECT t.id FROM (SELECT t.id, t.customer_id, t.status FROM tickets t {status} \
+         ORDER BY t.id {dir} LIMIT {window}) t {w} ORDER BY t.id {dir} {}) ORDER BY t.id {dir}",
+        page.sql()
+    );
+    Some(ListStatements { page: sql, count, short_page: Some(by_school), filter: f })
 }
 
 pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRow>> {
-    let ListStatements { page: sql, count: count_sql, filter: f } = list_statements(db, q, page);
-    let (items, total) = on_db!(db, |p| (
+    let ListStatements { page: sql, count: count_sql, short_page, filter: f } = list_statements(db, q, page);
+    let (mut items, total) = on_db!(db, |p| (
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
+    let short = items.len() < page.per_page as usize && total > page.offset().saturating_add(items.len() as i64);
+    if let Some(sql) = short_page.filter(|_| short) {
+        items = on_db!(db, |p| bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
+            .fetch_all(p)
+            .await?);
+    }
     Ok(Paged::counted(items, total, true))
 }
 
