@@ -990,7 +990,9 @@ pub async fn list(db: &Db, q: &TicketQuery, page: Page) -> Result<Paged<TicketRo
         bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args).fetch_all(p).await?,
         bind_args!(sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(count_sql.as_str())), f.args).fetch_one(p).await?,
     ));
-    let short = items.len() < page.per_page as usize && total > page.offset().saturating_add(items.len() as i64);
+    // Short while the count says more, or cannot say (capped, as for a whole export).
+    let more = total > crate::db::COUNT_CAP || total > page.offset().saturating_add(items.len() as i64);
+    let short = items.len() < page.per_page as usize && more;
     if let Some(sql) = short_page.filter(|_| short) {
         items = on_db!(db, |p| bind_args!(sqlx::query_as::<_, TicketRow>(sqlx::AssertSqlSafe(sql.as_str())), f.args)
             .fetch_all(p)
